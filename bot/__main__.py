@@ -1,0 +1,101 @@
+"""`python -m bot run | demo | migrate | check | backup PATH`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Telegram storefront")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (long polling)")
+    demo = commands.add_parser("demo", help="run the whole shop offline against the sandbox")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8081, help="the emulator's port (0: any free)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("check", help="verify the ledger's invariants; non-zero exit if broken")
+    backup = commands.add_parser("backup", help="copy the database while it is in use")
+    backup.add_argument("path", type=Path)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(args.host, args.port))
+        config = load_settings()
+        if args.command == "run":
+            config.require_bot_token()
+            from bot.app import main_polling
+
+            main_polling(config)
+            return 0
+        if args.command == "migrate":
+            return asyncio.run(_migrate(config))
+        if args.command == "check":
+            return asyncio.run(_check(config))
+        if args.command == "backup":
+            if args.path.exists():
+                print(f"{args.path} already exists; choose a new file", file=sys.stderr)
+                return 2
+            return asyncio.run(_backup(config, args.path))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+async def _migrate(config: Settings) -> int:
+    from storage.database import Database
+
+    async with Database(config.database_path) as db:
+        version = await db.fetch_value("PRAGMA user_version")
+    print(f"database {config.database_path} is at schema version {version}")
+    return 0
+
+
+async def _check(config: Settings) -> int:
+    from storage.audit import audit_ledger
+    from storage.database import Database
+
+    if not config.database_path.exists():
+        print(f"no database at {config.database_path}", file=sys.stderr)
+        return 2
+    async with Database(config.database_path) as db:
+        report = await audit_ledger(db)
+    print(
+        f"checked {report.transactions} transactions, {report.accounts} accounts, "
+        f"{report.open_holds} open holds"
+    )
+    if report.ok:
+        print("ledger OK: every invariant holds")
+        return 0
+    print(f"ledger BROKEN: {len(report.problems)} problem(s)")
+    for problem in report.problems:
+        print(f"  - {problem}")
+    return 1
+
+
+async def _backup(config: Settings, target: Path) -> int:
+    from storage.database import Database
+
+    async with Database(config.database_path) as db:
+        await db.backup(target)
+    print(f"backed up {config.database_path} to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

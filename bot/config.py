@@ -1,0 +1,120 @@
+"""The shop's configuration: environment variables, also read from `.env`.
+
+Every variable of DESIGN.md's configuration table is here. A bad value stops start-up with one
+line that names the variable (see `load_settings`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """Raised with a one-line, operator-readable explanation of a bad configuration."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_base: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    admin_chat_id: int | None = None
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    database_path: Path = Path("data/storefront.sqlite3")
+
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8088, ge=1, le=65535)
+    public_base_url: AnyHttpUrl | None = None
+
+    cloudruby_base_url: AnyHttpUrl = AnyHttpUrl("https://bot.cloudruby.com")
+    cloudruby_app_id: str | None = None
+    cloudruby_app_secret: SecretStr | None = None
+
+    energy_base_url: AnyHttpUrl = AnyHttpUrl("https://openapi.ea888fee.top")
+    energy_api_key: SecretStr | None = None
+    energy_api_secret: SecretStr | None = None
+
+    # The KUMQUAT document names no host: the operator must give one with the credentials.
+    kumquat_base_url: AnyHttpUrl | None = None
+    kumquat_partner_no: str | None = None
+    kumquat_sign_key: SecretStr | None = None
+
+    shop_base_url: AnyHttpUrl = AnyHttpUrl("https://www.tempcloud.shop")
+    shop_api_key: SecretStr | None = None
+    shop_currency: str = Field(default="VND", pattern=r"^[A-Z]{3,5}$")
+
+    acedata_base_url: AnyHttpUrl = AnyHttpUrl("https://platform.acedata.cloud")
+    acedata_token: SecretStr | None = None
+
+    deposit_address: str | None = None
+    trongrid_base_url: AnyHttpUrl = AnyHttpUrl("https://api.trongrid.io")
+    trongrid_api_key: SecretStr | None = None
+
+    stars_rate: Decimal = Field(default=Decimal("0.013"), gt=0, max_digits=18, decimal_places=6)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(re.fullmatch(r"-?[0-9]{1,20}", part) for part in parts):
+                raise ValueError("expected comma-separated Telegram user ids, like 12345,67890")
+            return frozenset(int(part) for part in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("cloudruby_app_id", "kumquat_partner_no", "deposit_address", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator(
+        "bot_token",
+        "cloudruby_app_secret",
+        "energy_api_key",
+        "energy_api_secret",
+        "kumquat_sign_key",
+        "shop_api_key",
+        "acedata_token",
+        "trongrid_api_key",
+        "admin_chat_id",
+        "public_base_url",
+        "kumquat_base_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def require_bot_token(self) -> str:
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise ConfigError("BOT_TOKEN is not set: put the token from @BotFather in BOT_TOKEN")
+        return self.bot_token.get_secret_value()
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the configuration, turning a validation failure into one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        extra = len(exc.errors()) - 1
+        more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{variable} is invalid: {message}{more}") from None

@@ -1,0 +1,113 @@
+"""Money as integer micro-units: parsing what customers type, rounding charges, and display.
+
+1 unit of any currency = 1,000,000 micro-units. Floats never touch money.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+MICRO = 1_000_000
+CENT = MICRO // 100
+MAX_INPUT_LENGTH = 24
+
+# ASCII digits only: Decimal() would accept "١٠٠" or "１００", never meant as a price.
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+class AmountProblem(StrEnum):
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NOT_A_NUMBER = "not_a_number"
+    NOT_POSITIVE = "not_positive"
+    TOO_MANY_DECIMALS = "too_many_decimals"
+    BELOW_MINIMUM = "below_minimum"
+    ABOVE_MAXIMUM = "above_maximum"
+
+
+@dataclass(frozen=True)
+class AmountError(ValueError):
+    problem: AmountProblem
+
+    def __str__(self) -> str:
+        return self.problem.value
+
+
+def parse_amount(
+    text: str,
+    *,
+    places: int = 2,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """A customer's typed amount as micro-units. Raises AmountError saying what was wrong.
+
+    Accepts a plain positive decimal with at most `places` decimals ("12", "12.5", "0.99");
+    a comma as the decimal mark is accepted too. Refuses signs, exponents, NaN, separators,
+    non-ASCII digits and anything longer than MAX_INPUT_LENGTH characters.
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        raise AmountError(AmountProblem.EMPTY)
+    if len(cleaned) > MAX_INPUT_LENGTH:
+        raise AmountError(AmountProblem.TOO_LONG)
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    if cleaned.startswith("-") and _PLAIN_DECIMAL.fullmatch(cleaned[1:]):
+        raise AmountError(AmountProblem.NOT_POSITIVE)
+    if not _PLAIN_DECIMAL.fullmatch(cleaned):
+        raise AmountError(AmountProblem.NOT_A_NUMBER)
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:  # pragma: no cover - the pattern already excludes this
+        raise AmountError(AmountProblem.NOT_A_NUMBER) from None
+    if value <= 0:
+        raise AmountError(AmountProblem.NOT_POSITIVE)
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > places:
+        raise AmountError(AmountProblem.TOO_MANY_DECIMALS)
+    micro = int(value * MICRO)
+    if minimum is not None and micro < minimum:
+        raise AmountError(AmountProblem.BELOW_MINIMUM)
+    if maximum is not None and micro > maximum:
+        raise AmountError(AmountProblem.ABOVE_MAXIMUM)
+    return micro
+
+
+def to_micro(value: Decimal | int | str) -> int:
+    """An exact decimal amount (from an upstream or configuration) as micro-units.
+
+    Raises ValueError if it has more than six decimals: that would silently lose money.
+    """
+    decimal = Decimal(value) if not isinstance(value, Decimal) else value
+    if not decimal.is_finite():
+        raise ValueError(f"not a finite amount: {value!r}")
+    micro = decimal * MICRO
+    if micro != micro.to_integral_value():
+        raise ValueError(f"{value!r} has more than six decimals")
+    return int(micro)
+
+
+def round_up_to_cent(micro: int) -> int:
+    """Charges are rounded up to whole cents: the shop never undercharges by a fraction."""
+    return -(-micro // CENT) * CENT
+
+
+def format_amount(micro: int, *, places: int = 2) -> str:
+    """`12345678` → `"12.35"` (half-up at the shown places; display only, never for charging)."""
+    quantum = Decimal(1).scaleb(-places)
+    value = (Decimal(micro) / MICRO).quantize(quantum, rounding="ROUND_HALF_UP")
+    return f"{value:,.{places}f}"
+
+
+def format_money(micro: int, currency: str, *, places: int = 2) -> str:
+    return f"{format_amount(micro, places=places)} {currency}"
+
+
+def format_signed_money(micro: int, currency: str, *, places: int = 2) -> str:
+    sign = "+" if micro > 0 else "−" if micro < 0 else ""
+    return f"{sign}{format_amount(abs(micro), places=places)} {currency}"

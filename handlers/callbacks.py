@@ -1,0 +1,31 @@
+"""Callback data of every customer button: parsed, never trusted; handlers re-check it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class Screen(StrEnum):
+    HOME = "home"
+    WALLET = "wallet"
+    LANGUAGE = "language"
+    HELP = "help"
+    SUPPORT = "support"
+
+
+class Open(CallbackData, prefix="open"):
+    screen: Screen
+
+
+class WalletPageButton(CallbackData, prefix="wallet"):
+    page: int
+
+
+class LanguageButton(CallbackData, prefix="lang"):
+    code: str
+
+
+class CancelFlow(CallbackData, prefix="cancel"):
+    """Cancel whatever conversation is in progress and return to the main menu."""

@@ -1,0 +1,28 @@
+"""The last line of defence: an unexpected error is logged, never shown as a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.types import ErrorEvent
+from aiogram_i18n import I18nContext
+
+log = logging.getLogger(__name__)
+router = Router(name="errors")
+
+
+@router.error()
+async def unexpected_error(event: ErrorEvent, i18n: I18nContext | None = None) -> None:
+    log.error(
+        "update %s failed: %s", event.update.update_id, event.exception, exc_info=event.exception
+    )
+    text = i18n.get("error-generic") if i18n is not None else "Something went wrong."
+    update = event.update
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.message is not None:
+            await update.message.answer(text)
+    except Exception:  # the customer is unreachable; the log above has what operators need
+        log.warning("could not tell the customer about update %s", update.update_id)

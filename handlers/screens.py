@@ -1,0 +1,74 @@
+"""The one home of how a screen is shown and of the buttons every screen shares.
+
+A flow is one message edited in place: a button press edits the message it came from; a typed
+message gets a new one.
+"""
+
+from __future__ import annotations
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram_i18n import I18nContext
+
+from bot.money import format_money
+from bot.shop import Shop
+from handlers.callbacks import CancelFlow, Open, Screen
+from storage.users import Customer
+
+
+async def show(
+    event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    if isinstance(event, Message):
+        await event.answer(text, reply_markup=markup)
+        return
+    message = event.message
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "message is not modified" not in exc.message:
+                # Too old to edit, or gone: the customer still gets the screen.
+                await message.answer(text, reply_markup=markup)
+    elif event.from_user is not None and event.bot is not None:
+        await event.bot.send_message(event.from_user.id, text, reply_markup=markup)
+    await event.answer()
+
+
+def back_button(i18n: I18nContext, to: Screen = Screen.HOME) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=i18n.get("button-back"), callback_data=Open(screen=to).pack())
+
+
+def cancel_button(i18n: I18nContext) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=i18n.get("button-cancel"), callback_data=CancelFlow().pack())
+
+
+def menu_only(i18n: I18nContext) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=i18n.get("button-menu"), callback_data=Open(screen=Screen.HOME).pack()
+                )
+            ]
+        ]
+    )
+
+
+async def main_menu(
+    i18n: I18nContext, shop: Shop, customer: Customer, preface: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The main menu: the balance, then an entry per product line and the shop's own screens."""
+    balance = await shop.ledger.balance(customer.id)
+    text = i18n.get("menu-title", balance=format_money(balance.available, shop.currency))
+    if preface:
+        text = f"{preface}\n\n{text}"
+    builder = InlineKeyboardBuilder()
+    builder.button(text=i18n.get("menu-wallet"), callback_data=Open(screen=Screen.WALLET))
+    builder.button(text=i18n.get("menu-language"), callback_data=Open(screen=Screen.LANGUAGE))
+    builder.button(text=i18n.get("menu-help"), callback_data=Open(screen=Screen.HELP))
+    if shop.support_enabled:
+        builder.button(text=i18n.get("menu-support"), callback_data=Open(screen=Screen.SUPPORT))
+    builder.adjust(2)
+    return text, builder.as_markup()

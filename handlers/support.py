@@ -1,0 +1,78 @@
+"""Contact support: the customer writes one message and it reaches the operators' group."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram_i18n import I18nContext
+
+from bot.shop import Shop
+from handlers.callbacks import Open, Screen
+from handlers.screens import cancel_button, main_menu, show
+from storage.users import Customer
+
+router = Router(name="support")
+
+MAX_QUESTION_LENGTH = 1000
+
+
+class Support(StatesGroup):
+    writing = State()
+
+
+@router.callback_query(Open.filter(F.screen == Screen.SUPPORT), F.message)
+async def ask_question(
+    query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
+) -> None:
+    if not shop.support_enabled:
+        text, markup = await main_menu(i18n, shop, customer)
+        await show(query, text, markup)
+        return
+    await state.set_state(Support.writing)
+    markup = InlineKeyboardMarkup(inline_keyboard=[[cancel_button(i18n)]])
+    await show(query, i18n.get("support-prompt", max=MAX_QUESTION_LENGTH), markup)
+
+
+@router.message(Support.writing, F.text)
+async def forward_question(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
+) -> None:
+    question = (message.text or "").strip()
+    if len(question) > MAX_QUESTION_LENGTH:
+        markup = InlineKeyboardMarkup(inline_keyboard=[[cancel_button(i18n)]])
+        await message.answer(
+            i18n.get("support-too-long", length=len(question), max=MAX_QUESTION_LENGTH),
+            reply_markup=markup,
+        )
+        return
+    admin_chat = shop.config.admin_chat_id
+    assert admin_chat is not None  # the state is only entered when support is enabled
+    await bot.send_message(admin_chat, _support_card(customer, question))
+    await state.clear()
+    text, markup = await main_menu(i18n, shop, customer, preface=i18n.get("support-sent"))
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(Support.writing)
+async def not_text(message: Message, i18n: I18nContext) -> None:
+    markup = InlineKeyboardMarkup(inline_keyboard=[[cancel_button(i18n)]])
+    await message.answer(i18n.get("support-not-text", max=MAX_QUESTION_LENGTH), reply_markup=markup)
+
+
+def _support_card(customer: Customer, question: str) -> str:
+    """Operators' notifications are in English; everything the customer wrote is escaped."""
+    who = html.escape(customer.first_name)
+    handle = f" @{html.escape(customer.username)}" if customer.username else ""
+    return (
+        f"💬 <b>Support request</b> from {who}{handle} (id <code>{customer.id}</code>)\n\n"
+        f"{html.escape(question)}"
+    )

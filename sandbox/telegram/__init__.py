@@ -1,0 +1,134 @@
+"""An offline stand-in for the Telegram Bot API, with a driver to act as its users.
+
+    emulator = TelegramEmulator()
+    emulator.add_bot(token="123456:TEST", username="shop_bot")
+    await emulator.start()                       # emulator.base_url → TelegramAPIServer.from_base
+    alice = emulator.private_chat(user_id=1, first_name="Alice", language_code="en")
+    await alice.send("/start")
+    menu = await alice.wait_for_bot()
+    await alice.press("💰 Wallet")
+    ...
+    await emulator.stop()
+
+It imports nothing from the application: it is Telegram as the Bot API documents it, so the bot and
+its stand-in cannot share a mistake.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from aiohttp import web
+
+from sandbox.telegram.driver import ChatDriver
+from sandbox.telegram.html import EntityError, parse_html
+from sandbox.telegram.routes import driver_routes
+from sandbox.telegram.server import BotApi
+from sandbox.telegram.state import BotAccount, Button, Chat, ChatMessage, StoredFile, UserInfo
+
+__all__ = [
+    "BotAccount",
+    "Button",
+    "ChatDriver",
+    "ChatMessage",
+    "EntityError",
+    "GroupDriver",
+    "StoredFile",
+    "TelegramEmulator",
+    "parse_html",
+]
+
+
+class GroupDriver:
+    """A group chat: `as_user()` gives a driver acting as one member."""
+
+    def __init__(self, bot: BotAccount, chat: Chat) -> None:
+        self.bot = bot
+        self.chat = chat
+
+    def as_user(
+        self, user_id: int, first_name: str = "Member", username: str | None = None
+    ) -> ChatDriver:
+        user = UserInfo(user_id, first_name, username)
+        self.chat.members[user_id] = user
+        return ChatDriver(self.bot, self.chat, user)
+
+
+class TelegramEmulator:
+    def __init__(self, flood_limit_per_second: float | None = None) -> None:
+        self.bots: dict[str, BotAccount] = {}
+        self.flood_limit_per_second = flood_limit_per_second
+        self.closing = False
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+
+    def add_bot(self, token: str, username: str = "shop_bot", first_name: str = "Shop") -> str:
+        self.bots[token] = BotAccount(token, username, first_name)
+        return token
+
+    def bot(self, token: str | None = None) -> BotAccount:
+        if token is not None:
+            return self.bots[token]
+        if not self.bots:
+            raise RuntimeError("add a bot first")
+        return next(iter(self.bots.values()))
+
+    def bot_by_username(self, username: str | None) -> BotAccount:
+        if username is None:
+            return self.bot()
+        for account in self.bots.values():
+            if account.user.username == username:
+                return account
+        raise KeyError(username)
+
+    def app(self) -> web.Application:
+        api = BotApi(self)
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", api.handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", api.download)
+        app.add_routes(driver_routes(self))
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self.closing = False
+        for account in self.bots.values():
+            account.closing = False
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        await web.SockSite(self._runner, sock).start()
+        self._base_url = f"http://{host}:{sock.getsockname()[1]}"
+        return self._base_url
+
+    @property
+    def base_url(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("the emulator is not started")
+        return self._base_url
+
+    async def stop(self) -> None:
+        """Stop serving; long polls in progress return at once."""
+        self.closing = True
+        for account in self.bots.values():
+            await account.wake_pollers(closing=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def private_chat(
+        self,
+        user_id: int,
+        first_name: str = "User",
+        username: str | None = None,
+        language_code: str | None = None,
+        bot: str | None = None,
+    ) -> ChatDriver:
+        account = self.bot(bot)
+        user = UserInfo(user_id, first_name, username, language_code)
+        return ChatDriver(account, account.private_chat(user), user)
+
+    def group(self, chat_id: int, title: str = "Group", bot: str | None = None) -> GroupDriver:
+        account = self.bot(bot)
+        return GroupDriver(account, account.group(chat_id, title))

@@ -1,0 +1,158 @@
+"""Acting as a Telegram user in tests: send text, press buttons, read the bot's replies."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sandbox.telegram.state import BotAccount, Chat, ChatMessage, UserInfo
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class ChatDriver:
+    """One user in one chat (their private chat with the bot, or a group).
+
+    Each driver reads the bot's changes to the chat in order: `wait_for_bot()` returns the message
+    of the next change (a new message, an edit or a delete) since the driver's last action, so a
+    test can follow a flow step by step. `settle()` waits until the bot went quiet.
+    """
+
+    def __init__(self, bot: BotAccount, chat: Chat, user: UserInfo) -> None:
+        self.bot = bot
+        self.chat = chat
+        self.user = user
+        self.callback_answers: list[dict[str, Any]] = []
+        self._cursor = len(chat.events)
+        self._last_update_id = 0
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+    @property
+    def chat_id(self) -> int:
+        return self.chat.id
+
+    # -- acting --
+
+    async def send(self, text: str) -> ChatMessage:
+        """Send text (a `/command` gets its bot_command entity) as this user."""
+        self._cursor = len(self.chat.events)
+        message, self._last_update_id = await self.bot.user_sends(self.chat, self.user, text)
+        return message.snapshot()
+
+    async def press(
+        self,
+        label: str | None = None,
+        *,
+        contains: str | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        """Press an inline button by its exact label (or a part of it with `contains=`) on the
+        latest bot message with a keyboard, or on `message_id`."""
+        message, button = self.chat.find_button(label, contains=contains, message_id=message_id)
+        assert button.callback_data is not None
+        await self.press_data(button.callback_data, message_id=message.message_id)
+
+    async def press_data(self, data: str, *, message_id: int) -> None:
+        """Send a callback query with any data, as a forged or stale button would."""
+        message = self.chat.messages.get(message_id)
+        if message is None:
+            raise AssertionError(f"no message {message_id} in chat {self.chat.id}")
+        self._cursor = len(self.chat.events)
+        _, self._last_update_id = await self.bot.user_presses(
+            self.chat, self.user, message, data, owner=self
+        )
+
+    def block_bot(self) -> None:
+        self.chat.blocked_bot = True
+
+    def unblock_bot(self) -> None:
+        self.chat.blocked_bot = False
+
+    # -- reading --
+
+    @property
+    def bot_messages(self) -> list[ChatMessage]:
+        return [m.snapshot() for m in self.chat.bot_messages()]
+
+    @property
+    def transcript(self) -> list[ChatMessage]:
+        return [m.snapshot() for m in self.chat.messages.values() if not m.deleted]
+
+    @property
+    def last_bot_message(self) -> ChatMessage | None:
+        messages = self.chat.bot_messages()
+        return messages[-1].snapshot() if messages else None
+
+    def describe(self) -> str:
+        lines = []
+        for message in self.chat.messages.values():
+            who = "bot" if message.from_bot else message.sender.first_name
+            flags = " (edited)" if message.edited else ""
+            flags += " (deleted)" if message.deleted else ""
+            lines.append(f"  #{message.message_id} {who}{flags}: {message.text!r} {message.labels}")
+        return "\n".join(lines) or "  (empty)"
+
+    # -- waiting --
+
+    async def wait_for_bot(self, timeout: float = DEFAULT_TIMEOUT) -> ChatMessage:
+        """The message of the bot's next change to this chat since the last one read."""
+        async with self.chat.changed:
+            try:
+                await asyncio.wait_for(
+                    self.chat.changed.wait_for(lambda: len(self.chat.events) > self._cursor),
+                    timeout,
+                )
+            except TimeoutError:
+                raise AssertionError(
+                    f"the bot did not answer in {timeout} s; chat {self.chat.id}:\n"
+                    f"{self.describe()}"
+                ) from None
+            message_id = self.chat.events[self._cursor]
+            self._cursor += 1
+        return self.chat.messages[message_id].snapshot()
+
+    async def wait_until(
+        self, predicate: Callable[[ChatMessage], bool], timeout: float = DEFAULT_TIMEOUT
+    ) -> ChatMessage:
+        """Wait until the latest bot message satisfies `predicate`; returns it."""
+
+        def latest_matches() -> bool:
+            messages = self.chat.bot_messages()
+            return bool(messages) and predicate(messages[-1])
+
+        async with self.chat.changed:
+            try:
+                await asyncio.wait_for(self.chat.changed.wait_for(latest_matches), timeout)
+            except TimeoutError:
+                raise AssertionError(
+                    f"no matching bot message in {timeout} s; chat {self.chat.id}:\n"
+                    f"{self.describe()}"
+                ) from None
+            self._cursor = len(self.chat.events)
+        last = self.last_bot_message
+        assert last is not None
+        return last
+
+    async def settle(self, quiet: float = 0.3, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Wait until the bot fetched this driver's updates and then left the chat alone for
+        `quiet` seconds; the driver's read position moves to the end."""
+        deadline = time.monotonic() + timeout
+        while self.bot.fetched_up_to < self._last_update_id:
+            if time.monotonic() > deadline:
+                raise AssertionError("the bot did not fetch its updates in time")
+            await asyncio.sleep(0.02)
+        fetched_at = time.monotonic()
+        while True:
+            now = time.monotonic()
+            idle_since = max(self.chat.last_bot_activity, fetched_at)
+            if now - idle_since >= quiet:
+                break
+            if now > deadline:
+                raise AssertionError("the bot did not go quiet in time")
+            await asyncio.sleep(min(0.05, quiet - (now - idle_since)))
+        self._cursor = len(self.chat.events)

@@ -1,0 +1,164 @@
+"""The driver over HTTP (routes listed in `sandbox.telegram.server`'s docstring)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sandbox.telegram.server import user_from
+from sandbox.telegram.state import BotAccount, Chat, ChatMessage, UserInfo
+
+if TYPE_CHECKING:
+    from sandbox.telegram import TelegramEmulator
+
+
+def message_json(message: ChatMessage) -> dict[str, Any]:
+    media = message.document or message.photo
+    return {
+        "message_id": message.message_id,
+        "from_bot": message.from_bot,
+        "sender": message.sender.first_name,
+        "text": message.text,
+        "html": message.html,
+        "entities": message.entities,
+        "buttons": [
+            [{"text": b.text, "callback_data": b.callback_data, "url": b.url} for b in row]
+            for row in message.buttons
+        ],
+        "edited": message.edited,
+        "deleted": message.deleted,
+        "media": None
+        if media is None
+        else {
+            "kind": "document" if message.document else "photo",
+            "file_name": media.file_name,
+            "mime_type": media.mime_type,
+            "size": len(media.data),
+            "download": f"/_emulator/files/{media.file_id}",
+        },
+    }
+
+
+def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
+    def account(request: web.Request) -> BotAccount:
+        try:
+            return emulator.bot_by_username(request.query.get("bot"))
+        except (KeyError, RuntimeError):
+            raise web.HTTPNotFound(text="no such bot") from None
+
+    def chat_of(request: web.Request) -> tuple[BotAccount, Chat]:
+        bot = account(request)
+        chat = bot.chats.get(int(request.match_info["chat_id"]))
+        if chat is None:
+            raise web.HTTPNotFound(text="no such chat")
+        return bot, chat
+
+    def member(chat: Chat, user_id: int) -> UserInfo:
+        if chat.user is not None and chat.user.id == user_id:
+            return chat.user
+        if user_id in chat.members:
+            return chat.members[user_id]
+        raise web.HTTPBadRequest(text=f"user {user_id} is not in chat {chat.id}")
+
+    async def create_user(request: web.Request) -> web.Response:
+        user = user_from(await request.json())
+        chat = account(request).private_chat(user)
+        return web.json_response({"chat_id": chat.id})
+
+    async def create_group(request: web.Request) -> web.Response:
+        body = await request.json()
+        chat = account(request).group(int(body["chat_id"]), str(body.get("title") or "Group"))
+        return web.json_response({"chat_id": chat.id})
+
+    async def add_member(request: web.Request) -> web.Response:
+        _, chat = chat_of(request)
+        user = user_from(await request.json())
+        chat.members[user.id] = user
+        return web.json_response({"chat_id": chat.id, "user_id": user.id})
+
+    async def send(request: web.Request) -> web.Response:
+        bot, chat = chat_of(request)
+        body = await request.json()
+        message, update_id = await bot.user_sends(
+            chat, member(chat, int(body["user_id"])), str(body["text"])
+        )
+        return web.json_response({"message_id": message.message_id, "update_id": update_id})
+
+    async def press(request: web.Request) -> web.Response:
+        bot, chat = chat_of(request)
+        body = await request.json()
+        user = member(chat, int(body["user_id"]))
+        message_id = body.get("message_id")
+        try:
+            if "data" in body:
+                target = chat.messages.get(int(message_id)) if message_id is not None else None
+                if target is None:
+                    raise AssertionError("raw callback data needs an existing message_id")
+                data = str(body["data"])
+            else:
+                target, button = chat.find_button(
+                    body.get("label"),
+                    message_id=int(message_id) if message_id is not None else None,
+                )
+                data = button.callback_data or ""
+        except AssertionError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        record, update_id = await bot.user_presses(chat, user, target, data)
+        return web.json_response({"callback_query_id": record.id, "update_id": update_id})
+
+    async def messages(request: web.Request) -> web.Response:
+        _, chat = chat_of(request)
+        return web.json_response(
+            {
+                "version": len(chat.events),
+                "messages": [message_json(m) for m in chat.messages.values()],
+            }
+        )
+
+    async def wait(request: web.Request) -> web.Response:
+        _, chat = chat_of(request)
+        after = int(request.query.get("after", "0"))
+        timeout = min(float(request.query.get("timeout", "25")), 60.0)
+        async with chat.changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    chat.changed.wait_for(lambda: len(chat.events) > after or emulator.closing),
+                    timeout,
+                )
+        return web.json_response({"version": len(chat.events)})
+
+    async def block(request: web.Request) -> web.Response:
+        _, chat = chat_of(request)
+        chat.blocked_bot = bool((await request.json()).get("blocked", True))
+        return web.json_response({"blocked": chat.blocked_bot})
+
+    async def flood(request: web.Request) -> web.Response:
+        value = (await request.json()).get("per_second")
+        emulator.flood_limit_per_second = None if value is None else float(value)
+        return web.json_response({"per_second": emulator.flood_limit_per_second})
+
+    async def file(request: web.Request) -> web.Response:
+        stored = account(request).files.get(request.match_info["file_id"])
+        if stored is None:
+            raise web.HTTPNotFound(text="no such file")
+        return web.Response(
+            body=stored.data,
+            content_type=stored.mime_type,
+            headers={"Content-Disposition": f'attachment; filename="{stored.file_name}"'},
+        )
+
+    return [
+        web.post("/_emulator/users", create_user),
+        web.post("/_emulator/groups", create_group),
+        web.post("/_emulator/groups/{chat_id}/members", add_member),
+        web.post("/_emulator/chats/{chat_id}/send", send),
+        web.post("/_emulator/chats/{chat_id}/press", press),
+        web.get("/_emulator/chats/{chat_id}/messages", messages),
+        web.get("/_emulator/chats/{chat_id}/wait", wait),
+        web.post("/_emulator/chats/{chat_id}/block", block),
+        web.post("/_emulator/flood", flood),
+        web.get("/_emulator/files/{file_id}", file),
+    ]

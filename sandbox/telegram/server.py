@@ -1,0 +1,533 @@
+"""The Bot API over HTTP (`/bot{token}/{method}`, `/file/bot{token}/{path}`) and the driver routes.
+
+Driver routes, for a process other than the tests' own (a playground, a benchmark); each acts on the
+first bot the emulator was given, or on `?bot=USERNAME`:
+
+- `POST /_emulator/users` `{"user_id", "first_name", "username"?, "language_code"?}`: a user and
+  their private chat with the bot; answers `{"chat_id"}`.
+- `POST /_emulator/groups` `{"chat_id", "title"}`; `POST /_emulator/groups/{chat_id}/members`
+  `{"user_id", "first_name", "username"?}`.
+- `POST /_emulator/chats/{chat_id}/send` `{"user_id", "text"}`: the user sends text.
+- `POST /_emulator/chats/{chat_id}/press` `{"user_id", "label"? | "data"?, "message_id"?}`: the user
+  presses a button by its label (or sends raw callback data).
+- `GET /_emulator/chats/{chat_id}/messages`: `{"version", "messages": [...]}`; documents and photos
+  carry a `download` URL.
+- `GET /_emulator/chats/{chat_id}/wait?after=VERSION&timeout=SECONDS`: returns `{"version"}` as
+  soon as the bot changed the chat after VERSION (or at the timeout).
+- `POST /_emulator/chats/{chat_id}/block` `{"blocked": true|false}`: the user blocks the bot.
+- `POST /_emulator/flood` `{"per_second": number|null}`: the flood limit for sending methods.
+- `GET /_emulator/files/{file_id}`: a file's bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sandbox.telegram.html import EntityError, parse_html, utf16_length
+from sandbox.telegram.state import (
+    CALLBACK_QUERY_TTL,
+    ApiError,
+    BotAccount,
+    Button,
+    Chat,
+    ChatMessage,
+    StoredFile,
+    UserInfo,
+    bad_request,
+)
+
+if TYPE_CHECKING:
+    from sandbox.telegram import TelegramEmulator
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the same "
+    "as a current content and reply markup of the message"
+)
+
+Params = dict[str, Any]
+Method = Callable[[BotAccount, Params], Awaitable[Any]]
+
+
+# -- reading parameters --------------------------------------------------------------------------
+
+
+async def read_params(request: web.Request) -> Params:
+    """Form, multipart or JSON bodies, plus the query string, as one dict (files as bytes)."""
+    params: Params = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        if isinstance(body, dict):
+            params.update(body)
+        return params
+    if request.can_read_body:
+        form = await request.post()
+        for name, value in form.items():
+            if isinstance(value, web.FileField):
+                params[name] = (value.filename, value.file.read(), value.content_type)
+            else:
+                params[name] = value
+    return params
+
+
+def _int(params: Params, name: str, *, default: int | None = None) -> int:
+    value = params.get(name)
+    if value is None or value == "":
+        if default is None:
+            raise bad_request(f"{name} is empty" if name != "chat_id" else "chat_id is empty")
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise bad_request(f"invalid {name} specified") from None
+
+
+def _json(params: Params, name: str) -> Any:
+    value = params.get(name)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise bad_request(f"can't parse {name} JSON object") from None
+    return value
+
+
+def _bool(params: Params, name: str) -> bool:
+    value = params.get(name)
+    return value is True or (isinstance(value, str) and value.lower() in {"true", "1"})
+
+
+def _formatted(
+    params: Params, text_field: str, limit: int, too_long: str
+) -> tuple[str, str | None, list[dict[str, Any]]]:
+    raw = params.get(text_field)
+    raw = "" if raw is None else str(raw)
+    mode = str(params.get("parse_mode") or "")
+    html: str | None = None
+    if mode.upper() == "HTML":
+        try:
+            text, entities = parse_html(raw)
+        except EntityError as exc:
+            raise bad_request(f"can't parse entities: {exc}") from None
+        html = raw
+    elif mode:
+        if mode not in {"Markdown", "MarkdownV2"}:
+            raise bad_request(f"unsupported parse_mode {mode}")
+        text, entities = raw, []
+    else:
+        text = raw
+        entities = _json(params, "entities" if text_field == "text" else "caption_entities") or []
+    if utf16_length(text) > limit:
+        raise bad_request(too_long)
+    return text, html, entities
+
+
+def _buttons(params: Params) -> list[list[Button]]:
+    markup = _json(params, "reply_markup")
+    if not markup:
+        return []
+    if not isinstance(markup, dict):
+        raise bad_request("can't parse reply keyboard markup JSON object")
+    if "inline_keyboard" not in markup:
+        return []  # reply keyboards and removals are accepted and not shown
+    rows = markup["inline_keyboard"]
+    if not isinstance(rows, list):
+        raise bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
+    parsed: list[list[Button]] = []
+    for row in rows:
+        if not isinstance(row, list):
+            raise bad_request(
+                'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
+            )
+        parsed_row = []
+        for button in row:
+            if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+                raise bad_request("can't parse inline keyboard button: Text must be a String")
+            data = button.get("callback_data")
+            url = button.get("url")
+            others = {
+                "switch_inline_query",
+                "switch_inline_query_current_chat",
+                "web_app",
+                "login_url",
+                "pay",
+                "copy_text",
+                "callback_game",
+                "switch_inline_query_chosen_chat",
+            }
+            if data is None and url is None and not others & button.keys():
+                raise bad_request(
+                    "can't parse inline keyboard button: InlineKeyboardButton must have exactly "
+                    "one optional field"
+                )
+            if data is not None and len(str(data).encode("utf-8")) > MAX_CALLBACK_DATA:
+                raise bad_request("BUTTON_DATA_INVALID")
+            if data is not None and str(data) == "":
+                raise bad_request("BUTTON_DATA_INVALID")
+            parsed_row.append(Button(button["text"], None if data is None else str(data), url))
+        parsed.append(parsed_row)
+    return parsed
+
+
+def _upload(bot: BotAccount, params: Params, field: str, default_mime: str) -> StoredFile:
+    value = params.get(field)
+    if isinstance(value, str) and value.startswith("attach://"):
+        value = params.get(value.removeprefix("attach://"))
+    if isinstance(value, tuple):
+        filename, data, content_type = value
+        mime = (
+            content_type
+            if content_type and content_type != "application/octet-stream"
+            else default_mime
+        )
+        return bot.store_file(data, filename or field, mime)
+    if isinstance(value, str) and value in bot.files:
+        return bot.files[value]
+    if isinstance(value, str) and value:
+        raise bad_request("wrong file identifier/HTTP URL specified")
+    raise bad_request(f"there is no {field} in the request")
+
+
+# -- the methods ---------------------------------------------------------------------------------
+
+
+class BotApi:
+    def __init__(self, emulator: TelegramEmulator) -> None:
+        self.emulator = emulator
+        self.methods: dict[str, Method] = {
+            "getme": self.get_me,
+            "getupdates": self.get_updates,
+            "deletewebhook": self.delete_webhook,
+            "setwebhook": self.set_webhook,
+            "getwebhookinfo": self.get_webhook_info,
+            "setmycommands": self.set_my_commands,
+            "deletemycommands": self.delete_my_commands,
+            "getmycommands": self.get_my_commands,
+            "sendmessage": self.send_message,
+            "editmessagetext": self.edit_message_text,
+            "editmessagereplymarkup": self.edit_message_reply_markup,
+            "deletemessage": self.delete_message,
+            "answercallbackquery": self.answer_callback_query,
+            "senddocument": self.send_document,
+            "sendphoto": self.send_photo,
+            "sendchataction": self.send_chat_action,
+            "getchat": self.get_chat,
+            "getfile": self.get_file,
+            "copymessage": self.copy_message,
+            "forwardmessage": self.forward_message,
+        }
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = self.emulator.bots.get(request.match_info["token"])
+        if bot is None:
+            return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
+        method = self.methods.get(request.match_info["method"].lower())
+        if method is None:
+            return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+        try:
+            params = await read_params(request)
+            result = await method(bot, params)
+        except ApiError as error:
+            return web.json_response(error.payload(), status=error.code)
+        return web.json_response({"ok": True, "result": result})
+
+    async def download(self, request: web.Request) -> web.Response:
+        bot = self.emulator.bots.get(request.match_info["token"])
+        if bot is None:
+            return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
+        stored = bot.files.get(request.match_info["path"].removeprefix("documents/"))
+        if stored is None:
+            return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+        return web.Response(body=stored.data, content_type=stored.mime_type)
+
+    # -- identity, polling and configuration --
+
+    async def get_me(self, bot: BotAccount, params: Params) -> Any:
+        return {
+            **bot.user.to_api(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def get_updates(self, bot: BotAccount, params: Params) -> Any:
+        if bot.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        timeout = min(max(_int(params, "timeout", default=0), 0), 50)
+        if self.emulator.closing:
+            timeout = 0
+        return await bot.take_updates(
+            _int(params, "offset", default=0), _int(params, "limit", default=100), timeout
+        )
+
+    async def delete_webhook(self, bot: BotAccount, params: Params) -> Any:
+        bot.webhook_url = ""
+        if _bool(params, "drop_pending_updates"):
+            bot.updates.clear()
+        return True
+
+    async def set_webhook(self, bot: BotAccount, params: Params) -> Any:
+        bot.webhook_url = str(params.get("url") or "")
+        return True
+
+    async def get_webhook_info(self, bot: BotAccount, params: Params) -> Any:
+        return {
+            "url": bot.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(bot.updates),
+        }
+
+    async def set_my_commands(self, bot: BotAccount, params: Params) -> Any:
+        commands = _json(params, "commands")
+        if not isinstance(commands, list):
+            raise bad_request("commands must be an array")
+        bot.commands = commands
+        return True
+
+    async def delete_my_commands(self, bot: BotAccount, params: Params) -> Any:
+        bot.commands = []
+        return True
+
+    async def get_my_commands(self, bot: BotAccount, params: Params) -> Any:
+        return bot.commands
+
+    # -- sending --
+
+    def _target(self, bot: BotAccount, params: Params) -> Chat:
+        chat = bot.chat(_int(params, "chat_id"))
+        if chat.blocked_bot:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat
+
+    def _check_flood(self, bot: BotAccount) -> None:
+        limit = self.emulator.flood_limit_per_second
+        now = time.monotonic()
+        bot.sent_times = [t for t in bot.sent_times if now - t < 1.0]
+        if limit is not None and len(bot.sent_times) >= limit:
+            retry_after = max(1, math.ceil(1.0 - (now - bot.sent_times[0])))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        bot.sent_times.append(now)
+
+    def _reply_to(self, params: Params) -> int | None:
+        reply = _json(params, "reply_parameters")
+        if isinstance(reply, dict) and "message_id" in reply:
+            return int(reply["message_id"])
+        if params.get("reply_to_message_id"):
+            return _int(params, "reply_to_message_id")
+        return None
+
+    async def _deliver(self, bot: BotAccount, chat: Chat, message: ChatMessage) -> Any:
+        chat.messages[message.message_id] = message
+        await chat.record_bot_change(message.message_id)
+        return message.to_api(chat)
+
+    async def send_message(self, bot: BotAccount, params: Params) -> Any:
+        chat = self._target(bot, params)
+        text, html, entities = _formatted(params, "text", MAX_TEXT, "message is too long")
+        if not text.strip():
+            raise bad_request("message text is empty")
+        buttons = _buttons(params)
+        self._check_flood(bot)
+        message = ChatMessage(
+            message_id=chat.next_message_id(),
+            chat_id=chat.id,
+            sender=bot.user,
+            date=int(time.time()),
+            text=text,
+            html=html,
+            entities=entities,
+            buttons=buttons,
+            reply_to_message_id=self._reply_to(params),
+        )
+        return await self._deliver(bot, chat, message)
+
+    async def _send_media(self, bot: BotAccount, params: Params, kind: str) -> Any:
+        chat = self._target(bot, params)
+        caption, html, entities = _formatted(
+            params, "caption", MAX_CAPTION, "message caption is too long"
+        )
+        stored = _upload(
+            bot, params, kind, "image/png" if kind == "photo" else "application/octet-stream"
+        )
+        buttons = _buttons(params)
+        self._check_flood(bot)
+        message = ChatMessage(
+            message_id=chat.next_message_id(),
+            chat_id=chat.id,
+            sender=bot.user,
+            date=int(time.time()),
+            text=caption,
+            html=html,
+            entities=entities,
+            buttons=buttons,
+            document=stored if kind == "document" else None,
+            photo=stored if kind == "photo" else None,
+            reply_to_message_id=self._reply_to(params),
+        )
+        return await self._deliver(bot, chat, message)
+
+    async def send_document(self, bot: BotAccount, params: Params) -> Any:
+        return await self._send_media(bot, params, "document")
+
+    async def send_photo(self, bot: BotAccount, params: Params) -> Any:
+        return await self._send_media(bot, params, "photo")
+
+    async def copy_message(self, bot: BotAccount, params: Params) -> Any:
+        source = bot.chat(_int(params, "from_chat_id")).messages.get(_int(params, "message_id"))
+        if source is None or source.deleted:
+            raise bad_request("message to copy not found")
+        chat = self._target(bot, params)
+        self._check_flood(bot)
+        copy = ChatMessage(
+            message_id=chat.next_message_id(),
+            chat_id=chat.id,
+            sender=bot.user,
+            date=int(time.time()),
+            text=source.text,
+            html=source.html,
+            entities=list(source.entities),
+            buttons=_buttons(params) or [],
+            document=source.document,
+            photo=source.photo,
+        )
+        await self._deliver(bot, chat, copy)
+        return {"message_id": copy.message_id}
+
+    async def forward_message(self, bot: BotAccount, params: Params) -> Any:
+        source = bot.chat(_int(params, "from_chat_id")).messages.get(_int(params, "message_id"))
+        if source is None or source.deleted:
+            raise bad_request("message to forward not found")
+        chat = self._target(bot, params)
+        self._check_flood(bot)
+        forwarded = ChatMessage(
+            message_id=chat.next_message_id(),
+            chat_id=chat.id,
+            sender=bot.user,
+            date=int(time.time()),
+            text=source.text,
+            entities=list(source.entities),
+            document=source.document,
+            photo=source.photo,
+        )
+        return await self._deliver(bot, chat, forwarded)
+
+    # -- editing and deleting --
+
+    def _own_message(
+        self, bot: BotAccount, params: Params, missing: str
+    ) -> tuple[Chat, ChatMessage]:
+        if params.get("inline_message_id"):
+            raise bad_request("inline messages are not supported by the emulator")
+        chat = bot.chat(_int(params, "chat_id"))
+        message = chat.messages.get(_int(params, "message_id"))
+        if message is None or message.deleted or not message.from_bot:
+            raise bad_request(missing)
+        return chat, message
+
+    async def edit_message_text(self, bot: BotAccount, params: Params) -> Any:
+        chat, message = self._own_message(bot, params, "message to edit not found")
+        if message.document is not None or message.photo is not None:
+            raise bad_request("there is no text in the message to edit")
+        text, html, entities = _formatted(params, "text", MAX_TEXT, "message is too long")
+        if not text.strip():
+            raise bad_request("message text is empty")
+        buttons = _buttons(
+            params
+        )  # no reply_markup in an edit removes the keyboard, as Telegram does
+        if (text, entities, buttons) == (message.text, message.entities, message.buttons):
+            raise bad_request(NOT_MODIFIED)
+        message.text, message.html, message.entities = text, html, entities
+        message.buttons = buttons
+        message.edited = True
+        await chat.record_bot_change(message.message_id)
+        return message.to_api(chat)
+
+    async def edit_message_reply_markup(self, bot: BotAccount, params: Params) -> Any:
+        chat, message = self._own_message(bot, params, "message to edit not found")
+        buttons = _buttons(params)
+        if buttons == message.buttons:
+            raise bad_request(NOT_MODIFIED)
+        message.buttons = buttons
+        message.edited = True
+        await chat.record_bot_change(message.message_id)
+        return message.to_api(chat)
+
+    async def delete_message(self, bot: BotAccount, params: Params) -> Any:
+        chat = bot.chat(_int(params, "chat_id"))
+        message = chat.messages.get(_int(params, "message_id"))
+        if message is None or message.deleted:
+            raise bad_request("message to delete not found")
+        if not message.from_bot and chat.type == "private":
+            pass  # bots may delete users' messages in private chats
+        message.deleted = True
+        await chat.record_bot_change(message.message_id)
+        return True
+
+    # -- callbacks, actions, chats, files --
+
+    async def answer_callback_query(self, bot: BotAccount, params: Params) -> Any:
+        query_id = str(params.get("callback_query_id") or "")
+        record = bot.callback_queries.get(query_id)
+        too_old = record is not None and time.monotonic() - record.created > CALLBACK_QUERY_TTL
+        if record is None or record.answered or too_old:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        record.answered = True
+        record.answer = {
+            "text": str(params.get("text") or ""),
+            "show_alert": _bool(params, "show_alert"),
+            "url": params.get("url"),
+        }
+        if record.owner is not None:
+            record.owner.callback_answers.append(record.answer)
+        chat = bot.chats.get(record.chat_id)
+        if chat is not None:
+            await chat.record_bot_change(None)
+        return True
+
+    async def send_chat_action(self, bot: BotAccount, params: Params) -> Any:
+        chat = self._target(bot, params)
+        chat.last_bot_activity = time.monotonic()
+        return True
+
+    async def get_chat(self, bot: BotAccount, params: Params) -> Any:
+        chat = bot.chat(_int(params, "chat_id"))
+        full = chat.to_api()
+        full["accent_color_id"] = 0
+        full["max_reaction_count"] = 11
+        full["accepted_gift_types"] = {
+            "unlimited_gifts": False,
+            "limited_gifts": False,
+            "unique_gifts": False,
+            "premium_subscription": False,
+        }
+        return full
+
+    async def get_file(self, bot: BotAccount, params: Params) -> Any:
+        stored = bot.files.get(str(params.get("file_id") or ""))
+        if stored is None:
+            raise bad_request("invalid file_id")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+            "file_path": f"documents/{stored.file_id}",
+        }
+
+
+def user_from(payload: dict[str, Any]) -> UserInfo:
+    return UserInfo(
+        id=int(payload["user_id"]),
+        first_name=str(payload.get("first_name") or "User"),
+        username=payload.get("username"),
+        language_code=payload.get("language_code"),
+    )

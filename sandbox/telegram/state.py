@@ -1,0 +1,383 @@
+"""What the emulated Telegram knows: bots, users, chats, messages, pending updates and files.
+
+Everything lives on one asyncio loop. Every change a bot makes to a chat is appended to the chat's
+event log and wakes whoever waits on it, so tests can wait for "the bot's next change" without
+races.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+CALLBACK_QUERY_TTL = 15.0
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API: `{"ok": false, "error_code": ..., "description": ...}`."""
+
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+def bad_request(reason: str) -> ApiError:
+    return ApiError(400, f"Bad Request: {reason}")
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    file_id: str
+    file_unique_id: str
+    file_name: str
+    mime_type: str
+    data: bytes
+
+
+@dataclass
+class UserInfo:
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+    is_bot: bool = False
+
+    def to_api(self) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        if self.username:
+            user["username"] = self.username
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+
+@dataclass
+class ChatMessage:
+    """A message as the chat shows it now (edits applied). Tests get copies (snapshots)."""
+
+    message_id: int
+    chat_id: int
+    sender: UserInfo
+    date: int
+    text: str = ""
+    html: str | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+    document: StoredFile | None = None
+    photo: StoredFile | None = None
+    edited: bool = False
+    deleted: bool = False
+    reply_to_message_id: int | None = None
+
+    @property
+    def from_bot(self) -> bool:
+        return self.sender.is_bot
+
+    @property
+    def labels(self) -> list[str]:
+        return [button.text for row in self.buttons for button in row]
+
+    def snapshot(self) -> ChatMessage:
+        return copy.copy(self)
+
+    def markup_api(self) -> dict[str, Any] | None:
+        if not self.buttons:
+            return None
+        rows = []
+        for row in self.buttons:
+            rows.append(
+                [
+                    {"text": b.text, "callback_data": b.callback_data}
+                    if b.callback_data is not None
+                    else {"text": b.text, "url": b.url}
+                    for b in row
+                ]
+            )
+        return {"inline_keyboard": rows}
+
+    def to_api(self, chat: Chat) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": self.message_id,
+            "date": self.date,
+            "chat": chat.to_api(),
+            "from": self.sender.to_api(),
+        }
+        body_key, entities_key = ("caption", "caption_entities")
+        if self.document is not None:
+            message["document"] = {
+                "file_id": self.document.file_id,
+                "file_unique_id": self.document.file_unique_id,
+                "file_name": self.document.file_name,
+                "mime_type": self.document.mime_type,
+                "file_size": len(self.document.data),
+            }
+        elif self.photo is not None:
+            message["photo"] = [
+                {
+                    "file_id": self.photo.file_id,
+                    "file_unique_id": self.photo.file_unique_id,
+                    "width": 512,
+                    "height": 512,
+                    "file_size": len(self.photo.data),
+                }
+            ]
+        else:
+            body_key, entities_key = ("text", "entities")
+        if self.text or body_key == "text":
+            message[body_key] = self.text
+        if self.entities:
+            message[entities_key] = self.entities
+        markup = self.markup_api()
+        if markup is not None:
+            message["reply_markup"] = markup
+        if self.edited:
+            message["edit_date"] = int(time.time())
+        if self.reply_to_message_id is not None and self.reply_to_message_id in chat.messages:
+            replied = chat.messages[self.reply_to_message_id]
+            message["reply_to_message"] = {
+                "message_id": replied.message_id,
+                "date": replied.date,
+                "chat": chat.to_api(),
+                "from": replied.sender.to_api(),
+                "text": replied.text,
+            }
+        return message
+
+
+@dataclass
+class Chat:
+    id: int
+    type: str  # "private" or "supergroup"
+    title: str | None = None
+    user: UserInfo | None = None  # the other party of a private chat
+    members: dict[int, UserInfo] = field(default_factory=dict)
+    messages: dict[int, ChatMessage] = field(default_factory=dict)
+    events: list[int] = field(default_factory=list)  # message ids the bot sent, edited or deleted
+    blocked_bot: bool = False
+    last_bot_activity: float = 0.0
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def next_message_id(self) -> int:
+        return next(self._ids)
+
+    def bot_messages(self) -> list[ChatMessage]:
+        return [m for m in self.messages.values() if m.from_bot and not m.deleted]
+
+    def find_button(
+        self,
+        label: str | None = None,
+        *,
+        contains: str | None = None,
+        message_id: int | None = None,
+    ) -> tuple[ChatMessage, Button]:
+        """The button to press: by exact label (or a part of it) on the given message, or on the
+        latest bot message that has an inline keyboard."""
+        if message_id is not None:
+            candidate = self.messages.get(message_id)
+            candidates = [candidate] if candidate is not None and not candidate.deleted else []
+        else:
+            with_keyboard = [m for m in self.bot_messages() if m.buttons]
+            candidates = with_keyboard[-1:]
+        if not candidates:
+            raise AssertionError(f"no bot message with buttons in chat {self.id}")
+        message = candidates[0]
+        for row in message.buttons:
+            for button in row:
+                if (label is not None and button.text == label) or (
+                    contains is not None and contains in button.text
+                ):
+                    if button.callback_data is None:
+                        raise AssertionError(
+                            f"button {button.text!r} opens a URL; it can't be pressed"
+                        )
+                    return message, button
+        wanted = label if label is not None else f"…{contains}…"
+        raise AssertionError(
+            f"no button {wanted!r} on message {message.message_id}; buttons: {message.labels}"
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        if self.type == "private" and self.user is not None:
+            chat: dict[str, Any] = {"id": self.id, "type": "private"}
+            chat["first_name"] = self.user.first_name
+            if self.user.username:
+                chat["username"] = self.user.username
+            return chat
+        return {"id": self.id, "type": self.type, "title": self.title or "Group"}
+
+    async def record_bot_change(self, message_id: int | None) -> None:
+        """Note a change the bot made (or a call that touched this chat) and wake the waiters."""
+        self.last_bot_activity = time.monotonic()
+        async with self.changed:
+            if message_id is not None:
+                self.events.append(message_id)
+            self.changed.notify_all()
+
+
+@dataclass
+class CallbackRecord:
+    id: str
+    chat_id: int
+    created: float
+    answered: bool = False
+    answer: dict[str, Any] | None = None
+    owner: Any = None  # the driver that pressed the button, to hand it the answer
+
+
+class BotAccount:
+    """One bot: its identity, chats, queue of updates, files, and what it configured."""
+
+    def __init__(self, token: str, username: str, first_name: str) -> None:
+        bot_id, _, secret = token.partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError("a bot token looks like 123456:secret")
+        self.token = token
+        self.user = UserInfo(int(bot_id), first_name, username, is_bot=True)
+        self.chats: dict[int, Chat] = {}
+        self.updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self.fetched_up_to = 0  # highest update_id handed out by getUpdates
+        self.new_update = asyncio.Condition()
+        self.callback_queries: dict[str, CallbackRecord] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.commands: list[dict[str, Any]] = []
+        self.webhook_url = ""
+        self.get_updates_calls = 0
+        self.closing = False
+        self.sent_times: list[float] = []  # for the flood limit
+
+    # -- chats -------------------------------------------------------------------------------
+
+    def private_chat(self, user: UserInfo) -> Chat:
+        chat = self.chats.get(user.id)
+        if chat is None:
+            chat = Chat(id=user.id, type="private", user=user)
+            self.chats[user.id] = chat
+        else:
+            chat.user = user
+        return chat
+
+    def group(self, chat_id: int, title: str) -> Chat:
+        if chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            chat = Chat(id=chat_id, type="supergroup", title=title)
+            self.chats[chat_id] = chat
+        return chat
+
+    def chat(self, chat_id: int) -> Chat:
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise bad_request("chat not found")
+        return chat
+
+    # -- updates -----------------------------------------------------------------------------
+
+    async def push_update(self, payload: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        async with self.new_update:
+            self.updates.append({"update_id": update_id, **payload})
+            self.new_update.notify_all()
+        return update_id
+
+    async def take_updates(self, offset: int, limit: int, timeout: float) -> list[dict[str, Any]]:
+        self.get_updates_calls += 1
+        if offset:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        deadline = time.monotonic() + timeout
+        async with self.new_update:
+            while not self.updates and not self.closing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return []
+                try:
+                    await asyncio.wait_for(self.new_update.wait(), remaining)
+                except TimeoutError:
+                    return []
+        batch = self.updates[: max(1, min(limit, 100))]
+        if batch:
+            self.fetched_up_to = max(self.fetched_up_to, batch[-1]["update_id"])
+        return batch
+
+    async def wake_pollers(self, closing: bool = False) -> None:
+        self.closing = closing
+        async with self.new_update:
+            self.new_update.notify_all()
+
+    # -- what users do ------------------------------------------------------------------------
+
+    async def user_sends(self, chat: Chat, user: UserInfo, text: str) -> tuple[ChatMessage, int]:
+        """A user's text message; returns it and the id of the update the bot will get."""
+        message = ChatMessage(
+            message_id=chat.next_message_id(),
+            chat_id=chat.id,
+            sender=user,
+            date=int(time.time()),
+            text=text,
+        )
+        if text.startswith("/"):
+            command = text.split()[0]
+            message.entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        chat.messages[message.message_id] = message
+        update_id = await self.push_update({"message": message.to_api(chat)})
+        return message, update_id
+
+    async def user_presses(
+        self, chat: Chat, user: UserInfo, message: ChatMessage, data: str, owner: Any = None
+    ) -> tuple[CallbackRecord, int]:
+        """A press of an inline button (or any callback data, for forged-button tests)."""
+        record = CallbackRecord(
+            id=secrets.token_hex(8), chat_id=chat.id, created=time.monotonic(), owner=owner
+        )
+        self.callback_queries[record.id] = record
+        update_id = await self.push_update(
+            {
+                "callback_query": {
+                    "id": record.id,
+                    "from": user.to_api(),
+                    "message": message.to_api(chat),
+                    "chat_instance": str(chat.id),
+                    "data": data,
+                }
+            }
+        )
+        return record, update_id
+
+    # -- files -------------------------------------------------------------------------------
+
+    def store_file(self, data: bytes, file_name: str, mime_type: str) -> StoredFile:
+        stored = StoredFile(
+            file_id="F" + secrets.token_urlsafe(12),
+            file_unique_id="U" + secrets.token_urlsafe(6),
+            file_name=file_name,
+            mime_type=mime_type,
+            data=data,
+        )
+        self.files[stored.file_id] = stored
+        return stored

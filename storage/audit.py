@@ -1,0 +1,88 @@
+"""The ledger's invariants, checked against what is stored (`python -m bot check`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.database import Database
+from storage.orders import TERMINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    transactions: int
+    accounts: int
+    open_holds: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+_TERMINAL = ", ".join(f"'{status.value}'" for status in sorted(TERMINAL_STATUSES))
+
+# Each check: a query whose every row is a broken invariant, and how to describe that row.
+_CHECKS: tuple[tuple[str, str], ...] = (
+    (
+        "SELECT t.id, t.idempotency_key, COALESCE(SUM(e.amount), 0) AS total, COUNT(e.id) AS n"
+        " FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id"
+        " GROUP BY t.id HAVING total != 0 OR n < 2",
+        "transaction {id} ({idempotency_key}) has {n} entries summing to {total}, not zero",
+    ),
+    (
+        "SELECT a.code, a.balance, COALESCE(SUM(e.amount), 0) AS total"
+        " FROM ledger_accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id"
+        " GROUP BY a.id HAVING a.balance != total",
+        "account {code} caches balance {balance} but its entries sum to {total}",
+    ),
+    (
+        "SELECT code, balance FROM ledger_accounts WHERE may_go_negative = 0 AND balance < 0",
+        "account {code} is negative: {balance}",
+    ),
+    (
+        "SELECT a.code, a.balance, COALESCE(h.total, 0) AS pending FROM ledger_accounts a"
+        " LEFT JOIN (SELECT user_id, SUM(amount) AS total FROM ledger_holds"
+        "            WHERE status = 'pending' GROUP BY user_id) h ON h.user_id = a.user_id"
+        " WHERE a.code LIKE 'customer:%:held' AND a.balance != COALESCE(h.total, 0)",
+        "account {code} holds {balance} but the customer's pending holds total {pending}",
+    ),
+    (
+        "SELECT h.id, h.order_id, COALESCE(o.status, 'missing') AS status FROM ledger_holds h"
+        " LEFT JOIN orders o ON o.id = h.order_id"
+        f" WHERE h.status = 'pending' AND (o.id IS NULL OR o.status IN ({_TERMINAL}))",
+        "hold {id} is still open but its order {order_id} is {status}",
+    ),
+    (
+        "SELECT h.id, h.status FROM ledger_holds h"
+        " LEFT JOIN ledger_transactions t ON t.id = h.settle_transaction_id"
+        " WHERE (h.status = 'pending') != (h.settle_transaction_id IS NULL)"
+        "    OR (h.status = 'posted' AND t.kind != 'post')"
+        "    OR (h.status = 'voided' AND t.kind != 'void')",
+        "hold {id} is {status} but its settling transaction does not match",
+    ),
+)
+
+
+async def audit_ledger(db: Database) -> AuditReport:
+    """Run every check inside one read transaction, so they all see the same moment."""
+    conn = db.reader
+    problems: list[str] = []
+    await conn.execute("BEGIN")
+    try:
+        for sql, description in _CHECKS:
+            async with conn.execute(sql) as cursor:
+                for row in await cursor.fetchall():
+                    problems.append(description.format(**dict(row)))
+        counts = []
+        for sql in (
+            "SELECT COUNT(*) FROM ledger_transactions",
+            "SELECT COUNT(*) FROM ledger_accounts",
+            "SELECT COUNT(*) FROM ledger_holds WHERE status = 'pending'",
+        ):
+            async with conn.execute(sql) as cursor:
+                count = await cursor.fetchone()
+                counts.append(int(count[0]) if count else 0)
+    finally:
+        await conn.execute("COMMIT")
+    return AuditReport(counts[0], counts[1], counts[2], problems)

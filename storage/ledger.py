@@ -1,0 +1,461 @@
+"""The double-entry, append-only ledger.
+
+Amounts are integer micro-units of the store currency. Every transaction is a set of entries
+summing to zero, written once under a unique idempotency key: replaying a key returns the first
+transaction, the same key with different entries is refused. Accounts:
+
+- `customer:{id}:wallet`, what a customer can spend; never negative.
+- `customer:{id}:held`, money set aside for orders in flight (one hold per order); never negative.
+- `shop:deposits`, `shop:sales`, `shop:adjustments`: the shop's side of money coming in, sales and
+  refunds, and operators' corrections. These mirror the wallets and may go negative.
+
+A purchase places a hold (wallet → held), then posts it (held → sales) or voids it (held → wallet),
+exactly once. Each check that protects money happens inside the write transaction that moves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.database import Database, Row, Transaction, utc_now
+
+
+class LedgerError(Exception):
+    """A refused ledger operation; nothing was written."""
+
+
+class InsufficientFunds(LedgerError):
+    def __init__(self, user_id: int, available: int, required: int) -> None:
+        super().__init__(f"customer {user_id} has {available} available, {required} required")
+        self.user_id = user_id
+        self.available = available
+        self.required = required
+
+
+class IdempotencyConflict(LedgerError):
+    """The key was already used for a different movement of money."""
+
+
+class HoldAlreadySettled(LedgerError):
+    def __init__(self, hold_id: int, status: str) -> None:
+        super().__init__(f"hold {hold_id} is already {status}")
+        self.hold_id = hold_id
+        self.status = status
+
+
+class UnknownHold(LedgerError):
+    pass
+
+
+class Kind(StrEnum):
+    DEPOSIT = "deposit"
+    ADJUSTMENT = "adjustment"
+    HOLD = "hold"
+    POST = "post"
+    VOID = "void"
+    REFUND = "refund"
+
+
+DEPOSITS = "shop:deposits"
+SALES = "shop:sales"
+ADJUSTMENTS = "shop:adjustments"
+_SHOP_ACCOUNTS = (DEPOSITS, SALES, ADJUSTMENTS)
+
+# Where the money of a credit to a wallet comes from, and of a debit goes to.
+_COUNTERPART = {Kind.DEPOSIT: DEPOSITS, Kind.ADJUSTMENT: ADJUSTMENTS, Kind.REFUND: SALES}
+
+
+def wallet_account(user_id: int) -> str:
+    return f"customer:{user_id}:wallet"
+
+
+def held_account(user_id: int) -> str:
+    return f"customer:{user_id}:held"
+
+
+@dataclass(frozen=True)
+class LedgerTransaction:
+    id: int
+    key: str
+    kind: Kind
+    user_id: int | None
+    order_id: str | None
+    hold_id: int | None
+    memo: str
+    actor: str
+    created_at: str
+    replayed: bool = False
+
+    @classmethod
+    def from_row(cls, row: Row, *, replayed: bool = False) -> LedgerTransaction:
+        return cls(
+            id=row["id"],
+            key=row["idempotency_key"],
+            kind=Kind(row["kind"]),
+            user_id=row["user_id"],
+            order_id=row["order_id"],
+            hold_id=row["hold_id"],
+            memo=row["memo"],
+            actor=row["actor"],
+            created_at=row["created_at"],
+            replayed=replayed,
+        )
+
+
+class HoldStatus(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+
+
+@dataclass(frozen=True)
+class Hold:
+    id: int
+    user_id: int
+    order_id: str
+    amount: int
+    status: HoldStatus
+
+    @classmethod
+    def from_row(cls, row: Row) -> Hold:
+        return cls(
+            id=row["id"],
+            user_id=row["user_id"],
+            order_id=row["order_id"],
+            amount=row["amount"],
+            status=HoldStatus(row["status"]),
+        )
+
+
+@dataclass(frozen=True)
+class Balance:
+    available: int
+    held: int
+
+
+@dataclass(frozen=True)
+class WalletLine:
+    """One movement of a customer's spendable money, as the wallet history shows it."""
+
+    transaction_id: int
+    kind: Kind
+    amount: int
+    order_id: str | None
+    memo: str
+    created_at: str
+
+
+def _fingerprint(kind: Kind, order_id: str | None, entries: Mapping[str, int]) -> str:
+    parts = ";".join(f"{code}={amount}" for code, amount in sorted(entries.items()))
+    return f"{kind}|{order_id or ''}|{parts}"
+
+
+def _require_positive(amount: int) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise LedgerError(f"amount must be a positive integer of micro-units, got {amount!r}")
+
+
+class Ledger:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._account_ids: dict[str, int] = {}
+
+    # -- moving money -------------------------------------------------------------------------
+
+    async def credit(
+        self,
+        user_id: int,
+        amount: int,
+        *,
+        key: str,
+        kind: Kind = Kind.DEPOSIT,
+        order_id: str | None = None,
+        memo: str = "",
+        actor: str = "system",
+    ) -> LedgerTransaction:
+        """Money into a customer's wallet: a deposit, an operator's credit, or a refund."""
+        _require_positive(amount)
+        counterpart = _COUNTERPART.get(kind)
+        if counterpart is None:
+            raise LedgerError(f"a wallet cannot be credited as {kind}")
+        entries = {wallet_account(user_id): amount, counterpart: -amount}
+        return await self._write(
+            key, kind, entries, user_id=user_id, order_id=order_id, memo=memo, actor=actor
+        )
+
+    async def debit(
+        self,
+        user_id: int,
+        amount: int,
+        *,
+        key: str,
+        memo: str = "",
+        actor: str = "system",
+    ) -> LedgerTransaction:
+        """An operator's correction taking money out of a wallet; never below zero."""
+        _require_positive(amount)
+        entries = {wallet_account(user_id): -amount, ADJUSTMENTS: amount}
+        return await self._write(
+            key, Kind.ADJUSTMENT, entries, user_id=user_id, memo=memo, actor=actor
+        )
+
+    async def hold(
+        self,
+        user_id: int,
+        amount: int,
+        *,
+        order_id: str,
+        key: str | None = None,
+        memo: str = "",
+        actor: str = "system",
+    ) -> Hold:
+        """Set money aside for an order. Raises InsufficientFunds; replaying the key returns it."""
+        _require_positive(amount)
+        key = key or f"order:{order_id}:hold"
+        entries = {wallet_account(user_id): -amount, held_account(user_id): amount}
+        new_ids: dict[str, int] = {}
+        async with self._db.write() as tx:
+            txn = await self._record(
+                tx,
+                new_ids,
+                key,
+                Kind.HOLD,
+                entries,
+                user_id=user_id,
+                order_id=order_id,
+                hold_id=None,
+                memo=memo,
+                actor=actor,
+            )
+            if txn.replayed:
+                row = await tx.fetch_one(
+                    "SELECT * FROM ledger_holds WHERE hold_transaction_id = ?", (txn.id,)
+                )
+                if row is None:
+                    raise IdempotencyConflict(f"key {key!r} was not used for a hold")
+                hold = Hold.from_row(row)
+            else:
+                hold_id = await tx.execute(
+                    "INSERT INTO ledger_holds (user_id, order_id, amount, status,"
+                    " hold_transaction_id, created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+                    (user_id, order_id, amount, txn.id, utc_now()),
+                )
+                hold = Hold(hold_id, user_id, order_id, amount, HoldStatus.PENDING)
+        self._account_ids.update(new_ids)
+        return hold
+
+    async def post(self, hold_id: int, *, memo: str = "", actor: str = "system") -> Hold:
+        """The upstream delivered: the held money becomes a sale. Once; replays return the hold."""
+        return await self._settle(hold_id, HoldStatus.POSTED, memo=memo, actor=actor)
+
+    async def void(self, hold_id: int, *, memo: str = "", actor: str = "system") -> Hold:
+        """The upstream definitely failed: the held money returns to the wallet. Once."""
+        return await self._settle(hold_id, HoldStatus.VOIDED, memo=memo, actor=actor)
+
+    async def _settle(self, hold_id: int, outcome: HoldStatus, *, memo: str, actor: str) -> Hold:
+        new_ids: dict[str, int] = {}
+        async with self._db.write() as tx:
+            row = await tx.fetch_one("SELECT * FROM ledger_holds WHERE id = ?", (hold_id,))
+            if row is None:
+                raise UnknownHold(f"no hold {hold_id}")
+            hold = Hold.from_row(row)
+            if hold.status == outcome:
+                return hold
+            if hold.status != HoldStatus.PENDING:
+                raise HoldAlreadySettled(hold_id, hold.status)
+            if outcome == HoldStatus.POSTED:
+                kind, target = Kind.POST, SALES
+            else:
+                kind, target = Kind.VOID, wallet_account(hold.user_id)
+            entries = {held_account(hold.user_id): -hold.amount, target: hold.amount}
+            txn = await self._record(
+                tx,
+                new_ids,
+                f"hold:{hold_id}:{kind}",
+                kind,
+                entries,
+                user_id=hold.user_id,
+                order_id=hold.order_id,
+                hold_id=hold_id,
+                memo=memo,
+                actor=actor,
+            )
+            changed = await tx.execute_changes(
+                "UPDATE ledger_holds SET status = ?, settle_transaction_id = ?, settled_at = ?"
+                " WHERE id = ? AND status = 'pending'",
+                (outcome.value, txn.id, utc_now(), hold_id),
+            )
+            if changed != 1:
+                raise HoldAlreadySettled(hold_id, "settled")
+        self._account_ids.update(new_ids)
+        return Hold(hold.id, hold.user_id, hold.order_id, hold.amount, outcome)
+
+    async def _write(
+        self,
+        key: str,
+        kind: Kind,
+        entries: dict[str, int],
+        *,
+        user_id: int | None,
+        order_id: str | None = None,
+        memo: str,
+        actor: str,
+    ) -> LedgerTransaction:
+        new_ids: dict[str, int] = {}
+        async with self._db.write() as tx:
+            txn = await self._record(
+                tx,
+                new_ids,
+                key,
+                kind,
+                entries,
+                user_id=user_id,
+                order_id=order_id,
+                hold_id=None,
+                memo=memo,
+                actor=actor,
+            )
+        self._account_ids.update(new_ids)
+        return txn
+
+    async def _record(
+        self,
+        tx: Transaction,
+        new_ids: dict[str, int],
+        key: str,
+        kind: Kind,
+        entries: dict[str, int],
+        *,
+        user_id: int | None,
+        order_id: str | None,
+        hold_id: int | None,
+        memo: str,
+        actor: str,
+    ) -> LedgerTransaction:
+        if sum(entries.values()) != 0:
+            raise LedgerError(f"entries of {key!r} do not sum to zero: {entries}")
+        if not key or len(key) > 200:
+            raise LedgerError("an idempotency key is required (at most 200 characters)")
+        fingerprint = _fingerprint(kind, order_id, entries)
+        existing = await tx.fetch_one(
+            "SELECT * FROM ledger_transactions WHERE idempotency_key = ?", (key,)
+        )
+        if existing is not None:
+            if existing["fingerprint"] != fingerprint:
+                raise IdempotencyConflict(
+                    f"key {key!r} was already used for a different movement of money"
+                )
+            return LedgerTransaction.from_row(existing, replayed=True)
+
+        now = utc_now()
+        txn_id = await tx.execute(
+            "INSERT INTO ledger_transactions (idempotency_key, kind, fingerprint, user_id,"
+            " order_id, hold_id, memo, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, kind.value, fingerprint, user_id, order_id, hold_id, memo, actor, now),
+        )
+        for code, amount in entries.items():
+            account_id = await self._account_id(tx, new_ids, code)
+            await tx.execute(
+                "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES (?, ?, ?)",
+                (txn_id, account_id, amount),
+            )
+            if amount < 0:
+                row = await tx.fetch_one(
+                    "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?"
+                    " RETURNING balance, may_go_negative",
+                    (amount, account_id),
+                )
+                assert row is not None
+                if row["balance"] < 0 and not row["may_go_negative"]:
+                    raise InsufficientFunds(user_id or 0, row["balance"] - amount, -amount)
+            else:
+                await tx.execute(
+                    "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?",
+                    (amount, account_id),
+                )
+        return LedgerTransaction(
+            txn_id, key, kind, user_id, order_id, hold_id, memo, actor, now, replayed=False
+        )
+
+    async def _account_id(self, tx: Transaction, new_ids: dict[str, int], code: str) -> int:
+        """The account's id, opening it on first use; cached once its transaction commits."""
+        cached = self._account_ids.get(code) or new_ids.get(code)
+        if cached is not None:
+            return cached
+        row = await tx.fetch_one("SELECT id FROM ledger_accounts WHERE code = ?", (code,))
+        if row is not None:
+            account_id = int(row["id"])
+        else:
+            owner = int(code.split(":")[1]) if code.startswith("customer:") else None
+            account_id = await tx.execute(
+                "INSERT INTO ledger_accounts (code, user_id, may_go_negative, balance, created_at)"
+                " VALUES (?, ?, ?, 0, ?)",
+                (code, owner, 1 if code in _SHOP_ACCOUNTS else 0, utc_now()),
+            )
+        new_ids[code] = account_id
+        return account_id
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def balance(self, user_id: int) -> Balance:
+        rows = await self._db.fetch_all(
+            "SELECT code, balance FROM ledger_accounts WHERE code IN (?, ?)",
+            (wallet_account(user_id), held_account(user_id)),
+        )
+        by_code = {row["code"]: int(row["balance"]) for row in rows}
+        return Balance(
+            available=by_code.get(wallet_account(user_id), 0),
+            held=by_code.get(held_account(user_id), 0),
+        )
+
+    async def account_balance(self, code: str) -> int:
+        value = await self._db.fetch_value(
+            "SELECT balance FROM ledger_accounts WHERE code = ?", (code,)
+        )
+        return int(value or 0)
+
+    async def wallet_history(
+        self, user_id: int, *, limit: int, offset: int = 0
+    ) -> list[WalletLine]:
+        """The wallet's movements, newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT t.id, t.kind, t.order_id, t.memo, t.created_at, e.amount"
+            " FROM ledger_entries e"
+            " JOIN ledger_accounts a ON a.id = e.account_id"
+            " JOIN ledger_transactions t ON t.id = e.transaction_id"
+            " WHERE a.code = ? ORDER BY t.id DESC LIMIT ? OFFSET ?",
+            (wallet_account(user_id), limit, offset),
+        )
+        return [
+            WalletLine(
+                transaction_id=row["id"],
+                kind=Kind(row["kind"]),
+                amount=row["amount"],
+                order_id=row["order_id"],
+                memo=row["memo"],
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ]
+
+    async def wallet_history_size(self, user_id: int) -> int:
+        value = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id"
+            " WHERE a.code = ?",
+            (wallet_account(user_id),),
+        )
+        return int(value or 0)
+
+    async def holds_for_order(self, order_id: str) -> list[Hold]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM ledger_holds WHERE order_id = ? ORDER BY id", (order_id,)
+        )
+        return [Hold.from_row(row) for row in rows]
+
+    async def transaction_by_key(self, key: str) -> LedgerTransaction | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM ledger_transactions WHERE idempotency_key = ?", (key,)
+        )
+        return None if row is None else LedgerTransaction.from_row(row)

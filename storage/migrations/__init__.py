@@ -1,0 +1,84 @@
+"""Numbered SQL migrations (`NNNN_name.sql`), tracked by `PRAGMA user_version`.
+
+Each file runs in its own transaction together with the bump of `user_version`, so a crash mid-way
+leaves the database at the previous version, never half-migrated.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from importlib import resources
+
+import aiosqlite
+
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def available_migrations() -> list[Migration]:
+    found: list[Migration] = []
+    for entry in resources.files(__package__).iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..N without gaps, found {versions}")
+    return found
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a script into statements the way SQLite reads them (so trigger bodies stay whole)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        raise RuntimeError(f"unterminated SQL statement: {buffer.strip()[:80]}")
+    return statements
+
+
+async def current_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
+    """Apply every migration newer than the database; returns the names applied."""
+    applied: list[str] = []
+    version = await current_version(conn)
+    migrations = available_migrations()
+    if version > len(migrations):
+        raise RuntimeError(
+            f"the database is at schema version {version}, newer than this code ({len(migrations)})"
+        )
+    for migration in migrations:
+        if migration.version <= version:
+            continue
+        statements = split_statements(migration.sql)
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version={migration.version}")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+        applied.append(migration.name)
+    return applied

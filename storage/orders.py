@@ -1,0 +1,181 @@
+"""Orders and their event history. Every status change is written together with its event."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from storage.database import Database, Row, Transaction, utc_now
+
+
+class OrderStatus(StrEnum):
+    QUOTED = "quoted"
+    CONFIRMED = "confirmed"
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    NEEDS_REVIEW = "needs_review"
+    REVERSED = "reversed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES = frozenset(
+    {OrderStatus.SUCCEEDED, OrderStatus.FAILED, OrderStatus.REVERSED, OrderStatus.CANCELLED}
+)
+
+
+class StatusConflict(Exception):
+    """The order was not in the status the caller expected; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    user_id: int
+    product: str
+    status: OrderStatus
+    charge: int
+    details: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @classmethod
+    def from_row(cls, row: Row) -> Order:
+        return cls(
+            id=row["id"],
+            user_id=row["user_id"],
+            product=row["product"],
+            status=OrderStatus(row["status"]),
+            charge=row["charge"],
+            details=json.loads(row["details"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    at: str
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    reason: str
+    actor: str
+
+
+class OrderStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        order_id: str,
+        *,
+        user_id: int,
+        product: str,
+        charge: int,
+        details: dict[str, Any] | None = None,
+        status: OrderStatus = OrderStatus.QUOTED,
+        actor: str = "customer",
+    ) -> Order:
+        now = utc_now()
+        async with self._db.write() as tx:
+            await tx.execute(
+                "INSERT INTO orders (id, user_id, product, status, charge, details, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    order_id,
+                    user_id,
+                    product,
+                    status.value,
+                    charge,
+                    json.dumps(details or {}, ensure_ascii=False),
+                    now,
+                    now,
+                ),
+            )
+            await self._event(tx, order_id, None, status, "created", actor, now)
+        return Order(order_id, user_id, product, status, charge, details or {}, now, now)
+
+    async def get(self, order_id: str) -> Order | None:
+        row = await self._db.fetch_one("SELECT * FROM orders WHERE id = ?", (order_id,))
+        return None if row is None else Order.from_row(row)
+
+    async def move(
+        self,
+        order_id: str,
+        expected: OrderStatus,
+        to: OrderStatus,
+        *,
+        reason: str,
+        actor: str = "system",
+        tx: Transaction | None = None,
+    ) -> None:
+        """Change the status only if it is still `expected` (so two deciders cannot both win)."""
+        if tx is None:
+            async with self._db.write() as own:
+                await self._move(own, order_id, expected, to, reason, actor)
+        else:
+            await self._move(tx, order_id, expected, to, reason, actor)
+
+    async def _move(
+        self,
+        tx: Transaction,
+        order_id: str,
+        expected: OrderStatus,
+        to: OrderStatus,
+        reason: str,
+        actor: str,
+    ) -> None:
+        now = utc_now()
+        changed = await tx.execute_changes(
+            "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            (to.value, now, order_id, expected.value),
+        )
+        if changed != 1:
+            raise StatusConflict(f"order {order_id} is not {expected}")
+        await self._event(tx, order_id, expected, to, reason, actor, now)
+
+    @staticmethod
+    async def _event(
+        tx: Transaction,
+        order_id: str,
+        from_status: OrderStatus | None,
+        to_status: OrderStatus,
+        reason: str,
+        actor: str,
+        at: str,
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO order_events (order_id, at, from_status, to_status, reason, actor)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                order_id,
+                at,
+                from_status.value if from_status else None,
+                to_status.value,
+                reason,
+                actor,
+            ),
+        )
+
+    async def events(self, order_id: str) -> list[OrderEvent]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM order_events WHERE order_id = ? ORDER BY id", (order_id,)
+        )
+        return [
+            OrderEvent(
+                at=row["at"],
+                from_status=OrderStatus(row["from_status"]) if row["from_status"] else None,
+                to_status=OrderStatus(row["to_status"]),
+                reason=row["reason"],
+                actor=row["actor"],
+            )
+            for row in rows
+        ]

@@ -1,0 +1,23 @@
+"""Operator-editable settings (markups, rates, thresholds), stored as text by key."""
+
+from __future__ import annotations
+
+from storage.database import Database, utc_now
+
+
+class SettingsStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> str | None:
+        value = await self._db.fetch_value("SELECT value FROM settings WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    async def set(self, key: str, value: str, *, actor: str = "system") -> None:
+        async with self._db.write() as tx:
+            await tx.execute(
+                "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                (key, value, utc_now(), actor),
+            )

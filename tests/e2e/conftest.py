@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.e2e.harness import Shop
+
+
+@pytest_asyncio.fixture(scope="session")
+async def shop(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shop]:
+    """One running shop shared by the tests that do not restart it; each test brings new users."""
+    running = Shop(tmp_path_factory.mktemp("shop"))
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest_asyncio.fixture
+async def own_shop(tmp_path: Path) -> AsyncIterator[Shop]:
+    """A shop of the test's own, for tests that restart or reconfigure it."""
+    running = Shop(tmp_path)
+    await running.start()
+    yield running
+    await running.stop()

@@ -1,0 +1,197 @@
+"""Runs the real bot (`python -m bot run`, real polling) against the Telegram emulator.
+
+The bot is a separate process, configured only through its environment, exactly as an operator runs
+it. Tests talk to it as Telegram users through the emulator's driver and look at the shop's database
+with the shop's own storage classes (SQLite in WAL mode lets both processes use it at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import signal
+import sys
+from pathlib import Path
+
+from sandbox.telegram import ChatDriver, TelegramEmulator
+from storage.database import Database
+from storage.ledger import Ledger
+from storage.users import CustomerStore
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT_TOKEN = "4242424242:TEST-token-never-logged"
+ADMIN_CHAT_ID = -1001234567890
+ADMIN_ID = 900_001
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+POLLING_STARTED = "Run polling for bot"
+
+# Variables of the operator's environment that must not leak into a test's bot.
+_CONFIG_PREFIXES = (
+    "BOT_",
+    "TELEGRAM_",
+    "ADMIN_",
+    "DATABASE_",
+    "WEB_",
+    "PUBLIC_",
+    "CLOUDRUBY_",
+    "ENERGY_",
+    "KUMQUAT_",
+    "SHOP_",
+    "ACEDATA_",
+    "DEPOSIT_",
+    "TRONGRID_",
+    "STARS_",
+)
+
+_user_ids = itertools.count(100_001)
+
+
+class BotProcess:
+    """One `python -m bot run` process; its log is collected so tests can read it."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self._env = env
+        self._workdir = workdir
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.log_lines: list[str] = []
+        self._started = asyncio.Event()
+
+    async def start(self) -> None:
+        self._started.clear()
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=self._workdir,
+            env=self._env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        self._reader = asyncio.create_task(self._read_log(self._process))
+        waiter = asyncio.create_task(self._started.wait())
+        exited = asyncio.create_task(self._process.wait())
+        done, _ = await asyncio.wait(
+            {waiter, exited}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
+        waiter.cancel()
+        exited.cancel()
+        if waiter not in done:
+            await self.stop()
+            raise AssertionError("the bot did not start polling:\n" + self.log)
+
+    async def _read_log(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.log_lines.append(line)
+            if POLLING_STARTED in line:
+                self._started.set()
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.log_lines)
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        """Stop the bot the way an operator's service manager does (SIGTERM), or kill it."""
+        process, self._process = self._process, None
+        if process is None:
+            return None
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(sig)
+            try:
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if self._reader is not None:
+            await self._reader
+            self._reader = None
+        return process.returncode
+
+
+class Shop:
+    """A running shop: emulator, bot process and a view on its database."""
+
+    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.workdir = workdir
+        self.db_path = workdir / "shop.sqlite3"
+        self.emulator = TelegramEmulator()
+        self.emulator.add_bot(token=BOT_TOKEN, username="storefront_test_bot", first_name="Shop")
+        self._extra_env = extra_env or {}
+        self.bot: BotProcess | None = None
+        self.db = Database(self.db_path)
+        self.ledger = Ledger(self.db)
+        self.customers = CustomerStore(self.db)
+        self.admin_group = self.emulator.group(chat_id=ADMIN_CHAT_ID, title="Shop operators")
+
+    def _env(self) -> dict[str, str]:
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(_CONFIG_PREFIXES)
+        }
+        env.update(
+            BOT_TOKEN=BOT_TOKEN,
+            TELEGRAM_API_BASE=self.emulator.base_url,
+            DATABASE_PATH=str(self.db_path),
+            ADMIN_CHAT_ID=str(ADMIN_CHAT_ID),
+            ADMIN_IDS=str(ADMIN_ID),
+            PYTHONPATH=str(ROOT),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self._extra_env)
+        return env
+
+    async def start(self) -> None:
+        await self.emulator.start(host="127.0.0.1", port=0)
+        await self.start_bot()
+        await self.db.open()
+
+    async def start_bot(self) -> None:
+        self.bot = BotProcess(self._env(), self.workdir)
+        await self.bot.start()
+
+    async def restart_bot(self, sig: int = signal.SIGTERM) -> None:
+        assert self.bot is not None
+        await self.bot.stop(sig)
+        await self.start_bot()
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.stop()
+        await self.db.close()
+        await self.emulator.stop()
+
+    def customer(
+        self,
+        first_name: str = "Alice",
+        *,
+        language_code: str | None = "en",
+        username: str | None = None,
+    ) -> ChatDriver:
+        """A new Telegram user, never seen by the shop, in a private chat with the bot."""
+        user_id = next(_user_ids)
+        return self.emulator.private_chat(
+            user_id=user_id,
+            first_name=first_name,
+            username=username or f"user{user_id}",
+            language_code=language_code,
+        )
+
+    def admin(self) -> ChatDriver:
+        return self.admin_group.as_user(user_id=ADMIN_ID, first_name="Operator", username="boss")
+
+    async def deposit(self, chat: ChatDriver, amount: int, key: str) -> None:
+        """Money in for a customer the bot already knows (deposits arrive with a later issue)."""
+        await self.ledger.credit(chat.user_id, amount, key=key, memo="test deposit")
