@@ -1,0 +1,88 @@
+"""`audit_ledger` finds each broken invariant, named so an operator can act on it."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.audit import audit_ledger
+from storage.orders import OrderStatus
+from tests.unit.conftest import Books
+
+USDT = 1_000_000
+
+
+async def _healthy(books: Books) -> None:
+    alice = await books.customer(1)
+    await books.ledger.credit(alice, 10 * USDT, key="dep")
+    sold = await books.order("SOLD", alice, 3 * USDT)
+    hold = await books.ledger.hold(alice, 3 * USDT, order_id=sold)
+    await books.ledger.post(hold.id)
+    await books.orders.move(sold, OrderStatus.QUOTED, OrderStatus.SUCCEEDED, reason="delivered")
+    await books.order("OPEN", alice, 2 * USDT)
+    await books.ledger.hold(alice, 2 * USDT, order_id="OPEN")
+
+
+async def _tamper(books: Books, *statements: str) -> None:
+    async with books.db.write() as tx:
+        for trigger in ("entries", "transactions"):
+            for action in ("update", "delete"):
+                await tx.execute(f"DROP TRIGGER IF EXISTS ledger_{trigger}_append_only_{action}")
+        for statement in statements:
+            await tx.execute(statement)
+
+
+async def test_a_healthy_ledger_passes(books: Books) -> None:
+    await _healthy(books)
+    report = await audit_ledger(books.db)
+    assert report.ok, report.problems
+    assert (report.transactions, report.open_holds) == (4, 1)
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected"),
+    [
+        (
+            ["UPDATE ledger_entries SET amount = amount + 1 WHERE id = 1"],
+            "summing to 1, not zero",
+        ),
+        (
+            ["UPDATE ledger_accounts SET balance = balance + 5 WHERE code = 'customer:1:wallet'"],
+            "account customer:1:wallet caches balance",
+        ),
+        (
+            [
+                "UPDATE ledger_entries SET amount = -20000000 WHERE id = 1",
+                "UPDATE ledger_entries SET amount = 20000000 WHERE id = 2",
+                "UPDATE ledger_accounts SET balance = -15000000 WHERE code = 'customer:1:wallet'",
+            ],
+            "account customer:1:wallet is negative",
+        ),
+        (
+            ["UPDATE ledger_holds SET amount = 1 WHERE order_id = 'OPEN'"],
+            "account customer:1:held holds 2000000 but the customer's pending holds total 1",
+        ),
+        (
+            ["UPDATE orders SET status = 'failed' WHERE id = 'OPEN'"],
+            "is still open but its order OPEN is failed",
+        ),
+        (
+            [
+                "DELETE FROM order_events WHERE order_id = 'OPEN'",
+                "DELETE FROM orders WHERE id = 'OPEN'",
+            ],
+            "is still open but its order OPEN is missing",
+        ),
+        (
+            ["UPDATE ledger_holds SET status = 'voided' WHERE order_id = 'SOLD'"],
+            "is voided but its settling transaction does not match",
+        ),
+    ],
+)
+async def test_each_broken_invariant_is_named(
+    books: Books, statements: list[str], expected: str
+) -> None:
+    await _healthy(books)
+    await _tamper(books, *statements)
+    report = await audit_ledger(books.db)
+    assert not report.ok
+    assert any(expected in problem for problem in report.problems), report.problems

@@ -1,0 +1,114 @@
+"""`python -m bot …` as an operator runs it: exit codes and what it prints."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storage.database import Database
+from storage.orders import OrderStatus
+from tests.unit.conftest import Books
+
+ROOT = Path(__file__).resolve().parents[2]
+USDT = 1_000_000
+
+
+def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "WEB_"))}
+    clean.update(PYTHONPATH=str(ROOT), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd, env=clean, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
+    result = run_bot("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: BOT_TOKEN is not set: put the token from @BotFather in BOT_TOKEN"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_bad_variable_stops_any_command_in_one_line(tmp_path: Path) -> None:
+    result = run_bot("migrate", cwd=tmp_path, WEB_PORT="eighty")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("configuration error: WEB_PORT is invalid")
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "shop.sqlite3"
+    first = run_bot("migrate", cwd=tmp_path, DATABASE_PATH=str(db))
+    second = run_bot("migrate", cwd=tmp_path, DATABASE_PATH=str(db))
+    assert first.returncode == second.returncode == 0
+    assert "is at schema version 1" in second.stdout
+    with sqlite3.connect(db) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"users", "ledger_entries", "orders", "order_events", "settings"} <= tables
+
+
+async def _some_ledger(path: Path) -> None:
+    async with Database(path) as db:
+        books = Books(db)
+        alice = await books.customer(1)
+        await books.ledger.credit(alice, 10 * USDT, key="dep")
+        order = await books.order("O1", alice, 4 * USDT)
+        hold = await books.ledger.hold(alice, 4 * USDT, order_id=order)
+        await books.ledger.post(hold.id)
+        await books.orders.move(order, OrderStatus.QUOTED, OrderStatus.SUCCEEDED, reason="ok")
+
+
+async def test_check_passes_on_a_healthy_ledger_and_reports_a_broken_one(tmp_path: Path) -> None:
+    healthy = tmp_path / "healthy.sqlite3"
+    await _some_ledger(healthy)
+    result = run_bot("check", cwd=tmp_path, DATABASE_PATH=str(healthy))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "checked 3 transactions" in result.stdout
+    assert "ledger OK" in result.stdout
+
+    broken = tmp_path / "broken.sqlite3"
+    shutil.copy(healthy, broken)
+    with sqlite3.connect(broken) as conn:
+        conn.execute("DROP TRIGGER ledger_entries_append_only_update")
+        conn.execute("UPDATE ledger_entries SET amount = amount + 1 WHERE id = 1")
+    result = run_bot("check", cwd=tmp_path, DATABASE_PATH=str(broken))
+    assert result.returncode == 1
+    assert "ledger BROKEN" in result.stdout
+    assert "transaction 1 (dep) has 2 entries summing to 1, not zero" in result.stdout
+
+
+def test_check_without_a_database(tmp_path: Path) -> None:
+    result = run_bot("check", cwd=tmp_path, DATABASE_PATH=str(tmp_path / "none.sqlite3"))
+    assert result.returncode == 2
+    assert "no database at" in result.stderr
+
+
+async def test_backup_copies_a_live_database(tmp_path: Path) -> None:
+    source = tmp_path / "shop.sqlite3"
+    await _some_ledger(source)
+    target = tmp_path / "backups" / "copy.sqlite3"
+    result = run_bot("backup", str(target), cwd=tmp_path, DATABASE_PATH=str(source))
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM ledger_transactions").fetchone() == (3,)
+
+    again = run_bot("backup", str(target), cwd=tmp_path, DATABASE_PATH=str(source))
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+
+
+@pytest.mark.parametrize("pragma", ["journal_mode", "synchronous", "busy_timeout", "foreign_keys"])
+async def test_connections_use_the_durable_settings(tmp_path: Path, pragma: str) -> None:
+    expected = {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 5000, "foreign_keys": 1}
+    async with Database(tmp_path / "x.sqlite3") as db:
+        assert await db.fetch_value(f"PRAGMA {pragma}") == expected[pragma]
+        async with db.write() as tx:
+            assert await tx.fetch_value(f"PRAGMA {pragma}") == expected[pragma]

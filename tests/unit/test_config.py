@@ -1,0 +1,63 @@
+"""Configuration from the environment; a bad value is one line naming the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # never read a developer's .env
+    for name in ("BOT_TOKEN", "ADMIN_IDS", "ADMIN_CHAT_ID", "WEB_PORT", "STARS_RATE",
+                 "SHOP_CURRENCY", "DATABASE_PATH", "TELEGRAM_API_BASE", "KUMQUAT_BASE_URL",
+                 "CLOUDRUBY_APP_SECRET"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.database_path == Path("data/storefront.sqlite3")
+    assert str(settings.telegram_api_base) == "https://api.telegram.org/"
+    assert settings.admin_ids == frozenset()
+    assert settings.kumquat_base_url is None
+    assert settings.shop_currency == "VND"
+
+
+def test_values_from_the_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_IDS", "1, 2,3")
+    Path(".env").write_text("ADMIN_CHAT_ID=-100123\nCLOUDRUBY_APP_SECRET=\n")
+    settings = load_settings()
+    assert settings.admin_ids == frozenset({1, 2, 3})
+    assert settings.admin_chat_id == -100123
+    assert settings.cloudruby_app_secret is None
+    assert settings.is_admin(2) and not settings.is_admin(4)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("WEB_PORT", "eighty"), ("WEB_PORT", "70000"), ("ADMIN_IDS", "12,abc"),
+     ("STARS_RATE", "-1"), ("SHOP_CURRENCY", "dong"), ("TELEGRAM_API_BASE", "not a url"),
+     ("ADMIN_CHAT_ID", "the group")],
+)  # fmt: skip
+def test_a_bad_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert message.startswith(f"{variable} is invalid: ")
+    assert "\n" not in message
+
+
+def test_the_token_is_required_to_run_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="BOT_TOKEN"):
+        load_settings().require_bot_token()
+    monkeypatch.setenv("BOT_TOKEN", "123:very-secret")
+    settings = load_settings()
+    assert settings.require_bot_token() == "123:very-secret"
+    assert "very-secret" not in repr(settings)
