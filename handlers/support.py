@@ -55,9 +55,13 @@ async def forward_question(
         )
         return
     admin_chat = shop.config.admin_chat_id
-    assert admin_chat is not None  # the state is only entered when support is enabled
+    if admin_chat is None:  # support was switched off while the customer was writing
+        await state.clear()
+        text, markup = await main_menu(i18n, shop, customer)
+        await message.answer(text, reply_markup=markup)
+        return
     await bot.send_message(admin_chat, _support_card(customer, question))
-    await state.clear()
+    await state.clear()  # only now: if the card could not be sent, the customer can try again
     text, markup = await main_menu(i18n, shop, customer, preface=i18n.get("support-sent"))
     await message.answer(text, reply_markup=markup)
 

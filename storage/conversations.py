@@ -28,26 +28,20 @@ class ConversationStore:
         return data
 
     async def set_state(self, key: str, state: str | None) -> None:
-        async with self._db.write() as tx:
-            await tx.execute(
-                "INSERT INTO conversation_state (key, state, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
-                " updated_at = excluded.updated_at",
-                (key, state, utc_now()),
-            )
-            await tx.execute(
-                "DELETE FROM conversation_state WHERE key = ? AND state IS NULL AND data = '{}'",
-                (key,),
-            )
+        await self._put(key, "state", state)
 
     async def set_data(self, key: str, data: dict[str, Any]) -> None:
-        encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        await self._put(key, "data", json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+    async def _put(self, key: str, column: str, value: str | None) -> None:
+        """Write one column; a conversation with neither state nor data leaves no row behind."""
+        assert column in {"state", "data"}
         async with self._db.write() as tx:
             await tx.execute(
-                "INSERT INTO conversation_state (key, data, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
+                f"INSERT INTO conversation_state (key, {column}, updated_at) VALUES (?, ?, ?)"
+                f" ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column},"
                 " updated_at = excluded.updated_at",
-                (key, encoded, utc_now()),
+                (key, value, utc_now()),
             )
             await tx.execute(
                 "DELETE FROM conversation_state WHERE key = ? AND state IS NULL AND data = '{}'",

@@ -380,13 +380,14 @@ class BotApi:
     async def send_photo(self, bot: BotAccount, params: Params) -> Any:
         return await self._send_media(bot, params, "photo")
 
-    async def copy_message(self, bot: BotAccount, params: Params) -> Any:
+    async def _repost(self, bot: BotAccount, params: Params, *, copy: bool) -> ChatMessage:
+        """copyMessage and forwardMessage: the source message again, in the target chat."""
         source = bot.chat(_int(params, "from_chat_id")).messages.get(_int(params, "message_id"))
         if source is None or source.deleted:
-            raise bad_request("message to copy not found")
+            raise bad_request(f"message to {'copy' if copy else 'forward'} not found")
         chat = self._target(bot, params)
         self._check_flood(bot)
-        copy = ChatMessage(
+        message = ChatMessage(
             message_id=chat.next_message_id(),
             chat_id=chat.id,
             sender=bot.user,
@@ -394,30 +395,19 @@ class BotApi:
             text=source.text,
             html=source.html,
             entities=list(source.entities),
-            buttons=_buttons(params) or [],
+            buttons=_buttons(params) if copy else [],
             document=source.document,
             photo=source.photo,
         )
-        await self._deliver(bot, chat, copy)
-        return {"message_id": copy.message_id}
+        await self._deliver(bot, chat, message)
+        return message
+
+    async def copy_message(self, bot: BotAccount, params: Params) -> Any:
+        return {"message_id": (await self._repost(bot, params, copy=True)).message_id}
 
     async def forward_message(self, bot: BotAccount, params: Params) -> Any:
-        source = bot.chat(_int(params, "from_chat_id")).messages.get(_int(params, "message_id"))
-        if source is None or source.deleted:
-            raise bad_request("message to forward not found")
-        chat = self._target(bot, params)
-        self._check_flood(bot)
-        forwarded = ChatMessage(
-            message_id=chat.next_message_id(),
-            chat_id=chat.id,
-            sender=bot.user,
-            date=int(time.time()),
-            text=source.text,
-            entities=list(source.entities),
-            document=source.document,
-            photo=source.photo,
-        )
-        return await self._deliver(bot, chat, forwarded)
+        message = await self._repost(bot, params, copy=False)
+        return message.to_api(bot.chat(message.chat_id))
 
     # -- editing and deleting --
 
@@ -465,8 +455,6 @@ class BotApi:
         message = chat.messages.get(_int(params, "message_id"))
         if message is None or message.deleted:
             raise bad_request("message to delete not found")
-        if not message.from_bot and chat.type == "private":
-            pass  # bots may delete users' messages in private chats
         message.deleted = True
         await chat.record_bot_change(message.message_id)
         return True

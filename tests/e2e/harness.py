@@ -193,5 +193,5 @@ class Shop:
         return self.admin_group.as_user(user_id=ADMIN_ID, first_name="Operator", username="boss")
 
     async def deposit(self, chat: ChatDriver, amount: int, key: str) -> None:
-        """Money in for a customer the bot already knows (deposits arrive with a later issue)."""
+        """Money in for a customer the bot already knows, written straight to the ledger."""
         await self.ledger.credit(chat.user_id, amount, key=key, memo="test deposit")

@@ -270,7 +270,7 @@ async def test_forged_and_stale_buttons_change_nothing(shop: Shop) -> None:
         await judy.press_data(forged, message_id=menu.message_id)
         await judy.settle()
         assert judy.callback_answers[-1]["text"] == (
-            "⚠️ That button is out of date. Here is the main menu again."
+            "⚠️ That button is out of date. Send /start for a fresh menu."
         )
         current = judy.last_bot_message
         assert current is not None and current.text == menu.text

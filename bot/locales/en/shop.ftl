@@ -51,6 +51,6 @@ support-sent = ✅ Your message went to the shop's operators. They will answer y
 cancel-done = ✖️ Cancelled. Nothing was changed.
 cancel-nothing = Nothing to cancel.
 banned = Sorry, this account can no longer use the shop. If you think this is a mistake, please contact the shop's owner.
-stale-button = ⚠️ That button is out of date. Here is the main menu again.
+stale-button = ⚠️ That button is out of date. Send /start for a fresh menu.
 unknown-input = I didn't understand that. Please use the buttons below, or /start for the main menu.
 error-generic = ⚠️ Something went wrong on our side and nothing was changed. Please try again in a moment.

@@ -51,6 +51,6 @@ support-sent = ✅ Tin nhắn của bạn đã được chuyển đến nhân vi
 cancel-done = ✖️ Đã hủy. Không có gì thay đổi.
 cancel-nothing = Không có gì để hủy.
 banned = Xin lỗi, tài khoản này không thể sử dụng cửa hàng nữa. Nếu bạn nghĩ đây là nhầm lẫn, vui lòng liên hệ chủ cửa hàng.
-stale-button = ⚠️ Nút này đã cũ. Đây là menu chính.
+stale-button = ⚠️ Nút này đã cũ. Gửi /start để mở menu mới.
 unknown-input = Tôi chưa hiểu. Vui lòng dùng các nút bên dưới, hoặc /start để mở menu chính.
 error-generic = ⚠️ Đã có lỗi ở phía chúng tôi và không có gì thay đổi. Vui lòng thử lại sau.

@@ -51,6 +51,6 @@ support-sent = ✅ 您的消息已转给商店客服，他们会在这里回复�
 cancel-done = ✖️ 已取消，没有任何更改。
 cancel-nothing = 没有可取消的操作。
 banned = 抱歉，此账号已无法使用本商店。如有疑问，请联系店主。
-stale-button = ⚠️ 该按钮已过期。这是主菜单。
+stale-button = ⚠️ 该按钮已过期。请发送 /start 打开新的菜单。
 unknown-input = 没看懂您的意思。请使用下方按钮，或发送 /start 打开主菜单。
 error-generic = ⚠️ 我们这边出了点问题，没有任何更改。请稍后再试。
