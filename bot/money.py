@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-MICRO = 1_000_000
+# The unit and the exact conversion of a decimal amount, shared with the provider clients.
+from providers.amounts import MICRO as MICRO
+from providers.amounts import to_micro as to_micro
+
 CENT = MICRO // 100
 MAX_INPUT_LENGTH = 24
 
@@ -76,20 +79,6 @@ def parse_amount(
     if maximum is not None and micro > maximum:
         raise AmountError(AmountProblem.ABOVE_MAXIMUM)
     return micro
-
-
-def to_micro(value: Decimal | int | str) -> int:
-    """An exact decimal amount (from an upstream or configuration) as micro-units.
-
-    Raises ValueError if it has more than six decimals: that would silently lose money.
-    """
-    decimal = Decimal(value) if not isinstance(value, Decimal) else value
-    if not decimal.is_finite():
-        raise ValueError(f"not a finite amount: {value!r}")
-    micro = decimal * MICRO
-    if micro != micro.to_integral_value():
-        raise ValueError(f"{value!r} has more than six decimals")
-    return int(micro)
 
 
 def round_up_to_cent(micro: int) -> int:

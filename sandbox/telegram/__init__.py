@@ -16,10 +16,9 @@ its stand-in cannot share a mistake.
 
 from __future__ import annotations
 
-import socket
-
 from aiohttp import web
 
+from sandbox.server import SimulatorServer
 from sandbox.telegram.driver import ChatDriver
 from sandbox.telegram.html import EntityError, parse_html
 from sandbox.telegram.routes import driver_routes
@@ -59,8 +58,7 @@ class TelegramEmulator:
         self.bots: dict[str, BotAccount] = {}
         self.flood_limit_per_second = flood_limit_per_second
         self.closing = False
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
+        self._server: SimulatorServer | None = None
 
     def add_bot(self, token: str, username: str = "shop_bot", first_name: str = "Shop") -> str:
         self.bots[token] = BotAccount(token, username, first_name)
@@ -93,29 +91,23 @@ class TelegramEmulator:
         self.closing = False
         for account in self.bots.values():
             account.closing = False
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        await web.SockSite(self._runner, sock).start()
-        self._base_url = f"http://{host}:{sock.getsockname()[1]}"
-        return self._base_url
+        self._server = SimulatorServer(self.app())
+        return await self._server.start(host, port)
 
     @property
     def base_url(self) -> str:
-        if self._base_url is None:
+        if self._server is None:
             raise RuntimeError("the emulator is not started")
-        return self._base_url
+        return self._server.base_url
 
     async def stop(self) -> None:
         """Stop serving; long polls in progress return at once."""
         self.closing = True
         for account in self.bots.values():
             await account.wake_pollers(closing=True)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
 
     def private_chat(
         self,

@@ -1,0 +1,62 @@
+"""`python -m sandbox`: every upstream simulator on loopback, with URLs and demo credentials."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from sandbox import cloud
+from sandbox.server import SimulatorServer
+
+
+@dataclass(frozen=True)
+class Upstream:
+    name: str
+    base_variable: str
+    credentials: dict[str, str]
+    app: web.Application
+
+
+def upstreams() -> list[Upstream]:
+    return [
+        Upstream(
+            "cloud recharge",
+            "CLOUDRUBY_BASE_URL",
+            {"CLOUDRUBY_APP_ID": cloud.DEMO_APP_ID, "CLOUDRUBY_APP_SECRET": cloud.DEMO_APP_SECRET},
+            cloud.CloudSimulator().app(),
+        ),
+    ]
+
+
+async def serve(host: str, first_port: int) -> None:
+    servers: list[SimulatorServer] = []
+    try:
+        for offset, upstream in enumerate(upstreams()):
+            server = SimulatorServer(upstream.app)
+            servers.append(server)
+            base = await server.start(host, first_port + offset if first_port else 0)
+            print(f"{upstream.name}: {base}", flush=True)
+            for variable, value in {upstream.base_variable: base, **upstream.credentials}.items():
+                print(f"  {variable}={value}", flush=True)
+        print('Faults: POST <base>/_sandbox/faults {"kind": "hang|drop|5xx|garbage"}', flush=True)
+        await asyncio.Event().wait()
+    finally:
+        for server in servers:
+            await server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9100, help="first port (0: any free ports)")
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()
