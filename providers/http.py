@@ -102,15 +102,17 @@ class HttpTransport:
         *,
         safe_to_retry: bool,
         json_body: Any = None,
+        body: bytes | None = None,
         form: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Exchange | Reply[Any]:
-        """The upstream's answer, or a Reply saying why there is none."""
+        """The upstream's answer, or a Reply saying why there is none. `body` sends exact bytes
+        (for a signature computed over them); `json_body` and `form` are encoded here."""
         delays = self.retry.delays() if safe_to_retry else []
         attempt = 0
         while True:
-            result = await self._once(method, path, json_body, form, params, headers)
+            result = await self._once(method, path, json_body, body or form, params, headers)
             retryable = isinstance(result, Reply) and (
                 result.outcome == Outcome.UNKNOWN or result.reason == UNREACHABLE
             )
@@ -125,14 +127,14 @@ class HttpTransport:
         method: str,
         path: str,
         json_body: Any,
-        form: Mapping[str, str] | None,
+        data: bytes | Mapping[str, str] | None,
         params: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
     ) -> Exchange | Reply[Any]:
         url = f"{self.base_url}{path}"
         try:
             async with self._client().request(
-                method, url, json=json_body, data=form, params=params, headers=headers
+                method, url, json=json_body, data=data, params=params, headers=headers
             ) as response:
                 text = await response.text(errors="replace")
                 try:

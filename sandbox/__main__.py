@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from sandbox import cloud
+from sandbox import cloud, energy
 from sandbox.server import SimulatorServer
 
 
@@ -28,6 +28,12 @@ def upstreams() -> list[Upstream]:
             "CLOUDRUBY_BASE_URL",
             {"CLOUDRUBY_APP_ID": cloud.DEMO_APP_ID, "CLOUDRUBY_APP_SECRET": cloud.DEMO_APP_SECRET},
             cloud.CloudSimulator().app(),
+        ),
+        Upstream(
+            "TRON energy",
+            "ENERGY_BASE_URL",
+            {"ENERGY_API_KEY": energy.DEMO_API_KEY, "ENERGY_API_SECRET": energy.DEMO_API_SECRET},
+            energy.EnergySimulator().app(),
         ),
     ]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import socket
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -13,14 +12,12 @@ import pytest
 import pytest_asyncio
 
 from providers.cloud import CloudChannel, CloudRechargeClient, agent_signature
-from providers.http import RetryPolicy, Timeouts
 from providers.outcomes import Outcome
 from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
 from sandbox.server import SimulatorServer
+from tests.contract.conftest import FAST, NO_WAIT, closed_port_url
 
 USD = 1_000_000
-FAST = Timeouts(connect=1.0, total=1.0)
-NO_WAIT = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
 
 
 @pytest_asyncio.fixture
@@ -244,11 +241,8 @@ async def test_writes_are_not_retried(
 
 
 async def test_a_closed_port_fails_fast_and_clearly() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     client = CloudRechargeClient(
-        f"http://127.0.0.1:{port}", DEMO_APP_ID, DEMO_APP_SECRET, timeouts=FAST, retry=NO_WAIT
+        closed_port_url(), DEMO_APP_ID, DEMO_APP_SECRET, timeouts=FAST, retry=NO_WAIT
     )
     try:
         reply = await asyncio.wait_for(
