@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from sandbox import cloud, energy
+from sandbox import accounts_shop, cloud, energy
 from sandbox.server import SimulatorServer
 
 
@@ -34,6 +34,12 @@ def upstreams() -> list[Upstream]:
             "ENERGY_BASE_URL",
             {"ENERGY_API_KEY": energy.DEMO_API_KEY, "ENERGY_API_SECRET": energy.DEMO_API_SECRET},
             energy.EnergySimulator().app(),
+        ),
+        Upstream(
+            "account shop",
+            "SHOP_BASE_URL",
+            {"SHOP_API_KEY": accounts_shop.DEMO_API_KEY, "SHOP_CURRENCY": "VND"},
+            accounts_shop.AccountShopSimulator().app(),
         ),
     ]
 

@@ -1,0 +1,167 @@
+"""Account shop API (seed 003): services with price and stock, detail, and buying accounts.
+
+Prices are in the shop's own currency (SHOP_CURRENCY), parsed exactly into micro-units of it.
+`request_id` is the shop's idempotency key: buying again with the same one returns the first
+order, so a purchase is safe to retry with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from providers.amounts import Micro
+from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, unreadable
+from providers.outcomes import UNDOCUMENTED, Outcome, Reply
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SERVICE_PATH = "/user/api/service.php"
+ORDER_PATH = "/user/api/order.php"
+
+
+class ShopService(BaseModel):
+    id: int
+    name: str
+    price: Micro  # micro-units of the shop's currency, per account
+    status: int
+    total: int = 0
+    total_available: int = 0
+    total_sold: int = 0
+
+
+class ShopServiceDetail(ShopService):
+    status_label: str = ""
+    description: str = ""
+    geo: str = ""
+    typeofaccount: str = ""
+    set_min: int = 0
+    min_value: int = 0
+    set_max: int = 0
+    max_value: int = 0
+
+    @property
+    def minimum(self) -> int:
+        return max(1, self.min_value) if self.set_min else 1
+
+    @property
+    def maximum(self) -> int | None:
+        return self.max_value if self.set_max and self.max_value > 0 else None
+
+
+class ShopPurchase(BaseModel):
+    order_id: str
+    amount: int
+    accounts: list[str]
+
+
+# Every documented code → outcome and our reason. 1xxx are the client's (nothing happened);
+# 9000/9001 are the shop's own failures, which may have happened mid-purchase: unknown.
+ERRORS: dict[int, tuple[Outcome, str]] = {
+    1000: (Outcome.REJECTED, "bad_request"),
+    1001: (Outcome.REJECTED, "bad_method"),
+    1002: (Outcome.REJECTED, "missing_action"),
+    1003: (Outcome.REJECTED, "unknown_action"),
+    1100: (Outcome.REJECTED, "api_key_required"),
+    1101: (Outcome.REJECTED, "invalid_api_key"),
+    1102: (Outcome.REJECTED, "session_expired"),
+    1200: (Outcome.REJECTED, "invalid_service"),
+    1201: (Outcome.REJECTED, "invalid_amount"),
+    1202: (Outcome.REJECTED, "upstream_balance_insufficient"),
+    1203: (Outcome.REJECTED, "out_of_stock"),
+    1204: (Outcome.REJECTED, "product_id_required"),
+    1205: (Outcome.REJECTED, "product_not_found"),
+    1300: (Outcome.REJECTED, "too_many_requests"),
+    1400: (Outcome.REJECTED, "bad_security_token"),
+    9000: (Outcome.UNKNOWN, "database_error"),
+    9001: (Outcome.UNKNOWN, "unexpected_error"),
+    9002: (Outcome.REJECTED, "maintenance"),
+}
+
+_SERVICES = TypeAdapter(list[ShopService])
+_DETAIL = TypeAdapter(ShopServiceDetail)
+_PURCHASE = TypeAdapter(ShopPurchase)
+
+
+class AccountShopClient:
+    name = "account shop"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._http = HttpTransport(base_url, name=self.name, timeouts=timeouts, retry=retry)
+        self._api_key = api_key
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def list_services(
+        self, *, kind: str | None = None, available_only: bool = False
+    ) -> Reply[list[ShopService]]:
+        """Open services; `kind` is facebook or email."""
+        params = {"act": "list", "stock": "available" if available_only else "all"}
+        if kind:
+            params["typeofaccount"] = kind
+        return await self._call("GET", SERVICE_PATH, _SERVICES, params=params)
+
+    async def service(self, service_id: int) -> Reply[ShopServiceDetail]:
+        params = {"act": "detail", "id": str(service_id)}
+        return await self._call("GET", SERVICE_PATH, _DETAIL, params=params)
+
+    async def buy(self, service_id: int, amount: int, request_id: str) -> Reply[ShopPurchase]:
+        """Buy `amount` accounts; the same `request_id` (our order id) returns the same order."""
+        form = {
+            "act": "paid",
+            "api_key": self._api_key,
+            "service_id": str(service_id),
+            "amount": str(amount),
+            "return_data": "1",
+            "request_id": request_id,
+        }
+        return await self._call("POST", ORDER_PATH, _PURCHASE, form=form)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        adapter: TypeAdapter[T],
+        *,
+        params: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Reply[T]:
+        result = await self._http.request(
+            method, path, safe_to_retry=True, params=params, form=form
+        )
+        if isinstance(result, Reply):
+            log.warning("%s %s: %s", self.name, path, result.reason)
+            return result
+        return self._read(result, adapter)
+
+    def _read(self, exchange: Exchange, adapter: TypeAdapter[T]) -> Reply[T]:
+        payload: Any = exchange.payload
+        if not isinstance(payload, dict) or not isinstance(payload.get("success"), bool):
+            return unreadable(exchange, self.name)
+        message = str(payload.get("message") or "")
+        if not payload["success"]:
+            code = payload.get("code")
+            outcome, reason = (
+                ERRORS.get(code, (Outcome.UNKNOWN, UNDOCUMENTED))
+                if isinstance(code, int)
+                else (Outcome.UNKNOWN, UNDOCUMENTED)
+            )
+            return Reply(outcome, reason=reason, upstream_code=str(code), message=message,
+                         http_status=exchange.status)  # fmt: skip
+        try:
+            value = adapter.validate_python(payload.get("data"))
+        except ValidationError as exc:
+            log.warning("%s: unexpected data: %s", self.name, exc.errors()[:1])
+            return unreadable(exchange, self.name)
+        return Reply(Outcome.SUCCEEDED, value, message=message)
