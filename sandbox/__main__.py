@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from sandbox import accounts_shop, cloud, energy
+from sandbox import accounts_shop, acedata, cloud, energy
 from sandbox.server import SimulatorServer
 
 
@@ -40,6 +40,12 @@ def upstreams() -> list[Upstream]:
             "SHOP_BASE_URL",
             {"SHOP_API_KEY": accounts_shop.DEMO_API_KEY, "SHOP_CURRENCY": "VND"},
             accounts_shop.AccountShopSimulator().app(),
+        ),
+        Upstream(
+            "AceData",
+            "ACEDATA_BASE_URL",
+            {"ACEDATA_TOKEN": acedata.DEMO_TOKEN},
+            acedata.AceDataSimulator().app(),
         ),
     ]
 

@@ -1,0 +1,161 @@
+"""AceData platform (seed 001 and the public facts in the seeds README): credit packages that the
+customer pays for directly through a pay link, never from the shop's balance.
+
+The seed documents no error format. Errors are read as HTTP statuses: 4xx other than 429 are
+refusals, 429 and 5xx are not answers. Creating an order carries no idempotency key, so it is not
+retried; a duplicate would only be an unpaid order that expires.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, unreadable
+from providers.outcomes import HTTP_ERROR, Outcome, Reply
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PAY_WAYS = ("Stripe", "WechatPay", "AliPay", "X402")
+
+
+class AcePackage(BaseModel):
+    id: str
+    title: str = ""
+    amount: int  # credits
+    price: Decimal  # USD, as listed
+    custom_amount: bool = False
+
+
+class AceService(BaseModel):
+    id: str
+    title: str = ""
+    packages: list[AcePackage] = []
+
+
+class AceServices(BaseModel):
+    """The fields of the public listing this shop uses; the seed does not define it."""
+
+    results: list[AceService]
+
+
+class AceOrder(BaseModel):
+    id: str
+    application_id: str
+    package_id: str
+    amount: int
+    price: Decimal
+    pay_way: str
+    pay_url: str | None = None
+    state: str
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+ORDER_STATES: dict[str, Outcome] = {
+    "Pending": Outcome.PENDING,  # waiting for the customer to pay
+    "Paid": Outcome.PENDING,  # paid, credits not yet added
+    "Finished": Outcome.SUCCEEDED,
+    "Expired": Outcome.REJECTED,
+    "Failed": Outcome.REJECTED,
+    "Refunded": Outcome.REJECTED,
+}
+
+# HTTP status → outcome and our reason (the seed documents no business codes).
+ERRORS: dict[int, tuple[Outcome, str]] = {
+    400: (Outcome.REJECTED, "invalid_request"),
+    401: (Outcome.REJECTED, "unauthorized"),
+    403: (Outcome.REJECTED, "forbidden"),
+    404: (Outcome.REJECTED, "not_found"),
+    429: (Outcome.UNKNOWN, "too_many_requests"),
+}
+
+_ORDER = TypeAdapter(AceOrder)
+_SERVICES = TypeAdapter(AceServices)
+
+
+class AceDataClient:
+    name = "acedata"
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._http = HttpTransport(base_url, name=self.name, timeouts=timeouts, retry=retry)
+        self._headers = {"authorization": f"Bearer {token}", "accept": "application/json"}
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def services(self) -> Reply[AceServices]:
+        return await self._call("GET", "/api/v1/services/", _SERVICES, retry=True)
+
+    async def create_order(
+        self, *, application_id: str, package_id: str, pay_way: str, amount: int | None = None
+    ) -> Reply[AceOrder]:
+        """An order the customer pays through its `pay_url`; its outcome follows its state."""
+        body: dict[str, Any] = {
+            "application_id": application_id,
+            "package_id": package_id,
+            "pay_way": pay_way,
+        }
+        if amount is not None:
+            body["amount"] = amount
+        reply = await self._call("POST", "/api/v1/orders/", _ORDER, body=body, retry=False)
+        return self._by_state(reply)
+
+    async def order(self, order_id: str) -> Reply[AceOrder]:
+        reply = await self._call("GET", f"/api/v1/orders/{order_id}/", _ORDER, retry=True)
+        return self._by_state(reply)
+
+    @staticmethod
+    def _by_state(reply: Reply[AceOrder]) -> Reply[AceOrder]:
+        if reply.value is None:
+            return reply
+        outcome = ORDER_STATES.get(reply.value.state, Outcome.UNKNOWN)
+        return Reply(outcome, reply.value, reason=reply.value.state.lower(),
+                     http_status=reply.http_status)  # fmt: skip
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        adapter: TypeAdapter[T],
+        *,
+        body: dict[str, Any] | None = None,
+        retry: bool,
+    ) -> Reply[T]:
+        result = await self._http.request(
+            method, path, safe_to_retry=retry, json_body=body, headers=self._headers
+        )
+        if isinstance(result, Reply):
+            log.warning("%s %s: %s", self.name, path, result.reason)
+            return result
+        return self._read(result, adapter)
+
+    def _read(self, exchange: Exchange, adapter: TypeAdapter[T]) -> Reply[T]:
+        if exchange.status >= 300:
+            outcome, reason = ERRORS.get(exchange.status, (Outcome.UNKNOWN, HTTP_ERROR))
+            error = exchange.payload.get("error") if isinstance(exchange.payload, dict) else None
+            detail = error if isinstance(error, dict) else {}
+            return Reply(
+                outcome,
+                reason=reason,
+                upstream_code=str(detail.get("code") or exchange.status),
+                message=str(detail.get("message") or exchange.text[:200]),
+                http_status=exchange.status,
+            )
+        try:
+            value = adapter.validate_python(exchange.payload)
+        except ValidationError as exc:
+            log.warning("%s: unexpected data: %s", self.name, exc.errors()[:1])
+            return unreadable(exchange, self.name)
+        return Reply(Outcome.SUCCEEDED, value, http_status=exchange.status)
