@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from sandbox import accounts_shop, acedata, cloud, energy
+from sandbox import accounts_shop, acedata, cloud, energy, kumquat
 from sandbox.server import SimulatorServer
 
 
@@ -46,6 +46,12 @@ def upstreams() -> list[Upstream]:
             "ACEDATA_BASE_URL",
             {"ACEDATA_TOKEN": acedata.DEMO_TOKEN},
             acedata.AceDataSimulator().app(),
+        ),
+        Upstream(
+            "KUMQUAT",
+            "KUMQUAT_BASE_URL",
+            {"KUMQUAT_PARTNER_NO": kumquat.DEMO_PARTNER, "KUMQUAT_SIGN_KEY": kumquat.DEMO_SIGN_KEY},
+            kumquat.KumquatSimulator().app(),
         ),
     ]
 
