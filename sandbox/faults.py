@@ -7,12 +7,14 @@ Kinds, each applying to the next matching request(s):
 - `drop`: do the operation (commit), then drop the connection without answering.
 - `5xx`: answer 502 with an HTML page, without doing anything.
 - `garbage`: do the operation, then answer 200 with a body that is not JSON.
+- `answer`: answer `status` with the JSON `body` given, without doing anything (to make an
+  upstream say any of its documented errors).
 
 Plus `latency`: seconds added to every request (e.g. 0.2 for purchase-concurrency benchmarks).
 
 Over HTTP, on every simulator:
-`POST /_sandbox/faults {"kind", "path"?, "times"?, "seconds"?}`, `DELETE /_sandbox/faults`,
-`POST /_sandbox/latency {"seconds"}`.
+`POST /_sandbox/faults {"kind", "path"?, "times"?, "seconds"?, "status"?, "body"?}`,
+`DELETE /_sandbox/faults`, `POST /_sandbox/latency {"seconds"}`.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ import asyncio
 import fnmatch
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-KINDS = ("hang", "drop", "5xx", "garbage")
+KINDS = ("hang", "drop", "5xx", "garbage", "answer")
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Fault:
     path: str = "*"  # a glob over the request path, e.g. "/api/orders/*/pay"
     times: int = 1
     seconds: float = 30.0
+    status: int = 200
+    body: Any = None
 
 
 @dataclass
@@ -42,10 +47,18 @@ class FaultPlan:
     faults: list[Fault] = field(default_factory=list)
     latency: float = 0.0
 
-    def add(self, kind: str, path: str = "*", times: int = 1, seconds: float = 30.0) -> None:
+    def add(
+        self,
+        kind: str,
+        path: str = "*",
+        times: int = 1,
+        seconds: float = 30.0,
+        status: int = 200,
+        body: Any = None,
+    ) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {KINDS}")
-        self.faults.append(Fault(kind, path, times, seconds))
+        self.faults.append(Fault(kind, path, times, seconds, status, body))
 
     def clear(self) -> None:
         self.faults.clear()
@@ -80,6 +93,8 @@ def fault_middleware(plan: FaultPlan) -> Middleware:
             await asyncio.sleep(fault.seconds)
             _drop_connection(request)
             raise web.HTTPServiceUnavailable()
+        if fault.kind == "answer":
+            return web.json_response(fault.body, status=fault.status)
         if fault.kind == "5xx":
             return web.Response(
                 status=502,
@@ -104,6 +119,8 @@ def fault_routes(plan: FaultPlan) -> list[web.RouteDef]:
                 str(body.get("path", "*")),
                 int(body.get("times", 1)),
                 float(body.get("seconds", 30.0)),
+                int(body.get("status", 200)),
+                body.get("body"),
             )
         except (KeyError, ValueError) as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
