@@ -9,11 +9,11 @@ retried; a duplicate would only be an unpaid order that expires.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from providers.amounts import Micro
 from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, unreadable
 from providers.outcomes import HTTP_ERROR, Outcome, Reply
 
@@ -27,7 +27,7 @@ class AcePackage(BaseModel):
     id: str
     title: str = ""
     amount: int  # credits
-    price: Decimal  # USD, as listed
+    price: Micro  # USD
     custom_amount: bool = False
 
 
@@ -47,8 +47,8 @@ class AceOrder(BaseModel):
     id: str
     application_id: str
     package_id: str
-    amount: int
-    price: Decimal
+    amount: int  # credits
+    price: Micro  # USD the customer pays AceData
     pay_way: str
     pay_url: str | None = None
     state: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from decimal import Decimal
 
 import aiohttp
 import pytest
@@ -39,7 +38,7 @@ async def test_the_listing_has_packages(acedata: AceDataClient) -> None:
     listing = (await acedata.services()).unwrap()
     chat = next(s for s in listing.results if s.id == "chatgpt")
     package = next(p for p in chat.packages if p.id == "pkg-chat-500")
-    assert (package.amount, package.price) == (500, Decimal("49.99"))
+    assert (package.amount, package.price) == (500, 49_990_000)
 
 
 async def test_an_order_is_paid_through_its_link_and_finishes(
@@ -50,7 +49,7 @@ async def test_an_order_is_paid_through_its_link_and_finishes(
     )
     assert (created.outcome, created.reason) == (Outcome.PENDING, "pending")
     order = created.unwrap()
-    assert (order.amount, order.price, order.pay_way) == (500, Decimal("49.99"), "Stripe")
+    assert (order.amount, order.price, order.pay_way) == (500, 49_990_000, "Stripe")
     assert order.pay_url is not None
 
     async with aiohttp.ClientSession() as browser, browser.get(order.pay_url) as page:
@@ -87,7 +86,7 @@ async def test_a_custom_amount(acedata: AceDataClient) -> None:
         application_id=DEMO_APPLICATION, package_id="pkg-chat-custom", pay_way="WechatPay",
         amount=250,
     )).unwrap()  # fmt: skip
-    assert (order.amount, order.price) == (250, Decimal("25.0"))
+    assert (order.amount, order.price) == (250, 25_000_000)
 
 
 @pytest.mark.parametrize(
