@@ -297,7 +297,7 @@ class KumquatClient:
         return body
 
     async def _exchange(self, path: str, params: Mapping[str, Any]) -> Exchange | Reply[Any]:
-        # Signed anew on each attempt, so a retry carries a fresh datetime.
+        # Signed once: the transport's retries take seconds, the upstream's clock check minutes.
         result = await self._http.request(
             "POST", path, safe_to_retry=True, json_body=self._signed(params)
         )
