@@ -7,17 +7,13 @@ order, so a purchase is safe to retry with it.
 
 from __future__ import annotations
 
-import logging
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
 from providers.amounts import Micro
-from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, unreadable
+from providers.http import HttpTransport, RetryPolicy, Timeouts, decode, unreadable
 from providers.outcomes import UNDOCUMENTED, Outcome, Reply
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 SERVICE_PATH = "/user/api/service.php"
 ORDER_PATH = "/user/api/order.php"
@@ -81,10 +77,6 @@ ERRORS: dict[int, tuple[Outcome, str]] = {
     9002: (Outcome.REJECTED, "maintenance"),
 }
 
-_SERVICES = TypeAdapter(list[ShopService])
-_DETAIL = TypeAdapter(ShopServiceDetail)
-_PURCHASE = TypeAdapter(ShopPurchase)
-
 
 class AccountShopClient:
     name = "account shop"
@@ -110,11 +102,11 @@ class AccountShopClient:
         params = {"act": "list", "stock": "available" if available_only else "all"}
         if kind:
             params["typeofaccount"] = kind
-        return await self._call("GET", SERVICE_PATH, _SERVICES, params=params)
+        return await self._call("GET", SERVICE_PATH, list[ShopService], params=params)
 
     async def service(self, service_id: int) -> Reply[ShopServiceDetail]:
         params = {"act": "detail", "id": str(service_id)}
-        return await self._call("GET", SERVICE_PATH, _DETAIL, params=params)
+        return await self._call("GET", SERVICE_PATH, ShopServiceDetail, params=params)
 
     async def buy(self, service_id: int, amount: int, request_id: str) -> Reply[ShopPurchase]:
         """Buy `amount` accounts; the same `request_id` (our order id) returns the same order."""
@@ -126,42 +118,30 @@ class AccountShopClient:
             "return_data": "1",
             "request_id": request_id,
         }
-        return await self._call("POST", ORDER_PATH, _PURCHASE, form=form)
+        return await self._call("POST", ORDER_PATH, ShopPurchase, form=form)
 
     async def _call(
         self,
         method: str,
         path: str,
-        adapter: TypeAdapter[T],
+        kind: Any,
         *,
         params: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
-    ) -> Reply[T]:
+    ) -> Reply[Any]:
         result = await self._http.request(
             method, path, safe_to_retry=True, params=params, form=form
         )
         if isinstance(result, Reply):
-            log.warning("%s %s: %s", self.name, path, result.reason)
             return result
-        return self._read(result, adapter)
-
-    def _read(self, exchange: Exchange, adapter: TypeAdapter[T]) -> Reply[T]:
-        payload: Any = exchange.payload
+        payload = result.payload
         if not isinstance(payload, dict) or not isinstance(payload.get("success"), bool):
-            return unreadable(exchange, self.name)
+            return unreadable(result, self.name)
         message = str(payload.get("message") or "")
         if not payload["success"]:
             code = payload.get("code")
-            outcome, reason = (
-                ERRORS.get(code, (Outcome.UNKNOWN, UNDOCUMENTED))
-                if isinstance(code, int)
-                else (Outcome.UNKNOWN, UNDOCUMENTED)
-            )
+            known = ERRORS.get(code) if isinstance(code, int) else None
+            outcome, reason = known or (Outcome.UNKNOWN, UNDOCUMENTED)
             return Reply(outcome, reason=reason, upstream_code=str(code), message=message,
-                         http_status=exchange.status)  # fmt: skip
-        try:
-            value = adapter.validate_python(payload.get("data"))
-        except ValidationError as exc:
-            log.warning("%s: unexpected data: %s", self.name, exc.errors()[:1])
-            return unreadable(exchange, self.name)
-        return Reply(Outcome.SUCCEEDED, value, message=message)
+                         http_status=result.status)  # fmt: skip
+        return decode(result, kind, payload.get("data"), self.name, message=message)

@@ -8,17 +8,13 @@ retried; a duplicate would only be an unpaid order that expires.
 
 from __future__ import annotations
 
-import logging
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
 from providers.amounts import Micro
-from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, unreadable
-from providers.outcomes import HTTP_ERROR, Outcome, Reply
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
+from providers.http import HttpTransport, RetryPolicy, Timeouts, decode
+from providers.outcomes import HTTP_ERROR, Outcome, Reply, by_status
 
 PAY_WAYS = ("Stripe", "WechatPay", "AliPay", "X402")
 
@@ -74,9 +70,6 @@ ERRORS: dict[int, tuple[Outcome, str]] = {
     429: (Outcome.UNKNOWN, "too_many_requests"),
 }
 
-_ORDER = TypeAdapter(AceOrder)
-_SERVICES = TypeAdapter(AceServices)
-
 
 class AceDataClient:
     name = "acedata"
@@ -96,7 +89,7 @@ class AceDataClient:
         await self._http.close()
 
     async def services(self) -> Reply[AceServices]:
-        return await self._call("GET", "/api/v1/services/", _SERVICES, retry=True)
+        return await self._call("GET", "/api/v1/services/", AceServices, retry=True)
 
     async def create_order(
         self, *, application_id: str, package_id: str, pay_way: str, amount: int | None = None
@@ -109,53 +102,40 @@ class AceDataClient:
         }
         if amount is not None:
             body["amount"] = amount
-        reply = await self._call("POST", "/api/v1/orders/", _ORDER, body=body, retry=False)
+        reply = await self._call("POST", "/api/v1/orders/", AceOrder, body=body, retry=False)
         return self._by_state(reply)
 
     async def order(self, order_id: str) -> Reply[AceOrder]:
-        reply = await self._call("GET", f"/api/v1/orders/{order_id}/", _ORDER, retry=True)
+        reply = await self._call("GET", f"/api/v1/orders/{order_id}/", AceOrder, retry=True)
         return self._by_state(reply)
 
     @staticmethod
     def _by_state(reply: Reply[AceOrder]) -> Reply[AceOrder]:
-        if reply.value is None:
-            return reply
-        outcome = ORDER_STATES.get(reply.value.state, Outcome.UNKNOWN)
-        return Reply(outcome, reply.value, reason=reply.value.state.lower(),
-                     http_status=reply.http_status)  # fmt: skip
+        return by_status(reply, ORDER_STATES, lambda order: order.state)
 
     async def _call(
         self,
         method: str,
         path: str,
-        adapter: TypeAdapter[T],
+        kind: Any,
         *,
         body: dict[str, Any] | None = None,
         retry: bool,
-    ) -> Reply[T]:
+    ) -> Reply[Any]:
         result = await self._http.request(
             method, path, safe_to_retry=retry, json_body=body, headers=self._headers
         )
         if isinstance(result, Reply):
-            log.warning("%s %s: %s", self.name, path, result.reason)
             return result
-        return self._read(result, adapter)
-
-    def _read(self, exchange: Exchange, adapter: TypeAdapter[T]) -> Reply[T]:
-        if exchange.status >= 300:
-            outcome, reason = ERRORS.get(exchange.status, (Outcome.UNKNOWN, HTTP_ERROR))
-            error = exchange.payload.get("error") if isinstance(exchange.payload, dict) else None
+        if result.status >= 300:
+            outcome, reason = ERRORS.get(result.status, (Outcome.UNKNOWN, HTTP_ERROR))
+            error = result.payload.get("error") if isinstance(result.payload, dict) else None
             detail = error if isinstance(error, dict) else {}
             return Reply(
                 outcome,
                 reason=reason,
-                upstream_code=str(detail.get("code") or exchange.status),
-                message=str(detail.get("message") or exchange.text[:200]),
-                http_status=exchange.status,
+                upstream_code=str(detail.get("code") or result.status),
+                message=str(detail.get("message") or result.text[:200]),
+                http_status=result.status,
             )
-        try:
-            value = adapter.validate_python(exchange.payload)
-        except ValidationError as exc:
-            log.warning("%s: unexpected data: %s", self.name, exc.errors()[:1])
-            return unreadable(exchange, self.name)
-        return Reply(Outcome.SUCCEEDED, value, http_status=exchange.status)
+        return decode(result, kind, result.payload, self.name)

@@ -8,18 +8,16 @@ never by assuming failure, so `pay_order` is never retried here.
 from __future__ import annotations
 
 import hashlib
-import logging
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from providers.amounts import Micro, from_micro
-from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, unreadable
-from providers.outcomes import UNDOCUMENTED, Outcome, Reply
+from providers.http import HttpTransport, RetryPolicy, Timeouts, decode, unreadable
+from providers.outcomes import UNDOCUMENTED, Outcome, Reply, by_status
 
-log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -138,10 +136,7 @@ class CloudRechargeClient:
     async def order(self, sn: str) -> Reply[CloudOrder]:
         """The order as upstream sees it; the outcome follows its status."""
         reply = await self._call("GET", f"/api/orders/{sn}", CloudOrder, None, retry=True)
-        if reply.value is None:
-            return reply
-        outcome = ORDER_STATUSES.get(reply.value.status, Outcome.UNKNOWN)
-        return Reply(outcome, reply.value, reason=reply.value.status, message=reply.message)
+        return by_status(reply, ORDER_STATUSES, lambda order: order.status)
 
     async def _call(
         self,
@@ -156,28 +151,14 @@ class CloudRechargeClient:
             method, path, safe_to_retry=retry, json_body=body, headers=self._headers
         )
         if isinstance(result, Reply):
-            log.warning("%s %s: %s", self.name, path, result.reason)
             return result
-        return self._read(result, model)
-
-    def _read(self, exchange: Exchange, model: type[M]) -> Reply[M]:
-        payload = exchange.payload
+        payload = result.payload
         if not isinstance(payload, dict) or not isinstance(payload.get("code"), int):
-            return unreadable(exchange, self.name)
-        code = payload["code"]
-        message = str(payload.get("message") or "")
+            return unreadable(result, self.name)
+        code, message = payload["code"], str(payload.get("message") or "")
         if code != 0:
             outcome, reason = classify_error(code, message)
-            return Reply(
-                outcome,
-                reason=reason,
-                upstream_code=str(code),
-                message=message,
-                http_status=exchange.status,
-            )
-        try:
-            value = model.model_validate(payload.get("data"))
-        except ValidationError as exc:
-            log.warning("%s: unexpected data: %s", self.name, exc.errors()[:1])
-            return unreadable(exchange, self.name)
-        return Reply(Outcome.SUCCEEDED, value, upstream_code="0", message=message)
+            return Reply(outcome, reason=reason, upstream_code=str(code), message=message,
+                         http_status=result.status)  # fmt: skip
+        return decode(result, model, payload.get("data"), self.name, upstream_code="0",
+                      message=message)  # fmt: skip

@@ -11,17 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import AliasChoices, BaseModel, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, Field
 
-from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, unreadable
-from providers.outcomes import UNDOCUMENTED, Outcome, Reply
+from providers.http import HttpTransport, RetryPolicy, Timeouts, decode, unreadable
+from providers.outcomes import UNDOCUMENTED, Outcome, Reply, by_status
 
-log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 PERIODS = ("1H", "1D", "3D", "30D")
@@ -136,10 +134,7 @@ class EnergyClient:
     async def order_info(self, order_no: str) -> Reply[EnergyOrder]:
         """The order by the upstream's number; the outcome follows its status."""
         reply = await self._call("/v1/order/info", {"orderNo": order_no}, EnergyOrder, retry=True)
-        if reply.value is None:
-            return reply
-        outcome = ORDER_STATUSES.get(reply.value.status, Outcome.UNKNOWN)
-        return Reply(outcome, reply.value, reason=reply.value.status.lower(), upstream_code="200")
+        return by_status(reply, ORDER_STATUSES, lambda order: order.status)
 
     async def _call(
         self, path: str, params: dict[str, Any], model: type[M], *, retry: bool
@@ -156,28 +151,14 @@ class EnergyClient:
             "POST", path, safe_to_retry=retry, body=body.encode(), headers=headers
         )
         if isinstance(result, Reply):
-            log.warning("%s %s: %s", self.name, path, result.reason)
             return result
-        return self._read(result, model)
-
-    def _read(self, exchange: Exchange, model: type[M]) -> Reply[M]:
-        payload = exchange.payload
+        payload = result.payload
         if not isinstance(payload, dict) or not isinstance(payload.get("code"), int):
-            return unreadable(exchange, self.name)
-        code = payload["code"]
-        message = str(payload.get("msg") or "")
+            return unreadable(result, self.name)
+        code, message = payload["code"], str(payload.get("msg") or "")
         if code != 200:
             outcome, reason = ERRORS.get(code, (Outcome.UNKNOWN, UNDOCUMENTED))
-            return Reply(
-                outcome,
-                reason=reason,
-                upstream_code=str(code),
-                message=message,
-                http_status=exchange.status,
-            )
-        try:
-            value = model.model_validate(payload.get("data"))
-        except ValidationError as exc:
-            log.warning("%s: unexpected data: %s", self.name, exc.errors()[:1])
-            return unreadable(exchange, self.name)
-        return Reply(Outcome.SUCCEEDED, value, upstream_code="200", message=message)
+            return Reply(outcome, reason=reason, upstream_code=str(code), message=message,
+                         http_status=result.status)  # fmt: skip
+        return decode(result, model, payload.get("data"), self.name, upstream_code="200",
+                      message=message)  # fmt: skip

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
+from pydantic import TypeAdapter, ValidationError
 
 from providers.outcomes import (
     DISCONNECTED,
@@ -116,7 +117,10 @@ class HttpTransport:
             retryable = isinstance(result, Reply) and (
                 result.outcome == Outcome.UNKNOWN or result.reason == UNREACHABLE
             )
-            if isinstance(result, Exchange) or not retryable or attempt >= len(delays):
+            if isinstance(result, Exchange):
+                return result
+            if not retryable or attempt >= len(delays):
+                log.warning("%s %s %s: %s", self.name, method, path, result.reason)
                 return result
             log.info("%s %s %s: %s, retrying", self.name, method, path, result.reason)
             await asyncio.sleep(delays[attempt])
@@ -165,6 +169,36 @@ class HttpTransport:
             )
         except aiohttp.ClientError as exc:
             return Reply(Outcome.UNKNOWN, reason=HTTP_ERROR, message=f"{self.name}: {exc}")
+
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def decode(
+    exchange: Exchange,
+    kind: Any,
+    data: Any,
+    name: str,
+    *,
+    upstream_code: str | None = None,
+    message: str = "",
+) -> Reply[Any]:
+    """A successful answer's data as `kind` (a model, or e.g. `list[Model]`); unknown if it does
+    not fit, because an answer we cannot read is no answer."""
+    if kind not in _ADAPTERS:
+        _ADAPTERS[kind] = TypeAdapter(kind)
+    try:
+        value = _ADAPTERS[kind].validate_python(data)
+    except ValidationError as exc:
+        log.warning("%s: unexpected data: %s", name, exc.errors()[:1])
+        return unreadable(exchange, name)
+    return Reply(
+        Outcome.SUCCEEDED,
+        value,
+        upstream_code=upstream_code,
+        message=message,
+        http_status=exchange.status,
+    )
 
 
 def unreadable(exchange: Exchange, name: str) -> Reply[Any]:

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from providers.amounts import Micro
-from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, unreadable
-from providers.outcomes import UNDOCUMENTED, Outcome, Reply
+from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, decode, unreadable
+from providers.outcomes import UNDOCUMENTED, Outcome, Reply, by_status
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 BEIJING = timedelta(hours=8)
 
@@ -162,15 +160,6 @@ def sign(params: Mapping[str, Any], sign_key: str) -> str:
     return hashlib.md5(f"{string_a}{sign_key}".encode()).hexdigest()
 
 
-_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
-
-
-def _adapter(kind: Any) -> TypeAdapter[Any]:
-    if kind not in _ADAPTERS:
-        _ADAPTERS[kind] = TypeAdapter(kind)
-    return _ADAPTERS[kind]
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -283,11 +272,7 @@ class KumquatClient:
 
     @staticmethod
     def _by_status(reply: Reply[KumquatOrder]) -> Reply[KumquatOrder]:
-        if reply.value is None:
-            return reply
-        outcome = ORDER_STATUSES.get(reply.value.status, Outcome.UNKNOWN)
-        return Reply(outcome, reply.value, reason=reply.value.status.lower(),
-                     upstream_code=reply.upstream_code, message=reply.message)  # fmt: skip
+        return by_status(reply, ORDER_STATUSES, lambda order: order.status)
 
     def _signed(self, params: Mapping[str, Any]) -> dict[str, Any]:
         beijing = self.clock().astimezone(UTC).replace(tzinfo=None) + BEIJING
@@ -301,21 +286,31 @@ class KumquatClient:
         result = await self._http.request(
             "POST", path, safe_to_retry=True, json_body=self._signed(params)
         )
-        if isinstance(result, Reply):
-            log.warning("%s %s: %s", self.name, path, result.reason)
         return result
 
     async def _call(self, path: str, params: Mapping[str, Any], kind: Any) -> Reply[Any]:
         result = await self._exchange(path, params)
-        if isinstance(result, Reply):
-            return result
-        return self._read(result, _adapter(kind))
+        return result if isinstance(result, Reply) else self._read(result, kind)
+
+    def _read(self, exchange: Exchange, kind: Any) -> Reply[Any]:
+        payload = exchange.payload
+        if not isinstance(payload, dict) or "returnCode" not in payload:
+            return unreadable(exchange, self.name)
+        message = str(payload.get("returnMsg") or "")
+        if payload["returnCode"] != "SUCCESS":
+            code = str(payload.get("errorCode") or "")
+            outcome, reason = ERRORS.get(code, (Outcome.UNKNOWN, UNDOCUMENTED))
+            return Reply(outcome, reason=reason, upstream_code=code, message=message,
+                         http_status=exchange.status)  # fmt: skip
+        return decode(exchange, kind, payload.get("result"), self.name, upstream_code="SUCCESS",
+                      message=message)  # fmt: skip
 
     async def _paged(self, path: str, params: Mapping[str, Any], item: Any) -> Reply[Page[Any]]:
+        """A page of items, its position read from the X-* headers the document describes."""
         result = await self._exchange(path, params)
         if isinstance(result, Reply):
             return result
-        reply = self._read(result, _adapter(list[item]))
+        reply = self._read(result, list[item])
         if reply.value is None:
             return reply
         headers = result.headers
@@ -332,20 +327,3 @@ class KumquatClient:
             next_page=number("X-Next-Page", 0) or None,
         )
         return Reply(Outcome.SUCCEEDED, page, upstream_code=reply.upstream_code)
-
-    def _read(self, exchange: Exchange, adapter: TypeAdapter[T]) -> Reply[T]:
-        payload = exchange.payload
-        if not isinstance(payload, dict) or "returnCode" not in payload:
-            return unreadable(exchange, self.name)
-        message = str(payload.get("returnMsg") or "")
-        if payload["returnCode"] != "SUCCESS":
-            code = str(payload.get("errorCode") or "")
-            outcome, reason = ERRORS.get(code, (Outcome.UNKNOWN, UNDOCUMENTED))
-            return Reply(outcome, reason=reason, upstream_code=code, message=message,
-                         http_status=exchange.status)  # fmt: skip
-        try:
-            value = adapter.validate_python(payload.get("result"))
-        except ValidationError as exc:
-            log.warning("%s: unexpected result: %s", self.name, exc.errors()[:1])
-            return unreadable(exchange, self.name)
-        return Reply(Outcome.SUCCEEDED, value, upstream_code="SUCCESS", message=message)

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -44,6 +45,16 @@ class Reply(Generic[T]):
         if self.value is None:
             raise UpstreamError(self)
         return self.value
+
+
+def by_status(
+    reply: Reply[T], statuses: Mapping[str, Outcome], status_of: Callable[[T], str]
+) -> Reply[T]:
+    """An answer about an order: the outcome is the order's own, read from its status."""
+    if reply.value is None:
+        return reply
+    status = status_of(reply.value)
+    return replace(reply, outcome=statuses.get(status, Outcome.UNKNOWN), reason=status.lower())
 
 
 class UpstreamError(Exception):

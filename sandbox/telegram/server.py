@@ -177,6 +177,17 @@ def _buttons(params: Params) -> list[list[Button]]:
     return parsed
 
 
+def _bot_message(bot: BotAccount, chat: Chat, **content: Any) -> ChatMessage:
+    """A new message from the bot in the chat; `content` is its text, entities, buttons, media."""
+    return ChatMessage(
+        message_id=chat.next_message_id(),
+        chat_id=chat.id,
+        sender=bot.user,
+        date=int(time.time()),
+        **content,
+    )
+
+
 def _upload(bot: BotAccount, params: Params, field: str, default_mime: str) -> StoredFile:
     value = params.get(field)
     if isinstance(value, str) and value.startswith("attach://"):
@@ -336,11 +347,9 @@ class BotApi:
             raise bad_request("message text is empty")
         buttons = _buttons(params)
         self._check_flood(bot)
-        message = ChatMessage(
-            message_id=chat.next_message_id(),
-            chat_id=chat.id,
-            sender=bot.user,
-            date=int(time.time()),
+        message = _bot_message(
+            bot,
+            chat,
             text=text,
             html=html,
             entities=entities,
@@ -359,11 +368,9 @@ class BotApi:
         )
         buttons = _buttons(params)
         self._check_flood(bot)
-        message = ChatMessage(
-            message_id=chat.next_message_id(),
-            chat_id=chat.id,
-            sender=bot.user,
-            date=int(time.time()),
+        message = _bot_message(
+            bot,
+            chat,
             text=caption,
             html=html,
             entities=entities,
@@ -387,11 +394,9 @@ class BotApi:
             raise bad_request(f"message to {'copy' if copy else 'forward'} not found")
         chat = self._target(bot, params)
         self._check_flood(bot)
-        message = ChatMessage(
-            message_id=chat.next_message_id(),
-            chat_id=chat.id,
-            sender=bot.user,
-            date=int(time.time()),
+        message = _bot_message(
+            bot,
+            chat,
             text=source.text,
             html=source.html,
             entities=list(source.entities),
