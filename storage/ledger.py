@@ -15,7 +15,8 @@ exactly once. Each check that protects money happens inside the write transactio
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -210,13 +211,15 @@ class Ledger:
         key: str | None = None,
         memo: str = "",
         actor: str = "system",
+        tx: Transaction | None = None,
     ) -> Hold:
-        """Set money aside for an order. Raises InsufficientFunds; replaying the key returns it."""
+        """Set money aside for an order. Raises InsufficientFunds; replaying the key returns it.
+
+        With `tx`, the hold is part of the caller's transaction (e.g. with the order's status)."""
         _require_positive(amount)
         key = key or f"order:{order_id}:hold"
         entries = {wallet_account(user_id): -amount, held_account(user_id): amount}
-        new_ids: dict[str, int] = {}
-        async with self._db.write() as tx:
+        async with self._writing(tx) as (tx, new_ids):
             txn = await self._record(
                 tx,
                 new_ids,
@@ -243,20 +246,30 @@ class Ledger:
                     (user_id, order_id, amount, txn.id, utc_now()),
                 )
                 hold = Hold(hold_id, user_id, order_id, amount, HoldStatus.PENDING)
-        self._account_ids.update(new_ids)
         return hold
 
-    async def post(self, hold_id: int, *, memo: str = "", actor: str = "system") -> Hold:
+    async def post(
+        self, hold_id: int, *, memo: str = "", actor: str = "system", tx: Transaction | None = None
+    ) -> Hold:
         """The upstream delivered: the held money becomes a sale. Once; replays return the hold."""
-        return await self._settle(hold_id, HoldStatus.POSTED, memo=memo, actor=actor)
+        return await self._settle(hold_id, HoldStatus.POSTED, memo=memo, actor=actor, tx=tx)
 
-    async def void(self, hold_id: int, *, memo: str = "", actor: str = "system") -> Hold:
+    async def void(
+        self, hold_id: int, *, memo: str = "", actor: str = "system", tx: Transaction | None = None
+    ) -> Hold:
         """The upstream definitely failed: the held money returns to the wallet. Once."""
-        return await self._settle(hold_id, HoldStatus.VOIDED, memo=memo, actor=actor)
+        return await self._settle(hold_id, HoldStatus.VOIDED, memo=memo, actor=actor, tx=tx)
 
-    async def _settle(self, hold_id: int, outcome: HoldStatus, *, memo: str, actor: str) -> Hold:
-        new_ids: dict[str, int] = {}
-        async with self._db.write() as tx:
+    async def _settle(
+        self,
+        hold_id: int,
+        outcome: HoldStatus,
+        *,
+        memo: str,
+        actor: str,
+        tx: Transaction | None,
+    ) -> Hold:
+        async with self._writing(tx) as (tx, new_ids):
             row = await tx.fetch_one("SELECT * FROM ledger_holds WHERE id = ?", (hold_id,))
             if row is None:
                 raise UnknownHold(f"no hold {hold_id}")
@@ -289,7 +302,6 @@ class Ledger:
             )
             if changed != 1:
                 raise HoldAlreadySettled(hold_id, "settled")
-        self._account_ids.update(new_ids)
         return Hold(hold.id, hold.user_id, hold.order_id, hold.amount, outcome)
 
     async def _write(
@@ -303,8 +315,7 @@ class Ledger:
         memo: str,
         actor: str,
     ) -> LedgerTransaction:
-        new_ids: dict[str, int] = {}
-        async with self._db.write() as tx:
+        async with self._writing(None) as (tx, new_ids):
             txn = await self._record(
                 tx,
                 new_ids,
@@ -317,8 +328,21 @@ class Ledger:
                 memo=memo,
                 actor=actor,
             )
-        self._account_ids.update(new_ids)
         return txn
+
+    @asynccontextmanager
+    async def _writing(
+        self, tx: Transaction | None
+    ) -> AsyncIterator[tuple[Transaction, dict[str, int]]]:
+        """The caller's transaction, or one of our own. Accounts opened in it are cached only once
+        we know it committed, i.e. when it is our own."""
+        new_ids: dict[str, int] = {}
+        if tx is not None:
+            yield tx, new_ids
+            return
+        async with self._db.write() as own:
+            yield own, new_ids
+        self._account_ids.update(new_ids)
 
     async def _record(
         self,
@@ -447,6 +471,14 @@ class Ledger:
             (wallet_account(user_id),),
         )
         return int(value or 0)
+
+    async def pending_hold(self, order_id: str, *, tx: Transaction | None = None) -> Hold | None:
+        """The order's hold that is neither posted nor voided, if any."""
+        reader = tx or self._db
+        row = await reader.fetch_one(
+            "SELECT * FROM ledger_holds WHERE order_id = ? AND status = 'pending'", (order_id,)
+        )
+        return None if row is None else Hold.from_row(row)
 
     async def holds_for_order(self, order_id: str) -> list[Hold]:
         rows = await self._db.fetch_all(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -41,6 +42,10 @@ class Order:
     details: dict[str, Any]
     created_at: str
     updated_at: str
+    upstream_cost: int | None = None
+    upstream_currency: str | None = None
+    upstream_ref: str | None = None
+    quote_expires_at: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -57,6 +62,10 @@ class Order:
             details=json.loads(row["details"]),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            upstream_cost=row["upstream_cost"],
+            upstream_currency=row["upstream_currency"],
+            upstream_ref=row["upstream_ref"],
+            quote_expires_at=row["quote_expires_at"],
         )
 
 
@@ -83,29 +92,65 @@ class OrderStore:
         details: dict[str, Any] | None = None,
         status: OrderStatus = OrderStatus.QUOTED,
         actor: str = "customer",
+        upstream_cost: int | None = None,
+        upstream_currency: str | None = None,
+        quote_expires_at: str | None = None,
     ) -> Order:
         now = utc_now()
         async with self._db.write() as tx:
             await tx.execute(
-                "INSERT INTO orders (id, user_id, product, status, charge, details, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    order_id,
-                    user_id,
-                    product,
-                    status.value,
-                    charge,
-                    json.dumps(details or {}, ensure_ascii=False),
-                    now,
-                    now,
-                ),
-            )
+                "INSERT INTO orders (id, user_id, product, status, charge, upstream_cost,"
+                " upstream_currency, details, quote_expires_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (order_id, user_id, product, status.value, charge, upstream_cost,
+                 upstream_currency, json.dumps(details or {}, ensure_ascii=False),
+                 quote_expires_at, now, now),
+            )  # fmt: skip
             await self._event(tx, order_id, None, status, "created", actor, now)
-        return Order(order_id, user_id, product, status, charge, details or {}, now, now)
+        return Order(order_id, user_id, product, status, charge, details or {}, now, now,
+                     upstream_cost, upstream_currency, None, quote_expires_at)  # fmt: skip
 
-    async def get(self, order_id: str) -> Order | None:
-        row = await self._db.fetch_one("SELECT * FROM orders WHERE id = ?", (order_id,))
+    async def get(self, order_id: str, *, tx: Transaction | None = None) -> Order | None:
+        reader = tx or self._db
+        row = await reader.fetch_one("SELECT * FROM orders WHERE id = ?", (order_id,))
         return None if row is None else Order.from_row(row)
+
+    async def with_status(self, statuses: Iterable[OrderStatus]) -> list[Order]:
+        wanted = [status.value for status in statuses]
+        marks = ", ".join("?" for _ in wanted)
+        rows = await self._db.fetch_all(
+            f"SELECT * FROM orders WHERE status IN ({marks}) ORDER BY created_at", wanted
+        )
+        return [Order.from_row(row) for row in rows]
+
+    async def note(
+        self,
+        order_id: str,
+        *,
+        details: dict[str, Any] | None = None,
+        upstream_ref: str | None = None,
+        tx: Transaction | None = None,
+    ) -> None:
+        """Record what we learned from upstream (merged into the details), durably, at once."""
+        if tx is None:
+            async with self._db.write() as own:
+                await self._note(own, order_id, details or {}, upstream_ref)
+        else:
+            await self._note(tx, order_id, details or {}, upstream_ref)
+
+    @staticmethod
+    async def _note(
+        tx: Transaction, order_id: str, details: dict[str, Any], upstream_ref: str | None
+    ) -> None:
+        row = await tx.fetch_one("SELECT details FROM orders WHERE id = ?", (order_id,))
+        if row is None:
+            raise KeyError(order_id)
+        merged = {**json.loads(row["details"]), **details}
+        await tx.execute(
+            "UPDATE orders SET details = ?, upstream_ref = COALESCE(?, upstream_ref),"
+            " updated_at = ? WHERE id = ?",
+            (json.dumps(merged, ensure_ascii=False), upstream_ref, utc_now(), order_id),
+        )
 
     async def move(
         self,

@@ -1,0 +1,280 @@
+"""Turning a customer's confirmation into exactly one upstream order, with the money accounted for.
+
+    quoted → confirmed (hold placed) → submitted → succeeded (hold posted)
+                                                → failed (hold voided)
+                                                → unknown → reconciled, or needs_review
+
+Each product line brings a small adapter (`ProductLine`): it submits an order upstream with the
+order id as the idempotency key and can ask upstream what became of it. The service does the rest:
+the hold and the status change commit together, the order is marked `submitted` before anything is
+sent (so after a crash a `confirmed` order was never sent and a `submitted` one must be asked
+about, never resent blindly), and the hold is posted or voided in the same transaction as the final
+status. An unknown outcome keeps the hold until reconciliation knows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from bot.pricing import Price, is_expired, quote_expiry
+from providers.outcomes import Outcome
+from storage.database import Database
+from storage.ledger import InsufficientFunds, Ledger
+from storage.orders import Order, OrderStatus, OrderStore, StatusConflict
+
+log = logging.getLogger(__name__)
+
+Remember = Callable[..., Awaitable[None]]
+"""`await remember(details={...}, upstream_ref="...")`: store what upstream said, durably, now."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a product line learned from upstream about an order."""
+
+    outcome: Outcome
+    reason: str | None = None
+    message: str = ""
+    upstream_ref: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    upstream_owes_refund: bool = False  # upstream kept money for a failed order
+    alert: str | None = None  # something the operators must hear about
+
+
+class ProductLine(Protocol):
+    product: str
+
+    async def submit(self, order: Order, remember: Remember) -> Submission:
+        """Send the order upstream (the order id as idempotency key where upstream has one)."""
+        ...
+
+    async def query(self, order: Order, remember: Remember) -> Submission:
+        """Ask upstream what became of an order that was (perhaps) sent."""
+        ...
+
+
+class ConfirmStatus(StrEnum):
+    HELD = "held"  # money set aside; the order can be submitted
+    ALREADY = "already"  # confirmed before (a second tap): nothing new happened
+    EXPIRED = "expired"  # the quote is too old: quote again
+    INSUFFICIENT = "insufficient"  # not enough balance: nothing happened
+    NOT_YOURS = "not_yours"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    status: ConfirmStatus
+    order: Order | None = None
+    available: int = 0  # the wallet's balance, when it was short
+
+
+Alert = Callable[[str], Awaitable[None]]
+
+
+async def _no_alert(text: str) -> None:
+    log.warning("alert: %s", text)
+
+
+def new_order_id() -> str:
+    """Digits only and 18 long, so every upstream accepts it as its idempotency key."""
+    return datetime.now(UTC).strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+
+
+UNSETTLED = (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+
+
+class OrderService:
+    def __init__(
+        self,
+        db: Database,
+        ledger: Ledger,
+        orders: OrderStore,
+        lines: dict[str, ProductLine],
+        *,
+        alert: Alert = _no_alert,
+        review_after: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self._db = db
+        self._ledger = ledger
+        self._orders = orders
+        self._lines = lines
+        self._alert = alert
+        self._review_after = review_after
+
+    # -- the customer's side --
+
+    async def open_quote(
+        self, user_id: int, product: str, price: Price, details: dict[str, Any]
+    ) -> Order:
+        """An order in `quoted` with the exact charge, valid for a few minutes."""
+        return await self._orders.create(
+            new_order_id(),
+            user_id=user_id,
+            product=product,
+            charge=price.charge,
+            details={**details, "rate": str(price.rate), "markup": str(price.markup_percent)},
+            upstream_cost=price.upstream_cost,
+            upstream_currency=price.upstream_currency,
+            quote_expires_at=quote_expiry(),
+        )
+
+    async def confirm(self, order_id: str, user_id: int) -> Confirmation:
+        """Place the hold and mark the order confirmed, in one transaction. A second press, an
+        expired quote, someone else's order or a short balance change nothing."""
+        try:
+            async with self._db.write() as tx:
+                order = await self._orders.get(order_id, tx=tx)
+                if order is None:
+                    return Confirmation(ConfirmStatus.NOT_FOUND)
+                if order.user_id != user_id:
+                    return Confirmation(ConfirmStatus.NOT_YOURS)
+                if order.status != OrderStatus.QUOTED:
+                    return Confirmation(ConfirmStatus.ALREADY, order)
+                if is_expired(order.quote_expires_at):
+                    await self._orders.move(
+                        order_id,
+                        OrderStatus.QUOTED,
+                        OrderStatus.CANCELLED,
+                        reason="quote expired",
+                        actor="customer",
+                        tx=tx,
+                    )
+                    return Confirmation(ConfirmStatus.EXPIRED, order)
+                await self._ledger.hold(user_id, order.charge, order_id=order_id, tx=tx)
+                await self._orders.move(
+                    order_id,
+                    OrderStatus.QUOTED,
+                    OrderStatus.CONFIRMED,
+                    reason="hold placed",
+                    actor="customer",
+                    tx=tx,
+                )
+        except InsufficientFunds as short:
+            return Confirmation(ConfirmStatus.INSUFFICIENT, order, available=short.available)
+        confirmed = await self._orders.get(order_id)
+        return Confirmation(ConfirmStatus.HELD, confirmed)
+
+    async def cancel_quote(self, order_id: str, user_id: int) -> None:
+        order = await self._orders.get(order_id)
+        if order is not None and order.user_id == user_id and order.status == OrderStatus.QUOTED:
+            with contextlib.suppress(StatusConflict):  # confirmed meanwhile: that stands
+                await self._orders.move(
+                    order_id,
+                    OrderStatus.QUOTED,
+                    OrderStatus.CANCELLED,
+                    reason="cancelled by the customer",
+                    actor="customer",
+                )
+
+    # -- talking to upstream --
+
+    async def submit(self, order_id: str) -> Order:
+        """Send a confirmed order upstream once, and settle what can be settled."""
+        try:
+            await self._orders.move(
+                order_id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED, reason="sent to upstream"
+            )
+        except StatusConflict:
+            return await self._current(order_id)  # someone else submitted it
+        order = await self._current(order_id)
+        submission = await self._line(order).submit(order, self._rememberer(order_id))
+        return await self._settle(order_id, submission)
+
+    async def reconcile(self, order_id: str) -> Order:
+        """Ask upstream about a submitted or unknown order and settle what it says."""
+        order = await self._current(order_id)
+        if order.status == OrderStatus.CONFIRMED:
+            return await self.submit(order_id)  # never sent: send it now
+        if order.status not in UNSETTLED:
+            return order
+        submission = await self._line(order).query(order, self._rememberer(order_id))
+        settled = await self._settle(order_id, submission)
+        if settled.status in UNSETTLED and self._too_old(settled):
+            await self._orders.move(
+                order_id,
+                settled.status,
+                OrderStatus.NEEDS_REVIEW,
+                reason=f"unsettled after {self._review_after}: "
+                f"{submission.reason or submission.outcome}",
+            )
+            await self._alert(
+                f"Order {order_id} needs review: upstream says "
+                f"{submission.reason or submission.outcome}."
+            )
+            return await self._current(order_id)
+        return settled
+
+    async def resume(self) -> list[Order]:
+        """On start-up: send what was confirmed but never sent, ask about the rest."""
+        pending = await self._orders.with_status([OrderStatus.CONFIRMED, *UNSETTLED])
+        return [await self.reconcile(order.id) for order in pending]
+
+    async def unsettled(self) -> list[Order]:
+        return await self._orders.with_status([OrderStatus.CONFIRMED, *UNSETTLED])
+
+    # -- settling --
+
+    async def _settle(self, order_id: str, submission: Submission) -> Order:
+        if submission.details or submission.upstream_ref:
+            await self._orders.note(
+                order_id, details=submission.details, upstream_ref=submission.upstream_ref
+            )
+        reason = submission.reason or submission.outcome.value
+        async with self._db.write() as tx:
+            order = await self._orders.get(order_id, tx=tx)
+            assert order is not None
+            if order.status not in (*UNSETTLED, OrderStatus.NEEDS_REVIEW):
+                return order  # settled meanwhile (a callback, another worker)
+            hold = await self._ledger.pending_hold(order_id, tx=tx)
+            if submission.outcome == Outcome.SUCCEEDED:
+                if hold is not None:
+                    await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
+                await self._orders.move(
+                    order_id, order.status, OrderStatus.SUCCEEDED, reason=reason, tx=tx
+                )
+            elif submission.outcome == Outcome.REJECTED:
+                if hold is not None:
+                    await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
+                await self._orders.move(
+                    order_id, order.status, OrderStatus.FAILED, reason=reason, tx=tx
+                )
+            elif submission.outcome == Outcome.UNKNOWN and order.status == OrderStatus.SUBMITTED:
+                await self._orders.move(
+                    order_id, order.status, OrderStatus.UNKNOWN, reason=reason, tx=tx
+                )
+        if submission.upstream_owes_refund:
+            await self._orders.note(order_id, details={"upstream_owes_refund": True})
+        if submission.alert:
+            await self._alert(f"Order {order_id}: {submission.alert}")
+        return await self._current(order_id)
+
+    # -- helpers --
+
+    def _rememberer(self, order_id: str) -> Remember:
+        async def remember(
+            details: dict[str, Any] | None = None, upstream_ref: str | None = None
+        ) -> None:
+            await self._orders.note(order_id, details=details, upstream_ref=upstream_ref)
+
+        return remember
+
+    def _line(self, order: Order) -> ProductLine:
+        return self._lines[order.product]
+
+    async def _current(self, order_id: str) -> Order:
+        order = await self._orders.get(order_id)
+        if order is None:
+            raise KeyError(order_id)
+        return order
+
+    def _too_old(self, order: Order) -> bool:
+        created = datetime.fromisoformat(order.created_at.replace("Z", "+00:00"))
+        return datetime.now(UTC) - created >= self._review_after

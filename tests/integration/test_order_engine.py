@@ -1,0 +1,250 @@
+"""The order engine with the cloud product line, against the cloud simulator over real HTTP.
+
+Every test ends by checking the ledger's invariants: whatever the upstream did, the money adds up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.lines.cloud import CloudLine
+from bot.orders import ConfirmStatus, OrderService
+from bot.pricing import Pricing
+from bot.reconciliation import Reconciler
+from providers.cloud import CloudChannel, CloudRechargeClient
+from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
+from storage.audit import audit_ledger
+from storage.database import Database
+from storage.ledger import SALES, Ledger
+from storage.orders import Order, OrderStatus, OrderStore
+from storage.settings import SettingsStore
+from storage.users import CustomerStore
+from tests.contract.conftest import FAST, NO_WAIT, serving
+
+USD = 1_000_000
+ALICE, BOB = 501, 502
+
+
+@dataclass
+class Engine:
+    db: Database
+    ledger: Ledger
+    orders: OrderStore
+    service: OrderService
+    line: CloudLine
+    upstream: CloudSimulator
+    upstream_base: str
+    alerts: list[str]
+
+    async def alert(self, text: str) -> None:
+        self.alerts.append(text)
+
+    async def quoted(self, user_id: int, uid: str = "200000000000", money: int = 10 * USD,
+                     channel: CloudChannel = CloudChannel.TENCENT) -> Order:  # fmt: skip
+        account = (await self.line.lookup(channel, uid)).unwrap()
+        quote = await self.line.quote(account, money)
+        details = self.line.order_details(quote, channel)
+        return await self.service.open_quote(user_id, "cloud", quote.price, details)
+
+    async def bought(self, user_id: int, **kwargs: object) -> Order:
+        order = await self.quoted(user_id, **kwargs)  # type: ignore[arg-type]
+        assert (await self.service.confirm(order.id, user_id)).status == ConfirmStatus.HELD
+        return await self.service.submit(order.id)
+
+
+@pytest_asyncio.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    upstream = CloudSimulator()
+    async with serving(upstream) as base, Database(tmp_path / "shop.sqlite3") as db:
+        client = CloudRechargeClient(base, DEMO_APP_ID, DEMO_APP_SECRET, timeouts=FAST,
+                                     retry=NO_WAIT)  # fmt: skip
+        ledger, orders = Ledger(db), OrderStore(db)
+        line = CloudLine(client, Pricing(SettingsStore(db)), unpaid_grace=timedelta(0))
+        alerts: list[str] = []
+
+        async def alert(text: str) -> None:
+            alerts.append(text)
+
+        service = OrderService(db, ledger, orders, {"cloud": line}, alert=alert)
+        running = Engine(db, ledger, orders, service, line, upstream, base, alerts)
+        customers = CustomerStore(db)
+        for user in (ALICE, BOB):
+            await customers.register(user, username=None, first_name="C", language="en")
+            await ledger.credit(user, 100 * USD, key=f"deposit-{user}")
+        try:
+            yield running
+        finally:
+            await client.close()
+            report = await audit_ledger(db)
+            assert report.ok, report.problems
+
+
+async def _balance(engine: Engine, user: int) -> tuple[int, int]:
+    balance = await engine.ledger.balance(user)
+    return balance.available, balance.held
+
+
+async def test_a_recharge_is_charged_once_with_the_markup(engine: Engine) -> None:
+    order = await engine.quoted(ALICE)
+    assert order.charge == 10_500_000  # 10 USD at rate 1.00, plus 5 %
+    assert await _balance(engine, ALICE) == (100 * USD, 0)
+
+    confirmed = await engine.service.confirm(order.id, ALICE)
+    assert confirmed.status == ConfirmStatus.HELD
+    assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)
+
+    done = await engine.service.submit(order.id)
+    assert done.status == OrderStatus.SUCCEEDED
+    assert done.upstream_ref is not None and done.details["upstream_status"] == "paid"
+    assert await _balance(engine, ALICE) == (89_500_000, 0)
+    assert await engine.ledger.account_balance(SALES) == 10_500_000
+    assert engine.upstream.agent_balance == Decimal("9990.00")
+    steps = [(e.from_status, e.to_status) for e in await engine.orders.events(order.id)]
+    assert steps == [
+        (None, OrderStatus.QUOTED),
+        (OrderStatus.QUOTED, OrderStatus.CONFIRMED),
+        (OrderStatus.CONFIRMED, OrderStatus.SUBMITTED),
+        (OrderStatus.SUBMITTED, OrderStatus.SUCCEEDED),
+    ]
+
+
+async def test_an_alibaba_recharge_by_email_at_its_rate(engine: Engine) -> None:
+    order = await engine.bought(ALICE, uid="buyer@example.com", money=49 * USD,
+                                channel=CloudChannel.ALIBABA)  # fmt: skip
+    assert order.status == OrderStatus.SUCCEEDED
+    assert order.upstream_cost == 50 * USD  # 49 / 0.98
+    assert order.charge == 52_500_000
+
+
+async def test_confirming_twice_or_someone_elses_order_changes_nothing(engine: Engine) -> None:
+    order = await engine.quoted(ALICE)
+    assert (await engine.service.confirm(order.id, BOB)).status == ConfirmStatus.NOT_YOURS
+    assert (await engine.service.confirm(order.id, ALICE)).status == ConfirmStatus.HELD
+    assert (await engine.service.confirm(order.id, ALICE)).status == ConfirmStatus.ALREADY
+    assert (await engine.service.confirm("nope", ALICE)).status == ConfirmStatus.NOT_FOUND
+    assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)
+    assert await _balance(engine, BOB) == (100 * USD, 0)
+    await engine.service.submit(order.id)
+    again = await engine.service.submit(order.id)
+    assert again.status == OrderStatus.SUCCEEDED
+    assert len(engine.upstream.orders) == 1
+
+
+async def test_a_short_balance_places_no_hold(engine: Engine) -> None:
+    order = await engine.quoted(ALICE, money=99 * USD)
+    short = await engine.service.confirm(order.id, ALICE)
+    assert (short.status, short.available) == (ConfirmStatus.INSUFFICIENT, 100 * USD)
+    assert await _balance(engine, ALICE) == (100 * USD, 0)
+    assert (await engine.orders.get(order.id)).status == OrderStatus.QUOTED  # type: ignore[union-attr]
+
+
+async def test_an_expired_quote_is_not_charged(engine: Engine) -> None:
+    order = await engine.quoted(ALICE)
+    async with engine.db.write() as tx:
+        await tx.execute(
+            "UPDATE orders SET quote_expires_at = '2000-01-01T00:00:00Z' WHERE id = ?", (order.id,)
+        )
+    assert (await engine.service.confirm(order.id, ALICE)).status == ConfirmStatus.EXPIRED
+    assert (await engine.orders.get(order.id)).status == OrderStatus.CANCELLED  # type: ignore[union-attr]
+    assert await _balance(engine, ALICE) == (100 * USD, 0)
+
+
+async def test_a_pay_answer_dropped_after_upstream_committed_is_read_back(engine: Engine) -> None:
+    engine.upstream.plan.add("drop", path="/api/orders/*/pay")
+    order = await engine.bought(ALICE)
+    assert order.status == OrderStatus.SUCCEEDED
+    assert await _balance(engine, ALICE) == (89_500_000, 0)
+    assert engine.upstream.agent_balance == Decimal("9990.00")
+
+
+async def test_a_pay_that_timed_out_uncommitted_is_reconciled_to_a_refund(
+    engine: Engine,
+) -> None:
+    engine.upstream.plan.add("hang", path="/api/orders/*/pay", seconds=3)
+    engine.upstream.plan.add("hang", path="/api/orders/ba*", seconds=3, times=3)
+    order = await engine.bought(ALICE)
+    assert order.status == OrderStatus.UNKNOWN
+    assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)  # the hold waits
+
+    settled = await engine.service.reconcile(order.id)
+    assert settled.status == OrderStatus.FAILED
+    assert await _balance(engine, ALICE) == (100 * USD, 0)
+    assert engine.upstream.agent_balance == Decimal("10000.00")
+
+
+@pytest.mark.parametrize(
+    ("uid", "setup", "owes"),
+    [("200000000500", None, True), ("200000000409", None, False),
+     ("200000000000", "poor", False)],
+)  # fmt: skip
+async def test_upstream_failures_refund_the_customer_and_alert_the_operators(
+    engine: Engine, uid: str, setup: str | None, owes: bool
+) -> None:
+    if setup == "poor":
+        engine.upstream.agent_balance = Decimal("1")
+    order = await engine.bought(ALICE, uid=uid)
+    assert order.status == OrderStatus.FAILED
+    assert await _balance(engine, ALICE) == (100 * USD, 0)
+    assert len(engine.alerts) == 1 and order.id in engine.alerts[0]
+    assert ("upstream owes the shop a refund" in engine.alerts[0]) is owes
+    assert bool(order.details.get("upstream_owes_refund")) is owes
+
+
+async def test_start_up_resumes_every_unfinished_order(engine: Engine) -> None:
+    never_sent = await engine.quoted(ALICE)
+    await engine.service.confirm(never_sent.id, ALICE)
+
+    paid_but_unrecorded = await engine.quoted(BOB)
+    await engine.service.confirm(paid_but_unrecorded.id, BOB)
+    await engine.orders.move(paid_but_unrecorded.id, OrderStatus.CONFIRMED,
+                             OrderStatus.SUBMITTED, reason="sent")  # fmt: skip
+    client = CloudRechargeClient(engine.upstream_base, DEMO_APP_ID, DEMO_APP_SECRET)
+    try:
+        sn = (await client.create_order(CloudChannel.TENCENT, "200000000000", 10 * USD)).unwrap().sn
+        await engine.orders.note(paid_but_unrecorded.id, upstream_ref=sn)
+        await client.pay_order(sn)
+    finally:
+        await client.close()
+
+    results = {order.id: order.status for order in await engine.service.resume()}
+    assert results == {never_sent.id: OrderStatus.SUCCEEDED,
+                       paid_but_unrecorded.id: OrderStatus.SUCCEEDED}  # fmt: skip
+    assert await _balance(engine, ALICE) == (89_500_000, 0)
+    assert await _balance(engine, BOB) == (89_500_000, 0)
+    assert await engine.service.unsettled() == []
+
+
+async def test_an_order_unknown_for_too_long_goes_to_review(engine: Engine) -> None:
+    engine.upstream.plan.add("5xx", path="/api/orders/*", times=50)
+    order = await engine.bought(ALICE)
+    assert order.status == OrderStatus.UNKNOWN
+    impatient = OrderService(engine.db, engine.ledger, engine.orders, {"cloud": engine.line},
+                             alert=engine.alert, review_after=timedelta(0))  # fmt: skip
+    reviewed = await impatient.reconcile(order.id)
+    assert reviewed.status == OrderStatus.NEEDS_REVIEW
+    assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)  # still held, not guessed
+    assert any("needs review" in alert for alert in engine.alerts)
+
+
+async def test_the_reconciliation_job_backs_off_and_settles(engine: Engine) -> None:
+    engine.upstream.plan.add("hang", path="/api/orders/*/pay", seconds=3)
+    engine.upstream.plan.add("5xx", path="/api/orders/ba*", times=6)
+    order = await engine.bought(ALICE)
+    assert order.status == OrderStatus.UNKNOWN
+    job = Reconciler(engine.service, first_delay=timedelta(seconds=10))
+    start = datetime.now(UTC)
+
+    first = await job.run_once(now=start)
+    assert [o.status for o in first] == [OrderStatus.UNKNOWN]  # upstream still unreadable
+    assert await job.run_once(now=start + timedelta(seconds=5)) == []  # backing off
+    settled = await job.run_once(now=start + timedelta(seconds=11))
+    assert [o.status for o in settled] == [OrderStatus.FAILED]
+    assert await _balance(engine, ALICE) == (100 * USD, 0)
+    assert await job.run_once(now=start + timedelta(hours=1)) == []
