@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC
+from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -12,14 +14,17 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
-from aiogram_i18n import I18nMiddleware
+from aiogram_i18n import I18nContext, I18nMiddleware
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.conversation_storage import SQLiteStorage
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
-from handlers import get_routers
+from handlers import get_routers, presenters
+from handlers.purchase import result_text
+from storage.orders import Order
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +49,44 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
         storage=SQLiteStorage(shop.conversations),
         events_isolation=SimpleEventIsolation(),
         shop=shop,
+        presenters=presenters(),
     )
+    core = HtmlFluentCore()
+    language = CustomerLanguage(shop.customers)
     dispatcher.update.outer_middleware(CustomerMiddleware(shop))
-    I18nMiddleware(core=HtmlFluentCore(), manager=CustomerLanguage(shop.customers)).setup(
-        dispatcher
-    )
+    I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
-    dispatcher.startup.register(_announce_commands)
+    shop.sales.on_settled = partial(_announce_settlement, shop, core, language)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    dispatcher.startup.register(partial(_start, shop, scheduler))
+    dispatcher.shutdown.register(partial(_stop, scheduler))
     return dispatcher
 
 
-async def _announce_commands(bot: Bot) -> None:
+async def _start(shop: Shop, scheduler: AsyncIOScheduler, bot: Bot) -> None:
+    shop.messenger.attach(bot)
     await bot.set_my_commands(list(CUSTOMER_COMMANDS))
+    shop.reconciler.schedule(scheduler)
+    scheduler.start()
+
+
+async def _stop(scheduler: AsyncIOScheduler) -> None:
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+
+
+async def _announce_settlement(
+    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, order: Order
+) -> None:
+    """An order settled in the background: tell its customer, in their language."""
+    customer = await shop.customers.get(order.user_id)
+    presenter = presenters().get(order.product)
+    if customer is None or presenter is None:
+        return
+    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
+    await shop.messenger.tell_customer(
+        order.user_id, await result_text(i18n, shop, order, presenter)
+    )
 
 
 async def run_polling(config: Settings) -> None:

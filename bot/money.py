@@ -100,3 +100,11 @@ def format_money(micro: int, currency: str, *, places: int = 2) -> str:
 def format_signed_money(micro: int, currency: str, *, places: int = 2) -> str:
     sign = "+" if micro > 0 else "−" if micro < 0 else ""
     return f"{sign}{format_amount(abs(micro), places=places)} {currency}"
+
+
+def format_rate(rate: Decimal) -> str:
+    """An exchange rate with at least two decimals and every digit it has: 0.9 → 0.90."""
+    exponent = rate.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        rate = rate.quantize(Decimal("0.01"))
+    return f"{rate:f}"

@@ -100,6 +100,7 @@ class OrderService:
         lines: dict[str, ProductLine],
         *,
         alert: Alert = _no_alert,
+        on_settled: Callable[[Order], Awaitable[None]] | None = None,
         review_after: timedelta = timedelta(minutes=30),
     ) -> None:
         self._db = db
@@ -107,6 +108,7 @@ class OrderService:
         self._orders = orders
         self._lines = lines
         self._alert = alert
+        self.on_settled = on_settled
         self._review_after = review_after
 
     # -- the customer's side --
@@ -120,7 +122,11 @@ class OrderService:
             user_id=user_id,
             product=product,
             charge=price.charge,
-            details={**details, "rate": str(price.rate), "markup": str(price.markup_percent)},
+            details={
+                **details,
+                "store_rate": str(price.rate),
+                "markup_percent": str(price.markup_percent),
+            },
             upstream_cost=price.upstream_cost,
             upstream_currency=price.upstream_currency,
             quote_expires_at=quote_expiry(),
@@ -189,8 +195,16 @@ class OrderService:
         return await self._settle(order_id, submission)
 
     async def reconcile(self, order_id: str) -> Order:
-        """Ask upstream about a submitted or unknown order and settle what it says."""
-        order = await self._current(order_id)
+        """Ask upstream about an unsettled order (in the background: no customer is watching), and
+        tell the customer when it ends."""
+        before = await self._current(order_id)
+        after = await self._follow_up(before)
+        if after.status != before.status and after.is_terminal and self.on_settled:
+            await self.on_settled(after)
+        return after
+
+    async def _follow_up(self, order: Order) -> Order:
+        order_id = order.id
         if order.status == OrderStatus.CONFIRMED:
             return await self.submit(order_id)  # never sent: send it now
         if order.status not in UNSETTLED:

@@ -41,6 +41,7 @@ class Reconciler:
             "interval",
             seconds=self._every.total_seconds(),
             id="reconcile-orders",
+            next_run_time=datetime.now(UTC),  # at start-up: resume every unfinished order
             max_instances=1,
             coalesce=True,
             replace_existing=True,

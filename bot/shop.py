@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.lines.cloud import CloudLine
+from bot.notify import Messenger
+from bot.orders import OrderService, ProductLine
+from bot.pricing import Pricing
+from bot.reconciliation import Reconciler
+from providers.cloud import CloudRechargeClient
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.ledger import Ledger
-from storage.orders import OrderStore
+from storage.orders import Order, OrderStore
 from storage.settings import SettingsStore
 from storage.users import CustomerStore
 
 STORE_CURRENCY = "USDT"
+
+Settled = Callable[[Order], Awaitable[None]]
 
 
 @dataclass
@@ -24,23 +33,57 @@ class Shop:
     orders: OrderStore
     settings: SettingsStore
     conversations: ConversationStore
+    pricing: Pricing
+    messenger: Messenger
+    sales: OrderService
+    reconciler: Reconciler
+    cloud: CloudLine | None = None
     currency: str = STORE_CURRENCY
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
-    async def open(cls, config: Settings) -> Shop:
+    async def open(cls, config: Settings, *, on_settled: Settled | None = None) -> Shop:
+        """Open the database and build a product line for every configured upstream."""
         db = Database(config.database_path)
         await db.open()
+        settings = SettingsStore(db)
+        pricing = Pricing(settings)
+        messenger = Messenger(config.admin_chat_id)
+        lines: dict[str, ProductLine] = {}
+        closers: list[Callable[[], Awaitable[None]]] = []
+        cloud = None
+        if config.cloudruby_app_id and config.cloudruby_app_secret:
+            client = CloudRechargeClient(
+                str(config.cloudruby_base_url),
+                config.cloudruby_app_id,
+                config.cloudruby_app_secret.get_secret_value(),
+            )
+            closers.append(client.close)
+            cloud = CloudLine(client, pricing)
+            lines[cloud.product] = cloud
+        ledger, orders = Ledger(db), OrderStore(db)
+        sales = OrderService(
+            db, ledger, orders, lines, alert=messenger.alert_operators, on_settled=on_settled
+        )
         return cls(
             config=config,
             db=db,
             customers=CustomerStore(db),
-            ledger=Ledger(db),
-            orders=OrderStore(db),
-            settings=SettingsStore(db),
+            ledger=ledger,
+            orders=orders,
+            settings=settings,
             conversations=ConversationStore(db),
+            pricing=pricing,
+            messenger=messenger,
+            sales=sales,
+            reconciler=Reconciler(sales),
+            cloud=cloud,
+            _closers=closers,
         )
 
     async def close(self) -> None:
+        for close in self._closers:
+            await close()
         await self.db.close()
 
     @property

@@ -6,7 +6,8 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from bot.middlewares import BannedCustomerGate
-from handlers import cancel, errors, fallback, language, start, support, wallet
+from handlers import cancel, cloud, errors, fallback, language, purchase, start, support, wallet
+from handlers.purchase import Presenter
 
 
 def customer_router() -> Router:
@@ -23,9 +24,16 @@ def customer_router() -> Router:
         wallet.router,
         language.router,
         support.router,
+        purchase.router,
+        cloud.router,
         fallback.router,
     )
     return customers
+
+
+def presenters() -> dict[str, Presenter]:
+    """How each product line's orders read on the shared purchase screens."""
+    return {"cloud": cloud.CLOUD}
 
 
 def get_routers() -> list[Router]:

@@ -13,6 +13,7 @@ class Screen(StrEnum):
     LANGUAGE = "language"
     HELP = "help"
     SUPPORT = "support"
+    CLOUD = "cloud"
 
 
 class Open(CallbackData, prefix="open"):

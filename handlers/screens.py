@@ -20,6 +20,17 @@ from storage.users import Customer
 async def show(
     event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
+    """Show a screen in answer to a message or a button press (whose spinner it then stops)."""
+    await redraw(event, text, markup)
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+
+
+async def redraw(
+    event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Show a screen without answering the button press: for a second screen in answer to one
+    press (Telegram takes one answer per press), like a result after "processing"."""
     if isinstance(event, Message):
         await event.answer(text, reply_markup=markup)
         return
@@ -33,7 +44,6 @@ async def show(
                 await message.answer(text, reply_markup=markup)
     elif event.from_user is not None and event.bot is not None:
         await event.bot.send_message(event.from_user.id, text, reply_markup=markup)
-    await event.answer()
 
 
 def back_button(i18n: I18nContext, to: Screen = Screen.HOME) -> InlineKeyboardButton:
@@ -65,6 +75,8 @@ async def main_menu(
     if preface:
         text = f"{preface}\n\n{text}"
     builder = InlineKeyboardBuilder()
+    if shop.cloud is not None:
+        builder.button(text=i18n.get("menu-cloud"), callback_data=Open(screen=Screen.CLOUD))
     builder.button(text=i18n.get("menu-wallet"), callback_data=Open(screen=Screen.WALLET))
     builder.button(text=i18n.get("menu-language"), callback_data=Open(screen=Screen.LANGUAGE))
     builder.button(text=i18n.get("menu-help"), callback_data=Open(screen=Screen.HELP))

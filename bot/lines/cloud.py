@@ -25,8 +25,46 @@ PRODUCT = "cloud"
 
 
 @dataclass(frozen=True)
+class CloudTarget:
+    """The account a customer wants to recharge, as looked up (kept in the conversation's data)."""
+
+    channel: CloudChannel
+    uid: str
+    served_by: str  # the upstream channel that serves it (qcloud, kelly_qcloud, …)
+    rate: Decimal
+    balance: int  # micro-USD, when looked up
+    currency: str = "USD"
+
+    @classmethod
+    def of(cls, channel: CloudChannel, account: CloudAccount) -> CloudTarget:
+        return cls(channel, account.uid, account.channel, account.rate, account.balance,
+                   account.currency)  # fmt: skip
+
+    def to_data(self) -> dict[str, str | int]:
+        return {
+            "channel": self.channel.value,
+            "uid": self.uid,
+            "served_by": self.served_by,
+            "rate": str(self.rate),
+            "balance": self.balance,
+            "currency": self.currency,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> CloudTarget:
+        return cls(
+            channel=CloudChannel(data["channel"]),
+            uid=str(data["uid"]),
+            served_by=str(data["served_by"]),
+            rate=Decimal(str(data["rate"])),
+            balance=int(data["balance"]),
+            currency=str(data["currency"]),
+        )
+
+
+@dataclass(frozen=True)
 class CloudQuote:
-    account: CloudAccount
+    target: CloudTarget
     money: int  # micro-USD credited to the cloud account
     cost: int  # micro-USD deducted from the agent balance (money / rate)
     price: Price
@@ -49,23 +87,17 @@ class CloudLine:
     async def lookup(self, channel: CloudChannel, uid: str) -> Reply[CloudAccount]:
         return await self._client.lookup_account(channel, uid)
 
-    async def quote(self, account: CloudAccount, money: int) -> CloudQuote:
+    async def quote(self, target: CloudTarget, money: int) -> CloudQuote:
         """The charge for crediting `money` micro-USD to the account at its rate."""
-        if account.rate <= 0:
-            raise PricingError(f"upstream quoted an unusable rate {account.rate}")
-        cost = math.ceil(Decimal(money) / account.rate)  # what paying deducts, rounded up
+        if target.rate <= 0:
+            raise PricingError(f"upstream quoted an unusable rate {target.rate}")
+        cost = math.ceil(Decimal(money) / target.rate)  # what paying deducts, rounded up
         price = await self._pricing.price(PRODUCT, cost, "USD")
-        return CloudQuote(account, money, cost, price)
+        return CloudQuote(target, money, cost, price)
 
     @staticmethod
-    def order_details(quote: CloudQuote, channel: CloudChannel) -> dict[str, object]:
-        return {
-            "channel": channel.value,
-            "uid": quote.account.uid,
-            "served_by": quote.account.channel,
-            "money": quote.money,
-            "cost": quote.cost,
-        }
+    def order_details(quote: CloudQuote) -> dict[str, object]:
+        return {**quote.target.to_data(), "money": quote.money, "cost": quote.cost}
 
     async def submit(self, order: Order, remember: Remember) -> Submission:
         sn = order.upstream_ref

@@ -15,6 +15,8 @@ import signal
 import sys
 from pathlib import Path
 
+from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
+from sandbox.server import SimulatorServer
 from sandbox.telegram import ChatDriver, TelegramEmulator
 from storage.database import Database
 from storage.ledger import Ledger
@@ -134,6 +136,8 @@ class Shop:
         self.ledger = Ledger(self.db)
         self.customers = CustomerStore(self.db)
         self.admin_group = self.emulator.group(chat_id=ADMIN_CHAT_ID, title="Shop operators")
+        self.cloud = CloudSimulator()
+        self._cloud_server = SimulatorServer(self.cloud.app())
 
     def _env(self) -> dict[str, str]:
         env = {
@@ -147,6 +151,9 @@ class Shop:
             DATABASE_PATH=str(self.db_path),
             ADMIN_CHAT_ID=str(ADMIN_CHAT_ID),
             ADMIN_IDS=str(ADMIN_ID),
+            CLOUDRUBY_BASE_URL=self._cloud_server.base_url,
+            CLOUDRUBY_APP_ID=DEMO_APP_ID,
+            CLOUDRUBY_APP_SECRET=DEMO_APP_SECRET,
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
@@ -155,6 +162,7 @@ class Shop:
 
     async def start(self) -> None:
         await self.emulator.start(host="127.0.0.1", port=0)
+        await self._cloud_server.start()
         await self.start_bot()
         await self.db.open()
 
@@ -171,6 +179,7 @@ class Shop:
         if self.bot is not None:
             await self.bot.stop()
         await self.db.close()
+        await self._cloud_server.stop()
         await self.emulator.stop()
 
     def customer(

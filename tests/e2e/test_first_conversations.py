@@ -19,7 +19,9 @@ async def test_a_new_customer_is_welcomed_and_registered(shop: Shop) -> None:
 
     assert "Welcome to the shop, Alice!" in menu.text
     assert "Balance: 0.00 USDT" in menu.text
-    assert menu.labels == ["💰 Wallet", "🌐 Language", "❓ Help", "💬 Contact support"]
+    assert menu.labels == [
+        "☁️ Cloud recharge", "💰 Wallet", "🌐 Language", "❓ Help", "💬 Contact support",
+    ]  # fmt: skip
     customer = await shop.customers.get(alice.user_id)
     assert customer is not None
     assert (customer.first_name, customer.language, customer.banned) == ("Alice", "en", False)

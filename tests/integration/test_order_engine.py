@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.lines.cloud import CloudLine
+from bot.lines.cloud import CloudLine, CloudTarget
 from bot.orders import ConfirmStatus, OrderService
 from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
@@ -49,8 +49,8 @@ class Engine:
     async def quoted(self, user_id: int, uid: str = "200000000000", money: int = 10 * USD,
                      channel: CloudChannel = CloudChannel.TENCENT) -> Order:  # fmt: skip
         account = (await self.line.lookup(channel, uid)).unwrap()
-        quote = await self.line.quote(account, money)
-        details = self.line.order_details(quote, channel)
+        quote = await self.line.quote(CloudTarget.of(channel, account), money)
+        details = self.line.order_details(quote)
         return await self.service.open_quote(user_id, "cloud", quote.price, details)
 
     async def bought(self, user_id: int, **kwargs: object) -> Order:

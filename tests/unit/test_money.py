@@ -13,6 +13,7 @@ from bot.money import (
     AmountProblem,
     format_amount,
     format_money,
+    format_rate,
     format_signed_money,
     parse_amount,
     round_up_to_cent,
@@ -93,3 +94,10 @@ def test_display() -> None:
     assert format_money(0, "USDT") == "0.00 USDT"
     assert format_signed_money(5_000_000, "USDT") == "+5.00 USDT"
     assert format_signed_money(-5_000_000, "USDT") == "−5.00 USDT"
+
+
+@pytest.mark.parametrize(
+    ("rate", "shown"), [("0.9", "0.90"), ("1", "1.00"), ("1.00", "1.00"), ("0.9765", "0.9765")]
+)
+def test_rates_show_at_least_two_decimals_and_every_digit(rate: str, shown: str) -> None:
+    assert format_rate(Decimal(rate)) == shown

@@ -1,0 +1,40 @@
+"""The shop's own messages, sent outside any conversation: alerts to the operators' group and news
+to a customer (an order settled in the background). The bot is attached once it exists."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+
+log = logging.getLogger(__name__)
+
+
+class Messenger:
+    def __init__(self, admin_chat_id: int | None) -> None:
+        self._admin_chat_id = admin_chat_id
+        self._bot: Bot | None = None
+
+    def attach(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def alert_operators(self, text: str) -> None:
+        """Plain text for the operators (escaped here); logged when it cannot be delivered."""
+        log.warning("operator alert: %s", text)
+        if self._bot is None or self._admin_chat_id is None:
+            return
+        try:
+            await self._bot.send_message(self._admin_chat_id, f"⚠️ {html.escape(text)}")
+        except TelegramAPIError as exc:
+            log.error("could not alert the operators: %s", exc)
+
+    async def tell_customer(self, user_id: int, text: str) -> None:
+        """`text` is HTML made from a locale message (its arguments already escaped)."""
+        if self._bot is None:
+            return
+        try:
+            await self._bot.send_message(user_id, text)
+        except TelegramAPIError as exc:
+            log.warning("could not tell customer %s: %s", user_id, exc)

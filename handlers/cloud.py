@@ -1,0 +1,258 @@
+"""Cloud recharge: choose the cloud → send the UID (or, for Alibaba, an email) → see the account and
+its rate → choose or type an amount in USD → confirm the exact charge → the result."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram_i18n import I18nContext
+
+from bot.lines.cloud import CloudLine, CloudTarget
+from bot.money import MICRO, AmountError, format_amount, format_rate, parse_amount
+from bot.shop import Shop
+from handlers.callbacks import Open, Screen
+from handlers.purchase import FreshQuote, amount_error, confirmation
+from handlers.screens import back_button, cancel_button, show
+from providers.cloud import CloudChannel
+from providers.outcomes import Outcome
+from storage.orders import Order
+from storage.users import Customer
+
+router = Router(name="cloud")
+
+MINIMUM = 1 * MICRO
+MAXIMUM = 10_000 * MICRO
+PRESETS = (10, 50, 100, 500)
+_TENCENT_UID = re.compile(r"[0-9]{5,20}")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}")
+
+
+class CloudFlow(StatesGroup):
+    uid = State()
+    amount = State()
+
+
+class CloudPick(CallbackData, prefix="cloud"):
+    channel: CloudChannel
+
+
+class CloudAmount(CallbackData, prefix="cloudamt"):
+    usd: int
+
+
+def _cloud_name(i18n: I18nContext, channel: CloudChannel) -> str:
+    return (
+        i18n.get("cloud-tencent") if channel == CloudChannel.TENCENT else i18n.get("cloud-alibaba")
+    )
+
+
+def _valid_uid(channel: CloudChannel, text: str) -> bool:
+    if _TENCENT_UID.fullmatch(text):
+        return True
+    return channel == CloudChannel.ALIBABA and _EMAIL.fullmatch(text) is not None
+
+
+def _line(shop: Shop) -> CloudLine:
+    if shop.cloud is None:
+        raise LookupError("cloud recharges are not configured")
+    return shop.cloud
+
+
+# -- step 1: which cloud --
+
+
+@router.callback_query(Open.filter(F.screen == Screen.CLOUD))
+async def choose_cloud(query: CallbackQuery, state: FSMContext, i18n: I18nContext) -> None:
+    await state.clear()
+    builder = InlineKeyboardBuilder()
+    for channel in CloudChannel:
+        builder.button(text=_cloud_name(i18n, channel), callback_data=CloudPick(channel=channel))
+    builder.adjust(2)
+    markup = InlineKeyboardMarkup(inline_keyboard=[*builder.export(), [back_button(i18n)]])
+    await show(query, i18n.get("cloud-choose"), markup)
+
+
+# -- step 2: the account --
+
+
+async def _ask_uid(
+    event: CallbackQuery | Message, i18n: I18nContext, channel: CloudChannel
+) -> None:
+    prompt = (
+        i18n.get("cloud-ask-uid-tencent")
+        if channel == CloudChannel.TENCENT
+        else i18n.get("cloud-ask-uid-alibaba")
+    )
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[back_button(i18n, Screen.CLOUD), cancel_button(i18n)]]
+    )
+    await show(event, prompt, markup)
+
+
+@router.callback_query(CloudPick.filter())
+async def picked(
+    query: CallbackQuery, callback_data: CloudPick, state: FSMContext, i18n: I18nContext
+) -> None:
+    await state.set_state(CloudFlow.uid)
+    await state.set_data({"channel": callback_data.channel.value})
+    await _ask_uid(query, i18n, callback_data.channel)
+
+
+@router.message(CloudFlow.uid, F.text)
+async def uid_sent(message: Message, state: FSMContext, i18n: I18nContext, shop: Shop) -> None:
+    channel = CloudChannel((await state.get_data())["channel"])
+    uid = (message.text or "").strip()
+    if len(uid) > 256 or not _valid_uid(channel, uid):
+        hint = (
+            i18n.get("cloud-bad-uid-tencent")
+            if channel == CloudChannel.TENCENT
+            else i18n.get("cloud-bad-uid-alibaba")
+        )
+        await message.answer(hint, reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[cancel_button(i18n)]]))  # fmt: skip
+        return
+    found = await _line(shop).lookup(channel, uid)
+    if found.value is None:
+        text = (
+            i18n.get("cloud-not-found", cloud=_cloud_name(i18n, channel), uid=uid)
+            if found.outcome == Outcome.REJECTED and found.reason == "account_not_found"
+            else i18n.get("upstream-unavailable")
+        )
+        await message.answer(text, reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[cancel_button(i18n)]]))  # fmt: skip
+        return
+    target = CloudTarget.of(channel, found.value)
+    await state.set_state(CloudFlow.amount)
+    await state.set_data({"channel": channel.value, "target": target.to_data()})
+    text, markup = _account_screen(i18n, target)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(CloudFlow.uid)
+async def uid_not_text(message: Message, state: FSMContext, i18n: I18nContext) -> None:
+    await _ask_uid(message, i18n, CloudChannel((await state.get_data())["channel"]))
+
+
+# -- step 3: how much --
+
+
+def _account_screen(i18n: I18nContext, target: CloudTarget) -> tuple[str, InlineKeyboardMarkup]:
+    text = i18n.get(
+        "cloud-account",
+        cloud=_cloud_name(i18n, target.channel),
+        uid=target.uid,
+        balance=format_amount(target.balance),
+        currency=target.currency,
+        rate=format_rate(target.rate),
+    )
+    builder = InlineKeyboardBuilder()
+    for usd in PRESETS:
+        builder.button(text=f"{usd} USD", callback_data=CloudAmount(usd=usd))
+    builder.adjust(4)
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            *builder.export(),
+            [back_button(i18n, Screen.CLOUD), cancel_button(i18n)],
+        ]
+    )
+    return text, markup
+
+
+@router.callback_query(CloudFlow.amount, CloudAmount.filter())
+async def preset_chosen(
+    query: CallbackQuery,
+    callback_data: CloudAmount,
+    state: FSMContext,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
+) -> None:
+    if callback_data.usd not in PRESETS:
+        await query.answer(i18n.get("stale-button"), show_alert=True)
+        return
+    await _quote(query, state, i18n, shop, customer, callback_data.usd * MICRO)
+
+
+@router.message(CloudFlow.amount, F.text)
+async def amount_typed(
+    message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
+) -> None:
+    try:
+        money = parse_amount(message.text or "", places=2, minimum=MINIMUM, maximum=MAXIMUM)
+    except AmountError as error:
+        hint = amount_error(i18n, error, places=2, minimum="1 USD",
+                            maximum=f"{format_amount(MAXIMUM)} USD")  # fmt: skip
+        await message.answer(hint, reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[cancel_button(i18n)]]))  # fmt: skip
+        return
+    await _quote(message, state, i18n, shop, customer, money)
+
+
+async def _quote(
+    event: CallbackQuery | Message,
+    state: FSMContext,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
+    money: int,
+) -> None:
+    target = CloudTarget.from_data((await state.get_data())["target"])
+    line = _line(shop)
+    quote = await line.quote(target, money)
+    order = await shop.sales.open_quote(customer.id, line.product, quote.price,
+                                        line.order_details(quote))  # fmt: skip
+    text, markup = await confirmation(i18n, shop, order, CLOUD)
+    await show(event, text, markup)
+
+
+# -- how a cloud order reads, for the shared purchase screens --
+
+
+class CloudPresenter:
+    async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
+        target = CloudTarget.from_data(order.details)
+        return i18n.get(
+            "cloud-confirm",
+            cloud=_cloud_name(i18n, target.channel),
+            uid=target.uid,
+            money=format_amount(order.details["money"]),
+            rate=format_rate(target.rate),
+        )
+
+    async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
+        target = CloudTarget.from_data(order.details)
+        return i18n.get(
+            "cloud-delivered",
+            cloud=_cloud_name(i18n, target.channel),
+            uid=target.uid,
+            money=format_amount(order.details["money"]),
+        )
+
+    async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
+        line = _line(shop)
+        stored = CloudTarget.from_data(order.details)
+        found = await line.lookup(stored.channel, stored.uid)
+        if found.value is None:
+            return None
+        target = CloudTarget.of(stored.channel, found.value)
+        quote = await line.quote(target, order.details["money"])
+        return FreshQuote(quote.price, line.order_details(quote))
+
+    async def back(
+        self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop
+    ) -> None:
+        data = await state.get_data()
+        if "target" not in data:  # the conversation was left meanwhile: start it again
+            await choose_cloud(query, state, i18n)
+            return
+        text, markup = _account_screen(i18n, CloudTarget.from_data(data["target"]))
+        await show(query, text, markup)
+
+
+CLOUD = CloudPresenter()

@@ -1,0 +1,221 @@
+"""What every purchase shares: amount errors, the confirmation screen, Confirm/Back/Cancel, and the
+result. Each product line adds a `Presenter` (how its order reads, how to re-price it, which
+screen Back returns to); the presenters reach handlers through dispatcher data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from aiogram import Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram_i18n import I18nContext
+
+from bot.i18n import Markup
+from bot.money import AmountError, AmountProblem, format_money
+from bot.orders import ConfirmStatus
+from bot.pricing import QUOTE_LIFETIME, Price
+from bot.shop import Shop
+from handlers.screens import main_menu, redraw, show
+from storage.orders import Order, OrderStatus
+from storage.users import Customer
+
+router = Router(name="purchase")
+
+
+class OrderAction(StrEnum):
+    CONFIRM = "confirm"
+    BACK = "back"
+    CANCEL = "cancel"
+
+
+class OrderButton(CallbackData, prefix="ord"):
+    action: OrderAction
+    order_id: str
+
+
+@dataclass(frozen=True)
+class FreshQuote:
+    price: Price
+    details: dict[str, Any]  # the order's details as they would be quoted now
+
+
+class Presenter(Protocol):
+    async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
+        """What the customer gets, for the confirmation screen."""
+        ...
+
+    async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
+        """What was delivered, for the result."""
+        ...
+
+    async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
+        """The same purchase priced now (None if that cannot be known right now)."""
+        ...
+
+    async def back(
+        self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop
+    ) -> None:
+        """Show the step before the confirmation again."""
+        ...
+
+
+def amount_error(i18n: I18nContext, error: AmountError, *, places: int, minimum: str,
+                 maximum: str) -> str:  # fmt: skip
+    match error.problem:
+        case AmountProblem.EMPTY:
+            return i18n.get("amount-empty")
+        case AmountProblem.TOO_LONG:
+            return i18n.get("amount-too-long")
+        case AmountProblem.NOT_POSITIVE:
+            return i18n.get("amount-not-positive")
+        case AmountProblem.TOO_MANY_DECIMALS:
+            return i18n.get("amount-too-many-decimals", places=places)
+        case AmountProblem.BELOW_MINIMUM:
+            return i18n.get("amount-below-minimum", minimum=minimum)
+        case AmountProblem.ABOVE_MAXIMUM:
+            return i18n.get("amount-above-maximum", maximum=maximum)
+        case AmountProblem.NOT_A_NUMBER:
+            return i18n.get("amount-not-a-number")
+
+
+async def confirmation(
+    i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter, preface: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    balance = await shop.ledger.balance(order.user_id)
+    parts = [preface] if preface else []
+    parts += [
+        i18n.get("confirm-title"),
+        await presenter.summary(i18n, shop, order),
+        i18n.get(
+            "confirm-charge",
+            charge=format_money(order.charge, shop.currency),
+            balance=format_money(balance.available, shop.currency),
+        ),
+        i18n.get("confirm-valid", minutes=int(QUOTE_LIFETIME.total_seconds() // 60)),
+    ]
+
+    def button(text: str, action: OrderAction) -> InlineKeyboardButton:
+        data = OrderButton(action=action, order_id=order.id).pack()
+        return InlineKeyboardButton(text=text, callback_data=data)
+
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button(i18n.get("button-confirm"), OrderAction.CONFIRM)],
+            [
+                button(i18n.get("button-back"), OrderAction.BACK),
+                button(i18n.get("button-cancel"), OrderAction.CANCEL),
+            ],
+        ]
+    )
+    return "\n".join(parts), markup
+
+
+async def result_text(i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter) -> str:
+    charge = format_money(order.charge, shop.currency)
+    match order.status:
+        case OrderStatus.SUCCEEDED:
+            what = Markup(await presenter.delivered(i18n, shop, order))  # already safe HTML
+            return i18n.get("order-succeeded", order=order.id, what=what)
+        case OrderStatus.FAILED | OrderStatus.REVERSED:
+            return i18n.get("order-failed", order=order.id, charge=charge)
+        case OrderStatus.NEEDS_REVIEW:
+            return i18n.get("order-review", order=order.id, charge=charge)
+        case OrderStatus.CANCELLED | OrderStatus.QUOTED:
+            return i18n.get("order-cancelled", order=order.id)
+        case _:
+            return i18n.get("order-pending", order=order.id, charge=charge)
+
+
+@router.callback_query(OrderButton.filter())
+async def on_order_button(
+    query: CallbackQuery,
+    callback_data: OrderButton,
+    state: FSMContext,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
+    presenters: dict[str, Presenter],
+) -> None:
+    order = await shop.orders.get(callback_data.order_id)
+    if order is None or order.user_id != customer.id or order.product not in presenters:
+        await query.answer(i18n.get("not-your-order"), show_alert=True)
+        return
+    presenter = presenters[order.product]
+    if callback_data.action == OrderAction.CONFIRM:
+        await _confirm(query, state, i18n, shop, customer, order, presenter)
+        return
+    if order.status != OrderStatus.QUOTED:  # Back or Cancel after the fact: show where it stands
+        await show(query, await result_text(i18n, shop, order, presenter))
+        return
+    await shop.sales.cancel_quote(order.id, customer.id)
+    if callback_data.action == OrderAction.BACK:
+        await presenter.back(query, state, i18n, shop)
+        return
+    await state.clear()
+    text, markup = await main_menu(i18n, shop, customer, preface=i18n.get("cancel-done"))
+    await show(query, text, markup)
+
+
+async def _confirm(
+    query: CallbackQuery,
+    state: FSMContext,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
+    order: Order,
+    presenter: Presenter,
+) -> None:
+    if order.status == OrderStatus.QUOTED:
+        fresh = await presenter.fresh_quote(shop, order)
+        if fresh is not None and fresh.price.charge != order.charge:
+            await shop.sales.cancel_quote(order.id, customer.id)
+            await _requote(query, i18n, shop, order, fresh, presenter, i18n.get("price-changed"))
+            return
+    confirmed = await shop.sales.confirm(order.id, customer.id)
+    match confirmed.status:
+        case ConfirmStatus.EXPIRED:
+            fresh = await presenter.fresh_quote(shop, order)
+            if fresh is None:
+                await show(query, i18n.get("upstream-unavailable"))
+                return
+            await _requote(query, i18n, shop, order, fresh, presenter, i18n.get("quote-expired"))
+        case ConfirmStatus.INSUFFICIENT:
+            missing = order.charge - confirmed.available
+            await query.answer(
+                i18n.get(
+                    "short-balance",
+                    available=format_money(confirmed.available, shop.currency),
+                    charge=format_money(order.charge, shop.currency),
+                    missing=format_money(missing, shop.currency),
+                ),
+                show_alert=True,
+            )
+        case ConfirmStatus.ALREADY:
+            current = confirmed.order or order
+            await show(query, await result_text(i18n, shop, current, presenter))
+        case ConfirmStatus.HELD:
+            await state.clear()
+            await show(query, i18n.get("order-processing", order=order.id))
+            done = await shop.sales.submit(order.id)
+            await redraw(query, await result_text(i18n, shop, done, presenter))
+        case _:
+            await query.answer(i18n.get("not-your-order"), show_alert=True)
+
+
+async def _requote(
+    query: CallbackQuery,
+    i18n: I18nContext,
+    shop: Shop,
+    old: Order,
+    fresh: FreshQuote,
+    presenter: Presenter,
+    preface: str,
+) -> None:
+    """A new quote for the same purchase at today's price, shown for confirmation again."""
+    order = await shop.sales.open_quote(old.user_id, old.product, fresh.price, fresh.details)
+    text, markup = await confirmation(i18n, shop, order, presenter, preface=preface)
+    await show(query, text, markup)
