@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run is noise
     try:
         if args.command == "demo":
             from bot.demo import run_demo

@@ -11,7 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -63,6 +70,12 @@ class Settings(BaseSettings):
 
     stars_rate: Decimal = Field(default=Decimal("0.013"), gt=0, max_digits=18, decimal_places=6)
 
+    # Following up upstream orders.
+    upstream_timeout_seconds: float = Field(default=20, gt=0, le=300)
+    reconcile_every_seconds: float = Field(default=15, gt=0, le=3600)
+    review_after_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60)
+    cloudruby_unpaid_grace_seconds: float = Field(default=60, ge=0, le=24 * 3600)
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: object) -> object:
@@ -97,6 +110,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("cloudruby_unpaid_grace_seconds")
+    @classmethod
+    def _grace_outlasts_a_call(cls, value: float, info: ValidationInfo) -> float:
+        # A cloud order still unpaid upstream after the grace is refunded: a pay call that was
+        # still running by then could recharge an order whose money went back to the customer.
+        timeout = info.data.get("upstream_timeout_seconds")
+        if timeout is not None and value < timeout:
+            raise ValueError(f"must be at least UPSTREAM_TIMEOUT_SECONDS ({timeout:g})")
+        return value
 
     def require_bot_token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():

@@ -35,6 +35,15 @@ Remember = Callable[..., Awaitable[None]]
 """`await remember(details={...}, upstream_ref="...")`: store what upstream said, durably, now."""
 
 
+class Failure(StrEnum):
+    """Why an order failed, in the terms a customer is told (each has a `failure-…` message)."""
+
+    ACCOUNT_NOT_FOUND = "account-not-found"
+    AMOUNT_REFUSED = "amount-refused"
+    SUPPLIER_UNAVAILABLE = "supplier-unavailable"  # the shop's side of the upstream: operators act
+    NOT_DELIVERED = "not-delivered"
+
+
 @dataclass(frozen=True)
 class Submission:
     """What a product line learned from upstream about an order."""
@@ -46,6 +55,7 @@ class Submission:
     details: dict[str, Any] = field(default_factory=dict)
     upstream_owes_refund: bool = False  # upstream kept money for a failed order
     alert: str | None = None  # something the operators must hear about
+    failure: Failure = Failure.NOT_DELIVERED  # what the customer is told when it was rejected
 
 
 class ProductLine(Protocol):
@@ -110,6 +120,10 @@ class OrderService:
         self._alert = alert
         self.on_settled = on_settled
         self._review_after = review_after
+        # Orders this process is talking to upstream about right now. Follow-ups leave them
+        # alone: asking upstream in the middle of a submission (before the upstream order even
+        # exists) would settle an order that is about to be delivered.
+        self._in_flight: set[str] = set()
 
     # -- the customer's side --
 
@@ -190,9 +204,16 @@ class OrderService:
             )
         except StatusConflict:
             return await self._current(order_id)  # someone else submitted it
-        order = await self._current(order_id)
-        submission = await self._line(order).submit(order, self._rememberer(order_id))
-        return await self._settle(order_id, submission)
+        self._in_flight.add(order_id)
+        try:
+            order = await self._current(order_id)
+            submission = await self._line(order).submit(order, self._rememberer(order_id))
+            return await self._settle(order_id, submission)
+        finally:
+            self._in_flight.discard(order_id)
+
+    def in_flight(self, order_id: str) -> bool:
+        return order_id in self._in_flight
 
     async def reconcile(self, order_id: str) -> Order:
         """Ask upstream about an unsettled order (in the background: no customer is watching), and
@@ -205,6 +226,8 @@ class OrderService:
 
     async def _follow_up(self, order: Order) -> Order:
         order_id = order.id
+        if order_id in self._in_flight:
+            return order
         if order.status == OrderStatus.CONFIRMED:
             return await self.submit(order_id)  # never sent: send it now
         if order.status not in UNSETTLED:
@@ -257,6 +280,9 @@ class OrderService:
             elif submission.outcome == Outcome.REJECTED:
                 if hold is not None:
                     await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
+                await self._orders.note(
+                    order_id, details={"failure": submission.failure.value}, tx=tx
+                )
                 await self._orders.move(
                     order_id, order.status, OrderStatus.FAILED, reason=reason, tx=tx
                 )

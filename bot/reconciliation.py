@@ -1,9 +1,12 @@
 """The job that follows up every order upstream has not settled yet.
 
-Each run asks upstream about the orders that are due: a confirmed order that was never sent is sent,
-a submitted or unknown one is asked about (the product line's `query`), and one still unsettled
-after the service's review age goes to needs_review with an alert. Each order backs off on its own
-(first check soon, then doubling up to `max_delay`), so a slow upstream is not hammered.
+Each run asks upstream about the orders that are due: a submitted or unknown one is asked about
+(the product line's `query`), and one still unsettled after the service's review age goes to
+needs_review with an alert. A confirmed order is normally being sent by the customer's own
+conversation at that very moment, so it is sent from here only when it was left behind: confirmed
+before this process started (a crash or restart), or still unsent after `orphan_after`. Each order
+backs off on its own (first check soon, then doubling up to `max_delay`), so a slow upstream is not
+hammered.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.orders import OrderService
-from storage.orders import Order
+from storage.orders import Order, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +30,12 @@ class Reconciler:
         every: timedelta = timedelta(seconds=15),
         first_delay: timedelta = timedelta(seconds=10),
         max_delay: timedelta = timedelta(minutes=10),
+        orphan_after: timedelta = timedelta(minutes=1),
+        started_at: datetime | None = None,
     ) -> None:
         self._service = service
+        self._orphan_after = orphan_after
+        self._started_at = started_at or datetime.now(UTC)
         self._every = every
         self._first_delay = first_delay
         self._max_delay = max_delay
@@ -54,17 +61,23 @@ class Reconciler:
         for order in await self._service.unsettled():
             if self._next_check.get(order.id, moment) > moment:
                 continue
+            if order.status == OrderStatus.CONFIRMED and not self._left_behind(order, moment):
+                continue
             try:
                 current = await self._service.reconcile(order.id)
             except Exception:  # one order's trouble must not stop the others
                 log.exception("reconciling order %s failed", order.id)
                 current = order
             followed.append(current)
-            if current.is_terminal or current.status.value == "needs_review":
+            if current.is_terminal or current.status == OrderStatus.NEEDS_REVIEW:
                 self._forget(order.id)
             else:
                 self._back_off(order.id, moment)
         return followed
+
+    def _left_behind(self, order: Order, moment: datetime) -> bool:
+        confirmed_at = datetime.fromisoformat(order.updated_at.replace("Z", "+00:00"))
+        return confirmed_at < self._started_at or moment - confirmed_at >= self._orphan_after
 
     def _back_off(self, order_id: str, moment: datetime) -> None:
         attempts = self._attempts.get(order_id, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.config import Settings
 from bot.lines.cloud import CloudLine
@@ -12,6 +13,7 @@ from bot.orders import OrderService, ProductLine
 from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
 from providers.cloud import CloudRechargeClient
+from providers.http import Timeouts
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.ledger import Ledger
@@ -51,20 +53,31 @@ class Shop:
         messenger = Messenger(config.admin_chat_id)
         lines: dict[str, ProductLine] = {}
         closers: list[Callable[[], Awaitable[None]]] = []
+        wait = config.upstream_timeout_seconds
+        timeouts = Timeouts(connect=min(wait, Timeouts.connect), total=wait)
         cloud = None
         if config.cloudruby_app_id and config.cloudruby_app_secret:
             client = CloudRechargeClient(
                 str(config.cloudruby_base_url),
                 config.cloudruby_app_id,
                 config.cloudruby_app_secret.get_secret_value(),
+                timeouts=timeouts,
             )
             closers.append(client.close)
-            cloud = CloudLine(client, pricing)
+            grace = timedelta(seconds=config.cloudruby_unpaid_grace_seconds)
+            cloud = CloudLine(client, pricing, unpaid_grace=grace)
             lines[cloud.product] = cloud
         ledger, orders = Ledger(db), OrderStore(db)
         sales = OrderService(
-            db, ledger, orders, lines, alert=messenger.alert_operators, on_settled=on_settled
+            db,
+            ledger,
+            orders,
+            lines,
+            alert=messenger.alert_operators,
+            on_settled=on_settled,
+            review_after=timedelta(minutes=config.review_after_minutes),
         )
+        every = timedelta(seconds=config.reconcile_every_seconds)
         return cls(
             config=config,
             db=db,
@@ -76,7 +89,9 @@ class Shop:
             pricing=pricing,
             messenger=messenger,
             sales=sales,
-            reconciler=Reconciler(sales),
+            reconciler=Reconciler(
+                sales, every=every, first_delay=min(every, timedelta(seconds=10))
+            ),
             cloud=cloud,
             _closers=closers,
         )

@@ -16,9 +16,10 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import Markup
 from bot.money import AmountError, AmountProblem, format_money
-from bot.orders import ConfirmStatus
+from bot.orders import ConfirmStatus, Failure
 from bot.pricing import QUOTE_LIFETIME, Price
 from bot.shop import Shop
+from handlers.callbacks import Open, Screen
 from handlers.screens import main_menu, redraw, show
 from storage.orders import Order, OrderStatus
 from storage.users import Customer
@@ -83,7 +84,13 @@ def amount_error(i18n: I18nContext, error: AmountError, *, places: int, minimum:
 
 
 async def confirmation(
-    i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter, preface: str | None = None
+    i18n: I18nContext,
+    shop: Shop,
+    order: Order,
+    presenter: Presenter,
+    preface: str | None = None,
+    *,
+    offer_top_up: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
     balance = await shop.ledger.balance(order.user_id)
     parts = [preface] if preface else []
@@ -102,16 +109,17 @@ async def confirmation(
         data = OrderButton(action=action, order_id=order.id).pack()
         return InlineKeyboardButton(text=text, callback_data=data)
 
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [button(i18n.get("button-confirm"), OrderAction.CONFIRM)],
-            [
-                button(i18n.get("button-back"), OrderAction.BACK),
-                button(i18n.get("button-cancel"), OrderAction.CANCEL),
-            ],
+    rows = [[button(i18n.get("button-confirm"), OrderAction.CONFIRM)]]
+    if offer_top_up:
+        wallet = Open(screen=Screen.WALLET).pack()
+        rows.append([InlineKeyboardButton(text=i18n.get("button-top-up"), callback_data=wallet)])
+    rows.append(
+        [
+            button(i18n.get("button-back"), OrderAction.BACK),
+            button(i18n.get("button-cancel"), OrderAction.CANCEL),
         ]
     )
-    return "\n".join(parts), markup
+    return "\n".join(parts), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def result_text(i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter) -> str:
@@ -121,13 +129,26 @@ async def result_text(i18n: I18nContext, shop: Shop, order: Order, presenter: Pr
             what = Markup(await presenter.delivered(i18n, shop, order))  # already safe HTML
             return i18n.get("order-succeeded", order=order.id, what=what)
         case OrderStatus.FAILED | OrderStatus.REVERSED:
-            return i18n.get("order-failed", order=order.id, charge=charge)
+            why = Markup(failure_text(i18n, order.details.get("failure")))
+            return i18n.get("order-failed", order=order.id, why=why, charge=charge)
         case OrderStatus.NEEDS_REVIEW:
             return i18n.get("order-review", order=order.id, charge=charge)
         case OrderStatus.CANCELLED | OrderStatus.QUOTED:
             return i18n.get("order-cancelled", order=order.id)
         case _:
             return i18n.get("order-pending", order=order.id, charge=charge)
+
+
+def failure_text(i18n: I18nContext, failure: object) -> str:
+    match failure:
+        case Failure.ACCOUNT_NOT_FOUND:
+            return i18n.get("failure-account-not-found")
+        case Failure.AMOUNT_REFUSED:
+            return i18n.get("failure-amount-refused")
+        case Failure.SUPPLIER_UNAVAILABLE:
+            return i18n.get("failure-supplier-unavailable")
+        case _:
+            return i18n.get("failure-not-delivered")
 
 
 @router.callback_query(OrderButton.filter())
@@ -148,8 +169,8 @@ async def on_order_button(
     if callback_data.action == OrderAction.CONFIRM:
         await _confirm(query, state, i18n, shop, customer, order, presenter)
         return
-    if order.status != OrderStatus.QUOTED:  # Back or Cancel after the fact: show where it stands
-        await show(query, await result_text(i18n, shop, order, presenter))
+    if order.status != OrderStatus.QUOTED:  # Back or Cancel after the fact
+        await _already_decided(query, i18n, shop, order, presenter)
         return
     await shop.sales.cancel_quote(order.id, customer.id)
     if callback_data.action == OrderAction.BACK:
@@ -184,19 +205,19 @@ async def _confirm(
                 return
             await _requote(query, i18n, shop, order, fresh, presenter, i18n.get("quote-expired"))
         case ConfirmStatus.INSUFFICIENT:
-            missing = order.charge - confirmed.available
-            await query.answer(
-                i18n.get(
-                    "short-balance",
-                    available=format_money(confirmed.available, shop.currency),
-                    charge=format_money(order.charge, shop.currency),
-                    missing=format_money(missing, shop.currency),
-                ),
-                show_alert=True,
+            # The quote stays open: after a top-up the customer can confirm it as it is.
+            short = i18n.get(
+                "short-balance",
+                available=format_money(confirmed.available, shop.currency),
+                charge=format_money(order.charge, shop.currency),
+                missing=format_money(order.charge - confirmed.available, shop.currency),
             )
+            text, markup = await confirmation(
+                i18n, shop, order, presenter, preface=short, offer_top_up=True
+            )
+            await show(query, text, markup)
         case ConfirmStatus.ALREADY:
-            current = confirmed.order or order
-            await show(query, await result_text(i18n, shop, current, presenter))
+            await _already_decided(query, i18n, shop, confirmed.order or order, presenter)
         case ConfirmStatus.HELD:
             await state.clear()
             await show(query, i18n.get("order-processing", order=order.id))
@@ -204,6 +225,14 @@ async def _confirm(
             await redraw(query, await result_text(i18n, shop, done, presenter))
         case _:
             await query.answer(i18n.get("not-your-order"), show_alert=True)
+
+
+async def _already_decided(
+    query: CallbackQuery, i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter
+) -> None:
+    """A button of an order that is past its confirmation: show where it stands, change nothing."""
+    await redraw(query, await result_text(i18n, shop, order, presenter))
+    await query.answer(i18n.get("order-already-decided"), show_alert=True)
 
 
 async def _requote(

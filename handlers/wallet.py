@@ -39,7 +39,7 @@ async def _show_page(
     query: CallbackQuery, i18n: I18nContext, shop: Shop, customer: Customer, page: int
 ) -> None:
     wallet = await wallet_page(shop.ledger, customer.id, page)
-    await show(query, _wallet_text(i18n, shop, wallet), _wallet_keyboard(i18n, wallet))
+    await show(query, _wallet_text(i18n, shop, wallet), _wallet_keyboard(i18n, shop, wallet))
 
 
 def _wallet_text(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> str:
@@ -51,6 +51,8 @@ def _wallet_text(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> str:
         parts.append(
             i18n.get("wallet-held", amount=format_money(wallet.balance.held, shop.currency))
         )
+    if shop.support_enabled:  # until deposits of their own exist, the operators take them
+        parts.append(i18n.get("wallet-top-up"))
     parts.append("")
     if not wallet.lines:
         parts.append(i18n.get("wallet-empty"))
@@ -92,7 +94,7 @@ def _short_date(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
 
-def _wallet_keyboard(i18n: I18nContext, wallet: WalletPage) -> InlineKeyboardMarkup:
+def _wallet_keyboard(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> InlineKeyboardMarkup:
     pager = []
     if wallet.has_newer:
         pager.append(
@@ -109,5 +111,8 @@ def _wallet_keyboard(i18n: I18nContext, wallet: WalletPage) -> InlineKeyboardMar
             )
         )
     rows = [pager] if pager else []
+    if shop.support_enabled:
+        support = Open(screen=Screen.SUPPORT).pack()
+        rows.append([InlineKeyboardButton(text=i18n.get("menu-support"), callback_data=support)])
     rows.append([back_button(i18n)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -5,6 +5,8 @@ Kinds, each applying to the next matching request(s):
 - `hang`: hold the request for `seconds` without doing anything, then drop the connection
   (the upstream never committed: a timeout where nothing happened).
 - `drop`: do the operation (commit), then drop the connection without answering.
+- `slow`: do the operation (commit), then answer only after `seconds` (a caller that gives up, or
+  dies, meanwhile never learns that it happened).
 - `5xx`: answer 502 with an HTML page, without doing anything.
 - `garbage`: do the operation, then answer 200 with a body that is not JSON.
 - `answer`: answer `status` with the JSON `body` given, without doing anything (to make an
@@ -29,7 +31,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-KINDS = ("hang", "drop", "5xx", "garbage", "answer")
+KINDS = ("hang", "drop", "slow", "5xx", "garbage", "answer")
 
 
 @dataclass
@@ -101,6 +103,10 @@ def fault_middleware(plan: FaultPlan) -> Middleware:
                 text="<html><body>502 Bad Gateway</body></html>",
                 content_type="text/html",
             )
+        if fault.kind == "slow":
+            response = await handler(request)
+            await asyncio.sleep(fault.seconds)
+            return response
         await handler(request)  # the operation happens upstream either way
         if fault.kind == "drop":
             _drop_connection(request)

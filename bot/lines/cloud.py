@@ -15,13 +15,24 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.orders import Remember, Submission
+from bot.orders import Failure, Remember, Submission
 from bot.pricing import Price, Pricing, PricingError
 from providers.cloud import CloudAccount, CloudChannel, CloudOrder, CloudRechargeClient
 from providers.outcomes import Outcome, Reply
 from storage.orders import Order
 
 PRODUCT = "cloud"
+
+# What a refusal means for the customer; anything else is "not delivered".
+FAILURES: dict[str | None, Failure] = {
+    "account_not_found": Failure.ACCOUNT_NOT_FOUND,
+    "invalid_amount": Failure.AMOUNT_REFUSED,
+    "amount_below_minimum": Failure.AMOUNT_REFUSED,
+    "agent_balance_insufficient": Failure.SUPPLIER_UNAVAILABLE,
+    "auth_failed": Failure.SUPPLIER_UNAVAILABLE,
+    "ip_not_whitelisted": Failure.SUPPLIER_UNAVAILABLE,
+    "unreachable": Failure.SUPPLIER_UNAVAILABLE,
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,7 @@ class CloudLine:
                     reason=created.reason or "not_created",
                     message=created.message,
                     alert=self._alert_for(created),
+                    failure=FAILURES.get(created.reason, Failure.NOT_DELIVERED),
                 )
             sn = created.value.sn
             await remember(
@@ -164,7 +176,8 @@ class CloudLine:
             message=reply.message,
             details=details,
             upstream_owes_refund=reply.reason == "failed_balance_deducted",
-            alert=self._alert_for(reply) if reply.outcome == Outcome.REJECTED else None,
+            alert=self._alert_for(reply),
+            failure=FAILURES.get(reply.reason, Failure.NOT_DELIVERED),
         )
 
     @staticmethod
@@ -174,6 +187,9 @@ class CloudLine:
         if reply.reason == "failed_balance_deducted":
             return ("cloud recharge failed after the agent balance was deducted; the customer was "
                     "refunded and upstream owes the shop a refund")  # fmt: skip
+        if reply.reason == "failed":  # read from the order's status: the message is not known
+            return ("upstream reports the cloud recharge failed; the customer was refunded; check "
+                    "with upstream whether the agent balance was deducted")  # fmt: skip
         return (
             f"cloud recharge refused ({reply.reason}): {reply.message}; the customer was refunded"
         )

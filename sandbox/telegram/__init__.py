@@ -23,7 +23,15 @@ from sandbox.telegram.driver import ChatDriver
 from sandbox.telegram.html import EntityError, parse_html
 from sandbox.telegram.routes import driver_routes
 from sandbox.telegram.server import BotApi
-from sandbox.telegram.state import BotAccount, Button, Chat, ChatMessage, StoredFile, UserInfo
+from sandbox.telegram.state import (
+    BotAccount,
+    Button,
+    Chat,
+    ChatMessage,
+    HeldCalls,
+    StoredFile,
+    UserInfo,
+)
 
 __all__ = [
     "BotAccount",
@@ -32,6 +40,7 @@ __all__ = [
     "ChatMessage",
     "EntityError",
     "GroupDriver",
+    "HeldCalls",
     "StoredFile",
     "TelegramEmulator",
     "parse_html",
@@ -58,7 +67,15 @@ class TelegramEmulator:
         self.bots: dict[str, BotAccount] = {}
         self.flood_limit_per_second = flood_limit_per_second
         self.closing = False
+        self.held: list[HeldCalls] = []
         self._server: SimulatorServer | None = None
+
+    def hold(self, method: str, *, text_contains: str | None = None) -> HeldCalls:
+        """Hold back every call of `method` (a Bot API method name, any case) whose text contains
+        `text_contains`, until `release()`; `reached` is set when the first one arrives."""
+        held = HeldCalls(method.lower(), text_contains)
+        self.held.append(held)
+        return held
 
     def add_bot(self, token: str, username: str = "shop_bot", first_name: str = "Shop") -> str:
         self.bots[token] = BotAccount(token, username, first_name)
@@ -103,6 +120,9 @@ class TelegramEmulator:
     async def stop(self) -> None:
         """Stop serving; long polls in progress return at once."""
         self.closing = True
+        for held in self.held:
+            held.release()
+        self.held.clear()
         for account in self.bots.values():
             await account.wake_pollers(closing=True)
         if self._server is not None:

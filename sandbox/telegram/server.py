@@ -245,6 +245,9 @@ class BotApi:
             return web.json_response(ApiError(404, "Not Found").payload(), status=404)
         try:
             params = await read_params(request)
+            name = request.match_info["method"].lower()
+            for held in [held for held in self.emulator.held if held.matches(name, params)]:
+                await held.wait_for_release()
             result = await method(bot, params)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.code)

@@ -381,3 +381,26 @@ class BotAccount:
         )
         self.files[stored.file_id] = stored
         return stored
+
+
+@dataclass
+class HeldCalls:
+    """Bot API calls held back before they take effect, until released: a test can stop a bot
+    at an exact point (say, while it shows "processing") and kill it there."""
+
+    method: str  # lower case, e.g. "editmessagetext"
+    text_contains: str | None = None
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        if method != self.method or self._released.is_set():
+            return False
+        return self.text_contains is None or self.text_contains in str(params.get("text", ""))
+
+    async def wait_for_release(self) -> None:
+        self.reached.set()
+        await self._released.wait()
+
+    def release(self) -> None:
+        self._released.set()

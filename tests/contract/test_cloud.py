@@ -205,6 +205,18 @@ async def test_a_pay_whose_answer_was_dropped_after_upstream_committed(
     assert (await cloud.order(order.sn)).outcome == Outcome.SUCCEEDED
 
 
+async def test_a_pay_answered_too_late_was_still_carried_out(
+    upstream: tuple[CloudSimulator, str], cloud: CloudRechargeClient
+) -> None:
+    simulator, _ = upstream
+    order = (await cloud.create_order(CloudChannel.TENCENT, "200000000000", 5 * USD)).unwrap()
+    simulator.plan.add("slow", path=f"/api/orders/{order.sn}/pay", seconds=3)
+    reply = await cloud.pay_order(order.sn)
+    assert (reply.outcome, reply.reason) == (Outcome.UNKNOWN, "timeout")
+    assert simulator.orders[order.sn].status == "paid"
+    assert (await cloud.order(order.sn)).outcome == Outcome.SUCCEEDED
+
+
 @pytest.mark.parametrize(("kind", "reason"), [("5xx", "http_error"), ("garbage", "unreadable")])
 async def test_unreadable_answers_are_unknown_never_rejected(
     upstream: tuple[CloudSimulator, str], cloud: CloudRechargeClient, kind: str, reason: str

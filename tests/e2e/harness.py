@@ -154,6 +154,10 @@ class Shop:
             CLOUDRUBY_BASE_URL=self._cloud_server.base_url,
             CLOUDRUBY_APP_ID=DEMO_APP_ID,
             CLOUDRUBY_APP_SECRET=DEMO_APP_SECRET,
+            # Upstream follow-ups in seconds rather than minutes, so tests can watch them.
+            UPSTREAM_TIMEOUT_SECONDS="2",
+            RECONCILE_EVERY_SECONDS="0.5",
+            CLOUDRUBY_UNPAID_GRACE_SECONDS="3",
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
@@ -174,6 +178,18 @@ class Shop:
         assert self.bot is not None
         await self.bot.stop(sig)
         await self.start_bot()
+
+    async def check_ledger(self) -> str:
+        """`python -m bot check`, as an operator runs it; fails the test unless it passes."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "check",
+            cwd=self.workdir, env=self._env(),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await process.communicate()
+        report = output.decode("utf-8", "replace")
+        assert process.returncode == 0, report
+        return report
 
     async def stop(self) -> None:
         if self.bot is not None:

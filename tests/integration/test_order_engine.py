@@ -5,6 +5,7 @@ Every test ends by checking the ledger's invariants: whatever the upstream did, 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -248,3 +249,60 @@ async def test_the_reconciliation_job_backs_off_and_settles(engine: Engine) -> N
     assert [o.status for o in settled] == [OrderStatus.FAILED]
     assert await _balance(engine, ALICE) == (100 * USD, 0)
     assert await job.run_once(now=start + timedelta(hours=1)) == []
+
+
+async def test_the_job_leaves_an_order_alone_while_it_is_being_sent(engine: Engine) -> None:
+    order = await engine.quoted(ALICE)
+    await engine.service.confirm(order.id, ALICE)
+    engine.upstream.plan.add("slow", path="/api/orders", seconds=0.5)  # created, answered late
+    sending = asyncio.create_task(engine.service.submit(order.id))
+    await _until_created_upstream(engine)
+    job = Reconciler(engine.service)
+
+    # Upstream created the order but nobody here knows its number yet: asking now would find
+    # nothing and refund an order that is about to be paid.
+    assert [o.status for o in await job.run_once()] == [OrderStatus.SUBMITTED]
+    assert (await sending).status == OrderStatus.SUCCEEDED
+    assert await _balance(engine, ALICE) == (89_500_000, 0)
+    assert engine.upstream.agent_balance == Decimal("9990.00")
+
+
+async def _until_created_upstream(engine: Engine) -> None:
+    async with asyncio.timeout(5):
+        while not engine.upstream.orders:  # noqa: ASYNC110 - the simulator has no event for it
+            await asyncio.sleep(0.01)
+
+
+async def test_a_confirmed_order_is_sent_by_the_job_only_when_left_behind(engine: Engine) -> None:
+    job = Reconciler(engine.service, orphan_after=timedelta(minutes=1))
+    order = await engine.quoted(ALICE)
+    await engine.service.confirm(order.id, ALICE)
+    now = datetime.now(UTC)
+
+    assert await job.run_once(now=now) == []  # its conversation is sending it right now
+    assert engine.upstream.orders == {}
+    [sent] = await job.run_once(now=now + timedelta(minutes=2))  # that conversation died
+    assert sent.status == OrderStatus.SUCCEEDED
+
+    earlier = await engine.quoted(BOB)
+    await engine.service.confirm(earlier.id, BOB)
+    after_restart = Reconciler(engine.service, started_at=now + timedelta(minutes=3))
+    assert [o.status for o in await after_restart.run_once(now=now + timedelta(minutes=3))] == [
+        OrderStatus.SUCCEEDED
+    ]
+    assert await _balance(engine, BOB) == (89_500_000, 0)
+
+
+async def test_two_confirmations_at_the_same_moment_buy_once(engine: Engine) -> None:
+    """Two presses handled at once (two chats, two devices): one hold, one upstream order."""
+    order = await engine.quoted(ALICE)
+
+    async def press() -> str:
+        confirmed = await engine.service.confirm(order.id, ALICE)
+        if confirmed.status == ConfirmStatus.HELD:
+            return (await engine.service.submit(order.id)).status.value
+        return confirmed.status.value
+
+    assert sorted(await asyncio.gather(press(), press())) == ["already", "succeeded"]
+    assert await _balance(engine, ALICE) == (89_500_000, 0)
+    assert len(engine.upstream.orders) == 1

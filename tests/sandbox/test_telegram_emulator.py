@@ -70,6 +70,31 @@ async def test_an_edit_happens_in_place_and_drops_the_keyboard_unless_given(
     assert len(alice.bot_messages) == 1
 
 
+async def test_a_held_call_takes_effect_only_when_released(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    alice = emulator.private_chat(USER, "Alice")
+    sent = await bot.send_message(USER, "one")
+    await alice.wait_for_bot()
+    held = emulator.hold("editMessageText", text_contains="processing")
+
+    other = await bot.edit_message_text("not this one", chat_id=USER, message_id=sent.message_id)
+    assert isinstance(other, Message)
+    await alice.wait_for_bot()
+    editing = asyncio.create_task(
+        bot.edit_message_text("processing…", chat_id=USER, message_id=sent.message_id)
+    )
+    await asyncio.wait_for(held.reached.wait(), 5)
+    await asyncio.sleep(0.1)
+    assert not editing.done()
+    assert alice.last_bot_message is not None
+    assert alice.last_bot_message.text == "not this one"
+
+    held.release()
+    await editing
+    assert (await alice.wait_for_bot()).text == "processing…"
+
+
 @pytest.mark.parametrize(
     ("text", "markup", "parse_mode", "description"),
     [

@@ -14,7 +14,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # never read a developer's .env
     for name in ("BOT_TOKEN", "ADMIN_IDS", "ADMIN_CHAT_ID", "WEB_PORT", "STARS_RATE",
                  "SHOP_CURRENCY", "DATABASE_PATH", "TELEGRAM_API_BASE", "KUMQUAT_BASE_URL",
-                 "CLOUDRUBY_APP_SECRET"):  # fmt: skip
+                 "CLOUDRUBY_APP_SECRET", "UPSTREAM_TIMEOUT_SECONDS", "RECONCILE_EVERY_SECONDS",
+                 "REVIEW_AFTER_MINUTES", "CLOUDRUBY_UNPAID_GRACE_SECONDS"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
 
 
@@ -25,6 +26,8 @@ def test_defaults() -> None:
     assert settings.admin_ids == frozenset()
     assert settings.kumquat_base_url is None
     assert settings.shop_currency == "VND"
+    assert (settings.upstream_timeout_seconds, settings.cloudruby_unpaid_grace_seconds) == (20, 60)
+    assert (settings.reconcile_every_seconds, settings.review_after_minutes) == (15, 30)
 
 
 def test_values_from_the_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,7 +44,9 @@ def test_values_from_the_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch)
     ("variable", "value"),
     [("WEB_PORT", "eighty"), ("WEB_PORT", "70000"), ("ADMIN_IDS", "12,abc"),
      ("STARS_RATE", "-1"), ("SHOP_CURRENCY", "dong"), ("TELEGRAM_API_BASE", "not a url"),
-     ("ADMIN_CHAT_ID", "the group")],
+     ("ADMIN_CHAT_ID", "the group"), ("UPSTREAM_TIMEOUT_SECONDS", "0"),
+     ("RECONCILE_EVERY_SECONDS", "soon"), ("REVIEW_AFTER_MINUTES", "-5"),
+     ("CLOUDRUBY_UNPAID_GRACE_SECONDS", "5")],
 )  # fmt: skip
 def test_a_bad_value_names_its_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
@@ -61,3 +66,15 @@ def test_the_token_is_required_to_run_and_never_shown(monkeypatch: pytest.Monkey
     settings = load_settings()
     assert settings.require_bot_token() == "123:very-secret"
     assert "very-secret" not in repr(settings)
+
+
+def test_the_unpaid_grace_must_outlast_an_upstream_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPSTREAM_TIMEOUT_SECONDS", "30")
+    monkeypatch.setenv("CLOUDRUBY_UNPAID_GRACE_SECONDS", "20")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value) == (
+        "CLOUDRUBY_UNPAID_GRACE_SECONDS is invalid: must be at least UPSTREAM_TIMEOUT_SECONDS (30)"
+    )
+    monkeypatch.setenv("CLOUDRUBY_UNPAID_GRACE_SECONDS", "30")
+    assert load_settings().cloudruby_unpaid_grace_seconds == 30

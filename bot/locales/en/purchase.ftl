@@ -20,9 +20,10 @@ not-your-order = ⚠️ That button is not yours. Nothing was changed.
 
 order-processing = ⏳ Processing order <code>{ $order }</code>…
 order-succeeded = ✅ Done! Order <code>{ $order }</code>: { $what }.
-order-failed = ❌ Order <code>{ $order }</code> could not be completed. { $charge } went back to your balance.
+order-failed = ❌ Order <code>{ $order }</code> could not be completed. { $why } { $charge } went back to your balance.
 order-pending = ⏳ Order <code>{ $order }</code> is still being processed by the supplier. { $charge } is held meanwhile; you will get a message when it is done.
 order-review = ⏳ Order <code>{ $order }</code> is being checked by the shop. { $charge } is held meanwhile.
+order-already-decided = ℹ️ That order was already decided; nothing new was charged. Here is where it stands.
 order-cancelled = ✖️ Order <code>{ $order }</code> was cancelled. Nothing was charged.
 
 cloud-choose = ☁️ <b>Cloud recharge</b>
@@ -40,3 +41,9 @@ cloud-account = ☁️ <b>{ $cloud }</b> account <code>{ $uid }</code>
     Choose how many USD to add, or type an amount (at least 1, at most 2 decimals).
 cloud-confirm = { $cloud } account <code>{ $uid }</code> receives <b>{ $money } USD</b> (rate { $rate }).
 cloud-delivered = { $money } USD added to { $cloud } account <code>{ $uid }</code>
+
+failure-account-not-found = The supplier could not find that account.
+failure-amount-refused = The supplier refused that amount.
+failure-supplier-unavailable = The supplier cannot take this order right now; the shop has been told.
+failure-not-delivered = The supplier could not deliver it.
+button-top-up = 💰 Top up

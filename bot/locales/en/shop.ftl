@@ -19,6 +19,7 @@ wallet-title = 💰 <b>Wallet</b>
 wallet-available = Available: <b>{ $amount }</b>
 wallet-held = Held for orders in progress: <b>{ $amount }</b>
 wallet-empty = No movements yet. Your deposits, purchases and refunds will be listed here.
+wallet-top-up = To add money to your balance, write to the shop's operators with 💬 Contact support.
 wallet-page = <b>History</b>, page { $page } of { $pages }:
 wallet-line = <code>{ $date }</code>  { $what }  <b>{ $amount }</b>
 history-deposit = Deposit

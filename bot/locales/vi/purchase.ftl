@@ -20,9 +20,10 @@ not-your-order = ⚠️ Nút này không phải của bạn. Không có gì thay
 
 order-processing = ⏳ Đang xử lý đơn <code>{ $order }</code>…
 order-succeeded = ✅ Xong! Đơn <code>{ $order }</code>: { $what }.
-order-failed = ❌ Đơn <code>{ $order }</code> không thể hoàn tất. { $charge } đã được trả lại vào số dư.
+order-failed = ❌ Đơn <code>{ $order }</code> không thể hoàn tất. { $why } { $charge } đã được trả lại vào số dư.
 order-pending = ⏳ Đơn <code>{ $order }</code> vẫn đang được nhà cung cấp xử lý. { $charge } được tạm giữ; bạn sẽ nhận tin nhắn khi xong.
 order-review = ⏳ Đơn <code>{ $order }</code> đang được cửa hàng kiểm tra. { $charge } được tạm giữ.
+order-already-decided = ℹ️ Đơn này đã được xử lý; không bị trừ tiền thêm. Đây là tình trạng hiện tại của đơn.
 order-cancelled = ✖️ Đơn <code>{ $order }</code> đã bị hủy. Không bị trừ tiền.
 
 cloud-choose = ☁️ <b>Nạp tiền cloud</b>
@@ -40,3 +41,9 @@ cloud-account = ☁️ Tài khoản <b>{ $cloud }</b> <code>{ $uid }</code>
     Chọn số USD muốn nạp, hoặc nhập số tiền (ít nhất 1, tối đa 2 chữ số thập phân).
 cloud-confirm = Tài khoản { $cloud } <code>{ $uid }</code> nhận <b>{ $money } USD</b> (tỷ giá { $rate }).
 cloud-delivered = Đã nạp { $money } USD vào tài khoản { $cloud } <code>{ $uid }</code>
+
+failure-account-not-found = Nhà cung cấp không tìm thấy tài khoản đó.
+failure-amount-refused = Nhà cung cấp từ chối số tiền đó.
+failure-supplier-unavailable = Nhà cung cấp hiện không nhận đơn này; cửa hàng đã được báo.
+failure-not-delivered = Nhà cung cấp không thể giao hàng.
+button-top-up = 💰 Nạp tiền

@@ -19,6 +19,7 @@ wallet-title = 💰 <b>Ví</b>
 wallet-available = Khả dụng: <b>{ $amount }</b>
 wallet-held = Đang giữ cho đơn đang xử lý: <b>{ $amount }</b>
 wallet-empty = Chưa có giao dịch nào. Các khoản nạp, mua và hoàn tiền sẽ hiện ở đây.
+wallet-top-up = Để nạp tiền vào số dư, hãy nhắn cho cửa hàng qua 💬 Liên hệ hỗ trợ.
 wallet-page = <b>Lịch sử</b>, trang { $page }/{ $pages }:
 wallet-line = <code>{ $date }</code>  { $what }  <b>{ $amount }</b>
 history-deposit = Nạp tiền

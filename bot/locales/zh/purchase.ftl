@@ -20,9 +20,10 @@ not-your-order = ⚠️ 这个按钮不属于您，没有任何更改。
 
 order-processing = ⏳ 正在处理订单 <code>{ $order }</code>…
 order-succeeded = ✅ 完成！订单 <code>{ $order }</code>：{ $what }。
-order-failed = ❌ 订单 <code>{ $order }</code> 未能完成，{ $charge } 已退回您的余额。
+order-failed = ❌ 订单 <code>{ $order }</code> 未能完成。{ $why }{ $charge } 已退回您的余额。
 order-pending = ⏳ 订单 <code>{ $order }</code> 仍在供应商处处理中，{ $charge } 暂时冻结；完成后会通知您。
 order-review = ⏳ 订单 <code>{ $order }</code> 正在由商店核查，{ $charge } 暂时冻结。
+order-already-decided = ℹ️ 该订单已处理过，没有再次扣款。以下是它的当前状态。
 order-cancelled = ✖️ 订单 <code>{ $order }</code> 已取消，未扣款。
 
 cloud-choose = ☁️ <b>云账号充值</b>
@@ -40,3 +41,9 @@ cloud-account = ☁️ <b>{ $cloud }</b>账号 <code>{ $uid }</code>
     请选择充值的美元金额，或输入金额（至少 1，最多 2 位小数）。
 cloud-confirm = { $cloud }账号 <code>{ $uid }</code> 将到账 <b>{ $money } USD</b>（汇率 { $rate }）。
 cloud-delivered = 已向{ $cloud }账号 <code>{ $uid }</code> 充值 { $money } USD
+
+failure-account-not-found = 供应商找不到该账户。
+failure-amount-refused = 供应商拒绝了该金额。
+failure-supplier-unavailable = 供应商暂时无法接单，已通知店铺。
+failure-not-delivered = 供应商未能完成交付。
+button-top-up = 💰 充值

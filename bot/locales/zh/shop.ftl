@@ -19,6 +19,7 @@ wallet-title = 💰 <b>钱包</b>
 wallet-available = 可用余额：<b>{ $amount }</b>
 wallet-held = 处理中订单冻结：<b>{ $amount }</b>
 wallet-empty = 暂无记录。您的充值、购买和退款都会显示在这里。
+wallet-top-up = 如需为余额充值，请通过 💬 联系客服 告知店铺运营人员。
 wallet-page = <b>账单记录</b>，第 { $page } / { $pages } 页：
 wallet-line = <code>{ $date }</code>  { $what }  <b>{ $amount }</b>
 history-deposit = 充值
