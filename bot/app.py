@@ -14,7 +14,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
-from aiogram_i18n import I18nContext, I18nMiddleware
+from aiogram_i18n import I18nMiddleware
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
@@ -22,9 +22,7 @@ from bot.conversation_storage import SQLiteStorage
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
-from handlers import get_routers, presenters
-from handlers.purchase import result_text
-from storage.orders import Order
+from handlers import announce_settlement, get_routers, presenters
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +54,7 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     dispatcher.update.outer_middleware(CustomerMiddleware(shop))
     I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
-    shop.sales.on_settled = partial(_announce_settlement, shop, core, language)
+    shop.sales.on_settled = partial(announce_settlement, shop, core, language)
     scheduler = AsyncIOScheduler(timezone=UTC)
     dispatcher.startup.register(partial(_start, shop, scheduler))
     dispatcher.shutdown.register(partial(_stop, scheduler))
@@ -73,20 +71,6 @@ async def _start(shop: Shop, scheduler: AsyncIOScheduler, bot: Bot) -> None:
 async def _stop(scheduler: AsyncIOScheduler) -> None:
     if scheduler.running:
         scheduler.shutdown(wait=False)
-
-
-async def _announce_settlement(
-    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, order: Order
-) -> None:
-    """An order settled in the background: tell its customer, in their language."""
-    customer = await shop.customers.get(order.user_id)
-    presenter = presenters().get(order.product)
-    if customer is None or presenter is None:
-        return
-    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
-    await shop.messenger.tell_customer(
-        order.user_id, await result_text(i18n, shop, order, presenter)
-    )
 
 
 async def run_polling(config: Settings) -> None:

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(default=20, gt=0, le=300)
     reconcile_every_seconds: float = Field(default=15, gt=0, le=3600)
     review_after_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60)
-    cloudruby_unpaid_grace_seconds: float = Field(default=60, ge=0, le=24 * 3600)
+    cloudruby_repay_after_seconds: float = Field(default=60, ge=0, le=24 * 3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -111,11 +111,11 @@ class Settings(BaseSettings):
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("cloudruby_unpaid_grace_seconds")
+    @field_validator("cloudruby_repay_after_seconds")
     @classmethod
-    def _grace_outlasts_a_call(cls, value: float, info: ValidationInfo) -> float:
-        # A cloud order still unpaid upstream after the grace is refunded: a pay call that was
-        # still running by then could recharge an order whose money went back to the customer.
+    def _repay_outlasts_a_call(cls, value: float, info: ValidationInfo) -> float:
+        # A cloud order still unpaid upstream this long after a pay whose answer was lost is paid
+        # again: sooner, and the first pay could still be on its way.
         timeout = info.data.get("upstream_timeout_seconds")
         if timeout is not None and value < timeout:
             raise ValueError(f"must be at least UPSTREAM_TIMEOUT_SECONDS ({timeout:g})")

@@ -8,6 +8,7 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.types import InlineKeyboardMarkup
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,13 @@ class Messenger:
         except TelegramAPIError as exc:
             log.error("could not alert the operators: %s", exc)
 
-    async def tell_customer(self, user_id: int, text: str) -> None:
+    async def tell_customer(
+        self, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
         """`text` is HTML made from a locale message (its arguments already escaped)."""
         if self._bot is None:
             return
         try:
-            await self._bot.send_message(user_id, text)
+            await self._bot.send_message(user_id, text, reply_markup=markup)
         except TelegramAPIError as exc:
             log.warning("could not tell customer %s: %s", user_id, exc)

@@ -41,6 +41,7 @@ class Failure(StrEnum):
     ACCOUNT_NOT_FOUND = "account-not-found"
     AMOUNT_REFUSED = "amount-refused"
     SUPPLIER_UNAVAILABLE = "supplier-unavailable"  # the shop's side of the upstream: operators act
+    PRICE_CHANGED = "price-changed"  # upstream would have charged more than the quote
     NOT_DELIVERED = "not-delivered"
 
 
@@ -99,6 +100,9 @@ def new_order_id() -> str:
 
 
 UNSETTLED = (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+# Orders the follow-up job asks upstream about: a confirmed one may still need sending, and one in
+# review still settles by itself if upstream gives a definite answer before an operator acts.
+FOLLOWED = (OrderStatus.CONFIRMED, *UNSETTLED, OrderStatus.NEEDS_REVIEW)
 
 
 class OrderService:
@@ -130,7 +134,9 @@ class OrderService:
     async def open_quote(
         self, user_id: int, product: str, price: Price, details: dict[str, Any]
     ) -> Order:
-        """An order in `quoted` with the exact charge, valid for a few minutes."""
+        """An order in `quoted` with the exact charge, valid for a few minutes. It replaces the
+        customer's earlier open quotes: only the confirmation shown last can be confirmed."""
+        await self.cancel_open_quotes(user_id, reason="replaced by a newer quote")
         return await self._orders.create(
             new_order_id(),
             user_id=user_id,
@@ -184,27 +190,36 @@ class OrderService:
 
     async def cancel_quote(self, order_id: str, user_id: int) -> None:
         order = await self._orders.get(order_id)
-        if order is not None and order.user_id == user_id and order.status == OrderStatus.QUOTED:
+        if order is not None and order.user_id == user_id:
+            await self._cancel_quoted(order, "cancelled by the customer")
+
+    async def cancel_open_quotes(
+        self, user_id: int, *, reason: str = "the customer left the conversation"
+    ) -> None:
+        """Leave no half-made order behind (after /cancel, /start, or a newer quote)."""
+        for order in await self._orders.with_status([OrderStatus.QUOTED], user_id=user_id):
+            await self._cancel_quoted(order, reason)
+
+    async def _cancel_quoted(self, order: Order, reason: str) -> None:
+        if order.status == OrderStatus.QUOTED:
             with contextlib.suppress(StatusConflict):  # confirmed meanwhile: that stands
-                await self._orders.move(
-                    order_id,
-                    OrderStatus.QUOTED,
-                    OrderStatus.CANCELLED,
-                    reason="cancelled by the customer",
-                    actor="customer",
-                )
+                await self._orders.move(order.id, OrderStatus.QUOTED, OrderStatus.CANCELLED,
+                                        reason=reason, actor="customer")  # fmt: skip
 
     # -- talking to upstream --
 
     async def submit(self, order_id: str) -> Order:
         """Send a confirmed order upstream once, and settle what can be settled."""
+        if order_id in self._in_flight:
+            return await self._current(order_id)
+        self._in_flight.add(order_id)  # before the status says submitted: no follow-up in between
         try:
             await self._orders.move(
                 order_id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED, reason="sent to upstream"
             )
         except StatusConflict:
+            self._in_flight.discard(order_id)
             return await self._current(order_id)  # someone else submitted it
-        self._in_flight.add(order_id)
         try:
             order = await self._current(order_id)
             submission = await self._line(order).submit(order, self._rememberer(order_id))
@@ -220,7 +235,8 @@ class OrderService:
         tell the customer when it ends."""
         before = await self._current(order_id)
         after = await self._follow_up(before)
-        if after.status != before.status and after.is_terminal and self.on_settled:
+        news = after.is_terminal or after.status == OrderStatus.NEEDS_REVIEW
+        if after.status != before.status and news and self.on_settled:
             await self.on_settled(after)
         return after
 
@@ -230,7 +246,7 @@ class OrderService:
             return order
         if order.status == OrderStatus.CONFIRMED:
             return await self.submit(order_id)  # never sent: send it now
-        if order.status not in UNSETTLED:
+        if order.status not in FOLLOWED:
             return order
         submission = await self._line(order).query(order, self._rememberer(order_id))
         settled = await self._settle(order_id, submission)
@@ -249,13 +265,9 @@ class OrderService:
             return await self._current(order_id)
         return settled
 
-    async def resume(self) -> list[Order]:
-        """On start-up: send what was confirmed but never sent, ask about the rest."""
-        pending = await self._orders.with_status([OrderStatus.CONFIRMED, *UNSETTLED])
-        return [await self.reconcile(order.id) for order in pending]
-
     async def unsettled(self) -> list[Order]:
-        return await self._orders.with_status([OrderStatus.CONFIRMED, *UNSETTLED])
+        """Every order upstream has not settled yet, in review included."""
+        return await self._orders.with_status(FOLLOWED)
 
     # -- settling --
 
@@ -280,9 +292,10 @@ class OrderService:
             elif submission.outcome == Outcome.REJECTED:
                 if hold is not None:
                     await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
-                await self._orders.note(
-                    order_id, details={"failure": submission.failure.value}, tx=tx
-                )
+                failed: dict[str, Any] = {"failure": submission.failure.value}
+                if submission.upstream_owes_refund:
+                    failed["upstream_owes_refund"] = True
+                await self._orders.note(order_id, details=failed, tx=tx)
                 await self._orders.move(
                     order_id, order.status, OrderStatus.FAILED, reason=reason, tx=tx
                 )
@@ -290,8 +303,6 @@ class OrderService:
                 await self._orders.move(
                     order_id, order.status, OrderStatus.UNKNOWN, reason=reason, tx=tx
                 )
-        if submission.upstream_owes_refund:
-            await self._orders.note(order_id, details={"upstream_owes_refund": True})
         if submission.alert:
             await self._alert(f"Order {order_id}: {submission.alert}")
         return await self._current(order_id)

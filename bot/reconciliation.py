@@ -2,7 +2,8 @@
 
 Each run asks upstream about the orders that are due: a submitted or unknown one is asked about
 (the product line's `query`), and one still unsettled after the service's review age goes to
-needs_review with an alert. A confirmed order is normally being sent by the customer's own
+needs_review with an alert. Orders in review are still asked about: upstream may give a definite
+answer before an operator acts. A confirmed order is normally being sent by the customer's own
 conversation at that very moment, so it is sent from here only when it was left behind: confirmed
 before this process started (a crash or restart), or still unsent after `orphan_after`. Each order
 backs off on its own (first check soon, then doubling up to `max_delay`), so a slow upstream is not
@@ -69,7 +70,7 @@ class Reconciler:
                 log.exception("reconciling order %s failed", order.id)
                 current = order
             followed.append(current)
-            if current.is_terminal or current.status == OrderStatus.NEEDS_REVIEW:
+            if current.is_terminal:
                 self._forget(order.id)
             else:
                 self._back_off(order.id, moment)

@@ -17,13 +17,11 @@ from providers.http import Timeouts
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.ledger import Ledger
-from storage.orders import Order, OrderStore
+from storage.orders import OrderStore
 from storage.settings import SettingsStore
 from storage.users import CustomerStore
 
 STORE_CURRENCY = "USDT"
-
-Settled = Callable[[Order], Awaitable[None]]
 
 
 @dataclass
@@ -44,7 +42,7 @@ class Shop:
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
-    async def open(cls, config: Settings, *, on_settled: Settled | None = None) -> Shop:
+    async def open(cls, config: Settings) -> Shop:
         """Open the database and build a product line for every configured upstream."""
         db = Database(config.database_path)
         await db.open()
@@ -64,8 +62,8 @@ class Shop:
                 timeouts=timeouts,
             )
             closers.append(client.close)
-            grace = timedelta(seconds=config.cloudruby_unpaid_grace_seconds)
-            cloud = CloudLine(client, pricing, unpaid_grace=grace)
+            repay_after = timedelta(seconds=config.cloudruby_repay_after_seconds)
+            cloud = CloudLine(client, pricing, repay_after=repay_after)
             lines[cloud.product] = cloud
         ledger, orders = Ledger(db), OrderStore(db)
         sales = OrderService(
@@ -74,7 +72,6 @@ class Shop:
             orders,
             lines,
             alert=messenger.alert_operators,
-            on_settled=on_settled,
             review_after=timedelta(minutes=config.review_after_minutes),
         )
         every = timedelta(seconds=config.reconcile_every_seconds)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
+from aiogram_i18n import I18nContext
 
+from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import BannedCustomerGate
+from bot.shop import Shop
 from handlers import cancel, cloud, errors, fallback, language, purchase, start, support, wallet
-from handlers.purchase import Presenter
+from handlers.purchase import Presenter, result_text
+from handlers.screens import menu_only
+from storage.orders import Order
 
 
 def customer_router() -> Router:
@@ -34,6 +39,20 @@ def customer_router() -> Router:
 def presenters() -> dict[str, Presenter]:
     """How each product line's orders read on the shared purchase screens."""
     return {"cloud": cloud.CLOUD}
+
+
+async def announce_settlement(
+    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, order: Order
+) -> None:
+    """An order settled (or went to review) in the background: tell its customer, in their
+    language, with the way back to the menu."""
+    customer = await shop.customers.get(order.user_id)
+    presenter = presenters().get(order.product)
+    if customer is None or presenter is None:
+        return
+    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
+    text = await result_text(i18n, shop, order, presenter)
+    await shop.messenger.tell_customer(order.user_id, text, menu_only(i18n))
 
 
 def get_routers() -> list[Router]:

@@ -27,6 +27,7 @@ async def cancel(
 ) -> None:
     was_in_flow = await state.get_state() is not None
     await state.clear()
+    await shop.sales.cancel_open_quotes(customer.id)  # its Confirm button must not charge later
     preface = i18n.get("cancel-done" if was_in_flow else "cancel-nothing")
     text, markup = await main_menu(i18n, shop, customer, preface=preface)
     await show(event, text, markup)

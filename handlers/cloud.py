@@ -3,6 +3,7 @@ its rate → choose or type an amount in USD → confirm the exact charge → th
 
 from __future__ import annotations
 
+import logging
 import re
 
 from aiogram import F, Router
@@ -13,17 +14,17 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
-from bot.lines.cloud import CloudLine, CloudTarget
+from bot.lines.cloud import CloudChannel, CloudLine, CloudTarget, Lookup
 from bot.money import MICRO, AmountError, format_amount, format_rate, parse_amount
+from bot.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
 from handlers.purchase import FreshQuote, amount_error, confirmation
-from handlers.screens import back_button, cancel_button, show
-from providers.cloud import CloudChannel
-from providers.outcomes import Outcome
+from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
 
+log = logging.getLogger(__name__)
 router = Router(name="cloud")
 
 MINIMUM = 1 * MICRO
@@ -117,17 +118,16 @@ async def uid_sent(message: Message, state: FSMContext, i18n: I18nContext, shop:
         await message.answer(hint, reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[[cancel_button(i18n)]]))  # fmt: skip
         return
-    found = await _line(shop).lookup(channel, uid)
-    if found.value is None:
+    target = await _line(shop).find(channel, uid)
+    if isinstance(target, Lookup):
         text = (
             i18n.get("cloud-not-found", cloud=_cloud_name(i18n, channel), uid=uid)
-            if found.outcome == Outcome.REJECTED and found.reason == "account_not_found"
+            if target == Lookup.NOT_FOUND
             else i18n.get("upstream-unavailable")
         )
         await message.answer(text, reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[[cancel_button(i18n)]]))  # fmt: skip
         return
-    target = CloudTarget.of(channel, found.value)
     await state.set_state(CloudFlow.amount)
     await state.set_data({"channel": channel.value, "target": target.to_data()})
     text, markup = _account_screen(i18n, target)
@@ -204,7 +204,12 @@ async def _quote(
 ) -> None:
     target = CloudTarget.from_data((await state.get_data())["target"])
     line = _line(shop)
-    quote = await line.quote(target, money)
+    try:
+        quote = await line.quote(target, money)
+    except PricingError:
+        log.exception("cannot price a cloud recharge")
+        await show(event, i18n.get("cannot-price"), menu_only(i18n))
+        return
     order = await shop.sales.open_quote(customer.id, line.product, quote.price,
                                         line.order_details(quote))  # fmt: skip
     text, markup = await confirmation(i18n, shop, order, CLOUD)
@@ -237,11 +242,13 @@ class CloudPresenter:
     async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
         line = _line(shop)
         stored = CloudTarget.from_data(order.details)
-        found = await line.lookup(stored.channel, stored.uid)
-        if found.value is None:
+        target = await line.find(stored.channel, stored.uid)
+        if isinstance(target, Lookup):
             return None
-        target = CloudTarget.of(stored.channel, found.value)
-        quote = await line.quote(target, order.details["money"])
+        try:
+            quote = await line.quote(target, order.details["money"])
+        except PricingError:
+            return None
         return FreshQuote(quote.price, line.order_details(quote))
 
     async def back(

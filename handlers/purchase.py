@@ -4,11 +4,13 @@ screen Back returns to); the presenters reach handlers through dispatcher data."
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
@@ -20,7 +22,7 @@ from bot.orders import ConfirmStatus, Failure
 from bot.pricing import QUOTE_LIFETIME, Price
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.screens import main_menu, redraw, show
+from handlers.screens import main_menu, menu_only, redraw, show
 from storage.orders import Order, OrderStatus
 from storage.users import Customer
 
@@ -147,6 +149,8 @@ def failure_text(i18n: I18nContext, failure: object) -> str:
             return i18n.get("failure-amount-refused")
         case Failure.SUPPLIER_UNAVAILABLE:
             return i18n.get("failure-supplier-unavailable")
+        case Failure.PRICE_CHANGED:
+            return i18n.get("failure-price-changed")
         case _:
             return i18n.get("failure-not-delivered")
 
@@ -166,11 +170,12 @@ async def on_order_button(
         await query.answer(i18n.get("not-your-order"), show_alert=True)
         return
     presenter = presenters[order.product]
-    if callback_data.action == OrderAction.CONFIRM:
-        await _confirm(query, state, i18n, shop, customer, order, presenter)
-        return
-    if order.status != OrderStatus.QUOTED:  # Back or Cancel after the fact
+    if order.status != OrderStatus.QUOTED:  # a button of an order past its confirmation
         await _already_decided(query, i18n, shop, order, presenter)
+        return
+    if callback_data.action == OrderAction.CONFIRM:
+        await query.answer()  # at once: the price check below may take a while
+        await _confirm(query, state, i18n, shop, customer, order, presenter)
         return
     await shop.sales.cancel_quote(order.id, customer.id)
     if callback_data.action == OrderAction.BACK:
@@ -190,18 +195,17 @@ async def _confirm(
     order: Order,
     presenter: Presenter,
 ) -> None:
-    if order.status == OrderStatus.QUOTED:
-        fresh = await presenter.fresh_quote(shop, order)
-        if fresh is not None and fresh.price.charge != order.charge:
-            await shop.sales.cancel_quote(order.id, customer.id)
-            await _requote(query, i18n, shop, order, fresh, presenter, i18n.get("price-changed"))
-            return
+    """The press is answered already: every screen here is a `redraw`."""
+    fresh = await presenter.fresh_quote(shop, order)
+    if fresh is not None and fresh.price.charge != order.charge:
+        await _requote(query, i18n, shop, order, fresh, presenter, i18n.get("price-changed"))
+        return
     confirmed = await shop.sales.confirm(order.id, customer.id)
     match confirmed.status:
         case ConfirmStatus.EXPIRED:
-            fresh = await presenter.fresh_quote(shop, order)
+            fresh = fresh or await presenter.fresh_quote(shop, order)
             if fresh is None:
-                await show(query, i18n.get("upstream-unavailable"))
+                await redraw(query, i18n.get("upstream-unavailable"), menu_only(i18n))
                 return
             await _requote(query, i18n, shop, order, fresh, presenter, i18n.get("quote-expired"))
         case ConfirmStatus.INSUFFICIENT:
@@ -212,26 +216,26 @@ async def _confirm(
                 charge=format_money(order.charge, shop.currency),
                 missing=format_money(order.charge - confirmed.available, shop.currency),
             )
-            text, markup = await confirmation(
-                i18n, shop, order, presenter, preface=short, offer_top_up=True
-            )
-            await show(query, text, markup)
-        case ConfirmStatus.ALREADY:
-            await _already_decided(query, i18n, shop, confirmed.order or order, presenter)
+            text, markup = await confirmation(i18n, shop, order, presenter, preface=short,
+                                              offer_top_up=shop.support_enabled)  # fmt: skip
+            await redraw(query, text, markup)
         case ConfirmStatus.HELD:
             await state.clear()
-            await show(query, i18n.get("order-processing", order=order.id))
+            # The money is held: whatever the chat does now, the order goes upstream.
+            with contextlib.suppress(TelegramAPIError):
+                await redraw(query, i18n.get("order-processing", order=order.id))
             done = await shop.sales.submit(order.id)
-            await redraw(query, await result_text(i18n, shop, done, presenter))
-        case _:
-            await query.answer(i18n.get("not-your-order"), show_alert=True)
+            await redraw(query, await result_text(i18n, shop, done, presenter), menu_only(i18n))
+        case _:  # decided meanwhile, or gone
+            current = confirmed.order or order
+            await redraw(query, await result_text(i18n, shop, current, presenter), menu_only(i18n))
 
 
 async def _already_decided(
     query: CallbackQuery, i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter
 ) -> None:
     """A button of an order that is past its confirmation: show where it stands, change nothing."""
-    await redraw(query, await result_text(i18n, shop, order, presenter))
+    await redraw(query, await result_text(i18n, shop, order, presenter), menu_only(i18n))
     await query.answer(i18n.get("order-already-decided"), show_alert=True)
 
 
@@ -247,4 +251,4 @@ async def _requote(
     """A new quote for the same purchase at today's price, shown for confirmation again."""
     order = await shop.sales.open_quote(old.user_id, old.product, fresh.price, fresh.details)
     text, markup = await confirmation(i18n, shop, order, presenter, preface=preface)
-    await show(query, text, markup)
+    await redraw(query, text, markup)

@@ -22,6 +22,7 @@ async def start(
 ) -> None:
     """Works from anywhere: whatever was half done is dropped, and the menu comes fresh."""
     await state.clear()
+    await shop.sales.cancel_open_quotes(customer.id)
     greeting = i18n.get(
         "welcome-new" if customer.is_new else "welcome-back", name=customer.first_name
     )
@@ -34,6 +35,7 @@ async def home(
     query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
 ) -> None:
     await state.clear()
+    await shop.sales.cancel_open_quotes(customer.id)
     text, markup = await main_menu(i18n, shop, customer)
     await show(query, text, markup)
 

@@ -117,9 +117,11 @@ class CloudRechargeClient:
         return await self._call("POST", "/api/orders", CloudOrder, body, retry=False)
 
     async def pay_order(self, sn: str) -> Reply[CloudOrder]:
-        """Deduct the agent balance and recharge. Paying an already paid order counts as success
-        and returns the order as it stands."""
+        """Deduct the agent balance and recharge. Success is an answer whose order is `paid`;
+        paying an already paid order counts as success and returns the order as it stands."""
         reply = await self._call("POST", f"/api/orders/{sn}/pay", CloudOrder, None, retry=False)
+        if reply.value is not None:  # code 0: the recharge happened only if the order says paid
+            return by_status(reply, ORDER_STATUSES, lambda order: order.status)
         if reply.reason == "already_recharged":
             current = await self.order(sn)
             if current.value is not None:

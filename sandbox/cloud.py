@@ -11,6 +11,9 @@ deducts nothing; paying deducts the agent balance and recharges. Accounts with s
 | qcloud | 200000000500 | pay deducts the agent balance, then fails: 500 (upstream owes a refund) |
 | qcloud | 200000000409 | the recharge fails without deduction: 409 "Order recharge failed" |
 
+Orders report only the statuses the document names, `pending` and `paid`: an order that is
+processing, failed or refunded reads `pending`, and a second pay tells which (409).
+
 Knobs: `agent_balance`, `allowed_ips` (None: any), `pay_seconds` (how long a recharge takes; a
 second pay meanwhile gets 409 "processing"), `refund(sn)`, and the faults of `sandbox.faults`.
 Over HTTP:
@@ -138,7 +141,8 @@ class CloudSimulator:
             "uid": order.account.uid,
             "money": str(order.money) if strings else float(order.money),
             "recharge_amount": self._amount(order.recharge_amount, strings),
-            "status": order.status,
+            # The document names only these two; its other states show through pay's answers.
+            "status": "paid" if order.status == "paid" else "pending",
             "created_at": order.created_at,
             "paid_at": order.paid_at,
         }

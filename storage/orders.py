@@ -115,12 +115,16 @@ class OrderStore:
         row = await reader.fetch_one("SELECT * FROM orders WHERE id = ?", (order_id,))
         return None if row is None else Order.from_row(row)
 
-    async def with_status(self, statuses: Iterable[OrderStatus]) -> list[Order]:
-        wanted = [status.value for status in statuses]
+    async def with_status(
+        self, statuses: Iterable[OrderStatus], *, user_id: int | None = None
+    ) -> list[Order]:
+        wanted: list[object] = [status.value for status in statuses]
         marks = ", ".join("?" for _ in wanted)
-        rows = await self._db.fetch_all(
-            f"SELECT * FROM orders WHERE status IN ({marks}) ORDER BY created_at", wanted
-        )
+        sql = f"SELECT * FROM orders WHERE status IN ({marks})"
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            wanted.append(user_id)
+        rows = await self._db.fetch_all(sql + " ORDER BY created_at", wanted)
         return [Order.from_row(row) for row in rows]
 
     async def note(

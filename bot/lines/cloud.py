@@ -2,9 +2,14 @@
 
 Submitting is two upstream calls: create (deducts nothing) and pay (deducts the agent balance and
 recharges). The created order's `sn` is stored before paying, so after any crash or lost answer the
-order can be asked about. A lost pay answer is resolved with `GET /api/orders/{sn}` at once; an
-order still unpaid upstream after `unpaid_grace` counts as not delivered (nothing was deducted for
-it), so the customer is refunded.
+order can be asked about. A lost pay answer is resolved with `GET /api/orders/{sn}` at once.
+
+Only the order's own status settles anything: an answer without the order (refused, unreachable,
+unreadable) is unknown, however definite it sounds. An order upstream still shows unpaid
+`repay_after` a pay whose answer was lost is paid again rather than refunded: nothing says an
+unpaid order stays unpaid, while a second pay is settled by upstream's own answers (a paid order is
+"recharged successfully", a running one "processing", a failed or refunded one says so, and a short
+agent balance deducts nothing).
 """
 
 from __future__ import annotations
@@ -13,11 +18,15 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
+from bot.money import CENT
 from bot.orders import Failure, Remember, Submission
 from bot.pricing import Price, Pricing, PricingError
 from providers.cloud import CloudAccount, CloudChannel, CloudOrder, CloudRechargeClient
+
+__all__ = ["CloudChannel", "CloudLine", "CloudQuote", "CloudTarget", "Lookup"]
 from providers.outcomes import Outcome, Reply
 from storage.orders import Order
 
@@ -33,6 +42,13 @@ FAILURES: dict[str | None, Failure] = {
     "ip_not_whitelisted": Failure.SUPPLIER_UNAVAILABLE,
     "unreachable": Failure.SUPPLIER_UNAVAILABLE,
 }
+
+
+class Lookup(StrEnum):
+    """Why an account lookup found nothing."""
+
+    NOT_FOUND = "not_found"
+    UNAVAILABLE = "unavailable"  # upstream did not answer usefully: try again later
 
 
 @dataclass(frozen=True)
@@ -89,14 +105,19 @@ class CloudLine:
         client: CloudRechargeClient,
         pricing: Pricing,
         *,
-        unpaid_grace: timedelta = timedelta(minutes=1),
+        repay_after: timedelta = timedelta(minutes=1),
     ) -> None:
         self._client = client
         self._pricing = pricing
-        self._unpaid_grace = unpaid_grace
+        self._repay_after = repay_after
 
-    async def lookup(self, channel: CloudChannel, uid: str) -> Reply[CloudAccount]:
-        return await self._client.lookup_account(channel, uid)
+    async def find(self, channel: CloudChannel, uid: str) -> CloudTarget | Lookup:
+        found = await self._client.lookup_account(channel, uid)
+        if found.value is not None:
+            return CloudTarget.of(channel, found.value)
+        if found.outcome == Outcome.REJECTED and found.reason == "account_not_found":
+            return Lookup.NOT_FOUND
+        return Lookup.UNAVAILABLE
 
     async def quote(self, target: CloudTarget, money: int) -> CloudQuote:
         """The charge for crediting `money` micro-USD to the account at its rate."""
@@ -127,44 +148,50 @@ class CloudLine:
                     failure=FAILURES.get(created.reason, Failure.NOT_DELIVERED),
                 )
             sn = created.value.sn
-            await remember(
-                details={"sn": sn, "recharge_amount": created.value.recharge_amount},
-                upstream_ref=sn,
-            )
-        await remember(details={"pay_sent_at": datetime.now(UTC).isoformat()})
-        return await self._pay(sn, datetime.now(UTC))
+            deducts = created.value.recharge_amount
+            await remember(details={"sn": sn, "recharge_amount": deducts}, upstream_ref=sn)
+            # Upstream rounds to the cent; more than that means its rate moved since the quote.
+            if order.upstream_cost is not None and deducts > order.upstream_cost + CENT:
+                return Submission(
+                    Outcome.REJECTED,
+                    reason="price_changed",
+                    message=f"upstream would deduct {deducts} micro-USD, quoted "
+                    f"{order.upstream_cost}; not paid",
+                    failure=Failure.PRICE_CHANGED,
+                )
+        return await self._pay(sn, remember)
 
     async def query(self, order: Order, remember: Remember) -> Submission:
         sn = order.upstream_ref
-        if sn is None:
+        if sn is None:  # the bot stopped before it learned the upstream order: none was paid
             return Submission(Outcome.REJECTED, reason="not_created",
                               message="no upstream order was ever created")  # fmt: skip
+        status = await self._client.order(sn)
+        if status.value is None:
+            return self._unknown(status)
+        if status.value.status != "pending":
+            return self._from(status)
         sent = order.details.get("pay_sent_at")
-        return self._settled(await self._client.order(sn), self._sent_at(sent))
+        if sent is None or datetime.now(UTC) - datetime.fromisoformat(sent) >= self._repay_after:
+            return await self._pay(sn, remember)  # never paid, or the pay got lost on the way
+        return Submission(Outcome.PENDING, reason="unpaid_for_now",
+                          message="upstream has not executed the payment yet")  # fmt: skip
 
-    async def _pay(self, sn: str, sent_at: datetime) -> Submission:
+    async def _pay(self, sn: str, remember: Remember) -> Submission:
+        await remember(details={"pay_sent_at": datetime.now(UTC).isoformat()})
         paid = await self._client.pay_order(sn)
-        if paid.outcome == Outcome.UNKNOWN:
-            # The answer was lost: ask upstream before anything else.
-            return self._settled(await self._client.order(sn), sent_at, lost=paid)
-        return self._from(paid)
+        if paid.outcome != Outcome.UNKNOWN:
+            return self._from(paid)
+        # The answer was lost: ask upstream before anything else. Only "paid" settles it now;
+        # anything else is asked again later.
+        status = await self._client.order(sn)
+        if status.value is not None and status.outcome == Outcome.SUCCEEDED:
+            return self._from(status)
+        return self._unknown(paid)
 
-    def _settled(
-        self,
-        status: Reply[CloudOrder],
-        sent_at: datetime | None,
-        lost: Reply[CloudOrder] | None = None,
-    ) -> Submission:
-        if status.value is not None and status.value.status == "pending":
-            waited = datetime.now(UTC) - sent_at if sent_at else self._unpaid_grace
-            if waited < self._unpaid_grace:
-                return Submission(Outcome.UNKNOWN, reason="unpaid_for_now",
-                                  message="upstream has not executed the payment yet")  # fmt: skip
-            return Submission(Outcome.REJECTED, reason="never_paid",
-                              message="upstream never executed the payment")  # fmt: skip
-        if status.outcome == Outcome.UNKNOWN and lost is not None:
-            return Submission(Outcome.UNKNOWN, reason=lost.reason, message=lost.message)
-        return self._from(status)
+    @staticmethod
+    def _unknown(reply: Reply[Any]) -> Submission:
+        return Submission(Outcome.UNKNOWN, reason=reply.reason, message=reply.message)
 
     def _from(self, reply: Reply[CloudOrder]) -> Submission:
         details = {}
@@ -187,13 +214,11 @@ class CloudLine:
         if reply.reason == "failed_balance_deducted":
             return ("cloud recharge failed after the agent balance was deducted; the customer was "
                     "refunded and upstream owes the shop a refund")  # fmt: skip
-        if reply.reason == "failed":  # read from the order's status: the message is not known
-            return ("upstream reports the cloud recharge failed; the customer was refunded; check "
-                    "with upstream whether the agent balance was deducted")  # fmt: skip
+        if reply.reason in ("failed", "recharge_failed"):
+            return (
+                f"cloud recharge failed ({reply.reason}): {reply.message}; the customer was "
+                "refunded; ask upstream support whether the agent balance was deducted"
+            )
         return (
             f"cloud recharge refused ({reply.reason}): {reply.message}; the customer was refunded"
         )
-
-    @staticmethod
-    def _sent_at(value: object) -> datetime | None:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None

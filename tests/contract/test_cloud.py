@@ -157,7 +157,10 @@ async def test_each_pay_failure_means_what_the_document_says(
     failing = (await cloud.create_order(CloudChannel.TENCENT, "200000000409", 5 * USD)).unwrap()
     reply = await cloud.pay_order(failing.sn)
     assert (reply.outcome, reply.reason) == (Outcome.REJECTED, "recharge_failed")
-    assert (await cloud.order(failing.sn)).outcome == Outcome.REJECTED
+    # The order reads "pending" (the document names no failed status); paying again says why.
+    assert (await cloud.order(failing.sn)).outcome == Outcome.PENDING
+    again = await cloud.pay_order(failing.sn)
+    assert (again.outcome, again.reason) == (Outcome.REJECTED, "recharge_failed")
 
     refunded = (await cloud.create_order(CloudChannel.TENCENT, "200000000000", 5 * USD)).unwrap()
     simulator.refund(refunded.sn)
@@ -179,7 +182,7 @@ async def test_a_second_pay_during_the_recharge_is_told_to_wait(
     second = await cloud.pay_order(order.sn)
     assert (second.outcome, second.reason) == (Outcome.PENDING, "processing")
     during = await cloud.order(order.sn)
-    assert (during.outcome, during.reason) == (Outcome.PENDING, "processing")
+    assert (during.outcome, during.reason) == (Outcome.PENDING, "pending")
     assert (await first).outcome == Outcome.SUCCEEDED
 
 
@@ -203,6 +206,18 @@ async def test_a_pay_whose_answer_was_dropped_after_upstream_committed(
     reply = await cloud.pay_order(order.sn)
     assert (reply.outcome, reply.reason) == (Outcome.UNKNOWN, "disconnected")
     assert (await cloud.order(order.sn)).outcome == Outcome.SUCCEEDED
+
+
+async def test_a_pay_answer_without_a_paid_order_is_not_a_success(
+    upstream: tuple[CloudSimulator, str], cloud: CloudRechargeClient
+) -> None:
+    simulator, _ = upstream
+    order = (await cloud.create_order(CloudChannel.TENCENT, "200000000000", 5 * USD)).unwrap()
+    unpaid = {"sn": order.sn, "channel": "qcloud", "uid": "200000000000", "money": "5",
+              "recharge_amount": "5.00", "status": "pending"}  # fmt: skip
+    simulator.plan.add("answer", path="/api/orders/*/pay", body={"code": 0, "data": unpaid})
+    reply = await cloud.pay_order(order.sn)
+    assert (reply.outcome, reply.reason) == (Outcome.PENDING, "pending")
 
 
 async def test_a_pay_answered_too_late_was_still_carried_out(

@@ -157,7 +157,7 @@ class Shop:
             # Upstream follow-ups in seconds rather than minutes, so tests can watch them.
             UPSTREAM_TIMEOUT_SECONDS="2",
             RECONCILE_EVERY_SECONDS="0.5",
-            CLOUDRUBY_UNPAID_GRACE_SECONDS="3",
+            CLOUDRUBY_REPAY_AFTER_SECONDS="3",
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )

@@ -180,7 +180,7 @@ async def test_a_pay_answer_lost_after_upstream_paid_is_charged_once(shop: Shop)
     assert await wallet_of(shop, cleo) == (89_500_000, 0)
 
 
-async def test_a_pay_that_timed_out_before_upstream_acted_is_refunded_later(shop: Shop) -> None:
+async def test_a_pay_that_timed_out_before_upstream_acted_is_paid_again(shop: Shop) -> None:
     cleo, _ = await cloud_confirmation(shop, 100 * USDT)
     agent_before = shop.cloud.agent_balance
     shop.cloud.plan.add("hang", path="/api/orders/*/pay", seconds=4)
@@ -189,11 +189,40 @@ async def test_a_pay_that_timed_out_before_upstream_acted_is_refunded_later(shop
     assert "10.50 USDT is held meanwhile" in waiting.text
     assert await wallet_of(shop, cleo) == (89_500_000, 10_500_000)
 
-    refunded = await cleo.wait_until(lambda m: "could not be completed" in m.text, timeout=15)
+    done = await cleo.wait_until(lambda m: "Done!" in m.text, timeout=15)
+    assert done.labels == ["🏠 Main menu"]
+    assert await wallet_of(shop, cleo) == (89_500_000, 0)
+    assert shop.cloud.agent_balance == agent_before - Decimal("10.00")  # paid once
+    assert [status for _, status in await orders_of(shop, cleo.user_id)] == ["succeeded"]
+
+
+async def test_a_timed_out_pay_that_upstream_then_refuses_is_refunded(shop: Shop) -> None:
+    cleo, _ = await cloud_confirmation(shop, 100 * USDT)
+    operators = shop.admin()
+    saved = shop.cloud.agent_balance
+    shop.cloud.plan.add("hang", path="/api/orders/*/pay", seconds=4)
+    try:
+        await cleo.press(CONFIRM)
+        await cleo.wait_until(lambda m: "still being processed" in m.text)
+        shop.cloud.agent_balance = Decimal("1")  # paying again: "Insufficient agent balance"
+        refunded = await cleo.wait_until(lambda m: "could not be completed" in m.text, timeout=15)
+    finally:
+        shop.cloud.agent_balance = saved
     assert "10.50 USDT went back to your balance" in refunded.text
+    await operators.wait_until(lambda m: "agent_balance_insufficient" in m.text)
     assert await wallet_of(shop, cleo) == (100 * USDT, 0)
-    assert shop.cloud.agent_balance == agent_before
     assert [status for _, status in await orders_of(shop, cleo.user_id)] == ["failed"]
+
+
+async def test_cancel_leaves_no_quote_that_could_still_be_confirmed(shop: Shop) -> None:
+    cleo, confirm = await cloud_confirmation(shop, 100 * USDT)
+    await cleo.send("/cancel")
+    assert "Cancelled. Nothing was changed." in (await cleo.wait_for_bot()).text
+    await cleo.press(CONFIRM, message_id=confirm.message_id)
+    shown = await cleo.wait_for_bot()
+    assert "was cancelled. Nothing was charged." in shown.text
+    assert await wallet_of(shop, cleo) == (100 * USDT, 0)
+    assert [status for _, status in await orders_of(shop, cleo.user_id)] == ["cancelled"]
 
 
 async def test_a_slow_recharge_is_followed_until_it_is_done(shop: Shop) -> None:

@@ -43,10 +43,9 @@ CRASH_POINTS = {
     "after the upstream create": CrashPoint(delivered=False, result="could not be completed"),
     # Pay was sent and upstream recharged; the bot dies before the answer arrives.
     "after pay was sent, upstream paid": CrashPoint(delivered=True, result="Done!"),
-    # Pay was sent and never reached upstream's books; the bot dies waiting.
-    "after pay was sent, upstream did not act": CrashPoint(
-        delivered=False, result="could not be completed"
-    ),
+    # Pay was sent and never reached upstream's books; the bot dies waiting. Upstream still shows
+    # the order unpaid afterwards, so it is paid again (upstream would refuse a second payment).
+    "after pay was sent, upstream did not act": CrashPoint(delivered=True, result="Done!"),
 }
 
 

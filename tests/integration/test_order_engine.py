@@ -49,8 +49,9 @@ class Engine:
 
     async def quoted(self, user_id: int, uid: str = "200000000000", money: int = 10 * USD,
                      channel: CloudChannel = CloudChannel.TENCENT) -> Order:  # fmt: skip
-        account = (await self.line.lookup(channel, uid)).unwrap()
-        quote = await self.line.quote(CloudTarget.of(channel, account), money)
+        target = await self.line.find(channel, uid)
+        assert isinstance(target, CloudTarget)
+        quote = await self.line.quote(target, money)
         details = self.line.order_details(quote)
         return await self.service.open_quote(user_id, "cloud", quote.price, details)
 
@@ -67,7 +68,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
         client = CloudRechargeClient(base, DEMO_APP_ID, DEMO_APP_SECRET, timeouts=FAST,
                                      retry=NO_WAIT)  # fmt: skip
         ledger, orders = Ledger(db), OrderStore(db)
-        line = CloudLine(client, Pricing(SettingsStore(db)), unpaid_grace=timedelta(0))
+        line = CloudLine(client, Pricing(SettingsStore(db)), repay_after=timedelta(0))
         alerts: list[str] = []
 
         async def alert(text: str) -> None:
@@ -165,17 +166,73 @@ async def test_a_pay_answer_dropped_after_upstream_committed_is_read_back(engine
     assert engine.upstream.agent_balance == Decimal("9990.00")
 
 
-async def test_a_pay_that_timed_out_uncommitted_is_reconciled_to_a_refund(
-    engine: Engine,
-) -> None:
+async def test_a_pay_that_timed_out_uncommitted_is_paid_again_once(engine: Engine) -> None:
     engine.upstream.plan.add("hang", path="/api/orders/*/pay", seconds=3)
     engine.upstream.plan.add("hang", path="/api/orders/ba*", seconds=3, times=3)
     order = await engine.bought(ALICE)
     assert order.status == OrderStatus.UNKNOWN
     assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)  # the hold waits
 
+    settled = await engine.service.reconcile(order.id)  # upstream: still unpaid
+    assert settled.status == OrderStatus.SUCCEEDED
+    assert await _balance(engine, ALICE) == (89_500_000, 0)
+    assert engine.upstream.agent_balance == Decimal("9990.00")  # paid once
+
+
+async def test_paying_again_refused_for_a_short_agent_balance_refunds(engine: Engine) -> None:
+    engine.upstream.plan.add("hang", path="/api/orders/*/pay", seconds=3)
+    engine.upstream.plan.add("hang", path="/api/orders/ba*", seconds=3, times=3)
+    order = await engine.bought(ALICE)
+    engine.upstream.agent_balance = Decimal("1")
+
     settled = await engine.service.reconcile(order.id)
     assert settled.status == OrderStatus.FAILED
+    assert await _balance(engine, ALICE) == (100 * USD, 0)
+    assert any("agent_balance_insufficient" in alert for alert in engine.alerts)
+
+
+async def test_a_lost_pay_is_not_paid_again_too_soon(engine: Engine) -> None:
+    patient = CloudLine(engine.line._client, Pricing(SettingsStore(engine.db)),
+                        repay_after=timedelta(hours=1))  # fmt: skip
+    service = OrderService(engine.db, engine.ledger, engine.orders, {"cloud": patient})
+    engine.upstream.plan.add("hang", path="/api/orders/*/pay", seconds=3)
+    engine.upstream.plan.add("hang", path="/api/orders/ba*", seconds=3, times=3)
+    order = await engine.quoted(ALICE)
+    await service.confirm(order.id, ALICE)
+    assert (await service.submit(order.id)).status == OrderStatus.UNKNOWN
+
+    assert (await service.reconcile(order.id)).status == OrderStatus.UNKNOWN  # the pay may be late
+    assert engine.upstream.agent_balance == Decimal("10000.00")
+    assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "body"),
+    [("answer", 401, {"code": 401, "message": "Agent authentication failed"}),
+     ("answer", 403, {"code": 403, "message": "IP is not in the whitelist"}),
+     ("answer", 404, {"code": 404, "message": "Order does not exist"}),
+     ("5xx", 502, None)],
+)  # fmt: skip
+async def test_a_status_query_without_the_order_never_settles_it(
+    engine: Engine, fault: str, status: int, body: object
+) -> None:
+    engine.upstream.plan.add("drop", path="/api/orders/*/pay")  # paid upstream, answer lost
+    engine.upstream.plan.add(fault, path="/api/orders/ba*", status=status, body=body, times=99)
+    order = await engine.bought(ALICE)
+    assert order.status == OrderStatus.UNKNOWN
+    assert (await engine.service.reconcile(order.id)).status == OrderStatus.UNKNOWN
+    assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)  # still held, not refunded
+    engine.upstream.plan.clear()  # upstream answers again
+    assert (await engine.service.reconcile(order.id)).status == OrderStatus.SUCCEEDED
+    assert await _balance(engine, ALICE) == (89_500_000, 0)
+
+
+async def test_a_price_rise_between_quote_and_create_pays_nothing(engine: Engine) -> None:
+    order = await engine.quoted(ALICE)
+    engine.upstream.accounts[("qcloud", "200000000000")].rate = Decimal("0.80")
+    await engine.service.confirm(order.id, ALICE)
+    done = await engine.service.submit(order.id)
+    assert (done.status, done.details["failure"]) == (OrderStatus.FAILED, "price-changed")
     assert await _balance(engine, ALICE) == (100 * USD, 0)
     assert engine.upstream.agent_balance == Decimal("10000.00")
 
@@ -214,7 +271,8 @@ async def test_start_up_resumes_every_unfinished_order(engine: Engine) -> None:
     finally:
         await client.close()
 
-    results = {order.id: order.status for order in await engine.service.resume()}
+    after_restart = Reconciler(engine.service, started_at=datetime.now(UTC) + timedelta(seconds=1))
+    results = {order.id: order.status for order in await after_restart.run_once()}
     assert results == {never_sent.id: OrderStatus.SUCCEEDED,
                        paid_but_unrecorded.id: OrderStatus.SUCCEEDED}  # fmt: skip
     assert await _balance(engine, ALICE) == (89_500_000, 0)
@@ -226,12 +284,25 @@ async def test_an_order_unknown_for_too_long_goes_to_review(engine: Engine) -> N
     engine.upstream.plan.add("5xx", path="/api/orders/*", times=50)
     order = await engine.bought(ALICE)
     assert order.status == OrderStatus.UNKNOWN
+    told: list[OrderStatus] = []
+
+    async def tell(order: Order) -> None:
+        told.append(order.status)
+
     impatient = OrderService(engine.db, engine.ledger, engine.orders, {"cloud": engine.line},
-                             alert=engine.alert, review_after=timedelta(0))  # fmt: skip
+                             alert=engine.alert, review_after=timedelta(0),
+                             on_settled=tell)  # fmt: skip
     reviewed = await impatient.reconcile(order.id)
     assert reviewed.status == OrderStatus.NEEDS_REVIEW
     assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)  # still held, not guessed
     assert any("needs review" in alert for alert in engine.alerts)
+    assert told == [OrderStatus.NEEDS_REVIEW]  # the customer hears it is being checked
+
+    # Upstream answers before an operator acts: the order in review settles by itself.
+    engine.upstream.plan.clear()
+    assert (await impatient.reconcile(order.id)).status == OrderStatus.SUCCEEDED
+    assert told == [OrderStatus.NEEDS_REVIEW, OrderStatus.SUCCEEDED]
+    assert await _balance(engine, ALICE) == (89_500_000, 0)
 
 
 async def test_the_reconciliation_job_backs_off_and_settles(engine: Engine) -> None:
@@ -246,8 +317,8 @@ async def test_the_reconciliation_job_backs_off_and_settles(engine: Engine) -> N
     assert [o.status for o in first] == [OrderStatus.UNKNOWN]  # upstream still unreadable
     assert await job.run_once(now=start + timedelta(seconds=5)) == []  # backing off
     settled = await job.run_once(now=start + timedelta(seconds=11))
-    assert [o.status for o in settled] == [OrderStatus.FAILED]
-    assert await _balance(engine, ALICE) == (100 * USD, 0)
+    assert [o.status for o in settled] == [OrderStatus.SUCCEEDED]  # unpaid upstream: paid again
+    assert await _balance(engine, ALICE) == (89_500_000, 0)
     assert await job.run_once(now=start + timedelta(hours=1)) == []
 
 

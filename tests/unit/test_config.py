@@ -15,7 +15,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("BOT_TOKEN", "ADMIN_IDS", "ADMIN_CHAT_ID", "WEB_PORT", "STARS_RATE",
                  "SHOP_CURRENCY", "DATABASE_PATH", "TELEGRAM_API_BASE", "KUMQUAT_BASE_URL",
                  "CLOUDRUBY_APP_SECRET", "UPSTREAM_TIMEOUT_SECONDS", "RECONCILE_EVERY_SECONDS",
-                 "REVIEW_AFTER_MINUTES", "CLOUDRUBY_UNPAID_GRACE_SECONDS"):  # fmt: skip
+                 "REVIEW_AFTER_MINUTES", "CLOUDRUBY_REPAY_AFTER_SECONDS"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
 
 
@@ -26,7 +26,7 @@ def test_defaults() -> None:
     assert settings.admin_ids == frozenset()
     assert settings.kumquat_base_url is None
     assert settings.shop_currency == "VND"
-    assert (settings.upstream_timeout_seconds, settings.cloudruby_unpaid_grace_seconds) == (20, 60)
+    assert (settings.upstream_timeout_seconds, settings.cloudruby_repay_after_seconds) == (20, 60)
     assert (settings.reconcile_every_seconds, settings.review_after_minutes) == (15, 30)
 
 
@@ -46,7 +46,7 @@ def test_values_from_the_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch)
      ("STARS_RATE", "-1"), ("SHOP_CURRENCY", "dong"), ("TELEGRAM_API_BASE", "not a url"),
      ("ADMIN_CHAT_ID", "the group"), ("UPSTREAM_TIMEOUT_SECONDS", "0"),
      ("RECONCILE_EVERY_SECONDS", "soon"), ("REVIEW_AFTER_MINUTES", "-5"),
-     ("CLOUDRUBY_UNPAID_GRACE_SECONDS", "5")],
+     ("CLOUDRUBY_REPAY_AFTER_SECONDS", "5")],
 )  # fmt: skip
 def test_a_bad_value_names_its_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
@@ -68,13 +68,13 @@ def test_the_token_is_required_to_run_and_never_shown(monkeypatch: pytest.Monkey
     assert "very-secret" not in repr(settings)
 
 
-def test_the_unpaid_grace_must_outlast_an_upstream_call(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paying_again_waits_at_least_one_upstream_call(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UPSTREAM_TIMEOUT_SECONDS", "30")
-    monkeypatch.setenv("CLOUDRUBY_UNPAID_GRACE_SECONDS", "20")
+    monkeypatch.setenv("CLOUDRUBY_REPAY_AFTER_SECONDS", "20")
     with pytest.raises(ConfigError) as refused:
         load_settings()
     assert str(refused.value) == (
-        "CLOUDRUBY_UNPAID_GRACE_SECONDS is invalid: must be at least UPSTREAM_TIMEOUT_SECONDS (30)"
+        "CLOUDRUBY_REPAY_AFTER_SECONDS is invalid: must be at least UPSTREAM_TIMEOUT_SECONDS (30)"
     )
-    monkeypatch.setenv("CLOUDRUBY_UNPAID_GRACE_SECONDS", "30")
-    assert load_settings().cloudruby_unpaid_grace_seconds == 30
+    monkeypatch.setenv("CLOUDRUBY_REPAY_AFTER_SECONDS", "30")
+    assert load_settings().cloudruby_repay_after_seconds == 30

@@ -47,3 +47,5 @@ failure-amount-refused = Nhà cung cấp từ chối số tiền đó.
 failure-supplier-unavailable = Nhà cung cấp hiện không nhận đơn này; cửa hàng đã được báo.
 failure-not-delivered = Nhà cung cấp không thể giao hàng.
 button-top-up = 💰 Nạp tiền
+failure-price-changed = Giá của nhà cung cấp đã thay đổi trước khi mua được; vui lòng bắt đầu lại để xem giá mới.
+cannot-price = ⚠️ Hiện chưa thể báo giá; cửa hàng đã được báo. Vui lòng thử lại sau.
