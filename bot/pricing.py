@@ -84,7 +84,10 @@ class Pricing:
         return value
 
     async def rate(self, currency: str) -> Decimal:
-        return await self._decimal(rate_key(currency), DEFAULT_RATES.get(currency.upper()))
+        rate = await self._decimal(rate_key(currency), DEFAULT_RATES.get(currency.upper()))
+        if rate == 0:  # would give things away
+            raise PricingError(f"{rate_key(currency)} is 0: set the real rate")
+        return rate
 
     async def markup(self, line: str) -> Decimal:
         return await self._decimal(markup_key(line), DEFAULT_MARKUPS.get(line, Decimal("0")))
@@ -95,4 +98,6 @@ class Pricing:
         markup = await self.markup(line)
         exact = Decimal(upstream_cost) * rate * (1 + markup / 100)
         charge = round_up_to_cent(math.ceil(exact))
+        if charge <= 0:
+            raise PricingError(f"{line} would cost nothing for {upstream_cost} {upstream_currency}")
         return Price(upstream_cost, upstream_currency.upper(), rate, markup, charge)

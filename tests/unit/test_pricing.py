@@ -51,6 +51,11 @@ async def test_operators_settings_take_effect(tmp_path: Path) -> None:
         await settings.set(markup_key("shop"), "-3", actor="admin:1")
         with pytest.raises(PricingError, match="non-negative"):
             await pricing.price("shop", 1, "USD")
+        await settings.set(rate_key("CNY"), "0", actor="admin:1")
+        with pytest.raises(PricingError, match="rate:CNY is 0"):
+            await pricing.price("cloud", 100_000_000, "CNY")
+        with pytest.raises(PricingError, match="would cost nothing"):
+            await pricing.price("cloud", 0, "USD")
 
 
 @pytest.mark.parametrize("markup", ["0", "0.01", "33.33", "100"])
