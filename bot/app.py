@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 from functools import partial
 
 from aiogram import Bot, Dispatcher
@@ -22,9 +22,12 @@ from bot.conversation_storage import SQLiteStorage
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
+from bot.web import WebServer
 from handlers import announce_settlement, get_routers, presenters
 
 log = logging.getLogger(__name__)
+
+CATALOGUE_REFRESH = timedelta(minutes=5)  # how often slow-changing catalogues are reloaded
 
 CUSTOMER_COMMANDS = (
     BotCommand(command="start", description="Main menu"),
@@ -56,21 +59,41 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     dispatcher.include_routers(*get_routers())
     shop.sales.on_settled = partial(announce_settlement, shop, core, language)
     scheduler = AsyncIOScheduler(timezone=UTC)
-    dispatcher.startup.register(partial(_start, shop, scheduler))
-    dispatcher.shutdown.register(partial(_stop, scheduler))
+    web = WebServer(shop)
+    dispatcher.startup.register(partial(_start, shop, scheduler, web))
+    dispatcher.shutdown.register(partial(_stop, scheduler, web))
     return dispatcher
 
 
-async def _start(shop: Shop, scheduler: AsyncIOScheduler, bot: Bot) -> None:
+async def _start(shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, bot: Bot) -> None:
     shop.messenger.attach(bot)
     await bot.set_my_commands(list(CUSTOMER_COMMANDS))
+    await web.start()
     shop.reconciler.schedule(scheduler)
+    scheduler.add_job(
+        partial(_refresh_catalogues, shop),
+        "interval",
+        seconds=CATALOGUE_REFRESH.total_seconds(),
+        id="refresh-catalogues",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
     scheduler.start()
 
 
-async def _stop(scheduler: AsyncIOScheduler) -> None:
+async def _refresh_catalogues(shop: Shop) -> None:
+    for line in shop.lines.values():
+        try:
+            await line.refresh_catalogue()
+        except Exception:  # one line's trouble must not stop the others
+            log.exception("refreshing the %s catalogue failed", line.product)
+
+
+async def _stop(scheduler: AsyncIOScheduler, web: WebServer) -> None:
     if scheduler.running:
         scheduler.shutdown(wait=False)
+    await web.stop()
 
 
 async def run_polling(config: Settings) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -111,7 +111,7 @@ class OrderService:
         db: Database,
         ledger: Ledger,
         orders: OrderStore,
-        lines: dict[str, ProductLine],
+        lines: Mapping[str, ProductLine],
         *,
         alert: Alert = _no_alert,
         on_settled: Callable[[Order], Awaitable[None]] | None = None,

@@ -27,7 +27,7 @@ DEFAULT_MARKUPS: dict[str, Decimal] = {
     "cloud": Decimal("5"),
     "energy": Decimal("10"),
     "topup": Decimal("5"),
-    "shop": Decimal("10"),
+    "accounts": Decimal("10"),
     "acedata": Decimal("0"),
 }
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 from bot.config import Settings
-from bot.lines.cloud import CloudLine
+from bot.lines import build_lines
+from bot.lines.base import Line, LineSetup
 from bot.notify import Messenger
-from bot.orders import OrderService, ProductLine
+from bot.orders import OrderService
 from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
-from providers.cloud import CloudRechargeClient
 from providers.http import Timeouts
 from storage.conversations import ConversationStore
 from storage.database import Database
@@ -22,6 +22,8 @@ from storage.settings import SettingsStore
 from storage.users import CustomerStore
 
 STORE_CURRENCY = "USDT"
+
+L = TypeVar("L")
 
 
 @dataclass
@@ -37,9 +39,8 @@ class Shop:
     messenger: Messenger
     sales: OrderService
     reconciler: Reconciler
-    cloud: CloudLine | None = None
+    lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
-    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
     async def open(cls, config: Settings) -> Shop:
@@ -49,22 +50,9 @@ class Shop:
         settings = SettingsStore(db)
         pricing = Pricing(settings)
         messenger = Messenger(config.admin_chat_id)
-        lines: dict[str, ProductLine] = {}
-        closers: list[Callable[[], Awaitable[None]]] = []
         wait = config.upstream_timeout_seconds
         timeouts = Timeouts(connect=min(wait, Timeouts.connect), total=wait)
-        cloud = None
-        if config.cloudruby_app_id and config.cloudruby_app_secret:
-            client = CloudRechargeClient(
-                str(config.cloudruby_base_url),
-                config.cloudruby_app_id,
-                config.cloudruby_app_secret.get_secret_value(),
-                timeouts=timeouts,
-            )
-            closers.append(client.close)
-            repay_after = timedelta(seconds=config.cloudruby_repay_after_seconds)
-            cloud = CloudLine(client, pricing, repay_after=repay_after)
-            lines[cloud.product] = cloud
+        lines = build_lines(LineSetup(config, pricing, timeouts))
         ledger, orders = Ledger(db), OrderStore(db)
         sales = OrderService(
             db,
@@ -89,13 +77,19 @@ class Shop:
             reconciler=Reconciler(
                 sales, every=every, first_delay=min(every, timedelta(seconds=10))
             ),
-            cloud=cloud,
-            _closers=closers,
+            lines=lines,
         )
 
+    def line_of(self, kind: type[L]) -> L | None:
+        """The configured line of that class (None: its upstream is not configured)."""
+        for line in self.lines.values():
+            if isinstance(line, kind):
+                return line
+        return None
+
     async def close(self) -> None:
-        for close in self._closers:
-            await close()
+        for line in self.lines.values():
+            await line.close()
         await self.db.close()
 
     @property

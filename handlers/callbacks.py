@@ -13,7 +13,12 @@ class Screen(StrEnum):
     LANGUAGE = "language"
     HELP = "help"
     SUPPORT = "support"
+    ORDERS = "orders"
     CLOUD = "cloud"
+    ENERGY = "energy"
+    TOPUP = "topup"
+    ACCOUNTS = "accounts"
+    ACEDATA = "acedata"
 
 
 class Open(CallbackData, prefix="open"):

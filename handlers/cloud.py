@@ -60,9 +60,10 @@ def _valid_uid(channel: CloudChannel, text: str) -> bool:
 
 
 def _line(shop: Shop) -> CloudLine:
-    if shop.cloud is None:
+    line = shop.line_of(CloudLine)
+    if line is None:
         raise LookupError("cloud recharges are not configured")
-    return shop.cloud
+    return line
 
 
 # -- step 1: which cloud --
@@ -220,6 +221,12 @@ async def _quote(
 
 
 class CloudPresenter:
+    def name(self, i18n: I18nContext) -> str:
+        return i18n.get("menu-cloud")
+
+    def document(self, order: Order) -> tuple[str, bytes] | None:
+        return None  # a recharge delivers no goods to keep
+
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         target = CloudTarget.from_data(order.details)
         return i18n.get(

@@ -47,6 +47,14 @@ class FreshQuote:
 
 
 class Presenter(Protocol):
+    def name(self, i18n: I18nContext) -> str:
+        """The product line's name, as the main menu and My orders show it."""
+        ...
+
+    def document(self, order: Order) -> tuple[str, bytes] | None:
+        """Delivered goods to send as a file (file name, content), if the order has any."""
+        ...
+
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         """What the customer gets, for the confirmation screen."""
         ...

@@ -75,8 +75,17 @@ async def main_menu(
     if preface:
         text = f"{preface}\n\n{text}"
     builder = InlineKeyboardBuilder()
-    if shop.cloud is not None:
+    # A product line appears when its upstream is configured.
+    if "cloud" in shop.lines:
         builder.button(text=i18n.get("menu-cloud"), callback_data=Open(screen=Screen.CLOUD))
+    if "energy" in shop.lines:
+        builder.button(text=i18n.get("menu-energy"), callback_data=Open(screen=Screen.ENERGY))
+    if "topup" in shop.lines:
+        builder.button(text=i18n.get("menu-topup"), callback_data=Open(screen=Screen.TOPUP))
+    if "accounts" in shop.lines:
+        builder.button(text=i18n.get("menu-accounts"), callback_data=Open(screen=Screen.ACCOUNTS))
+    if "acedata" in shop.lines:
+        builder.button(text=i18n.get("menu-acedata"), callback_data=Open(screen=Screen.ACEDATA))
     builder.button(text=i18n.get("menu-wallet"), callback_data=Open(screen=Screen.WALLET))
     builder.button(text=i18n.get("menu-language"), callback_data=Open(screen=Screen.LANGUAGE))
     builder.button(text=i18n.get("menu-help"), callback_data=Open(screen=Screen.HELP))

@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from bot.lines.base import LineBase, LineSetup
 from bot.money import CENT
 from bot.orders import Failure, Remember, Submission
 from bot.pricing import Price, Pricing, PricingError
@@ -97,7 +98,21 @@ class CloudQuote:
     price: Price
 
 
-class CloudLine:
+def from_config(setup: LineSetup) -> CloudLine | None:
+    config = setup.config
+    if not (config.cloudruby_app_id and config.cloudruby_app_secret):
+        return None
+    client = CloudRechargeClient(
+        str(config.cloudruby_base_url),
+        config.cloudruby_app_id,
+        config.cloudruby_app_secret.get_secret_value(),
+        timeouts=setup.timeouts,
+    )
+    repay_after = timedelta(seconds=config.cloudruby_repay_after_seconds)
+    return CloudLine(client, setup.pricing, repay_after=repay_after)
+
+
+class CloudLine(LineBase):
     product = PRODUCT
 
     def __init__(
@@ -110,6 +125,9 @@ class CloudLine:
         self._client = client
         self._pricing = pricing
         self._repay_after = repay_after
+
+    async def close(self) -> None:
+        await self._client.close()
 
     async def find(self, channel: CloudChannel, uid: str) -> CloudTarget | Lookup:
         found = await self._client.lookup_account(channel, uid)

@@ -12,9 +12,11 @@ import contextlib
 import itertools
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
+from sandbox import accounts_shop, acedata, energy, kumquat
 from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
 from sandbox.server import SimulatorServer
 from sandbox.telegram import ChatDriver, TelegramEmulator
@@ -49,6 +51,13 @@ _CONFIG_PREFIXES = (
 )
 
 _user_ids = itertools.count(100_001)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 class BotProcess:
@@ -136,8 +145,19 @@ class Shop:
         self.ledger = Ledger(self.db)
         self.customers = CustomerStore(self.db)
         self.admin_group = self.emulator.group(chat_id=ADMIN_CHAT_ID, title="Shop operators")
+        # Every upstream, simulated; each product line is configured against its simulator.
         self.cloud = CloudSimulator()
-        self._cloud_server = SimulatorServer(self.cloud.app())
+        self.energy = energy.EnergySimulator()
+        self.topup = kumquat.KumquatSimulator()
+        self.accounts = accounts_shop.AccountShopSimulator()
+        self.acedata = acedata.AceDataSimulator()
+        self._upstreams = {
+            name: SimulatorServer(simulator.app())
+            for name, simulator in (("cloud", self.cloud), ("energy", self.energy),
+                                    ("topup", self.topup), ("accounts", self.accounts),
+                                    ("acedata", self.acedata))
+        }  # fmt: skip
+        self.web_port = _free_port()  # the bot's own server, where upstream callbacks arrive
 
     def _env(self) -> dict[str, str]:
         env = {
@@ -151,9 +171,22 @@ class Shop:
             DATABASE_PATH=str(self.db_path),
             ADMIN_CHAT_ID=str(ADMIN_CHAT_ID),
             ADMIN_IDS=str(ADMIN_ID),
-            CLOUDRUBY_BASE_URL=self._cloud_server.base_url,
+            WEB_HOST="127.0.0.1",
+            WEB_PORT=str(self.web_port),
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{self.web_port}",
+            CLOUDRUBY_BASE_URL=self._upstreams["cloud"].base_url,
             CLOUDRUBY_APP_ID=DEMO_APP_ID,
             CLOUDRUBY_APP_SECRET=DEMO_APP_SECRET,
+            ENERGY_BASE_URL=self._upstreams["energy"].base_url,
+            ENERGY_API_KEY=energy.DEMO_API_KEY,
+            ENERGY_API_SECRET=energy.DEMO_API_SECRET,
+            KUMQUAT_BASE_URL=self._upstreams["topup"].base_url,
+            KUMQUAT_PARTNER_NO=kumquat.DEMO_PARTNER,
+            KUMQUAT_SIGN_KEY=kumquat.DEMO_SIGN_KEY,
+            SHOP_BASE_URL=self._upstreams["accounts"].base_url,
+            SHOP_API_KEY=accounts_shop.DEMO_API_KEY,
+            ACEDATA_BASE_URL=self._upstreams["acedata"].base_url,
+            ACEDATA_TOKEN=acedata.DEMO_TOKEN,
             # Upstream follow-ups in seconds rather than minutes, so tests can watch them.
             UPSTREAM_TIMEOUT_SECONDS="2",
             RECONCILE_EVERY_SECONDS="0.5",
@@ -166,7 +199,8 @@ class Shop:
 
     async def start(self) -> None:
         await self.emulator.start(host="127.0.0.1", port=0)
-        await self._cloud_server.start()
+        for server in self._upstreams.values():
+            await server.start()
         await self.start_bot()
         await self.db.open()
 
@@ -195,7 +229,8 @@ class Shop:
         if self.bot is not None:
             await self.bot.stop()
         await self.db.close()
-        await self._cloud_server.stop()
+        for server in self._upstreams.values():
+            await server.stop()
         await self.emulator.stop()
 
     def customer(

@@ -1,4 +1,8 @@
 menu-cloud = ☁️ Cloud recharge
+menu-energy = ⚡ TRON energy
+menu-topup = 📱 Mobile top-up
+menu-accounts = 🛒 Accounts
+menu-acedata = 🤖 AceData credits
 
 amount-empty = ⚠️ Send an amount, like 25 or 12.50.
 amount-too-long = ⚠️ That is too long for an amount. Send a number like 25 or 12.50.

@@ -1,4 +1,8 @@
 menu-cloud = ☁️ Nạp tiền cloud
+menu-energy = ⚡ Năng lượng TRON
+menu-topup = 📱 Nạp tiền điện thoại
+menu-accounts = 🛒 Tài khoản
+menu-acedata = 🤖 Tín dụng AceData
 
 amount-empty = ⚠️ Hãy gửi số tiền, ví dụ 25 hoặc 12.50.
 amount-too-long = ⚠️ Số tiền quá dài. Hãy gửi một số như 25 hoặc 12.50.

@@ -1,4 +1,8 @@
 menu-cloud = ☁️ 云账号充值
+menu-energy = ⚡ TRON 能量
+menu-topup = 📱 话费充值
+menu-accounts = 🛒 账号商店
+menu-acedata = 🤖 AceData 积分
 
 amount-empty = ⚠️ 请发送金额，例如 25 或 12.50。
 amount-too-long = ⚠️ 金额太长。请发送数字，例如 25 或 12.50。
