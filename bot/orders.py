@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any, Protocol
 
 from bot.pricing import Price, is_expired, quote_expiry
 from providers.outcomes import Outcome
-from storage.database import Database
-from storage.ledger import InsufficientFunds, Ledger
+from storage.database import Database, Transaction
+from storage.ledger import InsufficientFunds, Kind, Ledger
 from storage.orders import Order, OrderStatus, OrderStore, StatusConflict
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,11 @@ class Submission:
     upstream_owes_refund: bool = False  # upstream kept money for a failed order
     alert: str | None = None  # something the operators must hear about
     failure: Failure = Failure.NOT_DELIVERED  # what the customer is told when it was rejected
+    # Rejected after upstream used part of it (energy delegated for a while): the charge is taken
+    # and this share of it given back. None: nothing was used, the hold is released in full.
+    refund_share: Fraction | None = None
+    # Upstream takes back a success (a top-up "success, then fail"): the customer is refunded.
+    reversal: bool = False
 
 
 class ProductLine(Protocol):
@@ -88,6 +95,8 @@ class Confirmation:
 
 
 Alert = Callable[[str], Awaitable[None]]
+Report = Callable[[str, "Submission"], Awaitable[Order]]
+"""`await report(order_id, submission)`: news about an order that upstream sent by itself."""
 
 
 async def _no_alert(text: str) -> None:
@@ -174,7 +183,8 @@ class OrderService:
                         tx=tx,
                     )
                     return Confirmation(ConfirmStatus.EXPIRED, order)
-                await self._ledger.hold(user_id, order.charge, order_id=order_id, tx=tx)
+                if order.charge > 0:  # zero: paid to upstream directly, not from the balance
+                    await self._ledger.hold(user_id, order.charge, order_id=order_id, tx=tx)
                 await self._orders.move(
                     order_id,
                     OrderStatus.QUOTED,
@@ -235,10 +245,21 @@ class OrderService:
         tell the customer when it ends."""
         before = await self._current(order_id)
         after = await self._follow_up(before)
+        await self._announce(before, after)
+        return after
+
+    async def report(self, order_id: str, submission: Submission) -> Order:
+        """News upstream sent by itself (a callback): settle what it says, tell the customer.
+        Replays change nothing."""
+        before = await self._current(order_id)
+        after = await self._settle(order_id, submission)
+        await self._announce(before, after)
+        return after
+
+    async def _announce(self, before: Order, after: Order) -> None:
         news = after.is_terminal or after.status == OrderStatus.NEEDS_REVIEW
         if after.status != before.status and news and self.on_settled:
             await self.on_settled(after)
-        return after
 
     async def _follow_up(self, order: Order) -> Order:
         order_id = order.id
@@ -276,36 +297,70 @@ class OrderService:
             await self._orders.note(
                 order_id, details=submission.details, upstream_ref=submission.upstream_ref
             )
-        reason = submission.reason or submission.outcome.value
         async with self._db.write() as tx:
             order = await self._orders.get(order_id, tx=tx)
             assert order is not None
-            if order.status not in (*UNSETTLED, OrderStatus.NEEDS_REVIEW):
-                return order  # settled meanwhile (a callback, another worker)
-            hold = await self._ledger.pending_hold(order_id, tx=tx)
-            if submission.outcome == Outcome.SUCCEEDED:
-                if hold is not None:
-                    await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
-                await self._orders.move(
-                    order_id, order.status, OrderStatus.SUCCEEDED, reason=reason, tx=tx
-                )
-            elif submission.outcome == Outcome.REJECTED:
-                if hold is not None:
-                    await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
-                failed: dict[str, Any] = {"failure": submission.failure.value}
-                if submission.upstream_owes_refund:
-                    failed["upstream_owes_refund"] = True
-                await self._orders.note(order_id, details=failed, tx=tx)
-                await self._orders.move(
-                    order_id, order.status, OrderStatus.FAILED, reason=reason, tx=tx
-                )
-            elif submission.outcome == Outcome.UNKNOWN and order.status == OrderStatus.SUBMITTED:
-                await self._orders.move(
-                    order_id, order.status, OrderStatus.UNKNOWN, reason=reason, tx=tx
-                )
-        if submission.alert:
+            changed = await self._apply(order, submission, tx)
+        if changed and submission.alert:  # a replayed answer alerts nobody twice
             await self._alert(f"Order {order_id}: {submission.alert}")
         return await self._current(order_id)
+
+    async def _apply(self, order: Order, submission: Submission, tx: Transaction) -> bool:
+        """Move the order and its money as `submission` says; False if that changes nothing
+        (settled meanwhile by a callback or another worker, or still undecided)."""
+        reason = submission.reason or submission.outcome.value
+        if submission.reversal:
+            if order.status != OrderStatus.SUCCEEDED:
+                return False
+            await self._reverse(order, reason, tx)
+            return True
+        if order.status not in (*UNSETTLED, OrderStatus.NEEDS_REVIEW):
+            return False
+        order_id = order.id
+        hold = await self._ledger.pending_hold(order_id, tx=tx)
+        if submission.outcome == Outcome.SUCCEEDED:
+            if hold is not None:
+                await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
+            await self._orders.move(
+                order_id, order.status, OrderStatus.SUCCEEDED, reason=reason, tx=tx
+            )
+            return True
+        if submission.outcome == Outcome.REJECTED:
+            refunded = 0
+            if hold is not None and submission.refund_share is not None:
+                await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
+                refunded = math.floor(hold.amount * min(submission.refund_share, Fraction(1)))
+                if refunded > 0:
+                    await self._refund(order, refunded, tx)
+            elif hold is not None:
+                await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
+                refunded = hold.amount
+            failed: dict[str, Any] = {"failure": submission.failure.value, "refunded": refunded}
+            if submission.upstream_owes_refund:
+                failed["upstream_owes_refund"] = True
+            await self._orders.note(order_id, details=failed, tx=tx)
+            await self._orders.move(
+                order_id, order.status, OrderStatus.FAILED, reason=reason, tx=tx
+            )
+            return True
+        if submission.outcome == Outcome.UNKNOWN and order.status == OrderStatus.SUBMITTED:
+            await self._orders.move(
+                order_id, order.status, OrderStatus.UNKNOWN, reason=reason, tx=tx
+            )
+        return False
+
+    async def _reverse(self, order: Order, reason: str, tx: Transaction) -> None:
+        """A delivered order upstream took back: the whole charge goes back to the customer."""
+        if order.charge > 0:
+            await self._refund(order, order.charge, tx)
+        await self._orders.note(order.id, details={"refunded": order.charge}, tx=tx)
+        await self._orders.move(order.id, OrderStatus.SUCCEEDED, OrderStatus.REVERSED,
+                                reason=f"reversed by upstream: {reason}", tx=tx)  # fmt: skip
+
+    async def _refund(self, order: Order, amount: int, tx: Transaction) -> None:
+        await self._ledger.credit(order.user_id, amount, key=f"order:{order.id}:refund",
+                                  kind=Kind.REFUND, order_id=order.id,
+                                  memo=f"order {order.id}", tx=tx)  # fmt: skip
 
     # -- helpers --
 

@@ -62,6 +62,8 @@ class Shop:
             alert=messenger.alert_operators,
             review_after=timedelta(minutes=config.review_after_minutes),
         )
+        for line in lines.values():
+            line.bind(sales.report)
         every = timedelta(seconds=config.reconcile_every_seconds)
         return cls(
             config=config,

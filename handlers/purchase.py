@@ -107,13 +107,12 @@ async def confirmation(
     parts += [
         i18n.get("confirm-title"),
         await presenter.summary(i18n, shop, order),
-        i18n.get(
-            "confirm-charge",
-            charge=format_money(order.charge, shop.currency),
-            balance=format_money(balance.available, shop.currency),
-        ),
-        i18n.get("confirm-valid", minutes=int(QUOTE_LIFETIME.total_seconds() // 60)),
     ]
+    if order.charge > 0:  # zero: paid to upstream directly, as the summary says
+        charge = format_money(order.charge, shop.currency)
+        available = format_money(balance.available, shop.currency)
+        parts.append(i18n.get("confirm-charge", charge=charge, balance=available))
+    parts.append(i18n.get("confirm-valid", minutes=int(QUOTE_LIFETIME.total_seconds() // 60)))
 
     def button(text: str, action: OrderAction) -> InlineKeyboardButton:
         data = OrderButton(action=action, order_id=order.id).pack()
@@ -138,8 +137,17 @@ async def result_text(i18n: I18nContext, shop: Shop, order: Order, presenter: Pr
         case OrderStatus.SUCCEEDED:
             what = Markup(await presenter.delivered(i18n, shop, order))  # already safe HTML
             return i18n.get("order-succeeded", order=order.id, what=what)
-        case OrderStatus.FAILED | OrderStatus.REVERSED:
+        case OrderStatus.REVERSED:
+            return i18n.get("order-reversed", order=order.id, charge=charge)
+        case OrderStatus.FAILED:
             why = Markup(failure_text(i18n, order.details.get("failure")))
+            refunded = int(order.details.get("refunded", order.charge))
+            if order.charge == 0:  # paid to upstream directly: no money of ours moved
+                return i18n.get("order-failed-unpaid", order=order.id, why=why)
+            if refunded < order.charge:
+                back = format_money(refunded, shop.currency)
+                return i18n.get("order-failed-partly", order=order.id, why=why, refunded=back,
+                                charge=charge)  # fmt: skip
             return i18n.get("order-failed", order=order.id, why=why, charge=charge)
         case OrderStatus.NEEDS_REVIEW:
             return i18n.get("order-review", order=order.id, charge=charge)

@@ -175,15 +175,17 @@ class Ledger:
         order_id: str | None = None,
         memo: str = "",
         actor: str = "system",
+        tx: Transaction | None = None,
     ) -> LedgerTransaction:
-        """Money into a customer's wallet: a deposit, an operator's credit, or a refund."""
+        """Money into a customer's wallet: a deposit, an operator's credit, or a refund. With
+        `tx`, part of the caller's transaction (e.g. a refund with the order's status)."""
         _require_positive(amount)
         counterpart = _COUNTERPART.get(kind)
         if counterpart is None:
             raise LedgerError(f"a wallet cannot be credited as {kind}")
         entries = {wallet_account(user_id): amount, counterpart: -amount}
         return await self._write(
-            key, kind, entries, user_id=user_id, order_id=order_id, memo=memo, actor=actor
+            key, kind, entries, user_id=user_id, order_id=order_id, memo=memo, actor=actor, tx=tx
         )
 
     async def debit(
@@ -314,8 +316,9 @@ class Ledger:
         order_id: str | None = None,
         memo: str,
         actor: str,
+        tx: Transaction | None = None,
     ) -> LedgerTransaction:
-        async with self._writing(None) as (tx, new_ids):
+        async with self._writing(tx) as (tx, new_ids):
             txn = await self._record(
                 tx,
                 new_ids,

@@ -10,7 +10,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.config import Settings
-from bot.orders import ProductLine
+from bot.orders import ProductLine, Report
 from bot.pricing import Pricing
 from providers.http import Timeouts
 
@@ -30,6 +30,8 @@ class LineSetup:
 
 
 class Line(ProductLine, Protocol):
+    def bind(self, report: Report) -> None: ...
+
     async def close(self) -> None: ...
 
     def web_routes(self) -> list[web.RouteDef]: ...
@@ -38,7 +40,13 @@ class Line(ProductLine, Protocol):
 
 
 class LineBase:
-    """Defaults for the optional parts: nothing to close, no routes, no catalogue."""
+    """Defaults for the optional parts: nothing to close, no routes, no catalogue. A line that
+    takes upstream callbacks passes what they say to `self.report` (the order service's)."""
+
+    report: Report | None = None
+
+    def bind(self, report: Report) -> None:
+        self.report = report
 
     async def close(self) -> None:
         return None

@@ -1,0 +1,120 @@
+"""How the order engine moves money for each kind of upstream answer, with a product line that
+answers what the test says (the engine is real, and so are the ledger and SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest_asyncio
+
+from bot.orders import ConfirmStatus, OrderService, Remember, Submission
+from bot.pricing import Price
+from providers.outcomes import Outcome
+from storage.audit import audit_ledger
+from storage.database import Database
+from storage.ledger import Ledger
+from storage.orders import Order, OrderStatus, OrderStore
+from storage.users import CustomerStore
+
+USDT = 1_000_000
+ALICE = 7
+
+
+class ScriptedLine:
+    """Answers each submit and query with the next scripted submission."""
+
+    product = "scripted"
+
+    def __init__(self) -> None:
+        self.answers: list[Submission] = []
+
+    async def submit(self, order: Order, remember: Remember) -> Submission:
+        return self.answers.pop(0)
+
+    async def query(self, order: Order, remember: Remember) -> Submission:
+        return self.answers.pop(0)
+
+
+class World:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.ledger = Ledger(db)
+        self.line = ScriptedLine()
+        self.alerts: list[str] = []
+        self.told: list[OrderStatus] = []
+        self.sales = OrderService(db, self.ledger, OrderStore(db), {"scripted": self.line},
+                                  alert=self._alert, on_settled=self._tell)  # fmt: skip
+
+    async def _alert(self, text: str) -> None:
+        self.alerts.append(text)
+
+    async def _tell(self, order: Order) -> None:
+        self.told.append(order.status)
+
+    async def bought(self, charge: int, first: Submission) -> Order:
+        price = Price(charge, "USDT", Decimal(1), Decimal(0), charge)
+        order = await self.sales.open_quote(ALICE, "scripted", price, {})
+        assert (await self.sales.confirm(order.id, ALICE)).status == ConfirmStatus.HELD
+        self.line.answers.append(first)
+        return await self.sales.submit(order.id)
+
+    async def wallet(self) -> tuple[int, int]:
+        balance = await self.ledger.balance(ALICE)
+        return balance.available, balance.held
+
+
+@pytest_asyncio.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        await CustomerStore(db).register(ALICE, username=None, first_name="A", language="en")
+        await Ledger(db).credit(ALICE, 100 * USDT, key="deposit")
+        yield World(db)
+        report = await audit_ledger(db)
+        assert report.ok, report.problems
+
+
+async def test_a_failure_after_partial_use_refunds_that_share(world: World) -> None:
+    used_a_third = Submission(Outcome.REJECTED, reason="ABORT", refund_share=Fraction(2, 3))
+    order = await world.bought(30 * USDT, used_a_third)
+    assert order.status == OrderStatus.FAILED
+    assert order.details["refunded"] == 20 * USDT
+    assert await world.wallet() == (90 * USDT, 0)
+
+
+async def test_a_failure_that_used_nothing_releases_the_whole_hold(world: World) -> None:
+    order = await world.bought(30 * USDT, Submission(Outcome.REJECTED, reason="ABORT"))
+    assert (order.status, order.details["refunded"]) == (OrderStatus.FAILED, 30 * USDT)
+    assert await world.wallet() == (100 * USDT, 0)
+
+
+async def test_a_reversed_success_is_refunded_once_and_the_customer_told(world: World) -> None:
+    order = await world.bought(30 * USDT, Submission(Outcome.SUCCEEDED))
+    assert await world.wallet() == (70 * USDT, 0)
+    taken_back = Submission(Outcome.REJECTED, reason="FAIL", reversal=True, alert="reversed")
+    assert (await world.sales.report(order.id, taken_back)).status == OrderStatus.REVERSED
+    assert (await world.sales.report(order.id, taken_back)).status == OrderStatus.REVERSED
+    assert await world.wallet() == (100 * USDT, 0)
+    assert world.told == [OrderStatus.REVERSED]
+    assert len(world.alerts) == 1  # the replay alerted nobody again
+
+
+async def test_a_replayed_callback_settles_once(world: World) -> None:
+    order = await world.bought(10 * USDT, Submission(Outcome.PENDING))
+    assert order.status == OrderStatus.SUBMITTED
+    done = Submission(Outcome.SUCCEEDED, reason="SUCCESS")
+    for _ in range(3):
+        assert (await world.sales.report(order.id, done)).status == OrderStatus.SUCCEEDED
+    assert await world.wallet() == (90 * USDT, 0)
+    assert world.told == [OrderStatus.SUCCEEDED]
+
+
+async def test_an_order_paid_to_upstream_directly_holds_nothing(world: World) -> None:
+    order = await world.bought(0, Submission(Outcome.PENDING))
+    assert await world.wallet() == (100 * USDT, 0)
+    world.line.answers.append(Submission(Outcome.REJECTED, reason="Expired"))
+    expired = await world.sales.reconcile(order.id)
+    assert (expired.status, expired.details["refunded"]) == (OrderStatus.FAILED, 0)
+    assert await world.wallet() == (100 * USDT, 0)
