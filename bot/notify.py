@@ -8,7 +8,7 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +41,12 @@ class Messenger:
             await self._bot.send_message(user_id, text, reply_markup=markup)
         except TelegramAPIError as exc:
             log.warning("could not tell customer %s: %s", user_id, exc)
+
+    async def send_file(self, user_id: int, name: str, content: bytes) -> None:
+        """A file for a customer (delivered goods); logged when it cannot be delivered."""
+        if self._bot is None:
+            return
+        try:
+            await self._bot.send_document(user_id, BufferedInputFile(content, filename=name))
+        except TelegramAPIError as exc:
+            log.warning("could not send %s to customer %s: %s", name, user_id, exc)

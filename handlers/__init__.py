@@ -10,8 +10,7 @@ from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import BannedCustomerGate
 from bot.shop import Shop
 from handlers import cancel, cloud, errors, fallback, language, purchase, start, support, wallet
-from handlers.purchase import Presenter, result_text
-from handlers.screens import menu_only
+from handlers.purchase import Presenter, hand_over_goods, result_screen
 from storage.orders import Order
 
 
@@ -51,8 +50,9 @@ async def announce_settlement(
     if customer is None or presenter is None:
         return
     i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
-    text = await result_text(i18n, shop, order, presenter)
-    await shop.messenger.tell_customer(order.user_id, text, menu_only(i18n))
+    await shop.messenger.tell_customer(order.user_id, *await result_screen(i18n, shop, order,
+                                                                           presenter))  # fmt: skip
+    await hand_over_goods(shop, order, presenter)
 
 
 def get_routers() -> list[Router]:

@@ -19,7 +19,7 @@ from bot.money import MICRO, AmountError, format_amount, format_rate, parse_amou
 from bot.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, amount_error, confirmation
+from handlers.purchase import FreshQuote, PresenterBase, amount_error, confirmation
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
@@ -220,12 +220,9 @@ async def _quote(
 # -- how a cloud order reads, for the shared purchase screens --
 
 
-class CloudPresenter:
+class CloudPresenter(PresenterBase):
     def name(self, i18n: I18nContext) -> str:
         return i18n.get("menu-cloud")
-
-    def document(self, order: Order) -> tuple[str, bytes] | None:
-        return None  # a recharge delivers no goods to keep
 
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         target = CloudTarget.from_data(order.details)

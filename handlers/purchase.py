@@ -55,6 +55,18 @@ class Presenter(Protocol):
         """Delivered goods to send as a file (file name, content), if the order has any."""
         ...
 
+    def explain_failure(self, i18n: I18nContext, order: Order) -> str | None:
+        """Why a failed order failed, in the line's own terms (None: the shared words)."""
+        ...
+
+    def waiting(self, i18n: I18nContext, order: Order) -> str | None:
+        """What an unsettled order is waiting for (None: the shared words)."""
+        ...
+
+    def buttons(self, i18n: I18nContext, order: Order) -> list[InlineKeyboardButton]:
+        """Buttons of the line's own on the order's result screen (e.g. a pay link)."""
+        ...
+
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         """What the customer gets, for the confirmation screen."""
         ...
@@ -72,6 +84,22 @@ class Presenter(Protocol):
     ) -> None:
         """Show the step before the confirmation again."""
         ...
+
+
+class PresenterBase:
+    """Defaults for a presenter's optional parts: no goods, the shared words, no buttons."""
+
+    def document(self, order: Order) -> tuple[str, bytes] | None:
+        return None
+
+    def explain_failure(self, i18n: I18nContext, order: Order) -> str | None:
+        return None
+
+    def waiting(self, i18n: I18nContext, order: Order) -> str | None:
+        return None
+
+    def buttons(self, i18n: I18nContext, order: Order) -> list[InlineKeyboardButton]:
+        return []
 
 
 def amount_error(i18n: I18nContext, error: AmountError, *, places: int, minimum: str,
@@ -140,7 +168,8 @@ async def result_text(i18n: I18nContext, shop: Shop, order: Order, presenter: Pr
         case OrderStatus.REVERSED:
             return i18n.get("order-reversed", order=order.id, charge=charge)
         case OrderStatus.FAILED:
-            why = Markup(failure_text(i18n, order.details.get("failure")))
+            explained = presenter.explain_failure(i18n, order)
+            why = Markup(explained or failure_text(i18n, order.details.get("failure")))
             refunded = int(order.details.get("refunded", order.charge))
             if order.charge == 0:  # paid to upstream directly: no money of ours moved
                 return i18n.get("order-failed-unpaid", order=order.id, why=why)
@@ -154,7 +183,28 @@ async def result_text(i18n: I18nContext, shop: Shop, order: Order, presenter: Pr
         case OrderStatus.CANCELLED | OrderStatus.QUOTED:
             return i18n.get("order-cancelled", order=order.id)
         case _:
+            if (waiting := presenter.waiting(i18n, order)) is not None:
+                return waiting
+            if order.charge == 0:
+                return i18n.get("order-pending-unpaid", order=order.id)
             return i18n.get("order-pending", order=order.id, charge=charge)
+
+
+async def result_screen(
+    i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Where an order stands, with the line's own buttons and the way back to the menu."""
+    rows = [[button] for button in presenter.buttons(i18n, order)]
+    rows += menu_only(i18n).inline_keyboard
+    return await result_text(i18n, shop, order, presenter), InlineKeyboardMarkup(
+        inline_keyboard=rows
+    )
+
+
+async def hand_over_goods(shop: Shop, order: Order, presenter: Presenter) -> None:
+    """A delivered order's goods, as a file in the customer's chat (they stay in My orders)."""
+    if order.status == OrderStatus.SUCCEEDED and (goods := presenter.document(order)):
+        await shop.messenger.send_file(order.user_id, *goods)
 
 
 def failure_text(i18n: I18nContext, failure: object) -> str:
@@ -241,17 +291,18 @@ async def _confirm(
             with contextlib.suppress(TelegramAPIError):
                 await redraw(query, i18n.get("order-processing", order=order.id))
             done = await shop.sales.submit(order.id)
-            await redraw(query, await result_text(i18n, shop, done, presenter), menu_only(i18n))
+            await redraw(query, *await result_screen(i18n, shop, done, presenter))
+            await hand_over_goods(shop, done, presenter)
         case _:  # decided meanwhile, or gone
             current = confirmed.order or order
-            await redraw(query, await result_text(i18n, shop, current, presenter), menu_only(i18n))
+            await redraw(query, *await result_screen(i18n, shop, current, presenter))
 
 
 async def _already_decided(
     query: CallbackQuery, i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter
 ) -> None:
     """A button of an order that is past its confirmation: show where it stands, change nothing."""
-    await redraw(query, await result_text(i18n, shop, order, presenter), menu_only(i18n))
+    await redraw(query, *await result_screen(i18n, shop, order, presenter))
     await query.answer(i18n.get("order-already-decided"), show_alert=True)
 
 

@@ -29,6 +29,7 @@ order-failed-partly = ❌ Order <code>{ $order }</code> could not be completed. 
 order-failed-unpaid = ❌ Order <code>{ $order }</code> did not go through. { $why }
 order-reversed = ↩️ Order <code>{ $order }</code> was reported done, then the supplier reversed it. { $charge } went back to your balance.
 order-pending = ⏳ Order <code>{ $order }</code> is still being processed by the supplier. { $charge } is held meanwhile; you will get a message when it is done.
+order-pending-unpaid = ⏳ Order <code>{ $order }</code> is waiting for the supplier. You will get a message when it is done.
 order-review = ⏳ Order <code>{ $order }</code> is being checked by the shop. { $charge } is held meanwhile.
 order-already-decided = ℹ️ That order was already decided; nothing new was charged. Here is where it stands.
 order-cancelled = ✖️ Order <code>{ $order }</code> was cancelled. Nothing was charged.

@@ -29,6 +29,7 @@ order-failed-partly = ❌ Đơn <code>{ $order }</code> không thể hoàn tất
 order-failed-unpaid = ❌ Đơn <code>{ $order }</code> không thành công. { $why }
 order-reversed = ↩️ Đơn <code>{ $order }</code> đã báo hoàn tất, sau đó bị nhà cung cấp hủy. { $charge } đã được trả lại vào số dư.
 order-pending = ⏳ Đơn <code>{ $order }</code> vẫn đang được nhà cung cấp xử lý. { $charge } được tạm giữ; bạn sẽ nhận tin nhắn khi xong.
+order-pending-unpaid = ⏳ Đơn <code>{ $order }</code> đang chờ nhà cung cấp. Bạn sẽ nhận được tin nhắn khi xong.
 order-review = ⏳ Đơn <code>{ $order }</code> đang được cửa hàng kiểm tra. { $charge } được tạm giữ.
 order-already-decided = ℹ️ Đơn này đã được xử lý; không bị trừ tiền thêm. Đây là tình trạng hiện tại của đơn.
 order-cancelled = ✖️ Đơn <code>{ $order }</code> đã bị hủy. Không bị trừ tiền.
