@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
+from bot.paging import Page, page_of
 from storage.ledger import Balance, Ledger, WalletLine
-
-HISTORY_PAGE_SIZE = 5
 
 
 @dataclass(frozen=True)
 class WalletPage:
     balance: Balance
-    lines: list[WalletLine]
-    page: int  # 0-based, newest first
-    pages: int
-
-    @property
-    def has_newer(self) -> bool:
-        return self.page > 0
-
-    @property
-    def has_older(self) -> bool:
-        return self.page + 1 < self.pages
+    history: Page[WalletLine]
 
 
 async def wallet_page(ledger: Ledger, user_id: int, page: int) -> WalletPage:
-    """One page of history; a page number out of range (a stale or forged button) is clamped."""
-    size = await ledger.wallet_history_size(user_id)
-    pages = max(1, -(-size // HISTORY_PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    lines = await ledger.wallet_history(
-        user_id, limit=HISTORY_PAGE_SIZE, offset=page * HISTORY_PAGE_SIZE
-    )
-    return WalletPage(await ledger.balance(user_id), lines, page, pages)
+    async def fetch(limit: int, offset: int) -> list[WalletLine]:
+        return await ledger.wallet_history(user_id, limit=limit, offset=offset)
+
+    history = await page_of(partial(ledger.wallet_history_size, user_id), fetch, page)
+    return WalletPage(await ledger.balance(user_id), history)

@@ -9,7 +9,18 @@ from aiogram_i18n import I18nContext
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import BannedCustomerGate
 from bot.shop import Shop
-from handlers import cancel, cloud, errors, fallback, language, purchase, start, support, wallet
+from handlers import (
+    cancel,
+    cloud,
+    errors,
+    fallback,
+    language,
+    orders,
+    purchase,
+    start,
+    support,
+    wallet,
+)
 from handlers.purchase import Presenter, hand_over_goods, result_screen
 from storage.orders import Order
 
@@ -26,6 +37,7 @@ def customer_router() -> Router:
         cancel.router,
         start.router,
         wallet.router,
+        orders.router,
         language.router,
         support.router,
         purchase.router,

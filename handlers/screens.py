@@ -6,12 +6,17 @@ message gets a new one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.money import format_money
+from bot.paging import Page
 from bot.shop import Shop
 from handlers.callbacks import CancelFlow, Open, Screen
 from storage.users import Customer
@@ -44,6 +49,20 @@ async def redraw(
                 await message.answer(text, reply_markup=markup)
     elif event.from_user is not None and event.bot is not None:
         await event.bot.send_message(event.from_user.id, text, reply_markup=markup)
+
+
+def pager_row(
+    i18n: I18nContext, page: Page[Any], button: Callable[[int], CallbackData]
+) -> list[InlineKeyboardButton]:
+    """◀️ Newer / Older ▶️ for a paged list (empty when it has one page)."""
+    row = []
+    if page.has_newer:
+        newer = button(page.page - 1).pack()
+        row.append(InlineKeyboardButton(text=i18n.get("button-newer"), callback_data=newer))
+    if page.has_older:
+        older = button(page.page + 1).pack()
+        row.append(InlineKeyboardButton(text=i18n.get("button-older"), callback_data=older))
+    return row
 
 
 def back_button(i18n: I18nContext, to: Screen = Screen.HOME) -> InlineKeyboardButton:
@@ -86,6 +105,7 @@ async def main_menu(
         builder.button(text=i18n.get("menu-accounts"), callback_data=Open(screen=Screen.ACCOUNTS))
     if "acedata" in shop.lines:
         builder.button(text=i18n.get("menu-acedata"), callback_data=Open(screen=Screen.ACEDATA))
+    builder.button(text=i18n.get("menu-orders"), callback_data=Open(screen=Screen.ORDERS))
     builder.button(text=i18n.get("menu-wallet"), callback_data=Open(screen=Screen.WALLET))
     builder.button(text=i18n.get("menu-language"), callback_data=Open(screen=Screen.LANGUAGE))
     builder.button(text=i18n.get("menu-help"), callback_data=Open(screen=Screen.HELP))

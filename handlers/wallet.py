@@ -10,7 +10,7 @@ from bot.money import format_money, format_signed_money
 from bot.shop import Shop
 from bot.wallet import WalletPage, wallet_page
 from handlers.callbacks import Open, Screen, WalletPageButton
-from handlers.screens import back_button, show
+from handlers.screens import back_button, pager_row, show
 from storage.ledger import Kind, WalletLine
 from storage.users import Customer
 
@@ -54,11 +54,12 @@ def _wallet_text(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> str:
     if shop.support_enabled:  # until deposits of their own exist, the operators take them
         parts.append(i18n.get("wallet-top-up"))
     parts.append("")
-    if not wallet.lines:
+    history = wallet.history
+    if not history.items:
         parts.append(i18n.get("wallet-empty"))
     else:
-        parts.append(i18n.get("wallet-page", page=wallet.page + 1, pages=wallet.pages))
-        for line in wallet.lines:
+        parts.append(i18n.get("wallet-page", page=history.page + 1, pages=history.pages))
+        for line in history.items:
             parts.append(
                 i18n.get(
                     "wallet-line",
@@ -95,21 +96,7 @@ def _short_date(iso: str) -> str:
 
 
 def _wallet_keyboard(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> InlineKeyboardMarkup:
-    pager = []
-    if wallet.has_newer:
-        pager.append(
-            InlineKeyboardButton(
-                text=i18n.get("button-newer"),
-                callback_data=WalletPageButton(page=wallet.page - 1).pack(),
-            )
-        )
-    if wallet.has_older:
-        pager.append(
-            InlineKeyboardButton(
-                text=i18n.get("button-older"),
-                callback_data=WalletPageButton(page=wallet.page + 1).pack(),
-            )
-        )
+    pager = pager_row(i18n, wallet.history, lambda page: WalletPageButton(page=page))
     rows = [pager] if pager else []
     if shop.support_enabled:
         support = Open(screen=Screen.SUPPORT).pack()

@@ -127,6 +127,24 @@ class OrderStore:
         rows = await self._db.fetch_all(sql + " ORDER BY created_at", wanted)
         return [Order.from_row(row) for row in rows]
 
+    # A customer's own orders are those past the quote: a quote nobody confirmed is no order.
+    _PLACED = "user_id = ? AND status NOT IN ('quoted', 'cancelled')"
+
+    async def placed_by(self, user_id: int, *, limit: int, offset: int = 0) -> list[Order]:
+        """The customer's orders, newest first."""
+        rows = await self._db.fetch_all(
+            f"SELECT * FROM orders WHERE {self._PLACED} ORDER BY created_at DESC, id DESC"
+            " LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        return [Order.from_row(row) for row in rows]
+
+    async def count_placed_by(self, user_id: int) -> int:
+        value = await self._db.fetch_value(
+            f"SELECT COUNT(*) FROM orders WHERE {self._PLACED}", (user_id,)
+        )
+        return int(value or 0)
+
     async def note(
         self,
         order_id: str,
