@@ -192,3 +192,18 @@ async def test_back_and_cancel_through_the_steps(shop: Shop) -> None:
     assert "Cancelled. Nothing was changed." in (await dora.wait_for_bot()).text
     assert [status for _, status in await orders_of(shop, dora.user_id)] == ["cancelled"]
     assert len(shop.acedata.orders) == upstream_before
+
+
+async def test_a_package_of_another_service_is_refused_by_acedata(shop: Shop) -> None:
+    dora, _ = await packages(shop)
+    await dora.press("Midjourney API · 200 credits · 19.90 USD")
+    await dora.wait_for_bot()
+    await dora.press("Alipay (CNY)")
+    confirm = await dora.wait_for_bot()
+    assert "paid with Alipay (CNY)" in confirm.text
+    await dora.press(CONFIRM)
+    refused = await dora.wait_until(lambda m: "did not go through" in m.text)
+    assert "AceData refused this order; the package may not be one of this application's" in (
+        refused.text
+    )
+    assert await wallet_of(shop, dora) == (100 * USDT, 0)
