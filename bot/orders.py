@@ -271,7 +271,9 @@ class OrderService:
             return order
         submission = await self._line(order).query(order, self._rememberer(order_id))
         settled = await self._settle(order_id, submission)
-        if settled.status in UNSETTLED and self._too_old(settled):
+        # An order paid upstream directly holds none of the customer's money: nothing to review,
+        # it is followed until upstream says how it ended.
+        if settled.status in UNSETTLED and settled.charge > 0 and self._too_old(settled):
             await self._orders.move(
                 order_id,
                 settled.status,

@@ -10,6 +10,7 @@ from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import BannedCustomerGate
 from bot.shop import Shop
 from handlers import (
+    acedata,
     cancel,
     cloud,
     errors,
@@ -42,6 +43,7 @@ def customer_router() -> Router:
         support.router,
         purchase.router,
         cloud.router,
+        acedata.router,
         fallback.router,
     )
     return customers
@@ -49,7 +51,7 @@ def customer_router() -> Router:
 
 def presenters() -> dict[str, Presenter]:
     """How each product line's orders read on the shared purchase screens."""
-    return {"cloud": cloud.CLOUD}
+    return {"cloud": cloud.CLOUD, "acedata": acedata.ACEDATA}
 
 
 async def announce_settlement(

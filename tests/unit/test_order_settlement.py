@@ -4,6 +4,7 @@ answers what the test says (the engine is real, and so are the ledger and SQLite
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -118,3 +119,12 @@ async def test_an_order_paid_to_upstream_directly_holds_nothing(world: World) ->
     expired = await world.sales.reconcile(order.id)
     assert (expired.status, expired.details["refunded"]) == (OrderStatus.FAILED, 0)
     assert await world.wallet() == (100 * USDT, 0)
+
+
+async def test_an_order_paid_upstream_directly_never_goes_to_review(world: World) -> None:
+    order = await world.bought(0, Submission(Outcome.PENDING))
+    impatient = OrderService(world.db, world.ledger, OrderStore(world.db),
+                             {"scripted": world.line}, review_after=timedelta(0))  # fmt: skip
+    world.line.answers.append(Submission(Outcome.PENDING))
+    assert (await impatient.reconcile(order.id)).status == OrderStatus.SUBMITTED
+    assert world.alerts == []
