@@ -14,6 +14,7 @@ nothing was delegated (upstream refunded the whole amount), the same share other
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -57,6 +58,8 @@ REFUSALS: dict[str, tuple[Failure, EnergyFailure | None]] = {
 ALERTED = {"upstream_balance_insufficient", "bad_api_key", "bad_signature", "ip_not_whitelisted",
            "unreachable"}  # fmt: skip
 # The document does not say how an inactive address is refused; 10001 with a message saying so.
+# A period goes into button data: a short word of letters and digits (1H, 1D, 3D, 30D).
+_PERIOD = re.compile(r"[0-9A-Za-z]{1,8}")
 _INACTIVE_WORDS = ("未激活", "inactive", "not activated", "not active")
 
 
@@ -70,7 +73,11 @@ class EnergyOffer:
 
     @classmethod
     def of(cls, account: EnergyAccount) -> EnergyOffer:
-        prices = {price.period: price.price for price in account.prices if price.price > 0}
+        prices = {
+            price.period: price.price
+            for price in account.prices
+            if price.price > 0 and _PERIOD.fullmatch(price.period)
+        }
         return cls(account.minimum_order_energy, account.available_energy, prices)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sandbox.energy import ABORT_ADDRESS, BREAK_OFF_ADDRESS, DOCUMENT_ADDRESS, INACTIVE_ADDRESS
@@ -221,16 +223,30 @@ async def test_a_double_tapped_confirm_buys_once(shop: Shop) -> None:
     assert [status for _, status in await orders_of(shop, cleo.user_id)] == ["succeeded"]
 
 
-async def test_a_lost_order_answer_is_never_placed_twice(shop: Shop) -> None:
-    # Upstream takes the order and the answer is lost; the retry meets 600004 (outTradeNo used).
-    cleo, _ = await energy_confirmation(shop, 100 * USDT)
-    shop.energy.plan.add("drop", path="/v1/order")
-    upstream_before = len(shop.energy.orders)
-    await cleo.press(CONFIRM)
-    waiting = await cleo.wait_until(lambda m: "still being processed" in m.text)
-    assert "0.65 USDT is held meanwhile" in waiting.text
-    await cleo.settle()
-    [(order_id, status)] = await orders_of(shop, cleo.user_id)
-    assert status == OrderStatus.UNKNOWN
-    assert [o.out_trade_no for o in shop.energy.orders.values()][upstream_before:] == [order_id]
-    assert await wallet_of(shop, cleo) == (100 * USDT - CHARGE, CHARGE)
+async def test_a_lost_order_answer_is_never_placed_twice_and_goes_to_review(
+    tmp_path: Path,
+) -> None:
+    # Upstream takes the order and the answer is lost; the retry meets 600004 (outTradeNo used),
+    # and the energy API cannot look an order up by our number: the operators must check it.
+    shop = Shop(tmp_path, extra_env={"REVIEW_AFTER_MINUTES": "0.1"})
+    await shop.start()
+    try:
+        operators = shop.admin()
+        cleo, _ = await energy_confirmation(shop, 100 * USDT)
+        shop.energy.plan.add("drop", path="/v1/order")
+        await cleo.press(CONFIRM)
+        waiting = await cleo.wait_until(lambda m: "still being processed" in m.text)
+        assert "0.65 USDT is held meanwhile" in waiting.text
+        [(order_id, status)] = await orders_of(shop, cleo.user_id)
+        assert status == OrderStatus.UNKNOWN
+
+        review = await cleo.wait_until(lambda m: "being checked by the shop" in m.text, timeout=20)
+        assert order_id in review.text
+        notice = await operators.wait_until(lambda m: "needs review" in m.text)
+        assert order_id in notice.text and "out_trade_no_used" in notice.text
+        assert [o.out_trade_no for o in shop.energy.orders.values()] == [order_id]
+        assert await orders_of(shop, cleo.user_id) == [(order_id, OrderStatus.NEEDS_REVIEW)]
+        assert await wallet_of(shop, cleo) == (100 * USDT - CHARGE, CHARGE)
+        await shop.check_ledger()
+    finally:
+        await shop.stop()
