@@ -262,6 +262,9 @@ async def period_chosen(
     customer: Customer,
 ) -> None:
     data = await state.get_data()
+    if "energy" not in data or "address" not in data:  # the conversation was left meanwhile
+        await query.answer(i18n.get("stale-button"), show_alert=True)
+        return
     line = _line(shop)
     try:
         quote = await line.quote(str(data["address"]), int(data["energy"]), callback_data.period)
