@@ -25,6 +25,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any, Protocol
 
+from bot.money import CENT
 from bot.pricing import Price, is_expired, quote_expiry
 from providers.outcomes import Outcome
 from storage.database import Database, Transaction
@@ -64,6 +65,9 @@ class Submission:
     refund_share: Fraction | None = None
     # Upstream takes back a success (a top-up "success, then fail"): the customer is refunded.
     reversal: bool = False
+    # Unknown, and no asking will tell (e.g. the upstream order exists but cannot be looked up):
+    # the order goes to the operators' review at once, its money still held.
+    review: bool = False
 
 
 class ProductLine(Protocol):
@@ -319,6 +323,12 @@ class OrderService:
         if order.status not in (*UNSETTLED, OrderStatus.NEEDS_REVIEW):
             return False
         order_id = order.id
+        if submission.review and submission.outcome == Outcome.UNKNOWN:
+            if order.status == OrderStatus.NEEDS_REVIEW:
+                return False
+            await self._orders.move(order_id, order.status, OrderStatus.NEEDS_REVIEW,
+                                    reason=f"needs an operator: {reason}", tx=tx)  # fmt: skip
+            return True
         hold = await self._ledger.pending_hold(order_id, tx=tx)
         if submission.outcome == Outcome.SUCCEEDED:
             if hold is not None:
@@ -331,7 +341,8 @@ class OrderService:
             refunded = 0
             if hold is not None and submission.refund_share is not None:
                 await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
-                refunded = math.floor(hold.amount * min(submission.refund_share, Fraction(1)))
+                share = min(submission.refund_share, Fraction(1))
+                refunded = math.floor(hold.amount * share / CENT) * CENT  # whole cents, as shown
                 if refunded > 0:
                     await self._refund(order, refunded, tx)
             elif hold is not None:

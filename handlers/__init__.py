@@ -13,6 +13,7 @@ from handlers import (
     acedata,
     cancel,
     cloud,
+    energy,
     errors,
     fallback,
     language,
@@ -43,6 +44,7 @@ def customer_router() -> Router:
         support.router,
         purchase.router,
         cloud.router,
+        energy.router,
         acedata.router,
         fallback.router,
     )
@@ -51,7 +53,11 @@ def customer_router() -> Router:
 
 def presenters() -> dict[str, Presenter]:
     """How each product line's orders read on the shared purchase screens."""
-    return {"cloud": cloud.CLOUD, "acedata": acedata.ACEDATA}
+    return {
+        "cloud": cloud.CLOUD,
+        "energy": energy.ENERGY,
+        "acedata": acedata.ACEDATA,
+    }
 
 
 async def announce_settlement(

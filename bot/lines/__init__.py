@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.lines import acedata, cloud
+from bot.lines import acedata, cloud, energy
 from bot.lines.base import Line, LineSetup
 
-BUILDERS: tuple[Callable[[LineSetup], Line | None], ...] = (cloud.from_config, acedata.from_config)
+BUILDERS: tuple[Callable[[LineSetup], Line | None], ...] = (
+    cloud.from_config,
+    energy.from_config,
+    acedata.from_config,
+)
 
 
 def build_lines(setup: LineSetup) -> dict[str, Line]:

@@ -1,0 +1,190 @@
+"""The order engine with the TRON energy line, against the energy simulator over real HTTP.
+
+Every test ends by checking the ledger's invariants: whatever the upstream did, the money adds up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest_asyncio
+
+from bot.lines.energy import EnergyLine
+from bot.orders import ConfirmStatus, OrderService
+from bot.pricing import Pricing
+from providers.energy import EnergyClient
+from providers.http import Timeouts
+from sandbox.energy import DEMO_API_KEY, DEMO_API_SECRET, DOCUMENT_ADDRESS, EnergySimulator
+from storage.audit import audit_ledger
+from storage.database import Database
+from storage.ledger import Ledger
+from storage.orders import Order, OrderStatus, OrderStore
+from storage.settings import SettingsStore
+from storage.users import CustomerStore
+from tests.contract.conftest import NO_WAIT, serving
+
+USDT = 1_000_000
+ALICE = 601
+CHARGE = 650_000  # 65,000 energy for 1H: 2.34 TRX at 0.25, plus 10 %
+
+
+@dataclass
+class Engine:
+    db: Database
+    ledger: Ledger
+    orders: OrderStore
+    service: OrderService
+    line: EnergyLine
+    upstream: EnergySimulator
+    alerts: list[str]
+
+    async def alert(self, text: str) -> None:
+        self.alerts.append(text)
+
+    async def bought(self, energy: int = 65_000, period: str = "1H") -> Order:
+        quote = await self.line.quote(DOCUMENT_ADDRESS, energy, period)
+        assert quote is not None
+        order = await self.service.open_quote(ALICE, "energy", quote.price, quote.details())
+        assert (await self.service.confirm(order.id, ALICE)).status == ConfirmStatus.HELD
+        return await self.service.submit(order.id)
+
+    async def until_settled(self, order: Order) -> Order:
+        for _ in range(100):
+            order = await self.service.reconcile(order.id)
+            if order.is_terminal:
+                return order
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"order {order.id} never settled: {order.status}")
+
+    async def wallet(self) -> tuple[int, int]:
+        balance = await self.ledger.balance(ALICE)
+        return balance.available, balance.held
+
+
+@pytest_asyncio.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    upstream = EnergySimulator()
+    upstream.delegate_seconds, upstream.finish_seconds = 0.05, 0.1
+    async with serving(upstream) as base, Database(tmp_path / "shop.sqlite3") as db:
+        client = EnergyClient(base, DEMO_API_KEY, DEMO_API_SECRET,
+                              timeouts=Timeouts(connect=1.0, total=0.5), retry=NO_WAIT)  # fmt: skip
+        ledger, orders = Ledger(db), OrderStore(db)
+        line = EnergyLine(client, Pricing(SettingsStore(db)))
+        alerts: list[str] = []
+
+        async def alert(text: str) -> None:
+            alerts.append(text)
+
+        service = OrderService(db, ledger, orders, {"energy": line}, alert=alert)
+        await CustomerStore(db).register(ALICE, username=None, first_name="A", language="en")
+        await ledger.credit(ALICE, 100 * USDT, key="deposit")
+        try:
+            yield Engine(db, ledger, orders, service, line, upstream, alerts)
+        finally:
+            await client.close()
+            report = await audit_ledger(db)
+            assert report.ok, report.problems
+
+
+async def test_an_order_is_followed_until_delegated(engine: Engine) -> None:
+    order = await engine.bought()
+    assert order.status == OrderStatus.SUBMITTED
+    assert order.upstream_ref in engine.upstream.orders
+    assert order.upstream_cost == 65_000 * 36 and order.charge == CHARGE
+    done = await engine.until_settled(order)
+    assert done.status == OrderStatus.SUCCEEDED
+    assert done.details["upstream_status"] == "FINISHED"
+    assert await engine.wallet() == (100 * USDT - CHARGE, 0)
+
+
+async def test_a_lost_answer_met_by_600004_is_never_placed_again_and_goes_to_review(
+    engine: Engine,
+) -> None:
+    engine.upstream.plan.add("drop", path="/v1/order")  # placed, answer lost; retry: 600004
+    order = await engine.bought()  # the retry met 600004: straight to the operators
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert order.upstream_ref is None and order.details["out_trade_no_used"] is True
+    assert [o.out_trade_no for o in engine.upstream.orders.values()] == [order.id]
+    assert any("orderNo is unknown" in a for a in engine.alerts)
+
+    again = await engine.service.reconcile(order.id)  # asks nobody: the number is unknown
+    assert again.status == OrderStatus.NEEDS_REVIEW
+    assert len(engine.upstream.orders) == 1
+    assert await engine.wallet() == (100 * USDT - CHARGE, CHARGE)  # held for the operators
+
+
+async def test_a_timeout_before_upstream_acted_is_placed_by_the_follow_up(engine: Engine) -> None:
+    engine.upstream.plan.add("hang", path="/v1/order", times=3, seconds=1)
+    order = await engine.bought()
+    assert order.status == OrderStatus.UNKNOWN and engine.upstream.orders == {}
+    done = await engine.until_settled(order)
+    assert done.status == OrderStatus.SUCCEEDED
+    assert [o.out_trade_no for o in engine.upstream.orders.values()] == [order.id]
+    assert await engine.wallet() == (100 * USDT - CHARGE, 0)
+
+
+async def test_an_unanswered_status_query_settles_nothing(engine: Engine) -> None:
+    order = await engine.bought()
+    engine.upstream.plan.add("5xx", path="/v1/order/info", times=3)
+    assert (await engine.service.reconcile(order.id)).status == OrderStatus.UNKNOWN
+    engine.upstream.plan.add(
+        "answer", path="/v1/order/info", body={"code": 600007, "msg": "订单不存在"}
+    )
+    assert (await engine.service.reconcile(order.id)).status == OrderStatus.UNKNOWN
+    assert await engine.wallet() == (100 * USDT - CHARGE, CHARGE)
+    assert (await engine.until_settled(order)).status == OrderStatus.SUCCEEDED
+
+
+def _info(order: Order, status: str, refund: int) -> dict[str, object]:
+    return {"code": 200, "msg": "成功", "data": {
+        "orderNo": order.upstream_ref, "outTradeNo": order.id,
+        "receiveAddress": DOCUMENT_ADDRESS, "energyAmount": 65_000, "period": "1H",
+        "amount": 2_340_000, "createTime": "2026-01-01 00:00:00", "status": status,
+        "refundAmount": refund}}  # fmt: skip
+
+
+async def test_an_abort_with_everything_refunded_releases_the_hold(engine: Engine) -> None:
+    order = await engine.bought()
+    engine.upstream.plan.add("answer", path="/v1/order/info", body=_info(order, "ABORT", 2_340_000))
+    failed = await engine.service.reconcile(order.id)
+    assert failed.status == OrderStatus.FAILED
+    assert failed.details["refunded"] == CHARGE
+    assert failed.details["energy_failure"] == "aborted"
+    assert await engine.wallet() == (100 * USDT, 0)
+    assert engine.alerts == []
+
+
+async def test_an_abort_with_part_refunded_gives_back_that_share_and_alerts(
+    engine: Engine,
+) -> None:
+    order = await engine.bought()
+    engine.upstream.plan.add("answer", path="/v1/order/info", body=_info(order, "ABORT", 585_000))
+    failed = await engine.service.reconcile(order.id)
+    assert failed.status == OrderStatus.FAILED
+    # 585,000 of 2,340,000 sun came back: a quarter of 0.65 USDT, in whole cents
+    assert failed.details["refunded"] == 160_000
+    assert await engine.wallet() == (100 * USDT - CHARGE + 160_000, 0)
+    [alert] = engine.alerts
+    assert order.id in alert and "refunded only 585000 of 2340000 sun" in alert
+
+
+async def test_a_break_off_with_nothing_refunded_keeps_the_charge(engine: Engine) -> None:
+    order = await engine.bought()
+    engine.upstream.plan.add("answer", path="/v1/order/info", body=_info(order, "BREAK_OFF", 0))
+    failed = await engine.service.reconcile(order.id)
+    assert failed.status == OrderStatus.FAILED and failed.details["refunded"] == 0
+    assert await engine.wallet() == (100 * USDT - CHARGE, 0)
+
+
+async def test_an_unsupported_period_reloads_the_prices(engine: Engine) -> None:
+    await engine.line.offer()
+    engine.upstream.prices.pop("30D")
+    assert "30D" in (await engine.line.prices(65_000))  # cached
+    failed = await engine.bought(period="30D")
+    assert failed.status == OrderStatus.FAILED
+    assert failed.details["energy_failure"] == "period"
+    assert "30D" not in (await engine.line.prices(65_000))
+    assert await engine.wallet() == (100 * USDT, 0)
