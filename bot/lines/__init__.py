@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.lines import cloud
+from bot.lines import accounts, cloud
 from bot.lines.base import Line, LineSetup
 
-BUILDERS: tuple[Callable[[LineSetup], Line | None], ...] = (cloud.from_config,)
+BUILDERS: tuple[Callable[[LineSetup], Line | None], ...] = (
+    cloud.from_config,
+    accounts.from_config,
+)
 
 
 def build_lines(setup: LineSetup) -> dict[str, Line]:
