@@ -47,10 +47,13 @@ def documents(customer: ChatDriver) -> list[ChatMessage]:
     return [m for m in customer.bot_messages if m.document is not None]
 
 
-def assert_no_account_in_chat_text(customer: ChatDriver, accounts: list[str]) -> None:
-    for message in customer.transcript:
-        for account in accounts:
-            password = account.split("|")[1]
+def assert_accounts_only_in_the_file(shop: Shop, customer: ChatDriver, accounts: list[str]) -> None:
+    """Neither a chat message's text nor the bot's log shows any of the accounts."""
+    assert shop.bot is not None
+    for account in accounts:
+        password = account.split("|")[1]
+        assert password not in shop.bot.log
+        for message in customer.transcript:
             assert password not in message.text and password not in (message.html or "")
 
 
@@ -96,7 +99,7 @@ async def test_a_purchase_delivers_the_accounts_as_a_file(shop: Shop) -> None:
     assert done.document.file_name == f"accounts-{order_id}.txt"
     assert done.document.data.decode().splitlines() == accounts
     assert len(accounts) == 5 and all(line.count("|") == 2 for line in accounts)
-    assert_no_account_in_chat_text(cleo, accounts)
+    assert_accounts_only_in_the_file(shop, cleo, accounts)
 
     assert await wallet_of(shop, cleo) == (10 * USDT - 70_000, 0)
     assert shop.accounts.balance == shop_balance - 1_500
@@ -123,6 +126,26 @@ async def test_stock_running_out_before_the_purchase_refunds_and_buys_nothing(
     assert await wallet_of(shop, cleo) == (10 * USDT, 0)
     assert [status for _, status in await orders_of(shop, cleo.user_id)] == ["failed"]
     await shop.check_ledger()
+
+
+async def test_limits_changed_before_the_purchase_refund_with_their_own_words(
+    shop: Shop,
+) -> None:
+    cleo = await new_customer(shop, 10 * USDT)
+    await open_service(cleo, "Facebook", "Via VN 2FA")
+    await cleo.send("15")
+    await cleo.wait_for_bot()
+    service = shop.accounts.services[2]
+    service.max_value = 10  # the shop lowered its limit meanwhile
+    try:
+        await cleo.press(CONFIRM)
+        failed = await cleo.wait_until(lambda m: "could not be completed" in m.text)
+    finally:
+        service.max_value = 20
+    assert "no longer sells this item in that quantity; nothing was bought." in failed.text
+    assert "7.73 USDT went back to your balance" in failed.text  # 180,000 VND
+    assert await wallet_of(shop, cleo) == (10 * USDT, 0)
+    assert [status for _, status in await orders_of(shop, cleo.user_id)] == ["failed"]
 
 
 async def test_a_sold_out_service_is_shown_but_cannot_be_bought(shop: Shop) -> None:
