@@ -38,6 +38,8 @@ router = Router(name="accounts")
 
 PAGE_SIZE = 8
 NAME_IN_BUTTON = 32  # characters of a service's name shown on its button
+NAME_IN_TEXT = 200  # upstream text is clipped so a screen stays within Telegram's 4096
+DESCRIPTION_IN_TEXT = 1000
 
 
 class AccountsFlow(StatesGroup):
@@ -62,6 +64,10 @@ def _line(shop: Shop) -> AccountsLine:
     if line is None:
         raise LookupError("the account shop is not configured")
     return line
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _kind_name(i18n: I18nContext, kind: str) -> str:
@@ -116,8 +122,7 @@ async def list_services(
     page = min(max(callback_data.page, 0), pages - 1)
     rows = []
     for service in services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        name = service.name if len(service.name) <= NAME_IN_BUTTON else (
-            service.name[: NAME_IN_BUTTON - 1] + "…")  # fmt: skip
+        name = _clip(service.name, NAME_IN_BUTTON)
         price = f"{shop_amount(service.price)} {line.currency}"
         stock = (
             i18n.get("accounts-in-stock", stock=str(service.total_available))
@@ -169,7 +174,7 @@ async def _open(
         return
     assert isinstance(offer, Offer)
     if not offer.buyable:
-        await query.answer(i18n.get("accounts-sold-out", name=offer.name), show_alert=True)
+        await query.answer(i18n.get("accounts-sold-out"), show_alert=True)
         return
     await state.set_state(AccountsFlow.quantity)
     await state.set_data({"offer": offer.to_data()})
@@ -184,7 +189,7 @@ async def _offer_screen(
     parts.append(
         i18n.get(
             "accounts-detail",
-            name=offer.name,
+            name=_clip(offer.name, NAME_IN_TEXT),
             kind=_kind_name(i18n, offer.kind),
             geo=offer.geo or "—",
             price=f"{shop_amount(offer.unit_price)} {line.currency}",
@@ -192,7 +197,8 @@ async def _offer_screen(
         )
     )
     if offer.description:
-        parts.append(i18n.get("accounts-description", description=offer.description))
+        description = _clip(offer.description, DESCRIPTION_IN_TEXT)
+        parts.append(i18n.get("accounts-description", description=description))
     try:
         each = estimate(await line.unit_estimate(offer))
         parts.append(i18n.get("accounts-estimate", price=f"{each} {shop.currency}"))
@@ -327,7 +333,7 @@ class AccountsPresenter(PresenterBase):
         return i18n.get(
             "accounts-confirm",
             quantity=str(order.details["quantity"]),
-            name=offer.name,
+            name=_clip(offer.name, NAME_IN_TEXT),
             kind=_kind_name(i18n, offer.kind),
             unit=f"{shop_amount(offer.unit_price)} {currency}",
             total=f"{shop_amount(int(order.details['cost']))} {currency}",
@@ -337,7 +343,8 @@ class AccountsPresenter(PresenterBase):
         offer = Offer.from_data(order.details["offer"])
         accounts = order.details.get("accounts")
         count = len(accounts) if isinstance(accounts, list) else order.details["quantity"]
-        return i18n.get("accounts-delivered", quantity=str(count), name=offer.name)
+        return i18n.get("accounts-delivered", quantity=str(count),
+                        name=_clip(offer.name, NAME_IN_TEXT))  # fmt: skip
 
     async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
         """Priced again from a fresh detail. Stock is left to the shop: if it ran out, the

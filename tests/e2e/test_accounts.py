@@ -159,7 +159,7 @@ async def test_a_sold_out_service_is_shown_but_cannot_be_bought(shop: Shop) -> N
     await cleo.press("Gmail aged · 4,500 VND · sold out")
     await cleo.settle()
     assert cleo.callback_answers[-1]["text"] == (
-        "⚠️ Gmail aged is sold out right now. Nothing was changed."
+        "⚠️ This item is sold out right now. Nothing was changed."
     )
     assert cleo.last_bot_message is not None
     assert cleo.last_bot_message.labels == listing.labels  # still the list
@@ -282,3 +282,21 @@ async def test_a_lost_answer_after_the_shop_sold_is_charged_and_bought_once(shop
     assert [status for _, status in await orders_of(shop, cleo.user_id)] == ["succeeded"]
     assert await wallet_of(shop, cleo) == (10 * USDT - 180_000, 0)  # 4,000 VND: 0.1716
     await shop.check_ledger()
+
+
+async def test_the_shops_text_is_shown_as_text(shop: Shop) -> None:
+    service = shop.accounts.services[4]
+    saved = service.name, service.description
+    service.name, service.description = "<b>Outlook</b> & co", "<i>fresh" + " x" * 3000
+    try:
+        cleo = await new_customer(shop, 10 * USDT)
+        await cleo.press(ACCOUNTS)
+        await cleo.wait_for_bot()
+        await cleo.press("Email")
+        await cleo.wait_for_bot()
+        await cleo.press(contains=" · 800 VND · ")  # the list may still show the old name
+        detail = await cleo.wait_for_bot()  # the detail is fresh: the new name and text
+    finally:
+        service.name, service.description = saved
+    assert "<b>Outlook</b> & co" in detail.text and "<i>fresh x x" in detail.text
+    assert "&lt;b&gt;" in (detail.html or "") and len(detail.text) < 4096

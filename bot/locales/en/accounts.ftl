@@ -8,7 +8,7 @@ accounts-services = 🛒 <b>{ $kind } accounts</b>
 accounts-in-stock = { $stock } left
 accounts-sold-out-short = sold out
 accounts-not-found = ⚠️ That item is not for sale. Nothing was changed.
-accounts-sold-out = ⚠️ { $name } is sold out right now. Nothing was changed.
+accounts-sold-out = ⚠️ This item is sold out right now. Nothing was changed.
 accounts-detail = 🛒 <b>{ $name }</b>
     Type: { $kind } · region: { $geo }
     Price: { $price } per account · in stock: { $stock }

@@ -8,7 +8,7 @@ accounts-services = 🛒 <b>Tài khoản { $kind }</b>
 accounts-in-stock = còn { $stock }
 accounts-sold-out-short = hết hàng
 accounts-not-found = ⚠️ Mặt hàng này không được bán. Không có gì thay đổi.
-accounts-sold-out = ⚠️ { $name } hiện đã hết hàng. Không có gì thay đổi.
+accounts-sold-out = ⚠️ Mặt hàng này hiện đã hết hàng. Không có gì thay đổi.
 accounts-detail = 🛒 <b>{ $name }</b>
     Loại: { $kind } · khu vực: { $geo }
     Giá: { $price } mỗi tài khoản · còn: { $stock }

@@ -8,7 +8,7 @@ accounts-services = 🛒 <b>{ $kind }账号</b>
 accounts-in-stock = 剩余 { $stock }
 accounts-sold-out-short = 已售罄
 accounts-not-found = ⚠️ 该商品不在售。未做任何更改。
-accounts-sold-out = ⚠️ { $name } 目前已售罄。未做任何更改。
+accounts-sold-out = ⚠️ 该商品目前已售罄。未做任何更改。
 accounts-detail = 🛒 <b>{ $name }</b>
     类型：{ $kind } · 地区：{ $geo }
     价格：每个账号 { $price } · 库存：{ $stock }
