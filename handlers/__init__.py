@@ -10,6 +10,7 @@ from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import BannedCustomerGate
 from bot.shop import Shop
 from handlers import (
+    accounts,
     acedata,
     cancel,
     cloud,
@@ -45,6 +46,7 @@ def customer_router() -> Router:
         purchase.router,
         cloud.router,
         energy.router,
+        accounts.router,
         acedata.router,
         fallback.router,
     )
@@ -56,6 +58,7 @@ def presenters() -> dict[str, Presenter]:
     return {
         "cloud": cloud.CLOUD,
         "energy": energy.ENERGY,
+        "accounts": accounts.ACCOUNTS,
         "acedata": acedata.ACEDATA,
     }
 

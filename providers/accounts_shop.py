@@ -7,13 +7,16 @@ order, so a purchase is safe to retry with it.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from providers.amounts import Micro
-from providers.http import HttpTransport, RetryPolicy, Timeouts, decode, unreadable
-from providers.outcomes import UNDOCUMENTED, Outcome, Reply
+from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, decode, unreadable
+from providers.outcomes import HTTP_ERROR, UNDOCUMENTED, UNREADABLE, Outcome, Reply
+
+log = logging.getLogger(__name__)
 
 SERVICE_PATH = "/user/api/service.php"
 ORDER_PATH = "/user/api/order.php"
@@ -51,7 +54,10 @@ class ShopServiceDetail(ShopService):
 class ShopPurchase(BaseModel):
     order_id: str
     amount: int
-    accounts: list[str]
+    accounts: list[str] = Field(repr=False)  # the customer's secrets: never in a log line
+
+
+_PURCHASE = TypeAdapter(ShopPurchase)
 
 
 # Every documented code → outcome and our reason. 1xxx are the client's (nothing happened);
@@ -118,7 +124,7 @@ class AccountShopClient:
             "return_data": "1",
             "request_id": request_id,
         }
-        return await self._call("POST", ORDER_PATH, ShopPurchase, form=form)
+        return await self._call("POST", ORDER_PATH, ShopPurchase, form=form, secret=True)
 
     async def _call(
         self,
@@ -128,7 +134,10 @@ class AccountShopClient:
         *,
         params: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
+        secret: bool = False,
     ) -> Reply[Any]:
+        """`secret`: the answer may hold accounts, so no part of its body is logged or kept in
+        the reply's message, even when it cannot be read."""
         result = await self._http.request(
             method, path, safe_to_retry=True, params=params, form=form
         )
@@ -136,7 +145,7 @@ class AccountShopClient:
             return result
         payload = result.payload
         if not isinstance(payload, dict) or not isinstance(payload.get("success"), bool):
-            return unreadable(result, self.name)
+            return self._withheld(result) if secret else unreadable(result, self.name)
         message = str(payload.get("message") or "")
         if not payload["success"]:
             code = payload.get("code")
@@ -144,4 +153,25 @@ class AccountShopClient:
             outcome, reason = known or (Outcome.UNKNOWN, UNDOCUMENTED)
             return Reply(outcome, reason=reason, upstream_code=str(code), message=message,
                          http_status=result.status)  # fmt: skip
+        if secret:
+            return self._purchase(result, payload.get("data"), message)
         return decode(result, kind, payload.get("data"), self.name, message=message)
+
+    def _purchase(self, exchange: Exchange, data: Any, message: str) -> Reply[ShopPurchase]:
+        try:
+            value = _PURCHASE.validate_python(data)
+        except ValidationError:
+            return self._withheld(exchange)
+        return Reply(Outcome.SUCCEEDED, value, message=message, http_status=exchange.status)
+
+    def _withheld(self, exchange: Exchange) -> Reply[Any]:
+        """An order answer that cannot be read: unknown, its body withheld."""
+        log.warning("%s: an order answer (HTTP %s) could not be read; its body is not logged",
+                    self.name, exchange.status)  # fmt: skip
+        return Reply(
+            Outcome.UNKNOWN,
+            reason=UNREADABLE if exchange.status < 500 else HTTP_ERROR,
+            message=f"{self.name} answered HTTP {exchange.status} with an order it could not "
+            "read (body withheld: it may hold accounts)",
+            http_status=exchange.status,
+        )

@@ -131,3 +131,26 @@ async def test_faults_are_unknown(
     simulator.plan.add(kind, path="/user/api/order.php", times=3)
     reply = await shop.buy(1, 1, "S-fault")
     assert (reply.outcome, reply.reason) == (Outcome.UNKNOWN, reason)
+
+
+async def test_an_unreadable_order_answer_keeps_the_accounts_out_of_logs_and_messages(
+    upstream: tuple[AccountShopSimulator, str],
+    shop: AccountShopClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    simulator, _ = upstream
+    secret = "100077|hunter2|c_user=100077;xs=SECRET"
+    body = {"success": True, "message": "OK", "data": {"amount": 1, "accounts": [secret]}}
+    simulator.plan.add("answer", path="/user/api/order.php", times=3, body=body)
+    with caplog.at_level("DEBUG"):
+        reply = await shop.buy(1, 1, "S-unreadable")
+    assert (reply.outcome, reply.reason) == (Outcome.UNKNOWN, "unreadable")
+    assert "SECRET" not in reply.message and "hunter2" not in reply.message
+    assert "SECRET" not in caplog.text and "hunter2" not in caplog.text
+
+
+async def test_a_purchase_does_not_show_its_accounts_when_printed(
+    shop: AccountShopClient,
+) -> None:
+    bought = (await shop.buy(4, 1, "S-repr")).unwrap()
+    assert bought.accounts[0] not in repr(bought) and bought.accounts[0] not in str(bought)

@@ -102,3 +102,35 @@ async def test_someone_elses_order_cannot_be_opened(shop: Shop) -> None:
     assert mallory.last_bot_message is not None
     assert order_id not in mallory.last_bot_message.text  # "myo:-5" shows her own, empty list
     assert "You have no orders yet." in mallory.last_bot_message.text
+
+
+async def test_delivered_accounts_download_again_after_a_restart(own_shop: Shop) -> None:
+    quinn = await new_customer(own_shop, 10 * USDT, "Quinn")
+    await quinn.press("🛒 Accounts")
+    await quinn.wait_for_bot()
+    await quinn.press("Facebook")
+    await quinn.wait_for_bot()
+    await quinn.press(contains="Clone US · ")
+    await quinn.wait_for_bot()
+    await quinn.press("5")
+    await quinn.wait_for_bot()
+    await quinn.press(CONFIRM)
+    first = await quinn.wait_until(lambda m: m.document is not None)
+    assert first.document is not None
+
+    await own_shop.restart_bot()
+
+    await quinn.send("/start")
+    await quinn.wait_for_bot()
+    await quinn.press(MY_ORDERS)
+    listed = await quinn.wait_for_bot()
+    await quinn.press(listed.labels[0])
+    detail = await quinn.wait_for_bot()
+    assert "5 × Clone US" in detail.text
+    assert detail.labels == ["📄 Download again", "⬅️ Back", "🏠 Main menu"]
+    await quinn.press("📄 Download again")
+    again = await quinn.wait_until(lambda m: m.document is not None and m != first)
+    assert again.document is not None
+    assert again.document.file_name == first.document.file_name
+    assert again.document.data == first.document.data
+    assert len(again.document.data.decode().splitlines()) == 5
