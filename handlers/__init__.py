@@ -9,7 +9,18 @@ from aiogram_i18n import I18nContext
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import BannedCustomerGate
 from bot.shop import Shop
-from handlers import cancel, cloud, errors, fallback, language, purchase, start, support, wallet
+from handlers import (
+    cancel,
+    cloud,
+    errors,
+    fallback,
+    language,
+    purchase,
+    start,
+    support,
+    topup,
+    wallet,
+)
 from handlers.purchase import Presenter, hand_over_goods, result_screen
 from storage.orders import Order
 
@@ -30,6 +41,7 @@ def customer_router() -> Router:
         support.router,
         purchase.router,
         cloud.router,
+        topup.router,
         fallback.router,
     )
     return customers
@@ -37,7 +49,7 @@ def customer_router() -> Router:
 
 def presenters() -> dict[str, Presenter]:
     """How each product line's orders read on the shared purchase screens."""
-    return {"cloud": cloud.CLOUD}
+    return {"cloud": cloud.CLOUD, "topup": topup.TOPUP}
 
 
 async def announce_settlement(

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.lines import cloud
+from bot.lines import cloud, topup
 from bot.lines.base import Line, LineSetup
 
-BUILDERS: tuple[Callable[[LineSetup], Line | None], ...] = (cloud.from_config,)
+BUILDERS: tuple[Callable[[LineSetup], Line | None], ...] = (cloud.from_config, topup.from_config)
 
 
 def build_lines(setup: LineSetup) -> dict[str, Line]:
