@@ -31,6 +31,7 @@ router = Router(name="topup")
 
 MIN_DIGITS, MAX_DIGITS = 8, 15  # with the country code; E.164 has at most 15
 COUNTRIES_PER_PAGE = 10
+MAX_OFFERS = 40  # buttons on one screen; a carrier's cheapest first
 _NUMBER = re.compile(r"\+?[0-9]+")
 
 
@@ -310,7 +311,7 @@ async def _offers_screen(
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
     builder = InlineKeyboardBuilder()
-    for offer in offers:
+    for offer in offers[:MAX_OFFERS]:
         product = offer.product
         label = (f"{_face(product.face_value)} {product.currency} · "
                  f"{format_money(offer.price.charge, shop.currency)}")  # fmt: skip

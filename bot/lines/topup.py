@@ -328,9 +328,9 @@ class TopupLine(LineBase):
         callback = self._client.verify_callback(payload)
         if callback is None:
             log.warning(
-                "KUMQUAT callback from %s refused: bad signature (request_no=%.40s)",
+                "KUMQUAT callback from %s refused: bad signature (request_no %r)",
                 request.remote,
-                str(payload.get("request_no", "")),
+                str(payload.get("request_no", ""))[:40],
             )
             return web.Response(status=401, text="FAIL: bad signature")
         return await self.settle_callback(callback)
@@ -342,12 +342,12 @@ class TopupLine(LineBase):
             return web.Response(status=503, text="FAIL: not ready")
         order = await _peek(report, callback.request_no)
         if order is None or order.product != PRODUCT:
-            log.warning("KUMQUAT callback for an order that is not ours: request_no=%.40s",
-                        callback.request_no)  # fmt: skip
+            log.warning("KUMQUAT callback for an order that is not ours: request_no %r",
+                        callback.request_no[:40])  # fmt: skip
             return web.Response(status=404, text="FAIL: unknown order")
         if order.upstream_ref not in (None, callback.serial_no):
-            log.warning("KUMQUAT callback for order %s names serial %s, not %s", order.id,
-                        callback.serial_no, order.upstream_ref)  # fmt: skip
+            log.warning("KUMQUAT callback for order %s names serial %r, not %s", order.id,
+                        callback.serial_no[:40], order.upstream_ref)  # fmt: skip
             return web.Response(status=409, text="FAIL: serial does not match")
         status = callback.status.lower()
         said = {"upstream_status": callback.status, "callback_result": callback.result}
@@ -371,8 +371,8 @@ class TopupLine(LineBase):
                     Outcome.REJECTED, reason="callback: error after success",
                     message=callback.result, reversal=True, alert=alert))  # fmt: skip
         else:
-            log.warning("KUMQUAT callback for order %s with an unknown status %.20r", order.id,
-                        callback.status)  # fmt: skip
+            log.warning("KUMQUAT callback for order %s with an unknown status %r", order.id,
+                        callback.status[:20])  # fmt: skip
             return web.Response(status=400, text="FAIL: unknown status")
         return web.Response(text="SUCCESS")
 
