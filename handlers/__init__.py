@@ -22,6 +22,7 @@ from handlers import (
     purchase,
     start,
     support,
+    topup,
     wallet,
 )
 from handlers.purchase import Presenter, hand_over_goods, result_screen
@@ -46,6 +47,7 @@ def customer_router() -> Router:
         purchase.router,
         cloud.router,
         energy.router,
+        topup.router,
         accounts.router,
         acedata.router,
         fallback.router,
@@ -58,6 +60,7 @@ def presenters() -> dict[str, Presenter]:
     return {
         "cloud": cloud.CLOUD,
         "energy": energy.ENERGY,
+        "topup": topup.TOPUP,
         "accounts": accounts.ACCOUNTS,
         "acedata": acedata.ACEDATA,
     }

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.lines import accounts, acedata, cloud, energy
+from bot.lines import accounts, acedata, cloud, energy, topup
 from bot.lines.base import Line, LineSetup
 
 BUILDERS: tuple[Callable[[LineSetup], Line | None], ...] = (
     cloud.from_config,
     energy.from_config,
+    topup.from_config,
     accounts.from_config,
     acedata.from_config,
 )
