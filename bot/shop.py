@@ -89,6 +89,13 @@ class Shop:
                 return line
         return None
 
+    def require(self, kind: type[L]) -> L:
+        """The configured line of that class, for a conversation that only runs when it is."""
+        line = self.line_of(kind)
+        if line is None:
+            raise LookupError(f"{kind.__name__} is not configured")
+        return line
+
     async def close(self) -> None:
         for line in self.lines.values():
             await line.close()

@@ -28,7 +28,7 @@ from bot.money import MICRO, AmountError, AmountProblem, parse_amount
 from bot.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, amount_error, confirmation
+from handlers.purchase import FreshQuote, PresenterBase, amount_error, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
@@ -57,13 +57,6 @@ class AccountsPick(CallbackData, prefix="accs"):
 
 class AccountsQuantity(CallbackData, prefix="accq"):
     quantity: int
-
-
-def _line(shop: Shop) -> AccountsLine:
-    line = shop.line_of(AccountsLine)
-    if line is None:
-        raise LookupError("the account shop is not configured")
-    return line
 
 
 def _clip(text: str, limit: int) -> str:
@@ -106,7 +99,7 @@ async def list_services(
     shop: Shop,
 ) -> None:
     await state.clear()
-    line = _line(shop)
+    line = shop.require(AccountsLine)
     services = await line.services(callback_data.kind)
     back = [back_button(i18n, Screen.ACCOUNTS), cancel_button(i18n)]
     if services is None:
@@ -165,7 +158,7 @@ async def _open(
     query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop, service_id: int
 ) -> None:
     """The service as it is now; a missing, closed or sold-out one changes nothing."""
-    offer = await _line(shop).offer(service_id)
+    offer = await shop.require(AccountsLine).offer(service_id)
     if offer == Lookup.NOT_FOUND:
         await query.answer(i18n.get("accounts-not-found"), show_alert=True)
         return
@@ -184,7 +177,7 @@ async def _open(
 async def _offer_screen(
     i18n: I18nContext, shop: Shop, offer: Offer, hint: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
-    line = _line(shop)
+    line = shop.require(AccountsLine)
     parts = [hint] if hint else []
     parts.append(
         i18n.get(
@@ -294,16 +287,14 @@ async def _quote(
     offer: Offer,
     quantity: int,
 ) -> None:
-    line = _line(shop)
+    line = shop.require(AccountsLine)
     try:
         quote = await line.quote(offer, quantity)
     except PricingError:
-        log.exception("cannot price accounts")
-        await show(event, i18n.get("cannot-price"), menu_only(i18n))
+        await cannot_price(event, i18n, "accounts")
         return
-    order = await shop.sales.open_quote(customer.id, line.product, quote.price,
-                                        line.order_details(quote))  # fmt: skip
-    await show(event, *await confirmation(i18n, shop, order, ACCOUNTS))
+    fresh = FreshQuote(quote.price, line.order_details(quote))
+    await present_quote(event, i18n, shop, customer, line.product, ACCOUNTS, fresh)
 
 
 # -- how an accounts order reads, for the shared purchase screens --
@@ -329,7 +320,7 @@ class AccountsPresenter(PresenterBase):
 
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         offer = Offer.from_data(order.details["offer"])
-        currency = _line(shop).currency
+        currency = shop.require(AccountsLine).currency
         return i18n.get(
             "accounts-confirm",
             quantity=str(order.details["quantity"]),
@@ -349,7 +340,7 @@ class AccountsPresenter(PresenterBase):
     async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
         """Priced again from a fresh detail. Stock is left to the shop: if it ran out, the
         purchase is refused and the hold released, and the customer is told why."""
-        line = _line(shop)
+        line = shop.require(AccountsLine)
         offer = await line.offer(Offer.from_data(order.details["offer"]).service_id)
         if not isinstance(offer, Offer):
             return None

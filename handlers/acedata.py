@@ -15,7 +15,7 @@ from bot.lines.acedata import PAY_WAYS, AceDataLine, Offer, valid_application_id
 from bot.money import format_amount
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, confirmation
+from handlers.purchase import FreshQuote, PresenterBase, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order, OrderStatus
 from storage.users import Customer
@@ -43,13 +43,6 @@ class AcePackages(CallbackData, prefix="acepkgs"):
 
 class AcePayWay(CallbackData, prefix="aceway"):
     way: str
-
-
-def _line(shop: Shop) -> AceDataLine:
-    line = shop.line_of(AceDataLine)
-    if line is None:
-        raise LookupError("AceData is not configured")
-    return line
 
 
 def _usd(micro: int) -> str:
@@ -126,7 +119,7 @@ async def _show_packages(
     shop: Shop,
     application: str,
 ) -> None:
-    offers = await _line(shop).offers()
+    offers = await shop.require(AceDataLine).offers()
     if offers is None:
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
@@ -155,7 +148,7 @@ async def package_chosen(
     i18n: I18nContext,
     shop: Shop,
 ) -> None:
-    offer = await _line(shop).offer(callback_data.package_id)
+    offer = await shop.require(AceDataLine).offer(callback_data.package_id)
     if offer is None:  # forged, or no longer sold: nothing changes
         await query.answer(i18n.get("acedata-no-such-package"), show_alert=True)
         return
@@ -201,15 +194,14 @@ async def pay_way_chosen(
         await query.answer(i18n.get("stale-button"), show_alert=True)
         return
     data = await state.get_data()
-    line = _line(shop)
+    line = shop.require(AceDataLine)
     offer = await line.offer(str(data["package"]))
     if offer is None:  # no longer sold since it was chosen
         await query.answer(i18n.get("acedata-no-such-package"), show_alert=True)
         return
     details = line.order_details(data["application"], offer, callback_data.way)
-    order = await shop.sales.open_quote(customer.id, line.product, line.price(offer), details)
-    text, markup = await confirmation(i18n, shop, order, ACEDATA)
-    await show(query, text, markup)
+    fresh = FreshQuote(line.price(offer), details)
+    await present_quote(query, i18n, shop, customer, line.product, ACEDATA, fresh)
 
 
 # -- how an AceData order reads, for the shared purchase screens --
@@ -283,7 +275,7 @@ class AceDataPresenter(PresenterBase):
                 return None
 
     async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
-        line = _line(shop)
+        line = shop.require(AceDataLine)
         offer = await line.offer(order.details["package_id"])
         if offer is None:
             return None
@@ -295,7 +287,7 @@ class AceDataPresenter(PresenterBase):
         self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop
     ) -> None:
         data = await state.get_data()
-        offer = await _line(shop).offer(str(data.get("package")))
+        offer = await shop.require(AceDataLine).offer(str(data.get("package")))
         if "application" not in data or offer is None:  # the conversation was left: start again
             await ask_application(query, state, i18n)
             return

@@ -19,8 +19,8 @@ from bot.money import MICRO, AmountError, format_amount, format_rate, parse_amou
 from bot.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, amount_error, confirmation
-from handlers.screens import back_button, cancel_button, menu_only, show
+from handlers.purchase import FreshQuote, PresenterBase, amount_error, cannot_price, present_quote
+from handlers.screens import back_button, cancel_button, show
 from storage.orders import Order
 from storage.users import Customer
 
@@ -57,13 +57,6 @@ def _valid_uid(channel: CloudChannel, text: str) -> bool:
     if _TENCENT_UID.fullmatch(text):
         return True
     return channel == CloudChannel.ALIBABA and _EMAIL.fullmatch(text) is not None
-
-
-def _line(shop: Shop) -> CloudLine:
-    line = shop.line_of(CloudLine)
-    if line is None:
-        raise LookupError("cloud recharges are not configured")
-    return line
 
 
 # -- step 1: which cloud --
@@ -119,7 +112,7 @@ async def uid_sent(message: Message, state: FSMContext, i18n: I18nContext, shop:
         await message.answer(hint, reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[[cancel_button(i18n)]]))  # fmt: skip
         return
-    target = await _line(shop).find(channel, uid)
+    target = await shop.require(CloudLine).find(channel, uid)
     if isinstance(target, Lookup):
         text = (
             i18n.get("cloud-not-found", cloud=_cloud_name(i18n, channel), uid=uid)
@@ -204,17 +197,14 @@ async def _quote(
     money: int,
 ) -> None:
     target = CloudTarget.from_data((await state.get_data())["target"])
-    line = _line(shop)
+    line = shop.require(CloudLine)
     try:
         quote = await line.quote(target, money)
     except PricingError:
-        log.exception("cannot price a cloud recharge")
-        await show(event, i18n.get("cannot-price"), menu_only(i18n))
+        await cannot_price(event, i18n, "a cloud recharge")
         return
-    order = await shop.sales.open_quote(customer.id, line.product, quote.price,
-                                        line.order_details(quote))  # fmt: skip
-    text, markup = await confirmation(i18n, shop, order, CLOUD)
-    await show(event, text, markup)
+    fresh = FreshQuote(quote.price, line.order_details(quote))
+    await present_quote(event, i18n, shop, customer, line.product, CLOUD, fresh)
 
 
 # -- how a cloud order reads, for the shared purchase screens --
@@ -244,7 +234,7 @@ class CloudPresenter(PresenterBase):
         )
 
     async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
-        line = _line(shop)
+        line = shop.require(CloudLine)
         stored = CloudTarget.from_data(order.details)
         target = await line.find(stored.channel, stored.uid)
         if isinstance(target, Lookup):

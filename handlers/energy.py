@@ -20,7 +20,7 @@ from bot.pricing import PricingError
 from bot.shop import Shop
 from bot.tron import ADDRESS_LENGTH, AddressProblem, address_problem
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, confirmation
+from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
@@ -51,13 +51,6 @@ class EnergyPeriod(CallbackData, prefix="enper"):
 
 class EnergyStep(CallbackData, prefix="enstep"):
     """Back to the amount step, from the period step."""
-
-
-def _line(shop: Shop) -> EnergyLine:
-    line = shop.line_of(EnergyLine)
-    if line is None:
-        raise LookupError("TRON energy is not configured")
-    return line
 
 
 def _energy(amount: int) -> str:
@@ -134,7 +127,7 @@ async def address_not_text(message: Message, i18n: I18nContext) -> None:
 async def _amount_screen(
     event: CallbackQuery | Message, i18n: I18nContext, shop: Shop, address: str
 ) -> None:
-    offer = await _line(shop).offer()
+    offer = await shop.require(EnergyLine).offer()
     if offer is None:
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
@@ -182,7 +175,7 @@ async def amount_typed(message: Message, state: FSMContext, i18n: I18nContext, s
 async def _energy_chosen(
     event: CallbackQuery | Message, state: FSMContext, i18n: I18nContext, shop: Shop, energy: int
 ) -> None:
-    offer = await _line(shop).offer()
+    offer = await shop.require(EnergyLine).offer()
     if offer is None:
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
@@ -218,7 +211,7 @@ async def _period_screen(
     if "energy" not in data or "address" not in data:  # the conversation was left meanwhile
         await show(event, i18n.get("stale-button"), menu_only(i18n))
         return
-    prices = await _line(shop).prices(int(data["energy"]))
+    prices = await shop.require(EnergyLine).prices(int(data["energy"]))
     if not prices:
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
@@ -265,19 +258,17 @@ async def period_chosen(
     if "energy" not in data or "address" not in data:  # the conversation was left meanwhile
         await query.answer(i18n.get("stale-button"), show_alert=True)
         return
-    line = _line(shop)
+    line = shop.require(EnergyLine)
     try:
         quote = await line.quote(str(data["address"]), int(data["energy"]), callback_data.period)
     except PricingError:
-        log.exception("cannot price TRON energy")
-        await show(query, i18n.get("cannot-price"), menu_only(i18n))
+        await cannot_price(query, i18n, "TRON energy")
         return
     if quote is None:  # a period upstream does not offer (now), or a forged button
         await query.answer(i18n.get("stale-button"), show_alert=True)
         return
-    order = await shop.sales.open_quote(customer.id, line.product, quote.price, quote.details())
-    text, markup = await confirmation(i18n, shop, order, ENERGY)
-    await show(query, text, markup)
+    fresh = FreshQuote(quote.price, quote.details())
+    await present_quote(query, i18n, shop, customer, line.product, ENERGY, fresh)
 
 
 # -- how an energy order reads, for the shared purchase screens --
@@ -320,7 +311,7 @@ class EnergyPresenter(PresenterBase):
     async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
         details = order.details
         try:
-            quote = await _line(shop).quote(
+            quote = await shop.require(EnergyLine).quote(
                 str(details["address"]), int(details["energy"]), str(details["period"])
             )
         except PricingError:

@@ -5,6 +5,7 @@ screen Back returns to); the presenters reach handlers through dispatcher data."
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -13,7 +14,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
 from bot.i18n import Markup
@@ -26,6 +27,7 @@ from handlers.screens import main_menu, menu_only, redraw, show
 from storage.orders import Order, OrderStatus
 from storage.users import Customer
 
+log = logging.getLogger(__name__)
 router = Router(name="purchase")
 
 
@@ -119,6 +121,26 @@ def amount_error(i18n: I18nContext, error: AmountError, *, places: int, minimum:
             return i18n.get("amount-above-maximum", maximum=maximum)
         case AmountProblem.NOT_A_NUMBER:
             return i18n.get("amount-not-a-number")
+
+
+async def present_quote(
+    event: Message | CallbackQuery,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
+    product: str,
+    presenter: Presenter,
+    quote: FreshQuote,
+) -> None:
+    """Every line's last step before Confirm: open the quote and show its confirmation."""
+    order = await shop.sales.open_quote(customer.id, product, quote.price, quote.details)
+    await show(event, *await confirmation(i18n, shop, order, presenter))
+
+
+async def cannot_price(event: Message | CallbackQuery, i18n: I18nContext, what: str) -> None:
+    """No price can be made (a missing or zero rate): say so; the operators find it logged."""
+    log.exception("cannot price %s", what)
+    await show(event, i18n.get("cannot-price"), menu_only(i18n))
 
 
 async def confirmation(

@@ -21,7 +21,7 @@ from bot.money import format_money
 from bot.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, confirmation
+from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
@@ -62,13 +62,6 @@ class TopupCarrier(CallbackData, prefix="tpr"):
 
 class TopupToNumber(CallbackData, prefix="tpn"):
     """Back to the number's screen (its country and carrier)."""
-
-
-def _line(shop: Shop) -> TopupLine:
-    line = shop.line_of(TopupLine)
-    if line is None:
-        raise LookupError("mobile top-ups are not configured")
-    return line
 
 
 def _kind_name(i18n: I18nContext, kind: str) -> str:
@@ -120,7 +113,7 @@ async def number_sent(message: Message, state: FSMContext, i18n: I18nContext, sh
         await message.answer(hint, reply_markup=_cancel_only(i18n))
         return
     number = text.lstrip("+")
-    found = await _line(shop).lookup(number)
+    found = await shop.require(TopupLine).lookup(number)
     if found is None:
         await message.answer(i18n.get("upstream-unavailable"), reply_markup=_cancel_only(i18n))
         return
@@ -188,7 +181,7 @@ async def _countries(
     preface: str | None = None,
     can_go_back: bool = True,
 ) -> None:
-    countries = await _line(shop).country_list()
+    countries = await shop.require(TopupLine).country_list()
     if not countries:
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
@@ -241,7 +234,7 @@ async def country_chosen(
     i18n: I18nContext,
     shop: Shop,
 ) -> None:
-    line = _line(shop)
+    line = shop.require(TopupLine)
     code = callback_data.code.upper()
     known = {country.country_code.upper() for country in await line.country_list() or []}
     if code not in known:
@@ -276,7 +269,7 @@ async def carrier_chosen(
     i18n: I18nContext,
     shop: Shop,
 ) -> None:
-    line = _line(shop)
+    line = shop.require(TopupLine)
     data = await state.get_data()
     account, code = data.get("account"), data.get("country")
     carriers = await line.carriers_of(code) if isinstance(code, str) else None
@@ -302,10 +295,9 @@ async def _offers_screen(
     event: CallbackQuery, i18n: I18nContext, shop: Shop, target: TopupTarget, kind: str
 ) -> None:
     try:
-        offers = await _line(shop).offers(target, kind)
+        offers = await shop.require(TopupLine).offers(target, kind)
     except PricingError:
-        log.exception("cannot price mobile top-ups")
-        await show(event, i18n.get("cannot-price"), menu_only(i18n))
+        await cannot_price(event, i18n, "mobile top-ups")
         return
     if offers is None:
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
@@ -355,20 +347,17 @@ async def product_chosen(
 ) -> None:
     data = await state.get_data()
     target = await _target(state)
-    line = _line(shop)
+    line = shop.require(TopupLine)
     try:
-        offer = None if target is None else await line.offer(target, callback_data.id)
+        chosen = None if target is None else await line.offer(target, callback_data.id)
     except PricingError:
-        log.exception("cannot price a mobile top-up")
-        await show(query, i18n.get("cannot-price"), menu_only(i18n))
+        await cannot_price(query, i18n, "a mobile top-up")
         return
-    if target is None or offer is None or offer.product.type != data.get("kind"):
+    if target is None or chosen is None or chosen.product.type != data.get("kind"):
         await _stale(query, i18n)
         return
-    order = await shop.sales.open_quote(customer.id, line.product, offer.price,
-                                        line.order_details(target, offer))  # fmt: skip
-    text, markup = await confirmation(i18n, shop, order, TOPUP)
-    await show(query, text, markup)
+    fresh = FreshQuote(chosen.price, line.order_details(target, chosen))
+    await present_quote(query, i18n, shop, customer, line.product, TOPUP, fresh)
 
 
 # -- how a top-up order reads, for the shared purchase screens --
@@ -407,7 +396,7 @@ class TopupPresenter(PresenterBase):
         return None
 
     async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
-        line = _line(shop)
+        line = shop.require(TopupLine)
         target = TopupTarget.from_data(order.details)
         try:
             offer = await line.offer(target, int(order.details["product_id"]))
