@@ -82,6 +82,23 @@ class ProductLine(Protocol):
         ...
 
 
+def sent_again(submission: Submission) -> Submission:
+    """What sending an order again says, when an earlier attempt may have been carried out
+    upstream without our hearing it: a refusal now proves nothing about that attempt (upstream
+    may refuse for stock or balance the first attempt itself used up), so instead of a refund the
+    order goes to the operators' review, its money still held."""
+    if submission.outcome != Outcome.REJECTED:
+        return submission
+    return Submission(
+        Outcome.UNKNOWN,
+        reason=f"sent again, refused: {submission.reason}",
+        message=submission.message,
+        review=True,
+        alert=f"sending it again was refused ({submission.reason}: {submission.message}), but "
+        "an earlier attempt may have been carried out: check upstream, then refund or deliver",
+    )
+
+
 class ConfirmStatus(StrEnum):
     HELD = "held"  # money set aside; the order can be submitted
     ALREADY = "already"  # confirmed before (a second tap): nothing new happened
@@ -299,17 +316,35 @@ class OrderService:
     # -- settling --
 
     async def _settle(self, order_id: str, submission: Submission) -> Order:
-        if submission.details or submission.upstream_ref:
-            await self._orders.note(
-                order_id, details=submission.details, upstream_ref=submission.upstream_ref
-            )
         async with self._db.write() as tx:
             order = await self._orders.get(order_id, tx=tx)
             assert order is not None
+            if not order.is_terminal or submission.reversal:  # a finished record stays as it was
+                await self._orders.note(order_id, details=submission.details,
+                                        upstream_ref=submission.upstream_ref, tx=tx)  # fmt: skip
             changed = await self._apply(order, submission, tx)
+            late = await self._delivered_after_refund(order, submission, tx)
         if changed and submission.alert:  # a replayed answer alerts nobody twice
             await self._alert(f"Order {order_id}: {submission.alert}")
+        if late:
+            await self._alert(
+                f"Order {order_id}: upstream now reports it delivered ({submission.reason}), but "
+                "the customer was refunded when it failed: recover the charge from the customer "
+                "or the goods from upstream"
+            )
         return await self._current(order_id)
+
+    async def _delivered_after_refund(
+        self, order: Order, submission: Submission, tx: Transaction
+    ) -> bool:
+        """A success for an order that failed and was refunded: the shop may have given the
+        goods away. Recorded on the order, and True the first time (for one alert)."""
+        if order.status != OrderStatus.FAILED or submission.outcome != Outcome.SUCCEEDED:
+            return False
+        if order.details.get("delivered_after_refund"):
+            return False
+        await self._orders.note(order.id, details={"delivered_after_refund": True}, tx=tx)
+        return True
 
     async def _apply(self, order: Order, submission: Submission, tx: Transaction) -> bool:
         """Move the order and its money as `submission` says; False if that changes nothing

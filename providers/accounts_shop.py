@@ -13,7 +13,15 @@ from typing import Any
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from providers.amounts import Micro
-from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, decode, unreadable
+from providers.http import (
+    Exchange,
+    HttpTransport,
+    RetryPolicy,
+    Timeouts,
+    decode,
+    refusal,
+    unreadable,
+)
 from providers.outcomes import HTTP_ERROR, UNDOCUMENTED, UNREADABLE, Outcome, Reply
 
 log = logging.getLogger(__name__)
@@ -151,8 +159,8 @@ class AccountShopClient:
             code = payload.get("code")
             known = ERRORS.get(code) if isinstance(code, int) else None
             outcome, reason = known or (Outcome.UNKNOWN, UNDOCUMENTED)
-            return Reply(outcome, reason=reason, upstream_code=str(code), message=message,
-                         http_status=result.status)  # fmt: skip
+            return refusal(result, Reply(outcome, reason=reason, upstream_code=str(code),
+                                         message=message, http_status=result.status))  # fmt: skip
         if secret:
             return self._purchase(result, payload.get("data"), message)
         return decode(result, kind, payload.get("data"), self.name, message=message)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import AliasChoices, BaseModel, Field
 
-from providers.http import HttpTransport, RetryPolicy, Timeouts, decode, unreadable
+from providers.http import HttpTransport, RetryPolicy, Timeouts, decode, refusal, unreadable
 from providers.outcomes import UNDOCUMENTED, Outcome, Reply, by_status
 
 M = TypeVar("M", bound=BaseModel)
@@ -158,7 +158,7 @@ class EnergyClient:
         code, message = payload["code"], str(payload.get("msg") or "")
         if code != 200:
             outcome, reason = ERRORS.get(code, (Outcome.UNKNOWN, UNDOCUMENTED))
-            return Reply(outcome, reason=reason, upstream_code=str(code), message=message,
-                         http_status=result.status)  # fmt: skip
+            return refusal(result, Reply(outcome, reason=reason, upstream_code=str(code),
+                                         message=message, http_status=result.status))  # fmt: skip
         return decode(result, model, payload.get("data"), self.name, upstream_code="200",
                       message=message)  # fmt: skip

@@ -13,9 +13,9 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from pydantic import TypeAdapter, ValidationError
@@ -31,6 +31,8 @@ from providers.outcomes import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class Exchange:
     text: str
     payload: Any
     headers: Mapping[str, str]
+    # An earlier attempt of the same request got no answer: it may have been carried out.
+    after_lost_answer: bool = False
 
 
 class HttpTransport:
@@ -112,13 +116,17 @@ class HttpTransport:
         (for a signature computed over them); `json_body` and `form` are encoded here."""
         delays = self.retry.delays() if safe_to_retry else []
         attempt = 0
+        lost = False  # an earlier attempt may have been carried out without our hearing it
         while True:
             result = await self._once(method, path, json_body, body or form, params, headers)
             retryable = isinstance(result, Reply) and (
                 result.outcome == Outcome.UNKNOWN or result.reason == UNREACHABLE
             )
             if isinstance(result, Exchange):
-                return result
+                return replace(result, after_lost_answer=lost)
+            if lost and result.reason == UNREACHABLE:  # proves nothing about the earlier attempt
+                result = replace(result, outcome=Outcome.UNKNOWN)
+            lost = lost or result.outcome == Outcome.UNKNOWN
             if not retryable or attempt >= len(delays):
                 log.warning("%s %s %s: %s", self.name, method, path, result.reason)
                 return result
@@ -199,6 +207,16 @@ def decode(
         message=message,
         http_status=exchange.status,
     )
+
+
+def refusal(exchange: Exchange, reply: Reply[T]) -> Reply[T]:
+    """An upstream's refusal, as far as it proves anything: one that follows a lost answer to the
+    same request (a retry) may concern a request that was carried out, so it is unknown."""
+    if exchange.after_lost_answer and reply.outcome == Outcome.REJECTED:
+        return replace(
+            reply, outcome=Outcome.UNKNOWN, message=f"{reply.message} (after a lost answer)"
+        )
+    return reply
 
 
 def unreadable(exchange: Exchange, name: str) -> Reply[Any]:

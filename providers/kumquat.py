@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -22,7 +22,15 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from providers.amounts import Micro
-from providers.http import Exchange, HttpTransport, RetryPolicy, Timeouts, decode, unreadable
+from providers.http import (
+    Exchange,
+    HttpTransport,
+    RetryPolicy,
+    Timeouts,
+    decode,
+    refusal,
+    unreadable,
+)
 from providers.outcomes import UNDOCUMENTED, Outcome, Reply, by_status
 
 T = TypeVar("T")
@@ -246,7 +254,10 @@ class KumquatClient:
         }
         reply = await self._call(self.paths.order, params, KumquatOrder)
         if reply.reason == "order_exists":  # an earlier attempt placed it: read it instead
-            return await self.query(request_no=request_no)
+            placed = await self.query(request_no=request_no)
+            if placed.value is None:  # it exists: a refused or lost read says nothing more
+                return replace(placed, outcome=Outcome.UNKNOWN, reason="order_exists")
+            return placed
         return self._by_status(reply)
 
     async def query(
@@ -300,8 +311,14 @@ class KumquatClient:
         if payload["returnCode"] != "SUCCESS":
             code = str(payload.get("errorCode") or "")
             outcome, reason = ERRORS.get(code, (Outcome.UNKNOWN, UNDOCUMENTED))
-            return Reply(outcome, reason=reason, upstream_code=code, message=message,
-                         http_status=exchange.status)  # fmt: skip
+            refused: Reply[Any] = Reply(
+                outcome,
+                reason=reason,
+                upstream_code=code,
+                message=message,
+                http_status=exchange.status,
+            )
+            return refusal(exchange, refused)
         return decode(exchange, kind, payload.get("result"), self.name, upstream_code="SUCCESS",
                       message=message)  # fmt: skip
 

@@ -5,10 +5,9 @@ The service list (price, stock) is kept in a `Catalogue`, one list per kind; a s
 
 Buying sends our order id as `request_id`. The shop answers a replayed `request_id` with the first
 order, so a retry never buys twice, and that is also how `query` learns what happened to an order
-whose answer was lost: it buys again with the same id. A replay refused for a reason the shop only
-gives when it looks at the purchase itself (out of stock, invalid amount or service, its balance)
-means no order exists under that id; any other refusal (maintenance, rate limit, credentials) came
-before the shop looked, so it says nothing about the order and stays unknown.
+whose answer was lost: it buys again with the same id. A replay that is refused proves nothing (the
+document does not say the shop looks at the id before the stock: the first attempt may have bought
+the last accounts), so such an order goes to the operators' review, its money still held.
 
 The delivered accounts are the customer's secrets: they are kept in the order's details (the
 customer downloads them again from there) and never logged, alerted or shown in chat text.
@@ -26,7 +25,7 @@ from typing import Any
 from bot.catalogue import Catalogue
 from bot.lines.base import LineBase, LineSetup
 from bot.money import MICRO
-from bot.orders import Failure, Remember, Submission
+from bot.orders import Failure, Remember, Submission, sent_again
 from bot.pricing import Price, Pricing
 from providers.accounts_shop import AccountShopClient, ShopPurchase, ShopService, ShopServiceDetail
 from providers.outcomes import Outcome, Reply
@@ -36,8 +35,6 @@ PRODUCT = "accounts"
 MAX_QUANTITY = 1000  # per order, whatever the shop allows: one file, one hold
 CATALOGUE_FRESH_FOR = timedelta(minutes=5)
 
-# Refusals the shop gives only after looking at the purchase itself: no order exists under the id.
-DEFINITE = {"out_of_stock", "invalid_amount", "invalid_service", "upstream_balance_insufficient"}
 # Our own words for some of them (a `accounts-failure-…` message each); stored in the details.
 EXPLAINED = {"out_of_stock", "invalid_amount", "invalid_service"}
 
@@ -203,23 +200,23 @@ class AccountsLine(LineBase):
     # -- buying --
 
     async def submit(self, order: Order, remember: Remember) -> Submission:
-        return self._from(await self._buy(order), replay=False, order=order)
+        return self._from(await self._buy(order), order=order)
 
     async def query(self, order: Order, remember: Remember) -> Submission:
         """Buy again under the same request id: the shop answers with the first order if there
         is one (and if there is none, the customer's money is still held for exactly this)."""
-        return self._from(await self._buy(order), replay=True, order=order)
+        return sent_again(self._from(await self._buy(order), order=order))
 
     async def _buy(self, order: Order) -> Reply[ShopPurchase]:
         offer = Offer.from_data(order.details["offer"])
         return await self._client.buy(offer.service_id, int(order.details["quantity"]), order.id)
 
-    def _from(self, reply: Reply[ShopPurchase], *, replay: bool, order: Order) -> Submission:
+    def _from(self, reply: Reply[ShopPurchase], *, order: Order) -> Submission:
         bought = reply.value
         if reply.outcome == Outcome.SUCCEEDED and bought is not None:
             return self._delivered(bought, order)
         reason = reply.reason or reply.outcome.value
-        if reply.outcome != Outcome.REJECTED or (replay and reason not in DEFINITE):
+        if reply.outcome != Outcome.REJECTED:
             # An answer without the order: what became of it is asked again later.
             return Submission(Outcome.UNKNOWN, reason=reason, message=reply.message)
         details: dict[str, Any] = {}

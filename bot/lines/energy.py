@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.catalogue import Catalogue
 from bot.lines.base import LineBase, LineSetup
-from bot.orders import Failure, Remember, Submission
+from bot.orders import Failure, Remember, Submission, sent_again
 from bot.pricing import Price, Pricing, PricingError
 from providers.energy import EnergyAccount, EnergyClient, EnergyOrder
 from providers.outcomes import Outcome, Reply
@@ -187,7 +187,7 @@ class EnergyLine(LineBase):
             if order.details.get("out_trade_no_used"):
                 return self._number_unknown()
             # Never answered: placing it again is safe, upstream refuses a used outTradeNo.
-            return await self.submit(order, remember)
+            return sent_again(await self.submit(order, remember))
         info = await self._client.order_info(order_no)
         if info.value is None:
             return Submission(Outcome.UNKNOWN, reason=info.reason, message=info.message)

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from bot.catalogue import Catalogue
 from bot.lines.base import LineBase, LineSetup
-from bot.orders import Failure, Remember, Submission
+from bot.orders import Failure, Remember, Submission, sent_again
 from bot.pricing import Price, Pricing
 from providers.kumquat import (
     KumquatCallback,
@@ -274,7 +274,7 @@ class TopupLine(LineBase):
             # Upstream does not know this request_no: the order never reached it (the bot
             # stopped before sending, or the request was lost). Placing it now is safe: the
             # request_no is unique upstream, so an order that does exist is read back instead.
-            return await self._place(order, remember)
+            return sent_again(await self._place(order, remember))
         return Submission(Outcome.UNKNOWN, reason=reply.reason, message=reply.message)
 
     @staticmethod

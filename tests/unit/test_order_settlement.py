@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from bot.orders import ConfirmStatus, OrderService, Remember, Submission
+from bot.orders import ConfirmStatus, OrderService, Remember, Submission, sent_again
 from bot.pricing import Price
 from providers.outcomes import Outcome
 from storage.audit import audit_ledger
@@ -128,3 +128,29 @@ async def test_an_order_paid_upstream_directly_never_goes_to_review(world: World
     world.line.answers.append(Submission(Outcome.PENDING))
     assert (await impatient.reconcile(order.id)).status == OrderStatus.SUBMITTED
     assert world.alerts == []
+
+
+async def test_a_success_after_the_refund_alerts_the_operators_once(world: World) -> None:
+    order = await world.bought(10 * USDT, Submission(Outcome.REJECTED, reason="FAIL"))
+    assert await world.wallet() == (100 * USDT, 0)
+    late = Submission(Outcome.SUCCEEDED, reason="SUCCESS", details={"upstream_status": "ok"})
+    for _ in range(2):
+        assert (await world.sales.report(order.id, late)).status == OrderStatus.FAILED
+    [alert] = world.alerts
+    assert order.id in alert and "recover the charge" in alert
+    record = await world.sales.report(order.id, late)
+    assert record.details["delivered_after_refund"] is True
+    assert "upstream_status" not in record.details  # a finished record stays as it was
+    assert await world.wallet() == (100 * USDT, 0)
+
+
+async def test_a_refusal_when_sending_again_goes_to_review_still_held(world: World) -> None:
+    order = await world.bought(10 * USDT, Submission(Outcome.UNKNOWN, reason="timeout"))
+    world.line.answers.append(sent_again(Submission(Outcome.REJECTED, reason="out_of_stock")))
+    reviewed = await world.sales.reconcile(order.id)
+    assert reviewed.status == OrderStatus.NEEDS_REVIEW
+    assert await world.wallet() == (90 * USDT, 10 * USDT)
+    [alert] = world.alerts
+    assert "sending it again was refused (out_of_stock" in alert
+    assert world.told == [OrderStatus.NEEDS_REVIEW]
+    assert sent_again(Submission(Outcome.SUCCEEDED)).outcome == Outcome.SUCCEEDED
