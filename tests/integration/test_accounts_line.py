@@ -18,13 +18,10 @@ from bot.orders import ConfirmStatus, Failure, OrderService
 from bot.pricing import Pricing
 from providers.accounts_shop import AccountShopClient
 from sandbox.accounts_shop import DEMO_API_KEY, AccountShopSimulator
-from storage.audit import audit_ledger
-from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
-from storage.settings import SettingsStore
-from storage.users import CustomerStore
 from tests.contract.conftest import FAST, NO_WAIT, serving
+from tests.integration.world import running
 
 USDT = 1_000_000
 ALICE = 601
@@ -60,24 +57,14 @@ class Engine:
 @pytest_asyncio.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     upstream = AccountShopSimulator()
-    async with serving(upstream) as base, Database(tmp_path / "shop.sqlite3") as db:
+    async with serving(upstream) as base:
         client = AccountShopClient(base, DEMO_API_KEY, timeouts=FAST, retry=NO_WAIT)
-        ledger, orders = Ledger(db), OrderStore(db)
-        line = AccountsLine(client, Pricing(SettingsStore(db)), currency="VND")
-        alerts: list[str] = []
 
-        async def alert(text: str) -> None:
-            alerts.append(text)
+        def make(pricing: Pricing) -> AccountsLine:
+            return AccountsLine(client, pricing, currency="VND")
 
-        service = OrderService(db, ledger, orders, {"accounts": line}, alert=alert)
-        await CustomerStore(db).register(ALICE, username=None, first_name="A", language="en")
-        await ledger.credit(ALICE, 10 * USDT, key="deposit")
-        try:
-            yield Engine(ledger, orders, service, line, upstream, alerts)
-        finally:
-            await client.close()
-            report = await audit_ledger(db)
-            assert report.ok, report.problems
+        async with running(tmp_path, make, balances={ALICE: 10 * USDT}) as (world, line):
+            yield Engine(world.ledger, world.orders, world.service, line, upstream, world.alerts)
 
 
 async def test_a_purchase_keeps_the_accounts_for_the_customer_only(

@@ -16,12 +16,10 @@ from bot.lines.acedata import AceDataLine, valid_application_id
 from bot.orders import ConfirmStatus, OrderService
 from providers.acedata import AceDataClient
 from sandbox.acedata import DEMO_APPLICATION, DEMO_TOKEN, AceDataSimulator
-from storage.audit import audit_ledger
-from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
-from storage.users import CustomerStore
 from tests.contract.conftest import FAST, NO_WAIT, serving
+from tests.integration.world import running
 
 USD = 1_000_000
 ALICE = 601
@@ -56,24 +54,11 @@ class Engine:
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     upstream = AceDataSimulator()
     upstream.finish_seconds = 0.05
-    async with serving(upstream) as base, Database(tmp_path / "shop.sqlite3") as db:
+    async with serving(upstream) as base:
         client = AceDataClient(base, DEMO_TOKEN, timeouts=FAST, retry=NO_WAIT)
-        ledger, orders = Ledger(db), OrderStore(db)
-        line = AceDataLine(client)
-        alerts: list[str] = []
-
-        async def alert(text: str) -> None:
-            alerts.append(text)
-
-        service = OrderService(db, ledger, orders, {"acedata": line}, alert=alert)
-        await CustomerStore(db).register(ALICE, username=None, first_name="A", language="en")
-        await ledger.credit(ALICE, 100 * USD, key="deposit")
-        try:
-            yield Engine(ledger, orders, service, line, upstream, alerts)
-        finally:
-            await client.close()
-            report = await audit_ledger(db)
-            assert report.ok, report.problems
+        async with running(tmp_path, lambda _: AceDataLine(client),
+                           balances={ALICE: 100 * USD}) as (world, line):  # fmt: skip
+            yield Engine(world.ledger, world.orders, world.service, line, upstream, world.alerts)
 
 
 def test_application_ids_are_uuids_in_any_case() -> None:

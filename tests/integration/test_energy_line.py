@@ -8,23 +8,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest_asyncio
 
 from bot.lines.energy import EnergyLine
 from bot.orders import ConfirmStatus, OrderService
-from bot.pricing import Pricing
 from providers.energy import EnergyClient
 from providers.http import Timeouts
 from sandbox.energy import DEMO_API_KEY, DEMO_API_SECRET, DOCUMENT_ADDRESS, EnergySimulator
-from storage.audit import audit_ledger
 from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
-from storage.settings import SettingsStore
-from storage.users import CustomerStore
 from tests.contract.conftest import NO_WAIT, serving
+from tests.integration.world import running
 
 USDT = 1_000_000
 ALICE = 601
@@ -68,25 +66,13 @@ class Engine:
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     upstream = EnergySimulator()
     upstream.delegate_seconds, upstream.finish_seconds = 0.05, 0.1
-    async with serving(upstream) as base, Database(tmp_path / "shop.sqlite3") as db:
+    async with serving(upstream) as base:
         client = EnergyClient(base, DEMO_API_KEY, DEMO_API_SECRET,
                               timeouts=Timeouts(connect=1.0, total=0.5), retry=NO_WAIT)  # fmt: skip
-        ledger, orders = Ledger(db), OrderStore(db)
-        line = EnergyLine(client, Pricing(SettingsStore(db)))
-        alerts: list[str] = []
-
-        async def alert(text: str) -> None:
-            alerts.append(text)
-
-        service = OrderService(db, ledger, orders, {"energy": line}, alert=alert)
-        await CustomerStore(db).register(ALICE, username=None, first_name="A", language="en")
-        await ledger.credit(ALICE, 100 * USDT, key="deposit")
-        try:
-            yield Engine(db, ledger, orders, service, line, upstream, alerts)
-        finally:
-            await client.close()
-            report = await audit_ledger(db)
-            assert report.ok, report.problems
+        make = partial(EnergyLine, client)
+        async with running(tmp_path, make, balances={ALICE: 100 * USDT}) as (world, line):
+            yield Engine(world.db, world.ledger, world.orders, world.service, line, upstream,
+                         world.alerts)  # fmt: skip
 
 
 async def test_an_order_is_followed_until_delegated(engine: Engine) -> None:

@@ -21,13 +21,12 @@ from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
 from providers.cloud import CloudChannel, CloudRechargeClient
 from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
-from storage.audit import audit_ledger
 from storage.database import Database
 from storage.ledger import SALES, Ledger
 from storage.orders import Order, OrderStatus, OrderStore
 from storage.settings import SettingsStore
-from storage.users import CustomerStore
 from tests.contract.conftest import FAST, NO_WAIT, serving
+from tests.integration.world import running
 
 USD = 1_000_000
 ALICE, BOB = 501, 502
@@ -64,28 +63,17 @@ class Engine:
 @pytest_asyncio.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     upstream = CloudSimulator()
-    async with serving(upstream) as base, Database(tmp_path / "shop.sqlite3") as db:
+    async with serving(upstream) as base:
         client = CloudRechargeClient(base, DEMO_APP_ID, DEMO_APP_SECRET, timeouts=FAST,
                                      retry=NO_WAIT)  # fmt: skip
-        ledger, orders = Ledger(db), OrderStore(db)
-        line = CloudLine(client, Pricing(SettingsStore(db)), repay_after=timedelta(0))
-        alerts: list[str] = []
 
-        async def alert(text: str) -> None:
-            alerts.append(text)
+        def make(pricing: Pricing) -> CloudLine:
+            return CloudLine(client, pricing, repay_after=timedelta(0))
 
-        service = OrderService(db, ledger, orders, {"cloud": line}, alert=alert)
-        running = Engine(db, ledger, orders, service, line, upstream, base, alerts)
-        customers = CustomerStore(db)
-        for user in (ALICE, BOB):
-            await customers.register(user, username=None, first_name="C", language="en")
-            await ledger.credit(user, 100 * USD, key=f"deposit-{user}")
-        try:
-            yield running
-        finally:
-            await client.close()
-            report = await audit_ledger(db)
-            assert report.ok, report.problems
+        balances = {ALICE: 100 * USD, BOB: 100 * USD}
+        async with running(tmp_path, make, balances=balances) as (world, line):
+            yield Engine(world.db, world.ledger, world.orders, world.service, line, upstream,
+                         base, world.alerts)  # fmt: skip
 
 
 async def _balance(engine: Engine, user: int) -> tuple[int, int]:

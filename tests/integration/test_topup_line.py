@@ -17,13 +17,11 @@ from bot.orders import ConfirmStatus, OrderService
 from bot.pricing import Price, Pricing
 from providers.kumquat import KumquatCallback, KumquatClient
 from sandbox.kumquat import DEMO_PARTNER, DEMO_SIGN_KEY, KumquatSimulator
-from storage.audit import audit_ledger
 from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
-from storage.settings import SettingsStore
-from storage.users import CustomerStore
 from tests.contract.conftest import FAST, NO_WAIT, serving
+from tests.integration.world import running
 
 USD = 1_000_000
 ALICE = 601
@@ -71,25 +69,15 @@ class Engine:
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     upstream = KumquatSimulator()
     upstream.process_seconds = 0.01
-    async with serving(upstream) as base, Database(tmp_path / "shop.sqlite3") as db:
+    async with serving(upstream) as base:
         client = KumquatClient(base, DEMO_PARTNER, DEMO_SIGN_KEY, timeouts=FAST, retry=NO_WAIT)
-        ledger, orders = Ledger(db), OrderStore(db)
-        line = TopupLine(client, Pricing(SettingsStore(db)), callback_url=None)  # no callbacks
-        alerts: list[str] = []
 
-        async def alert(text: str) -> None:
-            alerts.append(text)
+        def make(pricing: Pricing) -> TopupLine:
+            return TopupLine(client, pricing, callback_url=None)  # no callbacks
 
-        service = OrderService(db, ledger, orders, {"topup": line}, alert=alert)
-        line.bind(service.report)
-        await CustomerStore(db).register(ALICE, username=None, first_name="A", language="en")
-        await ledger.credit(ALICE, 10 * USD, key="deposit")
-        try:
-            yield Engine(db, ledger, orders, service, line, upstream, alerts)
-        finally:
-            await client.close()
-            report = await audit_ledger(db)
-            assert report.ok, report.problems
+        async with running(tmp_path, make, balances={ALICE: 10 * USD}) as (world, line):
+            yield Engine(world.db, world.ledger, world.orders, world.service, line, upstream,
+                         world.alerts)  # fmt: skip
 
 
 async def test_without_callbacks_reconciliation_settles_by_request_no(engine: Engine) -> None:

@@ -1,0 +1,60 @@
+"""The order engine with one product line on a fresh database: what every integration test of a
+line starts from, and the ledger audit every one of them ends with."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from bot.lines.base import Line
+from bot.orders import OrderService
+from bot.pricing import Pricing
+from storage.audit import audit_ledger
+from storage.database import Database
+from storage.ledger import Ledger
+from storage.orders import OrderStore
+from storage.settings import SettingsStore
+from storage.users import CustomerStore
+
+L = TypeVar("L", bound=Line)
+
+
+@dataclass
+class World:
+    db: Database
+    ledger: Ledger
+    orders: OrderStore
+    service: OrderService
+    alerts: list[str]  # what the operators were told
+
+
+@asynccontextmanager
+async def running(
+    folder: Path, make_line: Callable[[Pricing], L], *, balances: Mapping[int, int]
+) -> AsyncIterator[tuple[World, L]]:
+    """The line (made with the shop's pricing) behind an order service, customers with
+    `balances`; on leaving, the line is closed and the ledger must pass its audit."""
+    async with Database(folder / "shop.sqlite3") as db:
+        line = make_line(Pricing(SettingsStore(db)))
+        ledger, orders = Ledger(db), OrderStore(db)
+        alerts: list[str] = []
+
+        async def alert(text: str) -> None:
+            alerts.append(text)
+
+        service = OrderService(db, ledger, orders, {line.product: line}, alert=alert)
+        line.bind(service.report)
+        world = World(db, ledger, orders, service, alerts)
+        customers = CustomerStore(db)
+        for user, amount in balances.items():
+            await customers.register(user, username=None, first_name="C", language="en")
+            await ledger.credit(user, amount, key=f"deposit-{user}")
+        try:
+            yield world, line
+        finally:
+            await line.close()
+            report = await audit_ledger(db)
+            assert report.ok, report.problems
