@@ -118,6 +118,8 @@ class Confirmation:
 Alert = Callable[[str], Awaitable[None]]
 Report = Callable[[str, "Submission"], Awaitable[Order]]
 """`await report(order_id, submission)`: news about an order that upstream sent by itself."""
+Find = Callable[[str], Awaitable[Order | None]]
+"""`await find(order_id)`: the order as it stands, or None if there is none."""
 
 
 async def _no_alert(text: str) -> None:
@@ -257,6 +259,9 @@ class OrderService:
             return await self._settle(order_id, submission)
         finally:
             self._in_flight.discard(order_id)
+
+    async def find(self, order_id: str) -> Order | None:
+        return await self._orders.get(order_id)
 
     def in_flight(self, order_id: str) -> bool:
         return order_id in self._in_flight

@@ -63,7 +63,7 @@ class Shop:
             review_after=timedelta(minutes=config.review_after_minutes),
         )
         for line in lines.values():
-            line.bind(sales.report)
+            line.bind(sales.report, sales.find)
         every = timedelta(seconds=config.reconcile_every_seconds)
         return cls(
             config=config,

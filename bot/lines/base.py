@@ -10,7 +10,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.config import Settings
-from bot.orders import ProductLine, Report
+from bot.orders import Find, ProductLine, Report
 from bot.pricing import Pricing
 from providers.http import Timeouts
 
@@ -30,7 +30,7 @@ class LineSetup:
 
 
 class Line(ProductLine, Protocol):
-    def bind(self, report: Report) -> None: ...
+    def bind(self, report: Report, find: Find) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -41,12 +41,14 @@ class Line(ProductLine, Protocol):
 
 class LineBase:
     """Defaults for the optional parts: nothing to close, no routes, no catalogue. A line that
-    takes upstream callbacks passes what they say to `self.report` (the order service's)."""
+    takes upstream callbacks passes what they say to `self.report` (the order service's), and can
+    read the order a callback names with `self.find_order`."""
 
     report: Report | None = None
+    find_order: Find | None = None
 
-    def bind(self, report: Report) -> None:
-        self.report = report
+    def bind(self, report: Report, find: Find) -> None:
+        self.report, self.find_order = report, find
 
     async def close(self) -> None:
         return None

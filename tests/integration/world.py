@@ -46,7 +46,7 @@ async def running(
             alerts.append(text)
 
         service = OrderService(db, ledger, orders, {line.product: line}, alert=alert)
-        line.bind(service.report)
+        line.bind(service.report, service.find)
         world = World(db, ledger, orders, service, alerts)
         customers = CustomerStore(db)
         for user, amount in balances.items():
