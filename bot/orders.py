@@ -99,6 +99,14 @@ def sent_again(submission: Submission) -> Submission:
     )
 
 
+class Decision(StrEnum):
+    """What an operator decides for an order in review."""
+
+    REFUND = "refund"  # upstream did not deliver: the held money goes back
+    DELIVERED = "delivered"  # upstream delivered: the held money is taken
+    RETRY = "retry"  # ask upstream again now (and send again where the line does that safely)
+
+
 class ConfirmStatus(StrEnum):
     HELD = "held"  # money set aside; the order can be submitted
     ALREADY = "already"  # confirmed before (a second tap): nothing new happened
@@ -313,6 +321,48 @@ class OrderService:
             )
             return await self._current(order_id)
         return settled
+
+    # -- the operators' side --
+
+    async def decide(self, order_id: str, decision: Decision, operator: int) -> tuple[bool, Order]:
+        """An operator's decision on an order in review, taken once: when two operators press at
+        the same moment, or a decided order's button is pressed, the second changes nothing
+        (False). The customer is told how it ended."""
+        before = await self._current(order_id)
+        if before.status != OrderStatus.NEEDS_REVIEW:
+            return False, before
+        if decision == Decision.RETRY:
+            after = await self.reconcile(order_id)
+            return True, after
+        actor = f"admin:{operator}"
+        async with self._db.write() as tx:
+            order = await self._orders.get(order_id, tx=tx)
+            assert order is not None
+            if order.status != OrderStatus.NEEDS_REVIEW:
+                return False, order
+            hold = await self._ledger.pending_hold(order_id, tx=tx)
+            memo = f"order {order_id}, decided by {actor}"
+            if decision == Decision.DELIVERED:
+                if hold is not None:
+                    await self._ledger.post(hold.id, memo=memo, actor=actor, tx=tx)
+                await self._orders.move(order_id, order.status, OrderStatus.SUCCEEDED,
+                                        reason="marked delivered by an operator", actor=actor,
+                                        tx=tx)  # fmt: skip
+            else:
+                if hold is not None:
+                    await self._ledger.void(hold.id, memo=memo, actor=actor, tx=tx)
+                refunded = hold.amount if hold is not None else 0
+                await self._orders.note(order_id, tx=tx, details={
+                    "failure": Failure.NOT_DELIVERED.value, "refunded": refunded})  # fmt: skip
+                await self._orders.move(order_id, order.status, OrderStatus.FAILED,
+                                        reason="refunded by an operator", actor=actor,
+                                        tx=tx)  # fmt: skip
+        after = await self._current(order_id)
+        await self._announce(before, after)
+        return True, after
+
+    async def in_review(self) -> list[Order]:
+        return await self._orders.with_status([OrderStatus.NEEDS_REVIEW])
 
     async def unsettled(self) -> list[Order]:
         """Every order upstream has not settled yet, in review included."""

@@ -25,6 +25,7 @@ from handlers import (
     topup,
     wallet,
 )
+from handlers.admin import operators_router
 from handlers.purchase import Presenter, hand_over_goods, result_screen
 from storage.orders import Order
 
@@ -82,4 +83,4 @@ async def announce_settlement(
 
 
 def get_routers() -> list[Router]:
-    return [errors.router, customer_router()]
+    return [errors.router, operators_router(), customer_router()]

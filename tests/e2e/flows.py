@@ -3,12 +3,16 @@ confirmation screen, and a look at the customer's orders and wallet."""
 
 from __future__ import annotations
 
+from sandbox.energy import DOCUMENT_ADDRESS
 from sandbox.telegram import ChatDriver, ChatMessage
 from tests.e2e.harness import Shop
 
 USDT = 1_000_000
 CONFIRM = "✅ Confirm and pay"
 TENCENT_UID = "200000000000"  # the cloud simulator's plain Tencent account, rate 1.00
+# 65,000 energy for 1 hour: 65,000 × 36 sun = 2.34 TRX, at 0.25 USDT and 10 % markup = 0.65 USDT.
+ONE_HOUR = "1 hour · 0.65 USDT"
+ENERGY_CHARGE = 650_000
 
 
 async def new_customer(shop: Shop, balance: int, name: str = "Cleo") -> ChatDriver:
@@ -38,6 +42,26 @@ async def cloud_confirmation(
     customer = await new_customer(shop, balance)
     await cloud_account(customer, "Tencent Cloud", uid)
     await customer.press(amount)
+    return customer, await customer.wait_for_bot()
+
+
+async def energy_address(customer: ChatDriver, address: str) -> ChatMessage:
+    """Open TRON energy and send `address`; returns the bot's answer."""
+    await customer.press("⚡ TRON energy")
+    await customer.wait_for_bot()
+    await customer.send(address)
+    return await customer.wait_for_bot()
+
+
+async def energy_confirmation(
+    shop: Shop, balance: int, address: str = DOCUMENT_ADDRESS
+) -> tuple[ChatDriver, ChatMessage]:
+    """A new customer at the confirmation of 65,000 energy for 1 hour to `address`."""
+    customer = await new_customer(shop, balance)
+    await energy_address(customer, address)
+    await customer.press("65,000 energy")
+    await customer.wait_for_bot()
+    await customer.press(ONE_HOUR)
     return customer, await customer.wait_for_bot()
 
 

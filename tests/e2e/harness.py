@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "4242424242:TEST-token-never-logged"
 ADMIN_CHAT_ID = -1001234567890
 ADMIN_ID = 900_001
+SECOND_ADMIN_ID = 900_002
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 POLLING_STARTED = "Run polling for bot"
@@ -170,7 +171,7 @@ class Shop:
             TELEGRAM_API_BASE=self.emulator.base_url,
             DATABASE_PATH=str(self.db_path),
             ADMIN_CHAT_ID=str(ADMIN_CHAT_ID),
-            ADMIN_IDS=str(ADMIN_ID),
+            ADMIN_IDS=f"{ADMIN_ID},{SECOND_ADMIN_ID}",
             WEB_HOST="127.0.0.1",
             WEB_PORT=str(self.web_port),
             PUBLIC_BASE_URL=f"http://127.0.0.1:{self.web_port}",
@@ -249,8 +250,13 @@ class Shop:
             language_code=language_code,
         )
 
-    def admin(self) -> ChatDriver:
-        return self.admin_group.as_user(user_id=ADMIN_ID, first_name="Operator", username="boss")
+    def admin(self, user_id: int = ADMIN_ID, username: str = "boss") -> ChatDriver:
+        """An operator (one of ADMIN_IDS) in the operators' group."""
+        return self.admin_group.as_user(user_id=user_id, first_name="Operator", username=username)
+
+    def group_visitor(self) -> ChatDriver:
+        """A member of the operators' group who is not one of ADMIN_IDS."""
+        return self.admin_group.as_user(user_id=900_999, first_name="Visitor", username="visitor")
 
     async def deposit(self, chat: ChatDriver, amount: int, key: str) -> None:
         """Money in for a customer the bot already knows, written straight to the ledger."""

@@ -5,34 +5,21 @@ from __future__ import annotations
 import pytest
 
 from sandbox.energy import ABORT_ADDRESS, BREAK_OFF_ADDRESS, DOCUMENT_ADDRESS, INACTIVE_ADDRESS
-from sandbox.telegram import ChatDriver, ChatMessage
 from storage.orders import OrderStatus
-from tests.e2e.flows import CONFIRM, USDT, new_customer, orders_of, wallet_of
+from tests.e2e.flows import (
+    CONFIRM,
+    ONE_HOUR,
+    USDT,
+    energy_address,
+    energy_confirmation,
+    new_customer,
+    orders_of,
+    wallet_of,
+)
+from tests.e2e.flows import (
+    ENERGY_CHARGE as CHARGE,
+)
 from tests.e2e.harness import Shop
-
-# 65,000 energy for 1 hour: 65,000 × 36 sun = 2.34 TRX, at 0.25 USDT and 10 % markup = 0.65 USDT.
-ONE_HOUR = "1 hour · 0.65 USDT"
-CHARGE = 650_000
-
-
-async def energy_address(customer: ChatDriver, address: str) -> ChatMessage:
-    """Open TRON energy and send `address`; returns the bot's answer."""
-    await customer.press("⚡ TRON energy")
-    await customer.wait_for_bot()
-    await customer.send(address)
-    return await customer.wait_for_bot()
-
-
-async def energy_confirmation(
-    shop: Shop, balance: int, address: str = DOCUMENT_ADDRESS
-) -> tuple[ChatDriver, ChatMessage]:
-    """A new customer at the confirmation of 65,000 energy for 1 hour to `address`."""
-    customer = await new_customer(shop, balance)
-    await energy_address(customer, address)
-    await customer.press("65,000 energy")
-    await customer.wait_for_bot()
-    await customer.press(ONE_HOUR)
-    return customer, await customer.wait_for_bot()
 
 
 async def test_renting_energy(shop: Shop) -> None:
