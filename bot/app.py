@@ -24,6 +24,7 @@ from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
 from bot.web import WebServer
 from handlers import announce_settlement, get_routers, presenters
+from handlers.admin import announce_review
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     shop.sales.on_settled = partial(announce_settlement, shop, core, language)
+    shop.sales.on_review = partial(announce_review, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
     web = WebServer(shop)
     dispatcher.startup.register(partial(_start, shop, scheduler, web))

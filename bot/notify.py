@@ -21,13 +21,16 @@ class Messenger:
     def attach(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def alert_operators(self, text: str) -> None:
-        """Plain text for the operators (escaped here); logged when it cannot be delivered."""
+    async def alert_operators(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Plain text for the operators (escaped here), with buttons for what they can do about
+        it; logged when it cannot be delivered."""
         log.warning("operator alert: %s", text)
         if self._bot is None or self._admin_chat_id is None:
             return
         try:
-            await self._bot.send_message(self._admin_chat_id, f"⚠️ {html.escape(text)}")
+            await self._bot.send_message(
+                self._admin_chat_id, f"⚠️ {html.escape(text)}", reply_markup=markup
+            )
         except TelegramAPIError as exc:
             log.error("could not alert the operators: %s", exc)
 

@@ -163,6 +163,9 @@ class OrderService:
         self._lines = lines
         self._alert = alert
         self.on_settled = on_settled
+        # How the operators hear of an order that now waits for them (with its decisions, say);
+        # without it, a plain alert.
+        self.on_review: Callable[[Order, str], Awaitable[None]] | None = None
         self._review_after = review_after
         # Orders this process is talking to upstream about right now. Follow-ups leave them
         # alone: asking upstream in the middle of a submission (before the upstream order even
@@ -290,6 +293,13 @@ class OrderService:
         await self._announce(before, after)
         return after
 
+    async def _tell_operators(self, order_id: str, text: str) -> None:
+        order = await self._current(order_id)
+        if order.status == OrderStatus.NEEDS_REVIEW and self.on_review is not None:
+            await self.on_review(order, text)
+        else:
+            await self._alert(text)
+
     async def _announce(self, before: Order, after: Order) -> None:
         news = after.is_terminal or after.status == OrderStatus.NEEDS_REVIEW
         if after.status != before.status and news and self.on_settled:
@@ -315,9 +325,10 @@ class OrderService:
                 reason=f"unsettled after {self._review_after}: "
                 f"{submission.reason or submission.outcome}",
             )
-            await self._alert(
+            await self._tell_operators(
+                order_id,
                 f"Order {order_id} needs review: upstream says "
-                f"{submission.reason or submission.outcome}."
+                f"{submission.reason or submission.outcome}.",
             )
             return await self._current(order_id)
         return settled
@@ -380,7 +391,7 @@ class OrderService:
             changed = await self._apply(order, submission, tx)
             late = await self._delivered_after_refund(order, submission, tx)
         if changed and submission.alert:  # a replayed answer alerts nobody twice
-            await self._alert(f"Order {order_id}: {submission.alert}")
+            await self._tell_operators(order_id, f"Order {order_id}: {submission.alert}")
         if late:
             await self._alert(
                 f"Order {order_id}: upstream now reports it delivered ({submission.reason}), but "

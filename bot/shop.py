@@ -10,10 +10,12 @@ from bot.config import Settings
 from bot.lines import build_lines
 from bot.lines.base import Line, LineSetup
 from bot.notify import Messenger
+from bot.operators import Operators
 from bot.orders import OrderService
 from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
 from providers.http import Timeouts
+from storage.admin_log import AdminLog
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.ledger import Ledger
@@ -39,6 +41,7 @@ class Shop:
     messenger: Messenger
     sales: OrderService
     reconciler: Reconciler
+    operators: Operators
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -65,10 +68,11 @@ class Shop:
         for line in lines.values():
             line.bind(sales.report, sales.find)
         every = timedelta(seconds=config.reconcile_every_seconds)
+        customers = CustomerStore(db)
         return cls(
             config=config,
             db=db,
-            customers=CustomerStore(db),
+            customers=customers,
             ledger=ledger,
             orders=orders,
             settings=settings,
@@ -78,6 +82,9 @@ class Shop:
             sales=sales,
             reconciler=Reconciler(
                 sales, every=every, first_delay=min(every, timedelta(seconds=10))
+            ),
+            operators=Operators(
+                db, ledger, customers, settings, pricing, AdminLog(db), STORE_CURRENCY
             ),
             lines=lines,
         )

@@ -196,12 +196,13 @@ class Ledger:
         key: str,
         memo: str = "",
         actor: str = "system",
+        tx: Transaction | None = None,
     ) -> LedgerTransaction:
         """An operator's correction taking money out of a wallet; never below zero."""
         _require_positive(amount)
         entries = {wallet_account(user_id): -amount, ADJUSTMENTS: amount}
         return await self._write(
-            key, Kind.ADJUSTMENT, entries, user_id=user_id, memo=memo, actor=actor
+            key, Kind.ADJUSTMENT, entries, user_id=user_id, memo=memo, actor=actor, tx=tx
         )
 
     async def hold(

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.admin import orders, review
+from bot.shop import Shop
+from handlers.admin import customers, orders, prices, review
 from handlers.admin.access import Operator
+from storage.orders import Order
 
 
 def operators_router() -> Router:
     operators = Router(name="operators")
     operators.message.filter(Operator())
     operators.callback_query.filter(Operator())
-    operators.include_routers(review.router, orders.router)
+    operators.include_routers(review.router, orders.router, customers.router, prices.router)
     return operators
+
+
+async def announce_review(shop: Shop, order: Order, text: str) -> None:
+    """An order now waits for the operators: the alert carries its decisions."""
+    await shop.messenger.alert_operators(text, review.review_keyboard(order.id))

@@ -111,3 +111,14 @@ async def test_order_and_review_answer_bad_input_plainly(shop: Shop) -> None:
         await boss.send(command)
         reply = await boss.wait_for_bot()
         assert expected in reply.text, (command, reply.text)
+
+
+async def test_an_order_needing_review_reaches_the_group_with_its_decisions(shop: Shop) -> None:
+    boss = shop.admin()
+    customer, order_id = await _order_in_review(shop)
+    alert = await boss.wait_until(lambda m: order_id in m.text and "orderNo is unknown" in m.text)
+    assert alert.labels == ["💸 Refund", "✅ Mark delivered", "🔁 Retry"]
+    await boss.press("💸 Refund", message_id=alert.message_id)
+    await boss.settle()
+    assert await wallet_of(shop, customer) == (100 * USDT, 0)
+    assert await orders_of(shop, customer.user_id) == [(order_id, OrderStatus.FAILED)]

@@ -1,0 +1,135 @@
+"""What operators do from the admin group: find customers, credit or debit their wallet, ban or
+unban them, and set the markups and exchange rates new quotes use. Each is recorded in the admin
+log with the state before and after."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from bot.money import format_money
+from bot.pricing import DEFAULT_MARKUPS, Pricing, PricingError, markup_key, rate_key
+from storage.admin_log import AdminLog
+from storage.database import Database
+from storage.ledger import Kind, Ledger, LedgerTransaction
+from storage.settings import SettingsStore
+from storage.users import Customer, CustomerStore
+
+_USER_ID = re.compile(r"[0-9]{1,20}")
+_USERNAME = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
+_PERCENT = re.compile(r"[0-9]{1,4}(\.[0-9]{1,2})?")
+_RATE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,12})?")
+_CURRENCY = re.compile(r"[A-Z]{3,5}")
+MAX_MARKUP = Decimal(1000)
+
+
+class SettingRefused(ValueError):
+    """A markup or rate an operator gave that the shop cannot use; says why."""
+
+
+class Operators:
+    def __init__(
+        self,
+        db: Database,
+        ledger: Ledger,
+        customers: CustomerStore,
+        settings: SettingsStore,
+        pricing: Pricing,
+        log: AdminLog,
+        currency: str,
+    ) -> None:
+        self._db = db
+        self._ledger = ledger
+        self._customers = customers
+        self._settings = settings
+        self.pricing = pricing
+        self.log = log
+        self._currency = currency
+
+    async def find(self, reference: str) -> Customer | None:
+        """A customer by Telegram id (`12345`) or username (`@alice`)."""
+        if _USER_ID.fullmatch(reference):
+            return await self._customers.get(int(reference))
+        if match := _USERNAME.fullmatch(reference):
+            return await self._customers.find_by_username(match.group(1))
+        return None
+
+    async def _available(self, user_id: int) -> str:
+        return format_money((await self._ledger.balance(user_id)).available, self._currency)
+
+    async def credit(
+        self, admin_id: int, customer: Customer, amount: int, reason: str, *, key: str
+    ) -> LedgerTransaction:
+        """Money into the wallet, the admin as actor; `key` makes a replayed command a no-op."""
+        before = await self._available(customer.id)
+        async with self._db.write() as tx:
+            txn = await self._ledger.credit(
+                customer.id,
+                amount,
+                key=key,
+                kind=Kind.ADJUSTMENT,
+                memo=reason,
+                actor=f"admin:{admin_id}",
+                tx=tx,
+            )
+            if not txn.replayed:
+                change = f"+{format_money(amount, self._currency)} ({reason})"
+                await self.log.record(admin_id, "credit", "user", str(customer.id),
+                                      before=before, after=change, tx=tx)  # fmt: skip
+        return txn
+
+    async def debit(
+        self, admin_id: int, customer: Customer, amount: int, reason: str, *, key: str
+    ) -> LedgerTransaction:
+        """Money out of the wallet; raises InsufficientFunds rather than go below zero."""
+        before = await self._available(customer.id)
+        async with self._db.write() as tx:
+            txn = await self._ledger.debit(customer.id, amount, key=key, memo=reason,
+                                           actor=f"admin:{admin_id}", tx=tx)  # fmt: skip
+            if not txn.replayed:
+                change = f"-{format_money(amount, self._currency)} ({reason})"
+                await self.log.record(admin_id, "debit", "user", str(customer.id),
+                                      before=before, after=change, tx=tx)  # fmt: skip
+        return txn
+
+    async def set_banned(self, admin_id: int, customer: Customer, banned: bool) -> bool:
+        """True if that changed anything."""
+        if customer.banned == banned:
+            return False
+        await self._customers.set_banned(customer.id, banned)
+        await self.log.record(admin_id, "ban" if banned else "unban", "user", str(customer.id),
+                              before=str(customer.banned), after=str(banned))  # fmt: skip
+        return True
+
+    # -- prices --
+
+    async def set_markup(self, admin_id: int, line: str, percent: str) -> tuple[Decimal, Decimal]:
+        """The line's markup for new quotes; (before, after). Raises SettingRefused."""
+        if line not in DEFAULT_MARKUPS:
+            raise SettingRefused(f"no product line {line!r}; one of {', '.join(DEFAULT_MARKUPS)}")
+        if not _PERCENT.fullmatch(percent) or Decimal(percent) > MAX_MARKUP:
+            raise SettingRefused(f"a markup is a percent from 0 to {MAX_MARKUP}, like 7.5")
+        before = await self.pricing.markup(line)
+        await self._set(admin_id, markup_key(line), str(before), percent)
+        return before, Decimal(percent)
+
+    async def set_rate(
+        self, admin_id: int, currency: str, rate: str
+    ) -> tuple[Decimal | None, Decimal]:
+        """Store currency per unit of `currency`, for new quotes; (before, after)."""
+        currency = currency.upper()
+        if not _CURRENCY.fullmatch(currency):
+            raise SettingRefused("a currency is 3 to 5 letters, like TRX or VND")
+        if not _RATE.fullmatch(rate) or Decimal(rate) == 0:
+            raise SettingRefused("a rate is a number above zero, like 0.25")
+        before = await self._settings.get(rate_key(currency))
+        try:
+            known: Decimal | None = await self.pricing.rate(currency)
+        except PricingError:  # none yet: this sets the first
+            known = None
+        await self._set(admin_id, rate_key(currency), before or str(known), rate)
+        return known, Decimal(rate)
+
+    async def _set(self, admin_id: int, key: str, before: str, after: str) -> None:
+        await self._settings.set(key, after, actor=f"admin:{admin_id}")
+        await self.log.record(admin_id, "set", "setting", key, before=before, after=after)

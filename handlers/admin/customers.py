@@ -1,0 +1,215 @@
+"""Operators and customers: `/user`, `/credit`, `/debit`, `/ban`, `/unban`.
+
+Every change is recorded with the admin as actor (the ledger transaction itself, and the admin
+log); the customer hears of money moved in their own language.
+"""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram_i18n import I18nContext
+
+from bot.money import CENT, MICRO, AmountError, format_money, format_signed_money, parse_amount
+from bot.shop import Shop
+from storage.ledger import InsufficientFunds
+from storage.users import Customer
+
+router = Router(name="admin-customers")
+
+MAXIMUM = 100_000 * MICRO  # one credit or debit
+MAX_REASON = 200
+
+
+class BanButton(CallbackData, prefix="ban"):
+    user_id: int
+    banned: bool
+
+
+def _who(customer: Customer) -> str:
+    handle = f" @{customer.username}" if customer.username else ""
+    return f"{html.escape(customer.first_name)}{html.escape(handle)} (<code>{customer.id}</code>)"
+
+
+def _minute(iso: str) -> str:
+    return iso[:16].replace("T", " ")
+
+
+def _in_language(i18n: I18nContext, language: str) -> I18nContext:
+    """The same messages, in a customer's language (operators read English)."""
+    return I18nContext(locale=language, core=i18n.core, manager=i18n.manager, data={})
+
+
+async def _customer(message: Message, shop: Shop, reference: str) -> Customer | None:
+    customer = await shop.operators.find(reference) if reference else None
+    if customer is None:
+        await message.answer(
+            f"⚠️ No customer {html.escape(reference[:40]) or '(none given)'}. Give a Telegram id "
+            "(<code>12345</code>) or a username (<code>@alice</code>)."
+        )
+    return customer
+
+
+# -- /user --
+
+
+async def _card(shop: Shop, customer: Customer) -> tuple[str, InlineKeyboardMarkup]:
+    balance = await shop.ledger.balance(customer.id)
+    lines = [
+        f"👤 <b>{_who(customer)}</b>" + (" · 🚫 banned" if customer.banned else ""),
+        f"Language {customer.language} · customer since {customer.created_at[:10]}",
+        f"Available <b>{format_money(balance.available, shop.currency)}</b>"
+        f" · held {format_money(balance.held, shop.currency)}",
+        "<b>Recent orders</b>:",
+    ]
+    orders = await shop.orders.placed_by(customer.id, limit=5)
+    lines += [
+        f"<code>{order.id}</code> {html.escape(order.product)} "
+        f"{format_money(order.charge, shop.currency)} {order.status}"
+        for order in orders
+    ] or ["(none)"]
+    lines.append("<b>Recent wallet lines</b>:")
+    history = await shop.ledger.wallet_history(customer.id, limit=5)
+    lines += [
+        f"<code>{_minute(line.created_at)}</code> {line.kind} "
+        f"{format_signed_money(line.amount, shop.currency)} {html.escape(line.memo)}"
+        for line in history
+    ] or ["(none)"]
+    actions = await shop.operators.log.about("user", str(customer.id))
+    if actions:
+        lines.append("<b>Operators' actions</b>:")
+        lines += [
+            f"<code>{_minute(action.at)}</code> admin {action.admin_id} {action.action}: "
+            f"{html.escape(action.before or '')} → {html.escape(action.after or '')}"
+            for action in actions
+        ]
+    lines.append(
+        f"Credit or debit: <code>/credit {customer.id} AMOUNT REASON</code>, "
+        f"<code>/debit {customer.id} AMOUNT REASON</code>"
+    )
+    builder = InlineKeyboardBuilder()
+    if customer.banned:
+        builder.button(text="✅ Unban", callback_data=BanButton(user_id=customer.id, banned=False))
+    else:
+        builder.button(text="🚫 Ban", callback_data=BanButton(user_id=customer.id, banned=True))
+    return "\n".join(lines), builder.as_markup()
+
+
+@router.message(Command("user"))
+async def show_user(message: Message, command: CommandObject, shop: Shop) -> None:
+    customer = await _customer(message, shop, (command.args or "").strip())
+    if customer is not None:
+        text, markup = await _card(shop, customer)
+        await message.answer(text, reply_markup=markup)
+
+
+# -- /credit and /debit --
+
+
+def _parse_money_command(args: str | None) -> tuple[str, int, str] | str:
+    """(user reference, amount, reason), or what is wrong with the arguments."""
+    parts = (args or "").split(maxsplit=2)
+    if len(parts) < 3:
+        return "give the customer, the amount and a reason"
+    reference, amount_text, reason = parts
+    try:
+        amount = parse_amount(amount_text, places=2, minimum=CENT, maximum=MAXIMUM)
+    except AmountError as error:
+        return f"the amount {html.escape(amount_text[:24])} is {error.problem.replace('_', ' ')}"
+    if len(reason) > MAX_REASON:
+        return f"keep the reason to {MAX_REASON} characters"
+    return reference, amount, reason.strip()
+
+
+@router.message(Command("credit", "debit"))
+async def move_money(
+    message: Message, command: CommandObject, shop: Shop, i18n: I18nContext
+) -> None:
+    assert message.from_user is not None
+    usage = f"/{command.command} USER AMOUNT REASON, e.g. /{command.command} 12345 10.50 goodwill"
+    parsed = _parse_money_command(command.args)
+    if isinstance(parsed, str):
+        await message.answer(f"⚠️ Not done: {parsed}. Usage: <code>{usage}</code>")
+        return
+    reference, amount, reason = parsed
+    customer = await _customer(message, shop, reference)
+    if customer is None:
+        return
+    admin = message.from_user.id
+    key = f"admin:{message.chat.id}:{message.message_id}:{command.command}"
+    money = format_money(amount, shop.currency)
+    try:
+        if command.command == "credit":
+            await shop.operators.credit(admin, customer, amount, reason, key=key)
+        else:
+            await shop.operators.debit(admin, customer, amount, reason, key=key)
+    except InsufficientFunds as short:
+        available = format_money(short.available, shop.currency)
+        await message.answer(
+            f"⚠️ Not done: debiting {money} would take {_who(customer)} below zero "
+            f"(available {available})."
+        )
+        return
+    balance = format_money((await shop.ledger.balance(customer.id)).available, shop.currency)
+    verb = "Credited" if command.command == "credit" else "Debited"
+    await message.answer(
+        f"✅ {verb} {money} {'to' if verb == 'Credited' else 'from'} {_who(customer)}: "
+        f"{html.escape(reason)}. Available now {balance}."
+    )
+    told = _in_language(i18n, customer.language)
+    text = (
+        _credited(told, money, reason, balance)
+        if command.command == "credit"
+        else _debited(told, money, reason, balance)
+    )
+    await shop.messenger.tell_customer(customer.id, text)
+
+
+def _credited(i18n: I18nContext, amount: str, reason: str, balance: str) -> str:
+    return i18n.get("wallet-credited", amount=amount, reason=reason, balance=balance)
+
+
+def _debited(i18n: I18nContext, amount: str, reason: str, balance: str) -> str:
+    return i18n.get("wallet-debited", amount=amount, reason=reason, balance=balance)
+
+
+# -- /ban and /unban --
+
+
+async def _ban(shop: Shop, admin: int, customer: Customer, banned: bool) -> str:
+    changed = await shop.operators.set_banned(admin, customer, banned)
+    state = "banned" if banned else "not banned"
+    if not changed:
+        return f"ℹ️ {_who(customer)} was already {state}."
+    return f"✅ {_who(customer)} is now {state}."
+
+
+@router.message(Command("ban", "unban"))
+async def ban_command(message: Message, command: CommandObject, shop: Shop) -> None:
+    assert message.from_user is not None
+    customer = await _customer(message, shop, (command.args or "").strip())
+    if customer is not None:
+        banned = command.command == "ban"
+        await message.answer(await _ban(shop, message.from_user.id, customer, banned))
+
+
+@router.callback_query(BanButton.filter(), F.message.as_("card"))
+async def ban_button(
+    query: CallbackQuery, callback_data: BanButton, shop: Shop, card: Message
+) -> None:
+    customer = await shop.customers.get(callback_data.user_id)
+    if customer is None:
+        await query.answer("No such customer.", show_alert=True)
+        return
+    changed = await shop.operators.set_banned(query.from_user.id, customer, callback_data.banned)
+    refreshed = await shop.customers.get(customer.id)
+    assert refreshed is not None
+    text, markup = await _card(shop, refreshed)
+    await card.edit_text(text, reply_markup=markup)
+    state = "banned" if callback_data.banned else "not banned"
+    await query.answer(f"Now {state}." if changed else f"Already {state}.")
