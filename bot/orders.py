@@ -372,6 +372,39 @@ class OrderService:
         await self._announce(before, after)
         return True, after
 
+    async def refund_by_operator(
+        self, order_id: str, operator: int, reason: str
+    ) -> tuple[int, Order]:
+        """Give a delivered order's charge back (it becomes reversed), or what a failed order
+        did not give back yet. Once: the refund's ledger key is the order's, so a second call
+        refunds nothing. Returns (amount refunded now, the order)."""
+        actor = f"admin:{operator}"
+        async with self._db.write() as tx:
+            order = await self._orders.get(order_id, tx=tx)
+            if order is None:
+                raise KeyError(order_id)
+            already = int(order.details.get("refunded", 0))
+            if order.status == OrderStatus.SUCCEEDED:
+                amount, to = order.charge, OrderStatus.REVERSED
+            elif order.status in (OrderStatus.FAILED, OrderStatus.REVERSED):
+                amount, to = order.charge - already, order.status
+            else:
+                return 0, order
+            if amount <= 0 or order.details.get("refunded_by_operator"):
+                return 0, order
+            key = f"order:{order_id}:operator-refund"
+            await self._ledger.credit(order.user_id, amount, key=key, kind=Kind.REFUND,
+                                      order_id=order_id, memo=reason, actor=actor,
+                                      tx=tx)  # fmt: skip
+            await self._orders.note(order_id, tx=tx, details={
+                "refunded": already + amount, "refunded_by_operator": True})  # fmt: skip
+            await self._orders.move(order_id, order.status, to, actor=actor, tx=tx,
+                                    reason=f"refunded by an operator: {reason}")  # fmt: skip
+        after = await self._current(order_id)
+        if self.on_settled:
+            await self.on_settled(after)
+        return amount, after
+
     async def in_review(self) -> list[Order]:
         return await self._orders.with_status([OrderStatus.NEEDS_REVIEW])
 

@@ -187,6 +187,8 @@ async def result_text(i18n: I18nContext, shop: Shop, order: Order, presenter: Pr
         case OrderStatus.SUCCEEDED:
             what = Markup(await presenter.delivered(i18n, shop, order))  # already safe HTML
             return i18n.get("order-succeeded", order=order.id, what=what)
+        case OrderStatus.REVERSED if order.details.get("refunded_by_operator"):
+            return i18n.get("order-refunded-by-shop", order=order.id, charge=charge)
         case OrderStatus.REVERSED:
             return i18n.get("order-reversed", order=order.id, charge=charge)
         case OrderStatus.FAILED:

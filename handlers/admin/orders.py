@@ -8,6 +8,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.money import format_money
 from bot.shop import Shop
 from handlers.admin.cards import order_card
 from handlers.admin.review import review_keyboard
@@ -30,3 +31,41 @@ async def show_order(message: Message, command: CommandObject, shop: Shop) -> No
         return
     markup = review_keyboard(order.id) if order.status == OrderStatus.NEEDS_REVIEW else None
     await message.answer(await order_card(shop, order, history=True), reply_markup=markup)
+
+
+@router.message(Command("refund"))
+async def refund_order(message: Message, command: CommandObject, shop: Shop) -> None:
+    assert message.from_user is not None
+    parts = (command.args or "").split(maxsplit=1)
+    if not parts or len(parts[0]) > 64:
+        await message.answer(
+            "⚠️ Usage: <code>/refund ORDER_ID [REASON]</code>, e.g. "
+            "<code>/refund 261124051200123456 the customer never got it</code>"
+        )
+        return
+    order_id, reason = parts[0], (parts[1].strip() if len(parts) > 1 else "no reason given")
+    try:
+        amount, order = await shop.sales.refund_by_operator(
+            order_id, message.from_user.id, reason[:200]
+        )
+    except KeyError:
+        await message.answer(f"⚠️ No order <code>{html.escape(order_id)}</code>.")
+        return
+    shown = f"<code>{html.escape(order.id)}</code>"
+    if amount:
+        money = format_money(amount, shop.currency)
+        await message.answer(
+            f"✅ Refunded {money} of order {shown} to customer <code>{order.user_id}</code> "
+            f"({html.escape(reason)}); the order is {order.status}. The customer was told."
+        )
+    elif order.details.get("refunded_by_operator"):
+        await message.answer(f"ℹ️ Order {shown} was refunded by an operator already.")
+    elif order.status in (OrderStatus.FAILED, OrderStatus.REVERSED):
+        await message.answer(f"ℹ️ Nothing left to refund: order {shown} gave everything back.")
+    elif order.status == OrderStatus.NEEDS_REVIEW:
+        await message.answer(f"ℹ️ Order {shown} waits for review: decide it with /review.")
+    else:
+        await message.answer(
+            f"ℹ️ Order {shown} is {order.status}: nothing was taken for it yet, or upstream "
+            "has not answered; only a succeeded or failed order can be refunded."
+        )

@@ -7,7 +7,15 @@ import asyncio
 
 from sandbox.telegram import ChatDriver
 from storage.orders import OrderStatus
-from tests.e2e.flows import CONFIRM, ENERGY_CHARGE, USDT, energy_confirmation, orders_of, wallet_of
+from tests.e2e.flows import (
+    CONFIRM,
+    ENERGY_CHARGE,
+    USDT,
+    cloud_confirmation,
+    energy_confirmation,
+    orders_of,
+    wallet_of,
+)
 from tests.e2e.harness import ADMIN_ID, SECOND_ADMIN_ID, Shop
 
 
@@ -122,3 +130,50 @@ async def test_an_order_needing_review_reaches_the_group_with_its_decisions(shop
     await boss.settle()
     assert await wallet_of(shop, customer) == (100 * USDT, 0)
     assert await orders_of(shop, customer.user_id) == [(order_id, OrderStatus.FAILED)]
+
+
+async def test_refund_gives_a_delivered_order_back_once(shop: Shop) -> None:
+    boss = shop.admin()
+    customer, _ = await cloud_confirmation(shop, 100 * USDT)
+    await customer.press(CONFIRM)
+    await customer.wait_until(lambda m: "Done!" in m.text)
+    [(order_id, _)] = await orders_of(shop, customer.user_id)
+
+    await boss.send(f"/refund {order_id} the account was wrong")
+    done = await boss.wait_for_bot()
+    assert f"Refunded 10.50 USDT of order {order_id}" in done.text
+    assert "the order is reversed" in done.text
+    told = await customer.wait_until(lambda m: "The shop refunded order" in m.text)
+    assert "10.50 USDT went back to your balance" in told.text
+    assert await wallet_of(shop, customer) == (100 * USDT, 0)
+
+    await boss.send(f"/refund {order_id}")
+    assert "was refunded by an operator already" in (await boss.wait_for_bot()).text
+    assert await wallet_of(shop, customer) == (100 * USDT, 0)
+    await boss.send(f"/order {order_id}")
+    history = (await boss.wait_for_bot()).text
+    assert (
+        "succeeded → reversed · admin:900001 · refunded by an operator: the account was wrong"
+        in (history)
+    )
+    await shop.check_ledger()
+
+
+async def test_refund_refuses_what_has_nothing_to_give_back(shop: Shop) -> None:
+    boss = shop.admin()
+    customer, _ = await cloud_confirmation(shop, 100 * USDT, uid="200000000409")  # fails upstream
+    await customer.press(CONFIRM)
+    await customer.wait_until(lambda m: "could not be completed" in m.text)
+    [(failed_id, _)] = await orders_of(shop, customer.user_id)
+    waiting, review_id = await _order_in_review(shop)
+    for command, expected in (
+        (f"/refund {failed_id}", "Nothing left to refund"),
+        (f"/refund {review_id}", "waits for review: decide it with /review"),
+        ("/refund", "Usage: /refund ORDER_ID [REASON]"),
+        ("/refund nope", "No order nope."),
+    ):
+        await boss.send(command)
+        reply = await boss.wait_for_bot()
+        assert expected in reply.text, (command, reply.text)
+    assert await wallet_of(shop, customer) == (100 * USDT, 0)
+    assert await wallet_of(shop, waiting) == (100 * USDT - ENERGY_CHARGE, ENERGY_CHARGE)

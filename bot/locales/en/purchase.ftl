@@ -28,6 +28,7 @@ order-failed = ❌ Order <code>{ $order }</code> could not be completed. { $why 
 order-failed-partly = ❌ Order <code>{ $order }</code> could not be completed. { $why } The supplier delivered part of it: { $refunded } of { $charge } went back to your balance.
 order-failed-unpaid = ❌ Order <code>{ $order }</code> did not go through. { $why }
 order-reversed = ↩️ Order <code>{ $order }</code> was reported done, then the supplier reversed it. { $charge } went back to your balance.
+order-refunded-by-shop = ↩️ The shop refunded order <code>{ $order }</code>: { $charge } went back to your balance.
 order-pending = ⏳ Order <code>{ $order }</code> is still being processed by the supplier. { $charge } is held meanwhile; you will get a message when it is done.
 order-pending-unpaid = ⏳ Order <code>{ $order }</code> is waiting for the supplier. You will get a message when it is done.
 order-review = ⏳ Order <code>{ $order }</code> is being checked by the shop. { $charge } is held meanwhile.

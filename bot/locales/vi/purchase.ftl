@@ -28,6 +28,7 @@ order-failed = ❌ Đơn <code>{ $order }</code> không thể hoàn tất. { $wh
 order-failed-partly = ❌ Đơn <code>{ $order }</code> không thể hoàn tất. { $why } Nhà cung cấp đã giao một phần: { $refunded } trên { $charge } đã được trả lại vào số dư.
 order-failed-unpaid = ❌ Đơn <code>{ $order }</code> không thành công. { $why }
 order-reversed = ↩️ Đơn <code>{ $order }</code> đã báo hoàn tất, sau đó bị nhà cung cấp hủy. { $charge } đã được trả lại vào số dư.
+order-refunded-by-shop = ↩️ Cửa hàng đã hoàn tiền đơn <code>{ $order }</code>: { $charge } đã được trả lại vào số dư.
 order-pending = ⏳ Đơn <code>{ $order }</code> vẫn đang được nhà cung cấp xử lý. { $charge } được tạm giữ; bạn sẽ nhận tin nhắn khi xong.
 order-pending-unpaid = ⏳ Đơn <code>{ $order }</code> đang chờ nhà cung cấp. Bạn sẽ nhận được tin nhắn khi xong.
 order-review = ⏳ Đơn <code>{ $order }</code> đang được cửa hàng kiểm tra. { $charge } được tạm giữ.

@@ -28,6 +28,7 @@ order-failed = ❌ 订单 <code>{ $order }</code> 未能完成。{ $why }{ $char
 order-failed-partly = ❌ 订单 <code>{ $order }</code> 未能完成。{ $why }供应商已交付其中一部分：{ $charge } 中的 { $refunded } 已退回您的余额。
 order-failed-unpaid = ❌ 订单 <code>{ $order }</code> 未成功。{ $why }
 order-reversed = ↩️ 订单 <code>{ $order }</code> 曾显示完成，随后被供应商撤销。{ $charge } 已退回您的余额。
+order-refunded-by-shop = ↩️ 店铺已为订单 <code>{ $order }</code> 退款：{ $charge } 已退回您的余额。
 order-pending = ⏳ 订单 <code>{ $order }</code> 仍在供应商处处理中，{ $charge } 暂时冻结；完成后会通知您。
 order-pending-unpaid = ⏳ 订单 <code>{ $order }</code> 正在等待供应商处理，完成后会通知您。
 order-review = ⏳ 订单 <code>{ $order }</code> 正在由商店核查，{ $charge } 暂时冻结。
