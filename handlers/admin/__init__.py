@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.shop import Shop
-from handlers.admin import customers, orders, prices, review
+from handlers.admin import customers, orders, prices, review, stats
 from handlers.admin.access import Operator
 from storage.orders import Order
 
@@ -14,7 +14,9 @@ def operators_router() -> Router:
     operators = Router(name="operators")
     operators.message.filter(Operator())
     operators.callback_query.filter(Operator())
-    operators.include_routers(review.router, orders.router, customers.router, prices.router)
+    operators.include_routers(
+        review.router, orders.router, customers.router, prices.router, stats.router
+    )
     return operators
 
 

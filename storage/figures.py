@@ -1,0 +1,78 @@
+"""The shop's figures over a period, read from the orders and the ledger (for /stats)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from storage.database import Database
+from storage.ledger import DEPOSITS, SALES
+
+
+@dataclass
+class LineFigures:
+    placed: int = 0  # orders confirmed in the period (quotes nobody confirmed are none)
+    succeeded: int = 0
+    revenue: int = 0  # net sales in the ledger: posted charges less refunds, micro-units
+    cost: int = 0  # what the delivered orders cost upstream, at the shop's rate when quoted
+
+
+@dataclass
+class Figures:
+    lines: dict[str, LineFigures] = field(default_factory=dict)
+    new_customers: int = 0
+    deposits: int = 0  # micro-units into wallets as deposits
+    deposit_count: int = 0
+
+
+class FigureStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def since(self, moment: str) -> Figures:
+        """Everything that happened at or after `moment` (ISO-8601 UTC, as stored)."""
+        figures = Figures()
+
+        def line(product: str) -> LineFigures:
+            return figures.lines.setdefault(product, LineFigures())
+
+        for row in await self._db.fetch_all(
+            "SELECT product, COUNT(*) AS placed,"
+            " SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded"
+            " FROM orders WHERE created_at >= ? AND status NOT IN ('quoted', 'cancelled')"
+            " GROUP BY product",
+            (moment,),
+        ):
+            line(row["product"]).placed = row["placed"]
+            line(row["product"]).succeeded = row["succeeded"]
+        for row in await self._db.fetch_all(
+            "SELECT o.product, SUM(e.amount) AS revenue FROM ledger_entries e"
+            " JOIN ledger_accounts a ON a.id = e.account_id"
+            " JOIN ledger_transactions t ON t.id = e.transaction_id"
+            " JOIN orders o ON o.id = t.order_id"
+            " WHERE a.code = ? AND t.created_at >= ? GROUP BY o.product",
+            (SALES, moment),
+        ):
+            line(row["product"]).revenue = row["revenue"]
+        for row in await self._db.fetch_all(
+            "SELECT o.product, o.upstream_cost, json_extract(o.details, '$.store_rate') AS rate"
+            " FROM ledger_transactions t JOIN orders o ON o.id = t.order_id"
+            " WHERE t.kind = 'post' AND t.created_at >= ? AND o.upstream_cost IS NOT NULL",
+            (moment,),
+        ):
+            rate = Decimal(str(row["rate"])) if row["rate"] is not None else Decimal(0)
+            line(row["product"]).cost += int(Decimal(row["upstream_cost"]) * rate)
+        customers = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM users WHERE created_at >= ?", (moment,)
+        )
+        figures.new_customers = int(customers or 0)
+        deposits = await self._db.fetch_one(
+            "SELECT COUNT(*) AS count, COALESCE(-SUM(e.amount), 0) AS total"
+            " FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id"
+            " JOIN ledger_transactions t ON t.id = e.transaction_id"
+            " WHERE a.code = ? AND t.created_at >= ?",
+            (DEPOSITS, moment),
+        )
+        if deposits is not None:
+            figures.deposit_count, figures.deposits = deposits["count"], deposits["total"]
+        return figures

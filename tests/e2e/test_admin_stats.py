@@ -1,0 +1,45 @@
+"""`/stats`, on a shop of its own, every figure checked against the ledger and the orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from storage.ledger import DEPOSITS, SALES
+from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation
+from tests.e2e.harness import Shop
+
+
+async def test_stats_agree_with_the_ledger(own_shop: Shop) -> None:
+    boss = own_shop.admin()
+    buyer, _ = await cloud_confirmation(own_shop, 100 * USDT)
+    await buyer.press(CONFIRM)
+    await buyer.wait_until(lambda m: "Done!" in m.text)
+    unlucky, _ = await cloud_confirmation(own_shop, 50 * USDT, uid="200000000409")
+    await unlucky.press(CONFIRM)
+    await unlucky.wait_until(lambda m: "could not be completed" in m.text)
+    await boss.send(f"/credit {buyer.user_id} 5 goodwill")  # a correction, not a deposit
+    await boss.wait_for_bot()
+
+    revenue = await own_shop.ledger.account_balance(SALES)
+    deposits = -await own_shop.ledger.account_balance(DEPOSITS)
+    costs = await own_shop.db.fetch_all(
+        "SELECT upstream_cost, json_extract(details, '$.store_rate') AS rate FROM orders"
+        " WHERE status = 'succeeded'"
+    )
+    cost = sum(int(Decimal(row["upstream_cost"]) * Decimal(row["rate"])) for row in costs)
+    customers = await own_shop.db.fetch_value("SELECT COUNT(*) FROM users")
+    assert (revenue, deposits, cost, customers) == (10_500_000, 150 * USDT, 10 * USDT, 2)
+
+    for period in ("", " 7d", " 30d", " TODAY"):
+        await boss.send(f"/stats{period}")
+        stats = await boss.wait_for_bot()
+        assert (
+            "cloud: 2 placed, 1 delivered · revenue 10.50 USDT · cost 10.00 USDT · "
+            "margin 0.50 USDT" in stats.text
+        ), (period, stats.text)
+        assert "All lines: 2 placed, 1 delivered · revenue 10.50 USDT" in stats.text
+        assert "New customers: 2" in stats.text
+        assert "Deposits: 150.00 USDT in 2" in stats.text
+
+    await boss.send("/stats forever")
+    assert "No period forever. Usage: /stats [today|7d|30d]" in (await boss.wait_for_bot()).text
