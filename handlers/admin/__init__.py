@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.shop import Shop
-from handlers.admin import customers, orders, prices, review, stats
+from handlers.admin import customers, exports, orders, prices, review, stats
 from handlers.admin.access import Operator
 from storage.orders import Order
 
@@ -15,7 +15,12 @@ def operators_router() -> Router:
     operators.message.filter(Operator())
     operators.callback_query.filter(Operator())
     operators.include_routers(
-        review.router, orders.router, customers.router, prices.router, stats.router
+        review.router,
+        orders.router,
+        customers.router,
+        prices.router,
+        stats.router,
+        exports.router,
     )
     return operators
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 from storage.ledger import DEPOSITS, SALES
@@ -43,3 +45,34 @@ async def test_stats_agree_with_the_ledger(own_shop: Shop) -> None:
 
     await boss.send("/stats forever")
     assert "No period forever. Usage: /stats [today|7d|30d]" in (await boss.wait_for_bot()).text
+
+
+async def test_exports_hold_every_order_and_every_ledger_entry(own_shop: Shop) -> None:
+    boss = own_shop.admin()
+    buyer, _ = await cloud_confirmation(own_shop, 100 * USDT)
+    await buyer.press(CONFIRM)
+    await buyer.wait_until(lambda m: "Done!" in m.text)
+    [order] = await own_shop.db.fetch_all("SELECT * FROM orders WHERE status = 'succeeded'")
+
+    await boss.send("/export orders 7")
+    sent = await boss.wait_until(lambda m: m.document is not None)
+    assert sent.document is not None and sent.document.file_name.startswith("orders-")
+    orders = list(csv.DictReader(io.StringIO(sent.document.data.decode())))
+    assert [(row["id"], row["status"], row["charge"], row["upstream_cost"]) for row in orders] == [
+        (order["id"], "succeeded", "10.500000", "10.000000")
+    ]
+
+    await boss.send("/export ledger")
+    sent = await boss.wait_until(lambda m: m.document is not None and "ledger" in m.text)
+    assert sent.document is not None
+    entries = list(csv.DictReader(io.StringIO(sent.document.data.decode())))
+    stored = await own_shop.db.fetch_value("SELECT COUNT(*) FROM ledger_entries")
+    assert len(entries) == stored
+    assert sum(Decimal(row["amount"]) for row in entries) == 0  # double entry, exactly
+    assert {row["kind"] for row in entries} == {"deposit", "hold", "post"}
+
+    for command in ("/export", "/export users", "/export orders 0", "/export orders x",
+                    "/export ledger 7 8"):  # fmt: skip
+        await boss.send(command)
+        reply = await boss.wait_for_bot()
+        assert "Usage: /export orders|ledger [DAYS]" in reply.text, (command, reply.text)
