@@ -274,9 +274,6 @@ class OrderService:
     async def find(self, order_id: str) -> Order | None:
         return await self._orders.get(order_id)
 
-    def in_flight(self, order_id: str) -> bool:
-        return order_id in self._in_flight
-
     async def reconcile(self, order_id: str) -> Order:
         """Ask upstream about an unsettled order (in the background: no customer is watching), and
         tell the customer when it ends."""

@@ -5,8 +5,8 @@ The upstream's prices (sun per unit of energy, per period) and its minimum order
 refuses a used one (600004), so placing an order again after a lost answer can never buy twice.
 The platform's `orderNo` is stored as soon as it is known; only `order_info(orderNo)` settles an
 order. When an attempt meets 600004 the order exists upstream but its number is unknown, and the
-energy API has no way to look an order up by `outTradeNo`: the order stays unknown (never placed
-again) until the engine sends it to the operators' review.
+energy API has no way to look an order up by `outTradeNo`: the order is never placed again and
+goes to the operators' review at once, its money held.
 
 A failed order (ABORT, BREAK_OFF) gives the customer back what upstream gave back: everything when
 nothing was delegated (upstream refunded the whole amount), the same share otherwise.
