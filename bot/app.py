@@ -13,18 +13,21 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, BotCommandScopeChatMember
 from aiogram_i18n import I18nMiddleware
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.conversation_storage import SQLiteStorage
+from bot.flood import WaitOutFloodControl
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
 from bot.web import WebServer
 from handlers import announce_settlement, get_routers, presenters
 from handlers.admin import announce_review
+from handlers.admin.broadcast import show_progress as show_broadcast_progress
+from handlers.admin.commands import operator_menu
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ CUSTOMER_COMMANDS = (
 
 def build_bot(config: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(str(config.telegram_api_base)))
+    session.middleware(WaitOutFloodControl())
     return Bot(
         token=config.require_bot_token(),
         session=session,
@@ -60,16 +64,22 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     dispatcher.include_routers(*get_routers())
     shop.sales.on_settled = partial(announce_settlement, shop, core, language)
     shop.sales.on_review = partial(announce_review, shop)
+    shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
     web = WebServer(shop)
     dispatcher.startup.register(partial(_start, shop, scheduler, web))
-    dispatcher.shutdown.register(partial(_stop, scheduler, web))
+    dispatcher.shutdown.register(partial(_stop, shop, scheduler, web))
     return dispatcher
 
 
 async def _start(shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, bot: Bot) -> None:
     shop.messenger.attach(bot)
+    shop.broadcaster.attach(bot)
     await bot.set_my_commands(list(CUSTOMER_COMMANDS))
+    if shop.config.admin_chat_id is not None:
+        for admin_id in sorted(shop.config.admin_ids):
+            scope = BotCommandScopeChatMember(chat_id=shop.config.admin_chat_id, user_id=admin_id)
+            await bot.set_my_commands(operator_menu(), scope=scope)
     await web.start()
     shop.reconciler.schedule(scheduler)
     scheduler.add_job(
@@ -82,6 +92,7 @@ async def _start(shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, bot: B
         replace_existing=True,
     )
     scheduler.start()
+    await shop.broadcaster.resume()
 
 
 async def _refresh_catalogues(shop: Shop) -> None:
@@ -92,7 +103,8 @@ async def _refresh_catalogues(shop: Shop) -> None:
             log.exception("refreshing the %s catalogue failed", line.product)
 
 
-async def _stop(scheduler: AsyncIOScheduler, web: WebServer) -> None:
+async def _stop(shop: Shop, scheduler: AsyncIOScheduler, web: WebServer) -> None:
+    await shop.broadcaster.stop()
     if scheduler.running:
         scheduler.shutdown(wait=False)
     await web.stop()

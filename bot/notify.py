@@ -7,7 +7,7 @@ import html
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,21 @@ class Messenger:
             await self._bot.send_message(user_id, text, reply_markup=markup)
         except TelegramAPIError as exc:
             log.warning("could not tell customer %s: %s", user_id, exc)
+
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """Show `text` (HTML) in a message the bot sent; an unchanged text is no error. Raises
+        `TelegramAPIError` when Telegram refuses."""
+        if self._bot is None:
+            return
+        try:
+            await self._bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        except TelegramBadRequest as exc:
+            if "message is not modified" not in exc.message:
+                raise
 
     async def send_file(self, user_id: int, name: str, content: bytes) -> None:
         """A file for a customer (delivered goods); logged when it cannot be delivered."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
+from bot.broadcast import Broadcaster
 from bot.config import Settings
 from bot.lines import build_lines
 from bot.lines.base import Line, LineSetup
@@ -16,6 +17,7 @@ from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
 from providers.http import Timeouts
 from storage.admin_log import AdminLog
+from storage.broadcasts import BroadcastStore
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.ledger import Ledger
@@ -42,6 +44,8 @@ class Shop:
     sales: OrderService
     reconciler: Reconciler
     operators: Operators
+    broadcasts: BroadcastStore
+    broadcaster: Broadcaster
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -69,6 +73,8 @@ class Shop:
             line.bind(sales.report, sales.find)
         every = timedelta(seconds=config.reconcile_every_seconds)
         customers = CustomerStore(db)
+        admin_log = AdminLog(db)
+        broadcasts = BroadcastStore(db, admin_log)
         return cls(
             config=config,
             db=db,
@@ -84,8 +90,10 @@ class Shop:
                 sales, every=every, first_delay=min(every, timedelta(seconds=10))
             ),
             operators=Operators(
-                db, ledger, customers, settings, pricing, AdminLog(db), STORE_CURRENCY
+                db, ledger, customers, settings, pricing, admin_log, STORE_CURRENCY
             ),
+            broadcasts=broadcasts,
+            broadcaster=Broadcaster(broadcasts),
             lines=lines,
         )
 

@@ -15,6 +15,7 @@ class Customer:
     language: str
     banned: bool
     created_at: str
+    blocked_bot_at: str | None = None  # when a message to them found the bot blocked
     is_new: bool = False
 
     @classmethod
@@ -26,6 +27,7 @@ class Customer:
             language=row["language"],
             banned=bool(row["banned"]),
             created_at=row["created_at"],
+            blocked_bot_at=row["blocked_bot_at"],
             is_new=is_new,
         )
 
@@ -47,12 +49,17 @@ class CustomerStore:
     async def register(
         self, user_id: int, *, username: str | None, first_name: str, language: str
     ) -> Customer:
-        """Register a customer on first contact, or refresh the names Telegram reports.
+        """Register a customer on first contact, or refresh the names Telegram reports; a
+        customer who blocked the bot and writes again has unblocked it.
 
         Most updates come from known customers whose names did not change: that path only reads.
         """
         known = await self.get(user_id)
-        if known is not None and (known.username, known.first_name) == (username, first_name):
+        if (
+            known is not None
+            and (known.username, known.first_name) == (username, first_name)
+            and known.blocked_bot_at is None
+        ):
             return known
         now = utc_now()
         async with self._db.write() as tx:
@@ -60,7 +67,8 @@ class CustomerStore:
                 "INSERT INTO users (id, username, first_name, language, banned, created_at,"
                 " updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET username = excluded.username,"
-                " first_name = excluded.first_name, updated_at = excluded.updated_at",
+                " first_name = excluded.first_name, blocked_bot_at = NULL,"
+                " updated_at = excluded.updated_at",
                 (user_id, username, first_name, language, now, now),
             )
             row = await tx.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))

@@ -63,6 +63,10 @@ async def _card(shop: Shop, customer: Customer) -> tuple[str, InlineKeyboardMark
     lines = [
         f"👤 <b>{_who(customer)}</b>" + (" · 🚫 banned" if customer.banned else ""),
         f"Language {customer.language} · customer since {customer.created_at[:10]}",
+    ]
+    if customer.blocked_bot_at:
+        lines.append(f"🔕 Blocked the bot (found {_minute(customer.blocked_bot_at)} UTC)")
+    lines += [
         f"Available <b>{format_money(balance.available, shop.currency)}</b>"
         f" · held {format_money(balance.held, shop.currency)}",
         "<b>Recent orders</b>:",

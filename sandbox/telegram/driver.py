@@ -38,10 +38,13 @@ class ChatDriver:
 
     # -- acting --
 
-    async def send(self, text: str) -> ChatMessage:
-        """Send text (a `/command` gets its bot_command entity) as this user."""
+    async def send(self, text: str, *, reply_to: int | None = None) -> ChatMessage:
+        """Send text (a `/command` gets its bot_command entity) as this user, as a reply to
+        message `reply_to` if given."""
         self._cursor = len(self.chat.events)
-        message, self._last_update_id = await self.bot.user_sends(self.chat, self.user, text)
+        message, self._last_update_id = await self.bot.user_sends(
+            self.chat, self.user, text, reply_to=reply_to
+        )
         return message.snapshot()
 
     async def press(
@@ -116,6 +119,21 @@ class ChatDriver:
             self._cursor += 1
         return self.chat.messages[message_id].snapshot()
 
+    async def wait_for_message(
+        self,
+        message_id: int,
+        predicate: Callable[[ChatMessage], bool],
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> ChatMessage:
+        """Wait until message `message_id` (as edited so far) satisfies `predicate`."""
+
+        def matches() -> bool:
+            message = self.chat.messages.get(message_id)
+            return message is not None and predicate(message)
+
+        await self._wait(matches, timeout, f"message {message_id} did not change as expected")
+        return self.chat.messages[message_id].snapshot()
+
     async def wait_until(
         self, predicate: Callable[[ChatMessage], bool], timeout: float = DEFAULT_TIMEOUT
     ) -> ChatMessage:
@@ -125,18 +143,20 @@ class ChatDriver:
             messages = self.chat.bot_messages()
             return bool(messages) and predicate(messages[-1])
 
-        async with self.chat.changed:
-            try:
-                await asyncio.wait_for(self.chat.changed.wait_for(latest_matches), timeout)
-            except TimeoutError:
-                raise AssertionError(
-                    f"no matching bot message in {timeout} s; chat {self.chat.id}:\n"
-                    f"{self.describe()}"
-                ) from None
-            self._cursor = len(self.chat.events)
+        await self._wait(latest_matches, timeout, "no matching bot message")
+        self._cursor = len(self.chat.events)
         last = self.last_bot_message
         assert last is not None
         return last
+
+    async def _wait(self, condition: Callable[[], bool], timeout: float, failure: str) -> None:
+        async with self.chat.changed:
+            try:
+                await asyncio.wait_for(self.chat.changed.wait_for(condition), timeout)
+            except TimeoutError:
+                raise AssertionError(
+                    f"{failure} in {timeout} s; chat {self.chat.id}:\n{self.describe()}"
+                ) from None
 
     async def settle(self, quiet: float = 0.3, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Wait until the bot fetched this driver's updates and then left the chat alone for

@@ -82,9 +82,16 @@ def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
     async def send(request: web.Request) -> web.Response:
         bot, chat = chat_of(request)
         body = await request.json()
-        message, update_id = await bot.user_sends(
-            chat, member(chat, int(body["user_id"])), str(body["text"])
-        )
+        reply_to = body.get("reply_to")
+        try:
+            message, update_id = await bot.user_sends(
+                chat,
+                member(chat, int(body["user_id"])),
+                str(body["text"]),
+                reply_to=None if reply_to is None else int(reply_to),
+            )
+        except ValueError as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
         return web.json_response({"message_id": message.message_id, "update_id": update_id})
 
     async def press(request: web.Request) -> web.Response:

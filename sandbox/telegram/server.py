@@ -7,7 +7,8 @@ first bot the emulator was given, or on `?bot=USERNAME`:
   their private chat with the bot; answers `{"chat_id"}`.
 - `POST /_emulator/groups` `{"chat_id", "title"}`; `POST /_emulator/groups/{chat_id}/members`
   `{"user_id", "first_name", "username"?}`.
-- `POST /_emulator/chats/{chat_id}/send` `{"user_id", "text"}`: the user sends text.
+- `POST /_emulator/chats/{chat_id}/send` `{"user_id", "text", "reply_to"?}`: the user sends text
+  (as a reply to message `reply_to`).
 - `POST /_emulator/chats/{chat_id}/press` `{"user_id", "label"? | "data"?, "message_id"?}`: the user
   presses a button by its label (or sends raw callback data).
 - `GET /_emulator/chats/{chat_id}/messages`: `{"version", "messages": [...]}`; documents and photos
@@ -177,6 +178,17 @@ def _buttons(params: Params) -> list[list[Button]]:
     return parsed
 
 
+def _scope(params: Params) -> str:
+    """Which users a command list is for: `default`, or e.g. `chat:-100123` for one chat and
+    `chat_member:-100123:42` for one member of it."""
+    scope = _json(params, "scope")
+    if not isinstance(scope, dict):
+        return "default"
+    parts = [str(scope.get("type", "default"))]
+    parts += [str(scope[key]) for key in ("chat_id", "user_id") if key in scope]
+    return ":".join(parts)
+
+
 def _bot_message(bot: BotAccount, chat: Chat, **content: Any) -> ChatMessage:
     """A new message from the bot in the chat; `content` is its text, entities, buttons, media."""
     return ChatMessage(
@@ -184,6 +196,7 @@ def _bot_message(bot: BotAccount, chat: Chat, **content: Any) -> ChatMessage:
         chat_id=chat.id,
         sender=bot.user,
         date=int(time.time()),
+        sent_at=time.monotonic(),
         **content,
     )
 
@@ -303,15 +316,15 @@ class BotApi:
         commands = _json(params, "commands")
         if not isinstance(commands, list):
             raise bad_request("commands must be an array")
-        bot.commands = commands
+        bot.commands[_scope(params)] = commands
         return True
 
     async def delete_my_commands(self, bot: BotAccount, params: Params) -> Any:
-        bot.commands = []
+        bot.commands.pop(_scope(params), None)
         return True
 
     async def get_my_commands(self, bot: BotAccount, params: Params) -> Any:
-        return bot.commands
+        return bot.commands.get(_scope(params), [])
 
     # -- sending --
 
@@ -327,6 +340,7 @@ class BotApi:
         bot.sent_times = [t for t in bot.sent_times if now - t < 1.0]
         if limit is not None and len(bot.sent_times) >= limit:
             retry_after = max(1, math.ceil(1.0 - (now - bot.sent_times[0])))
+            bot.flood_refusals += 1
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
         bot.sent_times.append(now)
 

@@ -92,6 +92,7 @@ class ChatMessage:
     edited: bool = False
     deleted: bool = False
     reply_to_message_id: int | None = None
+    sent_at: float = 0.0  # time.monotonic() when the bot's message arrived, for rate checks
 
     @property
     def from_bot(self) -> bool:
@@ -265,11 +266,12 @@ class BotAccount:
         self.new_update = asyncio.Condition()
         self.callback_queries: dict[str, CallbackRecord] = {}
         self.files: dict[str, StoredFile] = {}
-        self.commands: list[dict[str, Any]] = []
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # by scope, see server._scope
         self.webhook_url = ""
         self.get_updates_calls = 0
         self.closing = False
         self.sent_times: list[float] = []  # for the flood limit
+        self.flood_refusals = 0  # calls answered 429 because of it
 
     # -- chats -------------------------------------------------------------------------------
 
@@ -332,14 +334,20 @@ class BotAccount:
 
     # -- what users do ------------------------------------------------------------------------
 
-    async def user_sends(self, chat: Chat, user: UserInfo, text: str) -> tuple[ChatMessage, int]:
-        """A user's text message; returns it and the id of the update the bot will get."""
+    async def user_sends(
+        self, chat: Chat, user: UserInfo, text: str, *, reply_to: int | None = None
+    ) -> tuple[ChatMessage, int]:
+        """A user's text message (a reply to message `reply_to`, if given); returns it and the id
+        of the update the bot will get."""
+        if reply_to is not None and reply_to not in chat.messages:
+            raise ValueError(f"no message {reply_to} in chat {chat.id} to reply to")
         message = ChatMessage(
             message_id=chat.next_message_id(),
             chat_id=chat.id,
             sender=user,
             date=int(time.time()),
             text=text,
+            reply_to_message_id=reply_to,
         )
         if text.startswith("/"):
             command = text.split()[0]
