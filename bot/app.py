@@ -24,7 +24,7 @@ from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
 from bot.web import WebServer
 from handlers import announce_settlement, get_routers, presenters
-from handlers.admin import announce_review
+from handlers.admin import announce_order_alert, announce_review
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     dispatcher.include_routers(*get_routers())
     shop.sales.on_settled = partial(announce_settlement, shop, core, language)
     shop.sales.on_review = partial(announce_review, shop)
+    shop.sales.on_alert = partial(announce_order_alert, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
     web = WebServer(shop)
     dispatcher.startup.register(partial(_start, shop, scheduler, web))
