@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.shop import Shop
-from handlers.admin import customers, exports, orders, prices, review, stats
+from handlers.admin import customers, exports, orders, prices, providers, review, stats
 from handlers.admin.access import Operator
 from storage.orders import Order
 
@@ -21,6 +21,7 @@ def operators_router() -> Router:
         prices.router,
         stats.router,
         exports.router,
+        providers.router,
     )
     return operators
 

@@ -205,6 +205,16 @@ class Shop:
         await self.start_bot()
         await self.db.open()
 
+    async def stop_upstream(self, name: str) -> None:
+        """Take an upstream's simulator off the network: connections to it are refused."""
+        await self._upstreams[name].stop()
+
+    async def restart_upstream(self, name: str) -> None:
+        """Bring a stopped upstream back at the address the bot knows."""
+        server = self._upstreams[name]
+        port = int(server.base_url.rsplit(":", 1)[1])
+        await server.start(host="127.0.0.1", port=port)
+
     async def start_bot(self) -> None:
         self.bot = BotProcess(self._env(), self.workdir)
         await self.bot.start()
