@@ -22,6 +22,7 @@ from bot.conversation_storage import SQLiteStorage
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
+from bot.watch import UpstreamWatch
 from bot.web import WebServer
 from handlers import announce_settlement, get_routers, presenters
 from handlers.admin import announce_order_alert, announce_review
@@ -63,16 +64,20 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     shop.sales.on_alert = partial(announce_order_alert, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
     web = WebServer(shop)
-    dispatcher.startup.register(partial(_start, shop, scheduler, web))
+    watch = UpstreamWatch(shop)
+    dispatcher.startup.register(partial(_start, shop, scheduler, web, watch))
     dispatcher.shutdown.register(partial(_stop, scheduler, web))
     return dispatcher
 
 
-async def _start(shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, bot: Bot) -> None:
+async def _start(
+    shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
+) -> None:
     shop.messenger.attach(bot)
     await bot.set_my_commands(list(CUSTOMER_COMMANDS))
     await web.start()
     shop.reconciler.schedule(scheduler)
+    watch.schedule(scheduler)  # upstream balances and answers, and the daily report
     scheduler.add_job(
         partial(_refresh_catalogues, shop),
         "interval",

@@ -49,6 +49,9 @@ _CONFIG_PREFIXES = (
     "DEPOSIT_",
     "TRONGRID_",
     "STARS_",
+    "UPSTREAM_",
+    "PROVIDER_",
+    "DAILY_",
 )
 
 _user_ids = itertools.count(100_001)
@@ -192,6 +195,9 @@ class Shop:
             UPSTREAM_TIMEOUT_SECONDS="2",
             RECONCILE_EVERY_SECONDS="0.5",
             CLOUDRUBY_REPAY_AFTER_SECONDS="3",
+            # No upstream watch or daily report in the group unless a test asks for them.
+            PROVIDER_CHECK_EVERY_SECONDS="3600",
+            DAILY_REPORT_AT="",
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )

@@ -1,18 +1,22 @@
-"""The upstreams as the operators see them in the admin group: `/providers`, and the button on an
-alert about one order that shows the order's card."""
+"""The upstreams as the operators see them in the admin group: `/providers`, the alerts of the
+upstream watch (a low balance, an upstream in trouble and back), the daily report, and the button
+on an alert about one order that shows the order's card."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sandbox.telegram import ChatMessage
+from sandbox.faults import FaultPlan
+from sandbox.telegram import ChatDriver, ChatMessage
 from storage.orders import OrderStatus
-from tests.e2e.flows import CONFIRM, USDT, new_customer, orders_of
+from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, new_customer, orders_of
 from tests.e2e.harness import ADMIN_ID, Shop
 
-WAIT = 30.0  # generous: a check may wait out a timeout
+WAIT = 30.0  # generous: a check may wait out a timeout; the watch takes several rounds
 
 ALL_ANSWER = (
     "Cloud recharge: ✅ answers · no balance in its API",
@@ -36,6 +40,21 @@ async def shop_with(folder: Path, **env: str) -> AsyncIterator[Shop]:
 
 def rows(message: ChatMessage) -> list[str]:
     return message.text.splitlines()
+
+
+async def requests_seen(plan: FaultPlan, path: str, count: int) -> None:
+    """Wait until upstream got `count` more requests for `path`, counted by a fault that changes
+    nothing (answered at once, as usual)."""
+    plan.add("slow", path=path, times=count, seconds=0)
+    for _ in range(int(WAIT / 0.05)):
+        if not any(fault.path == path and fault.kind == "slow" for fault in plan.faults):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"upstream was not asked {count} times in {WAIT} s")
+
+
+def sent(operator: ChatDriver, what: Callable[[str], bool]) -> list[ChatMessage]:
+    return [message for message in operator.bot_messages if what(message.text)]
 
 
 async def test_providers_shows_each_upstream_and_checks_again(tmp_path: Path) -> None:
@@ -95,6 +114,82 @@ async def test_providers_tells_no_answer_from_a_refusal(tmp_path: Path) -> None:
         assert again.message_id == shown.message_id
         assert "Account shop: ✅ answers" in again.text
         assert "KUMQUAT top-up: ✅ answers · balance 1000 USD · alert under 50 USD" in again.text
+
+
+async def test_a_low_balance_is_told_once_and_again_after_a_top_up(tmp_path: Path) -> None:
+    env = {"ENERGY_LOW_BALANCE_TRX": "100", "PROVIDER_CHECK_EVERY_SECONDS": "0.3"}
+    async with shop_with(tmp_path, **env) as shop:
+        boss = shop.admin()
+        first = await boss.wait_until(lambda m: "balance is low" in m.text, WAIT)
+        assert first.text == (
+            "⚠️ TRON energy balance is low: 86.52 TRX, under the 100 TRX threshold. Top it up "
+            "before orders start failing."
+        )
+        await requests_seen(shop.energy.plan, "/v1/balance", 5)  # still low: nothing new
+        shop.energy.balance = 150_000_000  # topped up: 150 TRX
+        await requests_seen(shop.energy.plan, "/v1/balance", 3)
+        shop.energy.balance = 40_000_000  # and spent again
+        await boss.wait_until(lambda m: "balance is low: 40 TRX" in m.text, WAIT)
+        await requests_seen(shop.energy.plan, "/v1/balance", 3)
+        lows = sent(boss, lambda text: "balance is low" in text)
+        assert [m.text.split(",")[0] for m in lows] == [
+            "⚠️ TRON energy balance is low: 86.52 TRX",
+            "⚠️ TRON energy balance is low: 40 TRX",
+        ]
+        assert not sent(boss, lambda text: "KUMQUAT" in text)  # 1000 USD, over its 50
+
+
+async def test_an_upstream_in_trouble_is_told_after_the_minutes_and_when_back(
+    tmp_path: Path,
+) -> None:
+    env = {"ENERGY_LOW_BALANCE_TRX": "0", "PROVIDER_CHECK_EVERY_SECONDS": "0.5",
+           "UPSTREAM_DOWN_ALERT_MINUTES": "0.05"}  # fmt: skip
+    async with shop_with(tmp_path, **env) as shop:
+        boss = shop.admin()
+        shop.energy.plan.add("5xx", path="/v1/balance", times=1_000_000)
+        down = await boss.wait_until(lambda m: "TRON energy: no answer" in m.text, WAIT)
+        assert down.text.startswith("⚠️ TRON energy: no answer: server error (HTTP 502), since ")
+        assert "UTC (over 0.05 minutes). Its orders fail or wait meanwhile" in down.text
+        [gateway_error] = shop.energy.plan.faults
+        asked = gateway_error.times
+        for _ in range(int(WAIT / 0.05)):  # a few more checks, each asking up to three times
+            if asked - gateway_error.times >= 6:
+                break
+            await asyncio.sleep(0.05)
+        assert len(sent(boss, lambda text: "TRON energy: no answer" in text)) == 1
+
+        shop.energy.plan.clear()
+        back = await boss.wait_until(lambda m: "works again" in m.text, WAIT)
+        assert back.text.startswith("✅ TRON energy works again (in trouble since ")
+        await requests_seen(shop.energy.plan, "/v1/balance", 3)
+        assert len(sent(boss, lambda text: "works again" in text)) == 1
+        assert len(sent(boss, lambda text: "TRON energy: no answer" in text)) == 1
+        others = sent(boss, lambda text: "TRON energy" not in text)
+        assert others == [], [m.text for m in others]
+
+
+async def test_the_daily_report_arrives_at_its_time(tmp_path: Path) -> None:
+    at = datetime.now(UTC) + timedelta(seconds=10)
+    async with shop_with(tmp_path, DAILY_REPORT_AT=f"{at:%H:%M:%S}") as shop:
+        boss = shop.admin()
+        buyer, _ = await cloud_confirmation(shop, 100 * USDT)
+        await buyer.press(CONFIRM)
+        await buyer.wait_until(lambda m: "Done!" in m.text)
+        report = await boss.wait_until(lambda m: "Daily report" in m.text, timeout=60)
+        lines = rows(report)
+        assert lines[0].startswith("📅 Daily report: the 24 hours to ")
+        assert lines[1:6] == [
+            "cloud: 1 placed, 1 delivered · revenue 10.50 USDT · cost 10.00 USDT · "
+            "margin 0.50 USDT",
+            "All lines: 1 placed, 1 delivered · revenue 10.50 USDT · cost 10.00 USDT · "
+            "margin 0.50 USDT",
+            "New customers: 1",
+            "Deposits: 100.00 USDT in 1",
+            "🔎 Review queue: empty",
+        ]
+        assert lines[6] == "Upstreams"
+        assert "TRON energy: ✅ answers · balance 86.52 TRX · ⚠️ low: alert under 100 TRX" in (lines)
+        assert "Cloud recharge: ✅ answers · no balance in its API" in lines
 
 
 async def test_providers_answers_only_operators_in_the_group(shop: Shop) -> None:
