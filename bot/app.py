@@ -23,9 +23,10 @@ from bot.flood import WaitOutFloodControl
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
+from bot.watch import UpstreamWatch
 from bot.web import WebServer
 from handlers import announce_settlement, get_routers, presenters
-from handlers.admin import announce_review
+from handlers.admin import announce_order_alert, announce_review
 from handlers.admin.broadcast import show_progress as show_broadcast_progress
 from handlers.admin.commands import operator_menu
 
@@ -64,15 +65,19 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     dispatcher.include_routers(*get_routers())
     shop.sales.on_settled = partial(announce_settlement, shop, core, language)
     shop.sales.on_review = partial(announce_review, shop)
+    shop.sales.on_alert = partial(announce_order_alert, shop)
     shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
     web = WebServer(shop)
-    dispatcher.startup.register(partial(_start, shop, scheduler, web))
+    watch = UpstreamWatch(shop)
+    dispatcher.startup.register(partial(_start, shop, scheduler, web, watch))
     dispatcher.shutdown.register(partial(_stop, shop, scheduler, web))
     return dispatcher
 
 
-async def _start(shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, bot: Bot) -> None:
+async def _start(
+    shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
+) -> None:
     shop.messenger.attach(bot)
     shop.broadcaster.attach(bot)
     await bot.set_my_commands(list(CUSTOMER_COMMANDS))
@@ -82,6 +87,7 @@ async def _start(shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, bot: B
             await bot.set_my_commands(operator_menu(), scope=scope)
     await web.start()
     shop.reconciler.schedule(scheduler)
+    watch.schedule(scheduler)  # upstream balances and answers, and the daily report
     scheduler.add_job(
         partial(_refresh_catalogues, shop),
         "interval",

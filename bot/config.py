@@ -7,6 +7,7 @@ line that names the variable (see `load_settings`), never a traceback.
 from __future__ import annotations
 
 import re
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
 
 
 class ConfigError(Exception):
@@ -76,6 +79,17 @@ class Settings(BaseSettings):
     review_after_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60)
     cloudruby_repay_after_seconds: float = Field(default=60, ge=0, le=24 * 3600)
 
+    # Watching the upstreams and telling the operators (see bot/watch.py).
+    energy_low_balance_trx: Decimal = Field(
+        default=Decimal(100), ge=0, max_digits=18, decimal_places=6
+    )
+    kumquat_low_balance: Decimal = Field(  # in the KUMQUAT balance's own currency
+        default=Decimal(50), ge=0, max_digits=18, decimal_places=6
+    )
+    provider_check_every_seconds: float = Field(default=60, gt=0, le=24 * 3600)
+    upstream_down_alert_minutes: float = Field(default=5, gt=0, le=7 * 24 * 60)
+    daily_report_at: time | None = time(9, 0)  # UTC; None: no daily report
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: object) -> object:
@@ -110,6 +124,20 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("daily_report_at", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return None
+        found = _TIME_OF_DAY.fullmatch(text)
+        if found is None:
+            raise ValueError("expected a UTC time of day as HH:MM or HH:MM:SS, like 09:00")
+        hour, minute, second = (int(part) for part in found.groups(default="0"))
+        return time(hour, minute, second)
 
     @field_validator("cloudruby_repay_after_seconds")
     @classmethod

@@ -25,14 +25,17 @@ class Messenger:
         """Plain text for the operators (escaped here), with buttons for what they can do about
         it; logged when it cannot be delivered."""
         log.warning("operator alert: %s", text)
+        await self.tell_operators(f"⚠️ {html.escape(text)}", markup)
+
+    async def tell_operators(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """News for the operators that is no alert (a report, a recovery): `text` is HTML made
+        here, every stored or upstream string in it escaped; logged when it cannot be delivered."""
         if self._bot is None or self._admin_chat_id is None:
             return
         try:
-            await self._bot.send_message(
-                self._admin_chat_id, f"⚠️ {html.escape(text)}", reply_markup=markup
-            )
+            await self._bot.send_message(self._admin_chat_id, text, reply_markup=markup)
         except TelegramAPIError as exc:
-            log.error("could not alert the operators: %s", exc)
+            log.error("could not tell the operators: %s", exc)
 
     async def tell_customer(
         self, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None

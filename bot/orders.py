@@ -166,6 +166,9 @@ class OrderService:
         # How the operators hear of an order that now waits for them (with its decisions, say);
         # without it, a plain alert.
         self.on_review: Callable[[Order, str], Awaitable[None]] | None = None
+        # How they hear of trouble with any other order (with a way to its card, say); without
+        # it, a plain alert.
+        self.on_alert: Callable[[Order, str], Awaitable[None]] | None = None
         self._review_after = review_after
         # Orders this process is talking to upstream about right now. Follow-ups leave them
         # alone: asking upstream in the middle of a submission (before the upstream order even
@@ -294,6 +297,8 @@ class OrderService:
         order = await self._current(order_id)
         if order.status == OrderStatus.NEEDS_REVIEW and self.on_review is not None:
             await self.on_review(order, text)
+        elif self.on_alert is not None:
+            await self.on_alert(order, text)
         else:
             await self._alert(text)
 
@@ -423,10 +428,11 @@ class OrderService:
         if changed and submission.alert:  # a replayed answer alerts nobody twice
             await self._tell_operators(order_id, f"Order {order_id}: {submission.alert}")
         if late:
-            await self._alert(
+            await self._tell_operators(
+                order_id,
                 f"Order {order_id}: upstream now reports it delivered ({submission.reason}), but "
                 "the customer was refunded when it failed: recover the charge from the customer "
-                "or the goods from upstream"
+                "or the goods from upstream",
             )
         return await self._current(order_id)
 

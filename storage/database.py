@@ -33,7 +33,12 @@ Row = sqlite3.Row
 
 def utc_now() -> str:
     """Timestamps are stored as ISO-8601 UTC text, which sorts the same way as time."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return as_stored(datetime.now(UTC))
+
+
+def as_stored(moment: datetime) -> str:
+    """A UTC moment as timestamps are stored, to compare with them."""
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class _Reads(ABC):

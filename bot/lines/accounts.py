@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.catalogue import Catalogue
-from bot.lines.base import LineBase, LineSetup
+from bot.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.money import MICRO
 from bot.orders import Failure, Remember, Submission, sent_again
 from bot.pricing import Price, Pricing
@@ -37,6 +37,8 @@ CATALOGUE_FRESH_FOR = timedelta(minutes=5)
 
 # Our own words for some of them (a `accounts-failure-…` message each); stored in the details.
 EXPLAINED = {"out_of_stock", "invalid_amount", "invalid_service"}
+# Refusals of the shop's own API key.
+REFUSING = ("api_key_required", "invalid_api_key", "session_expired", "bad_security_token")
 
 
 class AccountKind(StrEnum):
@@ -161,6 +163,11 @@ class AccountsLine(LineBase):
 
     async def refresh_catalogue(self) -> None:
         await self._catalogue.refresh()
+
+    async def health(self) -> UpstreamHealth:
+        """A read of the service list: whether the shop answers. Its API has no balance, and the
+        list needs no key: a refused API key shows only when an order is placed."""
+        return health_of(await self._client.list_services(), REFUSING)
 
     async def services(self, kind: AccountKind) -> list[ShopService] | None:
         """The services of a kind, sold-out ones included (None: the shop is not answering)."""

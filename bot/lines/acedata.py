@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.catalogue import Catalogue
-from bot.lines.base import LineBase, LineSetup
+from bot.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.orders import Failure, Remember, Submission
 from bot.pricing import Price
 from providers.acedata import PAY_WAYS, AceDataClient, AceOrder, AceServices
@@ -112,6 +112,12 @@ class AceDataLine(LineBase):
 
     async def refresh_catalogue(self) -> None:
         await self.catalogue.refresh()
+
+    async def health(self) -> UpstreamHealth:
+        """A read of the services listing (with the shop's token): whether AceData answers. There
+        is no balance: customers pay AceData directly. The listing is public, so a refused token
+        may show only when an order is created."""
+        return health_of(await self._client.services(), _SHOP_SIDE)
 
     async def _load(self) -> list[Offer] | None:
         listing = await self._client.services()

@@ -1,11 +1,13 @@
-"""What every product line shares: how it is built from the configuration, and the optional parts
-the shop wires for it (closing its client, web routes for upstream callbacks, a catalogue that is
-refreshed in the background)."""
+"""What every product line shares: how it is built from the configuration, how it tells whether
+its upstream answers (`health`), and the optional parts the shop wires for it (closing its client,
+web routes for upstream callbacks, a catalogue that is refreshed in the background)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Protocol
+from decimal import Decimal
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -13,6 +15,15 @@ from bot.config import Settings
 from bot.orders import Find, ProductLine, Report
 from bot.pricing import Pricing
 from providers.http import Timeouts
+from providers.outcomes import (
+    DISCONNECTED,
+    HTTP_ERROR,
+    TIMEOUT,
+    UNREACHABLE,
+    UNREADABLE,
+    Outcome,
+    Reply,
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +40,64 @@ class LineSetup:
         return None if base is None else str(base).rstrip("/") + path
 
 
+@dataclass(frozen=True)
+class UpstreamHealth:
+    """What one cheap, read-only call says about a line's upstream.
+
+    `answers`: the upstream itself answered (False: no connection, no answer in time, a dropped
+    connection or a gateway's error page). An upstream can answer and still refuse the shop
+    (`refuses_credentials`: its key, signature or address is refused) or answer with an error:
+    `problem` says what is wrong in plain words, never with a secret in it ("" when all is well).
+    `balance` is the shop's money with the upstream, where its API tells it, in `currency`."""
+
+    answers: bool
+    problem: str = ""
+    refuses_credentials: bool = False
+    balance: Decimal | None = None
+    currency: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.answers and not self.problem
+
+
+_SILENCE = {
+    UNREACHABLE: "cannot connect",
+    TIMEOUT: "timed out",
+    DISCONNECTED: "dropped the connection",
+}
+
+
+def health_of(reply: Reply[Any], refusing: Collection[str]) -> UpstreamHealth:
+    """The health a call's reply shows; `refusing` are the reasons (from the client's error table)
+    that mean the upstream refuses the shop's credentials. Only our own words and the upstream's
+    reason and code are used: an upstream's message could echo what we sent."""
+    if reply.outcome == Outcome.SUCCEEDED:
+        return UpstreamHealth(answers=True)
+    reason = reply.reason or reply.outcome.value
+    status = f" (HTTP {reply.http_status})" if reply.http_status else ""
+    if reason in _SILENCE:
+        return UpstreamHealth(answers=False, problem=_SILENCE[reason])
+    if reason == HTTP_ERROR:  # a gateway's error page or a broken exchange: not the upstream
+        return UpstreamHealth(answers=False, problem=f"server error{status}")
+    if reason == UNREADABLE:
+        return UpstreamHealth(answers=True, problem=f"answers with something unreadable{status}")
+    code = f" (code {reply.upstream_code})" if reply.upstream_code else status
+    if reason in refusing:
+        return UpstreamHealth(
+            answers=True,
+            problem=f"refuses our credentials: {reason}{code}",
+            refuses_credentials=True,
+        )
+    return UpstreamHealth(answers=True, problem=f"answers with an error: {reason}{code}")
+
+
 class Line(ProductLine, Protocol):
     def bind(self, report: Report, find: Find) -> None: ...
+
+    async def health(self) -> UpstreamHealth:
+        """One cheap, read-only upstream call: does it answer, and the balance where it has one."""
+        ...
 
     async def close(self) -> None: ...
 

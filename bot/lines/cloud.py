@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.lines.base import LineBase, LineSetup
+from bot.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.money import CENT
 from bot.orders import Failure, Remember, Submission
 from bot.pricing import Price, Pricing, PricingError
@@ -32,6 +32,10 @@ from providers.outcomes import Outcome, Reply
 from storage.orders import Order
 
 PRODUCT = "cloud"
+# The health check reads this order: upstream numbers look like `ba` + digits, never like this.
+NO_SUCH_ORDER = "storefront-health-check"
+# Refusals of the shop's own credentials or address.
+REFUSING = ("auth_failed", "ip_not_whitelisted")
 
 # What a refusal means for the customer; anything else is "not delivered".
 FAILURES: dict[str | None, Failure] = {
@@ -128,6 +132,19 @@ class CloudLine(LineBase):
 
     async def close(self) -> None:
         await self._client.close()
+
+    async def health(self) -> UpstreamHealth:
+        """Order details of an order number upstream never issues: a harmless authenticated read.
+
+        The agent API has no balance call for the shop: `/api/uid` shows a customer's cloud
+        account, and creating or paying an order is not harmless. Every agent call checks
+        `X-App-Id`/`X-Sign` (and the IP whitelist) first, so 404 "Order does not exist" proves
+        the upstream answers and takes the shop's credentials; 401 or 403 that it refuses them.
+        """
+        reply = await self._client.order(NO_SUCH_ORDER)
+        if reply.reason == "order_not_found":
+            return UpstreamHealth(answers=True)
+        return health_of(reply, REFUSING)
 
     async def find(self, channel: CloudChannel, uid: str) -> CloudTarget | Lookup:
         found = await self._client.lookup_account(channel, uid)

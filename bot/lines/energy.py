@@ -15,16 +15,18 @@ nothing was delegated (upstream refunded the whole amount), the same share other
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
 from bot.catalogue import Catalogue
-from bot.lines.base import LineBase, LineSetup
+from bot.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.orders import Failure, Remember, Submission, sent_again
 from bot.pricing import Price, Pricing, PricingError
+from providers.amounts import MICRO
 from providers.energy import EnergyAccount, EnergyClient, EnergyOrder
 from providers.outcomes import Outcome, Reply
 from storage.orders import Order
@@ -61,6 +63,8 @@ ALERTED = {"upstream_balance_insufficient", "bad_api_key", "bad_signature", "ip_
 # A period goes into button data: a short word of letters and digits (1H, 1D, 3D, 30D).
 _PERIOD = re.compile(r"[0-9A-Za-z]{1,8}")
 _INACTIVE_WORDS = ("未激活", "inactive", "not activated", "not active")
+# Refusals of the shop's own key, signature or address.
+REFUSING = ("bad_api_key", "bad_signature", "ip_not_whitelisted")
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,15 @@ class EnergyLine(LineBase):
 
     async def refresh_catalogue(self) -> None:
         await self.catalogue.refresh()
+
+    async def health(self) -> UpstreamHealth:
+        """The balance call: whether upstream answers, and the shop's balance there in TRX (the
+        API counts sun, 1 TRX = 1,000,000 sun)."""
+        reply = await self._client.balance()
+        health = health_of(reply, REFUSING)
+        if reply.value is None or not health.ok:
+            return health
+        return replace(health, balance=Decimal(reply.value.balance) / MICRO, currency="TRX")
 
     async def _load_offer(self) -> EnergyOffer | None:
         account = await self._client.balance()

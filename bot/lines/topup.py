@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from aiohttp import web
 
 from bot.catalogue import Catalogue
-from bot.lines.base import LineBase, LineSetup
+from bot.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.orders import Failure, Remember, Submission, sent_again
 from bot.pricing import Price, Pricing
+from providers.amounts import MICRO
 from providers.kumquat import (
     KumquatCallback,
     KumquatCarrier,
@@ -52,6 +54,8 @@ SUPPLIER_REFUSALS = frozenset(
      "too_many_requests", "bad_format", "unreachable"}
 )  # fmt: skip
 PRODUCT_REFUSALS = frozenset({"product_not_found", "product_invalid"})
+# Refusals of the shop's own partner number, signature or address.
+REFUSING = frozenset({"bad_signature", "ip_not_allowed", "unknown_partner", "no_permission"})
 
 T = TypeVar("T")
 
@@ -136,6 +140,16 @@ class TopupLine(LineBase):
 
     async def close(self) -> None:
         await self._client.close()
+
+    async def health(self) -> UpstreamHealth:
+        """The balance call: whether KUMQUAT answers, and what the shop can spend there
+        (`available`: balance + credit, as the document says), in the balance's currency."""
+        reply = await self._client.balance()
+        health = health_of(reply, REFUSING)
+        if reply.value is None or not health.ok:
+            return health
+        available = Decimal(reply.value.available) / MICRO
+        return replace(health, balance=available, currency=reply.value.currency)
 
     # -- the catalogue --
 

@@ -12,6 +12,7 @@ from handlers.admin import (
     exports,
     orders,
     prices,
+    providers,
     review,
     stats,
 )
@@ -30,6 +31,7 @@ def operators_router() -> Router:
         prices.router,
         stats.router,
         exports.router,
+        providers.router,
         broadcast.router,
         commands.router,
     )
@@ -39,3 +41,9 @@ def operators_router() -> Router:
 async def announce_review(shop: Shop, order: Order, text: str) -> None:
     """An order now waits for the operators: the alert carries its decisions."""
     await shop.messenger.alert_operators(text, review.review_keyboard(order.id))
+
+
+async def announce_order_alert(shop: Shop, order: Order, text: str) -> None:
+    """Trouble with one order (a reversal, upstream owing a refund, …): the alert carries a way
+    to its card."""
+    await shop.messenger.alert_operators(text, orders.order_card_keyboard(order.id))

@@ -1,22 +1,42 @@
-"""`/order <id>`: an order, its upstream references and its whole history."""
+"""`/order <id>`: an order, its upstream references and its whole history; the same card from
+the button on an alert about one order; `/refund`."""
 
 from __future__ import annotations
 
 import html
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.money import format_money
 from bot.shop import Shop
 from handlers.admin.cards import order_card
 from handlers.admin.review import review_keyboard
-from storage.orders import OrderStatus
+from storage.orders import Order, OrderStatus
 
 router = Router(name="admin-orders")
 
 USAGE = "Usage: <code>/order ORDER_ID</code>, e.g. <code>/order 261124051200123456</code>"
+
+
+class OrderCardButton(CallbackData, prefix="oc"):
+    order_id: str
+
+
+def order_card_keyboard(order_id: str) -> InlineKeyboardMarkup:
+    """The button on an alert about one order: its card, with its history."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text="🧾 Show the order", callback_data=OrderCardButton(order_id=order_id))
+    return builder.as_markup()
+
+
+async def _card(shop: Shop, order: Order) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What `/order` shows: the card with its history, and the review buttons while it waits."""
+    markup = review_keyboard(order.id) if order.status == OrderStatus.NEEDS_REVIEW else None
+    return await order_card(shop, order, history=True), markup
 
 
 @router.message(Command("order"))
@@ -29,8 +49,22 @@ async def show_order(message: Message, command: CommandObject, shop: Shop) -> No
     if order is None:
         await message.answer(f"⚠️ No order <code>{html.escape(order_id)}</code>.")
         return
-    markup = review_keyboard(order.id) if order.status == OrderStatus.NEEDS_REVIEW else None
-    await message.answer(await order_card(shop, order, history=True), reply_markup=markup)
+    text, markup = await _card(shop, order)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(OrderCardButton.filter(), F.message.as_("alert"))
+async def show_order_card(
+    query: CallbackQuery, callback_data: OrderCardButton, shop: Shop, alert: Message
+) -> None:
+    """The card as it stands now, in answer to the alert (which stays as it was)."""
+    order = await shop.orders.get(callback_data.order_id)
+    if order is None:
+        await query.answer("No such order.", show_alert=True)
+        return
+    text, markup = await _card(shop, order)
+    await alert.reply(text, reply_markup=markup)
+    await query.answer()
 
 
 @router.message(Command("refund"))

@@ -10,9 +10,10 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.money import format_money
+from bot.reports import figures_lines
 from bot.shop import Shop
-from storage.figures import FigureStore, LineFigures
+from storage.database import as_stored
+from storage.figures import FigureStore
 
 router = Router(name="admin-stats")
 
@@ -36,32 +37,7 @@ async def show_stats(message: Message, command: CommandObject, shop: Shop) -> No
         )
         return
     start = period_start(period)
-    moment = start.isoformat(timespec="microseconds").replace("+00:00", "Z")
-    figures = await FigureStore(shop.db).since(moment)
-
-    def money(micro: int) -> str:
-        return format_money(micro, shop.currency)
-
+    figures = await FigureStore(shop.db).since(as_stored(start))
     lines = [f"📊 <b>Since {start:%Y-%m-%d %H:%M} UTC</b> ({period})"]
-    total = LineFigures()
-    for product in sorted(figures.lines):
-        line = figures.lines[product]
-        total.placed += line.placed
-        total.succeeded += line.succeeded
-        total.revenue += line.revenue
-        total.cost += line.cost
-        lines.append(
-            f"{html.escape(product)}: {line.placed} placed, {line.succeeded} delivered · "
-            f"revenue {money(line.revenue)} · cost {money(line.cost)} · "
-            f"margin {money(line.revenue - line.cost)}"
-        )
-    if not figures.lines:
-        lines.append("No orders.")
-    lines.append(
-        f"<b>All lines</b>: {total.placed} placed, {total.succeeded} delivered · revenue "
-        f"{money(total.revenue)} · cost {money(total.cost)} · margin "
-        f"{money(total.revenue - total.cost)}"
-    )
-    lines.append(f"New customers: {figures.new_customers}")
-    lines.append(f"Deposits: {money(figures.deposits)} in {figures.deposit_count}")
+    lines += figures_lines(figures, shop.currency)
     await message.answer("\n".join(lines))

@@ -49,6 +49,11 @@ _CONFIG_PREFIXES = (
     "DEPOSIT_",
     "TRONGRID_",
     "STARS_",
+    "UPSTREAM_",
+    "RECONCILE_",
+    "REVIEW_",
+    "PROVIDER_",
+    "DAILY_",
 )
 
 _user_ids = itertools.count(100_001)
@@ -192,6 +197,9 @@ class Shop:
             UPSTREAM_TIMEOUT_SECONDS="2",
             RECONCILE_EVERY_SECONDS="0.5",
             CLOUDRUBY_REPAY_AFTER_SECONDS="3",
+            # No upstream watch or daily report in the group unless a test asks for them.
+            PROVIDER_CHECK_EVERY_SECONDS="3600",
+            DAILY_REPORT_AT="",
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
@@ -204,6 +212,16 @@ class Shop:
             await server.start()
         await self.start_bot()
         await self.db.open()
+
+    async def stop_upstream(self, name: str) -> None:
+        """Take an upstream's simulator off the network: connections to it are refused."""
+        await self._upstreams[name].stop()
+
+    async def restart_upstream(self, name: str) -> None:
+        """Bring a stopped upstream back at the address the bot knows."""
+        server = self._upstreams[name]
+        port = int(server.base_url.rsplit(":", 1)[1])
+        await server.start(host="127.0.0.1", port=port)
 
     async def start_bot(self) -> None:
         self.bot = BotProcess(self._env(), self.workdir)
