@@ -12,6 +12,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChatMember
 from aiogram_i18n import I18nMiddleware
@@ -51,6 +52,12 @@ def build_bot(config: Settings) -> Bot:
     )
 
 
+def _bot_for_broadcasts(bot: Bot) -> Bot:
+    """The same bot on a session that lets 429s through: a broadcast waits them out itself, where
+    Cancel and a shutdown can cut the wait short."""
+    return Bot(token=bot.token, session=AiohttpSession(api=bot.session.api), default=bot.default)
+
+
 def build_dispatcher(shop: Shop) -> Dispatcher:
     dispatcher = Dispatcher(
         storage=SQLiteStorage(shop.conversations),
@@ -79,12 +86,7 @@ async def _start(
     shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
 ) -> None:
     shop.messenger.attach(bot)
-    shop.broadcaster.attach(bot)
-    await bot.set_my_commands(list(CUSTOMER_COMMANDS))
-    if shop.config.admin_chat_id is not None:
-        for admin_id in sorted(shop.config.admin_ids):
-            scope = BotCommandScopeChatMember(chat_id=shop.config.admin_chat_id, user_id=admin_id)
-            await bot.set_my_commands(operator_menu(), scope=scope)
+    shop.broadcaster.attach(_bot_for_broadcasts(bot))
     await web.start()
     shop.reconciler.schedule(scheduler)
     watch.schedule(scheduler)  # upstream balances and answers, and the daily report
@@ -99,6 +101,28 @@ async def _start(
     )
     scheduler.start()
     await shop.broadcaster.resume()
+    await _offer_commands(shop, bot)
+
+
+async def _offer_commands(shop: Shop, bot: Bot) -> None:
+    """Telegram's command menus: the customers' everywhere, the operators' to each operator in
+    the admin group. Only a convenience: a refusal (an operator not in the group) is logged."""
+    menus: list[tuple[list[BotCommand], BotCommandScopeChatMember | None]] = [
+        (list(CUSTOMER_COMMANDS), None)
+    ]
+    if shop.config.admin_chat_id is not None:
+        menus += [
+            (
+                operator_menu(),
+                BotCommandScopeChatMember(chat_id=shop.config.admin_chat_id, user_id=admin),
+            )
+            for admin in sorted(shop.config.admin_ids)
+        ]
+    for commands, scope in menus:
+        try:
+            await bot.set_my_commands(commands, scope=scope)
+        except TelegramAPIError as refused:
+            log.warning("command menu for %s not set: %s", scope or "customers", refused)
 
 
 async def _refresh_catalogues(shop: Shop) -> None:
@@ -110,7 +134,7 @@ async def _refresh_catalogues(shop: Shop) -> None:
 
 
 async def _stop(shop: Shop, scheduler: AsyncIOScheduler, web: WebServer) -> None:
-    await shop.broadcaster.stop()
+    await shop.broadcaster.stop()  # closes the session of its bot
     if scheduler.running:
         scheduler.shutdown(wait=False)
     await web.stop()

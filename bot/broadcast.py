@@ -2,9 +2,16 @@
 restart without sending to anyone twice.
 
 Deliveries go one at a time, evenly paced under `MESSAGES_PER_SECOND` across all broadcasts. Each
-is recorded before and after it goes out (see `storage.broadcasts`). A 429 is waited out (by the
-session's `WaitOutFloodControl`, and here if it gives up), a customer who blocked the bot is skipped
-and remembered, and an answer that never came is counted as unsure rather than sent again.
+is recorded before and after it goes out (see `storage.broadcasts`).
+
+- A 429 is waited out here (the broadcaster's bot has no flood middleware), so Cancel and shutdown
+  cut the wait short; the customer is then still to be sent to.
+- A connection that could not be made sent nothing: the same customer is tried again after a
+  growing pause, so an outage never runs through the list.
+- A customer who blocked the bot is skipped and remembered.
+- An answer that never came (a timeout, a dropped connection, a server error) may hide a delivered
+  copy: that customer is counted as unsure and never sent to again, and the next send waits a
+  growing pause.
 """
 
 from __future__ import annotations
@@ -24,15 +31,22 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
 )
+from aiohttp import ClientConnectorError
 
 from storage.broadcasts import Broadcast, BroadcastStatus, BroadcastStore, Delivery, Tally
 
 log = logging.getLogger(__name__)
 
 MESSAGES_PER_SECOND = 24  # Telegram's guidance is about 30 a second; stay under 25
-PROGRESS_EVERY = 2.0  # seconds between updates of the operators' progress message
+PROGRESS_EVERY = 5.0  # seconds between updates of the operators' progress message
 STOP_WAIT = 10.0  # seconds a shutdown waits for the send under way
 BATCH = 100  # pending deliveries read at a time
+LONGEST_PAUSE = 30.0  # seconds, after trouble reaching Telegram
+
+
+def _pause_after(troubles: int) -> float:
+    """1, 2, 4 … seconds after consecutive troubles, up to LONGEST_PAUSE."""
+    return min(LONGEST_PAUSE, 2.0 ** (troubles - 1))
 
 
 @dataclass(frozen=True)
@@ -76,11 +90,15 @@ class Broadcaster:
         self._progress_every = progress_every
         self._bot: Bot | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._cancelled: set[int] = set()
-        self._stopping = asyncio.Event()
+        self._halt: dict[int, asyncio.Event] = {}  # set by Cancel or by shutdown
+        self._troubles: dict[int, int] = {}  # consecutive troubles reaching Telegram
+        self._showing: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
         self.show_progress: ShowProgress | None = None
 
     def attach(self, bot: Bot) -> None:
+        """The bot that sends the copies: one whose session lets 429s through to us. Its session
+        is the broadcaster's: `stop()` closes it."""
         self._bot = bot
 
     async def begin(
@@ -109,7 +127,7 @@ class Broadcaster:
         """Stop a running broadcast after the send under way; False if it had already ended."""
         if not await self._store.end(broadcast_id, BroadcastStatus.CANCELLED, by=admin_id):
             return False
-        self._cancelled.add(broadcast_id)
+        self._halt_of(broadcast_id).set()
         if broadcast_id not in self._tasks:  # nothing left to report it: do it here
             await self._show(broadcast_id, resumed=False)
         return True
@@ -117,30 +135,45 @@ class Broadcaster:
     async def stop(self) -> None:
         """At shutdown: each broadcast records the send under way and pauses until the next
         start."""
-        self._stopping.set()
+        self._stopping = True
+        for halt in self._halt.values():
+            halt.set()
         tasks = list(self._tasks.values())
-        if not tasks:
-            return
-        _, late = await asyncio.wait(tasks, timeout=STOP_WAIT)
-        for task in late:  # a send still unanswered stays `sending`: unsure at the next start
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*late, return_exceptions=True)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=STOP_WAIT)
+            for task in late:  # a send still unanswered stays `sending`: unsure at the next start
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*late, return_exceptions=True)
+        if self._bot is not None:
+            await self._bot.session.close()
 
     def _launch(self, broadcast: Broadcast, *, resumed: bool) -> None:
         task = asyncio.create_task(self._run(broadcast, resumed), name=f"broadcast-{broadcast.id}")
         self._tasks[broadcast.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(broadcast.id, None))
 
+    def _halt_of(self, broadcast_id: int) -> asyncio.Event:
+        halt = self._halt.get(broadcast_id)
+        if halt is None:
+            halt = self._halt[broadcast_id] = asyncio.Event()
+            if self._stopping:
+                halt.set()
+        return halt
+
     def _halted(self, broadcast_id: int) -> bool:
-        return self._stopping.is_set() or broadcast_id in self._cancelled
+        return self._halt_of(broadcast_id).is_set()
+
+    async def _pause(self, broadcast_id: int, seconds: float) -> None:
+        """Sleep `seconds`, or less if the broadcast is halted meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._halt_of(broadcast_id).wait(), seconds)
 
     async def _run(self, broadcast: Broadcast, resumed: bool) -> None:
-        try:
-            await self._show(broadcast.id, resumed=resumed)
-            shown = time.monotonic()
-            stopped_because: str | None = None
-            while stopped_because is None and not self._halted(broadcast.id):
+        await self._show(broadcast.id, resumed=resumed)
+        shown = time.monotonic()
+        while not self._halted(broadcast.id):
+            try:
                 batch = await self._store.pending(broadcast.id, limit=BATCH)
                 if not batch:
                     await self._store.end(broadcast.id, BroadcastStatus.FINISHED)
@@ -148,18 +181,23 @@ class Broadcaster:
                 for user_id in batch:
                     if self._halted(broadcast.id):
                         break
-                    stopped_because = await self._deliver(broadcast, user_id)
-                    if stopped_because is not None:
+                    stop_because = await self._deliver(broadcast, user_id)
+                    if stop_because is not None:
                         await self._store.end(
-                            broadcast.id, BroadcastStatus.STOPPED, note=stopped_because
+                            broadcast.id, BroadcastStatus.STOPPED, note=stop_because
                         )
+                        self._halt_of(broadcast.id).set()
                         break
                     if time.monotonic() - shown >= self._progress_every:
-                        await self._show(broadcast.id, resumed=resumed)
+                        self._show_soon(broadcast.id, resumed=resumed)
                         shown = time.monotonic()
-            await self._show(broadcast.id, resumed=resumed, paused=self._stopping.is_set())
-        except Exception:  # the broadcast stays running and resumes at the next start
-            log.exception("broadcast %s failed", broadcast.id)
+            except Exception:  # e.g. the database: try again shortly, the records are intact
+                log.exception("broadcast %s: sending failed, trying again", broadcast.id)
+                await self._pause(broadcast.id, LONGEST_PAUSE)
+        showing = self._showing.pop(broadcast.id, None)
+        if showing is not None:
+            await showing
+        await self._show(broadcast.id, resumed=resumed, paused=self._stopping)
 
     async def _deliver(self, broadcast: Broadcast, user_id: int) -> str | None:
         """Send to one customer. Returns why the whole broadcast must stop, if it must."""
@@ -168,6 +206,9 @@ class Broadcaster:
         if not await self._store.start_sending(broadcast.id, user_id):
             return None
         while True:
+            if self._halted(broadcast.id):  # nothing went out to this customer
+                await self._store.finish_sending(broadcast.id, user_id, Delivery.PENDING)
+                return None
             await self._pace.turn()
             try:
                 await self._bot.copy_message(
@@ -175,11 +216,14 @@ class Broadcaster:
                     from_chat_id=broadcast.source_chat_id,
                     message_id=broadcast.source_message_id,
                 )
-            except TelegramRetryAfter as flood:  # still refused after the session's waits
-                if await self._wait_unless_stopping(flood.retry_after):
+            except TelegramRetryAfter as flood:  # refused, nothing sent
+                await self._pause(broadcast.id, flood.retry_after)
+                continue
+            except TelegramNetworkError as lost:
+                if isinstance(lost.__cause__, ClientConnectorError):  # it never left
+                    await self._pause(broadcast.id, _pause_after(self._trouble(broadcast.id)))
                     continue
-                await self._store.finish_sending(broadcast.id, user_id, Delivery.PENDING)
-                return None
+                outcome, detail = Delivery.UNSURE, lost.message
             except TelegramForbiddenError as refused:  # blocked the bot, or deleted the account
                 outcome, detail = Delivery.BLOCKED, refused.message
             except TelegramBadRequest as refused:
@@ -187,29 +231,41 @@ class Broadcaster:
                     await self._store.finish_sending(broadcast.id, user_id, Delivery.PENDING)
                     return f"the message can no longer be copied ({refused.message})"
                 outcome, detail = Delivery.FAILED, refused.message
-            except TelegramNetworkError as lost:  # it may have arrived: never send it again
-                outcome, detail = Delivery.UNSURE, lost.message
             except TelegramAPIError as refused:
                 outcome, detail = Delivery.FAILED, refused.message
+            except Exception as odd:  # e.g. an unreadable answer: it may have gone out
+                log.warning("broadcast %s: copy to %s: %r", broadcast.id, user_id, odd)
+                outcome, detail = Delivery.UNSURE, type(odd).__name__
             else:
                 outcome, detail = Delivery.SENT, ""
             await self._store.finish_sending(broadcast.id, user_id, outcome, detail)
+            if outcome == Delivery.UNSURE:
+                await self._pause(broadcast.id, _pause_after(self._trouble(broadcast.id)))
+            elif outcome == Delivery.SENT:
+                self._troubles.pop(broadcast.id, None)
             return None
 
-    async def _wait_unless_stopping(self, seconds: float) -> bool:
-        """Sleep `seconds`; False if the shop began stopping meanwhile."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        return not self._stopping.is_set()
+    def _trouble(self, broadcast_id: int) -> int:
+        """Count one more trouble in a row; returns how many."""
+        self._troubles[broadcast_id] = self._troubles.get(broadcast_id, 0) + 1
+        return self._troubles[broadcast_id]
+
+    def _show_soon(self, broadcast_id: int, *, resumed: bool) -> None:
+        """Update the progress beside the sending, unless the last update is still on its way."""
+        showing = self._showing.get(broadcast_id)
+        if showing is None or showing.done():
+            self._showing[broadcast_id] = asyncio.create_task(
+                self._show(broadcast_id, resumed=resumed)
+            )
 
     async def _show(self, broadcast_id: int, *, resumed: bool, paused: bool = False) -> None:
         if self.show_progress is None:
             return
-        broadcast = await self._store.get(broadcast_id)
-        if broadcast is None:
-            return
-        tally = await self._store.tally(broadcast_id)
         try:
+            broadcast = await self._store.get(broadcast_id)
+            if broadcast is None:
+                return
+            tally = await self._store.tally(broadcast_id)
             await self.show_progress(Progress(broadcast, tally, resumed, paused))
-        except TelegramAPIError as exc:  # the progress is only a view: sending goes on
-            log.warning("broadcast %s: progress not shown: %s", broadcast_id, exc)
+        except Exception as exc:  # the progress is only a view: sending goes on
+            log.warning("broadcast %s: progress not shown: %r", broadcast_id, exc)

@@ -132,6 +132,14 @@ class BroadcastStore:
         row = await self._db.fetch_one("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
         return None if row is None else Broadcast.from_row(row)
 
+    async def of_message(self, chat_id: int, message_id: int) -> Broadcast | None:
+        """The broadcast of that message, if it was broadcast."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM broadcasts WHERE source_chat_id = ? AND source_message_id = ?",
+            (chat_id, message_id),
+        )
+        return None if row is None else Broadcast.from_row(row)
+
     async def running(self) -> list[Broadcast]:
         rows = await self._db.fetch_all(
             "SELECT * FROM broadcasts WHERE status = 'running' ORDER BY id"

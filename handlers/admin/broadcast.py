@@ -66,16 +66,26 @@ async def ask_to_broadcast(message: Message, shop: Shop) -> None:
     )
 
 
+def _confirmation(query: CallbackQuery, callback_data: BroadcastButton) -> Message | None:
+    """The confirmation the button is on, if it really asks about message `ref`: a button with
+    any other message id (forged, or pressed elsewhere) does nothing."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_to_message is None:
+        return None
+    return message if message.reply_to_message.message_id == callback_data.ref else None
+
+
 @router.callback_query(BroadcastButton.filter(F.action == BroadcastAction.SEND))
 async def send_broadcast(query: CallbackQuery, callback_data: BroadcastButton, shop: Shop) -> None:
-    if not isinstance(query.message, Message):
-        await query.answer("This message is too old to act on.", show_alert=True)
+    confirmation = _confirmation(query, callback_data)
+    if confirmation is None:
+        await query.answer("This button does not belong to this message.", show_alert=True)
         return
-    chat_id = query.message.chat.id
+    chat_id = confirmation.chat.id
     broadcast = await shop.broadcaster.begin(
         query.from_user.id,
         source=(chat_id, callback_data.ref),
-        progress=(chat_id, query.message.message_id),
+        progress=(chat_id, confirmation.message_id),
     )
     if broadcast is None:
         await query.answer("That message has been broadcast already.", show_alert=True)
@@ -84,9 +94,15 @@ async def send_broadcast(query: CallbackQuery, callback_data: BroadcastButton, s
 
 
 @router.callback_query(BroadcastButton.filter(F.action == BroadcastAction.DROP))
-async def drop_broadcast(query: CallbackQuery, shop: Shop) -> None:
-    if isinstance(query.message, Message):
-        await query.message.edit_text("📣 Not sent.")
+async def drop_broadcast(query: CallbackQuery, callback_data: BroadcastButton, shop: Shop) -> None:
+    confirmation = _confirmation(query, callback_data)
+    if confirmation is None:
+        await query.answer("This button does not belong to this message.", show_alert=True)
+        return
+    if await shop.broadcasts.of_message(confirmation.chat.id, callback_data.ref) is not None:
+        await query.answer("It is being sent already: Cancel broadcast stops it.", show_alert=True)
+        return
+    await confirmation.edit_text("📣 Not sent.")
     await query.answer()
 
 
@@ -118,7 +134,7 @@ def progress_text(progress: Progress) -> str:
         f"Failed: {tally.failed}",
     ]
     if tally.unsure:
-        lines.append(f"Unsure (the shop stopped mid-send; not sent again): {tally.unsure}")
+        lines.append(f"Unsure whether it arrived (never sent again): {tally.unsure}")
     if left:
         lines.append(
             f"To go: {left}" if broadcast.status == BroadcastStatus.RUNNING else f"Not sent: {left}"

@@ -68,6 +68,7 @@ class TelegramEmulator:
         self.flood_limit_per_second = flood_limit_per_second
         self.closing = False
         self.held: list[HeldCalls] = []
+        self.gateway_errors: dict[str, int] = {}  # method (lower case) -> calls still to fail
         self._server: SimulatorServer | None = None
 
     def hold(self, method: str, *, text_contains: str | None = None) -> HeldCalls:
@@ -76,6 +77,11 @@ class TelegramEmulator:
         held = HeldCalls(method.lower(), text_contains)
         self.held.append(held)
         return held
+
+    def fail_through_gateway(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` get a gateway's HTML error page (HTTP 502) instead
+        of Telegram's answer, after Telegram carried them out: the caller cannot know."""
+        self.gateway_errors[method.lower()] = times
 
     def add_bot(self, token: str, username: str = "shop_bot", first_name: str = "Shop") -> str:
         self.bots[token] = BotAccount(token, username, first_name)

@@ -54,6 +54,8 @@ NOT_MODIFIED = (
     "as a current content and reply markup of the message"
 )
 
+BAD_GATEWAY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+
 Params = dict[str, Any]
 Method = Callable[[BotAccount, Params], Awaitable[Any]]
 
@@ -264,6 +266,9 @@ class BotApi:
             result = await method(bot, params)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.code)
+        if self.emulator.gateway_errors.get(name, 0) > 0:
+            self.emulator.gateway_errors[name] -= 1
+            return web.Response(status=502, text=BAD_GATEWAY, content_type="text/html")
         return web.json_response({"ok": True, "result": result})
 
     async def download(self, request: web.Request) -> web.Response:
@@ -334,13 +339,13 @@ class BotApi:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
-    def _check_flood(self, bot: BotAccount) -> None:
+    def _check_flood(self, bot: BotAccount, method: str) -> None:
         limit = self.emulator.flood_limit_per_second
         now = time.monotonic()
         bot.sent_times = [t for t in bot.sent_times if now - t < 1.0]
         if limit is not None and len(bot.sent_times) >= limit:
             retry_after = max(1, math.ceil(1.0 - (now - bot.sent_times[0])))
-            bot.flood_refusals += 1
+            bot.flood_refusals[method] += 1
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
         bot.sent_times.append(now)
 
@@ -363,7 +368,7 @@ class BotApi:
         if not text.strip():
             raise bad_request("message text is empty")
         buttons = _buttons(params)
-        self._check_flood(bot)
+        self._check_flood(bot, "sendMessage")
         message = _bot_message(
             bot,
             chat,
@@ -384,7 +389,7 @@ class BotApi:
             bot, params, kind, "image/png" if kind == "photo" else "application/octet-stream"
         )
         buttons = _buttons(params)
-        self._check_flood(bot)
+        self._check_flood(bot, "sendPhoto" if kind == "photo" else "sendDocument")
         message = _bot_message(
             bot,
             chat,
@@ -410,7 +415,7 @@ class BotApi:
         if source is None or source.deleted:
             raise bad_request(f"message to {'copy' if copy else 'forward'} not found")
         chat = self._target(bot, params)
-        self._check_flood(bot)
+        self._check_flood(bot, "copyMessage" if copy else "forwardMessage")
         message = _bot_message(
             bot,
             chat,

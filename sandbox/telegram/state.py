@@ -12,6 +12,7 @@ import copy
 import itertools
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,7 +272,7 @@ class BotAccount:
         self.get_updates_calls = 0
         self.closing = False
         self.sent_times: list[float] = []  # for the flood limit
-        self.flood_refusals = 0  # calls answered 429 because of it
+        self.flood_refusals: Counter[str] = Counter()  # calls answered 429 for it, by method
 
     # -- chats -------------------------------------------------------------------------------
 

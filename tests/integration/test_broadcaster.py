@@ -1,0 +1,50 @@
+"""A broadcast while Telegram cannot be reached: nothing went out, so nobody is skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from bot.broadcast import Broadcaster
+from storage.admin_log import AdminLog
+from storage.broadcasts import BroadcastStatus, BroadcastStore, Delivery
+from storage.database import Database
+from storage.users import CustomerStore
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # nothing listens there any more
+
+
+async def test_an_outage_skips_nobody_and_cancel_leaves_them_unsent(tmp_path: Path) -> None:
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        customers = CustomerStore(db)
+        for user in (1, 2, 3):
+            await customers.register(user, username=None, first_name="C", language="en")
+        store = BroadcastStore(db, AdminLog(db))
+        broadcaster = Broadcaster(store)
+        api = TelegramAPIServer.from_base(f"http://127.0.0.1:{_closed_port()}")
+        broadcaster.attach(Bot("123456:TEST", session=AiohttpSession(api=api)))
+
+        broadcast = await broadcaster.begin(900, (-100, 7), (-100, 8))
+        assert broadcast is not None
+        await asyncio.sleep(2.5)  # several attempts on the first customer, each refused
+        assert await store.deliveries(broadcast.id) == {
+            1: Delivery.SENDING,
+            2: Delivery.PENDING,
+            3: Delivery.PENDING,
+        }
+        assert await broadcaster.cancel(broadcast.id, 901)
+        await broadcaster.stop()
+
+        assert set((await store.deliveries(broadcast.id)).values()) == {Delivery.PENDING}
+        ended = await store.get(broadcast.id)
+        assert ended is not None and ended.status == BroadcastStatus.CANCELLED
