@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from sandbox import accounts_shop, acedata, cloud, energy, kumquat
+from sandbox import accounts_shop, acedata, cloud, energy, kumquat, trongrid
 from sandbox.server import SimulatorServer
 
 
@@ -53,6 +53,15 @@ def upstreams() -> list[Upstream]:
             {"KUMQUAT_PARTNER_NO": kumquat.DEMO_PARTNER, "KUMQUAT_SIGN_KEY": kumquat.DEMO_SIGN_KEY},
             kumquat.KumquatSimulator().app(),
         ),
+        Upstream(
+            "TronGrid (USDT-TRC20 deposits)",
+            "TRONGRID_BASE_URL",
+            {
+                "TRONGRID_API_KEY": trongrid.DEMO_API_KEY,
+                "DEPOSIT_ADDRESS": trongrid.DEMO_DEPOSIT_ADDRESS,
+            },
+            trongrid.TronGridSimulator().app(),
+        ),
     ]
 
 
@@ -67,6 +76,11 @@ async def serve(host: str, first_port: int) -> None:
             for variable, value in {upstream.base_variable: base, **upstream.credentials}.items():
                 print(f"  {variable}={value}", flush=True)
         print('Faults: POST <base>/_sandbox/faults {"kind": "hang|drop|5xx|garbage"}', flush=True)
+        print(
+            'Deposits: POST <TronGrid base>/_sim/transfers {"to", "amount", "confirmed"?}, then '
+            "POST <TronGrid base>/_sim/transfers/<transaction_id>/confirm",
+            flush=True,
+        )
         await asyncio.Event().wait()
     finally:
         for server in servers:

@@ -14,7 +14,7 @@ Kinds, each applying to the next matching request(s):
 
 Plus `latency`: seconds added to every request (e.g. 0.2 for purchase-concurrency benchmarks).
 
-Over HTTP, on every simulator:
+Driver routes (`/_sandbox/...`, `/_sim/...`) are never faulted. Over HTTP, on every simulator:
 `POST /_sandbox/faults {"kind", "path"?, "times"?, "seconds"?, "status"?, "body"?}`,
 `DELETE /_sandbox/faults`, `POST /_sandbox/latency {"seconds"}`.
 """
@@ -84,7 +84,7 @@ def _drop_connection(request: web.Request) -> None:
 def fault_middleware(plan: FaultPlan) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith("/_sandbox/"):
+        if request.path.startswith(("/_sandbox/", "/_sim/")):
             return await handler(request)
         if plan.latency:
             await asyncio.sleep(plan.latency)
