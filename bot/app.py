@@ -30,6 +30,8 @@ from handlers import announce_settlement, get_routers, presenters
 from handlers.admin import announce_order_alert, announce_review
 from handlers.admin.broadcast import show_progress as show_broadcast_progress
 from handlers.admin.commands import operator_menu
+from handlers.admin.payments import announce_unmatched_payment
+from handlers.deposits import announce_deposit
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,9 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     shop.sales.on_review = partial(announce_review, shop)
     shop.sales.on_alert = partial(announce_order_alert, shop)
     shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
+    shop.deposits.on_credited = partial(announce_deposit, shop, core, language)
+    if shop.usdt_watch is not None:
+        shop.usdt_watch.on_unmatched = partial(announce_unmatched_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
     web = WebServer(shop)
     watch = UpstreamWatch(shop)
@@ -90,6 +95,8 @@ async def _start(
     await web.start()
     shop.reconciler.schedule(scheduler)
     watch.schedule(scheduler)  # upstream balances and answers, and the daily report
+    if shop.usdt_watch is not None:
+        shop.usdt_watch.schedule(scheduler)
     scheduler.add_job(
         partial(_refresh_catalogues, shop),
         "interval",

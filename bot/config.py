@@ -22,6 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.tron import is_tron_address
+
 _TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
 
 
@@ -72,6 +74,8 @@ class Settings(BaseSettings):
     trongrid_api_key: SecretStr | None = None
 
     stars_rate: Decimal = Field(default=Decimal("0.013"), gt=0, max_digits=18, decimal_places=6)
+    deposit_request_minutes: float = Field(default=30, ge=5, le=24 * 60)
+    deposit_check_every_seconds: float = Field(default=30, gt=0, le=3600)
 
     # Following up upstream orders.
     upstream_timeout_seconds: float = Field(default=20, gt=0, le=300)
@@ -124,6 +128,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("deposit_address")
+    @classmethod
+    def _tron_address(cls, value: str | None) -> str | None:
+        if value is not None and not is_tron_address(value):
+            raise ValueError("expected a TRON address (base58check, starting with T)")
+        return value
 
     @field_validator("daily_report_at", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from bot.broadcast import Broadcaster
 from bot.config import Settings
+from bot.deposits import Deposits
 from bot.lines import build_lines
 from bot.lines.base import Line, LineSetup
 from bot.notify import Messenger
@@ -15,7 +16,9 @@ from bot.operators import Operators
 from bot.orders import OrderService
 from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
+from bot.usdt_watch import UsdtWatch
 from providers.http import Timeouts
+from providers.trongrid import TronGridClient
 from storage.admin_log import AdminLog
 from storage.broadcasts import BroadcastStore
 from storage.conversations import ConversationStore
@@ -46,6 +49,8 @@ class Shop:
     operators: Operators
     broadcasts: BroadcastStore
     broadcaster: Broadcaster
+    deposits: Deposits
+    usdt_watch: UsdtWatch | None  # None: no DEPOSIT_ADDRESS, no USDT deposits
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -75,6 +80,23 @@ class Shop:
         customers = CustomerStore(db)
         admin_log = AdminLog(db)
         broadcasts = BroadcastStore(db, admin_log)
+        deposits = Deposits(
+            db, ledger, admin_log, request_ttl=timedelta(minutes=config.deposit_request_minutes)
+        )
+        usdt_watch = None
+        if config.deposit_address is not None:
+            key = config.trongrid_api_key
+            client = TronGridClient(
+                str(config.trongrid_base_url),
+                None if key is None else key.get_secret_value(),
+                timeouts=timeouts,
+            )
+            usdt_watch = UsdtWatch(
+                client,
+                config.deposit_address,
+                deposits,
+                every=timedelta(seconds=config.deposit_check_every_seconds),
+            )
         return cls(
             config=config,
             db=db,
@@ -94,6 +116,8 @@ class Shop:
             ),
             broadcasts=broadcasts,
             broadcaster=Broadcaster(broadcasts),
+            deposits=deposits,
+            usdt_watch=usdt_watch,
             lines=lines,
         )
 
@@ -114,6 +138,8 @@ class Shop:
     async def close(self) -> None:
         for line in self.lines.values():
             await line.close()
+        if self.usdt_watch is not None:
+            await self.usdt_watch.client.close()
         await self.db.close()
 
     @property

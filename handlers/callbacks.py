@@ -10,6 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 class Screen(StrEnum):
     HOME = "home"
     WALLET = "wallet"
+    DEPOSIT = "deposit"
     LANGUAGE = "language"
     HELP = "help"
     SUPPORT = "support"

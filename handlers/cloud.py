@@ -20,7 +20,7 @@ from bot.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
 from handlers.purchase import FreshQuote, PresenterBase, amount_error, cannot_price, present_quote
-from handlers.screens import back_button, cancel_button, show
+from handlers.screens import back_button, cancel_button, cancel_only, choices, show
 from storage.orders import Order
 from storage.users import Customer
 
@@ -109,8 +109,7 @@ async def uid_sent(message: Message, state: FSMContext, i18n: I18nContext, shop:
             if channel == CloudChannel.TENCENT
             else i18n.get("cloud-bad-uid-alibaba")
         )
-        await message.answer(hint, reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[cancel_button(i18n)]]))  # fmt: skip
+        await message.answer(hint, reply_markup=cancel_only(i18n))
         return
     target = await shop.require(CloudLine).find(channel, uid)
     if isinstance(target, Lookup):
@@ -119,8 +118,7 @@ async def uid_sent(message: Message, state: FSMContext, i18n: I18nContext, shop:
             if target == Lookup.NOT_FOUND
             else i18n.get("upstream-unavailable")
         )
-        await message.answer(text, reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[cancel_button(i18n)]]))  # fmt: skip
+        await message.answer(text, reply_markup=cancel_only(i18n))
         return
     await state.set_state(CloudFlow.amount)
     await state.set_data({"channel": channel.value, "target": target.to_data()})
@@ -145,17 +143,8 @@ def _account_screen(i18n: I18nContext, target: CloudTarget) -> tuple[str, Inline
         currency=target.currency,
         rate=format_rate(target.rate),
     )
-    builder = InlineKeyboardBuilder()
-    for usd in PRESETS:
-        builder.button(text=f"{usd} USD", callback_data=CloudAmount(usd=usd))
-    builder.adjust(4)
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            *builder.export(),
-            [back_button(i18n, Screen.CLOUD), cancel_button(i18n)],
-        ]
-    )
-    return text, markup
+    options = [(f"{usd} USD", CloudAmount(usd=usd)) for usd in PRESETS]
+    return text, choices(i18n, options, back=Screen.CLOUD, per_row=4)
 
 
 @router.callback_query(CloudFlow.amount, CloudAmount.filter())
@@ -182,8 +171,7 @@ async def amount_typed(
     except AmountError as error:
         hint = amount_error(i18n, error, places=2, minimum="1 USD",
                             maximum=f"{format_amount(MAXIMUM)} USD")  # fmt: skip
-        await message.answer(hint, reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[cancel_button(i18n)]]))  # fmt: skip
+        await message.answer(hint, reply_markup=cancel_only(i18n))
         return
     await _quote(message, state, i18n, shop, customer, money)
 

@@ -21,7 +21,7 @@ from bot.shop import Shop
 from bot.tron import ADDRESS_LENGTH, AddressProblem, address_problem
 from handlers.callbacks import Open, Screen
 from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote
-from handlers.screens import back_button, cancel_button, menu_only, show
+from handlers.screens import back_button, cancel_button, cancel_only, choices, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
 
@@ -85,10 +85,6 @@ def _address_hint(i18n: I18nContext, problem: AddressProblem, text: str) -> str:
             return i18n.get("energy-bad-address-start")
 
 
-def _stay(i18n: I18nContext) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[cancel_button(i18n)]])
-
-
 # -- step 1: the receiving address --
 
 
@@ -105,11 +101,11 @@ async def address_sent(message: Message, state: FSMContext, i18n: I18nContext, s
     text = (message.text or "").strip()
     if len(text) > _MAX_TEXT:
         await message.answer(i18n.get("energy-bad-address-length", length=ADDRESS_LENGTH,
-                                      got=len(text)), reply_markup=_stay(i18n))  # fmt: skip
+                                      got=len(text)), reply_markup=cancel_only(i18n))  # fmt: skip
         return
     problem = address_problem(text)
     if problem is not None:
-        await message.answer(_address_hint(i18n, problem, text), reply_markup=_stay(i18n))
+        await message.answer(_address_hint(i18n, problem, text), reply_markup=cancel_only(i18n))
         return
     await state.set_state(EnergyFlow.amount)
     await state.set_data({"address": text})
@@ -118,7 +114,7 @@ async def address_sent(message: Message, state: FSMContext, i18n: I18nContext, s
 
 @router.message(EnergyFlow.address)
 async def address_not_text(message: Message, i18n: I18nContext) -> None:
-    await message.answer(i18n.get("energy-ask-address"), reply_markup=_stay(i18n))
+    await message.answer(i18n.get("energy-ask-address"), reply_markup=cancel_only(i18n))
 
 
 # -- step 2: how much energy --
@@ -131,18 +127,12 @@ async def _amount_screen(
     if offer is None:
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
-    builder = InlineKeyboardBuilder()
-    for amount in PRESETS:
-        if offer.minimum <= amount <= MAXIMUM:
-            label = i18n.get("energy-preset", energy=_energy(amount))
-            builder.button(text=label, callback_data=EnergyAmount(energy=amount))
-    builder.adjust(1)
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            *builder.export(),
-            [back_button(i18n, Screen.ENERGY), cancel_button(i18n)],
-        ]
-    )
+    options = [
+        (i18n.get("energy-preset", energy=_energy(amount)), EnergyAmount(energy=amount))
+        for amount in PRESETS
+        if offer.minimum <= amount <= MAXIMUM
+    ]
+    markup = choices(i18n, options, back=Screen.ENERGY, per_row=1)
     text = i18n.get("energy-choose-amount", address=address, minimum=_energy(offer.minimum),
                     maximum=_energy(MAXIMUM))  # fmt: skip
     await show(event, text, markup)
@@ -167,7 +157,7 @@ async def amount_typed(message: Message, state: FSMContext, i18n: I18nContext, s
     text = (message.text or "").strip()
     if len(text) > _MAX_TEXT or not _WHOLE.fullmatch(text):
         await message.answer(i18n.get("energy-bad-amount", example=_energy(PRESETS[0])),
-                             reply_markup=_stay(i18n))  # fmt: skip
+                             reply_markup=cancel_only(i18n))  # fmt: skip
         return
     await _energy_chosen(message, state, i18n, shop, int(text.replace(",", "")))
 
@@ -188,7 +178,7 @@ async def _energy_chosen(
         if isinstance(event, CallbackQuery):
             await event.answer(hint, show_alert=True)
         else:
-            await event.answer(hint, reply_markup=_stay(i18n))
+            await event.answer(hint, reply_markup=cancel_only(i18n))
         return
     await state.set_state(EnergyFlow.period)
     await state.update_data(energy=energy)
@@ -198,7 +188,7 @@ async def _energy_chosen(
 @router.message(EnergyFlow.amount)
 async def amount_not_text(message: Message, i18n: I18nContext) -> None:
     await message.answer(i18n.get("energy-bad-amount", example=_energy(PRESETS[0])),
-                         reply_markup=_stay(i18n))  # fmt: skip
+                         reply_markup=cancel_only(i18n))  # fmt: skip
 
 
 # -- step 3: for how long --

@@ -6,7 +6,7 @@ message gets a new one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
@@ -71,6 +71,28 @@ def back_button(i18n: I18nContext, to: Screen = Screen.HOME) -> InlineKeyboardBu
 
 def cancel_button(i18n: I18nContext) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=i18n.get("button-cancel"), callback_data=CancelFlow().pack())
+
+
+def cancel_only(i18n: I18nContext) -> InlineKeyboardMarkup:
+    """Under a hint about typed input: the prompt stays, and Cancel leaves."""
+    return InlineKeyboardMarkup(inline_keyboard=[[cancel_button(i18n)]])
+
+
+def choices(
+    i18n: I18nContext,
+    options: Sequence[tuple[str, CallbackData]],
+    *,
+    back: Screen,
+    per_row: int,
+) -> InlineKeyboardMarkup:
+    """A step's preset choices in rows, then Back (to `back`) and Cancel."""
+    builder = InlineKeyboardBuilder()
+    for label, data in options:
+        builder.button(text=label, callback_data=data)
+    builder.adjust(per_row)
+    return InlineKeyboardMarkup(
+        inline_keyboard=[*builder.export(), [back_button(i18n, back), cancel_button(i18n)]]
+    )
 
 
 def menu_only(i18n: I18nContext) -> InlineKeyboardMarkup:

@@ -10,6 +10,7 @@ from bot.money import format_money, format_signed_money
 from bot.shop import Shop
 from bot.wallet import WalletPage, wallet_page
 from handlers.callbacks import Open, Screen, WalletPageButton
+from handlers.deposits import top_up_button
 from handlers.screens import back_button, pager_row, show
 from storage.ledger import Kind, WalletLine
 from storage.users import Customer
@@ -51,7 +52,7 @@ def _wallet_text(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> str:
         parts.append(
             i18n.get("wallet-held", amount=format_money(wallet.balance.held, shop.currency))
         )
-    if shop.support_enabled:  # until deposits of their own exist, the operators take them
+    if shop.usdt_watch is None and shop.support_enabled:  # the operators take deposits
         parts.append(i18n.get("wallet-top-up"))
     parts.append("")
     history = wallet.history
@@ -98,6 +99,8 @@ def _short_date(iso: str) -> str:
 def _wallet_keyboard(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> InlineKeyboardMarkup:
     pager = pager_row(i18n, wallet.history, lambda page: WalletPageButton(page=page))
     rows = [pager] if pager else []
+    if shop.usdt_watch is not None:
+        rows.append([top_up_button(i18n)])
     if shop.support_enabled:
         support = Open(screen=Screen.SUPPORT).pack()
         rows.append([InlineKeyboardButton(text=i18n.get("menu-support"), callback_data=support)])

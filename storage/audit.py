@@ -61,6 +61,25 @@ _CHECKS: tuple[tuple[str, str], ...] = (
         "    OR (h.status = 'voided' AND t.kind != 'void')",
         "hold {id} is {status} but its settling transaction does not match",
     ),
+    (
+        # Every credited payment is one deposit into its customer's wallet, of what it credited.
+        "SELECT p.id, p.reference, p.credited, COALESCE(SUM(e.amount), 0) AS booked"
+        " FROM payments p"
+        " LEFT JOIN ledger_transactions t"
+        "   ON t.idempotency_key = 'deposit:' || p.reference AND t.kind = 'deposit'"
+        " LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id ="
+        "   (SELECT id FROM ledger_accounts WHERE code = 'customer:' || p.user_id || ':wallet')"
+        " WHERE p.status IN ('credited', 'refunded') GROUP BY p.id HAVING booked != p.credited",
+        "payment {id} ({reference}) credited {credited} but the ledger has {booked}",
+    ),
+    (
+        # And every deposit booked for a payment belongs to a payment that was credited.
+        "SELECT t.id, t.idempotency_key FROM ledger_transactions t"
+        " LEFT JOIN payments p ON 'deposit:' || p.reference = t.idempotency_key"
+        " WHERE t.idempotency_key LIKE 'deposit:%'"
+        "   AND (p.id IS NULL OR p.status NOT IN ('credited', 'refunded'))",
+        "deposit transaction {id} ({idempotency_key}) has no credited payment",
+    ),
 )
 
 

@@ -11,6 +11,7 @@ from handlers.admin import (
     customers,
     exports,
     orders,
+    payments,
     prices,
     providers,
     review,
@@ -32,6 +33,7 @@ def operators_router() -> Router:
         stats.router,
         exports.router,
         providers.router,
+        payments.router,
         broadcast.router,
         commands.router,
     )

@@ -239,6 +239,7 @@ class BotApi:
             "getmycommands": self.get_my_commands,
             "sendmessage": self.send_message,
             "editmessagetext": self.edit_message_text,
+            "editmessagecaption": self.edit_message_caption,
             "editmessagereplymarkup": self.edit_message_reply_markup,
             "deletemessage": self.delete_message,
             "answercallbackquery": self.answer_callback_query,
@@ -459,6 +460,22 @@ class BotApi:
         buttons = _buttons(
             params
         )  # no reply_markup in an edit removes the keyboard, as Telegram does
+        if (text, entities, buttons) == (message.text, message.entities, message.buttons):
+            raise bad_request(NOT_MODIFIED)
+        message.text, message.html, message.entities = text, html, entities
+        message.buttons = buttons
+        message.edited = True
+        await chat.record_bot_change(message.message_id)
+        return message.to_api(chat)
+
+    async def edit_message_caption(self, bot: BotAccount, params: Params) -> Any:
+        chat, message = self._own_message(bot, params, "message to edit not found")
+        if message.document is None and message.photo is None:
+            raise bad_request("there is no caption in the message to edit")
+        text, html, entities = _formatted(
+            params, "caption", MAX_CAPTION, "message caption is too long"
+        )
+        buttons = _buttons(params)
         if (text, entities, buttons) == (message.text, message.entities, message.buttons):
             raise bad_request(NOT_MODIFIED)
         message.text, message.html, message.entities = text, html, entities

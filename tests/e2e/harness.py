@@ -16,7 +16,7 @@ import socket
 import sys
 from pathlib import Path
 
-from sandbox import accounts_shop, acedata, energy, kumquat
+from sandbox import accounts_shop, acedata, energy, kumquat, trongrid
 from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
 from sandbox.server import SimulatorServer
 from sandbox.telegram import ChatDriver, TelegramEmulator
@@ -157,11 +157,12 @@ class Shop:
         self.topup = kumquat.KumquatSimulator()
         self.accounts = accounts_shop.AccountShopSimulator()
         self.acedata = acedata.AceDataSimulator()
+        self.tron = trongrid.TronGridSimulator()  # USDT deposits to DEPOSIT_ADDRESS
         self._upstreams = {
             name: SimulatorServer(simulator.app())
             for name, simulator in (("cloud", self.cloud), ("energy", self.energy),
                                     ("topup", self.topup), ("accounts", self.accounts),
-                                    ("acedata", self.acedata))
+                                    ("acedata", self.acedata), ("tron", self.tron))
         }  # fmt: skip
         self.web_port = _free_port()  # the bot's own server, where upstream callbacks arrive
 
@@ -193,6 +194,10 @@ class Shop:
             SHOP_API_KEY=accounts_shop.DEMO_API_KEY,
             ACEDATA_BASE_URL=self._upstreams["acedata"].base_url,
             ACEDATA_TOKEN=acedata.DEMO_TOKEN,
+            DEPOSIT_ADDRESS=trongrid.DEMO_DEPOSIT_ADDRESS,
+            TRONGRID_BASE_URL=self._upstreams["tron"].base_url,
+            TRONGRID_API_KEY=trongrid.DEMO_API_KEY,
+            DEPOSIT_CHECK_EVERY_SECONDS="0.5",
             # Upstream follow-ups in seconds rather than minutes, so tests can watch them.
             UPSTREAM_TIMEOUT_SECONDS="2",
             RECONCILE_EVERY_SECONDS="0.5",

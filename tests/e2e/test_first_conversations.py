@@ -73,7 +73,7 @@ async def test_an_empty_wallet_and_back_to_the_menu_in_the_same_message(shop: Sh
     assert "Available: 0.00 USDT" in wallet.text
     assert "No movements yet." in wallet.text
     assert "Held for orders" not in wallet.text
-    assert wallet.labels == ["💬 Contact support", "⬅️ Back"]
+    assert wallet.labels == ["💰 Top up", "💬 Contact support", "⬅️ Back"]
 
     await carol.press("⬅️ Back")
     again = await carol.wait_for_bot()
@@ -124,7 +124,7 @@ async def test_the_wallet_history_is_paged_newest_first(shop: Shop) -> None:
     assert f"Reserved for order {returned}  −2.00 USDT" in lines[2]
     assert f"Reserved for order {sold}  −4.00 USDT" in lines[3]
     assert "Correction by the shop: sorry for the wait  +3.00 USDT" in lines[4]
-    assert first.labels == ["Older ▶️", "💬 Contact support", "⬅️ Back"]
+    assert first.labels == ["Older ▶️", "💰 Top up", "💬 Contact support", "⬅️ Back"]
 
     await dave.press("Older ▶️")
     second = await dave.wait_for_bot()
@@ -132,14 +132,14 @@ async def test_the_wallet_history_is_paged_newest_first(shop: Shop) -> None:
     assert "Deposit  +7.00 USDT" in second.text
     assert "Deposit  +3.00 USDT" in second.text
     assert "Deposit  +2.00 USDT" not in second.text
-    assert second.labels == ["◀️ Newer", "Older ▶️", "💬 Contact support", "⬅️ Back"]
+    assert second.labels == ["◀️ Newer", "Older ▶️", "💰 Top up", "💬 Contact support", "⬅️ Back"]
 
     await dave.press("Older ▶️")
     third = await dave.wait_for_bot()
     assert "History, page 3 of 3:" in third.text
     assert "Deposit  +2.00 USDT" in third.text
     assert "Deposit  +1.00 USDT" in third.text
-    assert third.labels == ["◀️ Newer", "💬 Contact support", "⬅️ Back"]
+    assert third.labels == ["◀️ Newer", "💰 Top up", "💬 Contact support", "⬅️ Back"]
 
     await dave.press("◀️ Newer")
     assert "History, page 2 of 3:" in (await dave.wait_for_bot()).text

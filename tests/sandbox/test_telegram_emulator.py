@@ -361,3 +361,30 @@ async def test_stopping_releases_a_long_poll_at_once(emulator: TelegramEmulator,
     await asyncio.sleep(0.2)
     await asyncio.wait_for(emulator.stop(), 10)
     assert await asyncio.wait_for(poll, 10) == []
+
+
+async def test_a_caption_is_edited_in_place_and_text_edits_refused_on_media(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    alice = emulator.private_chat(USER, "Alice")
+    sent = await bot.send_photo(
+        USER,
+        BufferedInputFile(b"\x89PNG fake", filename="qr.png"),
+        caption="Pay <b>10</b>",
+        parse_mode="HTML",
+        reply_markup=keyboard("Cancel"),
+    )
+    await alice.wait_for_bot()
+    await bot.edit_message_caption(chat_id=USER, message_id=sent.message_id, caption="Cancelled")
+    edited = await alice.wait_for_bot()
+    assert (edited.text, edited.labels, edited.edited) == ("Cancelled", [], True)
+    assert edited.photo is not None  # the picture stays
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_caption(
+            chat_id=USER, message_id=sent.message_id, caption="Cancelled"
+        )
+    with pytest.raises(TelegramBadRequest, match="there is no text in the message to edit"):
+        await bot.edit_message_text("text", chat_id=USER, message_id=sent.message_id)
+    text = await bot.send_message(USER, "plain")
+    with pytest.raises(TelegramBadRequest, match="there is no caption in the message to edit"):
+        await bot.edit_message_caption(chat_id=USER, message_id=text.message_id, caption="x")

@@ -1,0 +1,23 @@
+deposit-choose-method = 💰 <b>为余额充值</b>
+    请选择支付方式：
+deposit-method-usdt = 💵 USDT（TRC20）
+deposit-choose-amount =
+    💵 <b>使用 USDT（TRC20）充值</b>
+    请选择金额，或发送 { $minimum } 到 { $maximum } USDT 之间的金额。
+deposit-send-exactly =
+    💵 请向以下地址转账 <b>{ $amount } USDT</b>（TRC20，TRON 网络），金额须完全一致：
+    <code>{ $address }</code>
+
+    金额末尾的几位数字用于识别您的转账：请一次性转入完全相同的金额。
+    本充值请求有效期至 UTC { $until }（{ $minutes } 分钟）。转账确认后，余额会立即入账，届时您会收到消息。
+deposit-cancel-request = ✖️ 取消此请求
+deposit-cancelled = ✖️ 充值请求 { $id } 已取消。如果您已经转账，款项仍会计入您的余额。
+deposit-not-open = ⚠️ 此充值请求已失效。
+deposit-too-many = ⚠️ 您已有 5 个仍可支付的充值请求。请先支付其中一个，或等待它们过期。
+deposit-busy = ⚠️ 当前该金额的未完成充值过多。请选择其他金额，或几分钟后再试。
+deposit-credited =
+    ✅ <b>{ $amount }</b> 已计入您的余额（USDT 转账 <code>{ $tx }</code>）。
+    当前可用：<b>{ $available }</b>。
+deposit-assigned =
+    ✅ 店铺已将您的 USDT 转账 <code>{ $tx }</code> 计入余额：<b>{ $amount }</b>。
+    当前可用：<b>{ $available }</b>。

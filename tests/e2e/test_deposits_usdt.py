@@ -1,0 +1,206 @@
+"""USDT-TRC20 top-ups, found by the watch: a customer asks for an amount, sends exactly what the
+bot shows to the shop's address, and the wallet is credited once the transfer is confirmed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sandbox.telegram.driver import ChatDriver
+from sandbox.telegram.state import ChatMessage
+from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS, OTHER_ADDRESS
+from tests.e2e.flows import USDT, new_customer, wallet_of
+from tests.e2e.harness import Shop
+
+WATCH_ROUNDS = 2.0  # seconds: several checks of the watch (DEPOSIT_CHECK_EVERY_SECONDS=0.5)
+
+
+async def ask_to_top_up(shop: Shop, person: ChatDriver, usdt: int | str) -> ChatMessage:
+    """Wallet → Top up → an amount (a preset, or typed); returns the message with the QR code."""
+    await person.send("/start")
+    await person.wait_for_bot()
+    await person.press("💰 Wallet")
+    await person.wait_for_bot()
+    await person.press("💰 Top up")
+    ways = await person.wait_for_bot()
+    assert "How would you like to pay?" in ways.text
+    await person.press("💵 USDT (TRC20)")
+    choose = await person.wait_for_bot()
+    assert "Top up with USDT (TRC20)" in choose.text
+    if isinstance(usdt, int) and f"{usdt} USDT" in choose.labels:
+        await person.press(f"{usdt} USDT")
+    else:
+        await person.send(str(usdt))
+    return await person.wait_until(lambda m: m.photo is not None)
+
+
+def pay_amount(request: ChatMessage) -> int:
+    """The exact amount the bot asked for, in micro-USDT, read from what the customer sees."""
+    text = request.text.split("Send exactly ")[1].split(" USDT")[0]
+    whole, _, fraction = text.partition(".")
+    return int(whole) * USDT + int(fraction.ljust(6, "0"))
+
+
+async def test_a_transfer_is_credited_once_even_seen_again_and_after_a_restart(
+    own_shop: Shop,
+) -> None:
+    alice = own_shop.customer("Alice")
+    request = await ask_to_top_up(own_shop, alice, 10)
+    assert "Send exactly 10.000001 USDT" in request.text
+    assert DEMO_DEPOSIT_ADDRESS in request.text
+    assert request.photo is not None and request.photo.data.startswith(b"\x89PNG")
+    assert "(30 minutes)" in request.text
+    assert request.labels == ["✖️ Cancel this request", "⬅️ Back"]
+
+    own_shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request))
+    credited = await alice.wait_until(lambda m: "added to your balance" in m.text)
+    assert "✅ 10.000001 USDT added to your balance" in credited.text
+    assert await wallet_of(own_shop, alice) == (10 * USDT + 1, 0)
+
+    await asyncio.sleep(WATCH_ROUNDS)  # the watch reads the same transfer again and again
+    await own_shop.restart_bot()
+    await asyncio.sleep(WATCH_ROUNDS)
+    assert await wallet_of(own_shop, alice) == (10 * USDT + 1, 0)
+    assert sum("added to your balance" in m.text for m in alice.bot_messages) == 1
+    await alice.send("/start")
+    await alice.wait_for_bot()
+    await alice.press("💰 Wallet")
+    wallet = await alice.wait_for_bot()
+    assert "Deposit" in wallet.text and "+10.00 USDT" in wallet.text
+    await own_shop.check_ledger()
+
+
+async def test_an_unconfirmed_transfer_waits_for_its_confirmation(shop: Shop) -> None:
+    bob = shop.customer("Bob")
+    request = await ask_to_top_up(shop, bob, 20)
+    txid = shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request), confirmed=False)
+    await asyncio.sleep(WATCH_ROUNDS)
+    assert await wallet_of(shop, bob) == (0, 0)
+    shop.tron.confirm(txid)
+    credited = await bob.wait_until(lambda m: "added to your balance" in m.text)
+    assert f"{pay_amount(request) // USDT}.0000" in credited.text
+    assert await wallet_of(shop, bob) == (pay_amount(request), 0)
+
+
+async def test_other_tokens_and_other_addresses_are_ignored(shop: Shop) -> None:
+    carl = shop.customer("Carl")
+    request = await ask_to_top_up(shop, carl, 50)
+    amount = pay_amount(request)
+    operators_saw = len(shop.admin_group.chat.bot_messages())
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, amount, token="USDC")
+    shop.tron.transfer(OTHER_ADDRESS, amount)
+    await asyncio.sleep(WATCH_ROUNDS)
+    assert await wallet_of(shop, carl) == (0, 0)
+    assert len(shop.admin_group.chat.bot_messages()) == operators_saw  # not even a card
+
+
+async def test_two_requests_of_the_same_amount_are_told_apart(shop: Shop) -> None:
+    dana, eve = shop.customer("Dana"), shop.customer("Eve")
+    first = await ask_to_top_up(shop, dana, "12.5")
+    second = await ask_to_top_up(shop, eve, "12.5")
+    assert pay_amount(first) != pay_amount(second)
+    assert abs(pay_amount(first) - pay_amount(second)) < 1000  # a few micro-units apart
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(second))
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(first))
+    await dana.wait_until(lambda m: "added to your balance" in m.text)
+    await eve.wait_until(lambda m: "added to your balance" in m.text)
+    assert await wallet_of(shop, dana) == (pay_amount(first), 0)
+    assert await wallet_of(shop, eve) == (pay_amount(second), 0)
+
+
+async def test_a_late_transfer_reaches_the_operators_who_assign_it(shop: Shop) -> None:
+    fay = shop.customer("Fay")
+    request = await ask_to_top_up(shop, fay, 100)
+    boss = shop.admin()
+    after_expiry = int((time.time() + 33 * 60) * 1000)  # past the slack too
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request), at_ms=after_expiry)
+    card = await boss.wait_until(lambda m: "matches no open top-up request" in m.text)
+    assert "Amount: 100.000" in card.text
+    assert f"✅ Credit Fay ({fay.user_id})" in card.labels and "🚫 Ignore" in card.labels
+    assert await wallet_of(shop, fay) == (0, 0)
+
+    await boss.press(f"✅ Credit Fay ({fay.user_id})", message_id=card.message_id)
+    done = await boss.wait_for_message(card.message_id, lambda m: "Credited to customer" in m.text)
+    assert done.labels == []
+    told = await fay.wait_until(lambda m: "The shop credited" in m.text)
+    assert "for your USDT transfer" in told.text
+    assert await wallet_of(shop, fay) == (pay_amount(request), 0)
+
+    # Pressed again (a second operator, a stale card): nothing more.
+    second = shop.admin(900_002, "deputy")
+    payment_id = card.text.split("USDT transfer #")[1].split(" ")[0]
+    await second.press_data(f"pay:assign:{payment_id}:{fay.user_id}", message_id=card.message_id)
+    await second.settle()
+    assert (
+        second.callback_answers[-1]["text"]
+        == f"Not done: payment {payment_id} is already credited."
+    )
+    assert await wallet_of(shop, fay) == (pay_amount(request), 0)
+    await shop.check_ledger()
+
+
+async def test_a_stray_transfer_is_ignored_or_assigned_by_command(shop: Shop) -> None:
+    gus = await new_customer(shop, 0, "Gus")
+    boss = shop.admin()
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, 7 * USDT)  # nobody asked for exactly this
+    card = await boss.wait_until(lambda m: "Amount: 7.000000 USDT" in m.text)
+    assert card.labels == ["🚫 Ignore"]
+    await boss.press("🚫 Ignore", message_id=card.message_id)
+    await boss.wait_for_message(card.message_id, lambda m: "🚫 Ignored by" in m.text)
+
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, 3 * USDT)
+    card = await boss.wait_until(lambda m: "Amount: 3.000000 USDT" in m.text)
+    payment_id = card.text.split("USDT transfer #")[1].split(" ")[0]
+    for command, expected in (
+        ("/assign", "Not done. Usage: /assign PAYMENT USER"),
+        (f"/assign {payment_id}", "Not done. Usage: /assign PAYMENT USER"),
+        (f"/assign x{payment_id} {gus.user_id}", "Not done. Usage: /assign PAYMENT USER"),
+        (f"/assign {payment_id} @nobody_at_all", "Not done: no customer @nobody_at_all"),
+        (f"/assign 999999 {gus.user_id}", "Not done: no payment 999999"),
+    ):
+        await boss.send(command)
+        assert expected in (await boss.wait_for_bot()).text, command
+    assert await wallet_of(shop, gus) == (0, 0)
+    await boss.send(f"/assign {payment_id} {gus.user_id}")
+    assert f"credited to customer {gus.user_id}" in (await boss.wait_for_bot()).text
+    await gus.wait_until(lambda m: "The shop credited" in m.text)
+    assert await wallet_of(shop, gus) == (3 * USDT, 0)
+
+
+async def test_bad_amounts_and_a_cancelled_request(shop: Shop) -> None:
+    hal = shop.customer("Hal")
+    await hal.send("/start")
+    await hal.wait_for_bot()
+    await hal.press("💰 Wallet")
+    await hal.wait_for_bot()
+    await hal.press("💰 Top up")
+    await hal.wait_for_bot()
+    await hal.press("💵 USDT (TRC20)")
+    await hal.wait_for_bot()
+    for text, expected in (
+        ("abc", "That is not an amount"),
+        ("0", "The amount must be more than zero"),
+        ("１０", "That is not an amount"),
+        ("0.5", "The smallest amount is 1.00 USDT"),
+        ("20000", "The largest amount is 10,000.00 USDT"),
+        ("1.234", "At most 2 decimals"),
+    ):
+        await hal.send(text)
+        assert expected in (await hal.wait_for_bot()).text, text
+    assert all(m.photo is None for m in hal.bot_messages)  # no request was made
+
+    await hal.send("15")
+    request = await hal.wait_until(lambda m: m.photo is not None)
+    await hal.press("✖️ Cancel this request", message_id=request.message_id)
+    cancelled = await hal.wait_for_bot()
+    assert "Top-up request" in cancelled.text and "cancelled" in cancelled.text
+    await hal.press_data(
+        f"depcancel:{cancelled.text.split('request ')[1].split(' ')[0]}",
+        message_id=request.message_id,
+    )
+    await hal.settle()
+    assert hal.callback_answers[-1]["text"] == "⚠️ This top-up request is no longer open."
+    # Paid anyway, within the request's time: still credited.
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request))
+    await hal.wait_until(lambda m: "added to your balance" in m.text)
+    assert await wallet_of(shop, hal) == (pay_amount(request), 0)

@@ -1,0 +1,156 @@
+"""USDT deposits: each transfer credited once, to the request it pays, or left to an operator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.deposits import DepositRefused, Deposits, TooManyRequests
+from storage.admin_log import AdminLog
+from storage.audit import audit_ledger
+from storage.deposits import PaymentStatus, RequestStatus
+from tests.unit.conftest import Books
+
+USDT = 1_000_000
+START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def ms(self, later: timedelta = timedelta()) -> int:
+        return int((self.now + later).timestamp() * 1000)
+
+
+def deposits_of(books: Books, clock: Clock) -> Deposits:
+    return Deposits(books.db, books.ledger, AdminLog(books.db), clock=clock)
+
+
+async def available(books: Books, user_id: int) -> int:
+    return (await books.ledger.balance(user_id)).available
+
+
+async def test_close_amounts_are_told_apart_and_a_transfer_seen_again_credits_nothing(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, bob = await books.customer(1), await books.customer(2)
+    first = await deposits.open_usdt(alice, 10 * USDT)
+    second = await deposits.open_usdt(bob, 10 * USDT)
+    assert (first.pay_amount, second.pay_amount) == (10 * USDT + 1, 10 * USDT + 2)
+
+    taken = await deposits.take_usdt("b" * 64, 10 * USDT + 2, "TSender", clock.ms())
+    assert taken.credited_now and taken.request == second
+    taken = await deposits.take_usdt("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
+    assert taken.credited_now and taken.request == first
+    again = await deposits.take_usdt("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
+    assert again.seen_before and not again.credited_now
+    assert (await available(books, alice), await available(books, bob)) == (
+        10 * USDT + 1,
+        10 * USDT + 2,
+    )
+    request = await deposits.store.request(first.id)
+    assert request is not None and request.status == RequestStatus.CREDITED
+    # A credited request's amount can be asked for again.
+    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
+
+
+async def test_a_late_transfer_waits_for_an_operator_who_assigns_it_once(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice = await books.customer(1)
+    request = await deposits.open_usdt(alice, 5 * USDT)
+    clock.now += timedelta(minutes=33)  # past the request's 30 minutes and the clocks' slack
+    assert await deposits.expire_overdue() == 1
+
+    late = await deposits.take_usdt("c" * 64, request.pay_amount, "TSender", clock.ms())
+    assert not late.credited_now and late.payment.status == PaymentStatus.UNMATCHED
+    assert await available(books, alice) == 0
+    assert await deposits.store.usdt_candidates(request.pay_amount) == [alice]
+
+    assigned = await deposits.assign(late.payment.id, alice, admin_id=900)
+    assert assigned.status == PaymentStatus.CREDITED and assigned.decided_by == 900
+    assert await available(books, alice) == request.pay_amount
+    with pytest.raises(DepositRefused, match="already credited"):
+        await deposits.assign(late.payment.id, alice, admin_id=901)
+    with pytest.raises(DepositRefused, match="already credited"):
+        await deposits.ignore(late.payment.id, admin_id=901)
+    assert await available(books, alice) == request.pay_amount
+
+
+async def test_a_transfer_sent_in_time_counts_even_when_seen_after_expiry(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice = await books.customer(1)
+    request = await deposits.open_usdt(alice, 5 * USDT)
+    sent = clock.ms(timedelta(minutes=29))
+    clock.now += timedelta(minutes=45)  # the watch was slow, or the shop was down
+    await deposits.expire_overdue()
+    taken = await deposits.take_usdt("d" * 64, request.pay_amount, "TSender", sent)
+    assert taken.credited_now and taken.request is not None and taken.request.id == request.id
+
+
+async def test_unknown_amounts_and_customers_change_nothing(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice = await books.customer(1)
+    await deposits.open_usdt(alice, 5 * USDT)
+    stray = await deposits.take_usdt("e" * 64, 5 * USDT, "TSender", clock.ms())  # no extra
+    assert stray.payment.status == PaymentStatus.UNMATCHED
+    with pytest.raises(DepositRefused, match="no customer 77"):
+        await deposits.assign(stray.payment.id, 77, admin_id=900)
+    with pytest.raises(DepositRefused, match="no payment 99"):
+        await deposits.ignore(99, admin_id=900)
+    ignored = await deposits.ignore(stray.payment.id, admin_id=900)
+    assert ignored.status == PaymentStatus.IGNORED
+    assert await available(books, alice) == 0
+    assert not await deposits.cancel("DNOPE", alice)
+
+
+async def test_the_ledger_check_accounts_for_every_credited_payment(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice = await books.customer(1)
+    request = await deposits.open_usdt(alice, 5 * USDT)
+    await deposits.take_usdt("f" * 64, request.pay_amount, "TSender", clock.ms())
+    assert (await audit_ledger(books.db)).ok
+
+    # A deposit booked without its payment, or a payment the ledger does not show, is reported.
+    await books.ledger.credit(alice, USDT, key="deposit:usdt:" + "9" * 64, memo="forged")
+    async with books.db.write() as tx:
+        await tx.execute("UPDATE payments SET credited = credited + 1")
+    problems = (await audit_ledger(books.db)).problems
+    assert any("has no credited payment" in problem for problem in problems)
+    assert any("but the ledger has" in problem for problem in problems)
+
+
+async def test_a_customer_holds_at_most_five_amounts_and_clocks_may_disagree(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice = await books.customer(1)
+    requests = [await deposits.open_usdt(alice, 10 * USDT) for _ in range(5)]
+    with pytest.raises(TooManyRequests):
+        await deposits.open_usdt(alice, 10 * USDT)
+    assert await deposits.cancel(requests[0].id, alice)
+    with pytest.raises(TooManyRequests):  # a cancelled request still holds its amount
+        await deposits.open_usdt(alice, 10 * USDT)
+
+    # The chain's clock a minute behind ours: a transfer "before" the request still pays it.
+    early = clock.ms(-timedelta(minutes=1))
+    taken = await deposits.take_usdt("1" * 64, requests[1].pay_amount, "TSender", early)
+    assert taken.credited_now and taken.request is not None and taken.request.id == requests[1].id
+    too_early = clock.ms(-timedelta(minutes=3))
+    stray = await deposits.take_usdt("2" * 64, requests[2].pay_amount, "TSender", too_early)
+    assert not stray.credited_now
+
+    # An amount is offered again only once its request's window, and the slack, are over.
+    clock.now += timedelta(minutes=31)
+    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 2  # credited
+    clock.now += timedelta(minutes=4)
+    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
