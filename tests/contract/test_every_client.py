@@ -1,4 +1,4 @@
-"""What every upstream client promises, shown once for all five."""
+"""What every upstream client promises, shown once for all of them."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from providers.cloud import CloudChannel, CloudRechargeClient
 from providers.energy import EnergyClient
 from providers.kumquat import KumquatClient
 from providers.outcomes import Outcome, Reply
-from sandbox import accounts_shop, acedata, cloud, energy, kumquat
+from providers.trongrid import USDT_CONTRACT, TronGridClient
+from sandbox import accounts_shop, acedata, cloud, energy, kumquat, trongrid
 from tests.contract.conftest import FAST, NO_WAIT, closed_port_url, serving
 
 SECRET = "a-long-secret-that-must-stay-secret"
@@ -69,6 +70,13 @@ UPSTREAMS = [
                                            retry=NO_WAIT),
         lambda client: client.balance(),
         "/api/code/2.0/balance",
+    ),
+    Upstream(
+        "trongrid",
+        lambda: trongrid.TronGridSimulator(api_key=SECRET),
+        lambda base, secret: TronGridClient(base, secret, timeouts=FAST, retry=NO_WAIT),
+        lambda client: client.incoming(trongrid.DEMO_DEPOSIT_ADDRESS, USDT_CONTRACT, 0),
+        f"/v1/accounts/{trongrid.DEMO_DEPOSIT_ADDRESS}/transactions/trc20",
     ),
 ]  # fmt: skip
 
