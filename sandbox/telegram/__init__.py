@@ -7,6 +7,7 @@
     await alice.send("/start")
     menu = await alice.wait_for_bot()
     await alice.press("💰 Wallet")
+    paid = await alice.pay(invoice_message_id)   # pre-checkout query, then successful_payment
     ...
     await emulator.stop()
 
@@ -21,8 +22,10 @@ from aiohttp import web
 from sandbox.server import SimulatorServer
 from sandbox.telegram.driver import ChatDriver
 from sandbox.telegram.html import EntityError, parse_html
+from sandbox.telegram.payments import PaymentResult, PaymentStatus
 from sandbox.telegram.routes import driver_routes
 from sandbox.telegram.server import BotApi
+from sandbox.telegram.stars import Invoice, StarsLedger, SuccessfulPayment
 from sandbox.telegram.state import (
     BotAccount,
     Button,
@@ -41,7 +44,12 @@ __all__ = [
     "EntityError",
     "GroupDriver",
     "HeldCalls",
+    "Invoice",
+    "PaymentResult",
+    "PaymentStatus",
+    "StarsLedger",
     "StoredFile",
+    "SuccessfulPayment",
     "TelegramEmulator",
     "parse_html",
 ]

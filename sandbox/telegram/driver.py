@@ -1,4 +1,5 @@
-"""Acting as a Telegram user in tests: send text, press buttons, read the bot's replies."""
+"""Acting as a Telegram user in tests: send text, press buttons, pay invoices, read the bot's
+replies."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.telegram.payments import PaymentResult, pay_invoice, redeliver_payment
+from sandbox.telegram.stars import PRE_CHECKOUT_TIMEOUT
 from sandbox.telegram.state import BotAccount, Chat, ChatMessage, UserInfo
 
 DEFAULT_TIMEOUT = 10.0
@@ -70,6 +73,33 @@ class ChatDriver:
             self.chat, self.user, message, data, owner=self
         )
 
+    async def pay(
+        self,
+        message_id: int,
+        *,
+        answer_within: float = PRE_CHECKOUT_TIMEOUT,
+        stale: bool = False,
+    ) -> PaymentResult:
+        """Pay invoice `message_id`: the bot gets a `pre_checkout_query` and has `answer_within`
+        seconds (10 in Telegram) to answer it; if it approves, this user's `successful_payment`
+        message reaches it. Returns when the payment ended: approved (with the charge id),
+        declined (with the bot's error message) or not answered in time.
+
+        `stale=True` pays an invoice the bot has deleted since, as a user whose app still shows
+        it can; the bot should decline a request that is no longer open."""
+        self._cursor = len(self.chat.events)
+        result = await pay_invoice(
+            self.bot, self.chat, self.user, message_id, answer_within=answer_within, stale=stale
+        )
+        self._last_update_id = result.update_id
+        return result
+
+    async def redeliver_payment(self, charge_id: str) -> None:
+        """The bot gets the `successful_payment` message of `charge_id` again, in a new update,
+        as when Telegram delivers an update twice."""
+        self._cursor = len(self.chat.events)
+        self._last_update_id = await redeliver_payment(self.bot, charge_id)
+
     def block_bot(self) -> None:
         self.chat.blocked_bot = True
 
@@ -97,7 +127,14 @@ class ChatDriver:
             who = "bot" if message.from_bot else message.sender.first_name
             flags = " (edited)" if message.edited else ""
             flags += " (deleted)" if message.deleted else ""
-            lines.append(f"  #{message.message_id} {who}{flags}: {message.text!r} {message.labels}")
+            body = repr(message.text)
+            if message.invoice is not None:
+                invoice = message.invoice
+                body = f"invoice {invoice.title!r} {invoice.total_amount} {invoice.currency}"
+            elif message.successful_payment is not None:
+                paid = message.successful_payment
+                body = f"paid {paid.total_amount} {paid.currency} ({paid.invoice_payload!r})"
+            lines.append(f"  #{message.message_id} {who}{flags}: {body} {message.labels}")
         return "\n".join(lines) or "  (empty)"
 
     # -- waiting --

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from sandbox.telegram.payments import pay_invoice, redeliver_payment
 from sandbox.telegram.server import user_from
+from sandbox.telegram.stars import PRE_CHECKOUT_TIMEOUT
 from sandbox.telegram.state import BotAccount, Chat, ChatMessage, UserInfo
 
 if TYPE_CHECKING:
@@ -25,9 +27,18 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
         "html": message.html,
         "entities": message.entities,
         "buttons": [
-            [{"text": b.text, "callback_data": b.callback_data, "url": b.url} for b in row]
+            [
+                {"text": b.text, "callback_data": b.callback_data, "url": b.url, "pay": b.pay}
+                for b in row
+            ]
             for row in message.buttons
         ],
+        "invoice": None
+        if message.invoice is None
+        else {**message.invoice.to_api(), "payload": message.invoice.payload},
+        "successful_payment": None
+        if message.successful_payment is None
+        else message.successful_payment.to_api(),
         "edited": message.edited,
         "deleted": message.deleted,
         "media": None
@@ -147,6 +158,31 @@ def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
         emulator.flood_limit_per_second = None if value is None else float(value)
         return web.json_response({"per_second": emulator.flood_limit_per_second})
 
+    async def pay(request: web.Request) -> web.Response:
+        bot, chat = chat_of(request)
+        body = await request.json()
+        user = member(chat, int(body["user_id"]))
+        timeout = min(float(body.get("timeout", PRE_CHECKOUT_TIMEOUT)), 60.0)
+        try:
+            result = await pay_invoice(
+                bot,
+                chat,
+                user,
+                int(body["message_id"]),
+                answer_within=timeout,
+                stale=bool(body.get("stale", False)),
+            )
+        except AssertionError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        return web.json_response(result.to_json())
+
+    async def redeliver(request: web.Request) -> web.Response:
+        try:
+            update_id = await redeliver_payment(account(request), request.match_info["charge_id"])
+        except AssertionError as exc:
+            raise web.HTTPNotFound(text=str(exc)) from None
+        return web.json_response({"update_id": update_id})
+
     async def file(request: web.Request) -> web.Response:
         stored = account(request).files.get(request.match_info["file_id"])
         if stored is None:
@@ -166,6 +202,8 @@ def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
         web.get("/_emulator/chats/{chat_id}/messages", messages),
         web.get("/_emulator/chats/{chat_id}/wait", wait),
         web.post("/_emulator/chats/{chat_id}/block", block),
+        web.post("/_emulator/chats/{chat_id}/pay", pay),
+        web.post("/_emulator/payments/{charge_id}/redeliver", redeliver),
         web.post("/_emulator/flood", flood),
         web.get("/_emulator/files/{file_id}", file),
     ]

@@ -18,6 +18,19 @@ first bot the emulator was given, or on `?bot=USERNAME`:
 - `POST /_emulator/chats/{chat_id}/block` `{"blocked": true|false}`: the user blocks the bot.
 - `POST /_emulator/flood` `{"per_second": number|null}`: the flood limit for sending methods.
 - `GET /_emulator/files/{file_id}`: a file's bytes.
+- `POST /_emulator/chats/{chat_id}/pay` `{"user_id", "message_id", "stale"?, "timeout"?}`: the user
+  pays invoice `message_id` and the call returns when the payment ended: `{"status": "approved" |
+  "declined" | "no_answer", "pre_checkout_query_id", "charge_id", "message_id", "error_message",
+  "update_id"}`. The bot gets a `pre_checkout_query` and has `timeout` seconds (default 10, as in
+  Telegram) to answer; if it approves, the chat gets the user's `successful_payment` message
+  (`message_id`, with `charge_id` as its `telegram_payment_charge_id`). `stale: true` pays an
+  invoice the bot has deleted since. 400 if the message is not an invoice or is already paid.
+- `POST /_emulator/payments/{charge_id}/redeliver`: the bot gets that `successful_payment` message
+  again in a new update, as when Telegram delivers an update twice; answers `{"update_id"}`.
+
+Payments (Bot API methods): `sendInvoice` (Telegram Stars, `XTR`; other currencies only with a
+`provider_token`), `answerPreCheckoutQuery`, `refundStarPayment`, `getStarTransactions`,
+`getMyStarBalance`. A message's `invoice` and `successful_payment` show in `messages` too.
 """
 
 from __future__ import annotations
@@ -31,6 +44,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from sandbox.telegram.html import EntityError, parse_html, utf16_length
+from sandbox.telegram.payments import check_invoice_keyboard, parse_invoice
+from sandbox.telegram.stars import Answer, Refund
 from sandbox.telegram.state import (
     CALLBACK_QUERY_TTL,
     ApiError,
@@ -175,7 +190,14 @@ def _buttons(params: Params) -> list[list[Button]]:
                 raise bad_request("BUTTON_DATA_INVALID")
             if data is not None and str(data) == "":
                 raise bad_request("BUTTON_DATA_INVALID")
-            parsed_row.append(Button(button["text"], None if data is None else str(data), url))
+            parsed_row.append(
+                Button(
+                    button["text"],
+                    None if data is None else str(data),
+                    url,
+                    pay=button.get("pay") is True,
+                )
+            )
         parsed.append(parsed_row)
     return parsed
 
@@ -250,6 +272,11 @@ class BotApi:
             "getfile": self.get_file,
             "copymessage": self.copy_message,
             "forwardmessage": self.forward_message,
+            "sendinvoice": self.send_invoice,
+            "answerprecheckoutquery": self.answer_pre_checkout_query,
+            "refundstarpayment": self.refund_star_payment,
+            "getstartransactions": self.get_star_transactions,
+            "getmystarbalance": self.get_my_star_balance,
         }
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -437,6 +464,59 @@ class BotApi:
         message = await self._repost(bot, params, copy=False)
         return message.to_api(bot.chat(message.chat_id))
 
+    # -- payments --
+
+    async def send_invoice(self, bot: BotAccount, params: Params) -> Any:
+        invoice = parse_invoice(params)
+        chat = self._target(bot, params)
+        buttons = _buttons(params)
+        check_invoice_keyboard(buttons)
+        self._check_flood(bot, "sendInvoice")
+        message = _bot_message(
+            bot,
+            chat,
+            invoice=invoice,
+            buttons=buttons,
+            reply_to_message_id=self._reply_to(params),
+        )
+        return await self._deliver(bot, chat, message)
+
+    async def answer_pre_checkout_query(self, bot: BotAccount, params: Params) -> Any:
+        ok = _bool(params, "ok")
+        error_message = str(params.get("error_message") or "")
+        if not ok and not error_message:
+            raise bad_request('parameter "error_message" is required')
+        query_id = str(params.get("pre_checkout_query_id") or "")
+        if bot.stars.answer(query_id, ok, error_message) is Answer.UNKNOWN:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        return True
+
+    async def refund_star_payment(self, bot: BotAccount, params: Params) -> Any:
+        try:
+            user_id = int(params.get("user_id") or 0)
+        except (TypeError, ValueError):
+            user_id = 0
+        if user_id <= 0:
+            raise bad_request("invalid user_id specified")
+        charge_id = str(params.get("telegram_payment_charge_id") or "")
+        if not charge_id:
+            raise bad_request('parameter "telegram_payment_charge_id" is required')
+        outcome = bot.stars.refund(user_id, charge_id)
+        if outcome is Refund.NOT_FOUND:
+            raise bad_request("CHARGE_NOT_FOUND")
+        if outcome is Refund.ALREADY_REFUNDED:
+            raise bad_request("CHARGE_ALREADY_REFUNDED")
+        return True
+
+    async def get_star_transactions(self, bot: BotAccount, params: Params) -> Any:
+        page = bot.stars.page(_int(params, "offset", default=0), _int(params, "limit", default=100))
+        return {"transactions": [transaction.to_api() for transaction in page]}
+
+    async def get_my_star_balance(self, bot: BotAccount, params: Params) -> Any:
+        return {"amount": bot.stars.balance}
+
     # -- editing and deleting --
 
     def _own_message(
@@ -452,7 +532,7 @@ class BotApi:
 
     async def edit_message_text(self, bot: BotAccount, params: Params) -> Any:
         chat, message = self._own_message(bot, params, "message to edit not found")
-        if message.document is not None or message.photo is not None:
+        if message.document is not None or message.photo is not None or message.invoice:
             raise bad_request("there is no text in the message to edit")
         text, html, entities = _formatted(params, "text", MAX_TEXT, "message is too long")
         if not text.strip():
@@ -487,6 +567,8 @@ class BotApi:
     async def edit_message_reply_markup(self, bot: BotAccount, params: Params) -> Any:
         chat, message = self._own_message(bot, params, "message to edit not found")
         buttons = _buttons(params)
+        if message.invoice is not None:
+            check_invoice_keyboard(buttons)
         if buttons == message.buttons:
             raise bad_request(NOT_MODIFIED)
         message.buttons = buttons

@@ -1,4 +1,5 @@
-"""What the emulated Telegram knows: bots, users, chats, messages, pending updates and files.
+"""What the emulated Telegram knows: bots, users, chats, messages, pending updates and files
+(and, in `stars.py`, payments).
 
 Everything lives on one asyncio loop. Every change a bot makes to a chat is appended to the chat's
 event log and wakes whoever waits on it, so tests can wait for "the bot's next change" without
@@ -15,6 +16,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from sandbox.telegram.stars import Invoice, StarsLedger, SuccessfulPayment
 
 CALLBACK_QUERY_TTL = 15.0
 
@@ -48,6 +51,14 @@ class Button:
     text: str
     callback_data: str | None = None
     url: str | None = None
+    pay: bool = False  # an invoice's Pay button: paid with `ChatDriver.pay`, not pressed
+
+    def to_api(self) -> dict[str, Any]:
+        if self.pay:
+            return {"text": self.text, "pay": True}
+        if self.callback_data is not None:
+            return {"text": self.text, "callback_data": self.callback_data}
+        return {"text": self.text, "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,8 @@ class ChatMessage:
     buttons: list[list[Button]] = field(default_factory=list)
     document: StoredFile | None = None
     photo: StoredFile | None = None
+    invoice: Invoice | None = None  # sent by the bot with sendInvoice
+    successful_payment: SuccessfulPayment | None = None  # the user's service message
     edited: bool = False
     deleted: bool = False
     reply_to_message_id: int | None = None
@@ -111,14 +124,7 @@ class ChatMessage:
             return None
         rows = []
         for row in self.buttons:
-            rows.append(
-                [
-                    {"text": b.text, "callback_data": b.callback_data}
-                    if b.callback_data is not None
-                    else {"text": b.text, "url": b.url}
-                    for b in row
-                ]
-            )
+            rows.append([b.to_api() for b in row])
         return {"inline_keyboard": rows}
 
     def to_api(self, chat: Chat) -> dict[str, Any]:
@@ -129,7 +135,13 @@ class ChatMessage:
             "from": self.sender.to_api(),
         }
         body_key, entities_key = ("caption", "caption_entities")
-        if self.document is not None:
+        if self.invoice is not None:
+            message["invoice"] = self.invoice.to_api()
+            body_key = ""
+        elif self.successful_payment is not None:
+            message["successful_payment"] = self.successful_payment.to_api()
+            body_key = ""
+        elif self.document is not None:
             message["document"] = {
                 "file_id": self.document.file_id,
                 "file_unique_id": self.document.file_unique_id,
@@ -149,9 +161,9 @@ class ChatMessage:
             ]
         else:
             body_key, entities_key = ("text", "entities")
-        if self.text or body_key == "text":
+        if body_key and (self.text or body_key == "text"):
             message[body_key] = self.text
-        if self.entities:
+        if body_key and self.entities:
             message[entities_key] = self.entities
         markup = self.markup_api()
         if markup is not None:
@@ -213,6 +225,11 @@ class Chat:
                 if (label is not None and button.text == label) or (
                     contains is not None and contains in button.text
                 ):
+                    if button.pay:
+                        raise AssertionError(
+                            f"button {button.text!r} is a Pay button; pay the invoice with "
+                            f"pay({message.message_id})"
+                        )
                     if button.callback_data is None:
                         raise AssertionError(
                             f"button {button.text!r} opens a URL; it can't be pressed"
@@ -273,6 +290,7 @@ class BotAccount:
         self.closing = False
         self.sent_times: list[float] = []  # for the flood limit
         self.flood_refusals: Counter[str] = Counter()  # calls answered 429 for it, by method
+        self.stars = StarsLedger()  # invoices paid, pre-checkout queries, charges, refunds
 
     # -- chats -------------------------------------------------------------------------------
 

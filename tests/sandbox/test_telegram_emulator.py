@@ -311,7 +311,9 @@ async def test_the_http_driver(emulator: TelegramEmulator, bot: Bot) -> None:
             body = await r.json()
         bot_messages = [m for m in body["messages"] if m["from_bot"]]
         assert bot_messages[-1]["text"] == "menu"
-        assert bot_messages[-1]["buttons"] == [[{"text": "Go", "callback_data": "go", "url": None}]]
+        assert bot_messages[-1]["buttons"] == [
+            [{"text": "Go", "callback_data": "go", "url": None, "pay": False}]
+        ]
 
         async with http.post(
             f"{base}/chats/{USER}/press", json={"user_id": USER, "label": "Go"}
