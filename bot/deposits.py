@@ -43,6 +43,14 @@ class DepositRefused(Exception):
     """Said to the operator as it is."""
 
 
+class ClaimRefused(DepositRefused):
+    """The claimed transfer is known already: credited, claimed, ignored or rejected."""
+
+    def __init__(self, status: PaymentStatus) -> None:
+        super().__init__(f"that transfer is already {status}")
+        self.status = status
+
+
 class TooManyRequests(DepositRefused):
     """The customer has MAX_LIVE_REQUESTS requests that can still be paid."""
 
@@ -160,41 +168,103 @@ class Deposits:
             await self._announce(payment)
         return Taken(payment, request, credited_now=request is not None, seen_before=False)
 
+    async def claim(self, user_id: int, txid: str, amount: int) -> Payment:
+        """A customer says they sent `amount` micro-USDT in transfer `txid`: kept for an operator
+        to approve or reject. A transfer the watch found but could not place becomes the claim
+        (its amount is the one on chain); one credited, claimed or decided already is refused."""
+        reference = f"usdt:{txid}"
+        now = as_stored(self._clock())
+        async with self._db.write() as tx:
+            known = await self.store.payment_by_reference(reference, tx)
+            if known is None:
+                payment_id = await self.store.insert_payment(
+                    tx, reference=reference, method=Method.MANUAL, paid=amount,
+                    status=PaymentStatus.CLAIMED, paid_at=now, now=now, user_id=user_id,
+                )  # fmt: skip
+            elif known.status == PaymentStatus.UNMATCHED:
+                payment_id = known.id
+                await self.store.settle_payment(
+                    tx, known.id, PaymentStatus.CLAIMED, now, user_id=user_id,
+                    note=f"claimed {amount}",
+                )  # fmt: skip
+            else:
+                raise ClaimRefused(known.status)
+            payment = await self.store.payment(payment_id, tx)
+        assert payment is not None
+        return payment
+
     async def assign(self, payment_id: int, user_id: int, admin_id: int) -> Payment:
         """An operator says whose an unmatched transfer is: credited to them, once."""
-        now = as_stored(self._clock())
-        async with self._db.write() as tx:
-            payment = await self._waiting(tx, payment_id, PaymentStatus.UNMATCHED)
-            known = await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,))
-            if known is None:
-                raise DepositRefused(f"no customer {user_id}")
-            await self._credit(
-                tx, payment.id, user_id, payment.paid, reference=payment.reference,
-                request_id=None, memo="USDT-TRC20 transfer, assigned by an operator", now=now,
-                actor=f"admin:{admin_id}", decided_by=admin_id,
-            )  # fmt: skip
-            await self._admin_log.record(
-                admin_id, "assign payment", "payment", str(payment.id),
-                before="unmatched", after=f"credited to {user_id}", tx=tx,
-            )  # fmt: skip
-            settled = await self.store.payment(payment.id, tx)
-        assert settled is not None
-        await self._announce(settled)
-        return settled
+        return await self._decide(
+            payment_id, PaymentStatus.UNMATCHED, admin_id, "assign payment",
+            credit=lambda payment: (user_id, payment.paid),
+            memo="USDT-TRC20 transfer, assigned by an operator",
+        )  # fmt: skip
 
     async def ignore(self, payment_id: int, admin_id: int) -> Payment:
+        return await self._decide(
+            payment_id, PaymentStatus.UNMATCHED, admin_id, "ignore payment",
+            outcome=PaymentStatus.IGNORED,
+        )  # fmt: skip
+
+    async def approve(self, payment_id: int, amount: int, admin_id: int) -> Payment:
+        """An operator credits a claimed transfer to its claimant, `amount` as they checked it."""
+        if amount <= 0:
+            raise DepositRefused("the amount must be more than zero")
+
+        def claimant(payment: Payment) -> tuple[int, int]:
+            assert payment.user_id is not None
+            return payment.user_id, amount
+
+        return await self._decide(
+            payment_id, PaymentStatus.CLAIMED, admin_id, "approve payment", credit=claimant,
+            memo="USDT-TRC20 transfer, approved by an operator",
+        )  # fmt: skip
+
+    async def reject(self, payment_id: int, admin_id: int) -> Payment:
+        return await self._decide(
+            payment_id, PaymentStatus.CLAIMED, admin_id, "reject payment",
+            outcome=PaymentStatus.REJECTED,
+        )  # fmt: skip
+
+    async def _decide(
+        self,
+        payment_id: int,
+        waiting: PaymentStatus,
+        admin_id: int,
+        action: str,
+        *,
+        credit: Callable[[Payment], tuple[int, int]] | None = None,
+        memo: str = "",
+        outcome: PaymentStatus = PaymentStatus.CREDITED,
+    ) -> Payment:
+        """An operator's decision on a payment `waiting` for one, taken once, in one transaction
+        with the money and the admin log: `credit` says to whom and how much, or the payment
+        simply becomes `outcome`."""
         now = as_stored(self._clock())
         async with self._db.write() as tx:
-            payment = await self._waiting(tx, payment_id, PaymentStatus.UNMATCHED)
-            await self.store.settle_payment(
-                tx, payment.id, PaymentStatus.IGNORED, now, decided_by=admin_id
-            )
+            payment = await self._waiting(tx, payment_id, waiting)
+            if credit is not None:
+                user_id, amount = credit(payment)
+                if await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
+                    raise DepositRefused(f"no customer {user_id}")
+                await self._credit(
+                    tx, payment.id, user_id, amount, reference=payment.reference,
+                    request_id=None, memo=memo, now=now, actor=f"admin:{admin_id}",
+                    decided_by=admin_id,
+                )  # fmt: skip
+                after = f"credited {amount} to {user_id}"
+            else:
+                await self.store.settle_payment(tx, payment.id, outcome, now, decided_by=admin_id)
+                after = outcome.value
             await self._admin_log.record(
-                admin_id, "ignore payment", "payment", str(payment.id),
-                before="unmatched", after="ignored", tx=tx,
+                admin_id, action, "payment", str(payment.id), before=waiting.value, after=after,
+                tx=tx,
             )  # fmt: skip
             settled = await self.store.payment(payment.id, tx)
         assert settled is not None
+        if settled.status == PaymentStatus.CREDITED:
+            await self._announce(settled)
         return settled
 
     async def _announce(self, payment: Payment) -> None:

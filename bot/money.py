@@ -38,6 +38,11 @@ class AmountError(ValueError):
     def __str__(self) -> str:
         return self.problem.value
 
+    @property
+    def words(self) -> str:
+        """What was wrong, for the operators: "not a number", "too many decimals"."""
+        return self.problem.value.replace("_", " ")
+
 
 def parse_amount(
     text: str,

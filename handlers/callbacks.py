@@ -36,3 +36,15 @@ class LanguageButton(CallbackData, prefix="lang"):
 
 class CancelFlow(CallbackData, prefix="cancel"):
     """Cancel whatever conversation is in progress and return to the main menu."""
+
+
+class TopUpFor(CallbackData, prefix="topupfor"):
+    """Top up what an order's confirmation is short of, then come back to it."""
+
+    order_id: str
+
+
+class BackToOrder(CallbackData, prefix="backord"):
+    """After a top-up: the confirmation of the order it was for, again."""
+
+    order_id: str

@@ -15,11 +15,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.lines.cloud import CloudChannel, CloudLine, CloudTarget, Lookup
-from bot.money import MICRO, AmountError, format_amount, format_rate, parse_amount
+from bot.money import MICRO, format_amount, format_rate
 from bot.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, amount_error, cannot_price, present_quote
+from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote, read_amount
 from handlers.screens import back_button, cancel_button, cancel_only, choices, show
 from storage.orders import Order
 from storage.users import Customer
@@ -166,12 +166,11 @@ async def preset_chosen(
 async def amount_typed(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
 ) -> None:
-    try:
-        money = parse_amount(message.text or "", places=2, minimum=MINIMUM, maximum=MAXIMUM)
-    except AmountError as error:
-        hint = amount_error(i18n, error, places=2, minimum="1 USD",
-                            maximum=f"{format_amount(MAXIMUM)} USD")  # fmt: skip
-        await message.answer(hint, reply_markup=cancel_only(i18n))
+    money = await read_amount(
+        message, i18n, places=2, least=(MINIMUM, "1 USD"),
+        most=(MAXIMUM, f"{format_amount(MAXIMUM)} USD"),
+    )  # fmt: skip
+    if money is None:
         return
     await _quote(message, state, i18n, shop, customer, money)
 

@@ -4,6 +4,8 @@ QR code, with the exact amount to send and until when; the watch credits it once
 
 from __future__ import annotations
 
+import re
+
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -17,19 +19,28 @@ from aiogram.types import (
 )
 from aiogram_i18n import I18nContext
 
-from bot.deposits import DepositRefused, TooManyRequests
+from bot.deposits import ClaimRefused, DepositRefused, TooManyRequests
 from bot.i18n import CustomerLanguage, HtmlFluentCore
-from bot.money import MICRO, AmountError, format_amount, format_money, parse_amount
+from bot.money import (
+    MICRO,
+    format_amount,
+    format_money,
+    round_up_to_cent,
+)
 from bot.qr import qr_png
 from bot.shop import Shop
-from handlers.callbacks import Open, Screen
-from handlers.purchase import amount_error
+from handlers.admin.payments import announce_claim
+from handlers.callbacks import BackToOrder, Open, Screen, TopUpFor
+from handlers.purchase import read_amount
 from handlers.screens import back_button, cancel_only, choices, menu_only, show
-from storage.deposits import Method, Payment
+from handlers.wallet import open_wallet
+from storage.deposits import Method, Payment, PaymentStatus
+from storage.orders import Order
 from storage.users import Customer
 
 router = Router(name="deposits")
 
+_TXID = re.compile(r"[0-9a-f]{64}")  # a TRON transaction id
 MINIMUM = 1 * MICRO
 MAXIMUM = 10_000 * MICRO
 PRESETS = (10, 20, 50, 100)
@@ -37,10 +48,13 @@ PRESETS = (10, 20, 50, 100)
 
 class DepositFlow(StatesGroup):
     amount = State()
+    claim_hash = State()  # a transfer already made: its hash,
+    claim_amount = State()  # then how much it sent
 
 
 class DepositWay(CallbackData, prefix="depway"):
     method: Method
+    order_id: str = ""  # topping up what this order is short of
 
 
 class DepositAmount(CallbackData, prefix="depamt"):
@@ -51,38 +65,101 @@ class CancelDeposit(CallbackData, prefix="depcancel"):
     request_id: str
 
 
-def top_up_button(i18n: I18nContext) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=i18n.get("button-top-up"), callback_data=Open(screen=Screen.DEPOSIT).pack()
-    )
+def _least(shop: Shop) -> tuple[int, str]:
+    return MINIMUM, format_money(MINIMUM, shop.currency)
+
+
+def _most(shop: Shop) -> tuple[int, str]:
+    return MAXIMUM, format_money(MAXIMUM, shop.currency)
 
 
 def deposit_methods(shop: Shop) -> list[Method]:
     """The ways in this shop takes, in the order they are offered."""
-    return [Method.USDT] if shop.usdt_watch is not None else []
+    methods = []
+    if shop.usdt_watch is not None:
+        methods.append(Method.USDT)
+        if shop.support_enabled:  # an operator checks a claimed transfer
+            methods.append(Method.MANUAL)
+    return methods
 
 
 @router.callback_query(Open.filter(F.screen == Screen.DEPOSIT))
 async def choose_method(query: CallbackQuery, i18n: I18nContext, shop: Shop) -> None:
-    methods = deposit_methods(shop)
-    if not methods:
+    if not deposit_methods(shop):
         await query.answer(i18n.get("stale-button"), show_alert=True)
         return
-    labels = {Method.USDT: i18n.get("deposit-method-usdt")}
+    await show(query, i18n.get("deposit-choose-method"), _ways(i18n, shop, order_id=""))
+
+
+@router.callback_query(TopUpFor.filter())
+async def top_up_for_order(
+    query: CallbackQuery,
+    callback_data: TopUpFor,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
+) -> None:
+    """From a confirmation the balance is short for: the ways to pay what is missing."""
+    order = await shop.orders.get(callback_data.order_id)
+    if order is None or order.user_id != customer.id:
+        await query.answer(i18n.get("not-your-order"), show_alert=True)
+        return
+    if not deposit_methods(shop):  # the operators take deposits: the wallet says how
+        await open_wallet(query, i18n, shop, customer)
+        return
+    missing = await _missing_for(shop, order)
+    text = i18n.get("deposit-top-up-for", missing=format_money(missing, shop.currency))
+    await show(query, text, _ways(i18n, shop, order_id=order.id))
+
+
+async def _missing_for(shop: Shop, order: Order) -> int:
+    """What the balance lacks for the order, in whole cents, and at least the smallest top-up."""
+    available = (await shop.ledger.balance(order.user_id)).available
+    return max(MINIMUM, round_up_to_cent(order.charge - available))
+
+
+def _ways(i18n: I18nContext, shop: Shop, *, order_id: str) -> InlineKeyboardMarkup:
+    labels = {
+        Method.USDT: i18n.get("deposit-method-usdt"),
+        Method.MANUAL: i18n.get("deposit-method-manual"),
+    }
     rows = [
-        [InlineKeyboardButton(text=labels[method], callback_data=DepositWay(method=method).pack())]
-        for method in methods
+        [
+            InlineKeyboardButton(
+                text=labels[method],
+                callback_data=DepositWay(method=method, order_id=order_id).pack(),
+            )
+        ]
+        for method in deposit_methods(shop)
     ]
     rows.append([back_button(i18n, Screen.WALLET)])
-    await show(query, i18n.get("deposit-choose-method"), InlineKeyboardMarkup(inline_keyboard=rows))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 @router.callback_query(DepositWay.filter(F.method == Method.USDT))
 async def choose_amount(
-    query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop
+    query: CallbackQuery,
+    callback_data: DepositWay,
+    state: FSMContext,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
 ) -> None:
     if shop.usdt_watch is None:
         await query.answer(i18n.get("stale-button"), show_alert=True)
+        return
+    if callback_data.order_id:  # the amount is what the order is short of
+        order = await shop.orders.get(callback_data.order_id)
+        if order is None or order.user_id != customer.id:
+            await query.answer(i18n.get("not-your-order"), show_alert=True)
+            return
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+            await _open_request(
+                query.message, state, i18n, shop, customer, await _missing_for(shop, order),
+                return_to=order.id,
+            )  # fmt: skip
         return
     await state.set_state(DepositFlow.amount)
     options = [(f"{usdt} USDT", DepositAmount(usdt=usdt)) for usdt in PRESETS]
@@ -91,6 +168,59 @@ async def choose_amount(
         "deposit-choose-amount", minimum=format_amount(MINIMUM), maximum=format_amount(MAXIMUM)
     )
     await show(query, text, markup)
+
+
+@router.callback_query(DepositWay.filter(F.method == Method.MANUAL))
+async def ask_claimed_hash(
+    query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop
+) -> None:
+    if shop.usdt_watch is None or Method.MANUAL not in deposit_methods(shop):
+        await query.answer(i18n.get("stale-button"), show_alert=True)
+        return
+    await state.set_state(DepositFlow.claim_hash)
+    markup = InlineKeyboardMarkup(inline_keyboard=[[back_button(i18n, Screen.DEPOSIT)]])
+    await show(query, i18n.get("deposit-claim-hash", address=shop.usdt_watch.address), markup)
+
+
+@router.message(DepositFlow.claim_hash, F.text)
+async def claimed_hash(message: Message, state: FSMContext, i18n: I18nContext) -> None:
+    txid = (message.text or "").strip().lower()
+    if len(txid) > 100 or not _TXID.fullmatch(txid):
+        await message.answer(i18n.get("deposit-claim-bad-hash"), reply_markup=cancel_only(i18n))
+        return
+    await state.set_state(DepositFlow.claim_amount)
+    await state.set_data({"txid": txid})
+    await message.answer(
+        i18n.get("deposit-claim-amount", tx=_short(txid)), reply_markup=cancel_only(i18n)
+    )
+
+
+@router.message(DepositFlow.claim_amount, F.text)
+async def claimed_amount(
+    message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
+) -> None:
+    amount = await read_amount(message, i18n, places=6, least=_least(shop), most=_most(shop))
+    if amount is None:
+        return
+    txid = str((await state.get_data())["txid"])
+    await state.clear()
+    try:
+        payment = await shop.deposits.claim(customer.id, txid, amount)
+    except ClaimRefused as refused:
+        await message.answer(_claim_refusal(i18n, refused.status), reply_markup=menu_only(i18n))
+        return
+    await announce_claim(shop, payment)
+    await message.answer(
+        i18n.get("deposit-claim-received", tx=_short(txid)), reply_markup=menu_only(i18n)
+    )
+
+
+def _claim_refusal(i18n: I18nContext, status: PaymentStatus) -> str:
+    if status in (PaymentStatus.CREDITED, PaymentStatus.REFUNDED):
+        return i18n.get("deposit-claim-credited")
+    if status == PaymentStatus.CLAIMED:
+        return i18n.get("deposit-claim-waiting")
+    return i18n.get("deposit-claim-decided")
 
 
 @router.callback_query(DepositFlow.amount, DepositAmount.filter())
@@ -115,14 +245,8 @@ async def preset_chosen(
 async def amount_typed(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
 ) -> None:
-    try:
-        amount = parse_amount(message.text or "", places=2, minimum=MINIMUM, maximum=MAXIMUM)
-    except AmountError as error:
-        hint = amount_error(
-            i18n, error, places=2, minimum=format_money(MINIMUM, shop.currency),
-            maximum=format_money(MAXIMUM, shop.currency),
-        )  # fmt: skip
-        await message.answer(hint, reply_markup=cancel_only(i18n))
+    amount = await read_amount(message, i18n, places=2, least=_least(shop), most=_most(shop))
+    if amount is None:
         return
     await _open_request(message, state, i18n, shop, customer, amount)
 
@@ -134,12 +258,14 @@ async def _open_request(
     shop: Shop,
     customer: Customer,
     amount: int,
+    *,
+    return_to: str | None = None,
 ) -> None:
     watch = shop.usdt_watch
     if watch is None:
         return
     try:
-        request = await shop.deposits.open_usdt(customer.id, amount)
+        request = await shop.deposits.open_usdt(customer.id, amount, return_to=return_to)
     except TooManyRequests:
         await message.answer(i18n.get("deposit-too-many"), reply_markup=menu_only(i18n))
         return
@@ -206,7 +332,19 @@ async def announce_deposit(
         tx=_short(payment.reference.partition(":")[2]),
         available=format_money(balance.available, shop.currency),
     )
-    await shop.messenger.tell_customer(customer.id, text, menu_only(i18n))
+    request = (
+        None
+        if payment.request_id is None
+        else await shop.deposits.store.request(payment.request_id)
+    )
+    markup = menu_only(i18n)
+    if request is not None and request.return_to:
+        back = BackToOrder(order_id=request.return_to).pack()
+        markup = InlineKeyboardMarkup(inline_keyboard=[
+            [InlineKeyboardButton(text=i18n.get("deposit-back-to-order"), callback_data=back)],
+            *markup.inline_keyboard,
+        ])  # fmt: skip
+    await shop.messenger.tell_customer(customer.id, text, markup)
 
 
 def _short(txid: str) -> str:

@@ -18,12 +18,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram_i18n import I18nContext
 
 from bot.i18n import Markup
-from bot.money import AmountError, AmountProblem, format_money
+from bot.money import AmountError, AmountProblem, format_money, parse_amount
 from bot.orders import ConfirmStatus, Failure
 from bot.pricing import QUOTE_LIFETIME, Price
 from bot.shop import Shop
-from handlers.callbacks import Open, Screen
-from handlers.screens import main_menu, menu_only, redraw, show
+from handlers.callbacks import BackToOrder, TopUpFor
+from handlers.screens import cancel_only, main_menu, menu_only, redraw, show
 from storage.orders import Order, OrderStatus
 from storage.users import Customer
 
@@ -123,6 +123,24 @@ def amount_error(i18n: I18nContext, error: AmountError, *, places: int, minimum:
             return i18n.get("amount-not-a-number")
 
 
+async def read_amount(
+    message: Message,
+    i18n: I18nContext,
+    *,
+    places: int,
+    least: tuple[int, str],
+    most: tuple[int, str],
+) -> int | None:
+    """A typed amount in micro-units, between `least` and `most` (each the amount and how it
+    reads); otherwise None, and the customer has a hint under which the prompt stays."""
+    try:
+        return parse_amount(message.text or "", places=places, minimum=least[0], maximum=most[0])
+    except AmountError as error:
+        hint = amount_error(i18n, error, places=places, minimum=least[1], maximum=most[1])
+        await message.answer(hint, reply_markup=cancel_only(i18n))
+        return None
+
+
 async def present_quote(
     event: Message | CallbackQuery,
     i18n: I18nContext,
@@ -170,8 +188,8 @@ async def confirmation(
 
     rows = [[button(i18n.get("button-confirm"), OrderAction.CONFIRM)]]
     if offer_top_up:
-        wallet = Open(screen=Screen.WALLET).pack()
-        rows.append([InlineKeyboardButton(text=i18n.get("button-top-up"), callback_data=wallet)])
+        top_up = TopUpFor(order_id=order.id).pack()
+        rows.append([InlineKeyboardButton(text=i18n.get("button-top-up"), callback_data=top_up)])
     rows.append(
         [
             button(i18n.get("button-back"), OrderAction.BACK),
@@ -307,7 +325,7 @@ async def _confirm(
                 missing=format_money(order.charge - confirmed.available, shop.currency),
             )
             text, markup = await confirmation(i18n, shop, order, presenter, preface=short,
-                                              offer_top_up=shop.support_enabled)  # fmt: skip
+                                              offer_top_up=True)  # fmt: skip
             await redraw(query, text, markup)
         case ConfirmStatus.HELD:
             await state.clear()
@@ -320,6 +338,37 @@ async def _confirm(
         case _:  # decided meanwhile, or gone
             current = confirmed.order or order
             await redraw(query, *await result_screen(i18n, shop, current, presenter))
+
+
+@router.callback_query(BackToOrder.filter())
+async def back_to_order(
+    query: CallbackQuery,
+    callback_data: BackToOrder,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
+    presenters: dict[str, Presenter],
+) -> None:
+    """After a top-up for it: the order's confirmation again, at today's price if its quote was
+    given up meanwhile."""
+    order = await shop.orders.get(callback_data.order_id)
+    if order is None or order.user_id != customer.id or order.product not in presenters:
+        await query.answer(i18n.get("not-your-order"), show_alert=True)
+        return
+    presenter = presenters[order.product]
+    if order.status not in (OrderStatus.QUOTED, OrderStatus.CANCELLED):
+        await _already_decided(query, i18n, shop, order, presenter)
+        return
+    await query.answer()
+    preface = i18n.get("order-again")
+    if order.status == OrderStatus.QUOTED:
+        await redraw(query, *await confirmation(i18n, shop, order, presenter, preface=preface))
+        return
+    fresh = await presenter.fresh_quote(shop, order)
+    if fresh is None:
+        await redraw(query, i18n.get("upstream-unavailable"), menu_only(i18n))
+        return
+    await _requote(query, i18n, shop, order, fresh, presenter, preface)
 
 
 async def _already_decided(

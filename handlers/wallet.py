@@ -10,7 +10,6 @@ from bot.money import format_money, format_signed_money
 from bot.shop import Shop
 from bot.wallet import WalletPage, wallet_page
 from handlers.callbacks import Open, Screen, WalletPageButton
-from handlers.deposits import top_up_button
 from handlers.screens import back_button, pager_row, show
 from storage.ledger import Kind, WalletLine
 from storage.users import Customer
@@ -100,7 +99,8 @@ def _wallet_keyboard(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> Inlin
     pager = pager_row(i18n, wallet.history, lambda page: WalletPageButton(page=page))
     rows = [pager] if pager else []
     if shop.usdt_watch is not None:
-        rows.append([top_up_button(i18n)])
+        top_up = Open(screen=Screen.DEPOSIT).pack()
+        rows.append([InlineKeyboardButton(text=i18n.get("button-top-up"), callback_data=top_up)])
     if shop.support_enabled:
         support = Open(screen=Screen.SUPPORT).pack()
         rows.append([InlineKeyboardButton(text=i18n.get("menu-support"), callback_data=support)])

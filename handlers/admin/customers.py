@@ -124,7 +124,7 @@ def _parse_money_command(args: str | None) -> tuple[str, int, str] | str:
     try:
         amount = parse_amount(amount_text, places=2, minimum=CENT, maximum=MAXIMUM)
     except AmountError as error:
-        return f"the amount {html.escape(amount_text[:24])} is {error.problem.replace('_', ' ')}"
+        return f"the amount {html.escape(amount_text[:24])} is {error.words}"
     if len(reason) > MAX_REASON:
         return f"keep the reason to {MAX_REASON} characters"
     return reference, amount, reason.strip()

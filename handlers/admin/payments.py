@@ -1,6 +1,10 @@
-"""Payments no request explains: a USDT transfer that matched no open request, or came after its
-request expired. The operators say whose it is (a button per likely customer, or
-`/assign PAYMENT USER`) or ignore it; either is taken once."""
+"""Payments no request explains, for the operators to decide, each decision taken once:
+
+- a USDT transfer that matched no open request, or came after its request expired: credit it to a
+  customer (a button per likely customer, or `/assign PAYMENT USER`) or ignore it;
+- a transfer a customer claims by its hash: approve it (its claimed amount, or
+  `/approve PAYMENT AMOUNT`) or reject it.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram_i18n import I18nContext
 
 from bot.deposits import DepositRefused
-from bot.money import format_money
+from bot.money import AmountError, format_money, parse_amount
 from bot.shop import Shop
 from storage.deposits import Payment
 
@@ -24,12 +29,15 @@ router = Router(name="admin-payments")
 class PaymentAction(StrEnum):
     ASSIGN = "assign"
     IGNORE = "ignore"
+    APPROVE = "approve"
+    REJECT = "reject"
 
 
 class PaymentButton(CallbackData, prefix="pay"):
     action: PaymentAction
     payment_id: int
     user_id: int = 0  # whom to credit (assign)
+    amount: int = 0  # how much, in micro-units (approve)
 
 
 def payment_card(shop: Shop, payment: Payment) -> str:
@@ -46,23 +54,67 @@ def payment_card(shop: Shop, payment: Payment) -> str:
     )
 
 
-async def payment_keyboard(shop: Shop, payment: Payment) -> InlineKeyboardMarkup:
+def _one_per_row(buttons: list[tuple[str, PaymentButton]]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
+    for text, data in buttons:
+        builder.button(text=text, callback_data=data)
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+async def payment_keyboard(shop: Shop, payment: Payment) -> InlineKeyboardMarkup:
+    """Credit each customer who asked for exactly this amount, or ignore it."""
+    buttons = []
     for user_id in await shop.deposits.store.usdt_candidates(payment.paid):
         customer = await shop.customers.get(user_id)
         name = customer.first_name if customer is not None else str(user_id)
-        builder.button(
-            text=f"✅ Credit {name} ({user_id})",
-            callback_data=PaymentButton(
-                action=PaymentAction.ASSIGN, payment_id=payment.id, user_id=user_id
-            ),
+        assign = PaymentButton(action=PaymentAction.ASSIGN, payment_id=payment.id, user_id=user_id)
+        buttons.append((f"✅ Credit {name} ({user_id})", assign))
+    buttons.append(("🚫 Ignore", PaymentButton(action=PaymentAction.IGNORE, payment_id=payment.id)))
+    return _one_per_row(buttons)
+
+
+def _claimed(payment: Payment) -> int:
+    """What the customer says they sent: the payment's amount, unless the watch saw it first."""
+    note = payment.note.removeprefix("claimed ")
+    return int(note) if note.isdigit() else payment.paid
+
+
+async def claim_card(shop: Shop, payment: Payment) -> str:
+    txid = payment.reference.partition(":")[2]
+    customer = await shop.customers.get(payment.user_id) if payment.user_id else None
+    who = html.escape(customer.first_name) if customer is not None else "?"
+    lines = [
+        f"🧾 <b>Claimed USDT transfer #{payment.id}</b>",
+        f"Customer: {who} (<code>{payment.user_id}</code>)",
+        f"Says they sent: <b>{format_money(_claimed(payment), shop.currency, places=6)}</b>",
+        f"Transaction: <code>{html.escape(txid)}</code>",
+    ]
+    if payment.sender:  # the watch saw it first
+        lines.append(
+            f"Seen on chain: {format_money(payment.paid, shop.currency, places=6)} from "
+            f"<code>{html.escape(payment.sender)}</code>"
         )
-    builder.button(
-        text="🚫 Ignore",
-        callback_data=PaymentButton(action=PaymentAction.IGNORE, payment_id=payment.id),
+    else:
+        lines.append("Not seen by the shop's watch: check it in a TRON explorer first.")
+    lines.append(f"Approve below, or <code>/approve {payment.id} AMOUNT</code> for another amount.")
+    return "\n".join(lines)
+
+
+def claim_keyboard(shop: Shop, payment: Payment) -> InlineKeyboardMarkup:
+    amount = payment.paid
+    approve = PaymentButton(action=PaymentAction.APPROVE, payment_id=payment.id, amount=amount)
+    reject = PaymentButton(action=PaymentAction.REJECT, payment_id=payment.id)
+    return _one_per_row(
+        [(f"✅ Approve {format_money(amount, shop.currency, places=6)}", approve),
+         ("❌ Reject", reject)]
+    )  # fmt: skip
+
+
+async def announce_claim(shop: Shop, payment: Payment) -> None:
+    await shop.messenger.tell_operators(
+        await claim_card(shop, payment), claim_keyboard(shop, payment)
     )
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 async def announce_unmatched_payment(shop: Shop, payment: Payment) -> None:
@@ -72,22 +124,31 @@ async def announce_unmatched_payment(shop: Shop, payment: Payment) -> None:
 
 
 @router.callback_query(PaymentButton.filter())
-async def decide(query: CallbackQuery, callback_data: PaymentButton, shop: Shop) -> None:
+async def decide(
+    query: CallbackQuery, callback_data: PaymentButton, i18n: I18nContext, shop: Shop
+) -> None:
     admin = query.from_user.id
+    deposits, number = shop.deposits, callback_data.payment_id
     try:
-        if callback_data.action == PaymentAction.ASSIGN:
-            payment = await shop.deposits.assign(
-                callback_data.payment_id, callback_data.user_id, admin
-            )
-            done = f"✅ Credited to customer {callback_data.user_id}"
-        else:
-            payment = await shop.deposits.ignore(callback_data.payment_id, admin)
-            done = "🚫 Ignored"
+        match callback_data.action:
+            case PaymentAction.ASSIGN:
+                payment = await deposits.assign(number, callback_data.user_id, admin)
+                done = f"✅ Credited to customer {callback_data.user_id}"
+            case PaymentAction.IGNORE:
+                payment = await deposits.ignore(number, admin)
+                done = "🚫 Ignored"
+            case PaymentAction.APPROVE:
+                payment = await deposits.approve(number, callback_data.amount, admin)
+                done = f"✅ Approved: {format_money(callback_data.amount, shop.currency, places=6)}"
+            case PaymentAction.REJECT:
+                payment = await deposits.reject(number, admin)
+                done = "❌ Rejected"
+                await _tell_rejected(i18n, shop, payment)
     except DepositRefused as refused:
         await query.answer(f"Not done: {refused}.", show_alert=True)
         return
     if isinstance(query.message, Message):
-        await query.message.edit_text(f"{payment_card(shop, payment)}\n\n{done} by {admin}.")
+        await query.message.edit_text(f"{query.message.html_text}\n\n{done} by {admin}.")
     await query.answer(done)
 
 
@@ -108,3 +169,40 @@ async def assign(message: Message, command: CommandObject, shop: Shop) -> None:
         await message.answer(f"⚠️ Not done: {html.escape(str(refused))}.")
         return
     await message.answer(f"✅ Payment #{payment.id} credited to customer {customer.id}.")
+
+
+@router.message(Command("approve"))
+async def approve(message: Message, command: CommandObject, shop: Shop) -> None:
+    assert message.from_user is not None
+    parts = (command.args or "").split()
+    if len(parts) != 2 or not parts[0].isascii() or not parts[0].isdigit():
+        await message.answer("⚠️ Not done. Usage: <code>/approve PAYMENT AMOUNT</code>")
+        return
+    try:
+        amount = parse_amount(parts[1], places=6)
+        payment = await shop.deposits.approve(int(parts[0]), amount, message.from_user.id)
+    except AmountError as error:
+        await message.answer(
+            f"⚠️ Not done: the amount {html.escape(parts[1][:20])} is {error.words}."
+        )
+        return
+    except DepositRefused as refused:
+        await message.answer(f"⚠️ Not done: {html.escape(str(refused))}.")
+        return
+    credited = format_money(amount, shop.currency, places=6)
+    await message.answer(
+        f"✅ Payment #{payment.id}: {credited} credited to customer {payment.user_id}."
+    )
+
+
+async def _tell_rejected(operator: I18nContext, shop: Shop, payment: Payment) -> None:
+    """The claimant hears it in their language."""
+    customer = await shop.customers.get(payment.user_id) if payment.user_id else None
+    if customer is None:
+        return
+    i18n = I18nContext(locale=customer.language, core=operator.core, manager=operator.manager,
+                       data={})  # fmt: skip
+    txid = payment.reference.partition(":")[2]
+    await shop.messenger.tell_customer(
+        customer.id, i18n.get("deposit-claim-rejected", tx=f"{txid[:8]}…{txid[-6:]}")
+    )

@@ -72,9 +72,9 @@ async def test_a_short_balance_offers_a_top_up_and_charges_nothing(shop: Shop) -
     assert status == OrderStatus.QUOTED
 
     await cleo.press("💰 Top up")
-    wallet = await cleo.wait_for_bot()
-    assert "💰 Wallet" in wallet.text
-    assert wallet.labels == ["💰 Top up", "💬 Contact support", "⬅️ Back"]
+    ways = await cleo.wait_for_bot()
+    assert "Your balance is short of 5.50 USDT" in ways.text
+    assert ways.labels == ["💵 USDT (TRC20)", "🧾 I already sent USDT", "⬅️ Back"]
 
 
 async def test_after_a_top_up_the_same_quote_can_be_confirmed(shop: Shop) -> None:

@@ -9,7 +9,7 @@ import time
 from sandbox.telegram.driver import ChatDriver
 from sandbox.telegram.state import ChatMessage
 from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS, OTHER_ADDRESS
-from tests.e2e.flows import USDT, new_customer, wallet_of
+from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, new_customer, wallet_of
 from tests.e2e.harness import Shop
 
 WATCH_ROUNDS = 2.0  # seconds: several checks of the watch (DEPOSIT_CHECK_EVERY_SECONDS=0.5)
@@ -129,7 +129,7 @@ async def test_a_late_transfer_reaches_the_operators_who_assign_it(shop: Shop) -
     # Pressed again (a second operator, a stale card): nothing more.
     second = shop.admin(900_002, "deputy")
     payment_id = card.text.split("USDT transfer #")[1].split(" ")[0]
-    await second.press_data(f"pay:assign:{payment_id}:{fay.user_id}", message_id=card.message_id)
+    await second.press_data(f"pay:assign:{payment_id}:{fay.user_id}:0", message_id=card.message_id)
     await second.settle()
     assert (
         second.callback_answers[-1]["text"]
@@ -204,3 +204,109 @@ async def test_bad_amounts_and_a_cancelled_request(shop: Shop) -> None:
     shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request))
     await hal.wait_until(lambda m: "added to your balance" in m.text)
     assert await wallet_of(shop, hal) == (pay_amount(request), 0)
+
+
+async def test_a_short_confirmation_tops_up_what_is_missing_and_returns_to_the_order(
+    shop: Shop,
+) -> None:
+    ivy, _ = await cloud_confirmation(shop, 5 * USDT)  # the recharge costs 10.50 USDT
+    await ivy.press(CONFIRM)
+    short = await ivy.wait_for_bot()
+    assert "Top up at least 5.50 USDT" in short.text
+    await ivy.press("💰 Top up")
+    ways = await ivy.wait_for_bot()
+    assert "Your balance is short of 5.50 USDT" in ways.text
+    await ivy.press("💵 USDT (TRC20)")
+    request = await ivy.wait_until(lambda m: m.photo is not None)
+    assert "Send exactly 5.500001 USDT" in request.text
+
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request))
+    credited = await ivy.wait_until(lambda m: "added to your balance" in m.text)
+    assert credited.labels == ["↩️ Back to your order", "🏠 Main menu"]
+    await ivy.press("↩️ Back to your order", message_id=credited.message_id)
+    again = await ivy.wait_for_bot()
+    assert "Here is your order again." in again.text and "You pay 10.50 USDT" in again.text
+    await ivy.press(CONFIRM, message_id=again.message_id)
+    done = await ivy.wait_until(lambda m: "Done!" in m.text)
+    assert "10.00 USD added to Tencent Cloud account" in done.text
+    assert await wallet_of(shop, ivy) == (5 * USDT + pay_amount(request) - 10_500_000, 0)
+    await shop.check_ledger()
+
+
+async def claim(person: ChatDriver, txid: str, amount: str) -> ChatMessage:
+    """Wallet → Top up → I already sent USDT → the hash → the amount; returns the answer."""
+    await person.send("/start")
+    await person.wait_for_bot()
+    await person.press("💰 Wallet")
+    await person.wait_for_bot()
+    await person.press("💰 Top up")
+    await person.wait_for_bot()
+    await person.press("🧾 I already sent USDT")
+    assert DEMO_DEPOSIT_ADDRESS in (await person.wait_for_bot()).text
+    await person.send(txid)
+    assert "How much USDT did transfer" in (await person.wait_for_bot()).text
+    await person.send(amount)
+    return await person.wait_for_bot()
+
+
+async def test_a_claimed_transfer_is_approved_once_and_its_hash_never_again(shop: Shop) -> None:
+    jo, kim = shop.customer("Jo"), shop.customer("Kim")
+    boss = shop.admin()
+    txid = "ab" * 32  # a transfer the watch has not seen
+    received = await claim(jo, txid, "25.5")
+    assert "The shop checks transfer" in received.text
+    card = await boss.wait_until(lambda m: "Claimed USDT transfer" in m.text)
+    assert f"Customer: Jo ({jo.user_id})" in card.text
+    assert "Says they sent: 25.500000 USDT" in card.text and txid in card.text
+    assert "Not seen by the shop's watch" in card.text
+    assert card.labels == ["✅ Approve 25.500000 USDT", "❌ Reject"]
+    assert await wallet_of(shop, jo) == (0, 0)
+
+    await boss.press("✅ Approve 25.500000 USDT", message_id=card.message_id)
+    await boss.wait_for_message(card.message_id, lambda m: "✅ Approved" in m.text)
+    await jo.wait_until(lambda m: "The shop credited 25.500000 USDT" in m.text)
+    assert await wallet_of(shop, jo) == (25_500_000, 0)
+
+    # The same hash again, by anyone, and the same button again: nothing more.
+    again = await claim(kim, txid, "25.5")
+    assert "That transfer was already credited" in again.text
+    await boss.press_data(f"pay:approve:{card.text.split('#')[1].split()[0]}:0:25500000",
+                          message_id=card.message_id)  # fmt: skip
+    await boss.settle()
+    assert "is already credited" in boss.callback_answers[-1]["text"]
+    assert await wallet_of(shop, jo) == (25_500_000, 0) and await wallet_of(shop, kim) == (0, 0)
+    await shop.check_ledger()
+
+
+async def test_a_rejected_claim_and_a_claim_of_a_transfer_the_watch_saw(shop: Shop) -> None:
+    lou = shop.customer("Lou")
+    boss = shop.admin()
+    await claim(lou, "cd" * 32, "40")
+    card = await boss.wait_until(lambda m: "Claimed USDT transfer" in m.text)
+    await boss.press("❌ Reject", message_id=card.message_id)
+    await boss.wait_for_message(card.message_id, lambda m: "❌ Rejected" in m.text)
+    await lou.wait_until(lambda m: "could not confirm your USDT transfer" in m.text)
+    assert "already looked at that transfer" in (await claim(lou, "cd" * 32, "40")).text
+    assert await wallet_of(shop, lou) == (0, 0)
+
+    # A transfer the watch found but could not place: the claim shows what the chain says.
+    txid = shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, 9 * USDT)
+    await boss.wait_until(lambda m: "Amount: 9.000000 USDT" in m.text)
+    await claim(lou, txid.upper(), "9")
+    card = await boss.wait_until(lambda m: "Claimed USDT transfer" in m.text)
+    assert "Seen on chain: 9.000000 USDT from" in card.text
+    number = card.text.split("#")[1].split()[0]
+    for command, expected in (
+        ("/approve", "Not done. Usage: /approve PAYMENT AMOUNT"),
+        (f"/approve {number}", "Not done. Usage: /approve PAYMENT AMOUNT"),
+        (f"/approve {number} -3", "Not done: the amount -3 is not positive"),
+        (f"/approve {number} nine", "Not done: the amount nine is not a number"),
+        ("/approve 999999 9", "Not done: no payment 999999"),
+    ):
+        await boss.send(command)
+        assert expected in (await boss.wait_for_bot()).text, command
+    await boss.send(f"/approve {number} 9")
+    assert f"9.000000 USDT credited to customer {lou.user_id}" in (await boss.wait_for_bot()).text
+    await lou.wait_until(lambda m: "The shop credited 9.000000 USDT" in m.text)
+    assert await wallet_of(shop, lou) == (9 * USDT, 0)
+    await shop.check_ledger()

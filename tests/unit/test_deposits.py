@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.deposits import DepositRefused, Deposits, TooManyRequests
+from bot.deposits import ClaimRefused, DepositRefused, Deposits, TooManyRequests
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
@@ -154,3 +154,40 @@ async def test_a_customer_holds_at_most_five_amounts_and_clocks_may_disagree(boo
     assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 2  # credited
     clock.now += timedelta(minutes=4)
     assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
+
+
+async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, bob = await books.customer(1), await books.customer(2)
+    claimed = await deposits.claim(alice, "7" * 64, 12 * USDT)
+    assert claimed.status == PaymentStatus.CLAIMED and claimed.user_id == alice
+    with pytest.raises(ClaimRefused, match="already claimed"):
+        await deposits.claim(bob, "7" * 64, 12 * USDT)
+    # The watch sees the same transfer later: it is the claim's, credited by nobody but an operator.
+    seen = await deposits.take_usdt("7" * 64, 12 * USDT, "TSender", clock.ms())
+    assert seen.seen_before and not seen.credited_now
+    approved = await deposits.approve(claimed.id, 11 * USDT, admin_id=900)
+    assert (approved.status, approved.credited) == (PaymentStatus.CREDITED, 11 * USDT)
+    with pytest.raises(DepositRefused, match="already credited"):
+        await deposits.approve(claimed.id, 11 * USDT, admin_id=900)
+    with pytest.raises(ClaimRefused, match="already credited"):
+        await deposits.claim(bob, "7" * 64, 12 * USDT)
+    assert (await available(books, alice), await available(books, bob)) == (11 * USDT, 0)
+
+    # A transfer the watch could not place becomes the claim, with the chain's amount.
+    stray = await deposits.take_usdt("8" * 64, 3 * USDT, "TSender", clock.ms())
+    taken = await deposits.claim(bob, "8" * 64, 30 * USDT)
+    assert (taken.id, taken.paid, taken.note) == (
+        stray.payment.id,
+        3 * USDT,
+        f"claimed {30 * USDT}",
+    )
+    rejected = await deposits.reject(taken.id, admin_id=900)
+    assert rejected.status == PaymentStatus.REJECTED
+    with pytest.raises(ClaimRefused, match="already rejected"):
+        await deposits.claim(bob, "8" * 64, 3 * USDT)
+    assert await available(books, bob) == 0
+    assert (await audit_ledger(books.db)).ok

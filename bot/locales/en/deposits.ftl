@@ -21,3 +21,18 @@ deposit-credited =
 deposit-assigned =
     ✅ The shop credited <b>{ $amount }</b> to your balance for your USDT transfer <code>{ $tx }</code>.
     Available now: <b>{ $available }</b>.
+deposit-top-up-for = 💰 <b>Top up for your order</b>
+    Your balance is short of <b>{ $missing }</b>. How would you like to pay it? You can go back to the order once it is credited.
+deposit-back-to-order = ↩️ Back to your order
+deposit-method-manual = 🧾 I already sent USDT
+deposit-claim-hash =
+    🧾 <b>A USDT transfer you already made</b>
+    Send its transaction hash (64 characters, 0-9 and a-f), from your wallet's history. It must be a USDT-TRC20 transfer to:
+    <code>{ $address }</code>
+deposit-claim-bad-hash = ⚠️ That is not a transaction hash. It has 64 characters, digits 0-9 and letters a-f, like 3f9a…c21e. Send it again.
+deposit-claim-amount = How much USDT did transfer <code>{ $tx }</code> send? Send the amount, like 25 or 25.5.
+deposit-claim-received = 🧾 Thank you. The shop checks transfer <code>{ $tx }</code> and credits your balance; you will get a message.
+deposit-claim-credited = ✅ That transfer was already credited to a balance. Nothing more to do.
+deposit-claim-waiting = 🧾 That transfer is already waiting for the shop's check; you will get a message.
+deposit-claim-decided = ⚠️ The shop already looked at that transfer and did not credit it. Write to the shop with 💬 Contact support if you think that is wrong.
+deposit-claim-rejected = ❌ The shop could not confirm your USDT transfer <code>{ $tx }</code>, so nothing was credited. Write to the shop with 💬 Contact support if you think that is wrong.

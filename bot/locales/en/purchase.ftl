@@ -58,3 +58,4 @@ failure-not-delivered = The supplier could not deliver it.
 button-top-up = 💰 Top up
 failure-price-changed = The supplier's price changed before it could be bought; please start again for the new price.
 cannot-price = ⚠️ This cannot be priced right now; the shop has been told. Please try again later.
+order-again = ↩️ Here is your order again.

@@ -21,3 +21,18 @@ deposit-credited =
 deposit-assigned =
     ✅ Cửa hàng đã cộng <b>{ $amount }</b> vào số dư cho giao dịch USDT <code>{ $tx }</code> của bạn.
     Số dư khả dụng: <b>{ $available }</b>.
+deposit-top-up-for = 💰 <b>Nạp tiền cho đơn hàng</b>
+    Số dư của bạn còn thiếu <b>{ $missing }</b>. Bạn muốn thanh toán bằng cách nào? Khi tiền được cộng, bạn có thể quay lại đơn hàng.
+deposit-back-to-order = ↩️ Quay lại đơn hàng
+deposit-method-manual = 🧾 Tôi đã chuyển USDT
+deposit-claim-hash =
+    🧾 <b>Giao dịch USDT bạn đã thực hiện</b>
+    Hãy gửi mã giao dịch (hash, 64 ký tự, 0-9 và a-f) trong lịch sử ví của bạn. Đó phải là giao dịch USDT-TRC20 đến:
+    <code>{ $address }</code>
+deposit-claim-bad-hash = ⚠️ Đó không phải mã giao dịch. Mã giao dịch có 64 ký tự, gồm số 0-9 và chữ a-f, ví dụ 3f9a…c21e. Hãy gửi lại.
+deposit-claim-amount = Giao dịch <code>{ $tx }</code> đã chuyển bao nhiêu USDT? Hãy gửi số tiền, ví dụ 25 hoặc 25.5.
+deposit-claim-received = 🧾 Cảm ơn bạn. Cửa hàng sẽ kiểm tra giao dịch <code>{ $tx }</code> và cộng vào số dư của bạn; bạn sẽ nhận được tin nhắn.
+deposit-claim-credited = ✅ Giao dịch đó đã được cộng vào số dư. Bạn không cần làm gì thêm.
+deposit-claim-waiting = 🧾 Giao dịch đó đang chờ cửa hàng kiểm tra; bạn sẽ nhận được tin nhắn.
+deposit-claim-decided = ⚠️ Cửa hàng đã xem giao dịch đó và không cộng tiền. Nếu bạn cho rằng có nhầm lẫn, hãy liên hệ cửa hàng qua 💬 Liên hệ hỗ trợ.
+deposit-claim-rejected = ❌ Cửa hàng không xác nhận được giao dịch USDT <code>{ $tx }</code> của bạn, nên chưa cộng tiền. Nếu bạn cho rằng có nhầm lẫn, hãy liên hệ cửa hàng qua 💬 Liên hệ hỗ trợ.

@@ -58,3 +58,4 @@ failure-not-delivered = Nhà cung cấp không thể giao hàng.
 button-top-up = 💰 Nạp tiền
 failure-price-changed = Giá của nhà cung cấp đã thay đổi trước khi mua được; vui lòng bắt đầu lại để xem giá mới.
 cannot-price = ⚠️ Hiện chưa thể báo giá; cửa hàng đã được báo. Vui lòng thử lại sau.
+order-again = ↩️ Đây là đơn hàng của bạn.

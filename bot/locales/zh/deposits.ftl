@@ -21,3 +21,18 @@ deposit-credited =
 deposit-assigned =
     ✅ 店铺已将您的 USDT 转账 <code>{ $tx }</code> 计入余额：<b>{ $amount }</b>。
     当前可用：<b>{ $available }</b>。
+deposit-top-up-for = 💰 <b>为订单充值</b>
+    您的余额还差 <b>{ $missing }</b>。请选择支付方式。到账后即可回到订单。
+deposit-back-to-order = ↩️ 回到订单
+deposit-method-manual = 🧾 我已转账 USDT
+deposit-claim-hash =
+    🧾 <b>您已完成的 USDT 转账</b>
+    请发送该笔转账的交易哈希（64 个字符，0-9 和 a-f），可在钱包的记录中找到。必须是转入以下地址的 USDT-TRC20 转账：
+    <code>{ $address }</code>
+deposit-claim-bad-hash = ⚠️ 这不是交易哈希。交易哈希有 64 个字符，由数字 0-9 和字母 a-f 组成，例如 3f9a…c21e。请重新发送。
+deposit-claim-amount = 转账 <code>{ $tx }</code> 转了多少 USDT？请发送金额，例如 25 或 25.5。
+deposit-claim-received = 🧾 谢谢。店铺会核对转账 <code>{ $tx }</code> 并为您的余额入账，届时您会收到消息。
+deposit-claim-credited = ✅ 该笔转账已经入账，无需其他操作。
+deposit-claim-waiting = 🧾 该笔转账已在等待店铺核对，届时您会收到消息。
+deposit-claim-decided = ⚠️ 店铺已处理过该笔转账且未入账。如您认为有误，请通过 💬 联系客服 与店铺联系。
+deposit-claim-rejected = ❌ 店铺无法确认您的 USDT 转账 <code>{ $tx }</code>，因此未入账。如您认为有误，请通过 💬 联系客服 与店铺联系。

@@ -58,3 +58,4 @@ failure-not-delivered = 供应商未能完成交付。
 button-top-up = 💰 充值
 failure-price-changed = 下单前供应商价格已变动，请重新开始以获取新价格。
 cannot-price = ⚠️ 暂时无法报价，已通知店铺。请稍后再试。
+order-again = ↩️ 这是您刚才的订单。
