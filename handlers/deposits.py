@@ -58,8 +58,10 @@ def top_up_button(i18n: I18nContext) -> InlineKeyboardButton:
 
 
 def deposit_methods(shop: Shop) -> list[Method]:
-    """The ways in this shop takes, in the order they are offered."""
-    return [Method.USDT] if shop.usdt_watch is not None else []
+    """The ways in this shop takes, in the order they are offered (Telegram Stars need no
+    account of the shop's: always; see `handlers.stars`)."""
+    usdt = [Method.USDT] if shop.usdt_watch is not None else []
+    return [*usdt, Method.STARS]
 
 
 @router.callback_query(Open.filter(F.screen == Screen.DEPOSIT))
@@ -68,7 +70,10 @@ async def choose_method(query: CallbackQuery, i18n: I18nContext, shop: Shop) -> 
     if not methods:
         await query.answer(i18n.get("stale-button"), show_alert=True)
         return
-    labels = {Method.USDT: i18n.get("deposit-method-usdt")}
+    labels = {
+        Method.USDT: i18n.get("deposit-method-usdt"),
+        Method.STARS: i18n.get("deposit-method-stars"),
+    }
     rows = [
         [InlineKeyboardButton(text=labels[method], callback_data=DepositWay(method=method).pack())]
         for method in methods

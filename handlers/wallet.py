@@ -10,7 +10,7 @@ from bot.money import format_money, format_signed_money
 from bot.shop import Shop
 from bot.wallet import WalletPage, wallet_page
 from handlers.callbacks import Open, Screen, WalletPageButton
-from handlers.deposits import top_up_button
+from handlers.deposits import deposit_methods, top_up_button
 from handlers.screens import back_button, pager_row, show
 from storage.ledger import Kind, WalletLine
 from storage.users import Customer
@@ -52,7 +52,7 @@ def _wallet_text(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> str:
         parts.append(
             i18n.get("wallet-held", amount=format_money(wallet.balance.held, shop.currency))
         )
-    if shop.usdt_watch is None and shop.support_enabled:  # the operators take deposits
+    if not deposit_methods(shop) and shop.support_enabled:  # the operators take deposits
         parts.append(i18n.get("wallet-top-up"))
     parts.append("")
     history = wallet.history
@@ -89,6 +89,10 @@ def _describe(i18n: I18nContext, line: WalletLine) -> str:
             return i18n.get("history-refund", order=order)
         case Kind.POST:
             return i18n.get("history-post", order=order)
+        case Kind.DEPOSIT_REFUND:
+            return i18n.get("history-deposit-refund")
+        case Kind.DEPOSIT_REFUND_CANCELLED:
+            return i18n.get("history-deposit-refund-cancelled")
 
 
 def _short_date(iso: str) -> str:
@@ -99,7 +103,7 @@ def _short_date(iso: str) -> str:
 def _wallet_keyboard(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> InlineKeyboardMarkup:
     pager = pager_row(i18n, wallet.history, lambda page: WalletPageButton(page=page))
     rows = [pager] if pager else []
-    if shop.usdt_watch is not None:
+    if deposit_methods(shop):
         rows.append([top_up_button(i18n)])
     if shop.support_enabled:
         support = Open(screen=Screen.SUPPORT).pack()

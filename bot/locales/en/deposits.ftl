@@ -21,3 +21,4 @@ deposit-credited =
 deposit-assigned =
     ✅ The shop credited <b>{ $amount }</b> to your balance for your USDT transfer <code>{ $tx }</code>.
     Available now: <b>{ $available }</b>.
+deposit-method-stars = ⭐ Telegram Stars

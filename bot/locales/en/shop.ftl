@@ -29,6 +29,8 @@ history-hold = Reserved for order { $order }
 history-void = Returned from order { $order }
 history-refund = Refund for order { $order }
 history-post = Paid for order { $order }
+history-deposit-refund = Deposit refunded
+history-deposit-refund-cancelled = Deposit refund refused, money returned
 
 language-title = 🌐 Choose your language:
 language-changed = ✅ Language set to English.

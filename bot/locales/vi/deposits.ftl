@@ -21,3 +21,4 @@ deposit-credited =
 deposit-assigned =
     ✅ Cửa hàng đã cộng <b>{ $amount }</b> vào số dư cho giao dịch USDT <code>{ $tx }</code> của bạn.
     Số dư khả dụng: <b>{ $available }</b>.
+deposit-method-stars = ⭐ Telegram Stars

@@ -29,6 +29,8 @@ history-hold = Tạm giữ cho đơn { $order }
 history-void = Trả lại từ đơn { $order }
 history-refund = Hoàn tiền đơn { $order }
 history-post = Thanh toán đơn { $order }
+history-deposit-refund = Hoàn lại khoản nạp
+history-deposit-refund-cancelled = Hoàn lại khoản nạp không thành công, tiền đã trả lại
 
 language-title = 🌐 Chọn ngôn ngữ:
 language-changed = ✅ Đã chuyển sang tiếng Việt.

@@ -21,3 +21,4 @@ deposit-credited =
 deposit-assigned =
     ✅ 店铺已将您的 USDT 转账 <code>{ $tx }</code> 计入余额：<b>{ $amount }</b>。
     当前可用：<b>{ $available }</b>。
+deposit-method-stars = ⭐ Telegram Stars

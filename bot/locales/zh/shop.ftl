@@ -29,6 +29,8 @@ history-hold = 订单 { $order } 冻结
 history-void = 订单 { $order } 解冻退回
 history-refund = 订单 { $order } 退款
 history-post = 订单 { $order } 支付
+history-deposit-refund = 充值已退款
+history-deposit-refund-cancelled = 充值退款未成功，款项已退回
 
 language-title = 🌐 请选择语言：
 language-changed = ✅ 语言已切换为简体中文。
