@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from aiogram import Bot, Dispatcher
@@ -24,6 +24,7 @@ from bot.flood import WaitOutFloodControl
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
+from bot.stars import refund_star_payment
 from bot.watch import UpstreamWatch
 from bot.web import WebServer
 from handlers import announce_settlement, get_routers, presenters
@@ -31,7 +32,9 @@ from handlers.admin import announce_order_alert, announce_review
 from handlers.admin.broadcast import show_progress as show_broadcast_progress
 from handlers.admin.commands import operator_menu
 from handlers.admin.payments import announce_unmatched_payment
+from handlers.admin.stars import finish_star_refunds
 from handlers.deposits import announce_deposit
+from handlers.stars import announce_stars_refund
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,7 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     shop.sales.on_alert = partial(announce_order_alert, shop)
     shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
     shop.deposits.on_credited = partial(announce_deposit, shop, core, language)
+    shop.deposits.on_refunded = partial(announce_stars_refund, shop, core, language)
     if shop.usdt_watch is not None:
         shop.usdt_watch.on_unmatched = partial(announce_unmatched_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
@@ -92,6 +96,7 @@ async def _start(
 ) -> None:
     shop.messenger.attach(bot)
     shop.broadcaster.attach(_bot_for_broadcasts(bot))
+    shop.deposits.refund_charge = partial(refund_star_payment, bot)
     await web.start()
     shop.reconciler.schedule(scheduler)
     watch.schedule(scheduler)  # upstream balances and answers, and the daily report
@@ -102,6 +107,17 @@ async def _start(
         "interval",
         seconds=CATALOGUE_REFRESH.total_seconds(),
         id="refresh-catalogues",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    # Stars refunds a crash or a lost answer left unsettled: at once, then every so often.
+    scheduler.add_job(
+        partial(finish_star_refunds, shop),
+        "interval",
+        seconds=shop.config.stars_refund_retry_seconds,
+        next_run_time=datetime.now(UTC),
+        id="finish-stars-refunds",
         max_instances=1,
         coalesce=True,
         replace_existing=True,

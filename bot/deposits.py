@@ -8,6 +8,11 @@ reference taken and credits nothing.
 A USDT request asks for an amount made unique among the requests that could still be paid, with a
 few extra micro-units (0.000001 to 0.000999 USDT), so a transfer tells whose it is by its amount
 and its time: it pays the request that asked for exactly that much and was open when it was sent.
+
+A Telegram Stars request is named by the invoice it is sent as (its payload is the request's id):
+the pre-checkout query is approved only for an open request of that customer for exactly that many
+Stars, and the payment, once Telegram reports it, is credited once per charge id. Refunds: see
+`Deposits.refund_stars`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from enum import StrEnum
 
+from bot.money import MICRO
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction, as_stored
 from storage.deposits import (
@@ -28,7 +36,7 @@ from storage.deposits import (
     PaymentStatus,
     RequestStatus,
 )
-from storage.ledger import Kind, Ledger
+from storage.ledger import InsufficientFunds, Kind, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,9 @@ MAX_LIVE_REQUESTS = 5  # per customer: each holds a unique amount until it expir
 # How far the chain's clock and ours may disagree: a transfer this much before a request was made
 # or after it expired still pays it, and an amount is reused only this much after the window.
 CLOCK_SLACK = timedelta(minutes=2)
+STARS = "XTR"  # Telegram's currency code for Stars
+MAX_STARS = 10_000  # per request
+DEFAULT_STARS_RATE = Decimal("0.013")  # store-currency units per Star (STARS_RATE)
 
 
 class DepositRefused(Exception):
@@ -57,6 +68,62 @@ class TooManyRequests(DepositRefused):
 
 class AmountsTaken(DepositRefused):
     """Every unique variant of this amount is held by a request that can still be paid."""
+
+
+class BalanceShort(DepositRefused):
+    """The customer's available balance no longer covers what the payment credited."""
+
+    def __init__(self, user_id: int, available: int, required: int) -> None:
+        super().__init__(f"customer {user_id} has {available} available, {required} required")
+        self.user_id = user_id
+        self.available = available
+        self.required = required
+
+
+class StarsCheck(StrEnum):
+    """The answer to a pre-checkout query, before Telegram takes the customer's Stars."""
+
+    OK = "ok"
+    UNKNOWN = "unknown"  # no such request, not a Stars one, or not this customer's
+    CLOSED = "closed"  # cancelled, or paid already
+    EXPIRED = "expired"
+    MISMATCH = "mismatch"  # another amount, or another currency, than the request asked for
+
+
+class RefundAnswer(StrEnum):
+    """What Telegram said to `refundStarPayment`."""
+
+    DONE = "done"  # refunded now
+    ALREADY_REFUNDED = "already_refunded"  # CHARGE_ALREADY_REFUNDED: a refund happened before
+    REFUSED = "refused"  # a definite refusal: nothing was refunded
+    UNKNOWN = "unknown"  # no definite answer: the refund may or may not have happened
+
+
+@dataclass(frozen=True)
+class RefundReply:
+    answer: RefundAnswer
+    detail: str = ""  # Telegram's words, or what went wrong on the way
+
+
+class RefundOutcome(StrEnum):
+    REFUNDED = "refunded"  # Telegram refunded the Stars; the wallet was debited
+    PENDING = "pending"  # the wallet is debited; Telegram's answer is still awaited
+    REFUSED = "refused"  # Telegram refused; the money went back to the wallet
+
+
+@dataclass(frozen=True)
+class StarsRefund:
+    payment: Payment
+    outcome: RefundOutcome
+    detail: str = ""
+
+
+RefundCharge = Callable[[int, str], Awaitable[RefundReply]]
+
+
+def stars_credit(stars: int, rate: Decimal) -> int:
+    """Micro-units of the shop's currency that `stars` credit at `rate`, rounded down."""
+    return int((Decimal(stars) * rate * MICRO).to_integral_value(rounding=ROUND_FLOOR))
 
 
 @dataclass(frozen=True)
@@ -86,6 +153,7 @@ class Deposits:
         *,
         request_ttl: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = _now,
+        stars_rate: Decimal = DEFAULT_STARS_RATE,
     ) -> None:
         self._db = db
         self._ledger = ledger
@@ -93,8 +161,14 @@ class Deposits:
         self.store = DepositStore(db)
         self.request_ttl = request_ttl
         self._clock = clock
+        self.stars_rate = stars_rate
         # Tells the customer, once a payment is credited (after the money is booked).
         self.on_credited: Callable[[Payment], Awaitable[None]] | None = None
+        # Asks Telegram to refund a Stars charge (user id, charge id); attached once the bot is.
+        self.refund_charge: RefundCharge | None = None
+        # Tells the customer, once a Stars payment is refunded (after the money moved).
+        self.on_refunded: Callable[[Payment], Awaitable[None]] | None = None
+        self._asking: set[int] = set()  # payments whose refund is being asked of Telegram now
 
     async def open_usdt(
         self, user_id: int, amount: int, *, return_to: str | None = None
@@ -192,6 +266,227 @@ class Deposits:
             payment = await self.store.payment(payment_id, tx)
         assert payment is not None
         return payment
+
+    # -- Telegram Stars ---------------------------------------------------------------------
+
+    async def open_stars(
+        self, user_id: int, stars: int, *, return_to: str | None = None
+    ) -> DepositRequest:
+        """A request to pay `stars` Stars, crediting them at today's rate once paid."""
+        if not 1 <= stars <= MAX_STARS:
+            raise DepositRefused(f"from 1 to {MAX_STARS} Stars")
+        credit = stars_credit(stars, self.stars_rate)
+        if credit <= 0:
+            raise DepositRefused(f"{stars} Stars are worth nothing at {self.stars_rate}")
+        now = self._clock()
+        async with self._db.write() as tx:
+            live = await self.store.open_requests_of(tx, user_id, Method.STARS, as_stored(now))
+            if live >= MAX_LIVE_REQUESTS:
+                raise TooManyRequests(f"{MAX_LIVE_REQUESTS} Stars requests are open")
+            request = DepositRequest(
+                id=f"D{secrets.token_hex(5).upper()}",
+                user_id=user_id,
+                method=Method.STARS,
+                amount=credit,
+                pay_amount=stars,
+                status=RequestStatus.OPEN,
+                return_to=return_to,
+                created_at=as_stored(now),
+                expires_at=as_stored(now + self.request_ttl),
+            )
+            await self.store.insert_request(tx, request)
+        return request
+
+    async def check_stars(
+        self, request_id: str, user_id: int, total: int, currency: str
+    ) -> StarsCheck:
+        """Whether Telegram may take the Stars of a pre-checkout query: only for an open,
+        unexpired Stars request of that customer, for exactly its amount in XTR. Read-only, and
+        quick: Telegram waits 10 seconds for the answer."""
+        request = await self.store.request(request_id)
+        if request is None or request.method != Method.STARS or request.user_id != user_id:
+            return StarsCheck.UNKNOWN
+        if request.status != RequestStatus.OPEN:
+            return StarsCheck.CLOSED
+        if request.expires_at <= as_stored(self._clock()):
+            return StarsCheck.EXPIRED
+        if currency != STARS or total != request.pay_amount:
+            return StarsCheck.MISMATCH
+        return StarsCheck.OK
+
+    async def take_stars(self, charge_id: str, user_id: int, stars: int, payload: str) -> Taken:
+        """A `successful_payment` of `stars` Stars by `user_id`: credited once per charge id.
+
+        The request it names is credited at its amount, even if it expired or was cancelled since
+        the pre-checkout query (the customer paid). A payment whose request is missing, someone
+        else's or paid already is still the payer's money: credited at today's rate, with no
+        request (`Taken.request` is None), for the operators to be told."""
+        reference = f"stars:{charge_id}"
+        now = as_stored(self._clock())
+        async with self._db.write() as tx:
+            known = await self.store.payment_by_reference(reference, tx)
+            if known is not None:
+                return Taken(known, None, credited_now=False, seen_before=True)
+            request = await self.store.request(payload, tx)
+            matched = (
+                request is not None
+                and request.method == Method.STARS
+                and request.user_id == user_id
+                and request.pay_amount == stars
+                and request.status != RequestStatus.CREDITED
+            )
+            if not matched:
+                request = None
+            amount = request.amount if request is not None else stars_credit(stars, self.stars_rate)
+            payment_id = await self.store.insert_payment(
+                tx, reference=reference, method=Method.STARS, paid=stars,
+                status=PaymentStatus.UNMATCHED, paid_at=now, now=now, user_id=user_id,
+            )  # fmt: skip
+            await self._credit(
+                tx, payment_id, user_id, amount, reference=reference,
+                request_id=None if request is None else request.id,
+                memo=f"Telegram Stars payment #{payment_id}", now=now,
+            )  # fmt: skip
+            payment = await self.store.payment(payment_id, tx)
+        assert payment is not None
+        return Taken(payment, request, credited_now=True, seen_before=False)
+
+    async def refund_stars(self, payment_id: int, admin_id: int, reason: str) -> StarsRefund:
+        """An operator gives a Stars payment back: the Stars to the payer, through Telegram, and
+        what they credited out of the wallet. Refused unless the customer's available balance
+        still covers it.
+
+        Money never moves twice and is never lost, whatever happens between our database and
+        Telegram, because the steps go in this order:
+
+        1. In one transaction, the wallet is debited (`deposit-refund:<payment>:<attempt>`, paid
+           back to `shop:deposits`) and the payment marked `refunding`, with the admin log. Once
+           this commits the money can no longer be spent, and the payment is known to be on its
+           way out.
+        2. Telegram is asked to refund the charge (`refundStarPayment`).
+        3. In a second transaction, the answer settles it: refunded now, or
+           `CHARGE_ALREADY_REFUNDED` (proof that an earlier call got through), marks it
+           `refunded`; a definite refusal credits the money back
+           (`deposit-refund:<payment>:<attempt>:cancelled`) and it is `credited` again; no
+           definite answer (a timeout, a dropped connection, a gateway's error page) leaves it
+           `refunding`.
+
+        A crash after step 1, or an answer that never came, leaves the payment `refunding`:
+        `finish_refunds` (at start-up, then every STARS_REFUND_RETRY_SECONDS) and the same
+        command again ask Telegram once more, and a charge can be refunded only once, so that
+        answer settles it."""
+        self._asking.add(payment_id)  # before step 1 commits: `finish_refunds` leaves it alone
+        try:
+            payment = await self._start_refund(payment_id, admin_id, reason)
+            return await self._ask_telegram(payment)
+        finally:
+            self._asking.discard(payment_id)
+
+    async def _start_refund(self, payment_id: int, admin_id: int, reason: str) -> Payment:
+        """Step 1 of `refund_stars`: the money out of the wallet and the payment `refunding`, in
+        one transaction (a payment already `refunding` is only asked about again)."""
+        now = as_stored(self._clock())
+        async with self._db.write() as tx:
+            payment = await self.store.payment(payment_id, tx)
+            if payment is None:
+                raise DepositRefused(f"no payment {payment_id}")
+            if payment.method != Method.STARS:
+                raise DepositRefused(f"payment {payment_id} is not a Telegram Stars payment")
+            if payment.status not in (PaymentStatus.CREDITED, PaymentStatus.REFUNDING):
+                raise DepositRefused(f"payment {payment_id} is already {payment.status}")
+            if self.refund_charge is None:
+                raise DepositRefused("the bot is not connected to Telegram yet")
+            user_id, amount = payment.user_id, payment.credited
+            assert user_id is not None and amount is not None
+            if payment.status == PaymentStatus.CREDITED:
+                attempt = await self.store.refund_attempts(tx, payment.id) + 1
+                try:
+                    await self._ledger.debit(
+                        user_id, amount, key=f"deposit-refund:{payment.id}:{attempt}",
+                        kind=Kind.DEPOSIT_REFUND, actor=f"admin:{admin_id}", tx=tx,
+                        memo=f"Telegram Stars payment #{payment.id} refunded",
+                    )  # fmt: skip
+                except InsufficientFunds as short:
+                    raise BalanceShort(user_id, short.available, short.required) from None
+                await self.store.settle_payment(
+                    tx, payment.id, PaymentStatus.REFUNDING, now, decided_by=admin_id, note=reason
+                )
+            await self._admin_log.record(
+                admin_id, "refund stars payment", "payment", str(payment.id),
+                before=payment.status.value, after=f"refunding: {reason}"[:200], tx=tx,
+            )  # fmt: skip
+        return payment
+
+    async def finish_refunds(self) -> list[StarsRefund]:
+        """Ask Telegram again about every refund whose answer never came (or that a crash cut
+        short), and settle each by its answer."""
+        if self.refund_charge is None:
+            return []
+        finished = []
+        for payment in await self.store.waiting(PaymentStatus.REFUNDING, limit=50):
+            if payment.id in self._asking:  # an operator's command is asking right now
+                continue
+            self._asking.add(payment.id)
+            try:
+                finished.append(await self._ask_telegram(payment))
+            finally:
+                self._asking.discard(payment.id)
+        return finished
+
+    async def _ask_telegram(self, payment: Payment) -> StarsRefund:
+        assert self.refund_charge is not None and payment.user_id is not None
+        charge_id = payment.reference.removeprefix("stars:")
+        try:
+            reply = await self.refund_charge(payment.user_id, charge_id)
+        except Exception as error:  # no definite answer: the payment stays `refunding`
+            log.exception("refunding payment %s", payment.id)
+            reply = RefundReply(RefundAnswer.UNKNOWN, str(error))
+        refund, settled_now = await self._settle_refund(payment.id, reply)
+        if settled_now and refund.outcome == RefundOutcome.REFUNDED and self.on_refunded:
+            try:
+                await self.on_refunded(refund.payment)
+            except Exception:  # the money moved; the message is only news
+                log.exception("telling about the refund of payment %s failed", payment.id)
+        return refund
+
+    async def _settle_refund(self, payment_id: int, reply: RefundReply) -> tuple[StarsRefund, bool]:
+        """Settle a `refunding` payment by Telegram's answer; True if this call settled it."""
+        now = as_stored(self._clock())
+        async with self._db.write() as tx:
+            payment = await self.store.payment(payment_id, tx)
+            assert payment is not None and payment.user_id is not None
+            assert payment.credited is not None
+            if payment.status != PaymentStatus.REFUNDING:  # settled meanwhile, by another call
+                outcome = (
+                    RefundOutcome.REFUNDED
+                    if payment.status == PaymentStatus.REFUNDED
+                    else RefundOutcome.REFUSED
+                )
+                return StarsRefund(payment, outcome, reply.detail), False
+            admin = payment.decided_by or 0
+            match reply.answer:
+                case RefundAnswer.DONE | RefundAnswer.ALREADY_REFUNDED:
+                    status, outcome = PaymentStatus.REFUNDED, RefundOutcome.REFUNDED
+                case RefundAnswer.REFUSED:
+                    attempt = await self.store.refund_attempts(tx, payment.id)
+                    await self._ledger.credit(
+                        payment.user_id, payment.credited,
+                        key=f"deposit-refund:{payment.id}:{attempt}:cancelled",
+                        kind=Kind.DEPOSIT_REFUND_CANCELLED,
+                        memo=f"Telegram refused to refund Stars payment #{payment.id}", tx=tx,
+                    )  # fmt: skip
+                    status, outcome = PaymentStatus.CREDITED, RefundOutcome.REFUSED
+                case RefundAnswer.UNKNOWN:
+                    return StarsRefund(payment, RefundOutcome.PENDING, reply.detail), False
+            await self.store.settle_payment(tx, payment.id, status, now, note=payment.note)
+            after = f"{status.value}: Telegram answered {reply.answer.value} {reply.detail}"
+            await self._admin_log.record(
+                admin, "refund stars payment", "payment", str(payment.id),
+                before="refunding", after=after.strip()[:200], tx=tx,
+            )  # fmt: skip
+            settled = await self.store.payment(payment.id, tx)
+        assert settled is not None
+        return StarsRefund(settled, outcome, reply.detail), True
 
     async def assign(self, payment_id: int, user_id: int, admin_id: int) -> Payment:
         """An operator says whose an unmatched transfer is: credited to them, once."""

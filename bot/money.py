@@ -102,6 +102,12 @@ def format_money(micro: int, currency: str, *, places: int = 2) -> str:
     return f"{format_amount(micro, places=places)} {currency}"
 
 
+def exact_money(micro: int, currency: str) -> str:
+    """Every digit of a credited amount, and at least two decimals: 3.25, 1.333333."""
+    whole, _, fraction = format_amount(micro, places=6).partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')} {currency}"
+
+
 def format_signed_money(micro: int, currency: str, *, places: int = 2) -> str:
     sign = "+" if micro > 0 else "−" if micro < 0 else ""
     return f"{sign}{format_amount(abs(micro), places=places)} {currency}"

@@ -42,7 +42,12 @@ def figures_lines(figures: Figures, currency: str) -> list[str]:
         f"{money(total.revenue - total.cost)}"
     )
     lines.append(f"New customers: {figures.new_customers}")
-    lines.append(f"Deposits: {money(figures.deposits)} in {figures.deposit_count}")
+    deposits = f"Deposits: {money(figures.deposits)} in {figures.deposit_count}"
+    if figures.deposit_refund_count or figures.deposit_refunds:
+        deposits += (
+            f" · refunded {money(figures.deposit_refunds)} in {figures.deposit_refund_count}"
+        )
+    lines.append(deposits)
     return lines
 
 

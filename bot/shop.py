@@ -81,7 +81,11 @@ class Shop:
         admin_log = AdminLog(db)
         broadcasts = BroadcastStore(db, admin_log)
         deposits = Deposits(
-            db, ledger, admin_log, request_ttl=timedelta(minutes=config.deposit_request_minutes)
+            db,
+            ledger,
+            admin_log,
+            request_ttl=timedelta(minutes=config.deposit_request_minutes),
+            stars_rate=config.stars_rate,
         )
         usdt_watch = None
         if config.deposit_address is not None:

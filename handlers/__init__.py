@@ -21,6 +21,7 @@ from handlers import (
     language,
     orders,
     purchase,
+    stars,
     start,
     support,
     topup,
@@ -44,6 +45,7 @@ def customer_router() -> Router:
         start.router,
         wallet.router,
         deposits.router,
+        stars.router,
         orders.router,
         language.router,
         support.router,
@@ -85,4 +87,5 @@ async def announce_settlement(
 
 
 def get_routers() -> list[Router]:
-    return [errors.router, operators_router(), customer_router()]
+    # Stars payments before the customers' router: money in is booked whatever the chat does.
+    return [errors.router, operators_router(), stars.payments, customer_router()]

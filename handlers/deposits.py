@@ -34,7 +34,7 @@ from handlers.callbacks import BackToOrder, Open, Screen, TopUpFor
 from handlers.purchase import read_amount
 from handlers.screens import back_button, cancel_only, choices, menu_only, show
 from handlers.wallet import open_wallet
-from storage.deposits import Method, Payment, PaymentStatus
+from storage.deposits import DepositRequest, Method, Payment, PaymentStatus
 from storage.orders import Order
 from storage.users import Customer
 
@@ -74,13 +74,14 @@ def _most(shop: Shop) -> tuple[int, str]:
 
 
 def deposit_methods(shop: Shop) -> list[Method]:
-    """The ways in this shop takes, in the order they are offered."""
+    """The ways in this shop takes, in the order they are offered. Telegram Stars need no
+    account of the shop's, so they are always taken (see `handlers.stars`)."""
     methods = []
     if shop.usdt_watch is not None:
         methods.append(Method.USDT)
         if shop.support_enabled:  # an operator checks a claimed transfer
             methods.append(Method.MANUAL)
-    return methods
+    return [*methods, Method.STARS]
 
 
 @router.callback_query(Open.filter(F.screen == Screen.DEPOSIT))
@@ -122,6 +123,7 @@ def _ways(i18n: I18nContext, shop: Shop, *, order_id: str) -> InlineKeyboardMark
     labels = {
         Method.USDT: i18n.get("deposit-method-usdt"),
         Method.MANUAL: i18n.get("deposit-method-manual"),
+        Method.STARS: i18n.get("deposit-method-stars"),
     }
     rows = [
         [
@@ -332,19 +334,21 @@ async def announce_deposit(
         tx=_short(payment.reference.partition(":")[2]),
         available=format_money(balance.available, shop.currency),
     )
-    request = (
-        None
-        if payment.request_id is None
-        else await shop.deposits.store.request(payment.request_id)
-    )
-    markup = menu_only(i18n)
-    if request is not None and request.return_to:
-        back = BackToOrder(order_id=request.return_to).pack()
-        markup = InlineKeyboardMarkup(inline_keyboard=[
-            [InlineKeyboardButton(text=i18n.get("deposit-back-to-order"), callback_data=back)],
-            *markup.inline_keyboard,
-        ])  # fmt: skip
+    request = None
+    if payment.request_id is not None:
+        request = await shop.deposits.store.request(payment.request_id)
+    markup = after_deposit(i18n, request)
     await shop.messenger.tell_customer(customer.id, text, markup)
+
+
+def after_deposit(i18n: I18nContext, request: DepositRequest | None) -> InlineKeyboardMarkup:
+    """Under the news of a credited deposit: back to the order it was for, if any, and the menu."""
+    markup = menu_only(i18n)
+    if request is None or not request.return_to:
+        return markup
+    back = BackToOrder(order_id=request.return_to).pack()
+    button = InlineKeyboardButton(text=i18n.get("deposit-back-to-order"), callback_data=back)
+    return InlineKeyboardMarkup(inline_keyboard=[[button], *markup.inline_keyboard])
 
 
 def _short(txid: str) -> str:

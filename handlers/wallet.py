@@ -51,8 +51,6 @@ def _wallet_text(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> str:
         parts.append(
             i18n.get("wallet-held", amount=format_money(wallet.balance.held, shop.currency))
         )
-    if shop.usdt_watch is None and shop.support_enabled:  # the operators take deposits
-        parts.append(i18n.get("wallet-top-up"))
     parts.append("")
     history = wallet.history
     if not history.items:
@@ -88,6 +86,10 @@ def _describe(i18n: I18nContext, line: WalletLine) -> str:
             return i18n.get("history-refund", order=order)
         case Kind.POST:
             return i18n.get("history-post", order=order)
+        case Kind.DEPOSIT_REFUND:
+            return i18n.get("history-deposit-refund")
+        case Kind.DEPOSIT_REFUND_CANCELLED:
+            return i18n.get("history-deposit-refund-cancelled")
 
 
 def _short_date(iso: str) -> str:
@@ -98,9 +100,8 @@ def _short_date(iso: str) -> str:
 def _wallet_keyboard(i18n: I18nContext, shop: Shop, wallet: WalletPage) -> InlineKeyboardMarkup:
     pager = pager_row(i18n, wallet.history, lambda page: WalletPageButton(page=page))
     rows = [pager] if pager else []
-    if shop.usdt_watch is not None:
-        top_up = Open(screen=Screen.DEPOSIT).pack()
-        rows.append([InlineKeyboardButton(text=i18n.get("button-top-up"), callback_data=top_up)])
+    top_up = Open(screen=Screen.DEPOSIT).pack()  # Telegram Stars are always taken
+    rows.append([InlineKeyboardButton(text=i18n.get("button-top-up"), callback_data=top_up)])
     if shop.support_enabled:
         support = Open(screen=Screen.SUPPORT).pack()
         rows.append([InlineKeyboardButton(text=i18n.get("menu-support"), callback_data=support)])

@@ -69,7 +69,8 @@ _CHECKS: tuple[tuple[str, str], ...] = (
         "   ON t.idempotency_key = 'deposit:' || p.reference AND t.kind = 'deposit'"
         " LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id ="
         "   (SELECT id FROM ledger_accounts WHERE code = 'customer:' || p.user_id || ':wallet')"
-        " WHERE p.status IN ('credited', 'refunded') GROUP BY p.id HAVING booked != p.credited",
+        " WHERE p.status IN ('credited', 'refunding', 'refunded')"
+        " GROUP BY p.id HAVING booked != p.credited",
         "payment {id} ({reference}) credited {credited} but the ledger has {booked}",
     ),
     (
@@ -77,8 +78,33 @@ _CHECKS: tuple[tuple[str, str], ...] = (
         "SELECT t.id, t.idempotency_key FROM ledger_transactions t"
         " LEFT JOIN payments p ON 'deposit:' || p.reference = t.idempotency_key"
         " WHERE t.idempotency_key LIKE 'deposit:%'"
-        "   AND (p.id IS NULL OR p.status NOT IN ('credited', 'refunded'))",
+        "   AND (p.id IS NULL OR p.status NOT IN ('credited', 'refunding', 'refunded'))",
         "deposit transaction {id} ({idempotency_key}) has no credited payment",
+    ),
+    (
+        # A refunded payment (or one being refunded) took back from the wallet exactly what it
+        # credited; any other payment took nothing back (a refused refund was credited again).
+        # Its refund transactions are keyed `deposit-refund:<payment id>:...`.
+        "SELECT p.id, p.status, -COALESCE(SUM(e.amount), 0) AS taken,"
+        " CASE WHEN p.status IN ('refunding', 'refunded') THEN p.credited ELSE 0 END AS expected"
+        " FROM payments p"
+        " LEFT JOIN ledger_transactions t"
+        "   ON t.idempotency_key >= 'deposit-refund:' || p.id || ':'"
+        "  AND t.idempotency_key < 'deposit-refund:' || p.id || ';'"
+        " LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id ="
+        "   (SELECT id FROM ledger_accounts WHERE code = 'customer:' || p.user_id || ':wallet')"
+        " GROUP BY p.id HAVING taken != expected",
+        "payment {id} is {status} and its refunds took {taken} from the wallet, not {expected}",
+    ),
+    (
+        # And every refund of a deposit names a payment of that customer.
+        "SELECT t.id, t.idempotency_key FROM ledger_transactions t"
+        " LEFT JOIN payments p ON t.idempotency_key LIKE 'deposit-refund:%'"
+        "  AND p.id = CAST(substr(t.idempotency_key, 16,"
+        "                         instr(substr(t.idempotency_key, 16), ':') - 1) AS INTEGER)"
+        "  AND p.user_id = t.user_id"
+        " WHERE t.kind IN ('deposit_refund', 'deposit_refund_cancelled') AND p.id IS NULL",
+        "deposit refund transaction {id} ({idempotency_key}) names no payment of its customer",
     ),
 )
 

@@ -27,6 +27,7 @@ class PaymentStatus(StrEnum):
     IGNORED = "ignored"
     CLAIMED = "claimed"  # a customer says they paid it; waits for an operator
     REJECTED = "rejected"
+    REFUNDING = "refunding"  # its money left the wallet; Telegram's answer to the refund awaited
     REFUNDED = "refunded"
 
 
@@ -160,6 +161,28 @@ class DepositStore:
             "SELECT COUNT(*) FROM deposit_requests WHERE user_id = ? AND status != 'credited'"
             " AND expires_at > ?",
             (user_id, now),
+        )
+        return count
+
+    async def open_requests_of(
+        self, tx: Transaction, user_id: int, method: Method, now: str
+    ) -> int:
+        """A customer's requests of one method that can still be paid as asked: open, unexpired."""
+        count: int = await tx.fetch_value(
+            "SELECT COUNT(*) FROM deposit_requests WHERE user_id = ? AND method = ?"
+            " AND status = 'open' AND expires_at > ?",
+            (user_id, method.value, now),
+        )
+        return count
+
+    async def refund_attempts(self, tx: Transaction, payment_id: int) -> int:
+        """How many times the payment's money left the wallet for a refund (see `bot.deposits`:
+        each attempt is keyed `deposit-refund:<payment>:<attempt>`)."""
+        prefix = f"deposit-refund:{payment_id}:"
+        count: int = await tx.fetch_value(
+            "SELECT COUNT(*) FROM ledger_transactions WHERE kind = 'deposit_refund'"
+            " AND idempotency_key >= ? AND idempotency_key < ?",
+            (prefix, prefix[:-1] + ";"),  # ';' follows ':': the range is exactly the prefix
         )
         return count
 

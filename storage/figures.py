@@ -23,6 +23,8 @@ class Figures:
     new_customers: int = 0
     deposits: int = 0  # micro-units into wallets as deposits
     deposit_count: int = 0
+    deposit_refunds: int = 0  # micro-units of deposits paid back to their payers (Stars refunds)
+    deposit_refund_count: int = 0
 
 
 class FigureStore:
@@ -66,8 +68,14 @@ class FigureStore:
             "SELECT COUNT(*) FROM users WHERE created_at >= ?", (moment,)
         )
         figures.new_customers = int(customers or 0)
+        # `shop:deposits` mirrors money in (deposits) and money paid back (refunds of deposits,
+        # less the refunds Telegram refused, whose money came back).
         deposits = await self._db.fetch_one(
-            "SELECT COUNT(*) AS count, COALESCE(-SUM(e.amount), 0) AS total"
+            "SELECT COALESCE(SUM(t.kind = 'deposit'), 0) AS count,"
+            " COALESCE(-SUM(CASE WHEN t.kind = 'deposit' THEN e.amount END), 0) AS total,"
+            " COALESCE(SUM(t.kind = 'deposit_refund') - SUM(t.kind = 'deposit_refund_cancelled'),"
+            "          0) AS refund_count,"
+            " COALESCE(SUM(CASE WHEN t.kind != 'deposit' THEN e.amount END), 0) AS refunds"
             " FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id"
             " JOIN ledger_transactions t ON t.id = e.transaction_id"
             " WHERE a.code = ? AND t.created_at >= ?",
@@ -75,4 +83,6 @@ class FigureStore:
         )
         if deposits is not None:
             figures.deposit_count, figures.deposits = deposits["count"], deposits["total"]
+            figures.deposit_refund_count = deposits["refund_count"]
+            figures.deposit_refunds = deposits["refunds"]
         return figures

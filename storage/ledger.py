@@ -57,6 +57,8 @@ class Kind(StrEnum):
     POST = "post"
     VOID = "void"
     REFUND = "refund"
+    DEPOSIT_REFUND = "deposit_refund"  # a deposit paid back to its payer (a Telegram Stars refund)
+    DEPOSIT_REFUND_CANCELLED = "deposit_refund_cancelled"  # that refund was refused: money back
 
 
 DEPOSITS = "shop:deposits"
@@ -65,7 +67,13 @@ ADJUSTMENTS = "shop:adjustments"
 _SHOP_ACCOUNTS = (DEPOSITS, SALES, ADJUSTMENTS)
 
 # Where the money of a credit to a wallet comes from, and of a debit goes to.
-_COUNTERPART = {Kind.DEPOSIT: DEPOSITS, Kind.ADJUSTMENT: ADJUSTMENTS, Kind.REFUND: SALES}
+_COUNTERPART = {
+    Kind.DEPOSIT: DEPOSITS,
+    Kind.ADJUSTMENT: ADJUSTMENTS,
+    Kind.REFUND: SALES,
+    Kind.DEPOSIT_REFUND_CANCELLED: DEPOSITS,
+}
+_DEBIT_COUNTERPART = {Kind.ADJUSTMENT: ADJUSTMENTS, Kind.DEPOSIT_REFUND: DEPOSITS}
 
 
 def wallet_account(user_id: int) -> str:
@@ -194,16 +202,19 @@ class Ledger:
         amount: int,
         *,
         key: str,
+        kind: Kind = Kind.ADJUSTMENT,
         memo: str = "",
         actor: str = "system",
         tx: Transaction | None = None,
     ) -> LedgerTransaction:
-        """An operator's correction taking money out of a wallet; never below zero."""
+        """Money out of a wallet, never below zero: an operator's correction, or a deposit paid
+        back to its payer (`Kind.DEPOSIT_REFUND`, which `shop:deposits` takes back)."""
         _require_positive(amount)
-        entries = {wallet_account(user_id): -amount, ADJUSTMENTS: amount}
-        return await self._write(
-            key, Kind.ADJUSTMENT, entries, user_id=user_id, memo=memo, actor=actor, tx=tx
-        )
+        counterpart = _DEBIT_COUNTERPART.get(kind)
+        if counterpart is None:
+            raise LedgerError(f"a wallet cannot be debited as {kind}")
+        entries = {wallet_account(user_id): -amount, counterpart: amount}
+        return await self._write(key, kind, entries, user_id=user_id, memo=memo, actor=actor, tx=tx)
 
     async def hold(
         self,

@@ -15,6 +15,7 @@ from handlers.admin import (
     prices,
     providers,
     review,
+    stars,
     stats,
 )
 from handlers.admin.access import Operator
@@ -34,6 +35,7 @@ def operators_router() -> Router:
         exports.router,
         providers.router,
         payments.router,
+        stars.router,
         broadcast.router,
         commands.router,
     )

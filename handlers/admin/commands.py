@@ -29,6 +29,7 @@ OPERATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("export", "orders|ledger [DAYS]", "a CSV document of orders or ledger entries"),
     ("assign", "PAYMENT USER", "credit a USDT transfer no request explains to a customer"),
     ("approve", "PAYMENT AMOUNT", "credit a USDT transfer a customer claimed, as checked"),
+    ("refundstars", "PAYMENT [REASON]", "refund a Telegram Stars deposit the balance covers"),
     ("broadcast", "(as a reply)", "send the replied-to message to every customer"),
     ("help", "", "this list"),
 )

@@ -198,6 +198,7 @@ class Shop:
             TRONGRID_BASE_URL=self._upstreams["tron"].base_url,
             TRONGRID_API_KEY=trongrid.DEMO_API_KEY,
             DEPOSIT_CHECK_EVERY_SECONDS="0.5",
+            STARS_REFUND_RETRY_SECONDS="0.5",
             # Upstream follow-ups in seconds rather than minutes, so tests can watch them.
             UPSTREAM_TIMEOUT_SECONDS="2",
             RECONCILE_EVERY_SECONDS="0.5",

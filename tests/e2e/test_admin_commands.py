@@ -6,17 +6,8 @@ from tests.e2e.harness import ADMIN_CHAT_ID, ADMIN_ID, Shop
 
 COMMANDS = (
     *("stats", "review", "order", "refund", "user", "credit", "debit", "ban", "unban"),
-    *(
-        "prices",
-        "setmarkup",
-        "setrate",
-        "providers",
-        "export",
-        "assign",
-        "approve",
-        "broadcast",
-        "help",
-    ),
+    *("prices", "setmarkup", "setrate", "providers", "export", "assign", "approve"),
+    *("refundstars", "broadcast", "help"),
 )
 
 
@@ -29,6 +20,7 @@ async def test_help_lists_every_operator_command_with_its_arguments(shop: Shop) 
         assert f"/{name}" in listed.text, name
     assert "/credit USER AMOUNT REASON: add to a customer's balance" in listed.text
     assert "/export orders|ledger [DAYS]" in listed.text
+    assert "/refundstars PAYMENT [REASON]: refund a Telegram Stars deposit" in listed.text
 
 
 async def test_the_command_menu_is_offered_to_operators_only(shop: Shop) -> None:

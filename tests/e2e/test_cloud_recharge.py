@@ -74,7 +74,12 @@ async def test_a_short_balance_offers_a_top_up_and_charges_nothing(shop: Shop) -
     await cleo.press("💰 Top up")
     ways = await cleo.wait_for_bot()
     assert "Your balance is short of 5.50 USDT" in ways.text
-    assert ways.labels == ["💵 USDT (TRC20)", "🧾 I already sent USDT", "⬅️ Back"]
+    assert ways.labels == [
+        "💵 USDT (TRC20)",
+        "🧾 I already sent USDT",
+        "⭐ Telegram Stars",
+        "⬅️ Back",
+    ]
 
 
 async def test_after_a_top_up_the_same_quote_can_be_confirmed(shop: Shop) -> None:

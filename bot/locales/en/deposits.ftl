@@ -36,3 +36,4 @@ deposit-claim-credited = ✅ That transfer was already credited to a balance. No
 deposit-claim-waiting = 🧾 That transfer is already waiting for the shop's check; you will get a message.
 deposit-claim-decided = ⚠️ The shop already looked at that transfer and did not credit it. Write to the shop with 💬 Contact support if you think that is wrong.
 deposit-claim-rejected = ❌ The shop could not confirm your USDT transfer <code>{ $tx }</code>, so nothing was credited. Write to the shop with 💬 Contact support if you think that is wrong.
+deposit-method-stars = ⭐ Telegram Stars

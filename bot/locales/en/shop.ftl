@@ -19,7 +19,6 @@ wallet-title = 💰 <b>Wallet</b>
 wallet-available = Available: <b>{ $amount }</b>
 wallet-held = Held for orders in progress: <b>{ $amount }</b>
 wallet-empty = No movements yet. Your deposits, purchases and refunds will be listed here.
-wallet-top-up = To add money to your balance, write to the shop's operators with 💬 Contact support.
 wallet-page = <b>History</b>, page { $page } of { $pages }:
 wallet-line = <code>{ $date }</code>  { $what }  <b>{ $amount }</b>
 history-deposit = Deposit
@@ -29,6 +28,8 @@ history-hold = Reserved for order { $order }
 history-void = Returned from order { $order }
 history-refund = Refund for order { $order }
 history-post = Paid for order { $order }
+history-deposit-refund = Deposit refunded
+history-deposit-refund-cancelled = Deposit refund refused, money returned
 
 language-title = 🌐 Choose your language:
 language-changed = ✅ Language set to English.

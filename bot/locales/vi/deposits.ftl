@@ -36,3 +36,4 @@ deposit-claim-credited = ✅ Giao dịch đó đã được cộng vào số dư
 deposit-claim-waiting = 🧾 Giao dịch đó đang chờ cửa hàng kiểm tra; bạn sẽ nhận được tin nhắn.
 deposit-claim-decided = ⚠️ Cửa hàng đã xem giao dịch đó và không cộng tiền. Nếu bạn cho rằng có nhầm lẫn, hãy liên hệ cửa hàng qua 💬 Liên hệ hỗ trợ.
 deposit-claim-rejected = ❌ Cửa hàng không xác nhận được giao dịch USDT <code>{ $tx }</code> của bạn, nên chưa cộng tiền. Nếu bạn cho rằng có nhầm lẫn, hãy liên hệ cửa hàng qua 💬 Liên hệ hỗ trợ.
+deposit-method-stars = ⭐ Telegram Stars

@@ -19,7 +19,6 @@ wallet-title = 💰 <b>Ví</b>
 wallet-available = Khả dụng: <b>{ $amount }</b>
 wallet-held = Đang giữ cho đơn đang xử lý: <b>{ $amount }</b>
 wallet-empty = Chưa có giao dịch nào. Các khoản nạp, mua và hoàn tiền sẽ hiện ở đây.
-wallet-top-up = Để nạp tiền vào số dư, hãy nhắn cho cửa hàng qua 💬 Liên hệ hỗ trợ.
 wallet-page = <b>Lịch sử</b>, trang { $page }/{ $pages }:
 wallet-line = <code>{ $date }</code>  { $what }  <b>{ $amount }</b>
 history-deposit = Nạp tiền
@@ -29,6 +28,8 @@ history-hold = Tạm giữ cho đơn { $order }
 history-void = Trả lại từ đơn { $order }
 history-refund = Hoàn tiền đơn { $order }
 history-post = Thanh toán đơn { $order }
+history-deposit-refund = Hoàn lại khoản nạp
+history-deposit-refund-cancelled = Hoàn lại khoản nạp không thành công, tiền đã trả lại
 
 language-title = 🌐 Chọn ngôn ngữ:
 language-changed = ✅ Đã chuyển sang tiếng Việt.

@@ -36,3 +36,4 @@ deposit-claim-credited = ✅ 该笔转账已经入账，无需其他操作。
 deposit-claim-waiting = 🧾 该笔转账已在等待店铺核对，届时您会收到消息。
 deposit-claim-decided = ⚠️ 店铺已处理过该笔转账且未入账。如您认为有误，请通过 💬 联系客服 与店铺联系。
 deposit-claim-rejected = ❌ 店铺无法确认您的 USDT 转账 <code>{ $tx }</code>，因此未入账。如您认为有误，请通过 💬 联系客服 与店铺联系。
+deposit-method-stars = ⭐ Telegram Stars

@@ -19,7 +19,6 @@ wallet-title = 💰 <b>钱包</b>
 wallet-available = 可用余额：<b>{ $amount }</b>
 wallet-held = 处理中订单冻结：<b>{ $amount }</b>
 wallet-empty = 暂无记录。您的充值、购买和退款都会显示在这里。
-wallet-top-up = 如需为余额充值，请通过 💬 联系客服 告知店铺运营人员。
 wallet-page = <b>账单记录</b>，第 { $page } / { $pages } 页：
 wallet-line = <code>{ $date }</code>  { $what }  <b>{ $amount }</b>
 history-deposit = 充值
@@ -29,6 +28,8 @@ history-hold = 订单 { $order } 冻结
 history-void = 订单 { $order } 解冻退回
 history-refund = 订单 { $order } 退款
 history-post = 订单 { $order } 支付
+history-deposit-refund = 充值已退款
+history-deposit-refund-cancelled = 充值退款未成功，款项已退回
 
 language-title = 🌐 请选择语言：
 language-changed = ✅ 语言已切换为简体中文。

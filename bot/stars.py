@@ -1,0 +1,40 @@
+"""Telegram's side of a Stars refund: `refundStarPayment`, and what its answer proves.
+
+Only a definite refusal (Telegram's 400, 401, 403 or 404 answers) means nothing was refunded;
+`CHARGE_ALREADY_REFUNDED` means a refund happened, by this call's predecessor. Anything else (a
+timeout, a dropped connection, a 5xx, a gateway's error page, flood control that did not end) may
+hide a refund that went through, so it is unknown and asked again later (see `bot.deposits`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramUnauthorizedError,
+)
+
+from bot.deposits import RefundAnswer, RefundReply
+
+log = logging.getLogger(__name__)
+
+ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
+
+
+async def refund_star_payment(bot: Bot, user_id: int, charge_id: str) -> RefundReply:
+    try:
+        await bot.refund_star_payment(user_id=user_id, telegram_payment_charge_id=charge_id)
+    except TelegramBadRequest as refused:
+        if ALREADY_REFUNDED in refused.message:
+            return RefundReply(RefundAnswer.ALREADY_REFUNDED, refused.message)
+        return RefundReply(RefundAnswer.REFUSED, refused.message)
+    except (TelegramUnauthorizedError, TelegramForbiddenError, TelegramNotFound) as refused:
+        return RefundReply(RefundAnswer.REFUSED, refused.message)
+    except Exception as unclear:  # whatever it was, the outcome is unknown
+        log.warning("refundStarPayment for %s got no definite answer: %r", user_id, unclear)
+        return RefundReply(RefundAnswer.UNKNOWN, type(unclear).__name__)
+    return RefundReply(RefundAnswer.DONE)

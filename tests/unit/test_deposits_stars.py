@@ -1,0 +1,328 @@
+"""Telegram Stars deposits: the pre-checkout verdict, each payment credited once, and refunds that
+never lose or double money whatever Telegram answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.deposits import (
+    BalanceShort,
+    DepositRefused,
+    Deposits,
+    RefundAnswer,
+    RefundOutcome,
+    RefundReply,
+    StarsCheck,
+    TooManyRequests,
+    stars_credit,
+)
+from storage.admin_log import AdminLog
+from storage.audit import audit_ledger
+from storage.deposits import Payment, PaymentStatus, RequestStatus
+from storage.figures import FigureStore
+from storage.ledger import DEPOSITS, Kind
+from tests.unit.conftest import Books
+from tests.unit.test_deposits import START, Clock, available
+
+USDT = 1_000_000
+ADMIN = 900
+
+
+class Telegram:
+    """Telegram's side of refunds: answers in turn (then DONE, or ALREADY_REFUNDED once a call
+    got through), remembering every call."""
+
+    def __init__(self, *answers: RefundAnswer) -> None:
+        self.answers = list(answers)
+        self.calls: list[tuple[int, str]] = []
+        self.refunded: set[str] = set()
+
+    async def __call__(self, user_id: int, charge_id: str) -> RefundReply:
+        self.calls.append((user_id, charge_id))
+        answer = self.answers.pop(0) if self.answers else RefundAnswer.DONE
+        if answer == RefundAnswer.DONE and charge_id in self.refunded:
+            answer = RefundAnswer.ALREADY_REFUNDED
+        if answer in (RefundAnswer.DONE, RefundAnswer.UNKNOWN):  # a lost answer may hide one
+            self.refunded.add(charge_id)
+        return RefundReply(answer, f"said {answer.value}")
+
+
+def deposits_of(books: Books, clock: Clock, rate: str = "0.013") -> Deposits:
+    return Deposits(books.db, books.ledger, AdminLog(books.db), clock=clock,
+                    stars_rate=Decimal(rate))  # fmt: skip
+
+
+async def paid_stars(deposits: Deposits, user_id: int, stars: int, charge: str) -> Payment:
+    request = await deposits.open_stars(user_id, stars)
+    taken = await deposits.take_stars(charge, user_id, stars, request.id)
+    assert taken.credited_now and taken.request is not None
+    return taken.payment
+
+
+def test_stars_credit_at_the_rate_rounded_down_to_the_micro_unit() -> None:
+    assert stars_credit(250, Decimal("0.013")) == 3_250_000
+    assert stars_credit(7, Decimal("0.0133333")) == 93_333  # 0.0933331 USDT
+    assert stars_credit(1, Decimal("0.000001")) == 1
+    assert stars_credit(10_000, Decimal("0.019999")) == 199_990_000
+
+
+async def test_a_request_asks_for_whole_stars_and_says_what_they_credit(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock, rate="0.0133333")
+    alice = await books.customer(1)
+    request = await deposits.open_stars(alice, 100)
+    assert (request.pay_amount, request.amount, request.status) == (100, 1_333_330, "open")
+    assert request.expires_at == "2026-11-24T12:30:00.000000Z"
+    for stars in (0, -1, 10_001):
+        with pytest.raises(DepositRefused, match="from 1 to 10000 Stars"):
+            await deposits.open_stars(alice, stars)
+    for _ in range(4):
+        await deposits.open_stars(alice, 100)
+    with pytest.raises(TooManyRequests):
+        await deposits.open_stars(alice, 100)
+    assert await deposits.cancel(request.id, alice)  # a cancelled one no longer counts
+    await deposits.open_stars(alice, 100)
+
+
+async def test_the_pre_checkout_verdict(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, bob = await books.customer(1), await books.customer(2)
+    request = await deposits.open_stars(alice, 250)
+    assert await deposits.check_stars(request.id, alice, 250, "XTR") == StarsCheck.OK
+    assert await deposits.check_stars(request.id, bob, 250, "XTR") == StarsCheck.UNKNOWN
+    assert await deposits.check_stars("DNOSUCH", alice, 250, "XTR") == StarsCheck.UNKNOWN
+    assert await deposits.check_stars(request.id, alice, 249, "XTR") == StarsCheck.MISMATCH
+    assert await deposits.check_stars(request.id, alice, 250, "USD") == StarsCheck.MISMATCH
+    usdt = await deposits.open_usdt(alice, 5 * USDT)
+    assert await deposits.check_stars(usdt.id, alice, usdt.pay_amount, "XTR") == StarsCheck.UNKNOWN
+
+    clock.now += timedelta(minutes=30)
+    assert await deposits.check_stars(request.id, alice, 250, "XTR") == StarsCheck.EXPIRED
+    cancelled = await deposits.open_stars(alice, 250)
+    assert await deposits.cancel(cancelled.id, alice)
+    assert await deposits.check_stars(cancelled.id, alice, 250, "XTR") == StarsCheck.CLOSED
+    credited = await deposits.open_stars(alice, 250)
+    await deposits.take_stars("stxA", alice, 250, credited.id)
+    assert await deposits.check_stars(credited.id, alice, 250, "XTR") == StarsCheck.CLOSED
+
+
+async def test_a_payment_is_credited_once_at_its_request_amount_even_after_expiry(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice = await books.customer(1)
+    request = await deposits.open_stars(alice, 250)
+    clock.now += timedelta(hours=2)  # approved in time, reported late
+    await deposits.expire_overdue()
+    deposits.stars_rate = Decimal("0.02")  # the rate changed meanwhile: the request's holds
+
+    taken = await deposits.take_stars("stxONE", alice, 250, request.id)
+    assert taken.credited_now and taken.request is not None and taken.request.id == request.id
+    assert taken.payment.reference == "stars:stxONE" and taken.payment.credited == 3_250_000
+    again = await deposits.take_stars("stxONE", alice, 250, request.id)
+    assert again.seen_before and not again.credited_now and again.payment.id == taken.payment.id
+    assert await available(books, alice) == 3_250_000
+    stored = await deposits.store.request(request.id)
+    assert stored is not None and stored.status == RequestStatus.CREDITED
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_payment_naming_no_request_of_the_payer_is_still_credited_to_the_payer(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, bob = await books.customer(1), await books.customer(2)
+    alices = await deposits.open_stars(alice, 100)
+    for charge, payload, stars in (("stxB1", alices.id, 100), ("stxB2", "DNOSUCH", 50)):
+        taken = await deposits.take_stars(charge, bob, stars, payload)
+        assert taken.credited_now and taken.request is None
+        assert taken.payment.user_id == bob and taken.payment.request_id is None
+    assert await available(books, bob) == 1_300_000 + 650_000
+    assert await available(books, alice) == 0
+    untouched = await deposits.store.request(alices.id)
+    assert untouched is not None and untouched.status == RequestStatus.OPEN
+    # A request paid twice (two invoices approved at once): the second is credited at the rate.
+    await deposits.take_stars("stxA1", alice, 100, alices.id)
+    deposits.stars_rate = Decimal("0.01")
+    second = await deposits.take_stars("stxA2", alice, 100, alices.id)
+    assert second.request is None and second.payment.credited == USDT
+    assert await available(books, alice) == 1_300_000 + USDT
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_refund_debits_the_wallet_once_and_is_refused_after(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    telegram = Telegram()
+    deposits.refund_charge = telegram
+    told: list[Payment] = []
+
+    async def tell(payment: Payment) -> None:
+        told.append(payment)
+
+    deposits.on_refunded = tell
+    alice = await books.customer(1)
+    payment = await paid_stars(deposits, alice, 100, "stxR")
+    with pytest.raises(DepositRefused, match="not connected"):
+        await Deposits(books.db, books.ledger, AdminLog(books.db)).refund_stars(payment.id, 1, "")
+
+    refund = await deposits.refund_stars(payment.id, ADMIN, "asked for it back")
+    assert refund.outcome == RefundOutcome.REFUNDED
+    assert refund.payment.status == PaymentStatus.REFUNDED
+    assert telegram.calls == [(alice, "stxR")]
+    assert await available(books, alice) == 0
+    assert [p.id for p in told] == [payment.id]
+    with pytest.raises(DepositRefused, match=f"payment {payment.id} is already refunded"):
+        await deposits.refund_stars(payment.id, ADMIN, "again")
+    assert len(telegram.calls) == 1
+    history = await books.ledger.wallet_history(alice, limit=5)
+    assert [line.kind for line in history] == [Kind.DEPOSIT_REFUND, Kind.DEPOSIT]
+    log = await AdminLog(books.db).about("payment", str(payment.id))
+    assert [action.after for action in log][:2] == [
+        "refunded: Telegram answered done said done",
+        "refunding: asked for it back",
+    ]
+    assert (await audit_ledger(books.db)).ok
+    assert await books.ledger.account_balance(DEPOSITS) == 0
+    figures = await FigureStore(books.db).since("2000-01-01")
+    assert (figures.deposits, figures.deposit_count) == (1_300_000, 1)
+    assert (figures.deposit_refunds, figures.deposit_refund_count) == (1_300_000, 1)
+
+
+async def test_a_refund_the_balance_no_longer_covers_changes_nothing(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    deposits.refund_charge = telegram = Telegram()
+    alice = await books.customer(1)
+    payment = await paid_stars(deposits, alice, 100, "stxS")
+    await books.ledger.debit(alice, 500_000, key="spent", memo="spent")
+    with pytest.raises(BalanceShort) as short:
+        await deposits.refund_stars(payment.id, ADMIN, "")
+    assert (short.value.available, short.value.required) == (800_000, 1_300_000)
+    stored = await deposits.store.payment(payment.id)
+    assert stored is not None and stored.status == PaymentStatus.CREDITED
+    assert telegram.calls == [] and await available(books, alice) == 800_000
+    with pytest.raises(DepositRefused, match="no payment 99"):
+        await deposits.refund_stars(99, ADMIN, "")
+    usdt = await deposits.take_usdt("f" * 64, 5 * USDT, "TSender", int(START.timestamp() * 1000))
+    with pytest.raises(DepositRefused, match="not a Telegram Stars payment"):
+        await deposits.refund_stars(usdt.payment.id, ADMIN, "")
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_refused_refund_puts_the_money_back_and_can_be_asked_again(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    deposits.refund_charge = Telegram(RefundAnswer.REFUSED)
+    alice = await books.customer(1)
+    payment = await paid_stars(deposits, alice, 100, "stxF")
+    refused = await deposits.refund_stars(payment.id, ADMIN, "")
+    assert refused.outcome == RefundOutcome.REFUSED and refused.detail == "said refused"
+    assert refused.payment.status == PaymentStatus.CREDITED
+    assert await available(books, alice) == 1_300_000
+    assert (await audit_ledger(books.db)).ok
+
+    again = await deposits.refund_stars(payment.id, ADMIN, "")  # a new attempt, a new key
+    assert again.outcome == RefundOutcome.REFUNDED
+    assert await available(books, alice) == 0
+    kinds = [line.kind for line in await books.ledger.wallet_history(alice, limit=5)]
+    assert kinds == [Kind.DEPOSIT_REFUND, Kind.DEPOSIT_REFUND_CANCELLED, Kind.DEPOSIT_REFUND,
+                     Kind.DEPOSIT]  # fmt: skip
+    assert (await audit_ledger(books.db)).ok
+    figures = await FigureStore(books.db).since("2000-01-01")
+    assert (figures.deposit_refunds, figures.deposit_refund_count) == (1_300_000, 1)
+
+
+async def test_an_unknown_answer_keeps_the_money_out_until_telegram_says(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    telegram = Telegram(RefundAnswer.UNKNOWN)
+    deposits.refund_charge = telegram
+    told: list[int] = []
+
+    async def tell(payment: Payment) -> None:
+        told.append(payment.id)
+
+    deposits.on_refunded = tell
+    alice = await books.customer(1)
+    payment = await paid_stars(deposits, alice, 100, "stxU")
+    pending = await deposits.refund_stars(payment.id, ADMIN, "")
+    assert pending.outcome == RefundOutcome.PENDING
+    assert pending.payment.status == PaymentStatus.REFUNDING
+    assert await available(books, alice) == 0  # it cannot be spent meanwhile
+    assert (await audit_ledger(books.db)).ok
+    assert told == []
+
+    # The job asks again: the first call had got through, so Telegram says it is refunded.
+    finished = await deposits.finish_refunds()
+    assert [(r.payment.id, r.outcome) for r in finished] == [(payment.id, RefundOutcome.REFUNDED)]
+    assert [charge for _, charge in telegram.calls] == ["stxU", "stxU"]
+    assert told == [payment.id]
+    assert await deposits.finish_refunds() == []
+    assert await available(books, alice) == 0
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_failing_call_is_an_unknown_answer(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+
+    async def broken(user_id: int, charge_id: str) -> RefundReply:
+        raise ConnectionResetError("dropped")
+
+    deposits.refund_charge = broken
+    alice = await books.customer(1)
+    payment = await paid_stars(deposits, alice, 100, "stxX")
+    pending = await deposits.refund_stars(payment.id, ADMIN, "")
+    assert pending.outcome == RefundOutcome.PENDING and pending.detail == "dropped"
+    deposits.refund_charge = Telegram(RefundAnswer.ALREADY_REFUNDED)
+    settled = await deposits.refund_stars(payment.id, ADMIN + 1, "")  # asked again by command
+    assert settled.outcome == RefundOutcome.REFUNDED
+    assert await available(books, alice) == 0
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_the_retry_job_leaves_alone_a_refund_an_operator_is_asking_about(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    telegram = Telegram()
+    seen_by_the_job: list[list[int]] = []
+
+    async def while_asking(user_id: int, charge_id: str) -> RefundReply:
+        seen_by_the_job.append([r.payment.id for r in await deposits.finish_refunds()])
+        return await telegram(user_id, charge_id)
+
+    deposits.refund_charge = while_asking
+    alice = await books.customer(1)
+    payment = await paid_stars(deposits, alice, 100, "stxJ")
+    refund = await deposits.refund_stars(payment.id, ADMIN, "")
+    assert refund.outcome == RefundOutcome.REFUNDED
+    assert seen_by_the_job == [[]] and len(telegram.calls) == 1
+
+
+async def test_the_ledger_check_sees_refunds_that_do_not_add_up(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    deposits.refund_charge = Telegram()
+    alice = await books.customer(1)
+    payment = await paid_stars(deposits, alice, 100, "stxQ")
+    await deposits.refund_stars(payment.id, ADMIN, "")
+    other = await paid_stars(deposits, alice, 100, "stxP")
+    # A refund booked for nobody's payment, and a payment marked refunded with nothing taken.
+    await books.ledger.debit(alice, USDT, key="deposit-refund:999:1", kind=Kind.DEPOSIT_REFUND)
+    async with books.db.write() as tx:
+        await tx.execute("UPDATE payments SET status = 'refunded' WHERE id = ?", (other.id,))
+    problems = (await audit_ledger(books.db)).problems
+    assert any("names no payment of its customer" in problem for problem in problems)
+    assert any(
+        f"payment {other.id} is refunded and its refunds took 0" in problem for problem in problems
+    )
+    assert len(problems) == 2
