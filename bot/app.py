@@ -31,7 +31,7 @@ from handlers import announce_settlement, get_routers, presenters
 from handlers.admin import announce_order_alert, announce_review
 from handlers.admin.broadcast import show_progress as show_broadcast_progress
 from handlers.admin.commands import operator_menu
-from handlers.admin.payments import announce_unmatched_payment
+from handlers.admin.payments import announce_waiting_payment
 from handlers.admin.stars import finish_star_refunds
 from handlers.deposits import announce_deposit
 from handlers.stars import announce_stars_refund
@@ -82,7 +82,7 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     shop.deposits.on_credited = partial(announce_deposit, shop, core, language)
     shop.deposits.on_refunded = partial(announce_stars_refund, shop, core, language)
     if shop.usdt_watch is not None:
-        shop.usdt_watch.on_unmatched = partial(announce_unmatched_payment, shop)
+        shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
     web = WebServer(shop)
     watch = UpstreamWatch(shop)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
-from bot.money import MICRO
+from bot.money import MICRO, format_amount
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction, as_stored
 from storage.deposits import (
@@ -41,10 +41,14 @@ from storage.ledger import InsufficientFunds, Kind, Ledger
 log = logging.getLogger(__name__)
 
 MAX_EXTRA = 999  # micro-units added to make a USDT amount unique: at most 0.000999 USDT
+MAX_OPEN_CLAIMS = 3  # per customer, waiting for the operators
 MAX_LIVE_REQUESTS = 5  # per customer: each holds a unique amount until it expires
 # How far the chain's clock and ours may disagree: a transfer this much before a request was made
-# or after it expired still pays it, and an amount is reused only this much after the window.
+# or after it expired still pays it.
 CLOCK_SLACK = timedelta(minutes=2)
+# How long after its request closes an amount stays its own: a transfer sent late, or sent twice,
+# then reaches the operators instead of paying another customer's request of the same amount.
+AMOUNT_RESERVED = timedelta(hours=24)
 STARS = "XTR"  # Telegram's currency code for Stars
 MAX_STARS = 10_000  # per request
 DEFAULT_STARS_RATE = Decimal("0.013")  # store-currency units per Star (STARS_RATE)
@@ -60,6 +64,10 @@ class ClaimRefused(DepositRefused):
     def __init__(self, status: PaymentStatus) -> None:
         super().__init__(f"that transfer is already {status}")
         self.status = status
+
+
+class TooManyClaims(DepositRefused):
+    """The customer has MAX_OPEN_CLAIMS claims waiting for the operators."""
 
 
 class TooManyRequests(DepositRefused):
@@ -126,9 +134,13 @@ def stars_credit(stars: int, rate: Decimal) -> int:
     return int((Decimal(stars) * rate * MICRO).to_integral_value(rounding=ROUND_FLOOR))
 
 
+_CLAIM_STATES = (PaymentStatus.CLAIMED, PaymentStatus.REJECTED)
+
+
 @dataclass(frozen=True)
 class Taken:
-    """What came of a payment: credited now, already known, or waiting for an operator."""
+    """What came of a payment: credited now, already known, or waiting for an operator (as an
+    unmatched transfer, or as a claim the chain now confirms: `payment.status`)."""
 
     payment: Payment
     request: DepositRequest | None
@@ -179,24 +191,37 @@ class Deposits:
             if await self.store.live_requests_of(tx, user_id, as_stored(now)) >= MAX_LIVE_REQUESTS:
                 raise TooManyRequests(f"{MAX_LIVE_REQUESTS} requests can still be paid")
             in_use = await self.store.pay_amounts_in_use(
-                tx, Method.USDT, amount, as_stored(now - 2 * CLOCK_SLACK)
+                tx, Method.USDT, amount, as_stored(now - AMOUNT_RESERVED)
             )
             extra = next((n for n in range(1, MAX_EXTRA + 1) if amount + n not in in_use), None)
             if extra is None:
                 raise AmountsTaken("too many open requests for this amount")
-            request = DepositRequest(
-                id=f"D{secrets.token_hex(5).upper()}",
-                user_id=user_id,
-                method=Method.USDT,
-                amount=amount,
-                pay_amount=amount + extra,
-                status=RequestStatus.OPEN,
-                return_to=return_to,
-                created_at=as_stored(now),
-                expires_at=as_stored(now + self.request_ttl),
+            request = self._new_request(
+                user_id, Method.USDT, amount, amount + extra, return_to, now
             )
             await self.store.insert_request(tx, request)
         return request
+
+    def _new_request(
+        self,
+        user_id: int,
+        method: Method,
+        amount: int,
+        pay_amount: int,
+        return_to: str | None,
+        now: datetime,
+    ) -> DepositRequest:
+        return DepositRequest(
+            id=f"D{secrets.token_hex(5).upper()}",
+            user_id=user_id,
+            method=method,
+            amount=amount,
+            pay_amount=pay_amount,
+            status=RequestStatus.OPEN,
+            return_to=return_to,
+            created_at=as_stored(now),
+            expires_at=as_stored(now + self.request_ttl),
+        )
 
     async def cancel(self, request_id: str, user_id: int) -> bool:
         """The customer gives up a request of theirs; False if it was not open."""
@@ -215,19 +240,32 @@ class Deposits:
 
     async def take_usdt(self, txid: str, amount: int, sender: str, sent_ms: int) -> Taken:
         """A confirmed USDT transfer to the shop's address: credited to the request it pays, or
-        kept for an operator."""
+        kept for an operator.
+
+        A customer may have claimed it by its hash before the watch saw it. The chain then has
+        the last word: what it says is recorded on the claim, and the transfer still credits the
+        request it pays (whoever claimed it); otherwise the claim waits for an operator with the
+        chain's amount, and a claim rejected meanwhile goes back to the operators as unmatched."""
         reference = f"usdt:{txid}"
         now = as_stored(self._clock())
+        paid_at = moment_of_ms(sent_ms)
         async with self._db.write() as tx:
             known = await self.store.payment_by_reference(reference, tx)
-            if known is not None:
+            claimed = known is not None and known.status in _CLAIM_STATES and not known.sender
+            if known is not None and not claimed:
                 return Taken(known, None, credited_now=False, seen_before=True)
-            paid_at = moment_of_ms(sent_ms)
+            if known is None:
+                payment_id = await self.store.insert_payment(
+                    tx, reference=reference, method=Method.USDT, paid=amount,
+                    status=PaymentStatus.UNMATCHED, paid_at=paid_at, now=now, sender=sender,
+                )  # fmt: skip
+            else:
+                payment_id = known.id
+                status = PaymentStatus.CLAIMED
+                if known.status == PaymentStatus.REJECTED:
+                    status = PaymentStatus.UNMATCHED
+                await self.store.record_chain(tx, payment_id, amount, sender, paid_at, status)
             slack = int(CLOCK_SLACK.total_seconds() * 1000)
-            payment_id = await self.store.insert_payment(
-                tx, reference=reference, method=Method.USDT, paid=amount,
-                status=PaymentStatus.UNMATCHED, paid_at=paid_at, now=now, sender=sender,
-            )  # fmt: skip
             request = await self.store.usdt_request_paid_by(
                 tx, amount, moment_of_ms(sent_ms - slack), moment_of_ms(sent_ms + slack)
             )
@@ -250,10 +288,13 @@ class Deposits:
         now = as_stored(self._clock())
         async with self._db.write() as tx:
             known = await self.store.payment_by_reference(reference, tx)
+            if await self.store.open_claims_of(tx, user_id) >= MAX_OPEN_CLAIMS:
+                raise TooManyClaims(f"{MAX_OPEN_CLAIMS} claims wait for the operators")
             if known is None:
                 payment_id = await self.store.insert_payment(
                     tx, reference=reference, method=Method.MANUAL, paid=amount,
                     status=PaymentStatus.CLAIMED, paid_at=now, now=now, user_id=user_id,
+                    note=f"claimed {amount}",
                 )  # fmt: skip
             elif known.status == PaymentStatus.UNMATCHED:
                 payment_id = known.id
@@ -283,17 +324,7 @@ class Deposits:
             live = await self.store.open_requests_of(tx, user_id, Method.STARS, as_stored(now))
             if live >= MAX_LIVE_REQUESTS:
                 raise TooManyRequests(f"{MAX_LIVE_REQUESTS} Stars requests are open")
-            request = DepositRequest(
-                id=f"D{secrets.token_hex(5).upper()}",
-                user_id=user_id,
-                method=Method.STARS,
-                amount=credit,
-                pay_amount=stars,
-                status=RequestStatus.OPEN,
-                return_to=return_to,
-                created_at=as_stored(now),
-                expires_at=as_stored(now + self.request_ttl),
-            )
+            request = self._new_request(user_id, Method.STARS, credit, stars, return_to, now)
             await self.store.insert_request(tx, request)
         return request
 
@@ -508,6 +539,12 @@ class Deposits:
             raise DepositRefused("the amount must be more than zero")
 
         def claimant(payment: Payment) -> tuple[int, int]:
+            """Only what the chain shows arrived: a hash the watch never saw proves nothing."""
+            if not payment.sender:
+                raise DepositRefused("the shop's watch has not seen that transfer on chain yet")
+            if amount > payment.paid:
+                shown = format_amount(payment.paid, places=6)
+                raise DepositRefused(f"the chain shows only {shown} USDT for that transfer")
             assert payment.user_id is not None
             return payment.user_id, amount
 

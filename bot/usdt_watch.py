@@ -11,19 +11,21 @@ confirmed.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deposits import Deposits
-from providers.trongrid import USDT_CONTRACT, TronGridClient
+from providers.trongrid import TRUNCATED, USDT_CONTRACT, Trc20Transfer, TronGridClient
 from storage.deposits import Payment
 
 log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(minutes=10)
 MARK = "usdt-newest-transfer-ms"
+MAX_ROUNDS = 5  # listings read in one check when each comes back truncated
 USDT_DECIMALS = 6  # as the shop's micro-units
 
 Notify = Callable[[Payment], Awaitable[None]]
@@ -69,23 +71,44 @@ class UsdtWatch:
         since = int(oldest.timestamp() * 1000) - lookback
         if newest is not None:
             since = min(since, newest - lookback)
-        reply = await self.client.incoming(self.address, USDT_CONTRACT, since)
-        if reply.value is None:
-            log.warning("reading USDT transfers failed: %s %s", reply.reason, reply.message)
-            return
-        for transfer in reply.value:
-            if transfer.decimals != USDT_DECIMALS:
-                log.error("USDT transfer %s has %s decimals", transfer.txid, transfer.decimals)
-                continue
-            taken = await self._deposits.take_usdt(
-                transfer.txid, transfer.amount, transfer.sender, transfer.block_timestamp_ms
-            )
+        for _ in range(MAX_ROUNDS):  # a truncated listing goes on from where it stopped
+            reply = await self.client.incoming(self.address, USDT_CONTRACT, since)
+            if reply.value is None:
+                log.warning("reading USDT transfers failed: %s %s", reply.reason, reply.message)
+                break
+            newest = await self._take_all(reply.value, newest)
+            if newest is not None:  # never past now: a future timestamp would hide the rest
+                now_ms = int(self._clock().timestamp() * 1000)
+                await store.set_mark(MARK, min(newest, now_ms))
+            if reply.reason != TRUNCATED or not reply.value:
+                break
+            since = reply.value[-1].block_timestamp_ms
+
+    async def _take_all(self, transfers: list[Trc20Transfer], newest: int | None) -> int | None:
+        """Each transfer on its own: one that cannot be taken (a zero-value transfer sent to
+        poison the address book, a database error) is logged and skipped, never holding back the
+        others. Returns the newest block time seen."""
+        occurrences: Counter[str] = Counter()
+        for transfer in transfers:
+            occurrences[transfer.txid] += 1
             newest = max(newest or 0, transfer.block_timestamp_ms)
+            if transfer.decimals != USDT_DECIMALS or transfer.amount <= 0:
+                log.info("USDT transfer %s skipped: %s units, %s decimals", transfer.txid,
+                         transfer.amount, transfer.decimals)  # fmt: skip
+                continue
+            # A contract can make several transfers in one transaction: each is its own payment.
+            n = occurrences[transfer.txid]
+            txid = transfer.txid if n == 1 else f"{transfer.txid}:{n}"
+            try:
+                taken = await self._deposits.take_usdt(
+                    txid, transfer.amount, transfer.sender, transfer.block_timestamp_ms
+                )
+            except Exception:
+                log.exception("USDT transfer %s could not be taken", txid)
+                continue
             if not taken.seen_before and not taken.credited_now:
                 await self._ask_operators(taken.payment)
-        if newest is not None:  # never past now: a timestamp from the future would hide the rest
-            now_ms = int(self._clock().timestamp() * 1000)
-            await store.set_mark(MARK, min(newest, now_ms))
+        return newest
 
     async def _ask_operators(self, payment: Payment) -> None:
         if self.on_unmatched is None:

@@ -4,9 +4,11 @@ QR code, with the exact amount to send and until when; the watch credits it once
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -19,7 +21,7 @@ from aiogram.types import (
 )
 from aiogram_i18n import I18nContext
 
-from bot.deposits import ClaimRefused, DepositRefused, TooManyRequests
+from bot.deposits import ClaimRefused, DepositRefused, TooManyClaims, TooManyRequests
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.money import (
     MICRO,
@@ -211,6 +213,9 @@ async def claimed_amount(
     except ClaimRefused as refused:
         await message.answer(_claim_refusal(i18n, refused.status), reply_markup=menu_only(i18n))
         return
+    except TooManyClaims:
+        await message.answer(i18n.get("deposit-claim-too-many"), reply_markup=menu_only(i18n))
+        return
     await announce_claim(shop, payment)
     await message.answer(
         i18n.get("deposit-claim-received", tx=_short(txid)), reply_markup=menu_only(i18n)
@@ -310,10 +315,19 @@ async def cancel_request(
         await query.answer(i18n.get("deposit-not-open"), show_alert=True)
         return
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_caption(
-            caption=i18n.get("deposit-cancelled", id=callback_data.request_id),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[back_button(i18n, Screen.WALLET)]]),
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    back = InlineKeyboardMarkup(inline_keyboard=[[back_button(i18n, Screen.WALLET)]])
+    if message.invoice is not None:  # an invoice cannot be edited: it is withdrawn
+        with contextlib.suppress(TelegramBadRequest):  # too old to delete: declined anyway
+            await message.delete()
+        await message.answer(
+            i18n.get("stars-cancelled", id=callback_data.request_id), reply_markup=back
+        )
+    else:
+        await message.edit_caption(
+            caption=i18n.get("deposit-cancelled", id=callback_data.request_id), reply_markup=back
         )
 
 

@@ -9,11 +9,9 @@ customer banned since they pressed Pay: the money is theirs.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -40,7 +38,7 @@ from bot.money import (
 )
 from bot.shop import Shop
 from handlers.callbacks import Screen
-from handlers.deposits import DepositWay, after_deposit
+from handlers.deposits import CancelDeposit, DepositWay, after_deposit
 from handlers.purchase import amount_error
 from handlers.screens import back_button, cancel_only, choices, menu_only, redraw, show
 from storage.deposits import Method, Payment
@@ -59,10 +57,6 @@ class StarsFlow(StatesGroup):
 
 class StarsAmount(CallbackData, prefix="starsamt"):
     stars: int
-
-
-class CancelStars(CallbackData, prefix="starscancel"):
-    request_id: str
 
 
 def stars_count(stars: int) -> str:
@@ -170,7 +164,7 @@ async def _send_invoice(
     pay = InlineKeyboardButton(text=i18n.get("stars-pay", stars=stars_count(stars)), pay=True)
     cancel = InlineKeyboardButton(
         text=i18n.get("deposit-cancel-request"),
-        callback_data=CancelStars(request_id=request.id).pack(),
+        callback_data=CancelDeposit(request_id=request.id).pack(),
     )
     await message.answer_invoice(
         title=i18n.get("stars-invoice-title"),
@@ -180,27 +174,6 @@ async def _send_invoice(
         prices=[LabeledPrice(label=i18n.get("stars-invoice-label"), amount=stars)],
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[[pay], [cancel]]),
     )
-
-
-@router.callback_query(CancelStars.filter())
-async def cancel_request(
-    query: CallbackQuery,
-    callback_data: CancelStars,
-    i18n: I18nContext,
-    shop: Shop,
-    customer: Customer,
-) -> None:
-    if not await shop.deposits.cancel(callback_data.request_id, customer.id):
-        await query.answer(i18n.get("deposit-not-open"), show_alert=True)
-        return
-    await query.answer()
-    if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):  # too old to delete: it is declined anyway
-            await query.message.delete()
-        await query.message.answer(
-            i18n.get("stars-cancelled", id=callback_data.request_id),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[back_button(i18n, Screen.WALLET)]]),
-        )
 
 
 # -- paying ---------------------------------------------------------------------------------------

@@ -200,8 +200,9 @@ class TronGridSimulator:
             raise ValueError(f"not base58check TRON addresses: {sender!r}, {to!r}")
         if token not in TOKENS:
             raise ValueError(f"unknown token {token!r}; one of {sorted(TOKENS)}")
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise ValueError(f"amount must be a positive integer of smallest units: {amount!r}")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            # Zero is allowed: zero-value transfers (address poisoning) are common on TRON.
+            raise ValueError(f"amount must be a whole number of smallest units: {amount!r}")
         event = Trc20Event(
             transaction_id=secrets.token_hex(32),
             token=TOKENS[token],

@@ -70,7 +70,7 @@ _CHECKS: tuple[tuple[str, str], ...] = (
         " LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id ="
         "   (SELECT id FROM ledger_accounts WHERE code = 'customer:' || p.user_id || ':wallet')"
         " WHERE p.status IN ('credited', 'refunding', 'refunded')"
-        " GROUP BY p.id HAVING booked != p.credited",
+        " GROUP BY p.id HAVING booked != COALESCE(p.credited, -1)",
         "payment {id} ({reference}) credited {credited} but the ledger has {booked}",
     ),
     (

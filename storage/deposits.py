@@ -105,6 +105,8 @@ class DepositStore:
         return None if row is None else DepositRequest.from_row(row)
 
     async def payment(self, payment_id: int, tx: Transaction | None = None) -> Payment | None:
+        if not 0 < payment_id < 2**63:  # SQLite's integers: anything else names no payment
+            return None
         reads = tx or self._db
         row = await reads.fetch_one("SELECT * FROM payments WHERE id = ?", (payment_id,))
         return None if row is None else Payment.from_row(row)
@@ -117,13 +119,14 @@ class DepositStore:
         return None if row is None else Payment.from_row(row)
 
     async def pay_amounts_in_use(
-        self, tx: Transaction, method: Method, base: int, now: str
+        self, tx: Transaction, method: Method, base: int, reserved_since: str
     ) -> set[int]:
-        """The amounts to pay of requests that could still be paid (not credited, window open)."""
+        """The amounts to pay held by requests whose window ended after `reserved_since`, in any
+        state: a late or repeated transfer of such an amount must not pay someone else."""
         rows = await tx.fetch_all(
-            "SELECT pay_amount FROM deposit_requests WHERE method = ? AND status != 'credited'"
-            " AND expires_at > ? AND pay_amount BETWEEN ? AND ?",
-            (method.value, now, base, base + 1_000_000),
+            "SELECT pay_amount FROM deposit_requests WHERE method = ? AND expires_at > ?"
+            " AND pay_amount BETWEEN ? AND ?",
+            (method.value, reserved_since, base, base + 1_000_000),
         )
         return {row[0] for row in rows}
 
@@ -200,13 +203,13 @@ class DepositStore:
         )
         return None if row is None else DepositRequest.from_row(row)
 
-    async def usdt_candidates(self, pay_amount: int) -> list[int]:
-        """Customers whose USDT requests asked for exactly this amount (for an operator to
-        choose from when a transfer arrived late)."""
+    async def usdt_candidates(self, pay_amount: int, paid_at: str) -> list[int]:
+        """Customers whose USDT requests asked for exactly this amount, those closest in time to
+        the transfer first (for an operator to choose from when it arrived late or twice)."""
         rows = await self._db.fetch_all(
-            "SELECT DISTINCT user_id FROM deposit_requests WHERE method = 'usdt'"
-            " AND pay_amount = ? AND status != 'credited' ORDER BY user_id LIMIT 3",
-            (pay_amount,),
+            "SELECT user_id FROM deposit_requests WHERE method = 'usdt' AND pay_amount = ?"
+            " GROUP BY user_id ORDER BY MIN(ABS(julianday(created_at) - julianday(?))) LIMIT 3",
+            (pay_amount, paid_at),
         )
         return [row[0] for row in rows]
 
@@ -222,12 +225,19 @@ class DepositStore:
         now: str,
         sender: str = "",
         user_id: int | None = None,
+        note: str = "",
     ) -> int:
         return await tx.execute(
             "INSERT INTO payments (reference, method, user_id, paid, status, sender, paid_at,"
-            " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (reference, method.value, user_id, paid, status.value, sender, paid_at, now),
+            " seen_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (reference, method.value, user_id, paid, status.value, sender, paid_at, now, note),
         )
+
+    async def open_claims_of(self, tx: Transaction, user_id: int) -> int:
+        count: int = await tx.fetch_value(
+            "SELECT COUNT(*) FROM payments WHERE user_id = ? AND status = 'claimed'", (user_id,)
+        )
+        return count
 
     async def settle_payment(
         self,
@@ -249,6 +259,21 @@ class DepositStore:
             (status.value, user_id, request_id, credited, decided_by, now, note[:200], payment_id),
         )
 
+    async def record_chain(
+        self,
+        tx: Transaction,
+        payment_id: int,
+        paid: int,
+        sender: str,
+        paid_at: str,
+        status: PaymentStatus,
+    ) -> None:
+        """What the chain says of a claimed transfer, now that the watch has seen it."""
+        await tx.execute(
+            "UPDATE payments SET paid = ?, sender = ?, paid_at = ?, status = ? WHERE id = ?",
+            (paid, sender, paid_at, status.value, payment_id),
+        )
+
     async def mark(self, name: str) -> int | None:
         value = await self._db.fetch_value("SELECT value FROM watch_marks WHERE name = ?", (name,))
         return None if value is None else int(value)
@@ -264,5 +289,13 @@ class DepositStore:
     async def waiting(self, status: PaymentStatus, limit: int = 20) -> list[Payment]:
         rows = await self._db.fetch_all(
             "SELECT * FROM payments WHERE status = ? ORDER BY id LIMIT ?", (status.value, limit)
+        )
+        return [Payment.from_row(row) for row in rows]
+
+    async def awaiting_operators(self, limit: int = 10) -> list[Payment]:
+        """Unmatched transfers and claims, the oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM payments WHERE status IN ('unmatched', 'claimed') ORDER BY id LIMIT ?",
+            (limit,),
         )
         return [Payment.from_row(row) for row in rows]

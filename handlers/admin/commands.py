@@ -27,6 +27,7 @@ OPERATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("setrate", "CURRENCY RATE", "an exchange rate for new quotes"),
     ("providers", "", "each upstream: configured, answering, balance and its threshold"),
     ("export", "orders|ledger [DAYS]", "a CSV document of orders or ledger entries"),
+    ("payments", "", "USDT transfers and claims waiting for an operator, with their buttons"),
     ("assign", "PAYMENT USER", "credit a USDT transfer no request explains to a customer"),
     ("approve", "PAYMENT AMOUNT", "credit a USDT transfer a customer claimed, as checked"),
     ("refundstars", "PAYMENT [REASON]", "refund a Telegram Stars deposit the balance covers"),

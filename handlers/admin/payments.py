@@ -21,9 +21,11 @@ from aiogram_i18n import I18nContext
 from bot.deposits import DepositRefused
 from bot.money import AmountError, format_money, parse_amount
 from bot.shop import Shop
-from storage.deposits import Payment
+from storage.deposits import Payment, PaymentStatus
 
 router = Router(name="admin-payments")
+
+SHOWN = 10  # payments listed by /payments
 
 
 class PaymentAction(StrEnum):
@@ -38,6 +40,10 @@ class PaymentButton(CallbackData, prefix="pay"):
     payment_id: int
     user_id: int = 0  # whom to credit (assign)
     amount: int = 0  # how much, in micro-units (approve)
+
+
+def _payment_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def payment_card(shop: Shop, payment: Payment) -> str:
@@ -65,7 +71,7 @@ def _one_per_row(buttons: list[tuple[str, PaymentButton]]) -> InlineKeyboardMark
 async def payment_keyboard(shop: Shop, payment: Payment) -> InlineKeyboardMarkup:
     """Credit each customer who asked for exactly this amount, or ignore it."""
     buttons = []
-    for user_id in await shop.deposits.store.usdt_candidates(payment.paid):
+    for user_id in await shop.deposits.store.usdt_candidates(payment.paid, payment.paid_at):
         customer = await shop.customers.get(user_id)
         name = customer.first_name if customer is not None else str(user_id)
         assign = PaymentButton(action=PaymentAction.ASSIGN, payment_id=payment.id, user_id=user_id)
@@ -96,7 +102,7 @@ async def claim_card(shop: Shop, payment: Payment) -> str:
             f"<code>{html.escape(payment.sender)}</code>"
         )
     else:
-        lines.append("Not seen by the shop's watch: check it in a TRON explorer first.")
+        lines.append("Not seen on chain by the shop's watch yet: it can be approved once it is.")
     lines.append(f"Approve below, or <code>/approve {payment.id} AMOUNT</code> for another amount.")
     return "\n".join(lines)
 
@@ -117,10 +123,28 @@ async def announce_claim(shop: Shop, payment: Payment) -> None:
     )
 
 
-async def announce_unmatched_payment(shop: Shop, payment: Payment) -> None:
-    await shop.messenger.tell_operators(
-        payment_card(shop, payment), await payment_keyboard(shop, payment)
+async def announce_waiting_payment(shop: Shop, payment: Payment) -> None:
+    """A payment that now waits for the operators: an unmatched transfer, or a claim the chain
+    has just confirmed (its card shows what the chain says)."""
+    if payment.status == PaymentStatus.CLAIMED:
+        await announce_claim(shop, payment)
+    elif payment.status == PaymentStatus.UNMATCHED:
+        await shop.messenger.tell_operators(
+            payment_card(shop, payment), await payment_keyboard(shop, payment)
+        )
+
+
+@router.message(Command("payments"))
+async def waiting_payments(message: Message, shop: Shop) -> None:
+    waiting = await shop.deposits.store.awaiting_operators(limit=SHOWN)
+    if not waiting:
+        await message.answer("✅ No payment waits for an operator.")
+        return
+    await message.answer(
+        f"💵 <b>Payments waiting for an operator</b> (the oldest {SHOWN} at most):"
     )
+    for payment in waiting:
+        await announce_waiting_payment(shop, payment)
 
 
 @router.callback_query(PaymentButton.filter())
@@ -155,7 +179,7 @@ async def decide(
 @router.message(Command("assign"))
 async def assign(message: Message, command: CommandObject, shop: Shop) -> None:
     parts = (command.args or "").split()
-    if len(parts) != 2 or not parts[0].isascii() or not parts[0].isdigit():
+    if len(parts) != 2 or not _payment_number(parts[0]):
         await message.answer("⚠️ Not done. Usage: <code>/assign PAYMENT USER</code>")
         return
     assert message.from_user is not None
@@ -175,7 +199,7 @@ async def assign(message: Message, command: CommandObject, shop: Shop) -> None:
 async def approve(message: Message, command: CommandObject, shop: Shop) -> None:
     assert message.from_user is not None
     parts = (command.args or "").split()
-    if len(parts) != 2 or not parts[0].isascii() or not parts[0].isdigit():
+    if len(parts) != 2 or not _payment_number(parts[0]):
         await message.answer("⚠️ Not done. Usage: <code>/approve PAYMENT AMOUNT</code>")
         return
     try:

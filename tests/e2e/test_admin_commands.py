@@ -6,7 +6,8 @@ from tests.e2e.harness import ADMIN_CHAT_ID, ADMIN_ID, Shop
 
 COMMANDS = (
     *("stats", "review", "order", "refund", "user", "credit", "debit", "ban", "unban"),
-    *("prices", "setmarkup", "setrate", "providers", "export", "assign", "approve"),
+    *("prices", "setmarkup", "setrate", "providers", "export", "payments"),
+    *("assign", "approve"),
     *("refundstars", "broadcast", "help"),
 )
 

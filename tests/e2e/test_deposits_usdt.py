@@ -59,7 +59,12 @@ async def test_a_transfer_is_credited_once_even_seen_again_and_after_a_restart(
 
     await asyncio.sleep(WATCH_ROUNDS)  # the watch reads the same transfer again and again
     await own_shop.restart_bot()
-    await asyncio.sleep(WATCH_ROUNDS)
+    # A zero-value transfer (address poisoning) holds nothing back; after it, one to Bob's request.
+    own_shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, 0)
+    bob = own_shop.customer("Bob")
+    second = await ask_to_top_up(own_shop, bob, 20)
+    own_shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(second))
+    await bob.wait_until(lambda m: "added to your balance" in m.text)
     assert await wallet_of(own_shop, alice) == (10 * USDT + 1, 0)
     assert sum("added to your balance" in m.text for m in alice.bot_messages) == 1
     await alice.send("/start")
@@ -92,6 +97,9 @@ async def test_other_tokens_and_other_addresses_are_ignored(shop: Shop) -> None:
     await asyncio.sleep(WATCH_ROUNDS)
     assert await wallet_of(shop, carl) == (0, 0)
     assert len(shop.admin_group.chat.bot_messages()) == operators_saw  # not even a card
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, amount)  # the watch was reading all along
+    await carl.wait_until(lambda m: "added to your balance" in m.text)
+    assert await wallet_of(shop, carl) == (amount, 0)
 
 
 async def test_two_requests_of_the_same_amount_are_told_apart(shop: Shop) -> None:
@@ -252,13 +260,22 @@ async def claim(person: ChatDriver, txid: str, amount: str) -> ChatMessage:
 async def test_a_claimed_transfer_is_approved_once_and_its_hash_never_again(shop: Shop) -> None:
     jo, kim = shop.customer("Jo"), shop.customer("Kim")
     boss = shop.admin()
-    txid = "ab" * 32  # a transfer the watch has not seen
+    # A claim of a transfer the watch has not seen cannot be approved: a hash alone proves nothing.
+    await claim(jo, "ab" * 32, "25.5")
+    unseen = await boss.wait_until(lambda m: "Claimed USDT transfer" in m.text)
+    assert "Not seen on chain by the shop's watch yet" in unseen.text
+    await boss.press("✅ Approve 25.500000 USDT", message_id=unseen.message_id)
+    await boss.settle()
+    assert "has not seen that transfer on chain yet" in boss.callback_answers[-1]["text"]
+
+    txid = shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, 25_500_000)  # nobody asked for this amount
+    await boss.wait_until(lambda m: "Amount: 25.500000 USDT" in m.text)
     received = await claim(jo, txid, "25.5")
     assert "The shop checks transfer" in received.text
     card = await boss.wait_until(lambda m: "Claimed USDT transfer" in m.text)
     assert f"Customer: Jo ({jo.user_id})" in card.text
     assert "Says they sent: 25.500000 USDT" in card.text and txid in card.text
-    assert "Not seen by the shop's watch" in card.text
+    assert "Seen on chain: 25.500000 USDT from" in card.text
     assert card.labels == ["✅ Approve 25.500000 USDT", "❌ Reject"]
     assert await wallet_of(shop, jo) == (0, 0)
 
@@ -275,6 +292,9 @@ async def test_a_claimed_transfer_is_approved_once_and_its_hash_never_again(shop
     await boss.settle()
     assert "is already credited" in boss.callback_answers[-1]["text"]
     assert await wallet_of(shop, jo) == (25_500_000, 0) and await wallet_of(shop, kim) == (0, 0)
+    await boss.send("/payments")
+    listed = await boss.wait_for_bot()
+    assert "Payments waiting for an operator" in listed.text  # the unseen claim still waits
     await shop.check_ledger()
 
 
@@ -297,6 +317,8 @@ async def test_a_rejected_claim_and_a_claim_of_a_transfer_the_watch_saw(shop: Sh
     assert "Seen on chain: 9.000000 USDT from" in card.text
     number = card.text.split("#")[1].split()[0]
     for command, expected in (
+        (f"/approve {number} 10", "Not done: the chain shows only 9.000000 USDT"),
+        ("/approve 99999999999999999999 9", "Not done. Usage: /approve PAYMENT AMOUNT"),
         ("/approve", "Not done. Usage: /approve PAYMENT AMOUNT"),
         (f"/approve {number}", "Not done. Usage: /approve PAYMENT AMOUNT"),
         (f"/approve {number} -3", "Not done: the amount -3 is not positive"),

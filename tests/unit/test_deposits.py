@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.deposits import ClaimRefused, DepositRefused, Deposits, TooManyRequests
+from bot.deposits import ClaimRefused, DepositRefused, Deposits, TooManyClaims, TooManyRequests
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
@@ -57,7 +57,12 @@ async def test_close_amounts_are_told_apart_and_a_transfer_seen_again_credits_no
     )
     request = await deposits.store.request(first.id)
     assert request is not None and request.status == RequestStatus.CREDITED
-    # A credited request's amount can be asked for again.
+    # A credited request's amount stays its own for a day: the same transfer sent twice must
+    # reach the operators, not pay someone else's request.
+    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 3
+    twice = await deposits.take_usdt("c" * 64, 10 * USDT + 1, "TSender", clock.ms())
+    assert not twice.credited_now and twice.payment.status == PaymentStatus.UNMATCHED
+    clock.now += timedelta(hours=25)
     assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
 
 
@@ -72,7 +77,7 @@ async def test_a_late_transfer_waits_for_an_operator_who_assigns_it_once(books: 
     late = await deposits.take_usdt("c" * 64, request.pay_amount, "TSender", clock.ms())
     assert not late.credited_now and late.payment.status == PaymentStatus.UNMATCHED
     assert await available(books, alice) == 0
-    assert await deposits.store.usdt_candidates(request.pay_amount) == [alice]
+    assert await deposits.store.usdt_candidates(request.pay_amount, late.payment.paid_at) == [alice]
 
     assigned = await deposits.assign(late.payment.id, alice, admin_id=900)
     assert assigned.status == PaymentStatus.CREDITED and assigned.decided_by == 900
@@ -149,10 +154,10 @@ async def test_a_customer_holds_at_most_five_amounts_and_clocks_may_disagree(boo
     stray = await deposits.take_usdt("2" * 64, requests[2].pay_amount, "TSender", too_early)
     assert not stray.credited_now
 
-    # An amount is offered again only once its request's window, and the slack, are over.
+    # An amount is offered again only a day after its request's window closed.
     clock.now += timedelta(minutes=31)
-    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 2  # credited
-    clock.now += timedelta(minutes=4)
+    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 6
+    clock.now += timedelta(hours=24)
     assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
 
 
@@ -166,11 +171,21 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
     assert claimed.status == PaymentStatus.CLAIMED and claimed.user_id == alice
     with pytest.raises(ClaimRefused, match="already claimed"):
         await deposits.claim(bob, "7" * 64, 12 * USDT)
-    # The watch sees the same transfer later: it is the claim's, credited by nobody but an operator.
-    seen = await deposits.take_usdt("7" * 64, 12 * USDT, "TSender", clock.ms())
-    assert seen.seen_before and not seen.credited_now
+    with pytest.raises(DepositRefused, match="has not seen that transfer on chain yet"):
+        await deposits.approve(claimed.id, 12 * USDT, admin_id=900)
+    # The watch sees it: the chain's amount and sender are recorded on the claim, which waits.
+    seen = await deposits.take_usdt("7" * 64, 11 * USDT, "TSender", clock.ms())
+    assert not seen.seen_before and not seen.credited_now
+    assert (seen.payment.status, seen.payment.paid, seen.payment.sender) == (
+        PaymentStatus.CLAIMED,
+        11 * USDT,
+        "TSender",
+    )
+    with pytest.raises(DepositRefused, match=r"the chain shows only 11\.000000 USDT"):
+        await deposits.approve(claimed.id, 12 * USDT, admin_id=900)
     approved = await deposits.approve(claimed.id, 11 * USDT, admin_id=900)
     assert (approved.status, approved.credited) == (PaymentStatus.CREDITED, 11 * USDT)
+    assert (await deposits.take_usdt("7" * 64, 11 * USDT, "TSender", clock.ms())).seen_before
     with pytest.raises(DepositRefused, match="already credited"):
         await deposits.approve(claimed.id, 11 * USDT, admin_id=900)
     with pytest.raises(ClaimRefused, match="already credited"):
@@ -190,4 +205,30 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
     with pytest.raises(ClaimRefused, match="already rejected"):
         await deposits.claim(bob, "8" * 64, 3 * USDT)
     assert await available(books, bob) == 0
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_claim_never_takes_a_transfer_from_the_request_it_pays(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, mallory = await books.customer(1), await books.customer(2)
+    request = await deposits.open_usdt(alice, 20 * USDT)
+    # Mallory watches the shop's address and claims Alice's transfer before the watch sees it.
+    await deposits.claim(mallory, "9" * 64, request.pay_amount)
+    taken = await deposits.take_usdt("9" * 64, request.pay_amount, "TAlice", clock.ms())
+    assert taken.credited_now and taken.payment.user_id == alice
+    assert (await available(books, alice), await available(books, mallory)) == (
+        request.pay_amount,
+        0,
+    )
+    # A rejected claim of a transfer nobody asked for goes back to the operators as unmatched.
+    rejected = await deposits.claim(mallory, "6" * 64, 5 * USDT)
+    await deposits.reject(rejected.id, admin_id=900)
+    later = await deposits.take_usdt("6" * 64, 5 * USDT, "TSomeone", clock.ms())
+    assert later.payment.status == PaymentStatus.UNMATCHED and not later.credited_now
+    # At most three claims wait at once.
+    for n in range(3):
+        await deposits.claim(mallory, f"{n}" * 64, USDT)
+    with pytest.raises(TooManyClaims):
+        await deposits.claim(mallory, "5" * 64, USDT)
     assert (await audit_ledger(books.db)).ok

@@ -37,3 +37,4 @@ deposit-claim-waiting = 🧾 That transfer is already waiting for the shop's che
 deposit-claim-decided = ⚠️ The shop already looked at that transfer and did not credit it. Write to the shop with 💬 Contact support if you think that is wrong.
 deposit-claim-rejected = ❌ The shop could not confirm your USDT transfer <code>{ $tx }</code>, so nothing was credited. Write to the shop with 💬 Contact support if you think that is wrong.
 deposit-method-stars = ⭐ Telegram Stars
+deposit-claim-too-many = ⚠️ Three of your transfers already wait for the shop's check. You will get a message about each; send this one after that.

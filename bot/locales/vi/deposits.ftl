@@ -37,3 +37,4 @@ deposit-claim-waiting = 🧾 Giao dịch đó đang chờ cửa hàng kiểm tra
 deposit-claim-decided = ⚠️ Cửa hàng đã xem giao dịch đó và không cộng tiền. Nếu bạn cho rằng có nhầm lẫn, hãy liên hệ cửa hàng qua 💬 Liên hệ hỗ trợ.
 deposit-claim-rejected = ❌ Cửa hàng không xác nhận được giao dịch USDT <code>{ $tx }</code> của bạn, nên chưa cộng tiền. Nếu bạn cho rằng có nhầm lẫn, hãy liên hệ cửa hàng qua 💬 Liên hệ hỗ trợ.
 deposit-method-stars = ⭐ Telegram Stars
+deposit-claim-too-many = ⚠️ Đã có ba giao dịch của bạn đang chờ cửa hàng kiểm tra. Bạn sẽ nhận được tin nhắn về từng giao dịch; hãy gửi giao dịch này sau đó.

@@ -37,3 +37,4 @@ deposit-claim-waiting = 🧾 该笔转账已在等待店铺核对，届时您会
 deposit-claim-decided = ⚠️ 店铺已处理过该笔转账且未入账。如您认为有误，请通过 💬 联系客服 与店铺联系。
 deposit-claim-rejected = ❌ 店铺无法确认您的 USDT 转账 <code>{ $tx }</code>，因此未入账。如您认为有误，请通过 💬 联系客服 与店铺联系。
 deposit-method-stars = ⭐ Telegram Stars
+deposit-claim-too-many = ⚠️ 您已有三笔转账在等待店铺核对。每笔都会有消息通知您；请在那之后再提交这一笔。
