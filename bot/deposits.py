@@ -117,6 +117,9 @@ class RefundOutcome(StrEnum):
     REFUNDED = "refunded"  # Telegram refunded the Stars; the wallet was debited
     PENDING = "pending"  # the wallet is debited; Telegram's answer is still awaited
     REFUSED = "refused"  # Telegram refused; the money went back to the wallet
+    # Telegram refused, but an earlier call got no answer and may have refunded: the money stays
+    # out of the wallet until an operator checks the bot's Stars transactions.
+    UNCLEAR = "unclear"
 
 
 @dataclass(frozen=True)
@@ -408,8 +411,12 @@ class Deposits:
         answer settles it."""
         self._asking.add(payment_id)  # before step 1 commits: `finish_refunds` leaves it alone
         try:
-            payment = await self._start_refund(payment_id, admin_id, reason)
-            return await self._ask_telegram(payment)
+            before = await self._start_refund(payment_id, admin_id, reason)
+            # Only the call that just took the money out can read a refusal as "nothing
+            # happened": one asking about a refund already `refunding` follows a call whose
+            # answer never came (or a crash), which may have refunded.
+            first = before.status == PaymentStatus.CREDITED
+            return await self._ask_telegram(before, first_ask=first)
         finally:
             self._asking.discard(payment_id)
 
@@ -459,12 +466,12 @@ class Deposits:
                 continue
             self._asking.add(payment.id)
             try:
-                finished.append(await self._ask_telegram(payment))
+                finished.append(await self._ask_telegram(payment, first_ask=False))
             finally:
                 self._asking.discard(payment.id)
         return finished
 
-    async def _ask_telegram(self, payment: Payment) -> StarsRefund:
+    async def _ask_telegram(self, payment: Payment, *, first_ask: bool) -> StarsRefund:
         assert self.refund_charge is not None and payment.user_id is not None
         charge_id = payment.reference.removeprefix("stars:")
         try:
@@ -472,6 +479,8 @@ class Deposits:
         except Exception as error:  # no definite answer: the payment stays `refunding`
             log.exception("refunding payment %s", payment.id)
             reply = RefundReply(RefundAnswer.UNKNOWN, str(error))
+        if reply.answer == RefundAnswer.REFUSED and not first_ask:
+            return StarsRefund(payment, RefundOutcome.UNCLEAR, reply.detail)
         refund, settled_now = await self._settle_refund(payment.id, reply)
         if settled_now and refund.outcome == RefundOutcome.REFUNDED and self.on_refunded:
             try:

@@ -235,10 +235,19 @@ async def paid(message: Message, i18n: I18nContext, shop: Shop, customer: Custom
             first_name=payer.first_name,
             language=language_from_telegram(payer.language_code),
         )
-    taken = await shop.deposits.take_stars(
-        receipt.telegram_payment_charge_id, customer.id, receipt.total_amount,
-        receipt.invoice_payload,
-    )  # fmt: skip
+    try:
+        taken = await shop.deposits.take_stars(
+            receipt.telegram_payment_charge_id, customer.id, receipt.total_amount,
+            receipt.invoice_payload,
+        )  # fmt: skip
+    except Exception:  # Telegram sends it once: the operators must know what to credit
+        await shop.messenger.alert_operators(
+            f"A Telegram Stars payment could not be booked: charge "
+            f"{receipt.telegram_payment_charge_id}, {receipt.total_amount} Stars from customer "
+            f"{customer.id} (request {receipt.invoice_payload[:40]}). Credit it by hand "
+            "(/credit) once the cause is fixed; the bot's log has the error."
+        )
+        raise
     if taken.seen_before:
         log.info("Stars payment %s delivered again: nothing to do", taken.payment.id)
         return

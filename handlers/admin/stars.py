@@ -43,6 +43,14 @@ def refund_report(shop: Shop, refund: StarsRefund) -> str:
                 f"⚠️ Not done: Telegram refused to refund Stars payment #{payment.id} "
                 f"({detail}); the {money} went back to the balance of {customer}."
             )
+        case RefundOutcome.UNCLEAR:
+            return (
+                f"⚠️ Stars payment #{payment.id}: Telegram now refuses the refund ({detail}), "
+                "but an earlier request got no answer and may have refunded it. The "
+                f"{money} stays out of the balance of {customer}: check the bot's Stars "
+                f"transactions for this charge, then give it back with /credit if it was not "
+                "refunded."
+            )
 
 
 @router.message(Command("refundstars"))
@@ -73,5 +81,12 @@ async def finish_star_refunds(shop: Shop) -> None:
     """The scheduled job: refunds left `refunding` (an answer that never came, a crash) are asked
     about again; the operators hear how each ended. One still unanswered is not repeated."""
     for refund in await shop.deposits.finish_refunds():
-        if refund.outcome != RefundOutcome.PENDING:
+        if refund.outcome == RefundOutcome.UNCLEAR:
+            if refund.payment.id not in _told_unclear:  # asked every minute: said once
+                _told_unclear.add(refund.payment.id)
+                await shop.messenger.tell_operators(refund_report(shop, refund))
+        elif refund.outcome != RefundOutcome.PENDING:
             await shop.messenger.tell_operators(refund_report(shop, refund))
+
+
+_told_unclear: set[int] = set()  # payments the operators heard are unclear, since start-up

@@ -326,3 +326,27 @@ async def test_the_ledger_check_sees_refunds_that_do_not_add_up(books: Books) ->
         f"payment {other.id} is refunded and its refunds took 0" in problem for problem in problems
     )
     assert len(problems) == 2
+
+
+async def test_a_refusal_after_an_unanswered_refund_never_puts_the_money_back(
+    books: Books,
+) -> None:
+    """The first call refunded but its answer was lost; Telegram then refuses the next call for
+    another reason (a replaced token, say). That refusal proves nothing about the charge: the
+    money stays out of the wallet, and the operators are told to check."""
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    deposits.refund_charge = Telegram(
+        RefundAnswer.UNKNOWN, RefundAnswer.REFUSED, RefundAnswer.REFUSED
+    )
+    alice = await books.customer(1)
+    payment = await paid_stars(deposits, alice, 100, "stxL")
+    assert (await deposits.refund_stars(payment.id, ADMIN, "")).outcome == RefundOutcome.PENDING
+    [unclear] = await deposits.finish_refunds()
+    assert unclear.outcome == RefundOutcome.UNCLEAR
+    again = await deposits.refund_stars(payment.id, ADMIN, "")  # the operator asks again
+    assert again.outcome == RefundOutcome.UNCLEAR
+    stored = await deposits.store.payment(payment.id)
+    assert stored is not None and stored.status == PaymentStatus.REFUNDING
+    assert await available(books, alice) == 0
+    assert (await audit_ledger(books.db)).ok
