@@ -35,7 +35,6 @@ from handlers.admin.payments import announce_claim
 from handlers.callbacks import BackToOrder, Open, Screen, TopUpFor
 from handlers.purchase import read_amount
 from handlers.screens import back_button, cancel_only, choices, menu_only, show
-from handlers.wallet import open_wallet
 from storage.deposits import DepositRequest, Method, Payment, PaymentStatus
 from storage.orders import Order
 from storage.users import Customer
@@ -88,9 +87,6 @@ def deposit_methods(shop: Shop) -> list[Method]:
 
 @router.callback_query(Open.filter(F.screen == Screen.DEPOSIT))
 async def choose_method(query: CallbackQuery, i18n: I18nContext, shop: Shop) -> None:
-    if not deposit_methods(shop):
-        await query.answer(i18n.get("stale-button"), show_alert=True)
-        return
     await show(query, i18n.get("deposit-choose-method"), _ways(i18n, shop, order_id=""))
 
 
@@ -106,9 +102,6 @@ async def top_up_for_order(
     order = await shop.orders.get(callback_data.order_id)
     if order is None or order.user_id != customer.id:
         await query.answer(i18n.get("not-your-order"), show_alert=True)
-        return
-    if not deposit_methods(shop):  # the operators take deposits: the wallet says how
-        await open_wallet(query, i18n, shop, customer)
         return
     missing = await _missing_for(shop, order)
     text = i18n.get("deposit-top-up-for", missing=format_money(missing, shop.currency))
