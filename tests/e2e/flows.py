@@ -77,3 +77,21 @@ async def wallet_of(shop: Shop, customer: ChatDriver) -> tuple[int, int]:
     """(available, held) in micro-USDT."""
     balance = await shop.ledger.balance(customer.user_id)
     return balance.available, balance.held
+
+
+async def wallet_screen(customer: ChatDriver) -> ChatMessage:
+    """/start, then the wallet; returns it."""
+    await customer.send("/start")
+    await customer.wait_for_bot()
+    await customer.press("💰 Wallet")
+    return await customer.wait_for_bot()
+
+
+async def top_up_way(customer: ChatDriver, way: str) -> ChatMessage:
+    """The wallet, Top up, then the way in labelled `way`; returns its first screen."""
+    await wallet_screen(customer)
+    await customer.press("💰 Top up")
+    ways = await customer.wait_for_bot()
+    assert way in ways.labels, ways.labels
+    await customer.press(way)
+    return await customer.wait_for_bot()

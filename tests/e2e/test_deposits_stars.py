@@ -12,7 +12,7 @@ from sandbox.telegram.stars import StarTransaction
 from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS
 from storage.deposits import DepositStore
 from storage.deposits import PaymentStatus as Status
-from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, wallet_of
+from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, top_up_way, wallet_of, wallet_screen
 from tests.e2e.harness import Shop
 
 # STARS_RATE is 0.013 USDT: 100 Stars credit 1.30 USDT, 250 credit 3.25.
@@ -20,15 +20,7 @@ from tests.e2e.harness import Shop
 
 async def open_stars(person: ChatDriver) -> ChatMessage:
     """Wallet → Top up → Telegram Stars; returns the screen that asks how many."""
-    await person.send("/start")
-    await person.wait_for_bot()
-    await person.press("💰 Wallet")
-    await person.wait_for_bot()
-    await person.press("💰 Top up")
-    ways = await person.wait_for_bot()
-    assert "⭐ Telegram Stars" in ways.labels
-    await person.press("⭐ Telegram Stars")
-    return await person.wait_for_bot()
+    return await top_up_way(person, "⭐ Telegram Stars")
 
 
 async def invoice_for(person: ChatDriver, stars: int | str) -> ChatMessage:
@@ -110,10 +102,7 @@ async def test_a_stars_payment_is_credited_once_even_delivered_again_and_after_a
     await alice.settle()
     assert await wallet_of(own_shop, alice) == (3_250_000, 0)
     assert sum("added to your balance" in m.text for m in alice.bot_messages) == 1
-    await alice.send("/start")
-    await alice.wait_for_bot()
-    await alice.press("💰 Wallet")
-    wallet = await alice.wait_for_bot()
+    wallet = await wallet_screen(alice)
     assert "Deposit" in wallet.text and "+3.25 USDT" in wallet.text
     await own_shop.check_ledger()
 

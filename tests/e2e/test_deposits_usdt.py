@@ -9,7 +9,15 @@ import time
 from sandbox.telegram.driver import ChatDriver
 from sandbox.telegram.state import ChatMessage
 from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS, OTHER_ADDRESS
-from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, new_customer, wallet_of
+from tests.e2e.flows import (
+    CONFIRM,
+    USDT,
+    cloud_confirmation,
+    new_customer,
+    top_up_way,
+    wallet_of,
+    wallet_screen,
+)
 from tests.e2e.harness import Shop
 
 WATCH_ROUNDS = 2.0  # seconds: several checks of the watch (DEPOSIT_CHECK_EVERY_SECONDS=0.5)
@@ -17,15 +25,7 @@ WATCH_ROUNDS = 2.0  # seconds: several checks of the watch (DEPOSIT_CHECK_EVERY_
 
 async def ask_to_top_up(shop: Shop, person: ChatDriver, usdt: int | str) -> ChatMessage:
     """Wallet → Top up → an amount (a preset, or typed); returns the message with the QR code."""
-    await person.send("/start")
-    await person.wait_for_bot()
-    await person.press("💰 Wallet")
-    await person.wait_for_bot()
-    await person.press("💰 Top up")
-    ways = await person.wait_for_bot()
-    assert "How would you like to pay?" in ways.text
-    await person.press("💵 USDT (TRC20)")
-    choose = await person.wait_for_bot()
+    choose = await top_up_way(person, "💵 USDT (TRC20)")
     assert "Top up with USDT (TRC20)" in choose.text
     if isinstance(usdt, int) and f"{usdt} USDT" in choose.labels:
         await person.press(f"{usdt} USDT")
@@ -67,10 +67,7 @@ async def test_a_transfer_is_credited_once_even_seen_again_and_after_a_restart(
     await bob.wait_until(lambda m: "added to your balance" in m.text)
     assert await wallet_of(own_shop, alice) == (10 * USDT + 1, 0)
     assert sum("added to your balance" in m.text for m in alice.bot_messages) == 1
-    await alice.send("/start")
-    await alice.wait_for_bot()
-    await alice.press("💰 Wallet")
-    wallet = await alice.wait_for_bot()
+    wallet = await wallet_screen(alice)
     assert "Deposit" in wallet.text and "+10.00 USDT" in wallet.text
     await own_shop.check_ledger()
 
@@ -177,14 +174,7 @@ async def test_a_stray_transfer_is_ignored_or_assigned_by_command(shop: Shop) ->
 
 async def test_bad_amounts_and_a_cancelled_request(shop: Shop) -> None:
     hal = shop.customer("Hal")
-    await hal.send("/start")
-    await hal.wait_for_bot()
-    await hal.press("💰 Wallet")
-    await hal.wait_for_bot()
-    await hal.press("💰 Top up")
-    await hal.wait_for_bot()
-    await hal.press("💵 USDT (TRC20)")
-    await hal.wait_for_bot()
+    await top_up_way(hal, "💵 USDT (TRC20)")
     for text, expected in (
         ("abc", "That is not an amount"),
         ("0", "The amount must be more than zero"),
@@ -243,14 +233,7 @@ async def test_a_short_confirmation_tops_up_what_is_missing_and_returns_to_the_o
 
 async def claim(person: ChatDriver, txid: str, amount: str) -> ChatMessage:
     """Wallet → Top up → I already sent USDT → the hash → the amount; returns the answer."""
-    await person.send("/start")
-    await person.wait_for_bot()
-    await person.press("💰 Wallet")
-    await person.wait_for_bot()
-    await person.press("💰 Top up")
-    await person.wait_for_bot()
-    await person.press("🧾 I already sent USDT")
-    assert DEMO_DEPOSIT_ADDRESS in (await person.wait_for_bot()).text
+    assert DEMO_DEPOSIT_ADDRESS in (await top_up_way(person, "🧾 I already sent USDT")).text
     await person.send(txid)
     assert "How much USDT did transfer" in (await person.wait_for_bot()).text
     await person.send(amount)
