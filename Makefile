@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest format clean
+# The browser test drives Debian's Chromium (with an emoji font, for the screenshot). It is
+# installed here when missing; where it cannot be, that one test is skipped and says why.
+BROWSER_PACKAGES := chromium fonts-noto-color-emoji
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q
+
+.PHONY: test demo lint typecheck pytest browser screenshot format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck browser pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -23,6 +29,18 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+browser:
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "installing $(BROWSER_PACKAGES) for the browser test"; \
+	  $(APT) install $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+	  { $(APT) update >/dev/null 2>&1 && $(APT) install $(BROWSER_PACKAGES) >/dev/null 2>&1; } || \
+	  echo "could not install $(BROWSER_PACKAGES): the browser test will be skipped"; }
+
+# The README's picture of the playground, taken by the browser test.
+screenshot: $(STAMP) browser
+	mkdir -p docs
+	PLAYGROUND_SCREENSHOT=docs/playground.png $(BIN)/pytest -q tests/e2e/test_playground.py
 
 demo: $(STAMP)
 	$(BIN)/python -m bot demo

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.conversation_storage import SQLiteStorage
 from bot.flood import WaitOutFloodControl
 from bot.i18n import CustomerLanguage, HtmlFluentCore
+from bot.jobs import JobRuns
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
 from bot.stars import refund_star_payment
@@ -84,10 +85,11 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     if shop.usdt_watch is not None:
         shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
+    runs = JobRuns(scheduler)
     web = WebServer(shop)
     watch = UpstreamWatch(shop)
     dispatcher.startup.register(partial(_start, shop, scheduler, web, watch))
-    dispatcher.shutdown.register(partial(_stop, shop, scheduler, web))
+    dispatcher.shutdown.register(partial(_stop, shop, runs, web))
     return dispatcher
 
 
@@ -156,10 +158,11 @@ async def _refresh_catalogues(shop: Shop) -> None:
             log.exception("refreshing the %s catalogue failed", line.product)
 
 
-async def _stop(shop: Shop, scheduler: AsyncIOScheduler, web: WebServer) -> None:
+async def _stop(shop: Shop, runs: JobRuns, web: WebServer) -> None:
     await shop.broadcaster.stop()  # closes the session of its bot
-    if scheduler.running:
-        scheduler.shutdown(wait=False)
+    # A job run under way (a USDT check, a reconciliation) finishes: its upstream calls are
+    # bounded by UPSTREAM_TIMEOUT_SECONDS.
+    await runs.stop(within=shop.config.upstream_timeout_seconds + 1)
     await web.stop()
 
 

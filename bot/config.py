@@ -7,6 +7,7 @@ line that names the variable (see `load_settings`), never a traceback.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
@@ -182,3 +183,10 @@ def load_settings(**overrides: object) -> Settings:
         more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
         message = str(first["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{variable} is invalid: {message}{more}") from None
+
+
+def without_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment minus every variable the shop's settings read: what a bot of the demo or
+    of a test starts from, so an operator's own configuration cannot leak into it."""
+    names = {name.upper() for name in Settings.model_fields}
+    return {name: value for name, value in environ.items() if name.upper() not in names}

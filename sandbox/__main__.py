@@ -5,75 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from dataclasses import dataclass
 
-from aiohttp import web
-
-from sandbox import accounts_shop, acedata, cloud, energy, kumquat, trongrid
-from sandbox.server import SimulatorServer
-
-
-@dataclass(frozen=True)
-class Upstream:
-    name: str
-    base_variable: str
-    credentials: dict[str, str]
-    app: web.Application
-
-
-def upstreams() -> list[Upstream]:
-    return [
-        Upstream(
-            "cloud recharge",
-            "CLOUDRUBY_BASE_URL",
-            {"CLOUDRUBY_APP_ID": cloud.DEMO_APP_ID, "CLOUDRUBY_APP_SECRET": cloud.DEMO_APP_SECRET},
-            cloud.CloudSimulator().app(),
-        ),
-        Upstream(
-            "TRON energy",
-            "ENERGY_BASE_URL",
-            {"ENERGY_API_KEY": energy.DEMO_API_KEY, "ENERGY_API_SECRET": energy.DEMO_API_SECRET},
-            energy.EnergySimulator().app(),
-        ),
-        Upstream(
-            "account shop",
-            "SHOP_BASE_URL",
-            {"SHOP_API_KEY": accounts_shop.DEMO_API_KEY, "SHOP_CURRENCY": "VND"},
-            accounts_shop.AccountShopSimulator().app(),
-        ),
-        Upstream(
-            "AceData",
-            "ACEDATA_BASE_URL",
-            {"ACEDATA_TOKEN": acedata.DEMO_TOKEN},
-            acedata.AceDataSimulator().app(),
-        ),
-        Upstream(
-            "KUMQUAT",
-            "KUMQUAT_BASE_URL",
-            {"KUMQUAT_PARTNER_NO": kumquat.DEMO_PARTNER, "KUMQUAT_SIGN_KEY": kumquat.DEMO_SIGN_KEY},
-            kumquat.KumquatSimulator().app(),
-        ),
-        Upstream(
-            "TronGrid (USDT-TRC20 deposits)",
-            "TRONGRID_BASE_URL",
-            {
-                "TRONGRID_API_KEY": trongrid.DEMO_API_KEY,
-                "DEPOSIT_ADDRESS": trongrid.DEMO_DEPOSIT_ADDRESS,
-            },
-            trongrid.TronGridSimulator().app(),
-        ),
-    ]
+from sandbox.upstreams import Upstreams
 
 
 async def serve(host: str, first_port: int) -> None:
-    servers: list[SimulatorServer] = []
+    upstreams = Upstreams()
     try:
-        for offset, upstream in enumerate(upstreams()):
-            server = SimulatorServer(upstream.app)
-            servers.append(server)
-            base = await server.start(host, first_port + offset if first_port else 0)
-            print(f"{upstream.name}: {base}", flush=True)
-            for variable, value in {upstream.base_variable: base, **upstream.credentials}.items():
+        await upstreams.start(host, first_port)
+        for upstream in upstreams.all:
+            print(f"{upstream.title}: {upstream.server.base_url}", flush=True)
+            variables = {upstream.base_variable: upstream.server.base_url, **upstream.credentials}
+            for variable, value in variables.items():
                 print(f"  {variable}={value}", flush=True)
         print('Faults: POST <base>/_sandbox/faults {"kind": "hang|drop|5xx|garbage"}', flush=True)
         print(
@@ -83,8 +26,7 @@ async def serve(host: str, first_port: int) -> None:
         )
         await asyncio.Event().wait()
     finally:
-        for server in servers:
-            await server.stop()
+        await upstreams.stop()
 
 
 def main() -> None:

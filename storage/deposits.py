@@ -178,6 +178,17 @@ class DepositStore:
         )
         return count
 
+    async def open_requests(
+        self, method: Method, now: str, limit: int = 10
+    ) -> list[DepositRequest]:
+        """Requests of one method that can still be paid as asked, newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM deposit_requests WHERE method = ? AND status = 'open'"
+            " AND expires_at > ? ORDER BY created_at DESC LIMIT ?",
+            (method.value, now, limit),
+        )
+        return [DepositRequest.from_row(row) for row in rows]
+
     async def refund_attempts(self, tx: Transaction, payment_id: int) -> int:
         """How many times the payment's money left the wallet for a refund (see `bot.deposits`:
         each attempt is keyed `deposit-refund:<payment>:<attempt>`)."""

@@ -188,6 +188,7 @@ async def pay_invoice(
     charge = bot.stars.record_payment(query, receipt.message_id)
     receipt.successful_payment = charge.payment
     chat.messages[receipt.message_id] = receipt
+    chat.tell_watchers()
     update_id = await bot.push_update({"message": receipt.to_api(chat)})
     return PaymentResult(
         PaymentStatus.APPROVED,

@@ -21,6 +21,8 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
     media = message.document or message.photo
     return {
         "message_id": message.message_id,
+        "date": message.date,
+        "reply_to": message.reply_to_message_id,
         "from_bot": message.from_bot,
         "sender": message.sender.first_name,
         "text": message.text,
@@ -45,6 +47,7 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
         if media is None
         else {
             "kind": "document" if message.document else "photo",
+            "file_id": media.file_id,
             "file_name": media.file_name,
             "mime_type": media.mime_type,
             "size": len(media.data),

@@ -601,6 +601,7 @@ class BotApi:
             "show_alert": _bool(params, "show_alert"),
             "url": params.get("url"),
         }
+        record.answered_now.set()
         if record.owner is not None:
             record.owner.callback_answers.append(record.answer)
         chat = bot.chats.get(record.chat_id)

@@ -14,6 +14,7 @@ import itertools
 import secrets
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,6 +196,8 @@ class Chat:
     last_bot_activity: float = 0.0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    # Called after every change to the chat (the bot's and its users'): the playground's live view.
+    watchers: list[Callable[[Chat], None]] = field(default_factory=list)
 
     def next_message_id(self) -> int:
         return next(self._ids)
@@ -256,6 +259,11 @@ class Chat:
             if message_id is not None:
                 self.events.append(message_id)
             self.changed.notify_all()
+        self.tell_watchers()
+
+    def tell_watchers(self) -> None:
+        for watcher in self.watchers:
+            watcher(self)
 
 
 @dataclass
@@ -266,6 +274,7 @@ class CallbackRecord:
     answered: bool = False
     answer: dict[str, Any] | None = None
     owner: Any = None  # the driver that pressed the button, to hand it the answer
+    answered_now: asyncio.Event = field(default_factory=asyncio.Event)  # set with `answered`
 
 
 class BotAccount:
@@ -372,6 +381,7 @@ class BotAccount:
             command = text.split()[0]
             message.entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         chat.messages[message.message_id] = message
+        chat.tell_watchers()
         update_id = await self.push_update({"message": message.to_api(chat)})
         return message, update_id
 

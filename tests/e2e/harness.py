@@ -16,10 +16,9 @@ import socket
 import sys
 from pathlib import Path
 
-from sandbox import accounts_shop, acedata, energy, kumquat, trongrid
-from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
-from sandbox.server import SimulatorServer
+from bot.config import without_settings
 from sandbox.telegram import ChatDriver, TelegramEmulator
+from sandbox.upstreams import Upstreams
 from storage.database import Database
 from storage.ledger import Ledger
 from storage.users import CustomerStore
@@ -32,29 +31,6 @@ SECOND_ADMIN_ID = 900_002
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 POLLING_STARTED = "Run polling for bot"
-
-# Variables of the operator's environment that must not leak into a test's bot.
-_CONFIG_PREFIXES = (
-    "BOT_",
-    "TELEGRAM_",
-    "ADMIN_",
-    "DATABASE_",
-    "WEB_",
-    "PUBLIC_",
-    "CLOUDRUBY_",
-    "ENERGY_",
-    "KUMQUAT_",
-    "SHOP_",
-    "ACEDATA_",
-    "DEPOSIT_",
-    "TRONGRID_",
-    "STARS_",
-    "UPSTREAM_",
-    "RECONCILE_",
-    "REVIEW_",
-    "PROVIDER_",
-    "DAILY_",
-)
 
 _user_ids = itertools.count(100_001)
 
@@ -152,26 +128,17 @@ class Shop:
         self.customers = CustomerStore(self.db)
         self.admin_group = self.emulator.group(chat_id=ADMIN_CHAT_ID, title="Shop operators")
         # Every upstream, simulated; each product line is configured against its simulator.
-        self.cloud = CloudSimulator()
-        self.energy = energy.EnergySimulator()
-        self.topup = kumquat.KumquatSimulator()
-        self.accounts = accounts_shop.AccountShopSimulator()
-        self.acedata = acedata.AceDataSimulator()
-        self.tron = trongrid.TronGridSimulator()  # USDT deposits to DEPOSIT_ADDRESS
-        self._upstreams = {
-            name: SimulatorServer(simulator.app())
-            for name, simulator in (("cloud", self.cloud), ("energy", self.energy),
-                                    ("topup", self.topup), ("accounts", self.accounts),
-                                    ("acedata", self.acedata), ("tron", self.tron))
-        }  # fmt: skip
+        self.upstreams = Upstreams()
+        self.cloud = self.upstreams.cloud
+        self.energy = self.upstreams.energy
+        self.topup = self.upstreams.topup
+        self.accounts = self.upstreams.accounts
+        self.acedata = self.upstreams.acedata
+        self.tron = self.upstreams.tron  # USDT deposits to DEPOSIT_ADDRESS
         self.web_port = _free_port()  # the bot's own server, where upstream callbacks arrive
 
     def _env(self) -> dict[str, str]:
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith(_CONFIG_PREFIXES)
-        }
+        env = without_settings(os.environ)  # nothing of the operator's own configuration
         env.update(
             BOT_TOKEN=BOT_TOKEN,
             TELEGRAM_API_BASE=self.emulator.base_url,
@@ -181,22 +148,7 @@ class Shop:
             WEB_HOST="127.0.0.1",
             WEB_PORT=str(self.web_port),
             PUBLIC_BASE_URL=f"http://127.0.0.1:{self.web_port}",
-            CLOUDRUBY_BASE_URL=self._upstreams["cloud"].base_url,
-            CLOUDRUBY_APP_ID=DEMO_APP_ID,
-            CLOUDRUBY_APP_SECRET=DEMO_APP_SECRET,
-            ENERGY_BASE_URL=self._upstreams["energy"].base_url,
-            ENERGY_API_KEY=energy.DEMO_API_KEY,
-            ENERGY_API_SECRET=energy.DEMO_API_SECRET,
-            KUMQUAT_BASE_URL=self._upstreams["topup"].base_url,
-            KUMQUAT_PARTNER_NO=kumquat.DEMO_PARTNER,
-            KUMQUAT_SIGN_KEY=kumquat.DEMO_SIGN_KEY,
-            SHOP_BASE_URL=self._upstreams["accounts"].base_url,
-            SHOP_API_KEY=accounts_shop.DEMO_API_KEY,
-            ACEDATA_BASE_URL=self._upstreams["acedata"].base_url,
-            ACEDATA_TOKEN=acedata.DEMO_TOKEN,
-            DEPOSIT_ADDRESS=trongrid.DEMO_DEPOSIT_ADDRESS,
-            TRONGRID_BASE_URL=self._upstreams["tron"].base_url,
-            TRONGRID_API_KEY=trongrid.DEMO_API_KEY,
+            **self.upstreams.bot_environment(),
             DEPOSIT_CHECK_EVERY_SECONDS="0.5",
             STARS_REFUND_RETRY_SECONDS="0.5",
             # Upstream follow-ups in seconds rather than minutes, so tests can watch them.
@@ -214,20 +166,17 @@ class Shop:
 
     async def start(self) -> None:
         await self.emulator.start(host="127.0.0.1", port=0)
-        for server in self._upstreams.values():
-            await server.start()
+        await self.upstreams.start()
         await self.start_bot()
         await self.db.open()
 
     async def stop_upstream(self, name: str) -> None:
         """Take an upstream's simulator off the network: connections to it are refused."""
-        await self._upstreams[name].stop()
+        await self.upstreams.take_offline(name)
 
     async def restart_upstream(self, name: str) -> None:
         """Bring a stopped upstream back at the address the bot knows."""
-        server = self._upstreams[name]
-        port = int(server.base_url.rsplit(":", 1)[1])
-        await server.start(host="127.0.0.1", port=port)
+        await self.upstreams.bring_back(name)
 
     async def start_bot(self) -> None:
         self.bot = BotProcess(self._env(), self.workdir)
@@ -254,8 +203,7 @@ class Shop:
         if self.bot is not None:
             await self.bot.stop()
         await self.db.close()
-        for server in self._upstreams.values():
-            await server.stop()
+        await self.upstreams.stop()
         await self.emulator.stop()
 
     def customer(

@@ -1,75 +1,155 @@
-"""`python -m bot demo` runs the shop offline; it is driven over the emulator's HTTP routes."""
+"""`python -m bot demo` over HTTP: the playground's routes and live events on the offline shop,
+and the demo with a real bot token, where Telegram is someone else's (here an emulator the test
+runs, standing in for api.telegram.org) and the playground is the sandbox panel."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
-import signal
 import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
+from bot.config import without_settings
+from sandbox.telegram import TelegramEmulator
+from tests.e2e.demo import running_demo
+from tests.e2e.flows import top_up_way
 from tests.e2e.harness import ROOT
 
-CUSTOMER = 1001
+BOT_WAIT = 15.0
 
 
-async def _read_until_url(stream: asyncio.StreamReader, seen: list[str]) -> str:
-    while True:
-        line = (await stream.readline()).decode()
-        if not line:
-            raise AssertionError("the demo exited early:\n" + "".join(seen))
-        seen.append(line)
-        match = re.search(r"Telegram emulator\s+(http://127\.0\.0\.1:\d+)", line)
-        if match:
-            return match.group(1)
+@asynccontextmanager
+async def events(http: aiohttp.ClientSession, base: str) -> AsyncIterator[asyncio.Queue[str]]:
+    """The playground's server-sent events after its `hello`, as `name data` strings."""
+    seen: asyncio.Queue[str] = asyncio.Queue()
+    connected = asyncio.Event()
 
+    async def read() -> None:
+        async with http.get(f"{base}api/events") as stream:
+            name = ""
+            async for raw in stream.content:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    name = line.removeprefix("event: ")
+                elif name == "hello":
+                    connected.set()
+                elif line.startswith("data: "):
+                    await seen.put(f"{name} {line.removeprefix('data: ')}")
 
-async def test_the_demo_serves_a_customer_over_http(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
-    env["PYTHONPATH"] = str(ROOT)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "demo", "--port", "0",
-        cwd=tmp_path, env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    assert process.stdout is not None
-    seen: list[str] = []
+    reader = asyncio.create_task(read())
+    await asyncio.wait_for(connected.wait(), BOT_WAIT)
     try:
-        base = await asyncio.wait_for(_read_until_url(process.stdout, seen), 20)
-        chat = f"{base}/_emulator/chats/{CUSTOMER}"
-        async with aiohttp.ClientSession() as http:
-
-            async def act(path: str, body: dict[str, object]) -> None:
-                async with http.post(f"{chat}/{path}", json={"user_id": CUSTOMER, **body}) as r:
-                    assert r.status == 200, await r.text()
-
-            async def bot_text_after(version: int) -> tuple[int, str]:
-                async with http.get(f"{chat}/wait", params={"after": version, "timeout": 10}) as r:
-                    new_version = int((await r.json())["version"])
-                assert new_version > version, "the bot did not answer"
-                async with http.get(f"{chat}/messages") as r:
-                    messages = (await r.json())["messages"]
-                return new_version, [m for m in messages if m["from_bot"]][-1]["text"]
-
-            await act("send", {"text": "/start"})
-            version, menu = await bot_text_after(0)
-            assert "Welcome back, Alice." in menu
-            assert "Balance: 100.00 USDT" in menu
-
-            await act("press", {"label": "💰 Wallet"})
-            _, wallet = await bot_text_after(version)
-            assert "Available: 100.00 USDT" in wallet
-            assert "Deposit  +100.00 USDT" in wallet
+        yield seen
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-        rest = await asyncio.wait_for(process.stdout.read(), 15)
-        await process.wait()
-    log = "".join(seen) + rest.decode()
-    assert process.returncode == 0, log
-    assert "Traceback" not in log
+        reader.cancel()
+
+
+async def chat_until(
+    http: aiohttp.ClientSession, base: str, seat: str, done: Callable[[list[Any]], bool]
+) -> list[dict[str, Any]]:
+    deadline = asyncio.get_running_loop().time() + BOT_WAIT
+    while True:
+        async with http.get(f"{base}api/chats/{seat}") as response:
+            assert response.status == 200, await response.text()
+            messages: list[dict[str, Any]] = (await response.json())["messages"]
+        if done(messages):
+            return messages
+        assert asyncio.get_running_loop().time() < deadline, messages
+        await asyncio.sleep(0.1)
+
+
+async def test_the_offline_demo_serves_the_page_and_its_chats(tmp_path: Path) -> None:
+    async with running_demo(tmp_path) as base, aiohttp.ClientSession() as http:
+        async with http.get(base) as page:
+            assert page.status == 200
+            assert "Storefront playground" in await page.text()
+        async with http.get(f"{base}static/playground.js") as script:
+            assert script.status == 200
+        async with http.get(f"{base}api/setup") as response:
+            setup = await response.json()
+        assert setup["mode"] == "emulator"
+        assert [seat["title"] for seat in setup["seats"]] == ["Alice", "Bob", "Shop operators"]
+
+        async with events(http, base) as live:
+            async with http.post(f"{base}api/chats/bob/send", json={"text": "/start"}) as sent:
+                assert sent.status == 200, await sent.text()
+            messages = await chat_until(
+                http, base, "bob", lambda ms: any(m["from_bot"] for m in ms)
+            )
+            assert await asyncio.wait_for(live.get(), BOT_WAIT) == 'chat {"seat": "bob"}'
+        [mine, menu] = messages
+        assert mine["mine"] and mine["text"] == "/start"
+        assert "Balance: 100.00 USDT" in menu["text"]  # Bob's welcome balance
+        before = menu["text"][: menu["text"].index("100.00")]
+        offset = len(before.encode("utf-16-le")) // 2  # Telegram counts UTF-16 code units
+        assert {"type": "bold", "offset": offset, "length": 11} in menu["entities"]
+
+        wallet = next(b for row in menu["buttons"] for b in row if b["text"] == "💰 Wallet")
+        async with http.post(
+            f"{base}api/chats/bob/press",
+            json={"message_id": menu["message_id"], "data": wallet["callback_data"]},
+        ) as pressed:
+            assert pressed.status == 200, await pressed.text()
+        await chat_until(http, base, "bob", lambda ms: "Available: 100.00 USDT" in ms[-1]["text"])
+
+        async with http.get(f"{base}api/chats/operators") as response:
+            commands = [c["command"] for c in (await response.json())["commands"]]
+        assert {"stats", "refund", "broadcast"} <= set(commands)  # the operator's own menu
+
+
+async def test_with_a_bot_token_the_demo_uses_that_telegram(tmp_path: Path) -> None:
+    telegram = TelegramEmulator()  # Telegram as the operator's bot would see it
+    token = telegram.add_bot("7000000001:operator-own-token", username="operators_shop_bot")
+    await telegram.start()
+    customer = telegram.private_chat(user_id=555, first_name="Dana", language_code="en")
+    environment = {
+        "BOT_TOKEN": token,
+        "TELEGRAM_API_BASE": telegram.base_url,
+        "ADMIN_CHAT_ID": "-1009999",
+        "ADMIN_IDS": "42",
+    }
+    try:
+        async with running_demo(tmp_path, environment) as base, aiohttp.ClientSession() as http:
+            async with http.get(f"{base}api/setup") as response:
+                setup = await response.json()
+            assert (setup["mode"], setup["seats"]) == ("telegram", [])
+            async with http.get(f"{base}api/chats/alice") as response:
+                assert response.status == 404
+
+            request = await top_up_way(customer, "💵 USDT (TRC20)")
+            await customer.press("10 USDT")
+            request = await customer.wait_until(lambda m: "Send exactly" in m.text)
+            asked = request.text.split("Send exactly ")[1].split(" USDT")[0]
+
+            async with http.get(f"{base}api/sandbox") as response:
+                [waiting] = (await response.json())["deposit_requests"]
+            assert (waiting["customer"], waiting["amount"]) == ("Dana", asked)
+            async with http.post(f"{base}api/sandbox/usdt", json={"amount": asked}) as sent:
+                assert sent.status == 200, await sent.text()
+            credited = await customer.wait_until(lambda m: "added to your balance" in m.text)
+            assert f"{asked} USDT added to your balance" in credited.text
+            assert telegram.bot(token).get_updates_calls > 0
+    finally:
+        await telegram.stop()
+
+
+async def test_two_demos_cannot_share_a_port(tmp_path: Path) -> None:
+    (tmp_path / "first").mkdir()
+    async with running_demo(tmp_path / "first") as base:
+        port = base.rstrip("/").rsplit(":", 1)[1]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "demo", "--port", port,
+            cwd=tmp_path, env=without_settings(os.environ) | {"PYTHONPATH": str(ROOT)},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert f"cannot serve the playground on 127.0.0.1:{port}" in output.decode()
+    assert "choose another with --port" in output.decode()
+    assert "Traceback" not in output.decode()

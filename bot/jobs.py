@@ -1,0 +1,56 @@
+"""Stopping the background jobs without cutting a run short.
+
+APScheduler's asyncio executor cancels the job runs under way when the scheduler shuts down: a
+USDT check or a reconciliation would stop in the middle of a write and log a traceback. The shop
+pauses the scheduler instead, lets the runs under way finish (for a bounded time), then shuts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+    JobSubmissionEvent,
+)
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+
+class JobRuns:
+    """Counts the job runs under way. A submission carries one or more run times; each ends in
+    exactly one executed, error or missed event."""
+
+    def __init__(self, scheduler: AsyncIOScheduler) -> None:
+        self._scheduler = scheduler
+        self._under_way = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
+        scheduler.add_listener(self._ended, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+
+    @property
+    def under_way(self) -> int:
+        return self._under_way
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        self._under_way += len(event.scheduled_run_times)
+        self._idle.clear()
+
+    def _ended(self, event: JobEvent) -> None:
+        self._under_way = max(0, self._under_way - 1)
+        if self._under_way == 0:
+            self._idle.set()
+
+    async def stop(self, within: float) -> None:
+        """No new runs; the runs under way get `within` seconds to finish; then shut down."""
+        if not self._scheduler.running:
+            return
+        self._scheduler.pause()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), within)
+        self._scheduler.shutdown(wait=False)

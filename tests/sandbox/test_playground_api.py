@@ -1,0 +1,314 @@
+"""The playground's routes over real HTTP, against the emulator and the simulators: what each does
+to the chat or the outside world, and bad input of every kind answered in a sentence with nothing
+changed. The bot here is a bare aiogram `Bot` on the emulator, standing in for the shop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiogram import Bot
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+)
+
+from sandbox import kumquat
+from sandbox.acedata import AceOrder
+from sandbox.playground.server import Playground, Seat
+from sandbox.telegram import TelegramEmulator
+from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS
+from sandbox.upstreams import Upstreams
+from storage.database import Database, as_stored
+from storage.deposits import DepositRequest, DepositStore, Method, RequestStatus
+from storage.users import CustomerStore
+
+ALICE = 8101
+GROUP = -100_8000
+OPERATOR = 8001
+
+
+@dataclass
+class Page:
+    """The playground as the page's script calls it."""
+
+    http: aiohttp.ClientSession
+    base: str
+    upstreams: Upstreams
+    emulator: TelegramEmulator
+    database: Path
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        async with self.http.request(method, f"{self.base}{path}", json=body) as response:
+            return response.status, await response.json()
+
+    async def refused(self, method: str, path: str, body: Any, status: int = 400) -> str:
+        got, answer = await self.call(method, path, body)
+        assert got == status, answer
+        return str(answer["error"])
+
+
+@pytest_asyncio.fixture
+async def page(emulator: TelegramEmulator, tmp_path: Path) -> AsyncIterator[Page]:
+    alice = emulator.private_chat(ALICE, "Alice", "alice", "en")
+    operator = emulator.group(GROUP, "Shop operators").as_user(OPERATOR, "Operator")
+    upstreams = Upstreams()  # not served: the panel acts on the simulators themselves
+    playground = Playground(
+        upstreams,
+        tmp_path / "shop.sqlite3",
+        bot=emulator.bot(),
+        seats=[
+            Seat("alice", "Alice", "Customer", alice.chat, alice.user),
+            Seat("operators", "Shop operators", "Admin group", operator.chat, operator.user),
+        ],
+        bot_name="@emulated_bot",
+        late_answer_seconds=3,
+        deposit_check_seconds=2,
+    )
+    base = await playground.start(port=0)
+    async with aiohttp.ClientSession() as http:
+        yield Page(http, base, upstreams, emulator, tmp_path / "shop.sqlite3")
+    await playground.stop()
+
+
+async def test_sending_reaches_the_bot_as_the_seat_user(page: Page, bot: Bot) -> None:
+    status, sent = await page.call("POST", "/api/chats/alice/send", {"text": "/start"})
+    assert status == 200
+    [update] = await bot.get_updates(timeout=1)
+    assert update.message is not None and update.message.text == "/start"
+    assert update.message.from_user is not None and update.message.from_user.id == ALICE
+    assert update.message.message_id == sent["message_id"]
+
+    await bot.send_message(ALICE, "<b>Hi</b> <i>there</i>", parse_mode="HTML")
+    _, chat = await page.call("GET", "/api/chats/alice")
+    mine, reply = chat["messages"]
+    assert (mine["mine"], reply["mine"], reply["from_bot"]) == (True, False, True)
+    assert reply["text"] == "Hi there"
+    assert reply["entities"] == [
+        {"type": "bold", "offset": 0, "length": 2},
+        {"type": "italic", "offset": 3, "length": 5},
+    ]
+
+
+async def test_bad_messages_are_refused_and_reach_nobody(page: Page, bot: Bot) -> None:
+    chat = page.emulator.bot().chat(ALICE)
+    assert await page.refused("POST", "/api/chats/alice/send", {"text": "  "}) == (
+        "Type a message first."
+    )
+    assert "at most 4096" in await page.refused(
+        "POST", "/api/chats/alice/send", {"text": "x" * 4097}
+    )
+    assert await page.refused("POST", "/api/chats/alice/send", ["/start"]) == "Send a JSON object."
+    gone = "The message you reply to is gone."
+    assert (
+        await page.refused("POST", "/api/chats/alice/send", {"text": "hi", "reply_to": 99}) == gone
+    )
+    for forged in ("1", True, -1, 2**40):
+        await page.refused("POST", "/api/chats/alice/send", {"text": "hi", "reply_to": forged})
+    assert await page.refused("POST", "/api/chats/mallory/send", {"text": "hi"}, 404) == (
+        "no such chat"
+    )
+    async with page.http.post(f"{page.base}/api/chats/alice/send", data=b"not json") as raw:
+        assert raw.status == 400
+    assert chat.messages == {}
+    assert await bot.get_updates(timeout=0) == []
+
+
+async def test_a_press_carries_the_buttons_data_and_brings_back_the_toast(
+    page: Page, bot: Bot
+) -> None:
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Wallet", callback_data="open:wallet")]]
+    )
+    sent = await bot.send_message(ALICE, "Menu", reply_markup=keyboard)
+
+    async def answer() -> None:
+        [update] = await bot.get_updates(timeout=5)
+        assert update.callback_query is not None
+        assert update.callback_query.data == "open:wallet"
+        await bot.answer_callback_query(update.callback_query.id, "Balance: 0", show_alert=True)
+
+    answering = asyncio.create_task(answer())
+    status, toast = await page.call(
+        "POST", "/api/chats/alice/press", {"message_id": sent.message_id, "data": "open:wallet"}
+    )
+    await answering
+    assert (status, toast) == (200, {"text": "Balance: 0", "show_alert": True})
+
+
+async def test_forged_presses_and_payments_are_refused(page: Page, bot: Bot) -> None:
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Wallet", callback_data="open:wallet")]]
+    )
+    sent = await bot.send_message(ALICE, "Menu", reply_markup=keyboard)
+    press = "/api/chats/alice/press"
+    assert await page.refused(
+        "POST", press, {"message_id": sent.message_id, "data": "admin:refund:1"}
+    ) == ("That message has no such button.")
+    assert await page.refused("POST", press, {"message_id": 999, "data": "open:wallet"}) == (
+        "That button is gone."
+    )
+    await page.refused("POST", press, {"message_id": "1", "data": "open:wallet"})
+    await page.refused("POST", press, {"message_id": sent.message_id})
+    # Alice's message is not in the operators' chat.
+    await page.refused(
+        "POST", "/api/chats/operators/press", {"message_id": sent.message_id, "data": "open:wallet"}
+    )
+    assert "not an invoice" in await page.refused(
+        "POST", "/api/chats/alice/pay", {"message_id": sent.message_id}
+    )
+    assert await bot.get_updates(timeout=0) == []
+    assert await page.refused("GET", "/api/files/nope", None, 404) == "no such file"
+
+
+async def test_the_command_menu_is_the_one_telegram_shows_that_user(page: Page, bot: Bot) -> None:
+    await bot.set_my_commands([BotCommand(command="start", description="Main menu")])
+    await bot.set_my_commands(
+        [BotCommand(command="stats", description="Sales")],
+        scope=BotCommandScopeChatMember(chat_id=GROUP, user_id=OPERATOR),
+    )
+    _, alice = await page.call("GET", "/api/chats/alice")
+    _, operators = await page.call("GET", "/api/chats/operators")
+    assert [c["command"] for c in alice["commands"]] == ["start"]
+    assert [c["command"] for c in operators["commands"]] == ["stats"]
+
+
+async def test_a_usdt_transfer_goes_on_chain_for_exactly_the_amount(page: Page) -> None:
+    status, sent = await page.call("POST", "/api/sandbox/usdt", {"amount": "25.000317"})
+    assert (status, sent["amount"]) == (200, "25.000317")
+    [event] = page.upstreams.tron.events.values()
+    assert (event.to, event.value, event.confirmed) == (DEMO_DEPOSIT_ADDRESS, 25_000_317, True)
+    assert event.transaction_id == sent["txid"]
+    _, panel = await page.call("GET", "/api/sandbox")
+    assert panel["transfers"] == [{"txid": sent["txid"], "amount": "25.000317", "confirmed": True}]
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["", "abc", "0", "0.000000", "-5", "1e3", "NaN", "Infinity", "0.0000001", "1000000.000001",
+     "٣", "１０", "10,5", " 10 . 5", "<b>10</b>", None, [], {"amount": 1}],
+)  # fmt: skip
+async def test_bad_usdt_amounts_send_nothing(page: Page, amount: Any) -> None:
+    error = await page.refused("POST", "/api/sandbox/usdt", {"amount": amount})
+    assert "above 0, at most 1,000,000, with up to 6 decimals" in error
+    assert page.upstreams.tron.events == {}
+
+
+async def test_the_panel_lists_the_usdt_requests_still_open(page: Page) -> None:
+    now = datetime.now(UTC)
+    async with Database(page.database) as db:
+        await CustomerStore(db).register(ALICE, username="alice", first_name="Alice", language="en")
+        store = DepositStore(db)
+        async with db.write() as tx:
+            for name, status, expires in (
+                ("open", RequestStatus.OPEN, now + timedelta(minutes=30)),
+                ("late", RequestStatus.OPEN, now - timedelta(minutes=1)),
+                ("done", RequestStatus.CREDITED, now + timedelta(minutes=30)),
+            ):
+                await store.insert_request(
+                    tx,
+                    DepositRequest(
+                        id=name, user_id=ALICE, method=Method.USDT, amount=10_000_000,
+                        pay_amount=10_000_042, status=status, return_to=None,
+                        created_at=as_stored(now - timedelta(minutes=5)),
+                        expires_at=as_stored(expires),
+                    ),
+                )  # fmt: skip
+    _, panel = await page.call("GET", "/api/sandbox")
+    [waiting] = panel["deposit_requests"]
+    assert (waiting["id"], waiting["customer"], waiting["amount"]) == ("open", "Alice", "10.000042")
+
+
+async def test_faults_arm_the_next_money_call_of_one_upstream(page: Page) -> None:
+    for kind in ("fail", "slow", "hang"):
+        status, _ = await page.call(
+            "POST", "/api/sandbox/faults", {"upstream": "cloud", "kind": kind}
+        )
+        assert status == 200
+    plan = page.upstreams["cloud"].plan
+    assert [(f.kind, f.path) for f in plan.faults] == [
+        ("5xx", "/api/orders/*/pay"), ("slow", "/api/orders/*/pay"), ("hang", "/api/orders/*/pay")
+    ]  # fmt: skip
+    assert [f.seconds for f in plan.faults[1:]] == [3, 3]
+    assert plan.take("/api/uid") is None  # an account lookup is not a money call
+    _, panel = await page.call("GET", "/api/sandbox")
+    assert [f["kind"] for f in panel["faults"]] == ["5xx", "slow", "hang"]
+
+    assert await page.refused(
+        "POST", "/api/sandbox/faults", {"upstream": "mars", "kind": "fail"}
+    ) == ("Choose an upstream.")
+    assert await page.refused(
+        "POST", "/api/sandbox/faults", {"upstream": "cloud", "kind": "boom"}
+    ) == ("The kind is fail, slow or hang.")
+    assert len(plan.faults) == 3  # refused requests armed nothing
+
+    status, _ = await page.call("DELETE", "/api/sandbox/faults")
+    assert status == 200 and all(not u.plan.faults for u in page.upstreams.all)
+
+
+async def test_a_kumquat_success_can_turn_failed_once(page: Page) -> None:
+    topups = page.upstreams.topup
+    product = next(iter(topups.products.values()))
+    for serial, state in (("S-1", "SUCCESS"), ("S-2", "PROCESSING")):
+        topups.orders[serial] = kumquat.TopUp(
+            request_no=f"R-{serial}", serial_no=serial, product=product, account="8613800000000",
+            status=state, callback_url=None, created_at="2026-11-24 10:00:00", ending="SUCCESS",
+        )  # fmt: skip
+    balance = topups.balance
+
+    status, _ = await page.call("POST", "/api/sandbox/topups/S-1/reverse")
+    assert status == 200
+    assert topups.orders["S-1"].status == "FAIL"
+    assert topups.balance == balance + product.price  # KUMQUAT gives the money back
+    assert "Only a successful top-up" in await page.refused(
+        "POST", "/api/sandbox/topups/S-1/reverse", None
+    )
+    assert "Only a successful top-up" in await page.refused(
+        "POST", "/api/sandbox/topups/S-2/reverse", None
+    )
+    assert await page.refused("POST", "/api/sandbox/topups/nope/reverse", None, 404) == (
+        "no such top-up"
+    )
+    assert topups.balance == balance + product.price
+
+
+async def test_an_acedata_order_can_be_marked_paid_while_it_waits(page: Page) -> None:
+    ace = page.upstreams.acedata
+    package = next(iter(ace.packages.values()))
+    ace.orders["o-1"] = AceOrder(
+        id="o-1", application_id="app", package=package, amount=package.amount,
+        price=Decimal("10.99"), pay_way="Stripe", created=time.time(),
+        created_at="2026-11-24T10:00:00Z",
+    )  # fmt: skip
+    _, panel = await page.call("GET", "/api/sandbox")
+    assert panel["acedata"][0]["state"] == "Pending"
+
+    status, paid = await page.call("POST", "/api/sandbox/acedata/o-1/pay")
+    assert (status, paid["state"]) == (200, "Paid")
+    assert "not waiting for payment" in await page.refused(
+        "POST", "/api/sandbox/acedata/o-1/pay", None
+    )
+    assert await page.refused("POST", "/api/sandbox/acedata/o-2/pay", None, 404) == (
+        "no such AceData order"
+    )
+
+
+async def test_live_events_name_the_chat_that_changed(page: Page, bot: Bot) -> None:
+    async with page.http.get(f"{page.base}/api/events") as stream:
+        assert (await stream.content.readline()).decode().strip() == "event: hello"
+        await stream.content.readline()  # its data
+        await stream.content.readline()  # the blank line
+        await bot.send_message(GROUP, "A deposit came in")
+        lines = [(await stream.content.readline()).decode().strip() for _ in range(3)]
+    assert lines == ["event: chat", 'data: {"seat": "operators"}', ""]
