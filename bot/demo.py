@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import fcntl
 import os
 import signal
 import socket
 import sys
 from pathlib import Path
+from typing import IO
 
 from bot.config import without_settings
 from bot.money import MICRO
@@ -37,8 +40,13 @@ DEMO_ADMIN = 1
 ALICE, BOB = 1001, 1002
 BOB_WELCOME = 100  # USDT; Alice starts with nothing and tops up
 DEMO_FOLDER = Path("data/demo")
+OFFLINE_DATABASE = "shop.sqlite3"  # fresh on every start
+# With real Telegram, real people may have paid (Telegram Stars are real): that database is kept.
+TELEGRAM_DATABASE = "telegram.sqlite3"
+PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
 POLLING_WAIT = 30.0
-STOP_WAIT = 15.0
+STOP_WAIT = 45.0  # the bot lets a broadcast copy and job runs under way finish
 # Quicker than production, so a visitor sees deposits and follow-ups happen.
 UPSTREAM_TIMEOUT = 5
 DEPOSIT_CHECK_SECONDS = 2
@@ -51,12 +59,27 @@ def _free_port() -> int:
     return port
 
 
-def _fresh_folder() -> Path:
+class DemoBusy(Exception):
+    """Another demo runs from this folder: its database must not be touched."""
+
+
+def _take_folder() -> tuple[Path, IO[str]]:
+    """The demo's folder, locked for this demo (the lock goes when the process does)."""
     folder = DEMO_FOLDER.resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    for leftover in folder.glob("shop.sqlite3*"):
+    lock = (folder / "demo.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise DemoBusy(str(DEMO_FOLDER)) from None
+    return folder, lock
+
+
+def _fresh_database(folder: Path) -> Path:
+    for leftover in folder.glob(f"{OFFLINE_DATABASE}*"):
         leftover.unlink()
-    return folder
+    return folder / OFFLINE_DATABASE
 
 
 async def _seed(database: Path) -> None:
@@ -68,14 +91,21 @@ async def _seed(database: Path) -> None:
         )
 
 
+def _die_with_the_demo() -> None:
+    """In the bot's process, before it starts: end it (SIGTERM) if the demo dies, even by
+    SIGKILL, rather than leave it polling on its own (Linux; elsewhere Ctrl+C still stops it)."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _bot_environment(
-    upstreams: Upstreams, folder: Path, telegram_base: str | None, web_port: int
+    upstreams: Upstreams, database: Path, telegram_base: str | None, web_port: int
 ) -> dict[str, str]:
     env = without_settings(os.environ)
     token = os.environ.get("BOT_TOKEN", "").strip()
     env.update(
         BOT_TOKEN=token or DEMO_TOKEN,
-        DATABASE_PATH=str(folder / "shop.sqlite3"),
+        DATABASE_PATH=str(database),
         WEB_HOST="127.0.0.1",
         WEB_PORT=str(web_port),
         PUBLIC_BASE_URL=f"http://127.0.0.1:{web_port}",
@@ -119,38 +149,64 @@ def _emulated_telegram() -> tuple[TelegramEmulator, BotAccount, list[Seat]]:
     return emulator, account, seats
 
 
-async def _wait_for_polling(account: BotAccount, bot: asyncio.subprocess.Process) -> bool:
+async def _wait_for_polling(
+    account: BotAccount, bot: asyncio.subprocess.Process, stop: asyncio.Event
+) -> bool:
+    """Until the bot asks for updates (True), or it dies, takes too long or Ctrl+C (False)."""
     deadline = asyncio.get_running_loop().time() + POLLING_WAIT
     while account.get_updates_calls == 0:
-        if bot.returncode is not None or asyncio.get_running_loop().time() > deadline:
+        if bot.returncode is not None or stop.is_set():
+            return False
+        if asyncio.get_running_loop().time() > deadline:
             return False
         await asyncio.sleep(0.1)
     return True
 
 
 def _banner(page: str, real_telegram: bool) -> str:
+    if real_telegram:
+        return "\n".join(
+            [
+                "",
+                "Storefront demo with your bot in real Telegram (BOT_TOKEN is set); every upstream",
+                "is simulated.",
+                f"  Playground  {page} (the sandbox panel: USDT transfers, upstream trouble)",
+                f"  Database    {DEMO_FOLDER / TELEGRAM_DATABASE} (kept between starts)",
+                "Use a test bot from @BotFather, not your shop's: two programs polling one bot",
+                "share its updates. Telegram Stars paid to the bot are real Stars; refund them",
+                "with /refundstars. Never send real USDT to the demo's deposit address: nobody",
+                "owns it.",
+                "Stop with Ctrl+C.",
+                "",
+            ]
+        )
     lines = [
         "",
         "Storefront demo: the whole shop on this machine, nothing leaves it.",
         f"  Playground  {page}",
-        f"  Database    {DEMO_FOLDER / 'shop.sqlite3'} (fresh on every start)",
+        f"  Database    {DEMO_FOLDER / OFFLINE_DATABASE} (fresh on every start)",
     ]
-    if real_telegram:
-        lines += [
-            "  Telegram    the real one, with BOT_TOKEN from the environment; every upstream is",
-            "              simulated, so no real money moves. Top up from the playground's panel.",
-        ]
-    else:
-        lines += [
-            f"  Customers   Alice (empty wallet) and Bob ({BOB_WELCOME} USDT)",
-            "  Operators   the 'Shop operators' group; you are its operator",
-        ]
-    lines += ["Open the playground in a browser. Stop with Ctrl+C.", ""]
+    lines += [
+        f"  Customers   Alice (empty wallet) and Bob ({BOB_WELCOME} USDT)",
+        "  Operators   the 'Shop operators' group; you are its operator",
+        "Open the playground in a browser. Stop with Ctrl+C.",
+        "",
+    ]
     return "\n".join(lines)
 
 
 async def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
     real_telegram = bool(os.environ.get("BOT_TOKEN", "").strip())
+    try:
+        folder, lock = _take_folder()
+    except DemoBusy as busy:
+        print(f"another demo is running from {busy}; stop it first", file=sys.stderr)
+        return 2
+    with lock:
+        return await _run(folder, host, port, real_telegram)
+
+
+async def _run(folder: Path, host: str, port: int, real_telegram: bool) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -160,13 +216,17 @@ async def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
     emulator: TelegramEmulator | None = None
     account: BotAccount | None = None
     seats: list[Seat] = []
-    if not real_telegram:
+    if real_telegram:
+        database = folder / TELEGRAM_DATABASE
+        async with Database(database):  # migrated here, before the bot and the page share it
+            pass
+    else:
         emulator, account, seats = _emulated_telegram()
-    folder = _fresh_folder()
-    await _seed(folder / "shop.sqlite3")
+        database = _fresh_database(folder)
+        await _seed(database)
     playground = Playground(
         upstreams,
-        folder / "shop.sqlite3",
+        database,
         bot=account,
         seats=seats,
         bot_name="your bot in Telegram" if real_telegram else f"@{DEMO_BOT}",
@@ -177,19 +237,24 @@ async def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
     try:
         await upstreams.start()
         telegram_base = None if emulator is None else await emulator.start()
+        # Started before the playground opens its database: no thread runs yet to trouble the
+        # fork, and the bot is told to end with the demo.
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run",
+            cwd=folder,  # no operator's .env is read from here
+            env=_bot_environment(upstreams, database, telegram_base, _free_port()),
+            stdin=asyncio.subprocess.DEVNULL,
+            preexec_fn=_die_with_the_demo,
+        )  # fmt: skip
         try:
             page = await playground.start(host, port) + "/"
         except OSError as busy:
             print(f"cannot serve the playground on {host}:{port}: {busy.strerror}; "
                   "choose another with --port", file=sys.stderr)  # fmt: skip
             return 2
-        bot = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run",
-            cwd=folder,  # no operator's .env is read from here
-            env=_bot_environment(upstreams, folder, telegram_base, _free_port()),
-            stdin=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        if account is not None and not await _wait_for_polling(account, bot):
+        if account is not None and not await _wait_for_polling(account, bot, stop):
+            if stop.is_set():
+                return 0
             print("the demo bot did not start; its log is above", file=sys.stderr)
             return 1
         print(_banner(page, real_telegram), flush=True)

@@ -78,7 +78,8 @@ class AceDataSimulator:
         self.orders: dict[str, AceOrder] = {}
         self.base_url = ""  # set from the first request, for pay_url
 
-    def _state(self, order: AceOrder) -> str:
+    def state(self, order: AceOrder) -> str:
+        """The order's state now (a pending order past its time has expired)."""
         now = time.time()
         if order.state == "Pending" and now - order.created > self.expire_seconds:
             order.state = "Expired"
@@ -98,7 +99,7 @@ class AceDataSimulator:
             "pay_way": order.pay_way,
             "pay_id": None,
             "pay_url": f"{self.base_url}/_sandbox/pay/{order.id}",
-            "state": self._state(order),
+            "state": self.state(order),
             "remaining_amount": 0,
             "tags": None,
             "metadata": None,
@@ -178,7 +179,7 @@ class AceDataSimulator:
 
     def pay(self, order_id: str) -> None:
         order = self.orders[order_id]
-        if self._state(order) == "Pending":
+        if self.state(order) == "Pending":
             order.state, order.paid_at = "Paid", time.time()
 
     async def _pay(self, request: web.Request) -> web.Response:

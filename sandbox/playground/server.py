@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -58,6 +59,11 @@ USDT_AMOUNT = re.compile(r"[0-9]{1,7}(?:\.[0-9]{1,6})?")  # ASCII digits only, n
 CALLBACK_ANSWER_WAIT = 3.0  # how long a press waits for the bot's toast
 KEEPALIVE_SECONDS = 15.0
 LISTED = 8  # rows per list on the panel
+PANEL_EVERY = 2.0  # seconds between looks at what changed on its own
+CONTENT_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+    " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,11 @@ class Seat:
 
 
 class BadInput(web.HTTPBadRequest):
+    def __init__(self, reason: str) -> None:
+        super().__init__(text=json.dumps({"error": reason}), content_type="application/json")
+
+
+class Forbidden(web.HTTPForbidden):
     def __init__(self, reason: str) -> None:
         super().__init__(text=json.dumps({"error": reason}), content_type="application/json")
 
@@ -104,13 +115,15 @@ class Playground:
         self._customers = CustomerStore(self._db)
         self._listeners: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
         self._server: SimulatorServer | None = None
+        self._hosts: set[str] = set()
+        self._watching: asyncio.Task[None] | None = None
         for seat in seats:
             seat.chat.watchers.append(self._chat_changed)
 
     # -- serving ---------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[_json_errors])
+        app = web.Application(middlewares=[self._only_this_page, _json_errors])
         app.add_routes(
             [
                 web.get("/", self._index),
@@ -135,14 +148,57 @@ class Playground:
     async def start(self, host: str = "127.0.0.1", port: int = 8080) -> str:
         await self._db.open()
         self._server = SimulatorServer(self.app())
-        return await self._server.start(host, port)
+        base = await self._server.start(host, port)
+        bound = base.rsplit(":", 1)[1]
+        self._hosts = {f"{host}:{bound}", f"127.0.0.1:{bound}", f"localhost:{bound}"}
+        self._watching = asyncio.create_task(self._watch_the_panel())
+        return base
 
     async def stop(self) -> None:
+        if self._watching is not None:
+            self._watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watching
         for queue in self._listeners:
             queue.put_nowait(("bye", {}))
         if self._server is not None:
             await self._server.stop()
         await self._db.close()
+
+    @web.middleware
+    async def _only_this_page(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Only this page may use the playground: another site open in the visitor's browser
+        must not send transfers or speak as the operator (its requests carry its own Origin, and
+        a DNS-rebound name arrives with its own Host)."""
+        if request.host not in self._hosts:
+            raise Forbidden("Open the playground at the address the demo printed.")
+        origin = request.headers.get("Origin")
+        if request.method not in ("GET", "HEAD") and origin not in (None, f"http://{request.host}"):
+            raise Forbidden("Only the playground page can do that.")
+        response: web.StreamResponse = await handler(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = CONTENT_POLICY
+        return response
+
+    async def _watch_the_panel(self) -> None:
+        """What the bot or the simulators change on their own (a deposit request made in real
+        Telegram, an order going through) reaches open pages within PANEL_EVERY seconds."""
+        shown = await self._panel_text()
+        while True:
+            await asyncio.sleep(PANEL_EVERY)
+            if not self._listeners:
+                continue
+            now = await self._panel_text()
+            if now is not None and now != shown:
+                shown = now
+                self._publish("sandbox", {})
+
+    async def _panel_text(self) -> str | None:
+        try:
+            return json.dumps(await self._panel(), sort_keys=True)
+        except Exception:  # the database busy for a moment: next time
+            log.exception("reading the sandbox panel failed")
+            return None
 
     # -- live updates ----------------------------------------------------------------------
 
@@ -174,7 +230,7 @@ class Playground:
                 if event == "bye":
                     break
                 await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:  # the page went away
             pass
         finally:
             self._listeners.discard(queue)
@@ -294,16 +350,22 @@ class Playground:
         stored = None if self.bot is None else self.bot.files.get(request.match_info["file_id"])
         if stored is None:
             raise NotFound("no such file")
-        disposition = "attachment" if "download" in request.query else "inline"
+        # Only pictures open in the page; anything else the bot sent is a download.
+        shown = stored.mime_type.startswith("image/") and "download" not in request.query
+        disposition = "inline" if shown else "attachment"
+        name = quote(stored.file_name, safe="")
         return web.Response(
             body=stored.data,
             content_type=stored.mime_type,
-            headers={"Content-Disposition": f'{disposition}; filename="{stored.file_name}"'},
+            headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{name}"},
         )
 
     # -- the sandbox panel -----------------------------------------------------------------
 
     async def _sandbox(self, request: web.Request) -> web.Response:
+        return web.json_response(await self._panel())
+
+    async def _panel(self) -> dict[str, Any]:
         requests = await self._deposits.open_requests(Method.USDT, utc_now(), limit=LISTED)
         waiting = []
         for deposit in requests:
@@ -319,49 +381,49 @@ class Playground:
         tron = self.upstreams.tron
         transfers = sorted(tron.events.values(), key=lambda event: event.seq)[-LISTED:]
         topups = list(self.upstreams.topup.orders.values())[-LISTED:]
-        ace_orders = list(self.upstreams.acedata.orders.values())[-LISTED:]
-        return web.json_response(
-            {
-                "deposit_requests": waiting,
-                "transfers": [
-                    {
-                        "txid": event.transaction_id,
-                        "amount": _usdt(event.value),
-                        "confirmed": event.confirmed,
-                    }
-                    for event in reversed(transfers)
-                    if event.to == DEMO_DEPOSIT_ADDRESS
-                ],
-                "faults": [
-                    {"upstream": upstream.name, "kind": fault.kind}
-                    for upstream in self.upstreams.all
-                    for fault in upstream.plan.faults
-                ],
-                "topups": [
-                    {
-                        "serial": order.serial_no,
-                        "product": order.product.name,
-                        "account": order.account,
-                        "status": order.status,
-                    }
-                    for order in reversed(topups)
-                ],
-                "acedata": [
-                    {
-                        "id": order.id,
-                        "package": order.package.title,
-                        "price": str(order.price),
-                        "state": order.state,
-                    }
-                    for order in reversed(ace_orders)
-                ],
-            }
-        )
+        ace = self.upstreams.acedata
+        ace_orders = list(ace.orders.values())[-LISTED:]
+        return {
+            "deposit_requests": waiting,
+            "transfers": [
+                {
+                    "txid": event.transaction_id,
+                    "amount": _usdt(event.value),
+                    "confirmed": event.confirmed,
+                }
+                for event in reversed(transfers)
+                if event.to == DEMO_DEPOSIT_ADDRESS
+            ],
+            "faults": [
+                {"upstream": upstream.name, "kind": fault.kind}
+                for upstream in self.upstreams.all
+                for fault in upstream.plan.faults
+            ],
+            "topups": [
+                {
+                    "serial": order.serial_no,
+                    "product": order.product.name,
+                    "account": order.account,
+                    "status": order.status,
+                }
+                for order in reversed(topups)
+            ],
+            "acedata": [
+                {
+                    "id": order.id,
+                    "package": order.package.title,
+                    "price": str(order.price),
+                    "state": ace.state(order),
+                }
+                for order in reversed(ace_orders)
+            ],
+        }
 
     async def _usdt(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        raw = str(body.get("amount", "")).strip()
-        amount = Decimal(raw) if USDT_AMOUNT.fullmatch(raw) else Decimal(0)
+        raw = body.get("amount")
+        text = raw.strip() if isinstance(raw, str) else ""  # a JSON number could be 1e3
+        amount = Decimal(text) if USDT_AMOUNT.fullmatch(text) else Decimal(0)
         if not 0 < amount <= MAX_USDT:
             raise BadInput(
                 "Give the amount in USDT: above 0, at most 1,000,000, with up to 6 decimals,"
@@ -411,11 +473,12 @@ class Playground:
         order = ace.orders.get(request.match_info["order_id"])
         if order is None:
             raise NotFound("no such AceData order")
-        if order.state != "Pending":
-            raise BadInput(f"That order is {order.state.lower()}, not waiting for payment.")
+        state = ace.state(order)
+        if state != "Pending":
+            raise BadInput(f"That order is {state.lower()}, not waiting for payment.")
         ace.pay(order.id)
         self._publish("sandbox", {})
-        return web.json_response({"id": order.id, "state": order.state})
+        return web.json_response({"id": order.id, "state": ace.state(order)})
 
 
 @web.middleware
@@ -432,6 +495,8 @@ async def _json_errors(request: web.Request, handler: Any) -> web.StreamResponse
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise BadInput("Send a JSON object.")
     with contextlib.suppress(ValueError):
         body = await request.json()
         if isinstance(body, dict):

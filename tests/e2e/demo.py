@@ -18,15 +18,18 @@ START_TIMEOUT = 40.0
 STOP_TIMEOUT = 20.0
 
 
-async def _playground_address(stream: asyncio.StreamReader, seen: list[str]) -> str:
-    while True:
-        line = (await stream.readline()).decode()
-        if not line:
-            raise AssertionError("the demo exited early:\n" + "".join(seen))
-        seen.append(line)
+async def _read_log(
+    stream: asyncio.StreamReader, log: list[str], address: asyncio.Future[str]
+) -> None:
+    """Everything the demo prints, read as it comes (a full pipe would stall the demo)."""
+    async for raw in stream:
+        line = raw.decode("utf-8", "replace")
+        log.append(line)
         found = re.search(r"Playground\s+(http://127\.0\.0\.1:\d+/)", line)
-        if found:
-            return found.group(1)
+        if found and not address.done():
+            address.set_result(found.group(1))
+    if not address.done():
+        address.set_exception(AssertionError("the demo exited early:\n" + "".join(log)))
 
 
 @asynccontextmanager
@@ -45,14 +48,20 @@ async def running_demo(
         stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     assert process.stdout is not None
-    seen: list[str] = []
+    log: list[str] = []
+    address: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    reader = asyncio.create_task(_read_log(process.stdout, log, address))
     try:
-        yield await asyncio.wait_for(_playground_address(process.stdout, seen), START_TIMEOUT)
+        yield await asyncio.wait_for(address, START_TIMEOUT)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)
-        rest = await asyncio.wait_for(process.stdout.read(), STOP_TIMEOUT)
-        await process.wait()
-    log = "".join(seen) + rest.decode()
-    assert process.returncode == 0, log
-    assert "Traceback" not in log, log
+        try:
+            await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            process.kill()  # its bot ends with it (the demo asks the kernel for that)
+            await process.wait()
+        await reader
+    text = "".join(log)
+    assert process.returncode == 0, text
+    assert "Traceback" not in text, text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -49,6 +50,12 @@ async def events(http: aiohttp.ClientSession, base: str) -> AsyncIterator[asynci
         reader.cancel()
 
 
+async def next_chat_event(live: asyncio.Queue[str]) -> str:
+    while not (event := await live.get()).startswith("chat "):
+        pass
+    return event
+
+
 async def chat_until(
     http: aiohttp.ClientSession, base: str, seat: str, done: Callable[[list[Any]], bool]
 ) -> list[dict[str, Any]]:
@@ -64,10 +71,21 @@ async def chat_until(
 
 
 async def test_the_offline_demo_serves_the_page_and_its_chats(tmp_path: Path) -> None:
-    async with running_demo(tmp_path) as base, aiohttp.ClientSession() as http:
+    # The operator's own configuration is in the environment: the demo uses none of it.
+    operators_own = {
+        "DATABASE_PATH": str(tmp_path / "operators-shop.sqlite3"),
+        "TELEGRAM_API_BASE": "http://127.0.0.1:9",
+        "CLOUDRUBY_BASE_URL": "http://127.0.0.1:9",
+        "ADMIN_IDS": "5",
+    }
+    async with (
+        running_demo(tmp_path, operators_own) as base,
+        aiohttp.ClientSession() as http,
+    ):
         async with http.get(base) as page:
             assert page.status == 200
             assert "Storefront playground" in await page.text()
+            assert "script-src 'self'" in page.headers["Content-Security-Policy"]
         async with http.get(f"{base}static/playground.js") as script:
             assert script.status == 200
         async with http.get(f"{base}api/setup") as response:
@@ -81,7 +99,8 @@ async def test_the_offline_demo_serves_the_page_and_its_chats(tmp_path: Path) ->
             messages = await chat_until(
                 http, base, "bob", lambda ms: any(m["from_bot"] for m in ms)
             )
-            assert await asyncio.wait_for(live.get(), BOT_WAIT) == 'chat {"seat": "bob"}'
+            first_chat_event = await asyncio.wait_for(next_chat_event(live), BOT_WAIT)
+            assert first_chat_event == 'chat {"seat": "bob"}'
         [mine, menu] = messages
         assert mine["mine"] and mine["text"] == "/start"
         assert "Balance: 100.00 USDT" in menu["text"]  # Bob's welcome balance
@@ -100,6 +119,8 @@ async def test_the_offline_demo_serves_the_page_and_its_chats(tmp_path: Path) ->
         async with http.get(f"{base}api/chats/operators") as response:
             commands = [c["command"] for c in (await response.json())["commands"]]
         assert {"stats", "refund", "broadcast"} <= set(commands)  # the operator's own menu
+    assert not (tmp_path / "operators-shop.sqlite3").exists()
+    assert (tmp_path / "data" / "demo" / "shop.sqlite3").exists()
 
 
 async def test_with_a_bot_token_the_demo_uses_that_telegram(tmp_path: Path) -> None:
@@ -121,9 +142,12 @@ async def test_with_a_bot_token_the_demo_uses_that_telegram(tmp_path: Path) -> N
             async with http.get(f"{base}api/chats/alice") as response:
                 assert response.status == 404
 
-            request = await top_up_way(customer, "💵 USDT (TRC20)")
-            await customer.press("10 USDT")
-            request = await customer.wait_until(lambda m: "Send exactly" in m.text)
+            async with events(http, base) as live:
+                await top_up_way(customer, "💵 USDT (TRC20)")
+                await customer.press("10 USDT")
+                request = await customer.wait_until(lambda m: "Send exactly" in m.text)
+                # The panel of an open page learns of the request by itself.
+                assert await asyncio.wait_for(live.get(), BOT_WAIT) == "sandbox {}"
             asked = request.text.split("Send exactly ")[1].split(" USDT")[0]
 
             async with http.get(f"{base}api/sandbox") as response:
@@ -136,20 +160,80 @@ async def test_with_a_bot_token_the_demo_uses_that_telegram(tmp_path: Path) -> N
             assert telegram.bot(token).get_updates_calls > 0
     finally:
         await telegram.stop()
+    # Real people may have paid: that database is kept for the next start.
+    assert (tmp_path / "data" / "demo" / "telegram.sqlite3").exists()
 
 
-async def test_two_demos_cannot_share_a_port(tmp_path: Path) -> None:
-    (tmp_path / "first").mkdir()
-    async with running_demo(tmp_path / "first") as base:
+async def _second_demo(folder: Path, port: str) -> tuple[int | None, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "demo", "--port", port,
+        cwd=folder, env=without_settings(os.environ) | {"PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        stdin=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode, output.decode()
+
+
+async def test_a_second_demo_leaves_the_first_alone(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    database = tmp_path / "data" / "demo" / "shop.sqlite3"
+    async with running_demo(tmp_path) as base, aiohttp.ClientSession() as http:
+        first_database = database.stat().st_ino
         port = base.rstrip("/").rsplit(":", 1)[1]
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "demo", "--port", port,
-            cwd=tmp_path, env=without_settings(os.environ) | {"PYTHONPATH": str(ROOT)},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        output, _ = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
-    assert f"cannot serve the playground on 127.0.0.1:{port}" in output.decode()
-    assert "choose another with --port" in output.decode()
-    assert "Traceback" not in output.decode()
+
+        # From the same folder: refused before anything of the first one is touched.
+        code, output = await _second_demo(tmp_path, "0")
+        assert code == 2 and "another demo is running from data/demo" in output, output
+        # From another folder, on the same port: refused in a sentence.
+        code, output = await _second_demo(tmp_path / "elsewhere", port)
+        assert code == 2, output
+        assert f"cannot serve the playground on 127.0.0.1:{port}" in output
+        assert "choose another with --port" in output
+        assert "Traceback" not in output
+
+        assert database.stat().st_ino == first_database
+        async with http.post(f"{base}api/chats/bob/send", json={"text": "/start"}) as sent:
+            assert sent.status == 200
+        await chat_until(http, base, "bob", lambda ms: "Balance: 100.00 USDT" in ms[-1]["text"])
+
+
+async def test_the_bot_ends_with_a_killed_demo(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "demo", "--port", "0",
+        cwd=tmp_path, env=without_settings(os.environ) | {"PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        stdin=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    while b"Playground" not in await asyncio.wait_for(process.stdout.readline(), 40):
+        pass
+    [bot] = _children(process.pid)
+    assert _command(bot)[1:4] == ["-m", "bot", "run"]
+
+    process.kill()  # no Ctrl+C, no cleanup: the kernel tells the bot
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while _running(bot):
+            assert asyncio.get_running_loop().time() < deadline, "the bot outlived the demo"
+            await asyncio.sleep(0.1)
+    finally:
+        if _running(bot):
+            os.kill(bot, signal.SIGKILL)
+        await process.wait()  # its output pipe closes once nothing holds it
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _command(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def _running(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "zombie" not in status

@@ -64,19 +64,22 @@ async def bot_says(page: Page, text: str) -> None:
 
 async def press(page: Page, *labels: str) -> None:
     """Press the inline buttons labelled exactly so, one after the other, each on the latest
-    message that has it."""
+    message that has it; each press is through (Telegram took it) before the next."""
     for label in labels:
         exactly = re.compile(f"^{re.escape(label)}$")
-        await page.locator(".message .key").filter(has_text=exactly).last.click()
+        async with page.expect_response(lambda response: response.url.endswith("/press")):
+            await page.locator(".message .key").filter(has_text=exactly).last.click()
 
 
 async def say(page: Page, text: str) -> None:
-    """Type `text` and send it with Enter; returns once the bot answered below it."""
-    before = await page.locator("#messages > *").count()
+    """Type `text` and send it with Enter; returns once the bot answered after it."""
+    mine = page.locator(".message.mine")
+    sent = await mine.count()
     await page.get_by_label("Message").fill(text)
     await page.get_by_label("Message").press("Enter")
-    await expect(page.locator("#messages > *").nth(before)).to_contain_text(text)
-    await expect(page.locator("#messages > *").nth(before + 1)).to_have_class(re.compile("bot"))
+    await expect(mine.nth(sent)).to_contain_text(text)
+    answer = mine.nth(sent).locator("xpath=following-sibling::*[contains(@class, 'bot')]")
+    await expect(answer.first).to_be_visible()
 
 
 async def test_a_visitor_tops_up_buys_and_checks_the_stats(

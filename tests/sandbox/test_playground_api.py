@@ -20,6 +20,7 @@ from aiogram import Bot
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChatMember,
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
 )
@@ -312,3 +313,65 @@ async def test_live_events_name_the_chat_that_changed(page: Page, bot: Bot) -> N
         await bot.send_message(GROUP, "A deposit came in")
         lines = [(await stream.content.readline()).decode().strip() for _ in range(3)]
     assert lines == ["event: chat", 'data: {"seat": "operators"}', ""]
+
+
+async def test_only_the_playground_page_can_act(page: Page) -> None:
+    usdt = f"{page.base}/api/sandbox/usdt"
+    evil = {"Origin": "https://evil.example"}
+    async with page.http.post(usdt, json={"amount": "5"}, headers=evil) as response:
+        assert response.status == 403
+        assert (await response.json())["error"] == "Only the playground page can do that."
+    # A form or a no-preflight request from another site: not JSON, refused.
+    plain = {"Content-Type": "text/plain"}
+    async with page.http.post(usdt, data='{"amount": "5"}', headers=plain) as response:
+        assert response.status == 400
+    # A name that was rebound to 127.0.0.1 arrives with its own Host.
+    port = page.base.rsplit(":", 1)[1]
+    async with page.http.get(
+        f"{page.base}/api/setup", headers={"Host": f"evil.example:{port}"}
+    ) as response:
+        assert response.status == 403
+    assert page.upstreams.tron.events == {}
+
+    ours = {"Origin": page.base}
+    async with page.http.post(usdt, json={"amount": "5"}, headers=ours) as response:
+        assert response.status == 200
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert len(page.upstreams.tron.events) == 1
+
+
+@pytest.mark.parametrize("amount", [25, 25.5, 1e3])
+async def test_usdt_amounts_are_text_not_json_numbers(page: Page, amount: float) -> None:
+    await page.refused("POST", "/api/sandbox/usdt", {"amount": amount})
+    assert page.upstreams.tron.events == {}
+
+
+async def test_files_open_in_the_page_only_when_they_are_pictures(page: Page, bot: Bot) -> None:
+    await bot.send_document(
+        ALICE, BufferedInputFile(b"<script>alert(1)</script>", filename='accounts "1".html')
+    )
+    _, chat = await page.call("GET", "/api/chats/alice")
+    [document] = [m["media"] for m in chat["messages"]]
+    async with page.http.get(f"{page.base}/api/files/{document['file_id']}") as response:
+        assert response.status == 200
+        assert response.headers["Content-Disposition"] == (
+            "attachment; filename*=UTF-8''accounts%20%221%22.html"
+        )
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert await response.read() == b"<script>alert(1)</script>"
+
+
+async def test_an_expired_acedata_order_cannot_be_marked_paid(page: Page) -> None:
+    ace = page.upstreams.acedata
+    package = next(iter(ace.packages.values()))
+    ace.orders["o-old"] = AceOrder(
+        id="o-old", application_id="app", package=package, amount=package.amount,
+        price=Decimal("10.99"), pay_way="Stripe", created=time.time() - ace.expire_seconds - 1,
+        created_at="2026-11-24T09:00:00Z",
+    )  # fmt: skip
+    _, panel = await page.call("GET", "/api/sandbox")
+    assert panel["acedata"][0]["state"] == "Expired"
+    assert await page.refused("POST", "/api/sandbox/acedata/o-old/pay", None) == (
+        "That order is expired, not waiting for payment."
+    )
+    assert ace.orders["o-old"].paid_at is None

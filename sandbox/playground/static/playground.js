@@ -8,6 +8,7 @@ const state = {
   seat: null, // the key of the chat on screen
   chats: {}, // seat key -> the chat as /api/chats/{seat} last gave it
   seen: {}, // seat key -> the highest message id looked at
+  loads: {}, // seat key -> the number of its latest load, so an older answer never wins
   replyTo: null,
 };
 
@@ -241,7 +242,11 @@ function drawChat() {
 }
 
 async function loadChat(seatKey) {
-  state.chats[seatKey] = await api("GET", `/api/chats/${seatKey}`);
+  const ticket = (state.loads[seatKey] || 0) + 1;
+  state.loads[seatKey] = ticket;
+  const chat = await api("GET", `/api/chats/${seatKey}`);
+  if (state.loads[seatKey] !== ticket) return; // a newer load is on its way
+  state.chats[seatKey] = chat;
   if (seatKey === state.seat) drawChat();
   drawSeats();
 }
@@ -354,8 +359,11 @@ function sendUsdt(amount) {
     (result) => `Sent ${result.amount} USDT to the deposit address`);
 }
 
+let sandboxLoads = 0;
 async function loadSandbox() {
+  const ticket = ++sandboxLoads;
   const sandbox = await api("GET", "/api/sandbox");
+  if (ticket !== sandboxLoads) return; // a newer load is on its way
   rows("deposit-requests", sandbox.deposit_requests, (request) => el("li", {},
     el("span", {}, `${request.customer} · ${request.amount} USDT`),
     el("button", { type: "button", onclick: () => sendUsdt(request.amount) }, "Send this transfer")),
