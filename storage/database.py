@@ -48,13 +48,14 @@ class _Reads(ABC):
     def _connection(self) -> aiosqlite.Connection: ...
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._connection().execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        """The first row of a query that returns one (by a key, an aggregate, `LIMIT 1`)."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._connection().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # One trip to the connection's thread: the statement runs to its end there, rather
+        # than a trip each to execute, fetch and close a cursor.
+        return list(await self._connection().execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
@@ -146,9 +147,10 @@ class Transaction(_Reads):
         return self._conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run a statement; returns the last inserted row id (0 when none)."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+        """Run a statement; returns the last inserted row id (0 when none). One trip to the
+        connection's thread (`lastrowid` is the connection's `last_insert_rowid()` too)."""
+        row = await self._conn.execute_insert(sql, params)
+        return int(row[0]) if row is not None and row[0] is not None else 0
 
     async def execute_changes(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; returns how many rows it changed."""

@@ -309,12 +309,12 @@ class Ledger:
                 memo=memo,
                 actor=actor,
             )
-            changed = await tx.execute_changes(
+            changed = await tx.fetch_all(
                 "UPDATE ledger_holds SET status = ?, settle_transaction_id = ?, settled_at = ?"
-                " WHERE id = ? AND status = 'pending'",
+                " WHERE id = ? AND status = 'pending' RETURNING id",
                 (outcome.value, txn.id, utc_now(), hold_id),
             )
-            if changed != 1:
+            if len(changed) != 1:
                 raise HoldAlreadySettled(hold_id, "settled")
         return Hold(hold.id, hold.user_id, hold.order_id, hold.amount, outcome)
 
@@ -378,42 +378,48 @@ class Ledger:
         if not key or len(key) > 200:
             raise LedgerError("an idempotency key is required (at most 200 characters)")
         fingerprint = _fingerprint(kind, order_id, entries)
-        existing = await tx.fetch_one(
-            "SELECT * FROM ledger_transactions WHERE idempotency_key = ?", (key,)
+        now = utc_now()
+        # The key is claimed by the insert itself; only when it was taken do we read what for.
+        inserted = await tx.fetch_one(
+            "INSERT INTO ledger_transactions (idempotency_key, kind, fingerprint, user_id,"
+            " order_id, hold_id, memo, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            (key, kind.value, fingerprint, user_id, order_id, hold_id, memo, actor, now),
         )
-        if existing is not None:
+        if inserted is None:
+            existing = await tx.fetch_one(
+                "SELECT * FROM ledger_transactions WHERE idempotency_key = ?", (key,)
+            )
+            assert existing is not None
             if existing["fingerprint"] != fingerprint:
                 raise IdempotencyConflict(
                     f"key {key!r} was already used for a different movement of money"
                 )
             return LedgerTransaction.from_row(existing, replayed=True)
 
-        now = utc_now()
-        txn_id = await tx.execute(
-            "INSERT INTO ledger_transactions (idempotency_key, kind, fingerprint, user_id,"
-            " order_id, hold_id, memo, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (key, kind.value, fingerprint, user_id, order_id, hold_id, memo, actor, now),
+        txn_id = int(inserted["id"])
+        account_ids = {code: await self._account_id(tx, new_ids, code) for code in entries}
+        await tx.execute_many(
+            "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES (?, ?, ?)",
+            [(txn_id, account_ids[code], amount) for code, amount in entries.items()],
         )
+        # Every balance in one statement; the wallets' floor is checked on what it returns.
+        moves = [(account_ids[code], amount) for code, amount in entries.items()]
+        rows = await tx.fetch_all(
+            "UPDATE ledger_accounts SET balance = balance + CASE id"
+            + " WHEN ? THEN ?" * len(moves)
+            + " END WHERE id IN ("
+            + ", ".join("?" * len(moves))
+            + ") RETURNING id, balance, may_go_negative",
+            [*(value for move in moves for value in move), *(account for account, _ in moves)],
+        )
+        after = {int(row["id"]): row for row in rows}
+        if len(after) != len(entries):
+            raise LedgerError(f"entries of {key!r} name an account that does not exist")
         for code, amount in entries.items():
-            account_id = await self._account_id(tx, new_ids, code)
-            await tx.execute(
-                "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES (?, ?, ?)",
-                (txn_id, account_id, amount),
-            )
-            if amount < 0:
-                row = await tx.fetch_one(
-                    "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?"
-                    " RETURNING balance, may_go_negative",
-                    (amount, account_id),
-                )
-                assert row is not None
-                if row["balance"] < 0 and not row["may_go_negative"]:
-                    raise InsufficientFunds(user_id or 0, row["balance"] - amount, -amount)
-            else:
-                await tx.execute(
-                    "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?",
-                    (amount, account_id),
-                )
+            row = after[account_ids[code]]
+            if amount < 0 and row["balance"] < 0 and not row["may_go_negative"]:
+                raise InsufficientFunds(user_id or 0, row["balance"] - amount, -amount)
         return LedgerTransaction(
             txn_id, key, kind, user_id, order_id, hold_id, memo, actor, now, replayed=False
         )

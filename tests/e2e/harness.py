@@ -91,6 +91,13 @@ class BotProcess:
         return "\n".join(self.log_lines)
 
     @property
+    def pid(self) -> int:
+        """The running bot's process id (to read its memory from /proc, say)."""
+        if self._process is None:
+            raise RuntimeError("the bot is not running")
+        return self._process.pid
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
 
