@@ -18,6 +18,7 @@ from aiogram.types import BotCommand, BotCommandScopeChatMember
 from aiogram_i18n import I18nMiddleware
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.answer_models import KeepAnswerModels
 from bot.config import Settings
 from bot.conversation_storage import SQLiteStorage
 from bot.flood import WaitOutFloodControl
@@ -50,6 +51,7 @@ CUSTOMER_COMMANDS = (
 
 def build_bot(config: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(str(config.telegram_api_base)))
+    session.middleware(KeepAnswerModels())
     session.middleware(WaitOutFloodControl())
     return Bot(
         token=config.require_bot_token(),
@@ -61,7 +63,9 @@ def build_bot(config: Settings) -> Bot:
 def _bot_for_broadcasts(bot: Bot) -> Bot:
     """The same bot on a session that lets 429s through: a broadcast waits them out itself, where
     Cancel and a shutdown can cut the wait short."""
-    return Bot(token=bot.token, session=AiohttpSession(api=bot.session.api), default=bot.default)
+    session = AiohttpSession(api=bot.session.api)
+    session.middleware(KeepAnswerModels())
+    return Bot(token=bot.token, session=session, default=bot.default)
 
 
 def build_dispatcher(shop: Shop) -> Dispatcher:
