@@ -47,14 +47,16 @@ class _Reads(ABC):
     @abstractmethod
     def _connection(self) -> aiosqlite.Connection: ...
 
+    # Each query is one trip to the connection's thread (run and fetch together), not three
+    # (run, fetch, close): every trip costs a thread switch, and a write transaction holds the
+    # writer for all of its trips.
+
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._connection().execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._connection().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._connection().execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
