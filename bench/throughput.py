@@ -95,7 +95,13 @@ async def _walk(customer: ChatDriver, steps: Sequence[Step]) -> tuple[int, float
                 f"expected {step.answer!r}; chat {customer.chat_id}:\n{customer.describe()}"
             )
         if answered == len(steps) - 1:
-            return answered + 1, time.perf_counter()
+            finished = time.perf_counter()
+            shown = customer.last_bot_message  # the chat ends on the last step's screen
+            if shown is None or step.answer not in shown.text:
+                raise AssertionError(
+                    f"the chat ends on {shown and shown.text!r}, expected {step.answer!r}"
+                )
+            return answered + 1, finished
     raise AssertionError("no steps")
 
 
