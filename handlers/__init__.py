@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.enums import ChatType
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, Message
 from aiogram_i18n import I18nContext
 
 from bot.i18n import CustomerLanguage, HtmlFluentCore
@@ -32,11 +34,22 @@ from handlers.purchase import Presenter, hand_over_goods, result_screen
 from storage.orders import Order
 
 
+class InPrivateChat(Filter):
+    """The update comes from a private chat with the bot (a message, or a press on a message).
+
+    A coroutine on purpose: aiogram runs a plain function or `F` filter in a worker thread, and
+    this one is checked on every customer's update."""
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        return message is not None and message.chat.type == ChatType.PRIVATE
+
+
 def customer_router() -> Router:
     """Everything a customer does in their private chat with the bot."""
     customers = Router(name="customers")
-    customers.message.filter(F.chat.type == ChatType.PRIVATE)
-    customers.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    customers.message.filter(InPrivateChat())
+    customers.callback_query.filter(InPrivateChat())
     gate = BannedCustomerGate()
     customers.message.outer_middleware(gate)
     customers.callback_query.outer_middleware(gate)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -222,7 +223,7 @@ async def _offer(state: FSMContext) -> Offer | None:
     return Offer.from_data(data["offer"]) if "offer" in data else None
 
 
-@router.callback_query(AccountsFlow.quantity, AccountsQuantity.filter())
+@router.callback_query(StateFilter(AccountsFlow.quantity), AccountsQuantity.filter())
 async def preset_chosen(
     query: CallbackQuery,
     callback_data: AccountsQuantity,
@@ -238,7 +239,7 @@ async def preset_chosen(
     await _quote(query, i18n, shop, customer, offer, callback_data.quantity)
 
 
-@router.message(AccountsFlow.quantity, F.text)
+@router.message(StateFilter(AccountsFlow.quantity), F.text)
 async def quantity_typed(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
 ) -> None:
@@ -266,7 +267,7 @@ async def quantity_typed(
     await _quote(message, i18n, shop, customer, offer, micro // MICRO)
 
 
-@router.message(AccountsFlow.quantity)
+@router.message(StateFilter(AccountsFlow.quantity))
 async def quantity_not_text(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop
 ) -> None:

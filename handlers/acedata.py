@@ -5,6 +5,7 @@ credits arrive, or when the link expired. Nothing is paid from the shop's balanc
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -76,7 +77,7 @@ async def ask_application(query: CallbackQuery, state: FSMContext, i18n: I18nCon
     await show(query, i18n.get("acedata-ask-application"), markup)
 
 
-@router.message(AceFlow.application, F.text)
+@router.message(StateFilter(AceFlow.application), F.text)
 async def application_sent(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop
 ) -> None:
@@ -89,7 +90,7 @@ async def application_sent(
     await _show_packages(message, state, i18n, shop, application)
 
 
-@router.message(AceFlow.application)
+@router.message(StateFilter(AceFlow.application))
 async def application_not_text(message: Message, i18n: I18nContext) -> None:
     markup = InlineKeyboardMarkup(inline_keyboard=[_steps(i18n, back_button(i18n))])
     await message.answer(i18n.get("acedata-ask-application"), reply_markup=markup)
@@ -133,14 +134,14 @@ async def _show_packages(
     await show(event, i18n.get("acedata-choose-package", application=application), markup)
 
 
-@router.callback_query(AcePackages.filter(), AceFlow.pay_way)
+@router.callback_query(AcePackages.filter(), StateFilter(AceFlow.pay_way))
 async def back_to_packages(
     query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop
 ) -> None:
     await _show_packages(query, state, i18n, shop, (await state.get_data())["application"])
 
 
-@router.callback_query(AcePackage.filter(), AceFlow.package)
+@router.callback_query(AcePackage.filter(), StateFilter(AceFlow.package))
 async def package_chosen(
     query: CallbackQuery,
     callback_data: AcePackage,
@@ -181,7 +182,7 @@ async def _show_pay_ways(
     await show(query, text, markup)
 
 
-@router.callback_query(AcePayWay.filter(), AceFlow.pay_way)
+@router.callback_query(AcePayWay.filter(), StateFilter(AceFlow.pay_way))
 async def pay_way_chosen(
     query: CallbackQuery,
     callback_data: AcePayWay,

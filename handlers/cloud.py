@@ -7,6 +7,7 @@ import logging
 import re
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -99,7 +100,7 @@ async def picked(
     await _ask_uid(query, i18n, callback_data.channel)
 
 
-@router.message(CloudFlow.uid, F.text)
+@router.message(StateFilter(CloudFlow.uid), F.text)
 async def uid_sent(message: Message, state: FSMContext, i18n: I18nContext, shop: Shop) -> None:
     channel = CloudChannel((await state.get_data())["channel"])
     uid = (message.text or "").strip()
@@ -126,7 +127,7 @@ async def uid_sent(message: Message, state: FSMContext, i18n: I18nContext, shop:
     await message.answer(text, reply_markup=markup)
 
 
-@router.message(CloudFlow.uid)
+@router.message(StateFilter(CloudFlow.uid))
 async def uid_not_text(message: Message, state: FSMContext, i18n: I18nContext) -> None:
     await _ask_uid(message, i18n, CloudChannel((await state.get_data())["channel"]))
 
@@ -147,7 +148,7 @@ def _account_screen(i18n: I18nContext, target: CloudTarget) -> tuple[str, Inline
     return text, choices(i18n, options, back=Screen.CLOUD, per_row=4)
 
 
-@router.callback_query(CloudFlow.amount, CloudAmount.filter())
+@router.callback_query(StateFilter(CloudFlow.amount), CloudAmount.filter())
 async def preset_chosen(
     query: CallbackQuery,
     callback_data: CloudAmount,
@@ -162,7 +163,7 @@ async def preset_chosen(
     await _quote(query, state, i18n, shop, customer, callback_data.usd * MICRO)
 
 
-@router.message(CloudFlow.amount, F.text)
+@router.message(StateFilter(CloudFlow.amount), F.text)
 async def amount_typed(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
 ) -> None:

@@ -9,6 +9,7 @@ import re
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -179,7 +180,7 @@ async def ask_claimed_hash(
     await show(query, i18n.get("deposit-claim-hash", address=shop.usdt_watch.address), markup)
 
 
-@router.message(DepositFlow.claim_hash, F.text)
+@router.message(StateFilter(DepositFlow.claim_hash), F.text)
 async def claimed_hash(message: Message, state: FSMContext, i18n: I18nContext) -> None:
     txid = (message.text or "").strip().lower()
     if len(txid) > 100 or not _TXID.fullmatch(txid):
@@ -192,7 +193,7 @@ async def claimed_hash(message: Message, state: FSMContext, i18n: I18nContext) -
     )
 
 
-@router.message(DepositFlow.claim_amount, F.text)
+@router.message(StateFilter(DepositFlow.claim_amount), F.text)
 async def claimed_amount(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
 ) -> None:
@@ -223,7 +224,7 @@ def _claim_refusal(i18n: I18nContext, status: PaymentStatus) -> str:
     return i18n.get("deposit-claim-decided")
 
 
-@router.callback_query(DepositFlow.amount, DepositAmount.filter())
+@router.callback_query(StateFilter(DepositFlow.amount), DepositAmount.filter())
 async def preset_chosen(
     query: CallbackQuery,
     callback_data: DepositAmount,
@@ -241,7 +242,7 @@ async def preset_chosen(
         await _open_request(query.message, state, i18n, shop, customer, callback_data.usdt * MICRO)
 
 
-@router.message(DepositFlow.amount, F.text)
+@router.message(StateFilter(DepositFlow.amount), F.text)
 async def amount_typed(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
 ) -> None:

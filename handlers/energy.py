@@ -7,6 +7,7 @@ import logging
 import re
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -96,7 +97,7 @@ async def ask_address(query: CallbackQuery, state: FSMContext, i18n: I18nContext
     await show(query, i18n.get("energy-ask-address"), markup)
 
 
-@router.message(EnergyFlow.address, F.text)
+@router.message(StateFilter(EnergyFlow.address), F.text)
 async def address_sent(message: Message, state: FSMContext, i18n: I18nContext, shop: Shop) -> None:
     text = (message.text or "").strip()
     if len(text) > _MAX_TEXT:
@@ -112,7 +113,7 @@ async def address_sent(message: Message, state: FSMContext, i18n: I18nContext, s
     await _amount_screen(message, i18n, shop, text)
 
 
-@router.message(EnergyFlow.address)
+@router.message(StateFilter(EnergyFlow.address))
 async def address_not_text(message: Message, i18n: I18nContext) -> None:
     await message.answer(i18n.get("energy-ask-address"), reply_markup=cancel_only(i18n))
 
@@ -138,7 +139,7 @@ async def _amount_screen(
     await show(event, text, markup)
 
 
-@router.callback_query(EnergyFlow.amount, EnergyAmount.filter())
+@router.callback_query(StateFilter(EnergyFlow.amount), EnergyAmount.filter())
 async def preset_chosen(
     query: CallbackQuery,
     callback_data: EnergyAmount,
@@ -152,7 +153,7 @@ async def preset_chosen(
     await _energy_chosen(query, state, i18n, shop, callback_data.energy)
 
 
-@router.message(EnergyFlow.amount, F.text)
+@router.message(StateFilter(EnergyFlow.amount), F.text)
 async def amount_typed(message: Message, state: FSMContext, i18n: I18nContext, shop: Shop) -> None:
     text = (message.text or "").strip()
     if len(text) > _MAX_TEXT or not _WHOLE.fullmatch(text):
@@ -185,7 +186,7 @@ async def _energy_chosen(
     await _period_screen(event, state, i18n, shop)
 
 
-@router.message(EnergyFlow.amount)
+@router.message(StateFilter(EnergyFlow.amount))
 async def amount_not_text(message: Message, i18n: I18nContext) -> None:
     await message.answer(i18n.get("energy-bad-amount", example=_energy(PRESETS[0])),
                          reply_markup=cancel_only(i18n))  # fmt: skip
@@ -227,7 +228,7 @@ async def _period_screen(
     await show(event, text, markup)
 
 
-@router.callback_query(EnergyFlow.period, EnergyStep.filter())
+@router.callback_query(StateFilter(EnergyFlow.period), EnergyStep.filter())
 async def back_to_amount(query: CallbackQuery, state: FSMContext, i18n: I18nContext,
                          shop: Shop) -> None:  # fmt: skip
     data = await state.get_data()
@@ -235,7 +236,7 @@ async def back_to_amount(query: CallbackQuery, state: FSMContext, i18n: I18nCont
     await _amount_screen(query, i18n, shop, str(data.get("address", "")))
 
 
-@router.callback_query(EnergyFlow.period, EnergyPeriod.filter())
+@router.callback_query(StateFilter(EnergyFlow.period), EnergyPeriod.filter())
 async def period_chosen(
     query: CallbackQuery,
     callback_data: EnergyPeriod,

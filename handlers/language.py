@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.i18n import LANGUAGES
 from bot.shop import Shop
 from handlers.callbacks import LanguageButton, Open, Screen
-from handlers.screens import back_button, main_menu, show
+from handlers.screens import back_button, grid, main_menu, show
 from storage.users import Customer
 
 router = Router(name="language")
@@ -18,12 +17,11 @@ router = Router(name="language")
 
 @router.callback_query(Open.filter(F.screen == Screen.LANGUAGE))
 async def choose_language(query: CallbackQuery, i18n: I18nContext) -> None:
-    builder = InlineKeyboardBuilder()
-    for code, name in LANGUAGES.items():
-        label = f"✓ {name}" if code == i18n.locale else name
-        builder.button(text=label, callback_data=LanguageButton(code=code))
-    builder.adjust(1)
-    markup = InlineKeyboardMarkup(inline_keyboard=[*builder.export(), [back_button(i18n)]])
+    options = [
+        (f"✓ {name}" if code == i18n.locale else name, LanguageButton(code=code))
+        for code, name in LANGUAGES.items()
+    ]
+    markup = InlineKeyboardMarkup(inline_keyboard=[*grid(options, 1), [back_button(i18n)]])
     await show(query, i18n.get("language-title"), markup)
 
 

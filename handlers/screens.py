@@ -12,7 +12,6 @@ from typing import Any
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.money import format_money
@@ -86,13 +85,26 @@ def choices(
     per_row: int,
 ) -> InlineKeyboardMarkup:
     """A step's preset choices in rows, then Back (to `back`) and Cancel."""
-    builder = InlineKeyboardBuilder()
-    for label, data in options:
-        builder.button(text=label, callback_data=data)
-    builder.adjust(per_row)
     return InlineKeyboardMarkup(
-        inline_keyboard=[*builder.export(), [back_button(i18n, back), cancel_button(i18n)]]
+        inline_keyboard=[
+            *grid(options, per_row),
+            [back_button(i18n, back), cancel_button(i18n)],
+        ]
     )
+
+
+def grid(
+    options: Sequence[tuple[str, CallbackData]], per_row: int
+) -> list[list[InlineKeyboardButton]]:
+    """Buttons in rows of `per_row` (the last row takes what is left).
+
+    Built directly rather than with aiogram's `InlineKeyboardBuilder`, which deep-copies the
+    whole keyboard on every button it adds: a menu of ten buttons cost more than the update's
+    database reads."""
+    buttons = [
+        InlineKeyboardButton(text=label, callback_data=data.pack()) for label, data in options
+    ]
+    return [buttons[start : start + per_row] for start in range(0, len(buttons), per_row)]
 
 
 def menu_only(i18n: I18nContext) -> InlineKeyboardMarkup:
@@ -115,23 +127,22 @@ async def main_menu(
     text = i18n.get("menu-title", balance=format_money(balance.available, shop.currency))
     if preface:
         text = f"{preface}\n\n{text}"
-    builder = InlineKeyboardBuilder()
+    entries: list[tuple[str, CallbackData]] = []
     # A product line appears when its upstream is configured.
     if "cloud" in shop.lines:
-        builder.button(text=i18n.get("menu-cloud"), callback_data=Open(screen=Screen.CLOUD))
+        entries.append((i18n.get("menu-cloud"), Open(screen=Screen.CLOUD)))
     if "energy" in shop.lines:
-        builder.button(text=i18n.get("menu-energy"), callback_data=Open(screen=Screen.ENERGY))
+        entries.append((i18n.get("menu-energy"), Open(screen=Screen.ENERGY)))
     if "topup" in shop.lines:
-        builder.button(text=i18n.get("menu-topup"), callback_data=Open(screen=Screen.TOPUP))
+        entries.append((i18n.get("menu-topup"), Open(screen=Screen.TOPUP)))
     if "accounts" in shop.lines:
-        builder.button(text=i18n.get("menu-accounts"), callback_data=Open(screen=Screen.ACCOUNTS))
+        entries.append((i18n.get("menu-accounts"), Open(screen=Screen.ACCOUNTS)))
     if "acedata" in shop.lines:
-        builder.button(text=i18n.get("menu-acedata"), callback_data=Open(screen=Screen.ACEDATA))
-    builder.button(text=i18n.get("menu-orders"), callback_data=Open(screen=Screen.ORDERS))
-    builder.button(text=i18n.get("menu-wallet"), callback_data=Open(screen=Screen.WALLET))
-    builder.button(text=i18n.get("menu-language"), callback_data=Open(screen=Screen.LANGUAGE))
-    builder.button(text=i18n.get("menu-help"), callback_data=Open(screen=Screen.HELP))
+        entries.append((i18n.get("menu-acedata"), Open(screen=Screen.ACEDATA)))
+    entries.append((i18n.get("menu-orders"), Open(screen=Screen.ORDERS)))
+    entries.append((i18n.get("menu-wallet"), Open(screen=Screen.WALLET)))
+    entries.append((i18n.get("menu-language"), Open(screen=Screen.LANGUAGE)))
+    entries.append((i18n.get("menu-help"), Open(screen=Screen.HELP)))
     if shop.support_enabled:
-        builder.button(text=i18n.get("menu-support"), callback_data=Open(screen=Screen.SUPPORT))
-    builder.adjust(2)
-    return text, builder.as_markup()
+        entries.append((i18n.get("menu-support"), Open(screen=Screen.SUPPORT)))
+    return text, InlineKeyboardMarkup(inline_keyboard=grid(entries, 2))

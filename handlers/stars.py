@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
+from aiogram.filters import MagicData, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -84,7 +85,7 @@ async def choose_stars(
     await show(query, text, markup)
 
 
-@router.callback_query(StarsFlow.amount, StarsAmount.filter())
+@router.callback_query(StateFilter(StarsFlow.amount), StarsAmount.filter())
 async def preset_chosen(
     query: CallbackQuery,
     callback_data: StarsAmount,
@@ -100,7 +101,7 @@ async def preset_chosen(
     await _send_invoice(query, state, i18n, shop, customer, callback_data.stars)
 
 
-@router.message(StarsFlow.amount, F.text)
+@router.message(StateFilter(StarsFlow.amount), F.text)
 async def amount_typed(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
 ) -> None:
@@ -215,7 +216,9 @@ def _declined(i18n: I18nContext, verdict: StarsCheck) -> str:
             return i18n.get("stars-declined-unknown")
 
 
-@payments.message(F.successful_payment)
+# Every customer message passes here first: MagicData checks it in the event loop, where a bare
+# `F` filter would be run in a worker thread.
+@payments.message(MagicData(F.event.successful_payment))
 async def paid(message: Message, i18n: I18nContext, shop: Shop, customer: Customer | None) -> None:
     """Credited once per charge id: a second delivery of the same payment says nothing."""
     receipt = message.successful_payment

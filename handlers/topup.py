@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -100,7 +101,7 @@ async def ask_number(query: CallbackQuery, state: FSMContext, i18n: I18nContext)
     await show(query, i18n.get("topup-ask-number"), markup)
 
 
-@router.message(TopupFlow.number, F.text)
+@router.message(StateFilter(TopupFlow.number), F.text)
 async def number_sent(message: Message, state: FSMContext, i18n: I18nContext, shop: Shop) -> None:
     text = (message.text or "").strip()
     problem = number_problem(text)
@@ -131,7 +132,7 @@ async def number_sent(message: Message, state: FSMContext, i18n: I18nContext, sh
     await show(message, *_target_screen(i18n, found))
 
 
-@router.message(TopupFlow.number)
+@router.message(StateFilter(TopupFlow.number))
 async def number_not_text(message: Message, i18n: I18nContext) -> None:
     await message.answer(i18n.get("topup-bad-number"), reply_markup=_cancel_only(i18n))
 
@@ -163,7 +164,7 @@ async def _target(state: FSMContext) -> TopupTarget | None:
     return TopupTarget.from_data(data["target"]) if "target" in data else None
 
 
-@router.callback_query(TopupFlow.choosing, TopupToNumber.filter())
+@router.callback_query(StateFilter(TopupFlow.choosing), TopupToNumber.filter())
 async def back_to_number(query: CallbackQuery, state: FSMContext, i18n: I18nContext) -> None:
     target = await _target(state)
     if target is None:
@@ -214,7 +215,7 @@ async def _countries(
     await show(event, text, InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-@router.callback_query(TopupFlow.choosing, TopupCountries.filter())
+@router.callback_query(StateFilter(TopupFlow.choosing), TopupCountries.filter())
 async def country_page(
     query: CallbackQuery,
     callback_data: TopupCountries,
@@ -226,7 +227,7 @@ async def country_page(
     await _countries(query, i18n, shop, callback_data.page, can_go_back=can_go_back)
 
 
-@router.callback_query(TopupFlow.choosing, TopupCountry.filter())
+@router.callback_query(StateFilter(TopupFlow.choosing), TopupCountry.filter())
 async def country_chosen(
     query: CallbackQuery,
     callback_data: TopupCountry,
@@ -261,7 +262,7 @@ async def country_chosen(
     await show(query, text, InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-@router.callback_query(TopupFlow.choosing, TopupCarrier.filter())
+@router.callback_query(StateFilter(TopupFlow.choosing), TopupCarrier.filter())
 async def carrier_chosen(
     query: CallbackQuery,
     callback_data: TopupCarrier,
@@ -320,7 +321,7 @@ async def _offers_screen(
     await show(event, text, InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-@router.callback_query(TopupFlow.choosing, TopupKind.filter())
+@router.callback_query(StateFilter(TopupFlow.choosing), TopupKind.filter())
 async def kind_chosen(
     query: CallbackQuery,
     callback_data: TopupKind,
@@ -336,7 +337,7 @@ async def kind_chosen(
     await _offers_screen(query, i18n, shop, target, callback_data.kind)
 
 
-@router.callback_query(TopupFlow.choosing, TopupProduct.filter())
+@router.callback_query(StateFilter(TopupFlow.choosing), TopupProduct.filter())
 async def product_chosen(
     query: CallbackQuery,
     callback_data: TopupProduct,

@@ -3,35 +3,45 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from storage.database import Database, utc_now
+
+EMPTY_DATA = "{}"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where one conversation stands: its state's name and its data as stored (JSON text)."""
+
+    state: str | None = None
+    data: str = EMPTY_DATA
+
+
+def encode_data(data: Mapping[str, Any]) -> str:
+    """A conversation's data as stored: equal data, equal text."""
+    return json.dumps(dict(data), ensure_ascii=False, sort_keys=True)
 
 
 class ConversationStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get_state(self, key: str) -> str | None:
-        value = await self._db.fetch_value(
-            "SELECT state FROM conversation_state WHERE key = ?", (key,)
+    async def get(self, key: str) -> Conversation:
+        """The conversation under `key`; one that left no row is the empty one."""
+        row = await self._db.fetch_one(
+            "SELECT state, data FROM conversation_state WHERE key = ?", (key,)
         )
-        return None if value is None else str(value)
-
-    async def get_data(self, key: str) -> dict[str, Any]:
-        value = await self._db.fetch_value(
-            "SELECT data FROM conversation_state WHERE key = ?", (key,)
-        )
-        if value is None:
-            return {}
-        data: dict[str, Any] = json.loads(value)
-        return data
+        return Conversation() if row is None else Conversation(row["state"], row["data"])
 
     async def set_state(self, key: str, state: str | None) -> None:
         await self._put(key, "state", state)
 
-    async def set_data(self, key: str, data: dict[str, Any]) -> None:
-        await self._put(key, "data", json.dumps(data, ensure_ascii=False, sort_keys=True))
+    async def set_data(self, key: str, data: str) -> None:
+        """`data` as `encode_data` gives it."""
+        await self._put(key, "data", data)
 
     async def _put(self, key: str, column: str, value: str | None) -> None:
         """Write one column; a conversation with neither state nor data leaves no row behind."""
@@ -44,6 +54,6 @@ class ConversationStore:
                 (key, value, utc_now()),
             )
             await tx.execute(
-                "DELETE FROM conversation_state WHERE key = ? AND state IS NULL AND data = '{}'",
-                (key,),
+                "DELETE FROM conversation_state WHERE key = ? AND state IS NULL AND data = ?",
+                (key, EMPTY_DATA),
             )

@@ -47,14 +47,16 @@ class _Reads(ABC):
     @abstractmethod
     def _connection(self) -> aiosqlite.Connection: ...
 
+    # Each query is one trip to the connection's thread (run and fetch together), not three
+    # (run, fetch, close): every trip costs a thread switch, and a write transaction holds the
+    # writer for all of its trips.
+
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a query that returns one (by a key, an aggregate, `LIMIT 1`)."""
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        # One trip to the connection's thread: the statement runs to its end there, rather
-        # than a trip each to execute, fetch and close a cursor.
         return list(await self._connection().execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:

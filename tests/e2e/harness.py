@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import without_settings
@@ -43,11 +44,15 @@ def _free_port() -> int:
 
 
 class BotProcess:
-    """One `python -m bot run` process; its log is collected so tests can read it."""
+    """One `python -m bot run` process (or another polling bot's `command`, as the benchmarks'
+    echo bot); its log is collected so tests can read it."""
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], workdir: Path, command: Sequence[str] = ("-m", "bot", "run")
+    ) -> None:
         self._env = env
         self._workdir = workdir
+        self._command = tuple(command)
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self.log_lines: list[str] = []
@@ -57,9 +62,7 @@ class BotProcess:
         self._started.clear()
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            "bot",
-            "run",
+            *self._command,
             cwd=self._workdir,
             env=self._env,
             stdin=asyncio.subprocess.DEVNULL,
