@@ -47,14 +47,21 @@ class _Reads(ABC):
     @abstractmethod
     def _connection(self) -> aiosqlite.Connection: ...
 
+    # Each query runs and is read to its end in one step on the connection's thread. Run and read
+    # in two steps, a statement stays open in between, and reads of other tasks sharing the
+    # connection join its read transaction: under a steady stream of overlapping reads that
+    # snapshot never ends, and a read misses what was committed long before (a settled order
+    # read back as still submitted).
+
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._connection().execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
+        """The first row of a query meant to find one (by a key, or an aggregate)."""
+        rows = await self._connection().execute_fetchall(sql, params)
+        for row in rows:
             return row
+        return None
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._connection().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._connection().execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
