@@ -30,7 +30,7 @@ from bot.pricing import Price, is_expired, quote_expiry
 from providers.outcomes import Outcome
 from storage.database import Database, Transaction
 from storage.ledger import InsufficientFunds, Kind, Ledger
-from storage.orders import Order, OrderStatus, OrderStore, StatusConflict
+from storage.orders import DuplicateOrderId, Order, OrderStatus, OrderStore, StatusConflict
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,9 @@ async def _no_alert(text: str) -> None:
     log.warning("alert: %s", text)
 
 
+NEW_ID_ATTEMPTS = 5  # a clash is rare (see open_quote); five in a row means something else
+
+
 def new_order_id() -> str:
     """Digits only and 18 long, so every upstream accepts it as its idempotency key."""
     return datetime.now(UTC).strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
@@ -183,6 +186,16 @@ class OrderService:
         """An order in `quoted` with the exact charge, valid for a few minutes. It replaces the
         customer's earlier open quotes: only the confirmation shown last can be confirmed."""
         await self.cancel_open_quotes(user_id, reason="replaced by a newer quote")
+        # Ids made in the same second share their first 12 digits, and a busy second can draw
+        # the same random 6 twice: then nothing was written, and a new id is drawn.
+        for _ in range(NEW_ID_ATTEMPTS - 1):
+            with contextlib.suppress(DuplicateOrderId):
+                return await self._new_quote(user_id, product, price, details)
+        return await self._new_quote(user_id, product, price, details)
+
+    async def _new_quote(
+        self, user_id: int, product: str, price: Price, details: dict[str, Any]
+    ) -> Order:
         return await self._orders.create(
             new_order_id(),
             user_id=user_id,

@@ -12,7 +12,8 @@ Kinds, each applying to the next matching request(s):
 - `answer`: answer `status` with the JSON `body` given, without doing anything (to make an
   upstream say any of its documented errors).
 
-Plus `latency`: seconds added to every request (e.g. 0.2 for purchase-concurrency benchmarks).
+Plus `latency`: seconds added to every request (e.g. 0.2 for purchase-concurrency benchmarks), and
+`requests`: how many requests the simulator got (driver routes aside), for counting upstream calls.
 
 Driver routes (`/_sandbox/...`, `/_sim/...`) are never faulted. Over HTTP, on every simulator:
 `POST /_sandbox/faults {"kind", "path"?, "times"?, "seconds"?, "status"?, "body"?}`,
@@ -48,6 +49,7 @@ class Fault:
 class FaultPlan:
     faults: list[Fault] = field(default_factory=list)
     latency: float = 0.0
+    requests: int = 0  # API requests received so far; `clear()` leaves it alone
 
     def add(
         self,
@@ -86,6 +88,7 @@ def fault_middleware(plan: FaultPlan) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(("/_sandbox/", "/_sim/")):
             return await handler(request)
+        plan.requests += 1
         if plan.latency:
             await asyncio.sleep(plan.latency)
         fault = plan.take(request.path)

@@ -47,12 +47,16 @@ class _Reads(ABC):
     @abstractmethod
     def _connection(self) -> aiosqlite.Connection: ...
 
-    # Each query is one trip to the connection's thread (run and fetch together), not three
-    # (run, fetch, close): every trip costs a thread switch, and a write transaction holds the
-    # writer for all of its trips.
+    # Each query runs and is read to its end in one step on the connection's thread:
+    # - one trip, not three (run, fetch, close): every trip costs a thread switch, and a write
+    #   transaction holds the writer for all of its trips;
+    # - run and read in two steps, a statement stays open in between, and reads of other tasks
+    #   sharing the connection join its read transaction: under a steady stream of overlapping
+    #   reads that snapshot never ends, and a read misses what was committed long before (a
+    #   settled order read back as still submitted).
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """The first row of a query that returns one (by a key, an aggregate, `LIMIT 1`)."""
+        """The first row of a query meant to find one (by a key, an aggregate, `LIMIT 1`)."""
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,6 +31,10 @@ TERMINAL_STATUSES = frozenset(
 
 class StatusConflict(Exception):
     """The order was not in the status the caller expected; nothing was changed."""
+
+
+class DuplicateOrderId(Exception):
+    """An order with this id exists already; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -98,14 +103,19 @@ class OrderStore:
     ) -> Order:
         now = utc_now()
         async with self._db.write() as tx:
-            await tx.execute(
-                "INSERT INTO orders (id, user_id, product, status, charge, upstream_cost,"
-                " upstream_currency, details, quote_expires_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (order_id, user_id, product, status.value, charge, upstream_cost,
-                 upstream_currency, json.dumps(details or {}, ensure_ascii=False),
-                 quote_expires_at, now, now),
-            )  # fmt: skip
+            try:
+                await tx.execute(
+                    "INSERT INTO orders (id, user_id, product, status, charge, upstream_cost,"
+                    " upstream_currency, details, quote_expires_at, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (order_id, user_id, product, status.value, charge, upstream_cost,
+                     upstream_currency, json.dumps(details or {}, ensure_ascii=False),
+                     quote_expires_at, now, now),
+                )  # fmt: skip
+            except sqlite3.IntegrityError as exc:
+                if "orders.id" in str(exc):
+                    raise DuplicateOrderId(order_id) from None
+                raise
             await self._event(tx, order_id, None, status, "created", actor, now)
         return Order(order_id, user_id, product, status, charge, details or {}, now, now,
                      upstream_cost, upstream_currency, None, quote_expires_at)  # fmt: skip

@@ -234,3 +234,20 @@ async def test_faults_are_set_over_http() -> None:
     finally:
         await client.close()
         await server.stop()
+
+
+async def test_a_simulator_counts_the_calls_it_gets_but_not_its_driver_routes() -> None:
+    simulator = CloudSimulator()
+    server = SimulatorServer(simulator.app())
+    base = await server.start()
+    client = CloudRechargeClient(base, "demo-agent", "demo-agent-secret", timeouts=FAST,
+                                 retry=NO_WAIT)  # fmt: skip
+    try:
+        assert (await client.lookup_account(CloudChannel.TENCENT, "200000000000")).outcome == S
+        async with aiohttp.ClientSession() as http, http.delete(f"{base}/_sandbox/faults") as r:
+            assert r.status == 200
+        assert (await client.order("no-such-order")).outcome == R
+        assert simulator.plan.requests == 2
+    finally:
+        await client.close()
+        await server.stop()

@@ -199,15 +199,20 @@ class Shop:
 
     async def check_ledger(self) -> str:
         """`python -m bot check`, as an operator runs it; fails the test unless it passes."""
+        returncode, report = await self.run_check()
+        assert returncode == 0, report
+        return report
+
+    async def run_check(self) -> tuple[int, str]:
+        """`python -m bot check`: its exit code and what it printed."""
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "check",
             cwd=self.workdir, env=self._env(),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         output, _ = await process.communicate()
-        report = output.decode("utf-8", "replace")
-        assert process.returncode == 0, report
-        return report
+        assert process.returncode is not None
+        return process.returncode, output.decode("utf-8", "replace")
 
     async def stop(self) -> None:
         if self.bot is not None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from bot.orders import ConfirmStatus, OrderService, Remember, Submission, sent_again
@@ -154,3 +155,17 @@ async def test_a_refusal_when_sending_again_goes_to_review_still_held(world: Wor
     assert "sending it again was refused (out_of_stock" in alert
     assert world.told == [OrderStatus.NEEDS_REVIEW]
     assert sent_again(Submission(Outcome.SUCCEEDED)).outcome == Outcome.SUCCEEDED
+
+
+async def test_a_quote_whose_new_id_is_taken_gets_another(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ids share their first 12 digits within a second: two quotes of one busy second can draw
+    # the same one, and the second must not fail for it.
+    drawn = iter(["261124101010000001", "261124101010000001", "261124101010000002"])
+    monkeypatch.setattr("bot.orders.new_order_id", lambda: next(drawn))
+    price = Price(10 * USDT, "USDT", Decimal(1), Decimal(0), 10 * USDT)
+    first = await world.sales.open_quote(ALICE, "scripted", price, {})
+    second = await world.sales.open_quote(ALICE, "scripted", price, {})
+    assert (first.id, second.id) == ("261124101010000001", "261124101010000002")
+    assert (await world.sales.confirm(second.id, ALICE)).status == ConfirmStatus.HELD
