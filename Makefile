@@ -10,7 +10,7 @@ BROWSER_PACKAGES := chromium fonts-noto-color-emoji
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q
 
-.PHONY: test demo lint typecheck pytest browser screenshot format clean
+.PHONY: test demo bench lint typecheck pytest browser screenshot format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ screenshot: $(STAMP) browser
 
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
+
+# The figures in the README's table: throughput, purchase concurrency, ledger speed, footprint.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 format: $(STAMP)
 	$(BIN)/ruff format .
