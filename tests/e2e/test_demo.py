@@ -16,12 +16,13 @@ from typing import Any
 import aiohttp
 
 from bot.config import without_settings
-from sandbox.telegram import TelegramEmulator
+from sandbox.telegram import BotAccount, TelegramEmulator
 from tests.e2e.demo import running_demo
 from tests.e2e.flows import top_up_way
 from tests.e2e.harness import ROOT
 
 BOT_WAIT = 15.0
+START_WAIT = 40.0
 
 
 @asynccontextmanager
@@ -48,6 +49,15 @@ async def events(http: aiohttp.ClientSession, base: str) -> AsyncIterator[asynci
         yield seen
     finally:
         reader.cancel()
+
+
+async def until_polled(account: BotAccount) -> None:
+    deadline = asyncio.get_running_loop().time() + START_WAIT
+    while True:
+        if account.get_updates_calls:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "the demo's bot never polled"
+        await asyncio.sleep(0.1)
 
 
 async def next_chat_event(live: asyncio.Queue[str]) -> str:
@@ -141,6 +151,9 @@ async def test_with_a_bot_token_the_demo_uses_that_telegram(tmp_path: Path) -> N
             assert (setup["mode"], setup["seats"]) == ("telegram", [])
             async with http.get(f"{base}api/chats/alice") as response:
                 assert response.status == 404
+            # The demo cannot see real Telegram, so it does not wait for its bot to poll: the
+            # customer waits for that here (the bot's start-up is slow on a busy machine).
+            await until_polled(telegram.bot(token))
 
             async with events(http, base) as live:
                 await top_up_way(customer, "💵 USDT (TRC20)")
