@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from bench.common import RUNS, check, figure, header, machine, ratio, run_main, show
 from bot.config import without_settings
+from sandbox.server import free_port
 from sandbox.telegram import ChatDriver, TelegramEmulator
 from tests.e2e.harness import BotProcess
 
@@ -71,13 +71,6 @@ SHOP_STEPS = (
 )
 ECHO_STEPS = tuple(Step(f"ping {n}", f"ping {n}", press=False) for n in range(1, 11))
 UPDATES = CUSTOMERS * len(SHOP_STEPS)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def _walk(customer: ChatDriver, steps: Sequence[Step]) -> tuple[int, float]:
@@ -131,7 +124,7 @@ async def crowd(
 
 def _shop_env(emulator: TelegramEmulator, database: Path) -> dict[str, str]:
     env = without_settings(os.environ)  # no product line: the menu is the shop's own screens
-    port = _free_port()
+    port = free_port()
     env.update(
         BOT_TOKEN=SHOP_TOKEN,
         TELEGRAM_API_BASE=emulator.base_url,

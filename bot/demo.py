@@ -17,7 +17,6 @@ import ctypes
 import fcntl
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 from typing import IO
@@ -25,6 +24,7 @@ from typing import IO
 from bot.config import without_settings
 from bot.money import MICRO
 from sandbox.playground.server import Playground, Seat
+from sandbox.server import free_port
 from sandbox.telegram import TelegramEmulator
 from sandbox.telegram.state import BotAccount
 from sandbox.upstreams import Upstreams
@@ -50,13 +50,6 @@ STOP_WAIT = 45.0  # the bot lets a broadcast copy and job runs under way finish
 # Quicker than production, so a visitor sees deposits and follow-ups happen.
 UPSTREAM_TIMEOUT = 5
 DEPOSIT_CHECK_SECONDS = 2
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 class DemoBusy(Exception):
@@ -242,7 +235,7 @@ async def _run(folder: Path, host: str, port: int, real_telegram: bool) -> int:
         bot = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run",
             cwd=folder,  # no operator's .env is read from here
-            env=_bot_environment(upstreams, database, telegram_base, _free_port()),
+            env=_bot_environment(upstreams, database, telegram_base, free_port()),
             stdin=asyncio.subprocess.DEVNULL,
             preexec_fn=_die_with_the_demo,
         )  # fmt: skip

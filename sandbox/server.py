@@ -7,6 +7,14 @@ import socket
 from aiohttp import web
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a server started later by another process."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
 class SimulatorServer:
     def __init__(self, app: web.Application) -> None:
         self.app = app

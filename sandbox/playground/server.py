@@ -247,7 +247,12 @@ class Playground:
                 "mode": "emulator" if self.bot is not None else "telegram",
                 "bot": self.bot_name,
                 "seats": [
-                    {"key": seat.key, "title": seat.title, "role": seat.role}
+                    {
+                        "key": seat.key,
+                        "title": seat.title,
+                        "role": seat.role,
+                        "group": seat.chat.type != "private",
+                    }
                     for seat in self.seats.values()
                 ],
                 "upstreams": [

@@ -12,12 +12,12 @@ import contextlib
 import itertools
 import os
 import signal
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import without_settings
+from sandbox.server import free_port
 from sandbox.telegram import ChatDriver, TelegramEmulator
 from sandbox.upstreams import Upstreams
 from storage.database import Database
@@ -34,13 +34,6 @@ STOP_TIMEOUT = 10.0
 POLLING_STARTED = "Run polling for bot"
 
 _user_ids = itertools.count(100_001)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 class BotProcess:
@@ -145,7 +138,7 @@ class Shop:
         self.accounts = self.upstreams.accounts
         self.acedata = self.upstreams.acedata
         self.tron = self.upstreams.tron  # USDT deposits to DEPOSIT_ADDRESS
-        self.web_port = _free_port()  # the bot's own server, where upstream callbacks arrive
+        self.web_port = free_port()  # the bot's own server, where upstream callbacks arrive
 
     def _env(self) -> dict[str, str]:
         env = without_settings(os.environ)  # nothing of the operator's own configuration

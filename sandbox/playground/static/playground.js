@@ -202,7 +202,7 @@ function messageNode(seatKey, chat, message) {
     return el("div", { class: "service", dataset: { messageId: message.message_id } },
       `You paid ${paid.total_amount} ${paid.currency === "XTR" ? "⭐" : paid.currency}`);
   }
-  const group = state.setup.seats.find((s) => s.key === seatKey).key === "operators";
+  const { group } = state.setup.seats.find((s) => s.key === seatKey);
   const quoted = message.reply_to && chat.messages.find((m) => m.message_id === message.reply_to);
   const invoice = message.invoice;
   const bubble = el("div", { class: "bubble" },
