@@ -172,9 +172,10 @@ async def _stop(shop: Shop, runs: JobRuns, web: WebServer) -> None:
 
 
 async def run_polling(config: Settings) -> None:
-    """Run the shop until interrupted (SIGINT/SIGTERM stop polling gracefully)."""
-    bot = build_bot(config)
+    """Run the shop until interrupted (SIGINT/SIGTERM stop polling gracefully). While another
+    shop runs on the database, raises LockHeld before anything is touched."""
     shop = await Shop.open(config)
+    bot = build_bot(config)
     try:
         dispatcher = build_dispatcher(shop)
         await bot.delete_webhook(drop_pending_updates=False)
