@@ -36,10 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_settings()
         if args.command == "run":
             config.require_bot_token()
-            from bot.app import main_polling
-
-            main_polling(config)
-            return 0
+            return _run(config)
         if args.command == "migrate":
             return asyncio.run(_migrate(config))
         if args.command == "check":
@@ -56,6 +53,22 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def _run(config: Settings) -> int:
+    from bot.app import main_polling
+    from storage.process_lock import LockHeld
+
+    try:
+        main_polling(config)
+    except LockHeld as held:
+        print(
+            f"not started: another shop already runs on {config.database_path} ({held.who}); "
+            "stop it first (check, migrate and backup may run beside it)",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
 
 
 async def _migrate(config: Settings) -> int:

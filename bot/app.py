@@ -26,6 +26,7 @@ from bot.flood import WaitOutFloodControl
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.jobs import JobRuns
 from bot.middlewares import CustomerMiddleware
+from bot.old_quotes import OldQuotes
 from bot.shop import Shop
 from bot.stars import refund_star_payment
 from bot.watch import UpstreamWatch
@@ -106,6 +107,7 @@ async def _start(
     shop.deposits.refund_charge = partial(refund_star_payment, bot)
     await web.start()
     shop.reconciler.schedule(scheduler)
+    OldQuotes(shop.orders).schedule(scheduler)
     watch.schedule(scheduler)  # upstream balances and answers, and the daily report
     if shop.usdt_watch is not None:
         shop.usdt_watch.schedule(scheduler)
@@ -172,9 +174,10 @@ async def _stop(shop: Shop, runs: JobRuns, web: WebServer) -> None:
 
 
 async def run_polling(config: Settings) -> None:
-    """Run the shop until interrupted (SIGINT/SIGTERM stop polling gracefully)."""
-    bot = build_bot(config)
+    """Run the shop until interrupted (SIGINT/SIGTERM stop polling gracefully). While another
+    shop runs on the database, raises LockHeld before anything is touched."""
     shop = await Shop.open(config)
+    bot = build_bot(config)
     try:
         dispatcher = build_dispatcher(shop)
         await bot.delete_webhook(drop_pending_updates=False)

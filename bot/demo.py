@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import fcntl
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import IO
 
 from bot.config import without_settings
 from bot.money import MICRO
@@ -30,6 +28,7 @@ from sandbox.telegram.state import BotAccount
 from sandbox.upstreams import Upstreams
 from storage.database import Database
 from storage.ledger import Kind, Ledger
+from storage.process_lock import LockHeld, ProcessLock
 from storage.users import CustomerStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,23 +55,25 @@ class DemoBusy(Exception):
     """Another demo runs from this folder: its database must not be touched."""
 
 
-def _take_folder() -> tuple[Path, IO[str]]:
-    """The demo's folder, locked for this demo (the lock goes when the process does)."""
+def _take_folder() -> tuple[Path, ProcessLock]:
+    """The demo's folder, locked for this demo (the lock goes when the process does); its bot
+    takes the database's own lock, as every `python -m bot run` does."""
     folder = DEMO_FOLDER.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = (folder / "demo.lock").open("w")
+    lock = ProcessLock(folder / "demo.lock")
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
-        raise DemoBusy(str(DEMO_FOLDER)) from None
+        lock.acquire()
+    except LockHeld as held:
+        raise DemoBusy(f"{DEMO_FOLDER} ({held.who})") from None
     return folder, lock
 
 
 def _fresh_database(folder: Path) -> Path:
-    for leftover in folder.glob(f"{OFFLINE_DATABASE}*"):
-        leftover.unlink()
-    return folder / OFFLINE_DATABASE
+    """SQLite's files of the last offline demo, gone; the lock file beside them stays (a lock
+    file is never removed: see storage/process_lock)."""
+    database = folder / OFFLINE_DATABASE
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    return database
 
 
 async def _seed(database: Path) -> None:

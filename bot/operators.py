@@ -16,6 +16,8 @@ from storage.settings import SettingsStore
 from storage.users import Customer, CustomerStore
 
 _USER_ID = re.compile(r"[0-9]{1,20}")
+# The Bot API: a user id has at most 52 significant bits (so it fits SQLite's integers too).
+TELEGRAM_USER_IDS = range(1, 2**52)
 _USERNAME = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
 _PERCENT = re.compile(r"[0-9]{1,4}(\.[0-9]{1,2})?")
 _RATE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,12})?")
@@ -25,6 +27,31 @@ MAX_MARKUP = Decimal(1000)
 
 class SettingRefused(ValueError):
     """A markup or rate an operator gave that the shop cannot use; says why."""
+
+
+class CustomerUnclear(LookupError):
+    """An operator's reference to a customer that names no one customer."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(reference)
+        self.reference = reference
+
+
+class NoSuchCustomer(CustomerUnclear):
+    """No customer has that id or username (or the reference is neither)."""
+
+
+class NotAUserId(CustomerUnclear):
+    """Digits no Telegram user id can be (outside TELEGRAM_USER_IDS)."""
+
+
+class SharedUsername(CustomerUnclear):
+    """Several customers were stored with that username: Telegram lets a username pass from one
+    account to another, and a customer's stored name changes only when they write again."""
+
+    def __init__(self, reference: str, candidates: list[Customer]) -> None:
+        super().__init__(reference)
+        self.candidates = candidates
 
 
 class Operators:
@@ -46,13 +73,25 @@ class Operators:
         self.log = log
         self._currency = currency
 
-    async def find(self, reference: str) -> Customer | None:
-        """A customer by Telegram id (`12345`) or username (`@alice`)."""
+    async def find(self, reference: str) -> Customer:
+        """The one customer a Telegram id (`12345`) or username (`@alice`) names. Raises
+        NoSuchCustomer, NotAUserId or SharedUsername (with the candidates)."""
         if _USER_ID.fullmatch(reference):
-            return await self._customers.get(int(reference))
+            if int(reference) not in TELEGRAM_USER_IDS:
+                raise NotAUserId(reference)
+            found = await self._customers.get(int(reference))
+            if found is None:
+                raise NoSuchCustomer(reference)
+            return found
         if match := _USERNAME.fullmatch(reference):
-            return await self._customers.find_by_username(match.group(1))
-        return None
+            match await self._customers.with_username(match.group(1)):
+                case [one]:
+                    return one
+                case []:
+                    raise NoSuchCustomer(reference)
+                case several:
+                    raise SharedUsername(reference, several)
+        raise NoSuchCustomer(reference)
 
     async def _available(self, user_id: int) -> str:
         return format_money((await self._ledger.balance(user_id)).available, self._currency)

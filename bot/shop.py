@@ -25,6 +25,7 @@ from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import OrderStore
+from storage.process_lock import ProcessLock
 from storage.settings import SettingsStore
 from storage.users import CustomerStore
 
@@ -37,6 +38,7 @@ L = TypeVar("L")
 class Shop:
     config: Settings
     db: Database
+    lock: ProcessLock  # this process's hold on the database: one shop per database
     customers: CustomerStore
     ledger: Ledger
     orders: OrderStore
@@ -56,8 +58,19 @@ class Shop:
 
     @classmethod
     async def open(cls, config: Settings) -> Shop:
-        """Open the database and build a product line for every configured upstream."""
+        """Take the database for this process (LockHeld names the shop that has it already), open
+        it and build a product line for every configured upstream."""
         db = Database(config.database_path)
+        lock = db.shop_lock()
+        lock.acquire()  # before anything reads or writes the database
+        try:
+            return await cls._open(config, db, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    async def _open(cls, config: Settings, db: Database, lock: ProcessLock) -> Shop:
         await db.open()
         settings = SettingsStore(db)
         pricing = Pricing(settings)
@@ -104,6 +117,7 @@ class Shop:
         return cls(
             config=config,
             db=db,
+            lock=lock,
             customers=customers,
             ledger=ledger,
             orders=orders,
@@ -145,6 +159,7 @@ class Shop:
         if self.usdt_watch is not None:
             await self.usdt_watch.client.close()
         await self.db.close()
+        self.lock.release()
 
     @property
     def support_enabled(self) -> bool:

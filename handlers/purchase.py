@@ -263,6 +263,26 @@ def failure_text(i18n: I18nContext, failure: object) -> str:
             return i18n.get("failure-not-delivered")
 
 
+async def _order_of(
+    query: CallbackQuery,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
+    presenters: dict[str, Presenter],
+    order_id: str,
+) -> Order | None:
+    """The customer's own order a button names; otherwise None, and the press is answered: a
+    quote removed long after it expired (see bot/old_quotes) leaves its buttons out of date."""
+    order = await shop.orders.get(order_id)
+    if order is None:
+        await query.answer(i18n.get("stale-button"), show_alert=True)
+        return None
+    if order.user_id != customer.id or order.product not in presenters:
+        await query.answer(i18n.get("not-your-order"), show_alert=True)
+        return None
+    return order
+
+
 @router.callback_query(OrderButton.filter())
 async def on_order_button(
     query: CallbackQuery,
@@ -273,9 +293,8 @@ async def on_order_button(
     customer: Customer,
     presenters: dict[str, Presenter],
 ) -> None:
-    order = await shop.orders.get(callback_data.order_id)
-    if order is None or order.user_id != customer.id or order.product not in presenters:
-        await query.answer(i18n.get("not-your-order"), show_alert=True)
+    order = await _order_of(query, i18n, shop, customer, presenters, callback_data.order_id)
+    if order is None:
         return
     presenter = presenters[order.product]
     if order.status != OrderStatus.QUOTED:  # a button of an order past its confirmation
@@ -351,9 +370,8 @@ async def back_to_order(
 ) -> None:
     """After a top-up for it: the order's confirmation again, at today's price if its quote was
     given up meanwhile."""
-    order = await shop.orders.get(callback_data.order_id)
-    if order is None or order.user_id != customer.id or order.product not in presenters:
-        await query.answer(i18n.get("not-your-order"), show_alert=True)
+    order = await _order_of(query, i18n, shop, customer, presenters, callback_data.order_id)
+    if order is None:
         return
     presenter = presenters[order.product]
     if order.status not in (OrderStatus.QUOTED, OrderStatus.CANCELLED):

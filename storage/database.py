@@ -19,6 +19,7 @@ from typing import Any
 import aiosqlite
 
 from storage.migrations import apply_migrations
+from storage.process_lock import ProcessLock
 
 BUSY_TIMEOUT_MS = 5_000
 _PRAGMAS = (
@@ -95,6 +96,15 @@ class Database(_Reads):
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
+
+    def shop_lock(self) -> ProcessLock:
+        """The lock that keeps a second shop process off this database, taken by `python -m bot
+        run` before it opens it and held for its life (`check`, `migrate` and `backup` never take
+        it). A shop process works as if it were the only one: it follows up every unsettled order
+        upstream and polls Telegram, so a second one would ask about the first's orders as they
+        are sent. With SQLite, the lock is the OS's, on `<file>.lock` beside the database; a
+        database built for several processes would share that work out instead."""
+        return ProcessLock(self.path.with_name(f"{self.path.name}.lock"))
 
     async def __aenter__(self) -> Database:
         await self.open()

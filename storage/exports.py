@@ -1,6 +1,10 @@
 """Orders and ledger entries as CSV, for operators to take into a spreadsheet (`/export`).
 
 Amounts are exact decimals of their currency (micro-units divided by 1,000,000), never floats.
+Text comes from operators, customers and upstreams (a `/credit` reason, an upstream reference): a
+spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return before
+one) as a formula, so every text cell that starts so gets a leading single quote, which shows the
+text as it is; numbers are written as numbers, a minus sign and all.
 """
 
 from __future__ import annotations
@@ -11,21 +15,38 @@ from decimal import Decimal
 
 from storage.database import Database
 
+Cell = str | int | Decimal | None  # text, a count or id, an amount, or nothing
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 ORDER_COLUMNS = ("id", "created_at", "updated_at", "user_id", "product", "status", "charge",
                  "upstream_cost", "upstream_currency", "upstream_ref")  # fmt: skip
 LEDGER_COLUMNS = ("transaction_id", "created_at", "kind", "account", "amount", "user_id",
                   "order_id", "actor", "memo")  # fmt: skip
 
 
-def _units(micro: int | None) -> str:
-    return "" if micro is None else f"{Decimal(micro).scaleb(-6):f}"
+def _units(micro: int | None) -> Decimal | None:
+    return None if micro is None else Decimal(micro).scaleb(-6)
 
 
-def _csv(header: tuple[str, ...], rows: list[list[object]]) -> bytes:
+def _cell(value: Cell) -> str:
+    match value:
+        case None:
+            return ""
+        case Decimal():
+            return f"{value:f}"
+        case int():
+            return str(value)
+        case str() if value.startswith(FORMULA_STARTS):
+            return f"'{value}"
+        case _:
+            return value
+
+
+def _csv(header: tuple[str, ...], rows: list[list[Cell]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_cell(value) for value in row] for row in rows)
     return out.getvalue().encode("utf-8")
 
 
@@ -40,7 +61,7 @@ class ExportStore:
             " ORDER BY created_at",
             (since,),
         )
-        table: list[list[object]] = [
+        table: list[list[Cell]] = [
             [
                 row["id"],
                 row["created_at"],
@@ -50,8 +71,8 @@ class ExportStore:
                 row["status"],
                 _units(row["charge"]),
                 _units(row["upstream_cost"]),
-                row["upstream_currency"] or "",
-                row["upstream_ref"] or "",
+                row["upstream_currency"],
+                row["upstream_ref"],
             ]
             for row in rows
         ]
@@ -67,15 +88,15 @@ class ExportStore:
             " WHERE t.created_at >= ? ORDER BY t.id, e.id",
             (since,),
         )
-        table: list[list[object]] = [
+        table: list[list[Cell]] = [
             [
                 row["id"],
                 row["created_at"],
                 row["kind"],
                 row["code"],
                 _units(row["amount"]),
-                row["user_id"] or "",
-                row["order_id"] or "",
+                row["user_id"],
+                row["order_id"],
                 row["actor"],
                 row["memo"],
             ]

@@ -155,6 +155,30 @@ class OrderStore:
         )
         return int(value or 0)
 
+    async def remove_unconfirmed_quotes(self, expired_before: str, *, limit: int) -> int:
+        """Remove up to `limit` quotes nobody confirmed whose price expired before
+        `expired_before` (as stored), with their events; returns how many went.
+
+        A quote nobody confirmed is `quoted`, or `cancelled`: an order is cancelled only as a quote
+        (replaced, left, or found expired), before any money moved. Such an order is in no figure,
+        export or audit; one the ledger or the operators' log names all the same stays."""
+        async with self._db.write() as tx:
+            rows = await tx.fetch_all(
+                "SELECT id FROM orders o WHERE status IN (?, ?) AND quote_expires_at < ?"
+                " AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.order_id = o.id)"
+                " AND NOT EXISTS (SELECT 1 FROM ledger_holds h WHERE h.order_id = o.id)"
+                " AND NOT EXISTS (SELECT 1 FROM admin_actions a"
+                "                 WHERE a.target_kind = 'order' AND a.target_id = o.id)"
+                " LIMIT ?",
+                (OrderStatus.QUOTED.value, OrderStatus.CANCELLED.value, expired_before, limit),
+            )
+            gone = [row["id"] for row in rows]
+            if gone:
+                marks = ", ".join("?" for _ in gone)
+                await tx.execute(f"DELETE FROM order_events WHERE order_id IN ({marks})", gone)
+                await tx.execute(f"DELETE FROM orders WHERE id IN ({marks})", gone)
+        return len(gone)
+
     async def note(
         self,
         order_id: str,

@@ -40,11 +40,14 @@ class CustomerStore:
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
         return None if row is None else Customer.from_row(row)
 
-    async def find_by_username(self, username: str) -> Customer | None:
-        row = await self._db.fetch_one(
-            "SELECT * FROM users WHERE lower(username) = lower(?)", (username.lstrip("@"),)
+    async def with_username(self, username: str) -> list[Customer]:
+        """Every customer stored with that username, in any case (usually one, but a username
+        can pass from one account to another), the latest to introduce themselves first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM users WHERE lower(username) = lower(?) ORDER BY updated_at DESC, id",
+            (username.lstrip("@"),),
         )
-        return None if row is None else Customer.from_row(row)
+        return [Customer.from_row(row) for row in rows]
 
     async def register(
         self, user_id: int, *, username: str | None, first_name: str, language: str

@@ -17,6 +17,7 @@ from aiogram_i18n import I18nContext
 
 from bot.money import CENT, MICRO, AmountError, format_money, format_signed_money, parse_amount
 from bot.shop import Shop
+from handlers.admin.naming import customer_named, who
 from storage.ledger import InsufficientFunds
 from storage.users import Customer
 
@@ -31,11 +32,6 @@ class BanButton(CallbackData, prefix="ban"):
     banned: bool
 
 
-def _who(customer: Customer) -> str:
-    handle = f" @{customer.username}" if customer.username else ""
-    return f"{html.escape(customer.first_name)}{html.escape(handle)} (<code>{customer.id}</code>)"
-
-
 def _minute(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
@@ -45,23 +41,13 @@ def _in_language(i18n: I18nContext, language: str) -> I18nContext:
     return I18nContext(locale=language, core=i18n.core, manager=i18n.manager, data={})
 
 
-async def _customer(message: Message, shop: Shop, reference: str) -> Customer | None:
-    customer = await shop.operators.find(reference) if reference else None
-    if customer is None:
-        await message.answer(
-            f"⚠️ No customer {html.escape(reference[:40]) or '(none given)'}. Give a Telegram id "
-            "(<code>12345</code>) or a username (<code>@alice</code>)."
-        )
-    return customer
-
-
 # -- /user --
 
 
 async def _card(shop: Shop, customer: Customer) -> tuple[str, InlineKeyboardMarkup]:
     balance = await shop.ledger.balance(customer.id)
     lines = [
-        f"👤 <b>{_who(customer)}</b>" + (" · 🚫 banned" if customer.banned else ""),
+        f"👤 <b>{who(customer)}</b>" + (" · 🚫 banned" if customer.banned else ""),
         f"Language {customer.language} · customer since {customer.created_at[:10]}",
     ]
     if customer.blocked_bot_at:
@@ -106,7 +92,7 @@ async def _card(shop: Shop, customer: Customer) -> tuple[str, InlineKeyboardMark
 
 @router.message(Command("user"))
 async def show_user(message: Message, command: CommandObject, shop: Shop) -> None:
-    customer = await _customer(message, shop, (command.args or "").strip())
+    customer = await customer_named(message, shop, (command.args or "").strip())
     if customer is not None:
         text, markup = await _card(shop, customer)
         await message.answer(text, reply_markup=markup)
@@ -141,7 +127,7 @@ async def move_money(
         await message.answer(f"⚠️ Not done: {parsed}. Usage: <code>{usage}</code>")
         return
     reference, amount, reason = parsed
-    customer = await _customer(message, shop, reference)
+    customer = await customer_named(message, shop, reference)
     if customer is None:
         return
     admin = message.from_user.id
@@ -155,14 +141,14 @@ async def move_money(
     except InsufficientFunds as short:
         available = format_money(short.available, shop.currency)
         await message.answer(
-            f"⚠️ Not done: debiting {money} would take {_who(customer)} below zero "
+            f"⚠️ Not done: debiting {money} would take {who(customer)} below zero "
             f"(available {available})."
         )
         return
     balance = format_money((await shop.ledger.balance(customer.id)).available, shop.currency)
     verb = "Credited" if command.command == "credit" else "Debited"
     await message.answer(
-        f"✅ {verb} {money} {'to' if verb == 'Credited' else 'from'} {_who(customer)}: "
+        f"✅ {verb} {money} {'to' if verb == 'Credited' else 'from'} {who(customer)}: "
         f"{html.escape(reason)}. Available now {balance}."
     )
     told = _in_language(i18n, customer.language)
@@ -189,14 +175,14 @@ async def _ban(shop: Shop, admin: int, customer: Customer, banned: bool) -> str:
     changed = await shop.operators.set_banned(admin, customer, banned)
     state = "banned" if banned else "not banned"
     if not changed:
-        return f"ℹ️ {_who(customer)} was already {state}."
-    return f"✅ {_who(customer)} is now {state}."
+        return f"ℹ️ {who(customer)} was already {state}."
+    return f"✅ {who(customer)} is now {state}."
 
 
 @router.message(Command("ban", "unban"))
 async def ban_command(message: Message, command: CommandObject, shop: Shop) -> None:
     assert message.from_user is not None
-    customer = await _customer(message, shop, (command.args or "").strip())
+    customer = await customer_named(message, shop, (command.args or "").strip())
     if customer is not None:
         banned = command.command == "ban"
         await message.answer(await _ban(shop, message.from_user.id, customer, banned))

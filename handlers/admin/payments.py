@@ -21,6 +21,7 @@ from aiogram_i18n import I18nContext
 from bot.deposits import DepositRefused
 from bot.money import AmountError, format_money, parse_amount
 from bot.shop import Shop
+from handlers.admin.naming import customer_named
 from storage.deposits import Payment, PaymentStatus
 
 router = Router(name="admin-payments")
@@ -183,9 +184,8 @@ async def assign(message: Message, command: CommandObject, shop: Shop) -> None:
         await message.answer("⚠️ Not done. Usage: <code>/assign PAYMENT USER</code>")
         return
     assert message.from_user is not None
-    customer = await shop.operators.find(parts[1])
+    customer = await customer_named(message, shop, parts[1])
     if customer is None:
-        await message.answer(f"⚠️ Not done: no customer {html.escape(parts[1][:40])}.")
         return
     try:
         payment = await shop.deposits.assign(int(parts[0]), customer.id, message.from_user.id)

@@ -31,6 +31,7 @@ ADMIN_ID = 900_001
 SECOND_ADMIN_ID = 900_002
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
+COMMAND_TIMEOUT = 30.0  # a `python -m bot` command beside the bot: check, or a refused run
 POLLING_STARTED = "Run polling for bot"
 
 _user_ids = itertools.count(100_001)
@@ -198,12 +199,24 @@ class Shop:
 
     async def run_check(self) -> tuple[int, str]:
         """`python -m bot check`: its exit code and what it printed."""
+        return await self.run_command("check")
+
+    async def run_command(self, *args: str) -> tuple[int, str]:
+        """`python -m bot ARGS` beside the running bot, with its configuration: the exit code and
+        what it printed. One that does not end by itself (a second shop polling) fails the test."""
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "check",
-            cwd=self.workdir, env=self._env(),
+            sys.executable, "-m", "bot", *args,
+            cwd=self.workdir, env=self._env(), stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
-        output, _ = await process.communicate()
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT)
+        except TimeoutError:
+            process.kill()
+            output, _ = await process.communicate()
+            raise AssertionError(
+                f"python -m bot {' '.join(args)} did not end:\n" + output.decode("utf-8", "replace")
+            ) from None
         assert process.returncode is not None
         return process.returncode, output.decode("utf-8", "replace")
 

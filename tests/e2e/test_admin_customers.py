@@ -55,10 +55,10 @@ async def test_bad_arguments_are_explained_and_change_nothing(shop: Shop) -> Non
         (f"/credit {ivy.user_id} 0 goodwill", "the amount 0 is not positive"),
         (f"/credit {ivy.user_id} 1.005 goodwill", "the amount 1.005 is too many decimals"),
         (f"/credit {ivy.user_id} 100001 goodwill", "the amount 100001 is above maximum"),
-        ("/credit @nobody_here 5 goodwill", "No customer @nobody_here"),
-        ("/credit <b>x</b> 5 goodwill", "No customer <b>x</b>"),
-        ("/user", "No customer (none given)"),
-        ("/ban 999999999", "No customer 999999999"),
+        ("/credit @nobody_here 5 goodwill", "Not done: no customer @nobody_here"),
+        ("/credit <b>x</b> 5 goodwill", "Not done: no customer <b>x</b>"),
+        ("/user", "Not done: no customer (none given)"),
+        ("/ban 999999999", "Not done: no customer 999999999"),
     ):
         await boss.send(command)
         reply = await boss.wait_for_bot()
@@ -96,3 +96,58 @@ async def test_money_commands_from_anyone_else_do_nothing(shop: Shop) -> None:
     await ann.send(f"/credit {ann.user_id} 50 free money")  # in her own private chat
     assert "I didn't understand that" in (await ann.wait_for_bot()).text
     assert await wallet_of(shop, ann) == (0, 0)
+
+
+# Every operator command that names a customer (USER).
+def _naming(who: str) -> tuple[str, ...]:
+    return (f"/user {who}", f"/credit {who} 5 goodwill", f"/debit {who} 5 correction",
+            f"/ban {who}", f"/unban {who}", f"/assign 1 {who}")  # fmt: skip
+
+
+async def _what_operators_changed(shop: Shop) -> tuple[int, ...]:
+    counts = []
+    for table in ("users", "ledger_transactions", "admin_actions", "payments"):
+        counts.append(int(await shop.db.fetch_value(f"SELECT COUNT(*) FROM {table}")))
+    banned = await shop.db.fetch_value("SELECT COUNT(*) FROM users WHERE banned = 1")
+    return (*counts, int(banned))
+
+
+async def test_an_id_no_telegram_user_can_have_is_explained_and_changes_nothing(
+    shop: Shop,
+) -> None:
+    boss = shop.admin()
+    before = await _what_operators_changed(shop)
+    # 20 digits, 2**63 (one past SQLite's integers) and 2**52 (one past Telegram's user ids).
+    for too_big in ("12345678901234567890", "9223372036854775808", "4503599627370496"):
+        for command in _naming(too_big):
+            await boss.send(command)
+            reply = await boss.wait_for_bot()
+            assert f"{too_big} is not a Telegram user id" in reply.text, (command, reply.text)
+            assert "at most 4503599627370495" in reply.text, (command, reply.text)
+    assert await _what_operators_changed(shop) == before
+
+
+async def test_a_username_two_customers_share_is_refused_with_both_named(shop: Shop) -> None:
+    boss = shop.admin()
+    # Telegram lets a username pass from one account to another: both are stored with it.
+    handle = f"twin{shop.customer().user_id}"
+    ann = shop.customer("Ann", username=handle)
+    bob = shop.customer("Bob", username=handle.upper())
+    for twin in (ann, bob):
+        await twin.send("/start")
+        await twin.wait_for_bot()
+    before = await _what_operators_changed(shop)
+
+    for command in _naming(f"@{handle}"):
+        await boss.send(command)
+        reply = await boss.wait_for_bot()
+        assert f"2 customers have the username @{handle}" in reply.text, (command, reply.text)
+        assert f"Ann ({ann.user_id})" in reply.text and f"Bob ({bob.user_id})" in reply.text
+        assert "give the id of the one you mean" in reply.text, (command, reply.text)
+    assert await _what_operators_changed(shop) == before
+    assert await wallet_of(shop, ann) == await wallet_of(shop, bob) == (0, 0)
+
+    await boss.send(f"/credit {bob.user_id} 1.25 goodwill")  # by id, as the refusal says
+    assert "Credited 1.25 USDT to Bob" in (await boss.wait_for_bot()).text
+    assert await wallet_of(shop, bob) == (1_250_000, 0)
+    await shop.check_ledger()

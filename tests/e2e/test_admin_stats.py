@@ -7,7 +7,7 @@ import io
 from decimal import Decimal
 
 from storage.ledger import DEPOSITS, SALES
-from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation
+from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, new_customer
 from tests.e2e.harness import Shop
 
 
@@ -76,3 +76,30 @@ async def test_exports_hold_every_order_and_every_ledger_entry(own_shop: Shop) -
         await boss.send(command)
         reply = await boss.wait_for_bot()
         assert "Usage: /export orders|ledger [DAYS]" in reply.text, (command, reply.text)
+
+
+async def test_exported_text_is_never_taken_for_a_formula(own_shop: Shop) -> None:
+    boss = own_shop.admin()
+    cleo = await new_customer(own_shop, 0, "Cleo")
+    reasons = ('=HYPERLINK("http://127.0.0.1/x","refund")', "+1+2 goodwill", "-3 adjusted",
+               "@SUM(A1:A9)")  # fmt: skip
+    for reason in reasons:
+        await boss.send(f"/credit {cleo.user_id} 2 {reason}")
+        assert "Credited 2.00 USDT" in (await boss.wait_for_bot()).text
+    await boss.send(f"/debit {cleo.user_id} 1.50 =1-1")
+    assert "Debited 1.50 USDT" in (await boss.wait_for_bot()).text
+
+    await boss.send("/export ledger")
+    sent = await boss.wait_until(lambda m: m.document is not None)
+    assert sent.document is not None
+    entries = list(csv.DictReader(io.StringIO(sent.document.data.decode())))
+    cleos = [row for row in entries if row["user_id"] == str(cleo.user_id)]
+    # Each text cell that a spreadsheet would read as a formula starts with a quote ...
+    assert {row["memo"] for row in cleos} == {f"'{reason}" for reason in (*reasons, "=1-1")}
+    # ... and numbers stay numbers, a minus sign and all.
+    assert sorted({row["amount"] for row in cleos}) == [
+        "-1.500000", "-2.000000", "1.500000", "2.000000"
+    ]  # fmt: skip
+    assert sum(Decimal(row["amount"]) for row in entries) == 0
+    assert {row["actor"] for row in cleos} == {"admin:900001"}
+    await own_shop.check_ledger()

@@ -14,6 +14,7 @@ import pytest
 from storage.database import Database
 from storage.migrations import available_migrations
 from storage.orders import OrderStatus
+from storage.process_lock import ProcessLock
 from tests.unit.conftest import Books
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,3 +116,24 @@ async def test_connections_use_the_durable_settings(tmp_path: Path, pragma: str)
         assert await db.fetch_value(f"PRAGMA {pragma}") == expected[pragma]
         async with db.write() as tx:
             assert await tx.fetch_value(f"PRAGMA {pragma}") == expected[pragma]
+
+
+def test_run_refuses_a_database_another_shop_runs_on_before_touching_it(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "shop.sqlite3"
+    with ProcessLock(db.with_name("shop.sqlite3.lock")):  # as a running shop holds it
+        result = run_bot(
+            "run", cwd=tmp_path, DATABASE_PATH=str(db), BOT_TOKEN="1:never-used",
+            TELEGRAM_API_BASE="http://127.0.0.1:9",  # nothing there: it must not get that far
+        )  # fmt: skip
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stdout == ""
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith(f"not started: another shop already runs on {db} (pid {os.getpid()}")
+        assert not db.exists()  # no migration, nothing written
+
+        # The operator's tools still work beside the running shop.
+        assert run_bot("migrate", cwd=tmp_path, DATABASE_PATH=str(db)).returncode == 0
+        checked = run_bot("check", cwd=tmp_path, DATABASE_PATH=str(db))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        copy = tmp_path / "copy.sqlite3"
+        assert run_bot("backup", str(copy), cwd=tmp_path, DATABASE_PATH=str(db)).returncode == 0
