@@ -100,13 +100,25 @@ async def top_up_for_order(
     customer: Customer,
 ) -> None:
     """From a confirmation the balance is short for: the ways to pay what is missing."""
-    order = await shop.orders.get(callback_data.order_id)
-    if order is None or order.user_id != customer.id:
-        await query.answer(i18n.get("not-your-order"), show_alert=True)
+    order = await order_to_top_up(query, i18n, shop, customer, callback_data.order_id)
+    if order is None:
         return
     missing = await _missing_for(shop, order)
     text = i18n.get("deposit-top-up-for", missing=format_money(missing, shop.currency))
     await show(query, text, _ways(i18n, shop, order_id=order.id))
+
+
+async def order_to_top_up(
+    query: CallbackQuery, i18n: I18nContext, shop: Shop, customer: Customer, order_id: str
+) -> Order | None:
+    """The order a top-up button names, if it is the customer's own; otherwise the customer is
+    told and None returned, and nothing may change (the id rides in callback data, which anyone
+    can forge)."""
+    order = await shop.orders.get(order_id)
+    if order is None or order.user_id != customer.id:
+        await query.answer(i18n.get("not-your-order"), show_alert=True)
+        return None
+    return order
 
 
 async def _missing_for(shop: Shop, order: Order) -> int:
@@ -147,9 +159,8 @@ async def choose_amount(
         await query.answer(i18n.get("stale-button"), show_alert=True)
         return
     if callback_data.order_id:  # the amount is what the order is short of
-        order = await shop.orders.get(callback_data.order_id)
-        if order is None or order.user_id != customer.id:
-            await query.answer(i18n.get("not-your-order"), show_alert=True)
+        order = await order_to_top_up(query, i18n, shop, customer, callback_data.order_id)
+        if order is None:
             return
         await query.answer()
         if isinstance(query.message, Message):
