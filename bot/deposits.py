@@ -8,6 +8,10 @@ reference taken and credits nothing.
 A USDT request asks for an amount made unique among the requests that could still be paid, with a
 few extra micro-units (0.000001 to 0.000999 USDT), so a transfer tells whose it is by its amount
 and its time: it pays the request that asked for exactly that much and was open when it was sent.
+How firmly each request holds its amount (`Hold`) decides which amount the next request gets: a
+cancelled request holds none, so nobody can use the amounts up by asking and cancelling; an expired
+one keeps its own while another is free, so a transfer sent late still names its customer, but
+gives it up when none is; only one that can still be paid, or was paid lately, never gives it up.
 
 A Telegram Stars request is named by the invoice it is sent as (its payload is the request's id):
 the pre-checkout query is approved only for an open request of that customer for exactly that many
@@ -19,16 +23,17 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from bot.money import MICRO, format_amount
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction, as_stored
 from storage.deposits import (
+    AmountInUse,
     DepositRequest,
     DepositStore,
     Method,
@@ -42,12 +47,13 @@ log = logging.getLogger(__name__)
 
 MAX_EXTRA = 999  # micro-units added to make a USDT amount unique: at most 0.000999 USDT
 MAX_OPEN_CLAIMS = 3  # per customer, waiting for the operators
-MAX_LIVE_REQUESTS = 5  # per customer: each holds a unique amount until it expires
+MAX_LIVE_REQUESTS = 5  # per customer, of any method: requests that can still be paid at once
 # How far the chain's clock and ours may disagree: a transfer this much before a request was made
 # or after it expired still pays it.
 CLOCK_SLACK = timedelta(minutes=2)
-# How long after its request closes an amount stays its own: a transfer sent late, or sent twice,
-# then reaches the operators instead of paying another customer's request of the same amount.
+# How long after its request closes an amount stays its own (see `Hold`): a transfer sent late, or
+# sent twice, then reaches the operators instead of paying another customer's request of the same
+# amount.
 AMOUNT_RESERVED = timedelta(hours=24)
 STARS = "XTR"  # Telegram's currency code for Stars
 MAX_STARS = 10_000  # per request
@@ -76,6 +82,60 @@ class TooManyRequests(DepositRefused):
 
 class AmountsTaken(DepositRefused):
     """Every unique variant of this amount is held by a request that can still be paid."""
+
+
+class Hold(IntEnum):
+    """How firmly an amount to pay is held against a new USDT request of the same amount."""
+
+    NONE = 0  # no request asked for it, or only cancelled ones: given up
+    # Asked for by a request that expired unpaid within AMOUNT_RESERVED: a late transfer of it is
+    # still that customer's, so it is offered again only when no amount is free, the one whose
+    # request expired first before the others.
+    LATE = 1
+    # A request can still be paid with it (its window and the clocks' slack are not over), or one
+    # was paid with it within AMOUNT_RESERVED (the same transfer sent twice must not pay someone
+    # else's request).
+    FIRM = 2
+
+
+def least_held_extra(amount: int, in_use: Iterable[AmountInUse], now: datetime) -> int | None:
+    """The extra micro-units that make `amount` unique for a new request: one nobody holds,
+    else the one held late the longest; None if every one is held firmly."""
+    payable_after = as_stored(now - CLOCK_SLACK)
+
+    def hold_of(used: AmountInUse) -> Hold:
+        return Hold.FIRM if used.paid or used.until > payable_after else Hold.LATE
+
+    held = {used.pay_amount: (hold_of(used), used.until) for used in in_use}
+    free = (Hold.NONE, "")
+    (hold, _), extra = min((held.get(amount + n, free), n) for n in range(1, MAX_EXTRA + 1))
+    return None if hold == Hold.FIRM else extra
+
+
+def request_paid_by(requests: Iterable[DepositRequest], sent: datetime) -> DepositRequest | None:
+    """The request a transfer of its exact amount sent at `sent` pays: one not credited yet, open
+    when it was sent, give or take the clocks' slack (a request cancelled and paid anyway still
+    counts). One open when it was sent without the slack comes first, a cancelled one counting as
+    open until it was cancelled (its amount may have gone to another request since); then the
+    oldest."""
+    at = as_stored(sent)
+    earliest, latest = as_stored(sent - CLOCK_SLACK), as_stored(sent + CLOCK_SLACK)
+
+    def open_then(request: DepositRequest) -> bool:
+        end = request.expires_at
+        if request.status == RequestStatus.CANCELLED and request.closed_at is not None:
+            end = min(end, request.closed_at)
+        return request.created_at <= at <= end
+
+    candidates = [
+        request
+        for request in requests
+        if request.status != RequestStatus.CREDITED
+        and request.created_at <= latest
+        and request.expires_at >= earliest
+    ]
+    candidates.sort(key=lambda request: (not open_then(request), request.created_at))
+    return candidates[0] if candidates else None
 
 
 class BalanceShort(DepositRefused):
@@ -191,12 +251,11 @@ class Deposits:
         """A request to pay `amount` micro-USDT, plus the few micro-units that make it unique."""
         now = self._clock()
         async with self._db.write() as tx:
-            if await self.store.live_requests_of(tx, user_id, as_stored(now)) >= MAX_LIVE_REQUESTS:
-                raise TooManyRequests(f"{MAX_LIVE_REQUESTS} requests can still be paid")
-            in_use = await self.store.pay_amounts_in_use(
-                tx, Method.USDT, amount, as_stored(now - AMOUNT_RESERVED)
+            await self._limit_requests(tx, user_id, now)
+            in_use = await self.store.usdt_amounts_in_use(
+                tx, amount + 1, amount + MAX_EXTRA, as_stored(now - AMOUNT_RESERVED)
             )
-            extra = next((n for n in range(1, MAX_EXTRA + 1) if amount + n not in in_use), None)
+            extra = least_held_extra(amount, in_use, now)
             if extra is None:
                 raise AmountsTaken("too many open requests for this amount")
             request = self._new_request(
@@ -204,6 +263,12 @@ class Deposits:
             )
             await self.store.insert_request(tx, request)
         return request
+
+    async def _limit_requests(self, tx: Transaction, user_id: int, now: datetime) -> None:
+        """A customer holds at most MAX_LIVE_REQUESTS requests that can still be paid, of every
+        method together."""
+        if await self.store.open_requests_of(tx, user_id, as_stored(now)) >= MAX_LIVE_REQUESTS:
+            raise TooManyRequests(f"{MAX_LIVE_REQUESTS} requests can still be paid")
 
     def _new_request(
         self,
@@ -268,10 +333,11 @@ class Deposits:
                 if known.status == PaymentStatus.REJECTED:
                     status = PaymentStatus.UNMATCHED
                 await self.store.record_chain(tx, payment_id, amount, sender, paid_at, status)
-            slack = int(CLOCK_SLACK.total_seconds() * 1000)
-            request = await self.store.usdt_request_paid_by(
-                tx, amount, moment_of_ms(sent_ms - slack), moment_of_ms(sent_ms + slack)
+            sent = datetime.fromtimestamp(sent_ms / 1000, UTC)
+            asking = await self.store.usdt_requests_asking(
+                tx, amount, as_stored(sent - CLOCK_SLACK)
             )
+            request = request_paid_by(asking, sent)
             if request is not None:
                 await self._credit(
                     tx, payment_id, request.user_id, amount, reference=reference,
@@ -324,9 +390,7 @@ class Deposits:
             raise DepositRefused(f"{stars} Stars are worth nothing at {self.stars_rate}")
         now = self._clock()
         async with self._db.write() as tx:
-            live = await self.store.open_requests_of(tx, user_id, Method.STARS, as_stored(now))
-            if live >= MAX_LIVE_REQUESTS:
-                raise TooManyRequests(f"{MAX_LIVE_REQUESTS} Stars requests are open")
+            await self._limit_requests(tx, user_id, now)
             request = self._new_request(user_id, Method.STARS, credit, stars, return_to, now)
             await self.store.insert_request(tx, request)
         return request

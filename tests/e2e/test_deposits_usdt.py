@@ -204,6 +204,54 @@ async def test_bad_amounts_and_a_cancelled_request(shop: Shop) -> None:
     assert await wallet_of(shop, hal) == (pay_amount(request), 0)
 
 
+async def test_requests_cancelled_by_five_accounts_leave_the_amount_to_the_next_customer(
+    shop: Shop,
+) -> None:
+    for name in ("Mal", "Mel", "Mil", "Mol", "Mul"):
+        mallory = shop.customer(name)
+        request = await ask_to_top_up(shop, mallory, "37.77")
+        assert "Send exactly 37.770001 USDT" in request.text, name
+        await mallory.press("✖️ Cancel this request", message_id=request.message_id)
+        assert "cancelled" in (await mallory.wait_for_bot()).text
+    nia = shop.customer("Nia")
+    request = await ask_to_top_up(shop, nia, "37.77")
+    assert "Send exactly 37.770001 USDT" in request.text
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request))  # hers, not a cancelled one's
+    await nia.wait_until(lambda m: "added to your balance" in m.text)
+    assert await wallet_of(shop, nia) == (37_770_001, 0)
+    await shop.check_ledger()
+
+
+async def test_a_customer_holds_five_requests_that_can_be_paid_of_every_way_together(
+    shop: Shop,
+) -> None:
+    oli = shop.customer("Oli")
+    requests = [await ask_to_top_up(shop, oli, 10) for _ in range(4)]
+    await top_up_way(oli, "⭐ Telegram Stars")
+    await oli.press("100 ⭐")
+    await oli.wait_until(lambda m: m.invoice is not None)
+    too_many = "You already have 5 top-up requests that can still be paid"
+    await top_up_way(oli, "💵 USDT (TRC20)")
+    await oli.press("20 USDT")
+    await oli.settle()
+    assert too_many in oli.bot_messages[-1].text
+    await top_up_way(oli, "⭐ Telegram Stars")
+    await oli.press("250 ⭐")
+    await oli.settle()
+    assert too_many in oli.bot_messages[-1].text
+    assert all(m.invoice is None for m in oli.bot_messages[-2:])
+    # Cancelling one makes room at once.
+    await oli.press("✖️ Cancel this request", message_id=requests[0].message_id)
+    await oli.wait_for_bot()
+    again = await ask_to_top_up(shop, oli, 10)
+    assert pay_amount(again) == pay_amount(requests[0])
+    rows = await shop.db.fetch_all(
+        "SELECT status, COUNT(*) FROM deposit_requests WHERE user_id = ? GROUP BY status",
+        (oli.user_id,),
+    )
+    assert sorted(tuple(row) for row in rows) == [("cancelled", 1), ("open", 5)]
+
+
 async def test_a_short_confirmation_tops_up_what_is_missing_and_returns_to_the_order(
     shop: Shop,
 ) -> None:

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.deposits import ClaimRefused, DepositRefused, Deposits, TooManyClaims, TooManyRequests
+from bot.deposits import (
+    MAX_LIVE_REQUESTS,
+    ClaimRefused,
+    DepositRefused,
+    Deposits,
+    TooManyClaims,
+    TooManyRequests,
+)
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
@@ -135,17 +142,34 @@ async def test_the_ledger_check_accounts_for_every_credited_payment(books: Books
     assert any("but the ledger has" in problem for problem in problems)
 
 
-async def test_a_customer_holds_at_most_five_amounts_and_clocks_may_disagree(books: Books) -> None:
+async def test_a_customer_holds_at_most_five_open_requests_of_any_kind(books: Books) -> None:
     clock = Clock()
     deposits = deposits_of(books, clock)
-    alice = await books.customer(1)
-    requests = [await deposits.open_usdt(alice, 10 * USDT) for _ in range(5)]
+    alice, bob = await books.customer(1), await books.customer(2)
+    requests = [await deposits.open_usdt(alice, 10 * USDT) for _ in range(4)]
+    await deposits.open_stars(alice, 100)
     with pytest.raises(TooManyRequests):
         await deposits.open_usdt(alice, 10 * USDT)
+    with pytest.raises(TooManyRequests):
+        await deposits.open_stars(alice, 100)
+    # A cancelled request holds nothing: its place, and its amount, are free at once.
     assert await deposits.cancel(requests[0].id, alice)
-    with pytest.raises(TooManyRequests):  # a cancelled request still holds its amount
-        await deposits.open_usdt(alice, 10 * USDT)
+    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == requests[0].pay_amount
+    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 5
+    with pytest.raises(TooManyRequests):
+        await deposits.open_stars(alice, 100)
+    # Requests past their window hold no place either.
+    clock.now += timedelta(minutes=31)
+    await deposits.open_stars(alice, 100)
 
+
+async def test_clocks_may_disagree_and_an_expired_amount_waits_while_others_are_free(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, bob = await books.customer(1), await books.customer(2)
+    requests = [await deposits.open_usdt(alice, 10 * USDT) for _ in range(3)]
     # The chain's clock a minute behind ours: a transfer "before" the request still pays it.
     early = clock.ms(-timedelta(minutes=1))
     taken = await deposits.take_usdt("1" * 64, requests[1].pay_amount, "TSender", early)
@@ -154,11 +178,41 @@ async def test_a_customer_holds_at_most_five_amounts_and_clocks_may_disagree(boo
     stray = await deposits.take_usdt("2" * 64, requests[2].pay_amount, "TSender", too_early)
     assert not stray.credited_now
 
-    # An amount is offered again only a day after its request's window closed.
+    # Within the clocks' slack after its window a request can still be paid: its amount is held.
     clock.now += timedelta(minutes=31)
-    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 6
-    clock.now += timedelta(hours=24)
-    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
+    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 4
+    # Past it, an expired amount is offered again only when no other is free (a late transfer of
+    # it is then still its customer's), the one that expired first before the others.
+    clock.now += timedelta(minutes=2)
+    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
+
+
+async def test_five_accounts_cannot_use_up_the_amounts_of_a_deposit(books: Books) -> None:
+    """999 amounts per deposit amount: requests cancelled or left to expire must not hold them."""
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    mallories = [await books.customer(n) for n in range(1, 6)]
+    honest = await books.customer(9)
+    for _ in range(4):  # requests cancelled as fast as they are made hold nothing
+        for mallory in mallories:
+            for _ in range(MAX_LIVE_REQUESTS):
+                request = await deposits.open_usdt(mallory, 10 * USDT)
+                assert await deposits.cancel(request.id, mallory)
+    assert (await deposits.open_usdt(honest, 10 * USDT)).pay_amount == 10 * USDT + 1
+
+    for _ in range(40):  # 1,000 requests left to expire, within a day
+        for mallory in mallories:
+            for _ in range(MAX_LIVE_REQUESTS):
+                await deposits.open_usdt(mallory, 10 * USDT)
+        clock.now += timedelta(minutes=33)
+    request = await deposits.open_usdt(honest, 10 * USDT)
+    assert 10 * USDT < request.pay_amount <= 10 * USDT + 999
+    # ... and it is the only request that can still be paid with that amount.
+    late = clock.ms(-timedelta(minutes=5))
+    assert not (await deposits.take_usdt("3" * 64, request.pay_amount, "T", late)).credited_now
+    taken = await deposits.take_usdt("4" * 64, request.pay_amount, "TSender", clock.ms())
+    assert taken.request is not None and taken.request.id == request.id
+    assert await available(books, honest) == request.pay_amount
 
 
 async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
