@@ -1,4 +1,5 @@
-"""Deposit requests and the payments that credit them (see migration 0004)."""
+"""Deposit requests, the payments that credit them, and the claims customers make of USDT
+transfers (see migrations 0004 and 0007)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,29 @@ class Payment:
             paid_at=row["paid_at"],
             decided_by=row["decided_by"],
             note=row["note"],
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A customer's word that a USDT transfer is theirs (see `bot.deposits.Deposits.claim`)."""
+
+    id: int
+    payment_id: int
+    user_id: int
+    amount: int  # what they say it sent, in micro-USDT
+    claimed_at: str
+    settled_at: str | None  # when its transfer was decided, whichever way
+
+    @classmethod
+    def from_row(cls, row: Row) -> Claim:
+        return cls(
+            id=row["id"],
+            payment_id=row["payment_id"],
+            user_id=row["user_id"],
+            amount=row["amount"],
+            claimed_at=row["claimed_at"],
+            settled_at=row["settled_at"],
         )
 
 
@@ -238,17 +262,48 @@ class DepositStore:
         now: str,
         sender: str = "",
         user_id: int | None = None,
+        request_id: str | None = None,
         note: str = "",
     ) -> int:
         return await tx.execute(
-            "INSERT INTO payments (reference, method, user_id, paid, status, sender, paid_at,"
-            " seen_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (reference, method.value, user_id, paid, status.value, sender, paid_at, now, note),
+            "INSERT INTO payments (reference, method, user_id, request_id, paid, status, sender,"
+            " paid_at, seen_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (reference, method.value, user_id, request_id, paid, status.value, sender, paid_at,
+             now, note),
+        )  # fmt: skip
+
+    async def insert_claim(
+        self, tx: Transaction, payment_id: int, user_id: int, amount: int, now: str
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO payment_claims (payment_id, user_id, amount, claimed_at)"
+            " VALUES (?, ?, ?, ?)",
+            (payment_id, user_id, amount, now),
         )
 
-    async def open_claims_of(self, tx: Transaction, user_id: int) -> int:
-        count: int = await tx.fetch_value(
-            "SELECT COUNT(*) FROM payments WHERE user_id = ? AND status = 'claimed'", (user_id,)
+    async def claims_of(self, payment_id: int, tx: Transaction | None = None) -> list[Claim]:
+        """Every claim of one transfer, the first first."""
+        reads = tx or self._db
+        rows = await reads.fetch_all(
+            "SELECT * FROM payment_claims WHERE payment_id = ? ORDER BY id", (payment_id,)
+        )
+        return [Claim.from_row(row) for row in rows]
+
+    async def settle_claims(self, tx: Transaction, payment_id: int, now: str) -> list[Claim]:
+        """Its transfer was decided: the claims that waited are settled, and returned."""
+        waiting = [claim for claim in await self.claims_of(payment_id, tx) if not claim.settled_at]
+        await tx.execute(
+            "UPDATE payment_claims SET settled_at = ? WHERE payment_id = ? AND settled_at IS NULL",
+            (now, payment_id),
+        )
+        return waiting
+
+    async def open_claims_of(self, user_id: int, tx: Transaction | None = None) -> int:
+        """A customer's claims that wait for their transfer to be decided."""
+        reads = tx or self._db
+        count: int = await reads.fetch_value(
+            "SELECT COUNT(*) FROM payment_claims WHERE user_id = ? AND settled_at IS NULL",
+            (user_id,),
         )
         return count
 
@@ -280,11 +335,16 @@ class DepositStore:
         sender: str,
         paid_at: str,
         status: PaymentStatus,
+        *,
+        user_id: int | None,
+        request_id: str | None,
     ) -> None:
-        """What the chain says of a claimed transfer, now that the watch has seen it."""
+        """What the chain says of a claimed transfer, now that the watch has seen it, and whose
+        it is now: the claimant's (`user_id`), or nobody's yet, matched to `request_id`."""
         await tx.execute(
-            "UPDATE payments SET paid = ?, sender = ?, paid_at = ?, status = ? WHERE id = ?",
-            (paid, sender, paid_at, status.value, payment_id),
+            "UPDATE payments SET paid = ?, sender = ?, paid_at = ?, status = ?, user_id = ?,"
+            " request_id = ? WHERE id = ?",
+            (paid, sender, paid_at, status.value, user_id, request_id, payment_id),
         )
 
     async def mark(self, name: str) -> int | None:

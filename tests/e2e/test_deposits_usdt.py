@@ -363,3 +363,75 @@ async def test_a_rejected_claim_and_a_claim_of_a_transfer_the_watch_saw(shop: Sh
     await lou.wait_until(lambda m: "The shop credited 9.000000 USDT" in m.text)
     assert await wallet_of(shop, lou) == (9 * USDT, 0)
     await shop.check_ledger()
+
+
+def after_expiry() -> int:
+    """A moment past a request made now, its 30 minutes and the clocks' slack, in ms."""
+    return int((time.time() + 33 * 60) * 1000)
+
+
+async def test_a_late_transfer_stays_with_the_request_it_matches_whoever_claims_it(
+    shop: Shop,
+) -> None:
+    pia, mallory = shop.customer("Pia"), shop.customer("Mallory")
+    boss = shop.admin()
+    request = await ask_to_top_up(shop, pia, "61.5")
+    txid = shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request), at_ms=after_expiry())
+    first = await boss.wait_until(lambda m: txid in m.text)
+    assert "matches no open top-up request" in first.text
+    assert f"of Pia ({pia.user_id}), which expired at" in first.text
+    assert first.labels == [f"✅ Credit Pia ({pia.user_id})", "🚫 Ignore"]
+
+    # Mallory reads the hash on a block explorer and claims the transfer as hers.
+    told = await claim(mallory, txid, "61.500001")
+    assert "The shop checks transfer" in told.text
+    card = await boss.wait_until(lambda m: txid in m.text and "Claimed by Mallory" in m.text)
+    assert f"of Pia ({pia.user_id}), which expired at" in card.text
+    claimed = card.text.split("Claimed by ")[1].split("\n")[0]
+    assert claimed.startswith(f"Mallory ({mallory.user_id}) at ")
+    assert claimed.endswith(
+        "says they sent 61.500001 USDT, not the customer whose request it matches"
+    )
+    assert card.labels == [f"✅ Credit Pia ({pia.user_id})", "🚫 Ignore"]  # no way to Mallory
+
+    await boss.press(f"✅ Credit Pia ({pia.user_id})", message_id=card.message_id)
+    await boss.wait_for_message(card.message_id, lambda m: "Credited to customer" in m.text)
+    await pia.wait_until(lambda m: "The shop credited 61.500001 USDT" in m.text)
+    await mallory.wait_until(lambda m: "could not confirm your USDT transfer" in m.text)
+    # The first card's button, pressed now, credits nothing more.
+    await boss.press(f"✅ Credit Pia ({pia.user_id})", message_id=first.message_id)
+    await boss.settle()
+    assert "is already credited" in boss.callback_answers[-1]["text"]
+    assert await wallet_of(shop, pia) == (pay_amount(request), 0)
+    assert await wallet_of(shop, mallory) == (0, 0)
+    await shop.check_ledger()
+
+
+async def test_a_claim_before_the_watch_sees_a_late_transfer_gives_way_to_the_match(
+    shop: Shop,
+) -> None:
+    quinn, mallory = shop.customer("Quinn"), shop.customer("Mallory")
+    boss = shop.admin()
+    request = await ask_to_top_up(shop, quinn, "62.5")
+    txid = shop.tron.transfer(
+        DEMO_DEPOSIT_ADDRESS, pay_amount(request), at_ms=after_expiry(), confirmed=False
+    )
+    await claim(mallory, txid, "62.500001")  # seen before it is confirmed
+    unseen = await boss.wait_until(lambda m: "Claimed USDT transfer" in m.text and txid in m.text)
+    assert f"Customer: Mallory ({mallory.user_id})" in unseen.text
+    shop.tron.confirm(txid)
+    card = await boss.wait_until(lambda m: "matches no open top-up request" in m.text)
+    assert txid in card.text and f"of Quinn ({quinn.user_id}), which expired" in card.text
+    assert f"Claimed by Mallory ({mallory.user_id})" in card.text
+    assert card.labels == [f"✅ Credit Quinn ({quinn.user_id})", "🚫 Ignore"]
+    # The claim's own card, pressed now, approves nothing.
+    await boss.press("✅ Approve 62.500001 USDT", message_id=unseen.message_id)
+    await boss.settle()
+    assert "is unmatched now" in boss.callback_answers[-1]["text"]
+
+    await boss.press(f"✅ Credit Quinn ({quinn.user_id})", message_id=card.message_id)
+    await quinn.wait_until(lambda m: "The shop credited 62.500001 USDT" in m.text)
+    await mallory.wait_until(lambda m: "could not confirm your USDT transfer" in m.text)
+    assert await wallet_of(shop, quinn) == (pay_amount(request), 0)
+    assert await wallet_of(shop, mallory) == (0, 0)
+    await shop.check_ledger()
