@@ -188,6 +188,30 @@ async def test_clocks_may_disagree_and_an_expired_amount_waits_while_others_are_
     assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
 
 
+async def test_a_freed_amount_pays_whoever_held_it_when_the_transfer_was_sent(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    hal, ivy = await books.customer(1), await books.customer(2)
+    hals = await deposits.open_usdt(hal, 15 * USDT)
+    sent_by_hal = clock.ms()  # he pays, then cancels before the watch sees it
+    clock.now += timedelta(seconds=30)
+    assert await deposits.cancel(hals.id, hal)
+    clock.now += timedelta(seconds=30)
+    ivys = await deposits.open_usdt(ivy, 15 * USDT)
+    assert ivys.pay_amount == hals.pay_amount  # freed at once
+    first = await deposits.take_usdt("e5" * 32, hals.pay_amount, "THal", sent_by_hal)
+    assert first.request is not None and first.request.id == hals.id
+    clock.now += timedelta(minutes=5)
+    second = await deposits.take_usdt("f6" * 32, ivys.pay_amount, "TIvy", clock.ms())
+    assert second.request is not None and second.request.id == ivys.id
+    assert (await available(books, hal), await available(books, ivy)) == (
+        hals.pay_amount,
+        ivys.pay_amount,
+    )
+
+
 async def test_five_accounts_cannot_use_up_the_amounts_of_a_deposit(books: Books) -> None:
     """999 amounts per deposit amount: requests cancelled or left to expire must not hold them."""
     clock = Clock()
