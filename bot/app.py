@@ -37,7 +37,7 @@ from handlers.admin.broadcast import show_progress as show_broadcast_progress
 from handlers.admin.commands import operator_menu
 from handlers.admin.payments import announce_waiting_payment
 from handlers.admin.stars import finish_star_refunds
-from handlers.deposits import announce_deposit
+from handlers.deposits import announce_deposit, announce_unconfirmed_claim
 from handlers.stars import announce_stars_refund
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
     shop.deposits.on_credited = partial(announce_deposit, shop, core, language)
     shop.deposits.on_refunded = partial(announce_stars_refund, shop, core, language)
+    shop.deposits.on_claim_unconfirmed = partial(announce_unconfirmed_claim, shop, core, language)
     if shop.usdt_watch is not None:
         shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)

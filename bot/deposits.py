@@ -8,6 +8,16 @@ reference taken and credits nothing.
 A USDT request asks for an amount made unique among the requests that could still be paid, with a
 few extra micro-units (0.000001 to 0.000999 USDT), so a transfer tells whose it is by its amount
 and its time: it pays the request that asked for exactly that much and was open when it was sent.
+How firmly each request holds its amount (`Hold`) decides which amount the next request gets: a
+cancelled request holds none, so nobody can use the amounts up by asking and cancelling; an expired
+one keeps its own while another is free, so a transfer sent late still names its customer, but
+gives it up when none is; only one that can still be paid, or was paid lately, never gives it up.
+
+A transfer that pays no request but matches one that expired, was cancelled or was paid already
+(its amount still that request's) belongs to that request's customer: it waits for an operator,
+recorded against the request, and its card offers to credit them. Anyone may claim a transfer by its
+hash (it is public on any block explorer); a claim is kept beside the transfer for the operators to
+see, and never replaces whose it is.
 
 A Telegram Stars request is named by the invoice it is sent as (its payload is the request's id):
 the pre-checkout query is approved only for an open request of that customer for exactly that many
@@ -19,16 +29,18 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from bot.money import MICRO, format_amount
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction, as_stored
 from storage.deposits import (
+    AmountInUse,
+    Claim,
     DepositRequest,
     DepositStore,
     Method,
@@ -42,12 +54,13 @@ log = logging.getLogger(__name__)
 
 MAX_EXTRA = 999  # micro-units added to make a USDT amount unique: at most 0.000999 USDT
 MAX_OPEN_CLAIMS = 3  # per customer, waiting for the operators
-MAX_LIVE_REQUESTS = 5  # per customer: each holds a unique amount until it expires
+MAX_LIVE_REQUESTS = 5  # per customer, of any method: requests that can still be paid at once
 # How far the chain's clock and ours may disagree: a transfer this much before a request was made
 # or after it expired still pays it.
 CLOCK_SLACK = timedelta(minutes=2)
-# How long after its request closes an amount stays its own: a transfer sent late, or sent twice,
-# then reaches the operators instead of paying another customer's request of the same amount.
+# How long after its request closes an amount stays its own (see `Hold`): a transfer sent late, or
+# sent twice, then reaches the operators instead of paying another customer's request of the same
+# amount.
 AMOUNT_RESERVED = timedelta(hours=24)
 STARS = "XTR"  # Telegram's currency code for Stars
 MAX_STARS = 10_000  # per request
@@ -76,6 +89,70 @@ class TooManyRequests(DepositRefused):
 
 class AmountsTaken(DepositRefused):
     """Every unique variant of this amount is held by a request that can still be paid."""
+
+
+class Hold(IntEnum):
+    """How firmly an amount to pay is held against a new USDT request of the same amount."""
+
+    NONE = 0  # no request asked for it, or only cancelled ones: given up
+    # Asked for by a request that expired unpaid within AMOUNT_RESERVED: a late transfer of it is
+    # still that customer's, so it is offered again only when no amount is free, the one whose
+    # request expired first before the others.
+    LATE = 1
+    # A request can still be paid with it (its window and the clocks' slack are not over), or one
+    # was paid with it within AMOUNT_RESERVED (the same transfer sent twice must not pay someone
+    # else's request).
+    FIRM = 2
+
+
+def least_held_extra(amount: int, in_use: Iterable[AmountInUse], now: datetime) -> int | None:
+    """The extra micro-units that make `amount` unique for a new request: one nobody holds,
+    else the one held late the longest; None if every one is held firmly."""
+    payable_after = as_stored(now - CLOCK_SLACK)
+
+    def hold_of(used: AmountInUse) -> Hold:
+        return Hold.FIRM if used.paid or used.until > payable_after else Hold.LATE
+
+    held = {used.pay_amount: (hold_of(used), used.until) for used in in_use}
+    free = (Hold.NONE, "")
+    (hold, _), extra = min((held.get(amount + n, free), n) for n in range(1, MAX_EXTRA + 1))
+    return None if hold == Hold.FIRM else extra
+
+
+def request_paid_by(requests: Iterable[DepositRequest], sent: datetime) -> DepositRequest | None:
+    """The request a transfer of its exact amount sent at `sent` pays: one not credited yet, open
+    when it was sent, give or take the clocks' slack (a request cancelled and paid anyway still
+    counts). One open when it was sent without the slack comes first, a cancelled one counting as
+    open until it was cancelled (its amount may have gone to another request since); then the
+    oldest."""
+    at = as_stored(sent)
+    earliest, latest = as_stored(sent - CLOCK_SLACK), as_stored(sent + CLOCK_SLACK)
+
+    def open_then(request: DepositRequest) -> bool:
+        end = request.expires_at
+        if request.status == RequestStatus.CANCELLED and request.closed_at is not None:
+            end = min(end, request.closed_at)
+        return request.created_at <= at <= end
+
+    candidates = [
+        request
+        for request in requests
+        if request.status != RequestStatus.CREDITED
+        and request.created_at <= latest
+        and request.expires_at >= earliest
+    ]
+    candidates.sort(key=lambda request: (not open_then(request), request.created_at))
+    return candidates[0] if candidates else None
+
+
+def request_owning(requests: Iterable[DepositRequest], sent: datetime) -> DepositRequest | None:
+    """The request a transfer that pays none belongs to: the latest one, made before it was sent
+    (give or take the clocks' slack), that asked for exactly its amount within AMOUNT_RESERVED,
+    whatever became of it (expired, cancelled, or paid already: the same transfer sent twice).
+    `requests` come oldest first."""
+    latest = as_stored(sent + CLOCK_SLACK)
+    made_before = [request for request in requests if request.created_at <= latest]
+    return made_before[-1] if made_before else None
 
 
 class BalanceShort(DepositRefused):
@@ -138,6 +215,7 @@ def stars_credit(stars: int, rate: Decimal) -> int:
 
 
 _CLAIM_STATES = (PaymentStatus.CLAIMED, PaymentStatus.REJECTED)
+_WAITING = (PaymentStatus.UNMATCHED, PaymentStatus.CLAIMED)  # for an operator's decision
 
 
 @dataclass(frozen=True)
@@ -153,10 +231,6 @@ class Taken:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def moment_of_ms(milliseconds: int) -> str:
-    return as_stored(datetime.fromtimestamp(milliseconds / 1000, UTC))
 
 
 class Deposits:
@@ -183,6 +257,8 @@ class Deposits:
         self.refund_charge: RefundCharge | None = None
         # Tells the customer, once a Stars payment is refunded (after the money moved).
         self.on_refunded: Callable[[Payment], Awaitable[None]] | None = None
+        # Tells a claimant, once the transfer they claimed was decided without crediting them.
+        self.on_claim_unconfirmed: Callable[[Claim, Payment], Awaitable[None]] | None = None
         self._asking: set[int] = set()  # payments whose refund is being asked of Telegram now
 
     async def open_usdt(
@@ -191,12 +267,11 @@ class Deposits:
         """A request to pay `amount` micro-USDT, plus the few micro-units that make it unique."""
         now = self._clock()
         async with self._db.write() as tx:
-            if await self.store.live_requests_of(tx, user_id, as_stored(now)) >= MAX_LIVE_REQUESTS:
-                raise TooManyRequests(f"{MAX_LIVE_REQUESTS} requests can still be paid")
-            in_use = await self.store.pay_amounts_in_use(
-                tx, Method.USDT, amount, as_stored(now - AMOUNT_RESERVED)
+            await self._limit_requests(tx, user_id, now)
+            in_use = await self.store.usdt_amounts_in_use(
+                tx, amount + 1, amount + MAX_EXTRA, as_stored(now - AMOUNT_RESERVED)
             )
-            extra = next((n for n in range(1, MAX_EXTRA + 1) if amount + n not in in_use), None)
+            extra = least_held_extra(amount, in_use, now)
             if extra is None:
                 raise AmountsTaken("too many open requests for this amount")
             request = self._new_request(
@@ -204,6 +279,12 @@ class Deposits:
             )
             await self.store.insert_request(tx, request)
         return request
+
+    async def _limit_requests(self, tx: Transaction, user_id: int, now: datetime) -> None:
+        """A customer holds at most MAX_LIVE_REQUESTS requests that can still be paid, of every
+        method together."""
+        if await self.store.open_requests_of(tx, user_id, as_stored(now)) >= MAX_LIVE_REQUESTS:
+            raise TooManyRequests(f"{MAX_LIVE_REQUESTS} requests can still be paid")
 
     def _new_request(
         self,
@@ -243,55 +324,75 @@ class Deposits:
 
     async def take_usdt(self, txid: str, amount: int, sender: str, sent_ms: int) -> Taken:
         """A confirmed USDT transfer to the shop's address: credited to the request it pays, or
-        kept for an operator.
+        kept for an operator, against the request it matches if any (`request_owning`).
 
         A customer may have claimed it by its hash before the watch saw it. The chain then has
         the last word: what it says is recorded on the claim, and the transfer still credits the
-        request it pays (whoever claimed it); otherwise the claim waits for an operator with the
-        chain's amount, and a claim rejected meanwhile goes back to the operators as unmatched."""
+        request it pays, or goes to the operators as the matched request's customer's (whoever
+        claimed it); otherwise the claim waits for an operator with the chain's amount, and a
+        claim rejected meanwhile goes back to the operators as unmatched."""
         reference = f"usdt:{txid}"
         now = as_stored(self._clock())
-        paid_at = moment_of_ms(sent_ms)
+        sent = datetime.fromtimestamp(sent_ms / 1000, UTC)
         async with self._db.write() as tx:
             known = await self.store.payment_by_reference(reference, tx)
             claimed = known is not None and known.status in _CLAIM_STATES and not known.sender
             if known is not None and not claimed:
                 return Taken(known, None, credited_now=False, seen_before=True)
+            asking = await self.store.usdt_requests_asking(
+                tx, amount, as_stored(sent - AMOUNT_RESERVED)
+            )
+            request = request_paid_by(asking, sent)
+            owner = request_owning(asking, sent) if request is None else None
+            owner_id = None if owner is None else owner.id
             if known is None:
                 payment_id = await self.store.insert_payment(
                     tx, reference=reference, method=Method.USDT, paid=amount,
-                    status=PaymentStatus.UNMATCHED, paid_at=paid_at, now=now, sender=sender,
+                    status=PaymentStatus.UNMATCHED, paid_at=as_stored(sent), now=now,
+                    sender=sender, request_id=owner_id,
                 )  # fmt: skip
             else:
                 payment_id = known.id
-                status = PaymentStatus.CLAIMED
-                if known.status == PaymentStatus.REJECTED:
-                    status = PaymentStatus.UNMATCHED
-                await self.store.record_chain(tx, payment_id, amount, sender, paid_at, status)
-            slack = int(CLOCK_SLACK.total_seconds() * 1000)
-            request = await self.store.usdt_request_paid_by(
-                tx, amount, moment_of_ms(sent_ms - slack), moment_of_ms(sent_ms + slack)
-            )
+                status, claimant = PaymentStatus.CLAIMED, known.user_id
+                if owner is not None or known.status == PaymentStatus.REJECTED:
+                    status, claimant = PaymentStatus.UNMATCHED, None
+                await self.store.record_chain(
+                    tx, payment_id, amount, sender, as_stored(sent), status, user_id=claimant,
+                    request_id=owner_id,
+                )  # fmt: skip
+            unconfirmed: list[Claim] = []
             if request is not None:
-                await self._credit(
+                unconfirmed = await self._credit(
                     tx, payment_id, request.user_id, amount, reference=reference,
                     request_id=request.id, memo="USDT-TRC20 transfer", now=now,
                 )  # fmt: skip
             payment = await self.store.payment(payment_id, tx)
         assert payment is not None
         if request is not None:
-            await self._announce(payment)
+            await self._announce(payment, unconfirmed)
         return Taken(payment, request, credited_now=request is not None, seen_before=False)
 
     async def claim(self, user_id: int, txid: str, amount: int) -> Payment:
-        """A customer says they sent `amount` micro-USDT in transfer `txid`: kept for an operator
-        to approve or reject. A transfer the watch found but could not place becomes the claim
-        (its amount is the one on chain); one credited, claimed or decided already is refused."""
+        """A customer says they sent `amount` micro-USDT in transfer `txid`: kept for an operator.
+
+        The claim is kept beside the transfer and never changes whose it is: one the watch
+        matched to a request stays that request's customer's, and one claimed already stays its
+        first claimant's, the others shown beside it. A transfer the watch saw but matched to no
+        request becomes the claimant's claim (its amount is the one on chain). A transfer
+        credited or decided already is refused, to anyone, and so is a customer's second claim of
+        one transfer."""
         reference = f"usdt:{txid}"
         now = as_stored(self._clock())
         async with self._db.write() as tx:
             known = await self.store.payment_by_reference(reference, tx)
-            if await self.store.open_claims_of(tx, user_id) >= MAX_OPEN_CLAIMS:
+            if known is not None and known.status not in _WAITING:
+                raise ClaimRefused(known.status)
+            if known is not None and any(
+                claim.user_id == user_id and not claim.settled_at
+                for claim in await self.store.claims_of(known.id, tx)
+            ):
+                raise ClaimRefused(PaymentStatus.CLAIMED)
+            if await self.store.open_claims_of(user_id, tx) >= MAX_OPEN_CLAIMS:
                 raise TooManyClaims(f"{MAX_OPEN_CLAIMS} claims wait for the operators")
             if known is None:
                 payment_id = await self.store.insert_payment(
@@ -299,14 +400,14 @@ class Deposits:
                     status=PaymentStatus.CLAIMED, paid_at=now, now=now, user_id=user_id,
                     note=f"claimed {amount}",
                 )  # fmt: skip
-            elif known.status == PaymentStatus.UNMATCHED:
-                payment_id = known.id
-                await self.store.settle_payment(
-                    tx, known.id, PaymentStatus.CLAIMED, now, user_id=user_id,
-                    note=f"claimed {amount}",
-                )  # fmt: skip
             else:
-                raise ClaimRefused(known.status)
+                payment_id = known.id
+                if known.status == PaymentStatus.UNMATCHED and known.request_id is None:
+                    await self.store.settle_payment(
+                        tx, known.id, PaymentStatus.CLAIMED, now, user_id=user_id,
+                        note=f"claimed {amount}",
+                    )  # fmt: skip
+            await self.store.insert_claim(tx, payment_id, user_id, amount, now)
             payment = await self.store.payment(payment_id, tx)
         assert payment is not None
         return payment
@@ -324,9 +425,7 @@ class Deposits:
             raise DepositRefused(f"{stars} Stars are worth nothing at {self.stars_rate}")
         now = self._clock()
         async with self._db.write() as tx:
-            live = await self.store.open_requests_of(tx, user_id, Method.STARS, as_stored(now))
-            if live >= MAX_LIVE_REQUESTS:
-                raise TooManyRequests(f"{MAX_LIVE_REQUESTS} Stars requests are open")
+            await self._limit_requests(tx, user_id, now)
             request = self._new_request(user_id, Method.STARS, credit, stars, return_to, now)
             await self.store.insert_request(tx, request)
         return request
@@ -529,21 +628,30 @@ class Deposits:
         return StarsRefund(settled, outcome, reply.detail), True
 
     async def assign(self, payment_id: int, user_id: int, admin_id: int) -> Payment:
-        """An operator says whose an unmatched transfer is: credited to them, once."""
+        """An operator says whose a transfer the watch saw is: credited to them, once. The one
+        press on its card names the customer whose request it matched; anyone else, or another
+        claimant than the first, is the operator's explicit decision, and the admin log says whom
+        it overruled."""
+
+        def chosen(payment: Payment) -> tuple[int, int]:
+            if not payment.sender:
+                raise DepositRefused("the shop's watch has not seen that transfer on chain yet")
+            return user_id, payment.paid
+
         return await self._decide(
-            payment_id, PaymentStatus.UNMATCHED, admin_id, "assign payment",
-            credit=lambda payment: (user_id, payment.paid),
+            payment_id, _WAITING, admin_id, "assign payment", credit=chosen,
             memo="USDT-TRC20 transfer, assigned by an operator",
         )  # fmt: skip
 
     async def ignore(self, payment_id: int, admin_id: int) -> Payment:
         return await self._decide(
-            payment_id, PaymentStatus.UNMATCHED, admin_id, "ignore payment",
+            payment_id, (PaymentStatus.UNMATCHED,), admin_id, "ignore payment",
             outcome=PaymentStatus.IGNORED,
         )  # fmt: skip
 
     async def approve(self, payment_id: int, amount: int, admin_id: int) -> Payment:
-        """An operator credits a claimed transfer to its claimant, `amount` as they checked it."""
+        """An operator credits a claimed transfer to its (first) claimant, `amount` as they
+        checked it."""
         if amount <= 0:
             raise DepositRefused("the amount must be more than zero")
 
@@ -558,20 +666,20 @@ class Deposits:
             return payment.user_id, amount
 
         return await self._decide(
-            payment_id, PaymentStatus.CLAIMED, admin_id, "approve payment", credit=claimant,
+            payment_id, (PaymentStatus.CLAIMED,), admin_id, "approve payment", credit=claimant,
             memo="USDT-TRC20 transfer, approved by an operator",
         )  # fmt: skip
 
     async def reject(self, payment_id: int, admin_id: int) -> Payment:
         return await self._decide(
-            payment_id, PaymentStatus.CLAIMED, admin_id, "reject payment",
+            payment_id, (PaymentStatus.CLAIMED,), admin_id, "reject payment",
             outcome=PaymentStatus.REJECTED,
         )  # fmt: skip
 
     async def _decide(
         self,
         payment_id: int,
-        waiting: PaymentStatus,
+        waiting: tuple[PaymentStatus, ...],
         admin_id: int,
         action: str,
         *,
@@ -580,47 +688,69 @@ class Deposits:
         outcome: PaymentStatus = PaymentStatus.CREDITED,
     ) -> Payment:
         """An operator's decision on a payment `waiting` for one, taken once, in one transaction
-        with the money and the admin log: `credit` says to whom and how much, or the payment
-        simply becomes `outcome`."""
+        with the money, its claims and the admin log: `credit` says to whom and how much, or the
+        payment simply becomes `outcome`. Crediting the customer whose request it matched closes
+        that request as paid."""
         now = as_stored(self._clock())
         async with self._db.write() as tx:
             payment = await self._waiting(tx, payment_id, waiting)
+            matched = None
+            if payment.request_id is not None:
+                matched = await self.store.request(payment.request_id, tx)
             if credit is not None:
                 user_id, amount = credit(payment)
                 if await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
                     raise DepositRefused(f"no customer {user_id}")
-                await self._credit(
+                paid = matched.id if matched is not None and matched.user_id == user_id else None
+                unconfirmed = await self._credit(
                     tx, payment.id, user_id, amount, reference=payment.reference,
-                    request_id=None, memo=memo, now=now, actor=f"admin:{admin_id}",
+                    request_id=paid, memo=memo, now=now, actor=f"admin:{admin_id}",
                     decided_by=admin_id,
                 )  # fmt: skip
-                after = f"credited {amount} to {user_id}"
+                after = f"credited {amount} to {user_id}{_overruled(payment, matched, user_id)}"
             else:
                 await self.store.settle_payment(tx, payment.id, outcome, now, decided_by=admin_id)
+                unconfirmed = await self.store.settle_claims(tx, payment.id, now)
                 after = outcome.value
             await self._admin_log.record(
-                admin_id, action, "payment", str(payment.id), before=waiting.value, after=after,
-                tx=tx,
+                admin_id, action, "payment", str(payment.id), before=payment.status.value,
+                after=after, tx=tx,
             )  # fmt: skip
             settled = await self.store.payment(payment.id, tx)
         assert settled is not None
-        if settled.status == PaymentStatus.CREDITED:
-            await self._announce(settled)
+        await self._announce(settled, unconfirmed)
         return settled
 
-    async def _announce(self, payment: Payment) -> None:
-        if self.on_credited is None:
+    async def _announce(self, payment: Payment, claims: list[Claim]) -> None:
+        """After a payment was decided: its customer hears of the money, if it was credited, and
+        each claimant it was not credited to that it was not confirmed."""
+        if payment.status == PaymentStatus.CREDITED and self.on_credited is not None:
+            try:
+                await self.on_credited(payment)
+            except Exception:  # the money is booked; the message is only news
+                log.exception("telling about payment %s failed", payment.id)
+        if self.on_claim_unconfirmed is None:
             return
-        try:
-            await self.on_credited(payment)
-        except Exception:  # the money is booked; the message is only news
-            log.exception("telling about payment %s failed", payment.id)
+        credited = payment.user_id if payment.status == PaymentStatus.CREDITED else None
+        for claim in claims:
+            if claim.user_id == credited:
+                continue
+            try:
+                await self.on_claim_unconfirmed(claim, payment)
+            except Exception:  # the decision is taken; the message is only news
+                log.exception("telling claimant %s about payment %s failed", claim.user_id,
+                              payment.id)  # fmt: skip
 
-    async def _waiting(self, tx: Transaction, payment_id: int, status: PaymentStatus) -> Payment:
+    async def _waiting(
+        self, tx: Transaction, payment_id: int, statuses: tuple[PaymentStatus, ...]
+    ) -> Payment:
         payment = await self.store.payment(payment_id, tx)
         if payment is None:
             raise DepositRefused(f"no payment {payment_id}")
-        if payment.status != status:
+        if payment.status in _WAITING and payment.status not in statuses:
+            # still waiting, but as the other kind: a claim the chain matched to a request, say
+            raise DepositRefused(f"payment {payment_id} is {payment.status} now")
+        if payment.status not in statuses:
             raise DepositRefused(f"payment {payment_id} is already {payment.status}")
         return payment
 
@@ -637,7 +767,8 @@ class Deposits:
         now: str,
         actor: str = "system",
         decided_by: int | None = None,
-    ) -> None:
+    ) -> list[Claim]:
+        """Book the payment's money to `user_id`, once, and settle its claims (returned)."""
         await self._ledger.credit(
             user_id, amount, key=f"deposit:{reference}", kind=Kind.DEPOSIT, memo=memo,
             actor=actor, tx=tx,
@@ -648,3 +779,13 @@ class Deposits:
         )  # fmt: skip
         if request_id is not None:
             await self.store.close_request(tx, request_id, RequestStatus.CREDITED, now)
+        return await self.store.settle_claims(tx, payment_id, now)
+
+
+def _overruled(payment: Payment, matched: DepositRequest | None, user_id: int) -> str:
+    """For the admin log: whom crediting `user_id` decided against, if anyone."""
+    if matched is not None and matched.user_id != user_id:
+        return f", not to customer {matched.user_id} whose request {matched.id} it matched"
+    if payment.status == PaymentStatus.CLAIMED and payment.user_id != user_id:
+        return f", not to customer {payment.user_id} who claimed it"
+    return ""

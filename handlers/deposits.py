@@ -32,11 +32,11 @@ from bot.money import (
 )
 from bot.qr import qr_png
 from bot.shop import Shop
-from handlers.admin.payments import announce_claim
+from handlers.admin.payments import announce_waiting_payment
 from handlers.callbacks import BackToOrder, Open, Screen, TopUpFor
 from handlers.purchase import read_amount
 from handlers.screens import back_button, cancel_only, choices, menu_only, show
-from storage.deposits import DepositRequest, Method, Payment, PaymentStatus
+from storage.deposits import Claim, DepositRequest, Method, Payment, PaymentStatus
 from storage.orders import Order
 from storage.users import Customer
 
@@ -100,13 +100,25 @@ async def top_up_for_order(
     customer: Customer,
 ) -> None:
     """From a confirmation the balance is short for: the ways to pay what is missing."""
-    order = await shop.orders.get(callback_data.order_id)
-    if order is None or order.user_id != customer.id:
-        await query.answer(i18n.get("not-your-order"), show_alert=True)
+    order = await order_to_top_up(query, i18n, shop, customer, callback_data.order_id)
+    if order is None:
         return
     missing = await _missing_for(shop, order)
     text = i18n.get("deposit-top-up-for", missing=format_money(missing, shop.currency))
     await show(query, text, _ways(i18n, shop, order_id=order.id))
+
+
+async def order_to_top_up(
+    query: CallbackQuery, i18n: I18nContext, shop: Shop, customer: Customer, order_id: str
+) -> Order | None:
+    """The order a top-up button names, if it is the customer's own; otherwise the customer is
+    told and None returned, and nothing may change (the id rides in callback data, which anyone
+    can forge)."""
+    order = await shop.orders.get(order_id)
+    if order is None or order.user_id != customer.id:
+        await query.answer(i18n.get("not-your-order"), show_alert=True)
+        return None
+    return order
 
 
 async def _missing_for(shop: Shop, order: Order) -> int:
@@ -147,9 +159,8 @@ async def choose_amount(
         await query.answer(i18n.get("stale-button"), show_alert=True)
         return
     if callback_data.order_id:  # the amount is what the order is short of
-        order = await shop.orders.get(callback_data.order_id)
-        if order is None or order.user_id != customer.id:
-            await query.answer(i18n.get("not-your-order"), show_alert=True)
+        order = await order_to_top_up(query, i18n, shop, customer, callback_data.order_id)
+        if order is None:
             return
         await query.answer()
         if isinstance(query.message, Message):
@@ -210,7 +221,7 @@ async def claimed_amount(
     except TooManyClaims:
         await message.answer(i18n.get("deposit-claim-too-many"), reply_markup=menu_only(i18n))
         return
-    await announce_claim(shop, payment)
+    await announce_waiting_payment(shop, payment)  # its card, with every claim
     await message.answer(
         i18n.get("deposit-claim-received", tx=_short(txid)), reply_markup=menu_only(i18n)
     )
@@ -345,8 +356,25 @@ async def announce_deposit(
     request = None
     if payment.request_id is not None:
         request = await shop.deposits.store.request(payment.request_id)
+    if request is not None and request.user_id != customer.id:  # an operator credited another
+        request = None
     markup = after_deposit(i18n, request)
     await shop.messenger.tell_customer(customer.id, text, markup)
+
+
+async def announce_unconfirmed_claim(
+    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, claim: Claim, payment: Payment
+) -> None:
+    """A transfer a customer claimed was decided without crediting them (rejected, or credited
+    to the customer it was theirs): tell them, in their language."""
+    customer = await shop.customers.get(claim.user_id)
+    if customer is None:
+        return
+    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
+    txid = payment.reference.partition(":")[2]
+    await shop.messenger.tell_customer(
+        customer.id, i18n.get("deposit-claim-rejected", tx=_short(txid))
+    )
 
 
 def after_deposit(i18n: I18nContext, request: DepositRequest | None) -> InlineKeyboardMarkup:

@@ -39,7 +39,7 @@ from bot.money import (
 )
 from bot.shop import Shop
 from handlers.callbacks import Screen
-from handlers.deposits import CancelDeposit, DepositWay, after_deposit
+from handlers.deposits import CancelDeposit, DepositWay, after_deposit, order_to_top_up
 from handlers.purchase import amount_error
 from handlers.screens import back_button, cancel_only, choices, menu_only, redraw, show
 from storage.deposits import Method, Payment
@@ -71,9 +71,13 @@ async def choose_stars(
     state: FSMContext,
     i18n: I18nContext,
     shop: Shop,
+    customer: Customer,
 ) -> None:
+    order_id = callback_data.order_id
+    if order_id and await order_to_top_up(query, i18n, shop, customer, order_id) is None:
+        return
     await state.set_state(StarsFlow.amount)
-    await state.set_data({"return_to": callback_data.order_id})  # the order it is for, if any
+    await state.set_data({"return_to": order_id})  # the customer's order it is for, if any
     options = [(f"{stars_count(stars)} ⭐", StarsAmount(stars=stars)) for stars in PRESETS]
     markup = choices(i18n, options, back=Screen.DEPOSIT, per_row=4)
     text = i18n.get(

@@ -1,4 +1,5 @@
-"""Deposit requests and the payments that credit them (see migration 0004)."""
+"""Deposit requests, the payments that credit them, and the claims customers make of USDT
+transfers (see migrations 0004 and 0006)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class DepositRequest:
     return_to: str | None
     created_at: str
     expires_at: str
+    closed_at: str | None = None  # when it was credited, cancelled or marked expired
 
     @classmethod
     def from_row(cls, row: Row) -> DepositRequest:
@@ -55,7 +57,17 @@ class DepositRequest:
             return_to=row["return_to"],
             created_at=row["created_at"],
             expires_at=row["expires_at"],
+            closed_at=row["closed_at"],
         )
+
+
+@dataclass(frozen=True)
+class AmountInUse:
+    """A USDT amount to pay that requests not cancelled asked for (see `usdt_amounts_in_use`)."""
+
+    pay_amount: int
+    paid: bool  # one of them was credited
+    until: str  # the latest end of their windows
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,29 @@ class Payment:
         )
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A customer's word that a USDT transfer is theirs (see `bot.deposits.Deposits.claim`)."""
+
+    id: int
+    payment_id: int
+    user_id: int
+    amount: int  # what they say it sent, in micro-USDT
+    claimed_at: str
+    settled_at: str | None  # when its transfer was decided, whichever way
+
+    @classmethod
+    def from_row(cls, row: Row) -> Claim:
+        return cls(
+            id=row["id"],
+            payment_id=row["payment_id"],
+            user_id=row["user_id"],
+            amount=row["amount"],
+            claimed_at=row["claimed_at"],
+            settled_at=row["settled_at"],
+        )
+
+
 class DepositStore:
     """The SQL; `bot.deposits` decides, inside its own transactions."""
 
@@ -118,17 +153,32 @@ class DepositStore:
         row = await reads.fetch_one("SELECT * FROM payments WHERE reference = ?", (reference,))
         return None if row is None else Payment.from_row(row)
 
-    async def pay_amounts_in_use(
-        self, tx: Transaction, method: Method, base: int, reserved_since: str
-    ) -> set[int]:
-        """The amounts to pay held by requests whose window ended after `reserved_since`, in any
-        state: a late or repeated transfer of such an amount must not pay someone else."""
+    async def usdt_amounts_in_use(
+        self, tx: Transaction, least: int, most: int, ended_since: str
+    ) -> list[AmountInUse]:
+        """The USDT amounts to pay, from `least` to `most`, that requests not cancelled asked
+        for, in windows that ended after `ended_since` or have not ended (`bot.deposits` decides
+        which of them a new request may still get)."""
         rows = await tx.fetch_all(
-            "SELECT pay_amount FROM deposit_requests WHERE method = ? AND expires_at > ?"
-            " AND pay_amount BETWEEN ? AND ?",
-            (method.value, reserved_since, base, base + 1_000_000),
+            "SELECT pay_amount, MAX(status = 'credited'), MAX(expires_at) FROM deposit_requests"
+            " WHERE method = 'usdt' AND pay_amount BETWEEN ? AND ? AND status != 'cancelled'"
+            " AND expires_at > ? GROUP BY pay_amount",
+            (least, most, ended_since),
         )
-        return {row[0] for row in rows}
+        return [AmountInUse(row[0], bool(row[1]), row[2]) for row in rows]
+
+    async def usdt_requests_asking(
+        self, tx: Transaction, pay_amount: int, ended_since: str
+    ) -> list[DepositRequest]:
+        """The USDT requests, in any state, that asked to pay exactly `pay_amount` and whose
+        window ended after `ended_since` or has not ended, the oldest first: those a transfer of
+        that amount may pay, or belong to (`bot.deposits` decides which)."""
+        rows = await tx.fetch_all(
+            "SELECT * FROM deposit_requests WHERE method = 'usdt' AND pay_amount = ?"
+            " AND expires_at > ? ORDER BY created_at",
+            (pay_amount, ended_since),
+        )
+        return [DepositRequest.from_row(row) for row in rows]
 
     async def insert_request(self, tx: Transaction, request: DepositRequest) -> None:
         await tx.execute(
@@ -158,23 +208,13 @@ class DepositStore:
                 (now, now),
             )
 
-    async def live_requests_of(self, tx: Transaction, user_id: int, now: str) -> int:
-        """A customer's requests that still hold an amount: not credited, window open."""
+    async def open_requests_of(self, tx: Transaction, user_id: int, now: str) -> int:
+        """A customer's requests, of any method, that can still be paid as asked: open and
+        unexpired (cancelled and expired ones hold no place)."""
         count: int = await tx.fetch_value(
-            "SELECT COUNT(*) FROM deposit_requests WHERE user_id = ? AND status != 'credited'"
+            "SELECT COUNT(*) FROM deposit_requests WHERE user_id = ? AND status = 'open'"
             " AND expires_at > ?",
             (user_id, now),
-        )
-        return count
-
-    async def open_requests_of(
-        self, tx: Transaction, user_id: int, method: Method, now: str
-    ) -> int:
-        """A customer's requests of one method that can still be paid as asked: open, unexpired."""
-        count: int = await tx.fetch_value(
-            "SELECT COUNT(*) FROM deposit_requests WHERE user_id = ? AND method = ?"
-            " AND status = 'open' AND expires_at > ?",
-            (user_id, method.value, now),
         )
         return count
 
@@ -200,20 +240,6 @@ class DepositStore:
         )
         return count
 
-    async def usdt_request_paid_by(
-        self, tx: Transaction, pay_amount: int, earliest: str, latest: str
-    ) -> DepositRequest | None:
-        """The USDT request a transfer pays: the exact amount, sent while the request was open
-        (a request the customer cancelled and paid anyway still counts). The transfer's time,
-        give or take the clocks' disagreement, lies between `earliest` and `latest`."""
-        row = await tx.fetch_one(
-            "SELECT * FROM deposit_requests WHERE method = 'usdt' AND pay_amount = ?"
-            " AND status != 'credited' AND created_at <= ? AND expires_at >= ?"
-            " ORDER BY created_at LIMIT 1",
-            (pay_amount, latest, earliest),
-        )
-        return None if row is None else DepositRequest.from_row(row)
-
     async def usdt_candidates(self, pay_amount: int, paid_at: str) -> list[int]:
         """Customers whose USDT requests asked for exactly this amount, those closest in time to
         the transfer first (for an operator to choose from when it arrived late or twice)."""
@@ -236,17 +262,48 @@ class DepositStore:
         now: str,
         sender: str = "",
         user_id: int | None = None,
+        request_id: str | None = None,
         note: str = "",
     ) -> int:
         return await tx.execute(
-            "INSERT INTO payments (reference, method, user_id, paid, status, sender, paid_at,"
-            " seen_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (reference, method.value, user_id, paid, status.value, sender, paid_at, now, note),
+            "INSERT INTO payments (reference, method, user_id, request_id, paid, status, sender,"
+            " paid_at, seen_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (reference, method.value, user_id, request_id, paid, status.value, sender, paid_at,
+             now, note),
+        )  # fmt: skip
+
+    async def insert_claim(
+        self, tx: Transaction, payment_id: int, user_id: int, amount: int, now: str
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO payment_claims (payment_id, user_id, amount, claimed_at)"
+            " VALUES (?, ?, ?, ?)",
+            (payment_id, user_id, amount, now),
         )
 
-    async def open_claims_of(self, tx: Transaction, user_id: int) -> int:
-        count: int = await tx.fetch_value(
-            "SELECT COUNT(*) FROM payments WHERE user_id = ? AND status = 'claimed'", (user_id,)
+    async def claims_of(self, payment_id: int, tx: Transaction | None = None) -> list[Claim]:
+        """Every claim of one transfer, the first first."""
+        reads = tx or self._db
+        rows = await reads.fetch_all(
+            "SELECT * FROM payment_claims WHERE payment_id = ? ORDER BY id", (payment_id,)
+        )
+        return [Claim.from_row(row) for row in rows]
+
+    async def settle_claims(self, tx: Transaction, payment_id: int, now: str) -> list[Claim]:
+        """Its transfer was decided: the claims that waited are settled, and returned."""
+        waiting = [claim for claim in await self.claims_of(payment_id, tx) if not claim.settled_at]
+        await tx.execute(
+            "UPDATE payment_claims SET settled_at = ? WHERE payment_id = ? AND settled_at IS NULL",
+            (now, payment_id),
+        )
+        return waiting
+
+    async def open_claims_of(self, user_id: int, tx: Transaction | None = None) -> int:
+        """A customer's claims that wait for their transfer to be decided."""
+        reads = tx or self._db
+        count: int = await reads.fetch_value(
+            "SELECT COUNT(*) FROM payment_claims WHERE user_id = ? AND settled_at IS NULL",
+            (user_id,),
         )
         return count
 
@@ -278,11 +335,16 @@ class DepositStore:
         sender: str,
         paid_at: str,
         status: PaymentStatus,
+        *,
+        user_id: int | None,
+        request_id: str | None,
     ) -> None:
-        """What the chain says of a claimed transfer, now that the watch has seen it."""
+        """What the chain says of a claimed transfer, now that the watch has seen it, and whose
+        it is now: the claimant's (`user_id`), or nobody's yet, matched to `request_id`."""
         await tx.execute(
-            "UPDATE payments SET paid = ?, sender = ?, paid_at = ?, status = ? WHERE id = ?",
-            (paid, sender, paid_at, status.value, payment_id),
+            "UPDATE payments SET paid = ?, sender = ?, paid_at = ?, status = ?, user_id = ?,"
+            " request_id = ? WHERE id = ?",
+            (paid, sender, paid_at, status.value, user_id, request_id, payment_id),
         )
 
     async def mark(self, name: str) -> int | None:

@@ -1,9 +1,14 @@
 """Payments no request explains, for the operators to decide, each decision taken once:
 
 - a USDT transfer that matched no open request, or came after its request expired: credit it to a
-  customer (a button per likely customer, or `/assign PAYMENT USER`) or ignore it;
+  customer (the one whose request it matches, or a button per likely customer, or
+  `/assign PAYMENT USER`) or ignore it;
 - a transfer a customer claims by its hash: approve it (its claimed amount, or
   `/approve PAYMENT AMOUNT`) or reject it.
+
+Every claim of a transfer is shown on its card, beside the request it matches or its first claim;
+crediting anyone else is the operator's explicit `/assign`, and the admin log says whom that
+overruled.
 """
 
 from __future__ import annotations
@@ -16,13 +21,12 @@ from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from aiogram_i18n import I18nContext
 
 from bot.deposits import DepositRefused
 from bot.money import AmountError, format_money, parse_amount
 from bot.shop import Shop
 from handlers.admin.naming import customer_named
-from storage.deposits import Payment, PaymentStatus
+from storage.deposits import DepositRequest, Payment, PaymentStatus, RequestStatus
 
 router = Router(name="admin-payments")
 
@@ -47,18 +51,79 @@ def _payment_number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 18
 
 
-def payment_card(shop: Shop, payment: Payment) -> str:
+def _moment(stored: str) -> str:
+    return f"{stored[:16].replace('T', ' ')} UTC"
+
+
+async def _name(shop: Shop, user_id: int) -> str:
+    customer = await shop.customers.get(user_id)
+    return customer.first_name if customer is not None else str(user_id)
+
+
+async def _who(shop: Shop, user_id: int) -> str:
+    return f"{html.escape(await _name(shop, user_id))} (<code>{user_id}</code>)"
+
+
+async def _matched_request(shop: Shop, payment: Payment) -> DepositRequest | None:
+    """The request a transfer waiting for the operators matches (one that expired, say)."""
+    if payment.request_id is None:
+        return None
+    return await shop.deposits.store.request(payment.request_id)
+
+
+_REQUEST_ENDED = {
+    RequestStatus.CANCELLED: "which they cancelled",
+    RequestStatus.CREDITED: "paid already: this may be the same transfer sent twice",
+}
+
+
+async def _claim_lines(
+    shop: Shop, payment: Payment, *, besides: int | None = None, owner: int | None = None
+) -> list[str]:
+    """A line for each claim still waiting on a transfer, but that of `besides` (the claimant
+    its card is about), each saying whether it is `owner`'s, the customer whose request the
+    transfer matches."""
+    lines = []
+    for claim in await shop.deposits.store.claims_of(payment.id):
+        if claim.settled_at or claim.user_id == besides:
+            continue
+        says = format_money(claim.amount, shop.currency, places=6)
+        line = (
+            f"🧾 Claimed by {await _who(shop, claim.user_id)} at {_moment(claim.claimed_at)}: "
+            f"says they sent {says}"
+        )
+        if owner is not None:
+            whose = "" if claim.user_id == owner else "not "
+            line += f", {whose}the customer whose request it matches"
+        lines.append(line)
+    return lines
+
+
+async def payment_card(shop: Shop, payment: Payment) -> str:
     txid = payment.reference.partition(":")[2]
-    return "\n".join(
-        [
-            f"💵 <b>USDT transfer #{payment.id}</b> matches no open top-up request",
-            f"Amount: <b>{format_money(payment.paid, shop.currency, places=6)}</b>",
-            f"From: <code>{html.escape(payment.sender)}</code>",
-            f"Sent: {payment.paid_at[:19].replace('T', ' ')} UTC",
-            f"Transaction: <code>{html.escape(txid)}</code>",
-            f"Credit it to a customer below, or <code>/assign {payment.id} USER</code>.",
-        ]
+    lines = [
+        f"💵 <b>USDT transfer #{payment.id}</b> matches no open top-up request",
+        f"Amount: <b>{format_money(payment.paid, shop.currency, places=6)}</b>",
+        f"From: <code>{html.escape(payment.sender)}</code>",
+        f"Sent: {payment.paid_at[:19].replace('T', ' ')} UTC",
+        f"Transaction: <code>{html.escape(txid)}</code>",
+    ]
+    request = await _matched_request(shop, payment)
+    if request is None:
+        lines += await _claim_lines(shop, payment)
+        lines.append(f"Credit it to a customer below, or <code>/assign {payment.id} USER</code>.")
+        return "\n".join(lines)
+    ended = _REQUEST_ENDED.get(request.status, f"which expired at {_moment(request.expires_at)}")
+    lines.append(
+        f"It matches top-up request {request.id} of {await _who(shop, request.user_id)}, "
+        f"{ended}: it is theirs."
     )
+    lines += await _claim_lines(shop, payment, owner=request.user_id)
+    lines.append(
+        "Credit it to them below. Crediting anyone else is your explicit decision: "
+        f"<code>/assign {payment.id} USER</code> (the admin log keeps it)."
+    )
+    return "\n".join(lines)
 
 
 def _one_per_row(buttons: list[tuple[str, PaymentButton]]) -> InlineKeyboardMarkup:
@@ -70,13 +135,17 @@ def _one_per_row(buttons: list[tuple[str, PaymentButton]]) -> InlineKeyboardMark
 
 
 async def payment_keyboard(shop: Shop, payment: Payment) -> InlineKeyboardMarkup:
-    """Credit each customer who asked for exactly this amount, or ignore it."""
+    """Credit the customer whose request the transfer matches; without one, each customer who
+    asked for exactly this amount; or ignore it."""
+    request = await _matched_request(shop, payment)
+    if request is not None:
+        candidates = [request.user_id]
+    else:
+        candidates = await shop.deposits.store.usdt_candidates(payment.paid, payment.paid_at)
     buttons = []
-    for user_id in await shop.deposits.store.usdt_candidates(payment.paid, payment.paid_at):
-        customer = await shop.customers.get(user_id)
-        name = customer.first_name if customer is not None else str(user_id)
+    for user_id in candidates:
         assign = PaymentButton(action=PaymentAction.ASSIGN, payment_id=payment.id, user_id=user_id)
-        buttons.append((f"✅ Credit {name} ({user_id})", assign))
+        buttons.append((f"✅ Credit {await _name(shop, user_id)} ({user_id})", assign))
     buttons.append(("🚫 Ignore", PaymentButton(action=PaymentAction.IGNORE, payment_id=payment.id)))
     return _one_per_row(buttons)
 
@@ -104,6 +173,9 @@ async def claim_card(shop: Shop, payment: Payment) -> str:
         )
     else:
         lines.append("Not seen on chain by the shop's watch yet: it can be approved once it is.")
+    others = await _claim_lines(shop, payment, besides=payment.user_id)
+    if others:
+        lines += [*others, f"Approving credits {who}; another claimant only by /assign."]
     lines.append(f"Approve below, or <code>/approve {payment.id} AMOUNT</code> for another amount.")
     return "\n".join(lines)
 
@@ -126,12 +198,13 @@ async def announce_claim(shop: Shop, payment: Payment) -> None:
 
 async def announce_waiting_payment(shop: Shop, payment: Payment) -> None:
     """A payment that now waits for the operators: an unmatched transfer, or a claim the chain
-    has just confirmed (its card shows what the chain says)."""
+    has just confirmed (its card shows what the chain says), or one a customer has just claimed
+    (its card shows every claim)."""
     if payment.status == PaymentStatus.CLAIMED:
         await announce_claim(shop, payment)
     elif payment.status == PaymentStatus.UNMATCHED:
         await shop.messenger.tell_operators(
-            payment_card(shop, payment), await payment_keyboard(shop, payment)
+            await payment_card(shop, payment), await payment_keyboard(shop, payment)
         )
 
 
@@ -149,26 +222,25 @@ async def waiting_payments(message: Message, shop: Shop) -> None:
 
 
 @router.callback_query(PaymentButton.filter())
-async def decide(
-    query: CallbackQuery, callback_data: PaymentButton, i18n: I18nContext, shop: Shop
-) -> None:
+async def decide(query: CallbackQuery, callback_data: PaymentButton, shop: Shop) -> None:
+    """Each claimant who is not credited hears it through `Deposits.on_claim_unconfirmed`."""
     admin = query.from_user.id
     deposits, number = shop.deposits, callback_data.payment_id
     try:
         match callback_data.action:
             case PaymentAction.ASSIGN:
-                payment = await deposits.assign(number, callback_data.user_id, admin)
+                await deposits.assign(number, callback_data.user_id, admin)
                 done = f"✅ Credited to customer {callback_data.user_id}"
             case PaymentAction.IGNORE:
-                payment = await deposits.ignore(number, admin)
+                await deposits.ignore(number, admin)
                 done = "🚫 Ignored"
             case PaymentAction.APPROVE:
                 payment = await deposits.approve(number, callback_data.amount, admin)
-                done = f"✅ Approved: {format_money(callback_data.amount, shop.currency, places=6)}"
+                amount = format_money(callback_data.amount, shop.currency, places=6)
+                done = f"✅ Approved: {amount} to customer {payment.user_id}"
             case PaymentAction.REJECT:
-                payment = await deposits.reject(number, admin)
+                await deposits.reject(number, admin)
                 done = "❌ Rejected"
-                await _tell_rejected(i18n, shop, payment)
     except DepositRefused as refused:
         await query.answer(f"Not done: {refused}.", show_alert=True)
         return
@@ -216,17 +288,4 @@ async def approve(message: Message, command: CommandObject, shop: Shop) -> None:
     credited = format_money(amount, shop.currency, places=6)
     await message.answer(
         f"✅ Payment #{payment.id}: {credited} credited to customer {payment.user_id}."
-    )
-
-
-async def _tell_rejected(operator: I18nContext, shop: Shop, payment: Payment) -> None:
-    """The claimant hears it in their language."""
-    customer = await shop.customers.get(payment.user_id) if payment.user_id else None
-    if customer is None:
-        return
-    i18n = I18nContext(locale=customer.language, core=operator.core, manager=operator.manager,
-                       data={})  # fmt: skip
-    txid = payment.reference.partition(":")[2]
-    await shop.messenger.tell_customer(
-        customer.id, i18n.get("deposit-claim-rejected", tx=f"{txid[:8]}…{txid[-6:]}")
     )

@@ -12,7 +12,15 @@ from sandbox.telegram.stars import StarTransaction
 from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS
 from storage.deposits import DepositStore
 from storage.deposits import PaymentStatus as Status
-from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, top_up_way, wallet_of, wallet_screen
+from tests.e2e.flows import (
+    CONFIRM,
+    USDT,
+    cloud_confirmation,
+    orders_of,
+    top_up_way,
+    wallet_of,
+    wallet_screen,
+)
 from tests.e2e.harness import Shop
 
 # STARS_RATE is 0.013 USDT: 100 Stars credit 1.30 USDT, 250 credit 3.25.
@@ -328,4 +336,35 @@ async def test_stars_for_a_short_confirmation_lead_back_to_the_order(shop: Shop)
     await uma.press(CONFIRM, message_id=again.message_id)
     await uma.wait_until(lambda m: "Done!" in m.text)
     assert await wallet_of(shop, uma) == (5 * USDT + 6_500_000 - 10_500_000, 0)
+    await shop.check_ledger()
+
+
+async def test_a_top_up_button_naming_another_customers_order_changes_nothing(shop: Shop) -> None:
+    """The order a top-up returns to rides in the button: a forged one, someone else's order or
+    none at all, is refused where it is taken, by every way in."""
+    owner, _ = await cloud_confirmation(shop, 5 * USDT)
+    await owner.press(CONFIRM)
+    assert "Top up at least 5.50 USDT" in (await owner.wait_for_bot()).text
+    [(order_id, _)] = await orders_of(shop, owner.user_id)
+
+    vic = shop.customer("Vic")
+    await wallet_screen(vic)
+    await vic.press("💰 Top up")
+    ways = await vic.wait_for_bot()
+    for way in ("stars", "usdt"):
+        for forged in (order_id, "O" + "0" * 11):
+            await vic.press_data(f"depway:{way}:{forged}", message_id=ways.message_id)
+            await vic.settle()
+            assert vic.callback_answers[-1]["text"] == (
+                "⚠️ That button is not yours. Nothing was changed."
+            ), (way, forged)
+    # The screen is as it was, and a number sent now opens no Stars request for that order.
+    assert vic.chat.messages[ways.message_id].text == ways.text
+    await vic.send("100")
+    await vic.settle()
+    assert all(m.invoice is None and m.photo is None for m in vic.bot_messages)
+    requests = await shop.db.fetch_all(
+        "SELECT id FROM deposit_requests WHERE user_id = ?", (vic.user_id,)
+    )
+    assert requests == []
     await shop.check_ledger()

@@ -204,6 +204,54 @@ async def test_bad_amounts_and_a_cancelled_request(shop: Shop) -> None:
     assert await wallet_of(shop, hal) == (pay_amount(request), 0)
 
 
+async def test_requests_cancelled_by_five_accounts_leave_the_amount_to_the_next_customer(
+    shop: Shop,
+) -> None:
+    for name in ("Mal", "Mel", "Mil", "Mol", "Mul"):
+        mallory = shop.customer(name)
+        request = await ask_to_top_up(shop, mallory, "37.77")
+        assert "Send exactly 37.770001 USDT" in request.text, name
+        await mallory.press("✖️ Cancel this request", message_id=request.message_id)
+        assert "cancelled" in (await mallory.wait_for_bot()).text
+    nia = shop.customer("Nia")
+    request = await ask_to_top_up(shop, nia, "37.77")
+    assert "Send exactly 37.770001 USDT" in request.text
+    shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request))  # hers, not a cancelled one's
+    await nia.wait_until(lambda m: "added to your balance" in m.text)
+    assert await wallet_of(shop, nia) == (37_770_001, 0)
+    await shop.check_ledger()
+
+
+async def test_a_customer_holds_five_requests_that_can_be_paid_of_every_way_together(
+    shop: Shop,
+) -> None:
+    oli = shop.customer("Oli")
+    requests = [await ask_to_top_up(shop, oli, 10) for _ in range(4)]
+    await top_up_way(oli, "⭐ Telegram Stars")
+    await oli.press("100 ⭐")
+    await oli.wait_until(lambda m: m.invoice is not None)
+    too_many = "You already have 5 top-up requests that can still be paid"
+    await top_up_way(oli, "💵 USDT (TRC20)")
+    await oli.press("20 USDT")
+    await oli.settle()
+    assert too_many in oli.bot_messages[-1].text
+    await top_up_way(oli, "⭐ Telegram Stars")
+    await oli.press("250 ⭐")
+    await oli.settle()
+    assert too_many in oli.bot_messages[-1].text
+    assert all(m.invoice is None for m in oli.bot_messages[-2:])
+    # Cancelling one makes room at once.
+    await oli.press("✖️ Cancel this request", message_id=requests[0].message_id)
+    await oli.wait_for_bot()
+    again = await ask_to_top_up(shop, oli, 10)
+    assert pay_amount(again) == pay_amount(requests[0])
+    rows = await shop.db.fetch_all(
+        "SELECT status, COUNT(*) FROM deposit_requests WHERE user_id = ? GROUP BY status",
+        (oli.user_id,),
+    )
+    assert sorted(tuple(row) for row in rows) == [("cancelled", 1), ("open", 5)]
+
+
 async def test_a_short_confirmation_tops_up_what_is_missing_and_returns_to_the_order(
     shop: Shop,
 ) -> None:
@@ -314,4 +362,76 @@ async def test_a_rejected_claim_and_a_claim_of_a_transfer_the_watch_saw(shop: Sh
     assert f"9.000000 USDT credited to customer {lou.user_id}" in (await boss.wait_for_bot()).text
     await lou.wait_until(lambda m: "The shop credited 9.000000 USDT" in m.text)
     assert await wallet_of(shop, lou) == (9 * USDT, 0)
+    await shop.check_ledger()
+
+
+def after_expiry() -> int:
+    """A moment past a request made now, its 30 minutes and the clocks' slack, in ms."""
+    return int((time.time() + 33 * 60) * 1000)
+
+
+async def test_a_late_transfer_stays_with_the_request_it_matches_whoever_claims_it(
+    shop: Shop,
+) -> None:
+    pia, mallory = shop.customer("Pia"), shop.customer("Mallory")
+    boss = shop.admin()
+    request = await ask_to_top_up(shop, pia, "61.5")
+    txid = shop.tron.transfer(DEMO_DEPOSIT_ADDRESS, pay_amount(request), at_ms=after_expiry())
+    first = await boss.wait_until(lambda m: txid in m.text)
+    assert "matches no open top-up request" in first.text
+    assert f"of Pia ({pia.user_id}), which expired at" in first.text
+    assert first.labels == [f"✅ Credit Pia ({pia.user_id})", "🚫 Ignore"]
+
+    # Mallory reads the hash on a block explorer and claims the transfer as hers.
+    told = await claim(mallory, txid, "61.500001")
+    assert "The shop checks transfer" in told.text
+    card = await boss.wait_until(lambda m: txid in m.text and "Claimed by Mallory" in m.text)
+    assert f"of Pia ({pia.user_id}), which expired at" in card.text
+    claimed = card.text.split("Claimed by ")[1].split("\n")[0]
+    assert claimed.startswith(f"Mallory ({mallory.user_id}) at ")
+    assert claimed.endswith(
+        "says they sent 61.500001 USDT, not the customer whose request it matches"
+    )
+    assert card.labels == [f"✅ Credit Pia ({pia.user_id})", "🚫 Ignore"]  # no way to Mallory
+
+    await boss.press(f"✅ Credit Pia ({pia.user_id})", message_id=card.message_id)
+    await boss.wait_for_message(card.message_id, lambda m: "Credited to customer" in m.text)
+    await pia.wait_until(lambda m: "The shop credited 61.500001 USDT" in m.text)
+    await mallory.wait_until(lambda m: "could not confirm your USDT transfer" in m.text)
+    # The first card's button, pressed now, credits nothing more.
+    await boss.press(f"✅ Credit Pia ({pia.user_id})", message_id=first.message_id)
+    await boss.settle()
+    assert "is already credited" in boss.callback_answers[-1]["text"]
+    assert await wallet_of(shop, pia) == (pay_amount(request), 0)
+    assert await wallet_of(shop, mallory) == (0, 0)
+    await shop.check_ledger()
+
+
+async def test_a_claim_before_the_watch_sees_a_late_transfer_gives_way_to_the_match(
+    shop: Shop,
+) -> None:
+    quinn, mallory = shop.customer("Quinn"), shop.customer("Mallory")
+    boss = shop.admin()
+    request = await ask_to_top_up(shop, quinn, "62.5")
+    txid = shop.tron.transfer(
+        DEMO_DEPOSIT_ADDRESS, pay_amount(request), at_ms=after_expiry(), confirmed=False
+    )
+    await claim(mallory, txid, "62.500001")  # seen before it is confirmed
+    unseen = await boss.wait_until(lambda m: "Claimed USDT transfer" in m.text and txid in m.text)
+    assert f"Customer: Mallory ({mallory.user_id})" in unseen.text
+    shop.tron.confirm(txid)
+    card = await boss.wait_until(lambda m: "matches no open top-up request" in m.text)
+    assert txid in card.text and f"of Quinn ({quinn.user_id}), which expired" in card.text
+    assert f"Claimed by Mallory ({mallory.user_id})" in card.text
+    assert card.labels == [f"✅ Credit Quinn ({quinn.user_id})", "🚫 Ignore"]
+    # The claim's own card, pressed now, approves nothing.
+    await boss.press("✅ Approve 62.500001 USDT", message_id=unseen.message_id)
+    await boss.settle()
+    assert "is unmatched now" in boss.callback_answers[-1]["text"]
+
+    await boss.press(f"✅ Credit Quinn ({quinn.user_id})", message_id=card.message_id)
+    await quinn.wait_until(lambda m: "The shop credited 62.500001 USDT" in m.text)
+    await mallory.wait_until(lambda m: "could not confirm your USDT transfer" in m.text)
+    assert await wallet_of(shop, quinn) == (pay_amount(request), 0)
+    assert await wallet_of(shop, mallory) == (0, 0)
     await shop.check_ledger()

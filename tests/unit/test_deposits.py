@@ -6,10 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.deposits import ClaimRefused, DepositRefused, Deposits, TooManyClaims, TooManyRequests
+from bot.deposits import (
+    MAX_LIVE_REQUESTS,
+    ClaimRefused,
+    DepositRefused,
+    Deposits,
+    Taken,
+    TooManyClaims,
+    TooManyRequests,
+)
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
-from storage.deposits import PaymentStatus, RequestStatus
+from storage.deposits import Claim, Payment, PaymentStatus, RequestStatus
 from tests.unit.conftest import Books
 
 USDT = 1_000_000
@@ -135,17 +143,34 @@ async def test_the_ledger_check_accounts_for_every_credited_payment(books: Books
     assert any("but the ledger has" in problem for problem in problems)
 
 
-async def test_a_customer_holds_at_most_five_amounts_and_clocks_may_disagree(books: Books) -> None:
+async def test_a_customer_holds_at_most_five_open_requests_of_any_kind(books: Books) -> None:
     clock = Clock()
     deposits = deposits_of(books, clock)
-    alice = await books.customer(1)
-    requests = [await deposits.open_usdt(alice, 10 * USDT) for _ in range(5)]
+    alice, bob = await books.customer(1), await books.customer(2)
+    requests = [await deposits.open_usdt(alice, 10 * USDT) for _ in range(4)]
+    await deposits.open_stars(alice, 100)
     with pytest.raises(TooManyRequests):
         await deposits.open_usdt(alice, 10 * USDT)
+    with pytest.raises(TooManyRequests):
+        await deposits.open_stars(alice, 100)
+    # A cancelled request holds nothing: its place, and its amount, are free at once.
     assert await deposits.cancel(requests[0].id, alice)
-    with pytest.raises(TooManyRequests):  # a cancelled request still holds its amount
-        await deposits.open_usdt(alice, 10 * USDT)
+    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == requests[0].pay_amount
+    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 5
+    with pytest.raises(TooManyRequests):
+        await deposits.open_stars(alice, 100)
+    # Requests past their window hold no place either.
+    clock.now += timedelta(minutes=31)
+    await deposits.open_stars(alice, 100)
 
+
+async def test_clocks_may_disagree_and_an_expired_amount_waits_while_others_are_free(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, bob = await books.customer(1), await books.customer(2)
+    requests = [await deposits.open_usdt(alice, 10 * USDT) for _ in range(3)]
     # The chain's clock a minute behind ours: a transfer "before" the request still pays it.
     early = clock.ms(-timedelta(minutes=1))
     taken = await deposits.take_usdt("1" * 64, requests[1].pay_amount, "TSender", early)
@@ -154,11 +179,65 @@ async def test_a_customer_holds_at_most_five_amounts_and_clocks_may_disagree(boo
     stray = await deposits.take_usdt("2" * 64, requests[2].pay_amount, "TSender", too_early)
     assert not stray.credited_now
 
-    # An amount is offered again only a day after its request's window closed.
+    # Within the clocks' slack after its window a request can still be paid: its amount is held.
     clock.now += timedelta(minutes=31)
-    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 6
-    clock.now += timedelta(hours=24)
-    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
+    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 4
+    # Past it, an expired amount is offered again only when no other is free (a late transfer of
+    # it is then still its customer's), the one that expired first before the others.
+    clock.now += timedelta(minutes=2)
+    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
+
+
+async def test_a_freed_amount_pays_whoever_held_it_when_the_transfer_was_sent(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    hal, ivy = await books.customer(1), await books.customer(2)
+    hals = await deposits.open_usdt(hal, 15 * USDT)
+    sent_by_hal = clock.ms()  # he pays, then cancels before the watch sees it
+    clock.now += timedelta(seconds=30)
+    assert await deposits.cancel(hals.id, hal)
+    clock.now += timedelta(seconds=30)
+    ivys = await deposits.open_usdt(ivy, 15 * USDT)
+    assert ivys.pay_amount == hals.pay_amount  # freed at once
+    first = await deposits.take_usdt("e5" * 32, hals.pay_amount, "THal", sent_by_hal)
+    assert first.request is not None and first.request.id == hals.id
+    clock.now += timedelta(minutes=5)
+    second = await deposits.take_usdt("f6" * 32, ivys.pay_amount, "TIvy", clock.ms())
+    assert second.request is not None and second.request.id == ivys.id
+    assert (await available(books, hal), await available(books, ivy)) == (
+        hals.pay_amount,
+        ivys.pay_amount,
+    )
+
+
+async def test_five_accounts_cannot_use_up_the_amounts_of_a_deposit(books: Books) -> None:
+    """999 amounts per deposit amount: requests cancelled or left to expire must not hold them."""
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    mallories = [await books.customer(n) for n in range(1, 6)]
+    honest = await books.customer(9)
+    for _ in range(4):  # requests cancelled as fast as they are made hold nothing
+        for mallory in mallories:
+            for _ in range(MAX_LIVE_REQUESTS):
+                request = await deposits.open_usdt(mallory, 10 * USDT)
+                assert await deposits.cancel(request.id, mallory)
+    assert (await deposits.open_usdt(honest, 10 * USDT)).pay_amount == 10 * USDT + 1
+
+    for _ in range(40):  # 1,000 requests left to expire, within a day
+        for mallory in mallories:
+            for _ in range(MAX_LIVE_REQUESTS):
+                await deposits.open_usdt(mallory, 10 * USDT)
+        clock.now += timedelta(minutes=33)
+    request = await deposits.open_usdt(honest, 10 * USDT)
+    assert 10 * USDT < request.pay_amount <= 10 * USDT + 999
+    # ... and it is the only request that can still be paid with that amount.
+    late = clock.ms(-timedelta(minutes=5))
+    assert not (await deposits.take_usdt("3" * 64, request.pay_amount, "T", late)).credited_now
+    taken = await deposits.take_usdt("4" * 64, request.pay_amount, "TSender", clock.ms())
+    assert taken.request is not None and taken.request.id == request.id
+    assert await available(books, honest) == request.pay_amount
 
 
 async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
@@ -170,7 +249,9 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
     claimed = await deposits.claim(alice, "7" * 64, 12 * USDT)
     assert claimed.status == PaymentStatus.CLAIMED and claimed.user_id == alice
     with pytest.raises(ClaimRefused, match="already claimed"):
-        await deposits.claim(bob, "7" * 64, 12 * USDT)
+        await deposits.claim(alice, "7" * 64, 12 * USDT)
+    beside = await deposits.claim(bob, "7" * 64, 12 * USDT)  # kept beside Alice's claim
+    assert (beside.id, beside.user_id) == (claimed.id, alice)
     with pytest.raises(DepositRefused, match="has not seen that transfer on chain yet"):
         await deposits.approve(claimed.id, 12 * USDT, admin_id=900)
     # The watch sees it: the chain's amount and sender are recorded on the claim, which waits.
@@ -191,6 +272,10 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
     with pytest.raises(ClaimRefused, match="already credited"):
         await deposits.claim(bob, "7" * 64, 12 * USDT)
     assert (await available(books, alice), await available(books, bob)) == (11 * USDT, 0)
+    assert (
+        await deposits.store.open_claims_of(alice),
+        await deposits.store.open_claims_of(bob),
+    ) == (0, 0)
 
     # A transfer the watch could not place becomes the claim, with the chain's amount.
     stray = await deposits.take_usdt("8" * 64, 3 * USDT, "TSender", clock.ms())
@@ -231,4 +316,133 @@ async def test_a_claim_never_takes_a_transfer_from_the_request_it_pays(books: Bo
         await deposits.claim(mallory, f"{n}" * 64, USDT)
     with pytest.raises(TooManyClaims):
         await deposits.claim(mallory, "5" * 64, USDT)
+    assert (await audit_ledger(books.db)).ok
+
+
+async def late_transfer(deposits: Deposits, clock: Clock, user_id: int, txid: str) -> Taken:
+    """A request of `user_id` for 20 USDT expires; a transfer of its amount arrives after."""
+    request = await deposits.open_usdt(user_id, 20 * USDT)
+    clock.now += timedelta(minutes=33)
+    await deposits.expire_overdue()
+    return await deposits.take_usdt(txid, request.pay_amount, "TSender", clock.ms())
+
+
+async def test_a_late_transfer_stays_with_the_request_it_matches_whoever_claims_it(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, mallory = await books.customer(1), await books.customer(2)
+    late = await late_transfer(deposits, clock, alice, "a1" * 32)
+    assert not late.credited_now and late.payment.status == PaymentStatus.UNMATCHED
+    matched = late.payment.request_id
+    assert matched is not None
+    request = await deposits.store.request(matched)
+    assert request is not None and request.user_id == alice
+
+    # Mallory reads the hash on a block explorer and claims it: kept beside the match, no more.
+    claimed = await deposits.claim(mallory, "a1" * 32, 20 * USDT)
+    assert (claimed.status, claimed.request_id, claimed.user_id) == (
+        PaymentStatus.UNMATCHED,
+        matched,
+        None,
+    )
+    with pytest.raises(DepositRefused, match="is unmatched now"):
+        await deposits.approve(claimed.id, 20 * USDT, admin_id=900)
+    claims = await deposits.store.claims_of(claimed.id)
+    assert [(c.user_id, c.amount, c.settled_at) for c in claims] == [(mallory, 20 * USDT, None)]
+
+    credited = await deposits.assign(claimed.id, alice, admin_id=900)  # the card's one press
+    assert (credited.status, credited.user_id) == (PaymentStatus.CREDITED, alice)
+    assert (await available(books, alice), await available(books, mallory)) == (
+        request.pay_amount,
+        0,
+    )
+    closed = await deposits.store.request(matched)
+    assert closed is not None and closed.status == RequestStatus.CREDITED
+    assert all(c.settled_at is not None for c in await deposits.store.claims_of(claimed.id))
+    with pytest.raises(ClaimRefused, match="already credited"):
+        await deposits.claim(mallory, "a1" * 32, 20 * USDT)
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_claim_made_before_the_watch_sees_a_late_transfer_gives_way_to_the_match(
+    books: Books,
+) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, mallory = await books.customer(1), await books.customer(2)
+    request = await deposits.open_usdt(alice, 20 * USDT)
+    clock.now += timedelta(minutes=33)
+    await deposits.claim(mallory, "b2" * 32, request.pay_amount)  # from the mempool, say
+    seen = await deposits.take_usdt("b2" * 32, request.pay_amount, "TAlice", clock.ms())
+    assert not seen.credited_now and not seen.seen_before
+    assert (seen.payment.status, seen.payment.request_id, seen.payment.user_id) == (
+        PaymentStatus.UNMATCHED,
+        request.id,
+        None,
+    )
+    with pytest.raises(DepositRefused, match="is unmatched now"):
+        await deposits.approve(seen.payment.id, request.pay_amount, admin_id=900)
+
+    # Only an operator's explicit decision credits someone else, and the admin log says so.
+    overruled = await deposits.assign(seen.payment.id, mallory, admin_id=900)
+    assert (overruled.status, overruled.user_id) == (PaymentStatus.CREDITED, mallory)
+    [logged] = await AdminLog(books.db).about("payment", str(seen.payment.id))
+    assert logged.after == (
+        f"credited {request.pay_amount} to {mallory}, not to customer {alice} whose request"
+        f" {request.id} it matched"
+    )
+    still = await deposits.store.request(request.id)
+    assert still is not None and still.status != RequestStatus.CREDITED
+    assert (await available(books, alice), await available(books, mallory)) == (
+        0,
+        request.pay_amount,
+    )
+
+
+async def test_a_customer_claiming_their_own_late_transfer_is_credited_once(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice = await books.customer(1)
+    late = await late_transfer(deposits, clock, alice, "c3" * 32)
+    claimed = await deposits.claim(alice, "c3" * 32, 20 * USDT)
+    assert claimed.status == PaymentStatus.UNMATCHED and claimed.request_id is not None
+    with pytest.raises(ClaimRefused, match="already claimed"):  # her claim waits already
+        await deposits.claim(alice, "c3" * 32, 20 * USDT)
+    await deposits.assign(late.payment.id, alice, admin_id=900)
+    with pytest.raises(DepositRefused, match="already credited"):
+        await deposits.assign(late.payment.id, alice, admin_id=901)
+    with pytest.raises(ClaimRefused, match="already credited"):
+        await deposits.claim(alice, "c3" * 32, 20 * USDT)
+    assert await available(books, alice) == late.payment.paid
+    assert await deposits.store.open_claims_of(alice) == 0
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_two_claims_of_one_transfer_are_both_kept_for_the_operators(books: Books) -> None:
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    bob, carol = await books.customer(2), await books.customer(3)
+    told: list[tuple[int, int]] = []
+
+    async def unconfirmed(claim: Claim, payment: Payment) -> None:
+        told.append((claim.user_id, payment.id))
+
+    deposits.on_claim_unconfirmed = unconfirmed
+    stray = await deposits.take_usdt("d4" * 32, 7 * USDT, "TSender", clock.ms())
+    first = await deposits.claim(bob, "d4" * 32, 7 * USDT)
+    second = await deposits.claim(carol, "d4" * 32, 7 * USDT)
+    assert first.id == second.id == stray.payment.id
+    assert (second.status, second.user_id) == (PaymentStatus.CLAIMED, bob)  # the first claimant's
+    claims = await deposits.store.claims_of(stray.payment.id)
+    assert [c.user_id for c in claims] == [bob, carol]
+
+    # Approving credits the claimant the card names; another only by an explicit /assign.
+    credited = await deposits.assign(stray.payment.id, carol, admin_id=900)
+    assert (credited.status, credited.user_id) == (PaymentStatus.CREDITED, carol)
+    [logged] = await AdminLog(books.db).about("payment", str(stray.payment.id))
+    assert logged.after == f"credited {7 * USDT} to {carol}, not to customer {bob} who claimed it"
+    assert told == [(bob, stray.payment.id)]  # Bob hears his claim was not confirmed
+    assert (await available(books, bob), await available(books, carol)) == (0, 7 * USDT)
     assert (await audit_ledger(books.db)).ok

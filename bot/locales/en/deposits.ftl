@@ -13,7 +13,7 @@ deposit-send-exactly =
 deposit-cancel-request = ✖️ Cancel this request
 deposit-cancelled = ✖️ Top-up request { $id } cancelled. If you already sent the money, it still reaches your balance.
 deposit-not-open = ⚠️ This top-up request is no longer open.
-deposit-too-many = ⚠️ You already have 5 top-up requests that can still be paid. Pay one of them, or wait until they expire.
+deposit-too-many = ⚠️ You already have 5 top-up requests that can still be paid. Pay or cancel one of them, or wait until they expire.
 deposit-busy = ⚠️ Too many top-ups of this amount are open right now. Choose another amount, or try again in a few minutes.
 deposit-credited =
     ✅ <b>{ $amount }</b> added to your balance (USDT transfer <code>{ $tx }</code>).

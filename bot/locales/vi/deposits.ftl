@@ -13,7 +13,7 @@ deposit-send-exactly =
 deposit-cancel-request = ✖️ Hủy yêu cầu này
 deposit-cancelled = ✖️ Đã hủy yêu cầu nạp tiền { $id }. Nếu bạn đã chuyển tiền, số tiền vẫn được cộng vào số dư.
 deposit-not-open = ⚠️ Yêu cầu nạp tiền này không còn mở.
-deposit-too-many = ⚠️ Bạn đã có 5 yêu cầu nạp tiền vẫn còn có thể thanh toán. Hãy thanh toán một yêu cầu, hoặc đợi chúng hết hạn.
+deposit-too-many = ⚠️ Bạn đã có 5 yêu cầu nạp tiền vẫn còn có thể thanh toán. Hãy thanh toán hoặc hủy một yêu cầu, hoặc đợi chúng hết hạn.
 deposit-busy = ⚠️ Hiện có quá nhiều yêu cầu nạp với số tiền này. Hãy chọn số tiền khác, hoặc thử lại sau vài phút.
 deposit-credited =
     ✅ Đã cộng <b>{ $amount }</b> vào số dư của bạn (giao dịch USDT <code>{ $tx }</code>).

@@ -13,7 +13,7 @@ deposit-send-exactly =
 deposit-cancel-request = ✖️ 取消此请求
 deposit-cancelled = ✖️ 充值请求 { $id } 已取消。如果您已经转账，款项仍会计入您的余额。
 deposit-not-open = ⚠️ 此充值请求已失效。
-deposit-too-many = ⚠️ 您已有 5 个仍可支付的充值请求。请先支付其中一个，或等待它们过期。
+deposit-too-many = ⚠️ 您已有 5 个仍可支付的充值请求。请先支付或取消其中一个，或等待它们过期。
 deposit-busy = ⚠️ 当前该金额的未完成充值过多。请选择其他金额，或几分钟后再试。
 deposit-credited =
     ✅ <b>{ $amount }</b> 已计入您的余额（USDT 转账 <code>{ $tx }</code>）。
