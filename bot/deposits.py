@@ -94,26 +94,33 @@ class AmountsTaken(DepositRefused):
 class Hold(IntEnum):
     """How firmly an amount to pay is held against a new USDT request of the same amount."""
 
-    NONE = 0  # no request asked for it, or only cancelled ones: given up
+    NONE = 0  # no request asked for it lately: free
+    # Asked for only by requests cancelled within AMOUNT_RESERVED: given up, yet offered again
+    # only after every amount nobody asked for, so that a customer who cancels and pays anyway
+    # is still the one that amount names, as long as the shop can manage it.
+    CANCELLED = 1
     # Asked for by a request that expired unpaid within AMOUNT_RESERVED: a late transfer of it is
     # still that customer's, so it is offered again only when no amount is free, the one whose
     # request expired first before the others.
-    LATE = 1
+    LATE = 2
     # A request can still be paid with it (its window and the clocks' slack are not over), or one
     # was paid with it within AMOUNT_RESERVED (the same transfer sent twice must not pay someone
     # else's request).
-    FIRM = 2
+    FIRM = 3
 
 
 def least_held_extra(amount: int, in_use: Iterable[AmountInUse], now: datetime) -> int | None:
-    """The extra micro-units that make `amount` unique for a new request: one nobody holds,
-    else the one held late the longest; None if every one is held firmly."""
+    """The extra micro-units that make `amount` unique for a new request: one nobody asked for,
+    else one only cancelled requests asked for, else the one held late the longest; None if
+    every one is held firmly."""
     payable_after = as_stored(now - CLOCK_SLACK)
 
     def hold_of(used: AmountInUse) -> Hold:
-        return Hold.FIRM if used.paid or used.until > payable_after else Hold.LATE
+        if used.paid or (used.until is not None and used.until > payable_after):
+            return Hold.FIRM
+        return Hold.CANCELLED if used.until is None else Hold.LATE
 
-    held = {used.pay_amount: (hold_of(used), used.until) for used in in_use}
+    held = {used.pay_amount: (hold_of(used), used.until or "") for used in in_use}
     free = (Hold.NONE, "")
     (hold, _), extra = min((held.get(amount + n, free), n) for n in range(1, MAX_EXTRA + 1))
     return None if hold == Hold.FIRM else extra

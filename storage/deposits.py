@@ -63,11 +63,11 @@ class DepositRequest:
 
 @dataclass(frozen=True)
 class AmountInUse:
-    """A USDT amount to pay that requests not cancelled asked for (see `usdt_amounts_in_use`)."""
+    """A USDT amount to pay that requests asked for lately (see `usdt_amounts_in_use`)."""
 
     pay_amount: int
     paid: bool  # one of them was credited
-    until: str  # the latest end of their windows
+    until: str | None  # the latest end of their windows; None: only cancelled requests asked
 
 
 @dataclass(frozen=True)
@@ -156,14 +156,16 @@ class DepositStore:
     async def usdt_amounts_in_use(
         self, tx: Transaction, least: int, most: int, ended_since: str
     ) -> list[AmountInUse]:
-        """The USDT amounts to pay, from `least` to `most`, that requests not cancelled asked
-        for, in windows that ended after `ended_since` or have not ended (`bot.deposits` decides
-        which of them a new request may still get)."""
+        """The USDT amounts to pay, from `least` to `most`, that requests asked for, in windows
+        that ended after `ended_since` or have not ended (a cancelled request's window ends when
+        it is cancelled); `bot.deposits` decides which of them a new request may still get."""
         rows = await tx.fetch_all(
-            "SELECT pay_amount, MAX(status = 'credited'), MAX(expires_at) FROM deposit_requests"
-            " WHERE method = 'usdt' AND pay_amount BETWEEN ? AND ? AND status != 'cancelled'"
-            " AND expires_at > ? GROUP BY pay_amount",
-            (least, most, ended_since),
+            "SELECT pay_amount, MAX(status = 'credited'),"
+            " MAX(CASE WHEN status != 'cancelled' THEN expires_at END) FROM deposit_requests"
+            " WHERE method = 'usdt' AND pay_amount BETWEEN ? AND ?"
+            " AND (expires_at > ? AND status != 'cancelled' OR closed_at > ?"
+            " AND status = 'cancelled') GROUP BY pay_amount",
+            (least, most, ended_since, ended_since),
         )
         return [AmountInUse(row[0], bool(row[1]), row[2]) for row in rows]
 

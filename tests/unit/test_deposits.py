@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.deposits import (
+    MAX_EXTRA,
     MAX_LIVE_REQUESTS,
     ClaimRefused,
     DepositRefused,
@@ -17,7 +18,15 @@ from bot.deposits import (
 )
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
-from storage.deposits import Claim, Payment, PaymentStatus, RequestStatus
+from storage.database import as_stored
+from storage.deposits import (
+    Claim,
+    DepositRequest,
+    Method,
+    Payment,
+    PaymentStatus,
+    RequestStatus,
+)
 from tests.unit.conftest import Books
 
 USDT = 1_000_000
@@ -37,6 +46,25 @@ class Clock:
 
 def deposits_of(books: Books, clock: Clock) -> Deposits:
     return Deposits(books.db, books.ledger, AdminLog(books.db), clock=clock)
+
+
+async def hold_every_amount_but(
+    books: Books, deposits: Deposits, clock: Clock, amount: int, free: int
+) -> None:
+    """Requests that can still be paid with every variant of `amount` but `free`, written
+    directly for one customer: the per-customer cap is not what such a test is about."""
+    filler = await books.customer(900)
+    now, until = as_stored(clock()), as_stored(clock() + timedelta(minutes=30))
+    async with books.db.write() as tx:
+        for n in range(1, MAX_EXTRA + 1):
+            if amount + n != free:
+                await deposits.store.insert_request(
+                    tx,
+                    DepositRequest(
+                        f"DFILL{n:03}", filler, Method.USDT, amount, amount + n,
+                        RequestStatus.OPEN, None, now, until,
+                    ),
+                )  # fmt: skip
 
 
 async def available(books: Books, user_id: int) -> int:
@@ -155,8 +183,8 @@ async def test_a_customer_holds_at_most_five_open_requests_of_any_kind(books: Bo
         await deposits.open_stars(alice, 100)
     # A cancelled request holds nothing: its place, and its amount, are free at once.
     assert await deposits.cancel(requests[0].id, alice)
-    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == requests[0].pay_amount
-    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 5
+    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
+    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 6
     with pytest.raises(TooManyRequests):
         await deposits.open_stars(alice, 100)
     # Requests past their window hold no place either.
@@ -199,8 +227,9 @@ async def test_a_freed_amount_pays_whoever_held_it_when_the_transfer_was_sent(
     clock.now += timedelta(seconds=30)
     assert await deposits.cancel(hals.id, hal)
     clock.now += timedelta(seconds=30)
+    await hold_every_amount_but(books, deposits, clock, 15 * USDT, hals.pay_amount)
     ivys = await deposits.open_usdt(ivy, 15 * USDT)
-    assert ivys.pay_amount == hals.pay_amount  # freed at once
+    assert ivys.pay_amount == hals.pay_amount  # freed at once, the only one left
     first = await deposits.take_usdt("e5" * 32, hals.pay_amount, "THal", sent_by_hal)
     assert first.request is not None and first.request.id == hals.id
     clock.now += timedelta(minutes=5)
@@ -218,12 +247,14 @@ async def test_five_accounts_cannot_use_up_the_amounts_of_a_deposit(books: Books
     deposits = deposits_of(books, clock)
     mallories = [await books.customer(n) for n in range(1, 6)]
     honest = await books.customer(9)
-    for _ in range(4):  # requests cancelled as fast as they are made hold nothing
+    for _ in range(45):  # 1,125 requests cancelled as fast as they are made hold nothing
         for mallory in mallories:
             for _ in range(MAX_LIVE_REQUESTS):
                 request = await deposits.open_usdt(mallory, 10 * USDT)
                 assert await deposits.cancel(request.id, mallory)
-    assert (await deposits.open_usdt(honest, 10 * USDT)).pay_amount == 10 * USDT + 1
+    first = await deposits.open_usdt(honest, 10 * USDT)
+    assert 10 * USDT < first.pay_amount <= 10 * USDT + 999
+    assert await deposits.cancel(first.id, honest)
 
     for _ in range(40):  # 1,000 requests left to expire, within a day
         for mallory in mallories:
@@ -238,6 +269,24 @@ async def test_five_accounts_cannot_use_up_the_amounts_of_a_deposit(books: Books
     taken = await deposits.take_usdt("4" * 64, request.pay_amount, "TSender", clock.ms())
     assert taken.request is not None and taken.request.id == request.id
     assert await available(books, honest) == request.pay_amount
+
+
+async def test_an_amount_cancelled_is_offered_again_only_after_the_fresh_ones(
+    books: Books,
+) -> None:
+    """One who cancels and pays anyway still finds the amount theirs while others are free."""
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    alice, bob = await books.customer(1), await books.customer(2)
+    cancelled = await deposits.open_usdt(alice, 10 * USDT)
+    assert await deposits.cancel(cancelled.id, alice)
+    clock.now += timedelta(minutes=1)
+    offered = await deposits.open_usdt(bob, 10 * USDT)
+    assert offered.pay_amount != cancelled.pay_amount
+    taken = await deposits.take_usdt("5" * 64, cancelled.pay_amount, "TAlice", clock.ms())
+    assert taken.request is not None and taken.request.id == cancelled.id
+    assert await available(books, alice) == cancelled.pay_amount
+    assert await available(books, bob) == 0
 
 
 async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
