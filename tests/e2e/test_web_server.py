@@ -1,0 +1,122 @@
+"""The bot's own HTTP server (where upstream callbacks arrive) under hostile traffic: the real bot
+process, limited to the open files of a small server, and real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import resource
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+
+from storage.orders import OrderStatus
+from tests.e2e.flows import CONFIRM, USDT, orders_of, wallet_of
+from tests.e2e.harness import Shop
+from tests.e2e.test_topup import callbacks_answered, confirmation
+
+HALF_OPEN = 500
+BOT_OPEN_FILES = 256  # a small server's `ulimit -n`: fewer than the half-open connections
+READ_TIMEOUT = 3  # WEB_READ_TIMEOUT_SECONDS of this shop
+CONNECT_WITHIN = 5.0  # a bound on each connection attempt, so the test cannot hang
+CLOSED_WITHIN = READ_TIMEOUT + 20.0  # a bound on waiting for the server to close one
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ")
+
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+@pytest_asyncio.fixture
+async def small_server(tmp_path: Path) -> AsyncIterator[Shop]:
+    """A shop whose bot may hold only BOT_OPEN_FILES files and sockets open."""
+    running = Shop(
+        tmp_path, {"WEB_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT)}, open_files=BOT_OPEN_FILES
+    )
+    running.topup.process_seconds = 0.02
+    running.topup.callback_delay = 0.02
+    await running.start()
+    yield running
+    await running.stop()
+
+
+def room_for(sockets: int) -> None:
+    """This test process needs a file descriptor per connection it holds open."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = sockets + 512
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
+async def half_sent_request(port: int) -> Connection:
+    """A connection that sends half a request line, then nothing more."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /callbacks/kum")
+    await writer.drain()
+    return reader, writer
+
+
+async def open_half_sent(port: int, count: int) -> list[Connection]:
+    attempts = await asyncio.gather(
+        *(asyncio.wait_for(half_sent_request(port), CONNECT_WITHIN) for _ in range(count)),
+        return_exceptions=True,
+    )
+    return [attempt for attempt in attempts if isinstance(attempt, tuple)]
+
+
+async def closed_by_server(connection: Connection) -> bool:
+    reader, _ = connection
+    try:
+        await asyncio.wait_for(reader.read(), CLOSED_WITHIN)
+    except ConnectionError:
+        return True  # reset: closed as well
+    except TimeoutError:
+        return False
+    return True  # end of stream
+
+
+def most_repeated(log_lines: list[str]) -> tuple[str, int]:
+    """The log line (its time stamp aside) written most often, and how often."""
+    counts = Counter(TIMESTAMP.sub("", line) for line in log_lines if line.strip())
+    return counts.most_common(1)[0]
+
+
+async def test_half_sent_requests_do_not_stop_the_shop(small_server: Shop) -> None:
+    shop = small_server
+    room_for(HALF_OPEN)
+    cleo, _ = await confirmation(shop, "254771114118", "100 KES · 0.79 USDT")
+
+    held = await open_half_sent(shop.web_port, HALF_OPEN)
+    try:
+        # Meanwhile a customer buys, and KUMQUAT's callback comes through a new connection.
+        await cleo.press(CONFIRM)
+        done = await cleo.wait_until(lambda m: "Done!" in m.text)
+        assert "📶 Airtime 100 KES sent to +254771114118" in done.text
+        [(order_id, status)] = await orders_of(shop, cleo.user_id)
+        assert status == OrderStatus.SUCCEEDED
+        callbacks = await callbacks_answered(shop, order_id)
+        assert [c["answer"] for c in callbacks] == ["SUCCESS"]
+        # and a new customer opens the shop.
+        mia = shop.customer("Mia")
+        await mia.send("/start")
+        assert "💰 Wallet" in (await mia.wait_for_bot()).labels
+
+        # Every half-sent request is closed by the server: none is left to hold a socket.
+        closed = await asyncio.gather(*(closed_by_server(c) for c in held))
+        assert len(held) == HALF_OPEN and all(closed), (len(held), closed.count(False))
+    finally:
+        for _, writer in held:
+            writer.close()
+        for _, writer in held:
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    assert shop.bot is not None and shop.bot.running
+    log = shop.bot.log
+    assert "Too many open files" not in log and "Traceback" not in log
+    line, times = most_repeated(shop.bot.log_lines)
+    assert times <= 3, (times, line)
+    assert await wallet_of(shop, cleo) == (10 * USDT - 790_000, 0)
+    await shop.check_ledger()
