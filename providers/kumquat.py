@@ -271,8 +271,8 @@ class KumquatClient:
 
     def verify_callback(self, payload: Mapping[str, Any]) -> KumquatCallback | None:
         """The callback if its signature is ours and its fields are readable, else None."""
-        given = str(payload.get("sign") or "").lower()
-        if not given or not hmac.compare_digest(given, sign(payload, self.sign_key)):
+        given = str(payload.get("sign") or "").lower().encode()  # bytes: any text compares
+        if not given or not hmac.compare_digest(given, sign(payload, self.sign_key).encode()):
             return None
         try:
             return KumquatCallback.model_validate(dict(payload))

@@ -229,6 +229,8 @@ async def test_forged_callbacks_are_refused(
     assert kumquat.verify_callback({**genuine, "status": "error"}) is None
     assert kumquat.verify_callback({**genuine, "sign": "0" * 32}) is None
     assert kumquat.verify_callback({k: v for k, v in genuine.items() if k != "sign"}) is None
+    for odd in ("签名" * 16, "é" * 32, genuine["sign"] + "\u00a0"):  # refused, not an error
+        assert kumquat.verify_callback({**genuine, "sign": odd}) is None
 
 
 async def test_a_retried_order_is_read_back_not_bought_twice(

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import resource
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest_asyncio
 
+from sandbox import kumquat
 from storage.orders import OrderStatus
 from tests.e2e.flows import CONFIRM, USDT, orders_of, wallet_of
 from tests.e2e.harness import Shop
-from tests.e2e.test_topup import callbacks_answered, confirmation
+from tests.e2e.test_topup import bought, callback_sent, callbacks_answered, confirmation
 
 HALF_OPEN = 500
 BOT_OPEN_FILES = 256  # a small server's `ulimit -n`: fewer than the half-open connections
@@ -119,4 +122,95 @@ async def test_half_sent_requests_do_not_stop_the_shop(small_server: Shop) -> No
     line, times = most_repeated(shop.bot.log_lines)
     assert times <= 3, (times, line)
     assert await wallet_of(shop, cleo) == (10 * USDT - 790_000, 0)
+    await shop.check_ledger()
+
+
+def signed(payload: dict[str, object]) -> dict[str, object]:
+    return {**payload, "sign": kumquat.sign(payload, kumquat.DEMO_SIGN_KEY)}
+
+
+def hostile_bodies(genuine: dict[str, object]) -> dict[str, tuple[bytes, str]]:
+    """Bodies for the KUMQUAT callback route, each with its content type, by what they are."""
+    reversal = {k: v for k, v in genuine.items() if k != "sign"} | {"status": "error"}
+    deep = "[" * 100_000 + "]" * 100_000
+    deep_within_the_limit = "[" * 30_000 + "]" * 30_000
+    nested_field = json.dumps(signed(reversal))[:-1] + ', "result": ' + "[" * 990 + "]" * 990 + "}"
+    as_json = "application/json"
+    return {
+        "100,000 nested lists": (deep.encode(), as_json),
+        "30,000 nested lists": (deep_within_the_limit.encode(), as_json),
+        "a field nested 990 deep": (nested_field.encode(), as_json),
+        "a sign in Chinese": (json.dumps({**reversal, "sign": "签名" * 16}).encode(), as_json),
+        "a sign in Latin-1": (json.dumps({**reversal, "sign": "é" * 32}).encode(), as_json),
+        "a sign that is a list": (json.dumps({**reversal, "sign": ["a"]}).encode(), as_json),
+        "not JSON": (b"status=error&sign=", as_json),
+        "not UTF-8": (b'{"status": "\xff\xfe"}', as_json),
+        "a JSON list": (json.dumps([signed(reversal)]).encode(), as_json),
+        "100 KB of JSON": (
+            json.dumps({**signed(reversal), "pad": "x" * 100_000}).encode(),
+            as_json,
+        ),
+        "a broken form": (b"--x\r\nContent-Disposition: form-data\r\n\r\n", "multipart/form-data"),
+    }
+
+
+async def post_raw(shop: Shop, body: bytes, content_type: str, *, chunked: bool = False) -> int:
+    url = f"http://127.0.0.1:{shop.web_port}/callbacks/kumquat"
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 8192):
+            yield body[start : start + 8192]
+
+    data = pieces() if chunked else body
+    headers = {"Content-Type": content_type}
+    async with aiohttp.ClientSession() as session:
+        try:
+            async with session.post(url, data=data, headers=headers) as answer:
+                assert (await answer.text()) != "SUCCESS"
+                return answer.status
+        except aiohttp.ClientOSError:  # closed while the rest was on its way: refused as well
+            return 413
+
+
+async def test_hostile_callback_bodies_are_refused_and_change_nothing(small_server: Shop) -> None:
+    shop = small_server
+    cleo, order_id = await bought(shop, "254771114118", "100 KES · 0.79 USDT")
+    genuine = await callback_sent(shop, order_id)
+
+    answers = {
+        what: await post_raw(shop, body, content_type)
+        for what, (body, content_type) in hostile_bodies(genuine).items()
+    }
+    huge = json.dumps({**genuine, "pad": "x" * 200_000}).encode()
+    answers["200 KB sent in chunks"] = await post_raw(shop, huge, "application/json", chunked=True)
+    assert answers == {
+        "100,000 nested lists": 413,
+        "30,000 nested lists": 400,
+        "a field nested 990 deep": 400,
+        "a sign in Chinese": 401,
+        "a sign in Latin-1": 401,
+        "a sign that is a list": 400,
+        "not JSON": 400,
+        "not UTF-8": 400,
+        "a JSON list": 400,
+        "100 KB of JSON": 413,
+        "a broken form": 400,
+        "200 KB sent in chunks": 413,
+    }
+
+    # A body that never arrives whole: the connection is closed after the read timeout.
+    reader, writer = await asyncio.open_connection("127.0.0.1", shop.web_port)
+    writer.write(
+        b"POST /callbacks/kumquat HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"status": '
+    )
+    await writer.drain()
+    assert await closed_by_server((reader, writer))
+    writer.close()
+
+    assert await wallet_of(shop, cleo) == (10 * USDT - 790_000, 0)
+    assert await orders_of(shop, cleo.user_id) == [(order_id, OrderStatus.SUCCEEDED)]
+    assert shop.bot is not None
+    assert "Traceback" not in shop.bot.log
+    assert not any("签名" in line or "é" * 32 in line for line in shop.bot.log_lines)
     await shop.check_ledger()
