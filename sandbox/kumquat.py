@@ -31,7 +31,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from sandbox.faults import FaultPlan, fault_middleware, fault_routes
+from sandbox.faults import FaultPlan, fault_routes
+from sandbox.server import simulator_app
 
 DEMO_PARTNER = "test"
 DEMO_SIGN_KEY = "123456789"
@@ -485,7 +486,7 @@ class KumquatSimulator:
         return web.json_response({"balance": str(self.balance)})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[fault_middleware(self.plan)])
+        app = simulator_app(self.plan)
         handlers = {
             "countries": self.countries,
             "country": self.country,
