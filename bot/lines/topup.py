@@ -255,7 +255,7 @@ class TopupLine(LineBase):
             "product_name": product.name,
             "kind": product.type,
             "face_value": str(product.face_value),
-            "face_currency": product.currency,
+            "face_unit": product.unit,
         }
 
     # -- orders --
