@@ -389,12 +389,12 @@ class TopupLine(LineBase):
 
 
 async def _payload(request: web.Request) -> dict[str, Any] | None:
-    """The callback's fields: a flat JSON object as the document says, or a form; None when the
-    body is neither."""
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    """The callback's fields: a flat JSON object as the document says, or a urlencoded form; None
+    for anything else (the body was read whole before, see `bot.web_limits`)."""
+    if request.content_type == "application/x-www-form-urlencoded":
         try:
             form = await request.post()
-        except ValueError:  # a broken form, or one that is not UTF-8
+        except ValueError:  # not UTF-8
             return None
         return {name: str(value) for name, value in form.items()}
     return flat_json_object(await request.read())

@@ -24,7 +24,7 @@ from tests.e2e.test_topup import bought, callback_sent, callbacks_answered, conf
 HALF_OPEN = 500
 BOT_OPEN_FILES = 256  # a small server's `ulimit -n`: fewer than the half-open connections
 READ_TIMEOUT = 3  # WEB_READ_TIMEOUT_SECONDS of this shop
-CONNECT_WITHIN = 5.0  # a bound on each connection attempt, so the test cannot hang
+CONNECT_WITHIN = 20.0  # a bound on each connection attempt, so the test cannot hang
 CLOSED_WITHIN = READ_TIMEOUT + 20.0  # a bound on waiting for the server to close one
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ")
 
@@ -53,20 +53,32 @@ def room_for(sockets: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
-async def half_sent_request(port: int) -> Connection:
-    """A connection that sends half a request line, then nothing more."""
+async def half_sent_request(port: int) -> Connection | None:
+    """A connection that sends half a request line, then nothing more (None: the server closed
+    it before the half line was sent)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"POST /callbacks/kum")
-    await writer.drain()
+    try:
+        writer.write(b"POST /callbacks/kum")
+        await writer.drain()
+    except ConnectionError:
+        writer.close()
+        return None
     return reader, writer
 
 
 async def open_half_sent(port: int, count: int) -> list[Connection]:
+    """`count` half-sent requests, all connected (none timed out or was refused)."""
     attempts = await asyncio.gather(
         *(asyncio.wait_for(half_sent_request(port), CONNECT_WITHIN) for _ in range(count)),
         return_exceptions=True,
     )
-    return [attempt for attempt in attempts if isinstance(attempt, tuple)]
+    held = [attempt for attempt in attempts if isinstance(attempt, tuple)]
+    failed = [attempt for attempt in attempts if isinstance(attempt, BaseException)]
+    if failed:
+        for _, writer in held:
+            writer.close()
+    assert not failed, f"{len(failed)} of {count} connections failed: {failed[0]!r}"
+    return held
 
 
 async def closed_by_server(connection: Connection) -> bool:
@@ -108,7 +120,7 @@ async def test_half_sent_requests_do_not_stop_the_shop(small_server: Shop) -> No
 
         # Every half-sent request is closed by the server: none is left to hold a socket.
         closed = await asyncio.gather(*(closed_by_server(c) for c in held))
-        assert len(held) == HALF_OPEN and all(closed), (len(held), closed.count(False))
+        assert all(closed), f"{closed.count(False)} of {len(held)} are still open"
     finally:
         for _, writer in held:
             writer.close()
@@ -197,6 +209,12 @@ async def test_hostile_callback_bodies_are_refused_and_change_nothing(small_serv
         "a broken form": 400,
         "200 KB sent in chunks": 413,
     }
+
+    # The genuine callback again, as a form: taken (and, a replay, it changes nothing).
+    form = aiohttp.FormData({k: str(v) for k, v in genuine.items()})
+    url = f"http://127.0.0.1:{shop.web_port}/callbacks/kumquat"
+    async with aiohttp.ClientSession() as session, session.post(url, data=form) as answer:
+        assert (answer.status, await answer.text()) == (200, "SUCCESS")
 
     # A body that never arrives whole: the connection is closed after the read timeout.
     reader, writer = await asyncio.open_connection("127.0.0.1", shop.web_port)
