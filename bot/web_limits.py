@@ -111,9 +111,6 @@ class Connections:
         self.read_timeout = read_timeout
         self._open: dict[Connection, None] = {}  # counted from their acceptance
 
-    def __len__(self) -> int:
-        return len(self._open)
-
     def __call__(self) -> asyncio.Protocol:
         if len(self._open) >= self.limit and not self._make_room():
             log.warning(
