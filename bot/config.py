@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8088, ge=1, le=65535)
     public_base_url: AnyHttpUrl | None = None
+    # The server is public: a client that takes longer to send a request is cut off, and a flood
+    # of connections closes the ones that sent nothing (see bot/web_limits.py).
+    web_read_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    web_max_connections: int = Field(default=256, ge=1, le=100_000)
 
     cloudruby_base_url: AnyHttpUrl = AnyHttpUrl("https://bot.cloudruby.com")
     cloudruby_app_id: str | None = None

@@ -1,7 +1,7 @@
 """The bot's own HTTP server (`WEB_HOST`:`WEB_PORT`): upstream callbacks and a health check.
 
 Each product line brings its routes (`web_routes()`); upstream reaches them at `PUBLIC_BASE_URL` +
-the route's path.
+the route's path. The server is public: `bot.web_limits` bounds what a client can make it hold.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import logging
 from aiohttp import web
 
 from bot.shop import Shop
+from bot.web_limits import MAX_BODY, Connections, GuardedSite, connection_limit, within_limits
 
 log = logging.getLogger(__name__)
 
 
 def web_app(shop: Shop) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[within_limits])
 
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "lines": sorted(shop.lines)})
@@ -44,9 +45,20 @@ class WebServer:
         config = self._shop.config
         self._runner = web.AppRunner(web_app(self._shop), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, config.web_host, config.web_port)
-        await site.start()
-        log.info("web server on http://%s:%s", config.web_host, config.web_port)
+        assert self._runner.server is not None
+        connections = Connections(
+            self._runner.server,
+            limit=connection_limit(config.web_max_connections),
+            read_timeout=config.web_read_timeout_seconds,
+        )
+        await GuardedSite(self._runner, config.web_host, config.web_port, connections).start()
+        log.info(
+            "web server on http://%s:%s (at most %d connections, %g s to send a request)",
+            config.web_host,
+            config.web_port,
+            connections.limit,
+            connections.read_timeout,
+        )
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from decimal import Decimal
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -71,6 +72,11 @@ def _kind_name(i18n: I18nContext, kind: str) -> str:
 
 def _face(value: Decimal) -> str:
     return f"{value.normalize():,f}"
+
+
+def _face_unit(details: dict[str, Any]) -> str:
+    """Airtime's currency or data's size; orders quoted before units were read say currency."""
+    return str(details.get("face_unit") or details.get("face_currency") or "")
 
 
 def _cancel_only(i18n: I18nContext) -> InlineKeyboardMarkup:
@@ -306,7 +312,7 @@ async def _offers_screen(
     builder = InlineKeyboardBuilder()
     for offer in offers[:MAX_OFFERS]:
         product = offer.product
-        label = (f"{_face(product.face_value)} {product.currency} · "
+        label = (f"{_face(product.face_value)} {product.unit} · "
                  f"{format_money(offer.price.charge, shop.currency)}")  # fmt: skip
         builder.button(text=label, callback_data=TopupProduct(id=product.id))
     builder.adjust(1)
@@ -374,7 +380,7 @@ class TopupPresenter(PresenterBase):
             "topup-confirm",
             kind=_kind_name(i18n, details["kind"]),
             face=_face(Decimal(details["face_value"])),
-            currency=details["face_currency"],
+            unit=_face_unit(details),
             product=details["product_name"],
             number=f"+{details['account']}",
             country=details["country_name"],
@@ -387,7 +393,7 @@ class TopupPresenter(PresenterBase):
             "topup-delivered",
             kind=_kind_name(i18n, details["kind"]),
             face=_face(Decimal(details["face_value"])),
-            currency=details["face_currency"],
+            unit=_face_unit(details),
             number=f"+{details['account']}",
         )
 

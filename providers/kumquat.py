@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from providers.amounts import Micro
 from providers.http import (
@@ -69,15 +69,34 @@ class KumquatCarrier(_Result):
 
 
 class KumquatProduct(_Result):
+    """A product. The document elides this answer but names, in its auto-order call, a top-up's
+    face value `base_value` and its `unit` (a currency for airtime, a size such as GB for data);
+    the `price` the shop pays comes with its own `currency`. An answer that says `face_value`
+    and `currency` for the face value (and `price_currency` for the price) is read too."""
+
     id: int
     name: str
     type: str  # HF airtime, LL data
     carrier_id: str
     country_code: str
     face_value: Decimal
-    currency: str  # of the face value
+    unit: str  # of the face value
     price: Micro  # what the shop pays, in price_currency
     price_currency: str = "USD"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _documents_names(cls, answer: Any) -> Any:
+        if not isinstance(answer, dict):
+            return answer
+        read = {k: v for k, v in answer.items() if k not in ("base_value", "currency")}
+        if "base_value" in answer:
+            read["face_value"] = answer["base_value"]
+        if "unit" in answer:  # the document's names: `currency` is the price's
+            read.setdefault("price_currency", answer.get("currency") or "USD")
+        else:  # `currency` is the face value's
+            read["unit"] = answer.get("currency")
+        return read
 
 
 class KumquatNumber(_Result):
@@ -271,8 +290,8 @@ class KumquatClient:
 
     def verify_callback(self, payload: Mapping[str, Any]) -> KumquatCallback | None:
         """The callback if its signature is ours and its fields are readable, else None."""
-        given = str(payload.get("sign") or "").lower()
-        if not given or not hmac.compare_digest(given, sign(payload, self.sign_key)):
+        given = str(payload.get("sign") or "").lower().encode()  # bytes: any text compares
+        if not given or not hmac.compare_digest(given, sign(payload, self.sign_key).encode()):
             return None
         try:
             return KumquatCallback.model_validate(dict(payload))

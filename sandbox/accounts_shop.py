@@ -18,7 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.faults import FaultPlan, fault_middleware, fault_routes
+from sandbox.faults import FaultPlan, fault_routes
+from sandbox.server import simulator_app
 
 DEMO_API_KEY = "demo-shop-key"
 MESSAGES = {
@@ -218,7 +219,7 @@ class AccountShopSimulator:
         return web.json_response({"balance": self.balance})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[fault_middleware(self.plan)])
+        app = simulator_app(self.plan)
         app.add_routes(
             [
                 web.route("*", "/user/api/service.php", self.service),

@@ -19,7 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.faults import FaultPlan, fault_middleware, fault_routes
+from sandbox.faults import FaultPlan, fault_routes
+from sandbox.server import simulator_app
 
 DEMO_TOKEN = "demo-acedata-token"
 DEMO_APPLICATION = "107f8d0f-e465-4a7e-a49e-d633d26f7aa2"
@@ -196,7 +197,7 @@ class AceDataSimulator:
         return web.json_response({"id": order.id, "state": order.state})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[fault_middleware(self.plan)])
+        app = simulator_app(self.plan)
         app.add_routes(
             [
                 web.post("/api/v1/orders/", self.create),

@@ -34,7 +34,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.faults import FaultPlan, fault_middleware, fault_routes
+from sandbox.faults import FaultPlan, fault_routes
+from sandbox.server import simulator_app
 
 DEMO_APP_ID = "demo-agent"
 DEMO_APP_SECRET = "demo-agent-secret"
@@ -260,7 +261,7 @@ class CloudSimulator:
         return web.json_response({"seconds": self.pay_seconds})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[fault_middleware(self.plan)])
+        app = simulator_app(self.plan)
         app.add_routes(
             [
                 web.post("/api/uid", self.lookup),

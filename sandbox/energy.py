@@ -22,7 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.faults import FaultPlan, fault_middleware, fault_routes
+from sandbox.faults import FaultPlan, fault_routes
+from sandbox.server import simulator_app
 
 DEMO_API_KEY = "Z302rm68PvaqTm6Z"
 DEMO_API_SECRET = "1864fb62564c8e516ecad98b001918b1feddf3d6e5ab93b1de20f7cdb3f8e159"
@@ -219,7 +220,7 @@ class EnergySimulator:
         return web.json_response({"available": self.available_energy})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[fault_middleware(self.plan)])
+        app = simulator_app(self.plan)
         app.add_routes(
             [
                 web.post("/v1/balance", self.balance_info),

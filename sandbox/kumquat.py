@@ -4,7 +4,9 @@ Every request is JSON with `partner_no`, `datetime` (yyyyMMddHHmmss, Beijing tim
 md5(stringA + sign_key), stringA being the sorted `k=v` pairs of all non-empty parameters but
 `sign`.
 The document gives no exact paths; this simulator serves the shop's default table (`PATHS`).
-The `result` objects are elided in the document; their fields here are the ones the shop uses.
+The `result` objects are elided in the document; their fields here are the ones the shop uses,
+under the document's names where it has them: a product's face value is `base_value` and its
+`unit` (as in the auto-order call), its `price` comes with that price's `currency`.
 
 Mock behaviour from the document: account 8615180624622 is accepted and fails by callback
 (insufficient amount); 6208566322867 is refused with a signature error and never called back;
@@ -31,7 +33,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from sandbox.faults import FaultPlan, fault_middleware, fault_routes
+from sandbox.faults import FaultPlan, fault_routes
+from sandbox.server import simulator_app
 
 DEMO_PARTNER = "test"
 DEMO_SIGN_KEY = "123456789"
@@ -48,6 +51,7 @@ PATHS = {
     "query": "/api/code/2.0/orders/query",
     "balance": "/api/code/2.0/balance",
 }
+PRICE_CURRENCY = "USD"
 MOCK_FAILS_SHORT = "8615180624622"
 MOCK_SIGNATURE_REFUSED = "6208566322867"
 MOCK_SUCCEEDS = "254771114118"
@@ -72,6 +76,11 @@ ERRORS = {
 }
 
 
+def _number(value: Decimal) -> int | float:
+    """A JSON number, as the document types `base_value` (number <double>)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def sign(params: dict[str, Any], key: str) -> str:
     pairs = sorted((k, v) for k, v in params.items() if k != "sign" and v not in (None, ""))
     string_a = "&".join(f"{k}={v}" for k, v in pairs)
@@ -93,9 +102,9 @@ class Product:
     type: str  # HF (airtime) or LL (data)
     carrier_id: str
     country_code: str
-    face_value: Decimal
-    currency: str
-    price: Decimal  # what the partner pays, USD
+    base_value: Decimal  # the face value
+    unit: str  # of the face value: a currency, or a data size (GB)
+    price: Decimal  # what the partner pays, in PRICE_CURRENCY
     valid: bool = True
 
 
@@ -157,6 +166,9 @@ def _catalogue() -> list[Product]:
                 )  # fmt: skip
     products.append(Product(19_402, "China Mobile Airtime 20 CNY (legacy)", "HF", "1001", "CN",
                             Decimal(20), "CNY", Decimal("2.70"), valid=False))  # fmt: skip
+    # Data sold by size: its unit is not a currency.
+    products.append(Product(19_500, "Safaricom Data 1 GB", "LL", "3001", "KE", Decimal(1), "GB",
+                            Decimal("1.20")))  # fmt: skip
     return products
 
 
@@ -239,10 +251,10 @@ class KumquatSimulator:
             "type": product.type,
             "carrier_id": product.carrier_id,
             "country_code": product.country_code,
-            "face_value": str(product.face_value),
-            "currency": product.currency,
+            "base_value": _number(product.base_value),
+            "unit": product.unit,
             "price": str(product.price),
-            "price_currency": "USD",
+            "currency": PRICE_CURRENCY,  # the price's
             "status": "VALID" if product.valid else "INVALID",
         }
 
@@ -412,7 +424,7 @@ class KumquatSimulator:
         if isinstance(params, web.Response):
             return params
         return self._answer({"balance": str(self.balance), "credit": str(self.credit),
-                             "currency": "USD"})  # fmt: skip
+                             "currency": PRICE_CURRENCY})  # fmt: skip
 
     # -- the life of an order and its callbacks --
 
@@ -485,7 +497,7 @@ class KumquatSimulator:
         return web.json_response({"balance": str(self.balance)})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[fault_middleware(self.plan)])
+        app = simulator_app(self.plan)
         handlers = {
             "countries": self.countries,
             "country": self.country,

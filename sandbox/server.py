@@ -6,6 +6,9 @@ import socket
 
 from aiohttp import web
 
+from sandbox.faults import FaultPlan, fault_middleware
+from sandbox.same_origin import same_origin_only
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on now, for a server started later by another process."""
@@ -13,6 +16,12 @@ def free_port(host: str = "127.0.0.1") -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+def simulator_app(plan: FaultPlan) -> web.Application:
+    """An upstream simulator's application: its API subject to the faults in `plan`, its control
+    routes for this machine's programs only (see `sandbox.same_origin`)."""
+    return web.Application(middlewares=[same_origin_only(), fault_middleware(plan)])
 
 
 class SimulatorServer:

@@ -35,7 +35,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.faults import FaultPlan, fault_middleware, fault_routes
+from sandbox.faults import FaultPlan, fault_routes
+from sandbox.server import simulator_app
 
 DEMO_API_KEY = "6f1d2c4e-8a3b-4b7e-9c15-3d2a7e9f0b41"
 DEMO_DEPOSIT_ADDRESS = "TRj2zPHiSXWAz5kvf5ox95B1CfmJNbSbhJ"  # a valid address nobody owns
@@ -311,7 +312,7 @@ class TronGridSimulator:
         return web.json_response({"transaction_id": txid, "confirmed": True})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[fault_middleware(self.plan)])
+        app = simulator_app(self.plan)
         app.add_routes(
             [
                 web.get("/v1/accounts/{address}/transactions/trc20", self.trc20_transactions),

@@ -13,7 +13,6 @@ for carriers, one per carrier for products), reloaded by `refresh_catalogue`.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -26,6 +25,7 @@ from bot.catalogue import Catalogue
 from bot.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.orders import Failure, Remember, Submission, sent_again
 from bot.pricing import Price, Pricing
+from bot.web_limits import flat_json_object
 from providers.amounts import MICRO
 from providers.kumquat import (
     KumquatCallback,
@@ -255,7 +255,7 @@ class TopupLine(LineBase):
             "product_name": product.name,
             "kind": product.type,
             "face_value": str(product.face_value),
-            "face_currency": product.currency,
+            "face_unit": product.unit,
         }
 
     # -- orders --
@@ -389,11 +389,12 @@ class TopupLine(LineBase):
 
 
 async def _payload(request: web.Request) -> dict[str, Any] | None:
-    """The callback's fields: a JSON object as the document says, or a form."""
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return {name: str(value) for name, value in (await request.post()).items()}
-    try:
-        payload = json.loads(await request.read())
-    except ValueError:
-        return None
-    return payload if isinstance(payload, dict) else None
+    """The callback's fields: a flat JSON object as the document says, or a urlencoded form; None
+    for anything else (the body was read whole before, see `bot.web_limits`)."""
+    if request.content_type == "application/x-www-form-urlencoded":
+        try:
+            form = await request.post()
+        except ValueError:  # not UTF-8
+            return None
+        return {name: str(value) for name, value in form.items()}
+    return flat_json_object(await request.read())

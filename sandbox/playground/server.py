@@ -39,6 +39,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from sandbox.same_origin import Refusals, same_origin_only
 from sandbox.server import SimulatorServer
 from sandbox.telegram.payments import pay_invoice
 from sandbox.telegram.routes import message_json
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 MAX_TEXT = 4096  # Telegram's limit for a message
+MAX_BODY = 64 * 1024  # a message of MAX_TEXT characters, each escaped as JSON \uXXXX, fits
 MAX_USDT = Decimal(1_000_000)
 USDT_UNITS = Decimal(1_000_000)  # USDT-TRC20 has 6 decimals
 USDT_AMOUNT = re.compile(r"[0-9]{1,7}(?:\.[0-9]{1,6})?")  # ASCII digits only, no exponent
@@ -63,6 +65,12 @@ PANEL_EVERY = 2.0  # seconds between looks at what changed on its own
 CONTENT_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
     " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+# Only this page may use the playground: another site open in the visitor's browser must not send
+# transfers or speak as the operator (see sandbox.same_origin).
+ONLY_THIS_PAGE = Refusals(
+    wrong_host="Open the playground at the address the demo printed.",
+    other_site="Only the playground page can do that.",
 )
 
 
@@ -82,12 +90,14 @@ class BadInput(web.HTTPBadRequest):
         super().__init__(text=json.dumps({"error": reason}), content_type="application/json")
 
 
-class Forbidden(web.HTTPForbidden):
+class NotFound(web.HTTPNotFound):
     def __init__(self, reason: str) -> None:
         super().__init__(text=json.dumps({"error": reason}), content_type="application/json")
 
 
-class NotFound(web.HTTPNotFound):
+class TooLarge(web.HTTPClientError):
+    status_code = 413
+
     def __init__(self, reason: str) -> None:
         super().__init__(text=json.dumps({"error": reason}), content_type="application/json")
 
@@ -115,7 +125,6 @@ class Playground:
         self._customers = CustomerStore(self._db)
         self._listeners: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
         self._server: SimulatorServer | None = None
-        self._hosts: set[str] = set()
         self._watching: asyncio.Task[None] | None = None
         for seat in seats:
             seat.chat.watchers.append(self._chat_changed)
@@ -123,7 +132,10 @@ class Playground:
     # -- serving ---------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._only_this_page, _json_errors])
+        app = web.Application(
+            client_max_size=MAX_BODY,
+            middlewares=[same_origin_only(None, ONLY_THIS_PAGE), _page_headers, _json_errors],
+        )
         app.add_routes(
             [
                 web.get("/", self._index),
@@ -149,8 +161,6 @@ class Playground:
         await self._db.open()
         self._server = SimulatorServer(self.app())
         base = await self._server.start(host, port)
-        bound = base.rsplit(":", 1)[1]
-        self._hosts = {f"{host}:{bound}", f"127.0.0.1:{bound}", f"localhost:{bound}"}
         self._watching = asyncio.create_task(self._watch_the_panel())
         return base
 
@@ -164,21 +174,6 @@ class Playground:
         if self._server is not None:
             await self._server.stop()
         await self._db.close()
-
-    @web.middleware
-    async def _only_this_page(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        """Only this page may use the playground: another site open in the visitor's browser
-        must not send transfers or speak as the operator (its requests carry its own Origin, and
-        a DNS-rebound name arrives with its own Host)."""
-        if request.host not in self._hosts:
-            raise Forbidden("Open the playground at the address the demo printed.")
-        origin = request.headers.get("Origin")
-        if request.method not in ("GET", "HEAD") and origin not in (None, f"http://{request.host}"):
-            raise Forbidden("Only the playground page can do that.")
-        response: web.StreamResponse = await handler(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = CONTENT_POLICY
-        return response
 
     async def _watch_the_panel(self) -> None:
         """What the bot or the simulators change on their own (a deposit request made in real
@@ -487,11 +482,21 @@ class Playground:
 
 
 @web.middleware
+async def _page_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    response: web.StreamResponse = await handler(request)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = CONTENT_POLICY
+    return response
+
+
+@web.middleware
 async def _json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     """Anything unexpected is logged and answered in a sentence, never with a traceback."""
     try:
         response: web.StreamResponse = await handler(request)
         return response
+    except web.HTTPRequestEntityTooLarge:  # aiohttp's, in plain text
+        raise TooLarge("That is more than the playground takes at once.") from None
     except web.HTTPException:
         raise
     except Exception:
@@ -502,8 +507,8 @@ async def _json_errors(request: web.Request, handler: Any) -> web.StreamResponse
 async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise BadInput("Send a JSON object.")
-    with contextlib.suppress(ValueError):
-        body = await request.json()
+    with contextlib.suppress(ValueError, RecursionError):  # nested too deep to read
+        body = json.loads(await request.read())
         if isinstance(body, dict):
             return body
     raise BadInput("Send a JSON object.")

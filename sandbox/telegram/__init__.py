@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from sandbox.same_origin import same_origin_only
 from sandbox.server import SimulatorServer
 from sandbox.telegram.driver import ChatDriver
 from sandbox.telegram.html import EntityError, parse_html
@@ -112,7 +113,8 @@ class TelegramEmulator:
 
     def app(self) -> web.Application:
         api = BotApi(self)
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        # The driver routes (/_emulator/...) for this machine's programs only.
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[same_origin_only()])
         app.router.add_route("*", "/bot{token}/{method}", api.handle)
         app.router.add_get("/file/bot{token}/{path:.+}", api.download)
         app.add_routes(driver_routes(self))

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from providers.kumquat import KumquatClient, KumquatOrder
+from providers.kumquat import KumquatClient, KumquatOrder, KumquatProduct, sign
 from providers.outcomes import Outcome, Reply
 from sandbox.kumquat import (
     DEMO_PARTNER,
@@ -110,12 +111,64 @@ async def test_products_filtered_and_paged(kumquat: KumquatClient) -> None:
         (p.type, p.carrier_id, p.country_code) == ("LL", "4001", "VN") for p in data.items
     )
     one = data.items[0]
-    assert one.face_value == Decimal("50000") and one.currency == "VND"
+    assert (one.face_value, one.unit, one.price_currency) == (Decimal("50000"), "VND", "USD")
     assert one.price > 0 and one.price % 10_000 == 0  # USD cents as micro-units
     assert (await kumquat.product(one.id)).unwrap() == one
     assert (await kumquat.product(1)).reason == "product_not_found"
     paged = (await kumquat.products(page=2, page_size=5)).unwrap()
     assert (len(paged.items), paged.page) == (5, 2) and paged.total > 10
+
+
+async def test_a_product_answer_uses_the_documents_names(
+    upstream: tuple[KumquatSimulator, str], kumquat: KumquatClient
+) -> None:
+    """The document names a top-up's face value `base_value` and its `unit` (the auto-order call);
+    the price comes with its own `currency`. Data is sold by size, not by money."""
+    body: dict[str, Any] = {"partner_no": DEMO_PARTNER, "country_code": "KE", "type": "LL"}
+    body["datetime"] = (datetime.now(UTC) + timedelta(hours=8)).strftime("%Y%m%d%H%M%S")
+    body["sign"] = sign(body, DEMO_SIGN_KEY)
+    url = f"{upstream[1]}/api/code/2.0/products"
+    async with aiohttp.ClientSession() as http, http.post(url, json=body) as answer:
+        raw = (await answer.json())["result"]
+    bundle = next(p for p in raw if p["unit"] == "GB")
+    assert {"base_value", "unit", "price", "currency"} <= set(bundle)
+    assert "face_value" not in bundle and bundle["currency"] == "USD"
+
+    data = (await kumquat.products(country_code="KE", kind="LL")).unwrap().items
+    read = next(p for p in data if p.id == bundle["id"])
+    assert (read.face_value, read.unit, read.price_currency) == (Decimal(1), "GB", "USD")
+    assert read.price == int(Decimal(bundle["price"]) * 1_000_000)
+    airtime = (await kumquat.products(carrier_id="3001", kind="HF")).unwrap().items
+    assert [(p.face_value, p.unit, p.price_currency) for p in airtime] == [
+        (Decimal(100), "KES", "USD"),
+        (Decimal(500), "KES", "USD"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "face", "unit", "price"),
+    [
+        ({"base_value": 10, "unit": "KES", "price": "0.08", "currency": "USD"}, 10, "KES", "USD"),
+        ({"base_value": "1.5", "unit": "GB", "price": "2", "currency": "EUR"}, 1.5, "GB", "EUR"),
+        ({"base_value": 10, "unit": "KES", "price": "0.08"}, 10, "KES", "USD"),
+        # As this shop's simulator first answered: face_value and currency, price_currency.
+        ({"face_value": "10", "currency": "KES", "price": "0.08"}, 10, "KES", "USD"),
+        (
+            {"face_value": 10, "currency": "KES", "price": "0.08", "price_currency": "EUR"},
+            10, "KES", "EUR",
+        ),
+    ],
+)  # fmt: skip
+def test_both_namings_of_a_product_are_read(
+    answer: dict[str, Any], face: float, unit: str, price: str
+) -> None:
+    fields = {"id": 1, "name": "Airtime", "type": "HF", "carrier_id": "3001", "country_code": "KE"}
+    product = KumquatProduct.model_validate({**fields, **answer})
+    assert (product.face_value, product.unit, product.price_currency) == (
+        Decimal(str(face)),
+        unit,
+        price,
+    )
 
 
 @pytest.mark.parametrize(
@@ -229,6 +282,8 @@ async def test_forged_callbacks_are_refused(
     assert kumquat.verify_callback({**genuine, "status": "error"}) is None
     assert kumquat.verify_callback({**genuine, "sign": "0" * 32}) is None
     assert kumquat.verify_callback({k: v for k, v in genuine.items() if k != "sign"}) is None
+    for odd in ("签名" * 16, "é" * 32, genuine["sign"] + "\u00a0"):  # refused, not an error
+        assert kumquat.verify_callback({**genuine, "sign": odd}) is None
 
 
 async def test_a_retried_order_is_read_back_not_bought_twice(

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import resource
 import signal
 import sys
 from collections.abc import Sequence
@@ -39,14 +40,21 @@ _user_ids = itertools.count(100_001)
 
 class BotProcess:
     """One `python -m bot run` process (or another polling bot's `command`, as the benchmarks'
-    echo bot); its log is collected so tests can read it."""
+    echo bot); its log is collected so tests can read it. `open_files` lowers the process's limit
+    of open files, as a small server's `ulimit -n` does."""
 
     def __init__(
-        self, env: dict[str, str], workdir: Path, command: Sequence[str] = ("-m", "bot", "run")
+        self,
+        env: dict[str, str],
+        workdir: Path,
+        command: Sequence[str] = ("-m", "bot", "run"),
+        *,
+        open_files: int | None = None,
     ) -> None:
         self._env = env
         self._workdir = workdir
         self._command = tuple(command)
+        self._open_files = open_files
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self.log_lines: list[str] = []
@@ -62,6 +70,7 @@ class BotProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=None if self._open_files is None else self._limit_open_files,
         )
         self._reader = asyncio.create_task(self._read_log(self._process))
         waiter = asyncio.create_task(self._started.wait())
@@ -74,6 +83,13 @@ class BotProcess:
         if waiter not in done:
             await self.stop()
             raise AssertionError("the bot did not start polling:\n" + self.log)
+
+    def _limit_open_files(self) -> None:
+        """Runs in the child before `exec`: the limit holds for the bot alone."""
+        assert self._open_files is not None
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        soft = self._open_files if hard == resource.RLIM_INFINITY else min(self._open_files, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
     async def _read_log(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -120,8 +136,15 @@ class BotProcess:
 class Shop:
     """A running shop: emulator, bot process and a view on its database."""
 
-    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        extra_env: dict[str, str] | None = None,
+        *,
+        open_files: int | None = None,
+    ) -> None:
         self.workdir = workdir
+        self._open_files = open_files
         self.db_path = workdir / "shop.sqlite3"
         self.emulator = TelegramEmulator()
         self.emulator.add_bot(token=BOT_TOKEN, username="storefront_test_bot", first_name="Shop")
@@ -183,7 +206,7 @@ class Shop:
         await self.upstreams.bring_back(name)
 
     async def start_bot(self) -> None:
-        self.bot = BotProcess(self._env(), self.workdir)
+        self.bot = BotProcess(self._env(), self.workdir, open_files=self._open_files)
         await self.bot.start()
 
     async def restart_bot(self, sig: int = signal.SIGTERM) -> None:

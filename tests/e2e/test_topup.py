@@ -203,6 +203,27 @@ async def test_forged_callbacks_change_nothing(shop: Shop) -> None:
     await shop.check_ledger()
 
 
+async def test_data_is_shown_by_its_size_and_airtime_by_its_currency(shop: Shop) -> None:
+    """KUMQUAT's `base_value` and `unit` are what the customer gets; the price's `currency` is
+    what the shop pays in, never shown as the face value's."""
+    cleo = await new_customer(shop, 10 * USDT)
+    await number_screen(cleo, "+254771114118")
+    await cleo.press(DATA)
+    offers = await cleo.wait_for_bot()
+    assert offers.labels[:3] == ["1 GB · 1.26 USDT", "100 KES · 0.79 USDT", "500 KES · 3.92 USDT"]
+    assert not any("USD ·" in label for label in offers.labels)
+
+    await cleo.press("1 GB · 1.26 USDT")
+    confirm = await cleo.wait_for_bot()
+    assert "🌐 Data 1 GB (Safaricom Data 1 GB) for +254771114118" in confirm.text
+    assert "You pay 1.26 USDT from your balance" in confirm.text
+    await cleo.press(CONFIRM)
+    done = await cleo.wait_until(lambda m: "Done!" in m.text)
+    assert "🌐 Data 1 GB sent to +254771114118" in done.text
+    assert await wallet_of(shop, cleo) == (10 * USDT - 1_260_000, 0)
+    await shop.check_ledger()
+
+
 BAD_NUMBERS = [
     ("abc", "digits only"),
     ("２５４７７１１１４１１８", "digits only"),

@@ -5,6 +5,8 @@ changed. The bot here is a bare aiogram `Bot` on the emulator, standing in for t
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -124,6 +126,32 @@ async def test_bad_messages_are_refused_and_reach_nobody(page: Page, bot: Bot) -
         assert raw.status == 400
     assert chat.messages == {}
     assert await bot.get_updates(timeout=0) == []
+
+
+HOSTILE_BODIES = {
+    "100,000 nested lists": ("[" * 100_000 + "]" * 100_000, 413),
+    "30,000 nested lists": ("[" * 30_000 + "]" * 30_000, 400),
+    "a field nested 990 deep": ('{"text": ' + "[" * 990 + "]" * 990 + "}", 400),
+    "a megabyte of text": (json.dumps({"text": "x" * 1_000_000, "amount": "5"}), 413),
+}
+
+
+@pytest.mark.parametrize("route", ["/api/chats/alice/send", "/api/sandbox/usdt"])
+async def test_hostile_bodies_are_refused_in_a_sentence_and_change_nothing(
+    page: Page, bot: Bot, caplog: pytest.LogCaptureFixture, route: str
+) -> None:
+    answers = {}
+    with caplog.at_level(logging.INFO):
+        for what, (body, _) in HOSTILE_BODIES.items():
+            headers = {"Content-Type": "application/json"}
+            async with page.http.post(f"{page.base}{route}", data=body, headers=headers) as raw:
+                assert raw.content_type == "application/json", what
+                answers[what] = (raw.status, bool((await raw.json())["error"]))
+    assert answers == {what: (status, True) for what, (_, status) in HOSTILE_BODIES.items()}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert page.emulator.bot().chat(ALICE).messages == {}
+    assert await bot.get_updates(timeout=0) == []
+    assert page.upstreams.tron.events == {}
 
 
 async def test_a_press_carries_the_buttons_data_and_brings_back_the_toast(

@@ -1,0 +1,90 @@
+"""A warning or error that repeats is written once a second, saying how many were left out; info
+lines are all written."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logs import FORMAT, FoldRepeats
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def written(clock: Clock) -> Iterator[io.StringIO]:
+    """What a logger of the shop writes, through the folding filter."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter(FORMAT.replace("%(asctime)s ", "")))
+    handler.addFilter(FoldRepeats(every=1.0, clock=clock))
+    logger = logging.getLogger("shop.test")
+    logger.addHandler(handler)
+    logger.propagate = False
+    yield out
+    logger.removeHandler(handler)
+    logger.propagate = True
+
+
+def lines(out: io.StringIO) -> list[str]:
+    return out.getvalue().splitlines()
+
+
+def test_a_repeated_error_is_written_once_a_second(written: io.StringIO, clock: Clock) -> None:
+    log = logging.getLogger("shop.test")
+    for attempt in range(10_000):
+        try:
+            raise OSError(24, "Too many open files")
+        except OSError:
+            log.exception("socket.accept() out of system resource\nsocket: <fd=12>")
+        clock.now += 0.0001 * (attempt % 2)  # 10,000 of them within half a second
+    assert [line for line in lines(written) if "ERROR" in line] == [
+        "ERROR shop.test: socket.accept() out of system resource"
+    ]
+    assert lines(written).count("OSError: [Errno 24] Too many open files") == 1
+
+    clock.now += 1.0
+    log.error("socket.accept() out of system resource\nsocket: <fd=12>")
+    assert lines(written)[-2] == ("ERROR shop.test: socket.accept() out of system resource")
+    assert lines(written)[-1] == "socket: <fd=12> (9999 more like this since the last one)"
+
+
+def test_a_kind_is_its_message_before_the_arguments(written: io.StringIO, clock: Clock) -> None:
+    log = logging.getLogger("shop.test")
+    for number in range(50):
+        log.warning("callback from %s refused: bad signature", f"10.0.0.{number}")
+    log.warning("order %s has no upstream reference", "A-1")
+    log.error("callback from %s refused: bad signature", "10.0.0.99")
+    assert lines(written) == [
+        "WARNING shop.test: callback from 10.0.0.0 refused: bad signature",
+        "WARNING shop.test: order A-1 has no upstream reference",
+        "ERROR shop.test: callback from 10.0.0.99 refused: bad signature",
+    ]
+    clock.now += 1.5
+    log.warning("callback from %s refused: bad signature", "10.0.0.7")
+    assert lines(written)[-1] == (
+        "WARNING shop.test: callback from 10.0.0.7 refused: bad signature "
+        "(49 more like this since the last one)"
+    )
+
+
+def test_info_lines_are_never_folded(written: io.StringIO) -> None:
+    log = logging.getLogger("shop.test")
+    log.setLevel(logging.INFO)
+    for number in range(5):
+        log.info("order %s succeeded", number)
+    assert len(lines(written)) == 5
