@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.conversation_storage import SQLiteStorage
 from bot.flood import WaitOutFloodControl
 from bot.i18n import CustomerLanguage, HtmlFluentCore
+from bot.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.jobs import JobRuns
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
@@ -69,8 +70,9 @@ def _bot_for_broadcasts(bot: Bot) -> Bot:
     return Bot(token=bot.token, session=session, default=bot.default)
 
 
-def build_dispatcher(shop: Shop) -> Dispatcher:
-    dispatcher = Dispatcher(
+def build_dispatcher(shop: Shop) -> ShopDispatcher:
+    dispatcher = ShopDispatcher(
+        finish_within=updates_finish_within(shop.config),
         storage=SQLiteStorage(shop.conversations),
         events_isolation=SimpleEventIsolation(),
         shop=shop,
@@ -171,15 +173,25 @@ async def _stop(shop: Shop, runs: JobRuns, web: WebServer) -> None:
     await web.stop()
 
 
+def updates_finish_within(config: Settings) -> float:
+    """How long the updates in hand get to finish when the shop stops: a handler's upstream calls
+    (a purchase's create and pay) are each bounded by UPSTREAM_TIMEOUT_SECONDS."""
+    return 2 * config.upstream_timeout_seconds + 1
+
+
 async def run_polling(config: Settings) -> None:
-    """Run the shop until interrupted (SIGINT/SIGTERM stop polling gracefully)."""
+    """Run the shop until interrupted: SIGINT/SIGTERM stop taking updates in, let those in hand
+    finish (see `bot.intake`), then close everything."""
     bot = build_bot(config)
     shop = await Shop.open(config)
     try:
         dispatcher = build_dispatcher(shop)
         await bot.delete_webhook(drop_pending_updates=False)
         settle_heap()
-        await dispatcher.start_polling(bot, polling_timeout=25)
+        expect_updates_dropped_unstarted()
+        await dispatcher.start_polling(
+            bot, polling_timeout=25, tasks_concurrency_limit=config.updates_in_flight
+        )
     finally:
         await shop.close()
         await bot.session.close()

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     deposit_request_minutes: float = Field(default=30, ge=5, le=24 * 60)
     deposit_check_every_seconds: float = Field(default=30, gt=0, le=3600)
 
+    # Updates taken in from Telegram beyond those being handled: a flood waits at Telegram.
+    updates_in_flight: int = Field(default=100, ge=1, le=10_000)
+
     # Following up upstream orders.
     upstream_timeout_seconds: float = Field(default=20, gt=0, le=300)
     reconcile_every_seconds: float = Field(default=15, gt=0, le=3600)

@@ -13,7 +13,8 @@ import itertools
 import os
 import signal
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.config import without_settings
@@ -34,6 +35,15 @@ STOP_TIMEOUT = 10.0
 POLLING_STARTED = "Run polling for bot"
 
 _user_ids = itertools.count(100_001)
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Wait until `condition` holds; fails the test naming `what` if it does not in time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        await asyncio.sleep(0.02)
 
 
 class BotProcess:
@@ -92,6 +102,13 @@ class BotProcess:
         if self._process is None:
             raise RuntimeError("the bot is not running")
         return self._process.pid
+
+    def resident_megabytes(self) -> float:
+        """The running bot's resident memory (VmRSS), in MB (10^6 bytes)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024 / 1_000_000
+        raise RuntimeError(f"no VmRSS for process {self.pid}")
 
     @property
     def running(self) -> bool:
