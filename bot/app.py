@@ -28,7 +28,7 @@ from bot.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.jobs import JobRuns
 from bot.middlewares import CustomerMiddleware
 from bot.shop import Shop
-from bot.stars import refund_star_payment
+from bot.stars import read_star_transactions, refund_star_payment
 from bot.watch import UpstreamWatch
 from bot.web import WebServer
 from handlers import announce_settlement, get_routers, presenters
@@ -36,9 +36,9 @@ from handlers.admin import announce_order_alert, announce_review
 from handlers.admin.broadcast import show_progress as show_broadcast_progress
 from handlers.admin.commands import operator_menu
 from handlers.admin.payments import announce_waiting_payment
-from handlers.admin.stars import finish_star_refunds
+from handlers.admin.stars import check_stars_transactions, finish_star_refunds
 from handlers.deposits import announce_deposit
-from handlers.stars import announce_stars_refund
+from handlers.stars import announce_stars_found, announce_stars_refund
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ def build_dispatcher(shop: Shop) -> ShopDispatcher:
     shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
     shop.deposits.on_credited = partial(announce_deposit, shop, core, language)
     shop.deposits.on_refunded = partial(announce_stars_refund, shop, core, language)
+    shop.stars_history.on_found = partial(announce_stars_found, shop, core, language)
     if shop.usdt_watch is not None:
         shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
@@ -106,6 +107,9 @@ async def _start(
     shop.messenger.attach(bot)
     shop.broadcaster.attach(_bot_for_broadcasts(bot))
     shop.deposits.refund_charge = partial(refund_star_payment, bot)
+    shop.stars_history.read = partial(
+        read_star_transactions, bot, shop.config.upstream_timeout_seconds
+    )
     await web.start()
     shop.reconciler.schedule(scheduler)
     watch.schedule(scheduler)  # upstream balances and answers, and the daily report
@@ -127,6 +131,18 @@ async def _start(
         seconds=shop.config.stars_refund_retry_seconds,
         next_run_time=datetime.now(UTC),
         id="finish-stars-refunds",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    # Telegram's record of the bot's Stars: payments whose message was lost, at once, then
+    # every so often.
+    scheduler.add_job(
+        partial(check_stars_transactions, shop),
+        "interval",
+        seconds=shop.config.stars_check_every_seconds,
+        next_run_time=datetime.now(UTC),
+        id="check-stars-transactions",
         max_instances=1,
         coalesce=True,
         replace_existing=True,
