@@ -43,15 +43,6 @@ BARE_AIOGRAM = (
 )
 
 
-def resident_megabytes(pid: int) -> float:
-    """VmRSS of a process, in MB (10^6 bytes)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            kilobytes = int(line.split()[1])
-            return kilobytes * 1024 / 1_000_000
-    raise CheckFailed(f"no VmRSS for process {pid}")
-
-
 async def bare_aiogram() -> tuple[float, float]:
     """(seconds from spawn to exit, MB resident) of a process that only imports aiogram."""
     started = time.perf_counter()
@@ -87,7 +78,7 @@ async def one_run(shop: Shop) -> tuple[float, float]:
         raise CheckFailed(f"the bot did not start polling: {failed}") from None
     assert shop.bot is not None
     await asyncio.sleep(SETTLE_SECONDS)
-    idle = resident_megabytes(shop.bot.pid)
+    idle = shop.bot.resident_megabytes()
 
     customer = shop.customer("Footprint")
     await customer.send("/start")

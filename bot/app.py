@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -24,11 +24,12 @@ from bot.config import Settings
 from bot.conversation_storage import SQLiteStorage
 from bot.flood import WaitOutFloodControl
 from bot.i18n import CustomerLanguage, HtmlFluentCore
+from bot.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.jobs import JobRuns
 from bot.middlewares import CustomerMiddleware
 from bot.old_quotes import OldQuotes
 from bot.shop import Shop
-from bot.stars import refund_star_payment
+from bot.stars import read_star_transactions, refund_star_payment
 from bot.watch import UpstreamWatch
 from bot.web import WebServer
 from handlers import announce_settlement, get_routers, presenters
@@ -36,9 +37,9 @@ from handlers.admin import announce_order_alert, announce_review
 from handlers.admin.broadcast import show_progress as show_broadcast_progress
 from handlers.admin.commands import operator_menu
 from handlers.admin.payments import announce_waiting_payment
-from handlers.admin.stars import finish_star_refunds
+from handlers.admin.stars import check_stars_transactions, finish_star_refunds
 from handlers.deposits import announce_deposit, announce_unconfirmed_claim
-from handlers.stars import announce_stars_refund
+from handlers.stars import announce_stars_found, announce_stars_refund
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,9 @@ def _bot_for_broadcasts(bot: Bot) -> Bot:
     return Bot(token=bot.token, session=session, default=bot.default)
 
 
-def build_dispatcher(shop: Shop) -> Dispatcher:
-    dispatcher = Dispatcher(
+def build_dispatcher(shop: Shop) -> ShopDispatcher:
+    dispatcher = ShopDispatcher(
+        finish_within=updates_finish_within(shop.config),
         storage=SQLiteStorage(shop.conversations),
         events_isolation=SimpleEventIsolation(),
         shop=shop,
@@ -89,6 +91,7 @@ def build_dispatcher(shop: Shop) -> Dispatcher:
     shop.deposits.on_credited = partial(announce_deposit, shop, core, language)
     shop.deposits.on_refunded = partial(announce_stars_refund, shop, core, language)
     shop.deposits.on_claim_unconfirmed = partial(announce_unconfirmed_claim, shop, core, language)
+    shop.stars_history.on_found = partial(announce_stars_found, shop, core, language)
     if shop.usdt_watch is not None:
         shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
@@ -106,6 +109,9 @@ async def _start(
     shop.messenger.attach(bot)
     shop.broadcaster.attach(_bot_for_broadcasts(bot))
     shop.deposits.refund_charge = partial(refund_star_payment, bot)
+    shop.stars_history.read = partial(
+        read_star_transactions, bot, shop.config.upstream_timeout_seconds
+    )
     await web.start()
     shop.reconciler.schedule(scheduler)
     OldQuotes(shop.orders).schedule(scheduler)
@@ -128,6 +134,18 @@ async def _start(
         seconds=shop.config.stars_refund_retry_seconds,
         next_run_time=datetime.now(UTC),
         id="finish-stars-refunds",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    # Telegram's record of the bot's Stars: payments whose message was lost, at once, then
+    # every so often.
+    scheduler.add_job(
+        partial(check_stars_transactions, shop),
+        "interval",
+        seconds=shop.config.stars_check_every_seconds,
+        next_run_time=datetime.now(UTC),
+        id="check-stars-transactions",
         max_instances=1,
         coalesce=True,
         replace_existing=True,
@@ -174,16 +192,26 @@ async def _stop(shop: Shop, runs: JobRuns, web: WebServer) -> None:
     await web.stop()
 
 
+def updates_finish_within(config: Settings) -> float:
+    """How long the updates in hand get to finish when the shop stops: a handler's upstream calls
+    (a purchase's create and pay) are each bounded by UPSTREAM_TIMEOUT_SECONDS."""
+    return 2 * config.upstream_timeout_seconds + 1
+
+
 async def run_polling(config: Settings) -> None:
-    """Run the shop until interrupted (SIGINT/SIGTERM stop polling gracefully). While another
-    shop runs on the database, raises LockHeld before anything is touched."""
+    """Run the shop until interrupted: SIGINT/SIGTERM stop taking updates in, let those in hand
+    finish (see `bot.intake`), then close everything. While another shop runs on the database,
+    raises LockHeld before anything is touched."""
     shop = await Shop.open(config)
     bot = build_bot(config)
     try:
         dispatcher = build_dispatcher(shop)
         await bot.delete_webhook(drop_pending_updates=False)
         settle_heap()
-        await dispatcher.start_polling(bot, polling_timeout=25)
+        expect_updates_dropped_unstarted()
+        await dispatcher.start_polling(
+            bot, polling_timeout=25, tasks_concurrency_limit=config.updates_in_flight
+        )
     finally:
         await shop.close()
         await bot.session.close()

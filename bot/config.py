@@ -81,8 +81,13 @@ class Settings(BaseSettings):
     stars_rate: Decimal = Field(default=Decimal("0.013"), gt=0, max_digits=18, decimal_places=6)
     # How often a Stars refund whose answer never came (or that a crash cut short) is asked again.
     stars_refund_retry_seconds: float = Field(default=60, gt=0, le=3600)
+    # How often the bot's Stars transactions are read for payments the shop has not booked.
+    stars_check_every_seconds: float = Field(default=60, gt=0, le=3600)
     deposit_request_minutes: float = Field(default=30, ge=5, le=24 * 60)
     deposit_check_every_seconds: float = Field(default=30, gt=0, le=3600)
+
+    # Updates taken in from Telegram beyond those being handled: a flood waits at Telegram.
+    updates_in_flight: int = Field(default=100, ge=1, le=10_000)
 
     # Following up upstream orders.
     upstream_timeout_seconds: float = Field(default=20, gt=0, le=300)

@@ -454,15 +454,28 @@ class Deposits:
             return StarsCheck.MISMATCH
         return StarsCheck.OK
 
-    async def take_stars(self, charge_id: str, user_id: int, stars: int, payload: str) -> Taken:
-        """A `successful_payment` of `stars` Stars by `user_id`: credited once per charge id.
+    async def take_stars(
+        self,
+        charge_id: str,
+        user_id: int,
+        stars: int,
+        payload: str,
+        *,
+        paid_at: datetime | None = None,
+    ) -> Taken:
+        """A payment of `stars` Stars by `user_id`, from its `successful_payment` message or from
+        the bot's Stars transactions (`bot.stars_history`): credited once per charge id, whichever
+        comes first.
 
         The request it names is credited at its amount, even if it expired or was cancelled since
-        the pre-checkout query (the customer paid). A payment whose request is missing, someone
-        else's or paid already is still the payer's money: credited at today's rate, with no
-        request (`Taken.request` is None), for the operators to be told."""
+        the pre-checkout query: the customer paid what its invoice asked, for what it promised,
+        whatever the rate is when the payment is booked. A payment whose request is missing,
+        someone else's or paid already has no such promise, yet is still the payer's money:
+        credited at today's rate, with no request (`Taken.request` is None), for the operators to
+        be told."""
         reference = f"stars:{charge_id}"
         now = as_stored(self._clock())
+        paid = now if paid_at is None else as_stored(paid_at)
         async with self._db.write() as tx:
             known = await self.store.payment_by_reference(reference, tx)
             if known is not None:
@@ -480,7 +493,7 @@ class Deposits:
             amount = request.amount if request is not None else stars_credit(stars, self.stars_rate)
             payment_id = await self.store.insert_payment(
                 tx, reference=reference, method=Method.STARS, paid=stars,
-                status=PaymentStatus.UNMATCHED, paid_at=now, now=now, user_id=user_id,
+                status=PaymentStatus.UNMATCHED, paid_at=paid, now=now, user_id=user_id,
             )  # fmt: skip
             await self._credit(
                 tx, payment_id, user_id, amount, reference=reference,
@@ -514,7 +527,8 @@ class Deposits:
         A crash after step 1, or an answer that never came, leaves the payment `refunding`:
         `finish_refunds` (at start-up, then every STARS_REFUND_RETRY_SECONDS) and the same
         command again ask Telegram once more, and a charge can be refunded only once, so that
-        answer settles it."""
+        answer settles it; so does the refund showing in the bot's Stars transactions
+        (`refund_seen`)."""
         self._asking.add(payment_id)  # before step 1 commits: `finish_refunds` leaves it alone
         try:
             before = await self._start_refund(payment_id, admin_id, reason)
@@ -588,12 +602,32 @@ class Deposits:
         if reply.answer == RefundAnswer.REFUSED and not first_ask:
             return StarsRefund(payment, RefundOutcome.UNCLEAR, reply.detail)
         refund, settled_now = await self._settle_refund(payment.id, reply)
-        if settled_now and refund.outcome == RefundOutcome.REFUNDED and self.on_refunded:
-            try:
-                await self.on_refunded(refund.payment)
-            except Exception:  # the money moved; the message is only news
-                log.exception("telling about the refund of payment %s failed", payment.id)
+        if settled_now:
+            await self._tell_refunded(refund)
         return refund
+
+    async def refund_seen(self, payment_id: int) -> StarsRefund | None:
+        """The bot's Stars transactions list a refund of this payment: proof Telegram gave the
+        Stars back, as good as `CHARGE_ALREADY_REFUNDED`. A payment still `refunding` (an answer
+        that never came, or one that could not be read) is settled as refunded; None if it was
+        not `refunding`, or another call settled it first."""
+        payment = await self.store.payment(payment_id)
+        if payment is None or payment.status != PaymentStatus.REFUNDING:
+            return None
+        seen = RefundReply(RefundAnswer.ALREADY_REFUNDED, "the bot's Stars transactions list it")
+        refund, settled_now = await self._settle_refund(payment.id, seen)
+        if not settled_now:
+            return None
+        await self._tell_refunded(refund)
+        return refund
+
+    async def _tell_refunded(self, refund: StarsRefund) -> None:
+        if refund.outcome != RefundOutcome.REFUNDED or self.on_refunded is None:
+            return
+        try:
+            await self.on_refunded(refund.payment)
+        except Exception:  # the money moved; the message is only news
+            log.exception("telling about the refund of payment %s failed", refund.payment.id)
 
     async def _settle_refund(self, payment_id: int, reply: RefundReply) -> tuple[StarsRefund, bool]:
         """Settle a `refunding` payment by Telegram's answer; True if this call settled it."""

@@ -16,6 +16,7 @@ from bot.operators import Operators
 from bot.orders import OrderService
 from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
+from bot.stars_history import StarsHistory
 from bot.usdt_watch import UsdtWatch
 from providers.http import Timeouts
 from providers.trongrid import TronGridClient
@@ -52,6 +53,7 @@ class Shop:
     broadcasts: BroadcastStore
     broadcaster: Broadcaster
     deposits: Deposits
+    stars_history: StarsHistory  # Telegram's record of the bot's Stars, against the shop's
     usdt_watch: UsdtWatch | None  # None: no DEPOSIT_ADDRESS, no USDT deposits
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
@@ -135,6 +137,7 @@ class Shop:
             broadcasts=broadcasts,
             broadcaster=Broadcaster(broadcasts),
             deposits=deposits,
+            stars_history=StarsHistory(deposits, customers),
             usdt_watch=usdt_watch,
             lines=lines,
         )

@@ -26,7 +26,7 @@ from aiogram.types import (
 )
 from aiogram_i18n import I18nContext
 
-from bot.deposits import MAX_STARS, STARS, StarsCheck, TooManyRequests
+from bot.deposits import MAX_STARS, STARS, StarsCheck, Taken, TooManyRequests
 from bot.i18n import CustomerLanguage, HtmlFluentCore, language_from_telegram
 from bot.money import (
     MICRO,
@@ -38,6 +38,7 @@ from bot.money import (
     parse_amount,
 )
 from bot.shop import Shop
+from handlers.admin.stars import no_request_note
 from handlers.callbacks import Screen
 from handlers.deposits import CancelDeposit, DepositWay, after_deposit, order_to_top_up
 from handlers.purchase import amount_error
@@ -247,12 +248,13 @@ async def paid(message: Message, i18n: I18nContext, shop: Shop, customer: Custom
             receipt.telegram_payment_charge_id, customer.id, receipt.total_amount,
             receipt.invoice_payload,
         )  # fmt: skip
-    except Exception:  # Telegram sends it once: the operators must know what to credit
+    except Exception:  # Telegram sends it once: the operators must know
         await shop.messenger.alert_operators(
             f"A Telegram Stars payment could not be booked: charge "
             f"{receipt.telegram_payment_charge_id}, {receipt.total_amount} Stars from customer "
-            f"{customer.id} (request {receipt.invoice_payload[:40]}). Credit it by hand "
-            "(/credit) once the cause is fixed; the bot's log has the error."
+            f"{customer.id} (request {receipt.invoice_payload[:40]}). The bot's Stars "
+            "transactions are read again and again: it is booked from there once the cause is "
+            "fixed, so do not credit it by hand. The bot's log has the error."
         )
         raise
     if taken.seen_before:
@@ -262,21 +264,41 @@ async def paid(message: Message, i18n: I18nContext, shop: Shop, customer: Custom
     assert payment.credited is not None
     if taken.request is None:
         await shop.messenger.alert_operators(
-            f"Telegram Stars payment #{payment.id}: {receipt.total_amount} Stars from customer "
-            f"{customer.id} named no open request of theirs ({receipt.invoice_payload[:40]!r}); "
-            f"credited at today's rate: {exact_money(payment.credited, shop.currency)}. "
-            f"/refundstars {payment.id} gives it back."
+            f"Telegram Stars payment #{payment.id}: {payment.paid:,} ⭐ from customer "
+            f"{customer.id}. " + no_request_note(shop, payment, receipt.invoice_payload)
         )
-    balance = await shop.ledger.balance(customer.id)
     with i18n.use_locale(customer.language):
-        text = i18n.get(
-            "stars-credited",
-            amount=exact_money(payment.credited, shop.currency),
-            stars=stars_count(payment.paid),
-            payment=str(payment.id),
-            available=format_money(balance.available, shop.currency),
-        )
+        text = await _credited(i18n, shop, payment)
         await message.answer(text, reply_markup=after_deposit(i18n, taken.request))
+
+
+async def announce_stars_found(
+    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, taken: Taken
+) -> None:
+    """A Stars payment booked from the bot's Stars transactions (its message was never handled):
+    the customer hears what that message would have told them, in their language."""
+    payment = taken.payment
+    if payment.user_id is None:
+        return
+    customer = await shop.customers.get(payment.user_id)
+    if customer is None:
+        return
+    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
+    text = await _credited(i18n, shop, payment)
+    await shop.messenger.tell_customer(customer.id, text, after_deposit(i18n, taken.request))
+
+
+async def _credited(i18n: I18nContext, shop: Shop, payment: Payment) -> str:
+    """What a Stars payment credited, and the balance now."""
+    assert payment.user_id is not None and payment.credited is not None
+    balance = await shop.ledger.balance(payment.user_id)
+    return i18n.get(
+        "stars-credited",
+        amount=exact_money(payment.credited, shop.currency),
+        stars=stars_count(payment.paid),
+        payment=str(payment.id),
+        available=format_money(balance.available, shop.currency),
+    )
 
 
 async def announce_stars_refund(

@@ -231,6 +231,13 @@ class DepositStore:
         )
         return [DepositRequest.from_row(row) for row in rows]
 
+    async def first_request_at(self, method: Method) -> str | None:
+        """When the shop made its first request of that method (None: it never made one)."""
+        value = await self._db.fetch_value(
+            "SELECT MIN(created_at) FROM deposit_requests WHERE method = ?", (method.value,)
+        )
+        return None if value is None else str(value)
+
     async def refund_attempts(self, tx: Transaction, payment_id: int) -> int:
         """How many times the payment's money left the wallet for a refund (see `bot.deposits`:
         each attempt is keyed `deposit-refund:<payment>:<attempt>`)."""

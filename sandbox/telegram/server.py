@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+INT32_MAX = 2**31 - 1  # telegram-bot-api reads its numeric arguments as 32-bit integers
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same "
     "as a current content and reply markup of the message"
@@ -106,6 +108,18 @@ def _int(params: Params, name: str, *, default: int | None = None) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise bad_request(f"invalid {name} specified") from None
+
+
+def _clamped(params: Params, name: str, default: int, low: int, high: int) -> int:
+    """A number the way telegram-bot-api reads most optional ones: the digits it starts with (an
+    unreadable value is 0, an empty one `default`), clamped to `low`..`high`, never refused."""
+    raw = str(params.get(name) or "").strip()
+    if not raw:
+        return default
+    found = re.match(r"-?[0-9]*", raw)
+    digits = found.group(0) if found else ""
+    value = int(digits) if digits.lstrip("-") else 0
+    return min(max(value, low), high)
 
 
 def _json(params: Params, name: str) -> Any:
@@ -511,7 +525,8 @@ class BotApi:
         return True
 
     async def get_star_transactions(self, bot: BotAccount, params: Params) -> Any:
-        page = bot.stars.page(_int(params, "offset", default=0), _int(params, "limit", default=100))
+        offset = _clamped(params, "offset", 0, 0, INT32_MAX)
+        page = bot.stars.page(offset, _clamped(params, "limit", 100, 1, 100))
         return {"transactions": [transaction.to_api() for transaction in page]}
 
     async def get_my_star_balance(self, bot: BotAccount, params: Params) -> Any:

@@ -14,7 +14,8 @@ import os
 import resource
 import signal
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.config import without_settings
@@ -36,6 +37,15 @@ COMMAND_TIMEOUT = 30.0  # a `python -m bot` command beside the bot: check, or a 
 POLLING_STARTED = "Run polling for bot"
 
 _user_ids = itertools.count(100_001)
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Wait until `condition` holds; fails the test naming `what` if it does not in time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        await asyncio.sleep(0.02)
 
 
 class BotProcess:
@@ -110,6 +120,13 @@ class BotProcess:
             raise RuntimeError("the bot is not running")
         return self._process.pid
 
+    def resident_megabytes(self) -> float:
+        """The running bot's resident memory (VmRSS), in MB (10^6 bytes)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024 / 1_000_000
+        raise RuntimeError(f"no VmRSS for process {self.pid}")
+
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
@@ -178,6 +195,7 @@ class Shop:
             **self.upstreams.bot_environment(),
             DEPOSIT_CHECK_EVERY_SECONDS="0.5",
             STARS_REFUND_RETRY_SECONDS="0.5",
+            STARS_CHECK_EVERY_SECONDS="0.5",
             # Upstream follow-ups in seconds rather than minutes, so tests can watch them.
             UPSTREAM_TIMEOUT_SECONDS="2",
             RECONCILE_EVERY_SECONDS="0.5",

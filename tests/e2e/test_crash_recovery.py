@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,15 +16,7 @@ import pytest
 from sandbox.telegram import ChatDriver
 from storage.orders import TERMINAL_STATUSES, OrderStatus
 from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, wallet_of
-from tests.e2e.harness import Shop
-
-
-async def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        await asyncio.sleep(0.02)
+from tests.e2e.harness import Shop, until
 
 
 @dataclass(frozen=True)
@@ -67,14 +57,14 @@ async def _kill_at(shop: Shop, point: str, customer: ChatDriver) -> None:
     if held is not None:
         await asyncio.wait_for(held.reached.wait(), 10)
     elif point == "after the upstream create":
-        await _until(lambda: len(upstream.orders) > orders_before, "upstream created the order")
+        await until(lambda: len(upstream.orders) > orders_before, "upstream created the order")
     elif point == "after pay was sent, upstream paid":
-        await _until(
+        await until(
             lambda: any(o.status == "paid" for o in list(upstream.orders.values())[orders_before:]),
             "upstream recharged",
         )
     else:
-        await _until(lambda: not upstream.plan.faults, "the pay call reached upstream")
+        await until(lambda: not upstream.plan.faults, "the pay call reached upstream")
 
     assert shop.bot is not None
     assert await shop.bot.stop(signal.SIGKILL) == -signal.SIGKILL

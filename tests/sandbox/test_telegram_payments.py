@@ -21,6 +21,7 @@ from aiogram.types import (
 )
 
 from sandbox.telegram import ChatDriver, PaymentStatus, TelegramEmulator
+from tests.sandbox.conftest import TOKEN
 
 ALICE = 7101
 BOB = 7102
@@ -413,6 +414,34 @@ async def test_a_stars_payment_is_refunded_once_and_only_to_its_payer(
     charge = emulator.bot().stars.charges[charge_id]
     assert charge.refunded_at is not None
     assert emulator.bot().stars.charges[other_charge].refunded_at is None
+
+
+async def test_the_stars_history_reads_its_paging_arguments_as_the_bot_api_server_does(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    """telegram-bot-api reads `offset` and `limit` as numbers clamped to their range (offset from
+    0, limit 1 to 100), anything unreadable as 0: it never refuses them."""
+    alice = emulator.private_chat(ALICE, "Alice")
+    updates = Updates(bot)
+    charges = [await pay_approved(alice, bot, updates, amount) for amount in (10, 20, 30)]
+    url = f"{emulator.base_url}/bot{TOKEN}/getStarTransactions"
+
+    async def listed(**params: str) -> list[tuple[str, int]]:
+        async with aiohttp.ClientSession() as http, http.post(url, data=params) as answer:
+            body = await answer.json()
+        assert answer.status == 200 and body["ok"] is True, body
+        return [(t["id"], t["amount"]) for t in body["result"]["transactions"]]
+
+    every = list(zip(charges, (10, 20, 30), strict=True))
+    assert await listed() == every
+    assert await listed(offset="-5") == every
+    assert await listed(offset="soon") == every
+    assert await listed(offset="1", limit="0") == every[1:2]
+    assert await listed(offset="1", limit="many") == every[1:2]
+    assert await listed(offset="2", limit="500") == every[2:]
+    assert await listed(offset="3") == []
+    paid_in = (await bot.get_star_transactions(offset=0, limit=1)).transactions[0]
+    assert paid_in.nanostar_amount is None  # whole Stars: Telegram leaves the field out
 
 
 async def test_a_provider_payment_is_not_a_stars_payment(

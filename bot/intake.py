@@ -1,0 +1,127 @@
+"""Taking updates in from Telegram: a bounded number at a time, and every one taken in handled
+before the shop closes.
+
+aiogram's polling confirms a batch of updates to Telegram when it asks for the next batch, before
+their handlers ran; from then on the bot's memory holds the only copy. Left alone it asks again
+as fast as it can make tasks, so a flood of 20,000 updates moved into memory in seconds; and on
+SIGTERM it cancels the polling and runs the shutdown (translations unloaded, database closed) while
+those handlers still run: each failed with a traceback, and a Telegram Stars payment among them
+was lost.
+
+So the polling takes in at most UPDATES_IN_FLIGHT updates beyond those being handled (aiogram's
+`tasks_concurrency_limit`): a flood waits at Telegram. Each update counts from the moment it is
+fed to the dispatcher, before it waits for its chat's lock, until its handler ends; the shutdown
+first lets them finish (for a bounded time), then confirms to Telegram exactly the updates that
+were handled, so the next start neither loses one nor handles one twice, and only then closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+
+log = logging.getLogger(__name__)
+
+CONFIRM_TIMEOUT = 5  # seconds for the one getUpdates call that confirms what was handled
+
+
+def expect_updates_dropped_unstarted() -> None:
+    """aiogram's polling makes the coroutine that will handle an update before it waits for a
+    free place; stopped while waiting, it drops that coroutine unawaited, and Python would warn of
+    it at shutdown. Nothing is lost: that update was not confirmed, Telegram sends it again."""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"coroutine 'Dispatcher\._process_update' was never awaited",
+        category=RuntimeWarning,
+    )
+
+
+class UpdatesInHand:
+    """The updates taken in and not handled yet, by id."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+        self._newest: int | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @contextlib.contextmanager
+    def handling(self, update_id: int) -> Iterator[None]:
+        self._ids.add(update_id)
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._ids.discard(update_id)
+            self._newest = max(update_id, self._newest or 0)
+            if not self._ids:
+                self._idle.set()
+
+    async def finished(self, within: float) -> bool:
+        """Wait up to `within` seconds for every update in hand to be handled; False if some
+        still were not."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), within)
+        return not self._ids
+
+    @property
+    def confirm_offset(self) -> int | None:
+        """The `offset` that confirms to Telegram every update handled and none still in hand
+        (updates come in order of their ids); None before any was taken in."""
+        if self._ids:
+            return min(self._ids)
+        return None if self._newest is None else self._newest + 1
+
+
+class ShopDispatcher(Dispatcher):
+    """aiogram's dispatcher, counting each update it is fed until handled, and finishing them
+    first when it shuts down."""
+
+    def __init__(self, *, finish_within: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.in_hand = UpdatesInHand()
+        self.finish_within = finish_within
+
+    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        with self.in_hand.handling(update.update_id):
+            return await super().feed_update(bot, update, **kwargs)
+
+    async def emit_shutdown(self, *args: Any, **kwargs: Any) -> None:
+        """Runs once polling has stopped: the updates in hand finish before anything closes."""
+        bot = kwargs.get("bot")
+        await self._finish_updates_in_hand(bot if isinstance(bot, Bot) else None)
+        await super().emit_shutdown(*args, **kwargs)
+
+    async def _finish_updates_in_hand(self, bot: Bot | None) -> None:
+        if self.in_hand:
+            log.info(
+                "stopping: %d updates in hand get up to %g s to finish",
+                len(self.in_hand),
+                self.finish_within,
+            )
+        if not await self.in_hand.finished(self.finish_within):
+            log.warning(
+                "stopping with %d updates still being handled after %g s; they are handled "
+                "again after the restart",
+                len(self.in_hand),
+                self.finish_within,
+            )
+        offset = self.in_hand.confirm_offset
+        if bot is None or offset is None:
+            return
+        try:  # returns an update or none, left for the next start: only the offset matters
+            await bot.get_updates(
+                offset=offset, limit=1, timeout=0, request_timeout=CONFIRM_TIMEOUT
+            )
+        except Exception as unconfirmed:  # they come again after the restart, harmlessly
+            log.warning("could not confirm the handled updates to Telegram: %r", unconfirmed)

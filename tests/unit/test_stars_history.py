@@ -1,0 +1,274 @@
+"""The bot's Stars transactions against the shop's books: a payment whose message was lost is
+credited once from Telegram's record, however it races its message; the record is read page by
+page from a cursor that never skips a transaction; refunds in it settle the shop's."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from bot.deposits import Deposits, RefundAnswer, RefundOutcome, Taken
+from bot.stars_history import LIVE_MESSAGE_GRACE, MARK, Payer, StarsHistory, StarsTransaction
+from storage.audit import audit_ledger
+from storage.deposits import PaymentStatus, RequestStatus
+from tests.unit.conftest import Books
+from tests.unit.test_deposits import Clock, available
+from tests.unit.test_deposits_stars import ADMIN, Telegram, deposits_of
+
+
+class Record:
+    """The bot's Stars transactions as Telegram lists them: oldest first, a page at a time."""
+
+    def __init__(self) -> None:
+        self.lines: list[StarsTransaction] = []
+        self.reads: list[int] = []  # the offset of every page asked for
+        self.down = False
+
+    def pay(self, charge: str, user_id: int, stars: int, payload: str, at: datetime) -> None:
+        payer = Payer(user_id, f"User {user_id}", f"user{user_id}", "vi")
+        self.lines.append(StarsTransaction(charge, stars, at, True, payer, payload))
+
+    def refund(self, charge: str, at: datetime) -> None:
+        paid = next(line for line in self.lines if line.id == charge and line.incoming)
+        self.lines.append(replace(paid, date=at, incoming=False))
+
+    async def __call__(self, offset: int, limit: int) -> list[StarsTransaction]:
+        self.reads.append(offset)
+        if self.down:
+            raise TimeoutError("no answer")
+        await asyncio.sleep(0)  # an answer comes over the network: others run meanwhile
+        return self.lines[offset : offset + limit]
+
+
+@dataclass
+class StarsShop:
+    """A shop's deposits, the record, and what the customers were told."""
+
+    books: Books
+    clock: Clock
+    deposits: Deposits
+    record: Record
+    told: list[Taken] = field(default_factory=list)
+
+    def history(self) -> StarsHistory:
+        """A StarsHistory as a process starting now builds it."""
+        history = StarsHistory(self.deposits, self.books.customers, clock=self.clock)
+        history.read = self.record
+
+        async def tell(taken: Taken) -> None:
+            self.told.append(taken)
+
+        history.on_found = tell
+        return history
+
+    async def credited_payments(self) -> int:
+        return int(
+            await self.books.db.fetch_value(
+                "SELECT COUNT(*) FROM payments WHERE status = 'credited'"
+            )
+        )
+
+
+def shop_of(books: Books) -> StarsShop:
+    clock = Clock()
+    return StarsShop(books, clock, deposits_of(books, clock), Record())
+
+
+async def test_a_payment_whose_message_was_lost_is_credited_once_from_the_record(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    request = await shop.deposits.open_stars(alice, 250)
+    shop.record.pay("stxLOST", alice, 250, request.id, shop.clock.now + timedelta(seconds=5))
+    shop.clock.now += timedelta(minutes=1)  # the bot died with its message; a new one starts
+    shop.deposits.stars_rate *= 2  # the rate changed since: the invoice's promise holds
+
+    checked = await shop.history().check()
+    assert [found.taken.payment.reference for found in checked.found] == ["stars:stxLOST"]
+    payment = checked.found[0].taken.payment
+    assert (payment.user_id, payment.paid, payment.credited) == (alice, 250, 3_250_000)
+    assert payment.paid_at == "2026-11-24T12:00:05.000000Z"  # when Telegram took the Stars
+    assert checked.found[0].taken.request is not None
+    assert [taken.payment.id for taken in shop.told] == [payment.id]
+    assert await available(books, alice) == 3_250_000
+    stored = await shop.deposits.store.request(request.id)
+    assert stored is not None and stored.status == RequestStatus.CREDITED
+
+    again = await shop.history().check()  # the next run, or the next start
+    assert again.found == [] and len(shop.told) == 1
+    assert shop.record.reads == [0, 1]  # the second run starts after what the first settled
+    late = await shop.deposits.take_stars("stxLOST", alice, 250, request.id)
+    assert late.seen_before and not late.credited_now  # its message, if it comes after all
+    assert await available(books, alice) == 3_250_000
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_the_message_and_the_record_race_and_the_payment_is_credited_once(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    for n in range(20):  # each time a payment, its message and a run of the job, all at once
+        request = await shop.deposits.open_stars(alice, 100)
+        charge = f"stxRACE{n}"
+        shop.record.pay(charge, alice, 100, request.id, shop.clock.now)
+        shop.clock.now += LIVE_MESSAGE_GRACE  # its message comes as late as it may
+        message = shop.deposits.take_stars(charge, alice, 100, request.id)
+        live, checked = await asyncio.gather(message, shop.history().check())
+        found = [f.taken for f in checked.found if f.taken.payment.reference == f"stars:{charge}"]
+        assert live.credited_now + len(found) == 1, n
+        if found:
+            assert live.seen_before and live.payment.id == found[0].payment.id
+    assert await available(books, alice) == 20 * 1_300_000
+    assert await shop.credited_payments() == 20
+    assert len(shop.told) <= 20  # told only for what the job credited
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_the_record_is_read_page_by_page_from_a_cursor_and_known_charges_stay_as_they_are(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    paid_at = shop.clock.now
+    for n in range(250):
+        customer = await books.customer(1000 + n)
+        request = await shop.deposits.open_stars(customer, 10 + n)
+        shop.record.pay(f"stx{n:03}", customer, 10 + n, request.id, paid_at)
+        if n < 120 or n % 2:  # these messages were handled as they came
+            await shop.deposits.take_stars(f"stx{n:03}", customer, 10 + n, request.id)
+    assert await shop.credited_payments() == 120 + 65
+    shop.clock.now += timedelta(hours=1)
+
+    checked = await shop.history().check()
+    assert shop.record.reads == [0, 100, 200]
+    booked = [found.taken.payment.reference for found in checked.found]
+    assert booked == [f"stars:stx{n:03}" for n in range(120, 250, 2)]  # on pages 2 and 3
+    assert await shop.credited_payments() == 250
+    assert await shop.deposits.store.mark(MARK) == 250
+    for n in (0, 121, 122, 249):  # every customer credited exactly once
+        assert await available(books, 1000 + n) == (10 + n) * 13_000, n
+
+    shop.record.pay("stxNEW", 1000, 5, "DNOSUCH", shop.clock.now - timedelta(minutes=6))
+    checked = await shop.history().check()
+    assert shop.record.reads == [0, 100, 200, 250]
+    assert [found.transaction.id for found in checked.found] == ["stxNEW"]
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_recent_payment_is_left_to_its_message_and_the_cursor_waits_for_it(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    old = await shop.deposits.open_stars(alice, 100)
+    recent = await shop.deposits.open_stars(alice, 200)
+    shop.record.pay("stxOLD", alice, 100, old.id, shop.clock.now - timedelta(seconds=30))
+    history = shop.history()  # this process started now
+    shop.clock.now += timedelta(seconds=10)
+    shop.record.pay("stxRECENT", alice, 200, recent.id, shop.clock.now)
+
+    checked = await history.check()
+    assert [found.transaction.id for found in checked.found] == ["stxOLD"]  # before the start
+    assert await shop.deposits.store.mark(MARK) == 1  # the recent one is read again next time
+    shop.clock.now += LIVE_MESSAGE_GRACE - timedelta(seconds=1)
+    assert (await history.check()).found == []
+    shop.clock.now += timedelta(seconds=2)  # its message never came
+    checked = await history.check()
+    assert [found.transaction.id for found in checked.found] == ["stxRECENT"]
+    assert await available(books, alice) == 1_300_000 + 2_600_000
+    assert await shop.deposits.store.mark(MARK) == 2
+
+
+async def test_a_payment_naming_no_request_goes_in_at_the_rate_for_a_payer_never_met(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    await shop.deposits.open_stars(alice, 100)  # the shop's first Stars request
+    stranger = 77
+    shop.record.pay("stxODD", stranger, 300, "DNOSUCH", shop.clock.now - timedelta(minutes=1))
+
+    checked = await shop.history().check()
+    taken = checked.found[0].taken
+    assert taken.request is None and checked.found[0].transaction.payload == "DNOSUCH"
+    assert (taken.payment.user_id, taken.payment.credited) == (stranger, 3_900_000)
+    registered = await books.customers.get(stranger)
+    assert registered is not None and registered.language == "vi"
+    assert await available(books, stranger) == 3_900_000
+
+
+async def test_payments_older_than_the_shops_first_stars_request_are_not_the_shops(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    shop.record.pay("stxBEFORE", alice, 100, "someone else's", shop.clock.now - timedelta(days=3))
+    request = await shop.deposits.open_stars(alice, 100)  # the shop's first Stars request
+    shop.record.pay("stxAFTER", alice, 100, request.id, shop.clock.now + timedelta(seconds=1))
+    shop.clock.now += timedelta(minutes=1)
+
+    checked = await shop.history().check()
+    assert [found.transaction.id for found in checked.found] == ["stxAFTER"]
+    assert await available(books, alice) == 1_300_000
+    assert await shop.deposits.store.mark(MARK) == 2
+
+
+async def test_refunds_in_the_record_settle_the_shops_and_one_made_elsewhere_is_reported(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    long_ago = shop.clock.now
+    payments = []
+    for charge in ("stxLOSTANSWER", "stxELSEWHERE"):
+        request = await shop.deposits.open_stars(alice, 100)
+        shop.record.pay(charge, alice, 100, request.id, long_ago)
+        payments.append((await shop.deposits.take_stars(charge, alice, 100, request.id)).payment)
+    shop.clock.now += timedelta(hours=1)
+    shop.deposits.refund_charge = Telegram(RefundAnswer.UNKNOWN)  # refunded; the answer lost
+    pending = await shop.deposits.refund_stars(payments[0].id, ADMIN, "asked")
+    assert pending.outcome == RefundOutcome.PENDING
+    shop.record.refund("stxLOSTANSWER", long_ago + timedelta(minutes=1))
+    shop.record.refund("stxELSEWHERE", long_ago + timedelta(minutes=2))  # not by the shop
+
+    checked = await shop.history().check()
+    assert checked.found == []
+    assert [r.payment.id for r in checked.refunds_settled] == [payments[0].id]
+    assert checked.refunds_settled[0].outcome == RefundOutcome.REFUNDED
+    settled = await shop.deposits.store.payment(payments[0].id)
+    assert settled is not None and settled.status == PaymentStatus.REFUNDED
+    assert [p.id for p in checked.refunded_elsewhere] == [payments[1].id]
+    assert await available(books, alice) == 1_300_000  # the other's credit stays for operators
+    assert (await shop.history().check()).refunded_elsewhere == []  # reported once
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_record_that_cannot_be_read_or_booked_is_read_again_from_the_same_place(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    request = await shop.deposits.open_stars(alice, 100)
+    shop.record.pay("stxA", alice, 100, request.id, shop.clock.now)
+    shop.record.pay("stxB", 404, 100, "DNOSUCH", shop.clock.now)  # a payer the shop can't save
+    shop.clock.now += timedelta(minutes=1)
+    history = shop.history()
+    shop.record.down = True
+    assert (await history.check()).found == []
+    assert await shop.deposits.store.mark(MARK) is None
+
+    shop.record.down = False
+    async with books.db.write() as tx:
+        await tx.execute("CREATE TRIGGER no_404 BEFORE INSERT ON users WHEN NEW.id = 404"
+                         " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")  # fmt: skip
+    checked = await history.check()
+    assert [found.transaction.id for found in checked.found] == ["stxA"]
+    assert await shop.deposits.store.mark(MARK) == 1  # stopped at the one that failed
+    async with books.db.write() as tx:
+        await tx.execute("DROP TRIGGER no_404")
+    checked = await history.check()
+    assert [found.transaction.id for found in checked.found] == ["stxB"]
+    assert await shop.deposits.store.mark(MARK) == 2
+    assert await available(books, alice) == 1_300_000 and await available(books, 404) == 1_300_000
