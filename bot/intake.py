@@ -9,10 +9,16 @@ those handlers still run: each failed with a traceback, and a Telegram Stars pay
 was lost.
 
 So the polling takes in at most UPDATES_IN_FLIGHT updates beyond those being handled (aiogram's
-`tasks_concurrency_limit`): a flood waits at Telegram. Each update counts from the moment it is
-fed to the dispatcher, before it waits for its chat's lock, until its handler ends; the shutdown
-first lets them finish (for a bounded time), then confirms to Telegram exactly the updates that
-were handled, so the next start neither loses one nor handles one twice, and only then closes.
+`tasks_concurrency_limit`): a flood waits at Telegram. One chat may hold at most `PER_CHAT` of
+those places: its updates are handled one at a time, so while its handler waits (a slow
+upstream) the rest only queue on its lock, and one customer tapping away would otherwise hold
+every place and stall the whole shop. Updates past that are skipped (a button press answered, so
+its spinner stops and shows ⏳), except payments, which are always handled.
+
+Each update counts from the moment it is fed to the dispatcher, before it waits for its chat's
+lock, until its handler ends; the shutdown first lets them finish (for a bounded time), then
+confirms to Telegram exactly the updates that were handled, so the next start neither loses one
+nor handles one twice, and only then closes.
 """
 
 from __future__ import annotations
@@ -21,15 +27,18 @@ import asyncio
 import contextlib
 import logging
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 
 log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT = 5  # seconds for the one getUpdates call that confirms what was handled
+PER_CHAT = 5  # updates of one chat in hand at once, payments aside
 
 
 def expect_updates_dropped_unstarted() -> None:
@@ -91,10 +100,23 @@ class ShopDispatcher(Dispatcher):
         super().__init__(**kwargs)
         self.in_hand = UpdatesInHand()
         self.finish_within = finish_within
+        self._per_chat: Counter[int] = Counter()
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         with self.in_hand.handling(update.update_id):
-            return await super().feed_update(bot, update, **kwargs)
+            chat = UserContextMiddleware.resolve_event_context(update).chat
+            if chat is None:
+                return await super().feed_update(bot, update, **kwargs)
+            if self._per_chat[chat.id] >= PER_CHAT and not _is_payment(update):
+                await _skip(bot, update, chat.id)
+                return None
+            self._per_chat[chat.id] += 1
+            try:
+                return await super().feed_update(bot, update, **kwargs)
+            finally:
+                self._per_chat[chat.id] -= 1
+                if not self._per_chat[chat.id]:
+                    del self._per_chat[chat.id]
 
     async def emit_shutdown(self, *args: Any, **kwargs: Any) -> None:
         """Runs once polling has stopped: the updates in hand finish before anything closes."""
@@ -125,3 +147,23 @@ class ShopDispatcher(Dispatcher):
             )
         except Exception as unconfirmed:  # they come again after the restart, harmlessly
             log.warning("could not confirm the handled updates to Telegram: %r", unconfirmed)
+
+
+def _is_payment(update: Update) -> bool:
+    return update.pre_checkout_query is not None or (
+        update.message is not None and update.message.successful_payment is not None
+    )
+
+
+async def _skip(bot: Bot, update: Update, chat_id: int) -> None:
+    """An update of a chat that already has PER_CHAT in hand: a button press gets an hourglass
+    (in every language: the chat is still busy), anything else is let go."""
+    log.warning("chat %s sends faster than it is answered: an update was skipped", chat_id)
+    if update.callback_query is None:
+        return
+    try:
+        await bot.answer_callback_query(
+            update.callback_query.id, text="⏳", request_timeout=CONFIRM_TIMEOUT
+        )
+    except Exception as refused:  # the press is let go all the same
+        log.warning("could not answer a skipped button press: %r", refused)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 
+from bot.intake import PER_CHAT
 from tests.e2e.flows import new_customer
 from tests.e2e.harness import Shop, until
 
@@ -60,3 +61,28 @@ async def test_a_flood_of_new_customers_waits_at_telegram_not_in_memory(own_shop
     welcomed = [fan for fan in fans if fan.chat.events]
     assert all("Welcome to the shop" in fan.bot_messages[0].text for fan in welcomed[:100])
     await own_shop.check_ledger()
+
+
+async def test_one_customer_tapping_away_while_served_slowly_does_not_stall_the_others(
+    shop: Shop,
+) -> None:
+    """Ann's /start waits on a Telegram call held back; meanwhile she sends 150 more updates, more
+    than the bot takes in at once. Bob, a new customer, is still welcomed while she waits."""
+    ann = await new_customer(shop, 0, "Ann")
+    stuck = shop.emulator.hold("sendMessage", text_contains="Welcome back")
+    try:
+        await ann.send("/start")
+        await asyncio.wait_for(stuck.reached.wait(), 10)
+        for _ in range(150):
+            await ann.send("/start")
+        bob = shop.customer("Bob")
+        await bob.send("/start")
+        welcome = await bob.wait_for_bot(timeout=20)
+        assert "Welcome to the shop" in welcome.text
+    finally:
+        stuck.release()
+    await until(lambda: len(ann.bot_messages) > 1, "Ann's held answer arrived")
+    await ann.settle()
+    answered = [m for m in ann.bot_messages if "Welcome back" in m.text]
+    assert 1 <= len(answered) <= 1 + PER_CHAT  # the one held, and what waited behind it
+    await shop.check_ledger()
