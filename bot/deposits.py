@@ -13,6 +13,9 @@ A Telegram Stars request is named by the invoice it is sent as (its payload is t
 the pre-checkout query is approved only for an open request of that customer for exactly that many
 Stars, and the payment, once Telegram reports it, is credited once per charge id. Refunds: see
 `Deposits.refund_stars`.
+
+The customer's news of a credit or of a refund done is written to the outbox in the transaction
+that moves the money (see `bot.outbox`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from bot.money import MICRO, format_amount
+from bot.outbox import Outbox, Topic
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction, as_stored
 from storage.deposits import (
@@ -165,6 +169,7 @@ class Deposits:
         db: Database,
         ledger: Ledger,
         admin_log: AdminLog,
+        outbox: Outbox,
         *,
         request_ttl: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = _now,
@@ -173,16 +178,13 @@ class Deposits:
         self._db = db
         self._ledger = ledger
         self._admin_log = admin_log
+        self._outbox = outbox
         self.store = DepositStore(db)
         self.request_ttl = request_ttl
         self._clock = clock
         self.stars_rate = stars_rate
-        # Tells the customer, once a payment is credited (after the money is booked).
-        self.on_credited: Callable[[Payment], Awaitable[None]] | None = None
         # Asks Telegram to refund a Stars charge (user id, charge id); attached once the bot is.
         self.refund_charge: RefundCharge | None = None
-        # Tells the customer, once a Stars payment is refunded (after the money moved).
-        self.on_refunded: Callable[[Payment], Awaitable[None]] | None = None
         self._asking: set[int] = set()  # payments whose refund is being asked of Telegram now
 
     async def open_usdt(
@@ -272,15 +274,15 @@ class Deposits:
             request = await self.store.usdt_request_paid_by(
                 tx, amount, moment_of_ms(sent_ms - slack), moment_of_ms(sent_ms + slack)
             )
+            told: list[int] = []
             if request is not None:
-                await self._credit(
+                told = await self._credit(
                     tx, payment_id, request.user_id, amount, reference=reference,
                     request_id=request.id, memo="USDT-TRC20 transfer", now=now,
                 )  # fmt: skip
             payment = await self.store.payment(payment_id, tx)
         assert payment is not None
-        if request is not None:
-            await self._announce(payment)
+        await self._outbox.send_now(told)
         return Taken(payment, request, credited_now=request is not None, seen_before=False)
 
     async def claim(self, user_id: int, txid: str, amount: int) -> Payment:
@@ -376,13 +378,14 @@ class Deposits:
                 tx, reference=reference, method=Method.STARS, paid=stars,
                 status=PaymentStatus.UNMATCHED, paid_at=now, now=now, user_id=user_id,
             )  # fmt: skip
-            await self._credit(
+            told = await self._credit(
                 tx, payment_id, user_id, amount, reference=reference,
                 request_id=None if request is None else request.id,
                 memo=f"Telegram Stars payment #{payment_id}", now=now,
             )  # fmt: skip
             payment = await self.store.payment(payment_id, tx)
         assert payment is not None
+        await self._outbox.send_now(told)
         return Taken(payment, request, credited_now=True, seen_before=False)
 
     async def refund_stars(self, payment_id: int, admin_id: int, reason: str) -> StarsRefund:
@@ -481,16 +484,15 @@ class Deposits:
             reply = RefundReply(RefundAnswer.UNKNOWN, str(error))
         if reply.answer == RefundAnswer.REFUSED and not first_ask:
             return StarsRefund(payment, RefundOutcome.UNCLEAR, reply.detail)
-        refund, settled_now = await self._settle_refund(payment.id, reply)
-        if settled_now and refund.outcome == RefundOutcome.REFUNDED and self.on_refunded:
-            try:
-                await self.on_refunded(refund.payment)
-            except Exception:  # the money moved; the message is only news
-                log.exception("telling about the refund of payment %s failed", payment.id)
+        refund, told = await self._settle_refund(payment.id, reply)
+        await self._outbox.send_now(told)
         return refund
 
-    async def _settle_refund(self, payment_id: int, reply: RefundReply) -> tuple[StarsRefund, bool]:
-        """Settle a `refunding` payment by Telegram's answer; True if this call settled it."""
+    async def _settle_refund(
+        self, payment_id: int, reply: RefundReply
+    ) -> tuple[StarsRefund, list[int]]:
+        """Settle a `refunding` payment by Telegram's answer, with the customer's news of a
+        refund done (the outbox entries to send once it commits)."""
         now = as_stored(self._clock())
         async with self._db.write() as tx:
             payment = await self.store.payment(payment_id, tx)
@@ -502,11 +504,16 @@ class Deposits:
                     if payment.status == PaymentStatus.REFUNDED
                     else RefundOutcome.REFUSED
                 )
-                return StarsRefund(payment, outcome, reply.detail), False
+                return StarsRefund(payment, outcome, reply.detail), []
             admin = payment.decided_by or 0
+            told: list[int] = []
             match reply.answer:
                 case RefundAnswer.DONE | RefundAnswer.ALREADY_REFUNDED:
                     status, outcome = PaymentStatus.REFUNDED, RefundOutcome.REFUNDED
+                    told = await self._outbox.to_customer(
+                        tx, payment.user_id, Topic.STARS_REFUND, str(payment.id),
+                        key=f"payment:{payment.id}:refunded",
+                    )  # fmt: skip
                 case RefundAnswer.REFUSED:
                     attempt = await self.store.refund_attempts(tx, payment.id)
                     await self._ledger.credit(
@@ -517,7 +524,7 @@ class Deposits:
                     )  # fmt: skip
                     status, outcome = PaymentStatus.CREDITED, RefundOutcome.REFUSED
                 case RefundAnswer.UNKNOWN:
-                    return StarsRefund(payment, RefundOutcome.PENDING, reply.detail), False
+                    return StarsRefund(payment, RefundOutcome.PENDING, reply.detail), []
             await self.store.settle_payment(tx, payment.id, status, now, note=payment.note)
             after = f"{status.value}: Telegram answered {reply.answer.value} {reply.detail}"
             await self._admin_log.record(
@@ -526,7 +533,7 @@ class Deposits:
             )  # fmt: skip
             settled = await self.store.payment(payment.id, tx)
         assert settled is not None
-        return StarsRefund(settled, outcome, reply.detail), True
+        return StarsRefund(settled, outcome, reply.detail), told
 
     async def assign(self, payment_id: int, user_id: int, admin_id: int) -> Payment:
         """An operator says whose an unmatched transfer is: credited to them, once."""
@@ -583,13 +590,14 @@ class Deposits:
         with the money and the admin log: `credit` says to whom and how much, or the payment
         simply becomes `outcome`."""
         now = as_stored(self._clock())
+        told: list[int] = []
         async with self._db.write() as tx:
             payment = await self._waiting(tx, payment_id, waiting)
             if credit is not None:
                 user_id, amount = credit(payment)
                 if await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
                     raise DepositRefused(f"no customer {user_id}")
-                await self._credit(
+                told = await self._credit(
                     tx, payment.id, user_id, amount, reference=payment.reference,
                     request_id=None, memo=memo, now=now, actor=f"admin:{admin_id}",
                     decided_by=admin_id,
@@ -604,17 +612,8 @@ class Deposits:
             )  # fmt: skip
             settled = await self.store.payment(payment.id, tx)
         assert settled is not None
-        if settled.status == PaymentStatus.CREDITED:
-            await self._announce(settled)
+        await self._outbox.send_now(told)
         return settled
-
-    async def _announce(self, payment: Payment) -> None:
-        if self.on_credited is None:
-            return
-        try:
-            await self.on_credited(payment)
-        except Exception:  # the money is booked; the message is only news
-            log.exception("telling about payment %s failed", payment.id)
 
     async def _waiting(self, tx: Transaction, payment_id: int, status: PaymentStatus) -> Payment:
         payment = await self.store.payment(payment_id, tx)
@@ -637,7 +636,9 @@ class Deposits:
         now: str,
         actor: str = "system",
         decided_by: int | None = None,
-    ) -> None:
+    ) -> list[int]:
+        """Credit the payment, with the customer's news of it; returns the outbox entries to
+        send once `tx` commits."""
         await self._ledger.credit(
             user_id, amount, key=f"deposit:{reference}", kind=Kind.DEPOSIT, memo=memo,
             actor=actor, tx=tx,
@@ -648,3 +649,6 @@ class Deposits:
         )  # fmt: skip
         if request_id is not None:
             await self.store.close_request(tx, request_id, RequestStatus.CREDITED, now)
+        return await self._outbox.to_customer(
+            tx, user_id, Topic.DEPOSIT, str(payment_id), key=f"payment:{payment_id}:credited"
+        )

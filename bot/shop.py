@@ -14,6 +14,7 @@ from bot.lines.base import Line, LineSetup
 from bot.notify import Messenger
 from bot.operators import Operators
 from bot.orders import OrderService
+from bot.outbox import Outbox
 from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
 from bot.usdt_watch import UsdtWatch
@@ -51,6 +52,7 @@ class Shop:
     broadcaster: Broadcaster
     deposits: Deposits
     usdt_watch: UsdtWatch | None  # None: no DEPOSIT_ADDRESS, no USDT deposits
+    outbox: Outbox
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -61,7 +63,8 @@ class Shop:
         await db.open()
         settings = SettingsStore(db)
         pricing = Pricing(settings)
-        messenger = Messenger(config.admin_chat_id)
+        outbox = Outbox(db, config.admin_chat_id)
+        messenger = Messenger(outbox)
         wait = config.upstream_timeout_seconds
         timeouts = Timeouts(connect=min(wait, Timeouts.connect), total=wait)
         lines = build_lines(LineSetup(config, pricing, timeouts))
@@ -71,7 +74,7 @@ class Shop:
             ledger,
             orders,
             lines,
-            alert=messenger.alert_operators,
+            outbox,
             review_after=timedelta(minutes=config.review_after_minutes),
         )
         for line in lines.values():
@@ -84,6 +87,7 @@ class Shop:
             db,
             ledger,
             admin_log,
+            outbox,
             request_ttl=timedelta(minutes=config.deposit_request_minutes),
             stars_rate=config.stars_rate,
         )
@@ -122,6 +126,7 @@ class Shop:
             broadcaster=Broadcaster(broadcasts),
             deposits=deposits,
             usdt_watch=usdt_watch,
+            outbox=outbox,
             lines=lines,
         )
 

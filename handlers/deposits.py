@@ -23,13 +23,13 @@ from aiogram.types import (
 from aiogram_i18n import I18nContext
 
 from bot.deposits import ClaimRefused, DepositRefused, TooManyClaims, TooManyRequests
-from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.money import (
     MICRO,
     format_amount,
     format_money,
     round_up_to_cent,
 )
+from bot.outbox import Letter
 from bot.qr import qr_png
 from bot.shop import Shop
 from handlers.admin.payments import announce_claim
@@ -325,28 +325,25 @@ async def cancel_request(
         )
 
 
-async def announce_deposit(
-    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, payment: Payment
-) -> None:
-    """A payment was credited in the background: tell its customer, in their language."""
-    if payment.user_id is None or payment.credited is None:
-        return
-    customer = await shop.customers.get(payment.user_id)
-    if customer is None:
-        return
-    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
-    balance = await shop.ledger.balance(customer.id)
+async def credited_letter(i18n: I18nContext, shop: Shop, payment: Payment) -> Letter:
+    """A USDT transfer credited (found by the watch, or placed by an operator): the customer's
+    news of it."""
+    assert payment.user_id is not None and payment.credited is not None
+    balance = await shop.ledger.balance(payment.user_id)
     text = i18n.get(
         "deposit-credited" if payment.decided_by is None else "deposit-assigned",
         amount=format_money(payment.credited, shop.currency, places=6),
         tx=_short(payment.reference.partition(":")[2]),
         available=format_money(balance.available, shop.currency),
     )
-    request = None
-    if payment.request_id is not None:
-        request = await shop.deposits.store.request(payment.request_id)
-    markup = after_deposit(i18n, request)
-    await shop.messenger.tell_customer(customer.id, text, markup)
+    return Letter(text, after_deposit(i18n, await request_of(shop, payment)))
+
+
+async def request_of(shop: Shop, payment: Payment) -> DepositRequest | None:
+    """The request a payment paid, if it paid one."""
+    if payment.request_id is None:
+        return None
+    return await shop.deposits.store.request(payment.request_id)
 
 
 def after_deposit(i18n: I18nContext, request: DepositRequest | None) -> InlineKeyboardMarkup:

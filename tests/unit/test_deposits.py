@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.deposits import ClaimRefused, DepositRefused, Deposits, TooManyClaims, TooManyRequests
+from bot.outbox import Outbox
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
@@ -28,7 +29,8 @@ class Clock:
 
 
 def deposits_of(books: Books, clock: Clock) -> Deposits:
-    return Deposits(books.db, books.ledger, AdminLog(books.db), clock=clock)
+    return Deposits(books.db, books.ledger, AdminLog(books.db), Outbox(books.db, None),
+                    clock=clock)  # fmt: skip
 
 
 async def available(books: Books, user_id: int) -> int:
