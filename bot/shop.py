@@ -17,6 +17,7 @@ from bot.orders import OrderService
 from bot.outbox import Outbox
 from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
+from bot.support import SupportDesk
 from bot.usdt_watch import UsdtWatch
 from providers.http import Timeouts
 from providers.trongrid import TronGridClient
@@ -53,6 +54,7 @@ class Shop:
     deposits: Deposits
     usdt_watch: UsdtWatch | None  # None: no DEPOSIT_ADDRESS, no USDT deposits
     outbox: Outbox
+    support_desk: SupportDesk
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -127,6 +129,7 @@ class Shop:
             deposits=deposits,
             usdt_watch=usdt_watch,
             outbox=outbox,
+            support_desk=SupportDesk(db, outbox),
             lines=lines,
         )
 
