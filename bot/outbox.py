@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum, IntEnum, StrEnum
@@ -37,7 +37,6 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNotFound,
     TelegramRetryAfter,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
@@ -197,20 +196,40 @@ class Outbox:
     async def tell_operators(
         self, topic: Topic, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
-        """HTML `text` for the operators, recorded on its own and sent at once."""
-        async with self._db.write() as tx:
-            recorded = await self.to_operators(tx, topic, text, markup=markup)
+        """HTML `text` for the operators, recorded on its own and sent at once. Should even the
+        recording fail (the database is in trouble: just what an alert may be about), it is
+        sent once as it is, without the outbox."""
+        try:
+            async with self._db.write() as tx:
+                recorded = await self.to_operators(tx, topic, text, markup=markup)
+        except Exception:
+            log.exception("outbox: a message for the operators could not be recorded")
+            await self._send_unrecorded(text, markup)
+            return
         await self.send_now(recorded)
+
+    async def _send_unrecorded(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        if self._bot is None or self.operators_chat is None:
+            return
+        try:
+            await self._bot.send_message(self.operators_chat, text, reply_markup=markup)
+        except Exception as lost:  # logged above with the reason it was not recorded
+            log.error("outbox: the operators could not be told at all: %r", lost)
 
     # -- sending --
 
-    async def send_now(self, entries: Iterable[int]) -> None:
-        """Send what was just recorded. Never raises: what Telegram does not take now (or what
-        cannot be sent at all now) is left for the job."""
-        for entry_id in entries:
+    async def send_now(self, entries: Collection[int]) -> None:
+        """Send what was just recorded, the most important first. Never raises: what Telegram
+        does not take now (or what cannot be sent at all now) is left for the job."""
+        try:
+            ordered = await self.store.in_order(entries)
+        except Exception:  # the news is recorded: the job sends it
+            log.exception("outbox: messages %s are sent later", sorted(entries))
+            return
+        for entry_id in ordered:
             try:
                 await self._deliver(entry_id)
-            except Exception:  # the news is recorded: the job sends it
+            except Exception:
                 log.exception("outbox: sending message %s failed; it is sent later", entry_id)
 
     async def send_due(self) -> int:
@@ -277,7 +296,7 @@ class Outbox:
             self._held_back[entry.chat_id] = until
             await self.store.later(entry.id, as_stored(until), flood.message)
             return Delivery.HELD_BACK
-        except (TelegramForbiddenError, TelegramBadRequest, TelegramNotFound) as refused:
+        except (TelegramForbiddenError, TelegramBadRequest) as refused:
             return await self._refused(entry, refused.message)
         except Exception as trouble:  # a 5xx, no answer, an unreadable one, a renderer's failure
             pause = min(LONGEST_PAUSE, timedelta(seconds=2**entry.attempts))

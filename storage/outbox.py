@@ -98,6 +98,17 @@ class OutboxStore:
         )
         return [Entry.from_row(row) for row in rows]
 
+    async def in_order(self, entry_ids: Collection[int]) -> list[int]:
+        """`entry_ids` in the order `due` sends them."""
+        ids = list(entry_ids)
+        if len(ids) < 2:
+            return ids
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._db.fetch_all(
+            f"SELECT id FROM outbox WHERE id IN ({marks}) ORDER BY priority, id", ids
+        )
+        return [int(row["id"]) for row in rows]
+
     async def waiting(self) -> list[Entry]:
         """Every message not sent yet (and not given up), in the order `due` sends them."""
         rows = await self._db.fetch_all(

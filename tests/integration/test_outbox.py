@@ -209,3 +209,9 @@ async def test_a_message_in_parts_sends_each_part_once(post: Post) -> None:
     assert [(m.text, m.document is not None) for m in shown] == [
         ("Done!", False), ("your accounts", True)
     ]  # fmt: skip
+
+
+async def test_an_alert_that_cannot_be_recorded_still_reaches_the_operators(post: Post) -> None:
+    await post.db.close()  # the database is in trouble: what the alert may well be about
+    await post.outbox.tell_operators(Topic.ALERT, alert_text("the database <fails>"))
+    assert post.group_texts() == ["⚠️ the database <fails>"]
