@@ -32,14 +32,11 @@ from bot.shop import Shop
 from bot.stars import read_star_transactions, refund_star_payment
 from bot.watch import UpstreamWatch
 from bot.web import WebServer
-from handlers import announce_settlement, get_routers, presenters
-from handlers.admin import announce_order_alert, announce_review
+from handlers import get_routers, news, presenters
 from handlers.admin.broadcast import show_progress as show_broadcast_progress
 from handlers.admin.commands import operator_menu
 from handlers.admin.payments import announce_waiting_payment
 from handlers.admin.stars import check_stars_transactions, finish_star_refunds
-from handlers.deposits import announce_deposit, announce_unconfirmed_claim
-from handlers.stars import announce_stars_found, announce_stars_refund
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +60,10 @@ def build_bot(config: Settings) -> Bot:
     )
 
 
-def _bot_for_broadcasts(bot: Bot) -> Bot:
+def _bot_letting_429_through(bot: Bot) -> Bot:
     """The same bot on a session that lets 429s through: a broadcast waits them out itself, where
-    Cancel and a shutdown can cut the wait short."""
+    Cancel and a shutdown can cut the wait short; the outbox sends what is more important
+    first."""
     session = AiohttpSession(api=bot.session.api)
     session.middleware(KeepAnswerModels())
     return Bot(token=bot.token, session=session, default=bot.default)
@@ -84,14 +82,8 @@ def build_dispatcher(shop: Shop) -> ShopDispatcher:
     dispatcher.update.outer_middleware(CustomerMiddleware(shop))
     I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
-    shop.sales.on_settled = partial(announce_settlement, shop, core, language)
-    shop.sales.on_review = partial(announce_review, shop)
-    shop.sales.on_alert = partial(announce_order_alert, shop)
+    shop.outbox.renderers.update(news.renderers(shop, core, language))
     shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
-    shop.deposits.on_credited = partial(announce_deposit, shop, core, language)
-    shop.deposits.on_refunded = partial(announce_stars_refund, shop, core, language)
-    shop.deposits.on_claim_unconfirmed = partial(announce_unconfirmed_claim, shop, core, language)
-    shop.stars_history.on_found = partial(announce_stars_found, shop, core, language)
     if shop.usdt_watch is not None:
         shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
@@ -107,11 +99,14 @@ async def _start(
     shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
 ) -> None:
     shop.messenger.attach(bot)
-    shop.broadcaster.attach(_bot_for_broadcasts(bot))
+    shop.outbox.attach(_bot_letting_429_through(bot))
+    shop.broadcaster.attach(_bot_letting_429_through(bot))
     shop.deposits.refund_charge = partial(refund_star_payment, bot)
     shop.stars_history.read = partial(
         read_star_transactions, bot, shop.config.upstream_timeout_seconds
     )
+    # What a stop or a crash left unsent: at once, then whatever Telegram does not take at first.
+    shop.outbox.schedule(scheduler, timedelta(seconds=shop.config.outbox_retry_seconds))
     await web.start()
     shop.reconciler.schedule(scheduler)
     OldQuotes(shop.orders).schedule(scheduler)
@@ -190,6 +185,7 @@ async def _stop(shop: Shop, runs: JobRuns, web: WebServer) -> None:
     # bounded by UPSTREAM_TIMEOUT_SECONDS.
     await runs.stop(within=shop.config.upstream_timeout_seconds + 1)
     await web.stop()
+    await shop.outbox.close()  # what it holds is sent after the next start
 
 
 def updates_finish_within(config: Settings) -> float:

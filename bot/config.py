@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     telegram_api_base: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     admin_chat_id: int | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # How often what Telegram has not taken yet (its flood limit, an error, a stop) is sent again.
+    outbox_retry_seconds: float = Field(default=3, gt=0, le=600)
     database_path: Path = Path("data/storefront.sqlite3")
 
     web_host: str = "127.0.0.1"

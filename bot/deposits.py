@@ -23,6 +23,9 @@ A Telegram Stars request is named by the invoice it is sent as (its payload is t
 the pre-checkout query is approved only for an open request of that customer for exactly that many
 Stars, and the payment, once Telegram reports it, is credited once per charge id. Refunds: see
 `Deposits.refund_stars`.
+
+The customer's news of a credit or of a refund done, and a claimant's that their claim was not
+confirmed, are written to the outbox in the transaction that decides them (see `bot.outbox`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import IntEnum, StrEnum
 
 from bot.money import MICRO, format_amount
+from bot.outbox import Outbox, Topic
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction, as_stored
 from storage.deposits import (
@@ -246,6 +250,7 @@ class Deposits:
         db: Database,
         ledger: Ledger,
         admin_log: AdminLog,
+        outbox: Outbox,
         *,
         request_ttl: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = _now,
@@ -254,18 +259,13 @@ class Deposits:
         self._db = db
         self._ledger = ledger
         self._admin_log = admin_log
+        self._outbox = outbox
         self.store = DepositStore(db)
         self.request_ttl = request_ttl
         self._clock = clock
         self.stars_rate = stars_rate
-        # Tells the customer, once a payment is credited (after the money is booked).
-        self.on_credited: Callable[[Payment], Awaitable[None]] | None = None
         # Asks Telegram to refund a Stars charge (user id, charge id); attached once the bot is.
         self.refund_charge: RefundCharge | None = None
-        # Tells the customer, once a Stars payment is refunded (after the money moved).
-        self.on_refunded: Callable[[Payment], Awaitable[None]] | None = None
-        # Tells a claimant, once the transfer they claimed was decided without crediting them.
-        self.on_claim_unconfirmed: Callable[[Claim, Payment], Awaitable[None]] | None = None
         self._asking: set[int] = set()  # payments whose refund is being asked of Telegram now
 
     async def open_usdt(
@@ -367,16 +367,15 @@ class Deposits:
                     tx, payment_id, amount, sender, as_stored(sent), status, user_id=claimant,
                     request_id=owner_id,
                 )  # fmt: skip
-            unconfirmed: list[Claim] = []
+            told: list[int] = []
             if request is not None:
-                unconfirmed = await self._credit(
+                told = await self._credit(
                     tx, payment_id, request.user_id, amount, reference=reference,
                     request_id=request.id, memo="USDT-TRC20 transfer", now=now,
                 )  # fmt: skip
             payment = await self.store.payment(payment_id, tx)
         assert payment is not None
-        if request is not None:
-            await self._announce(payment, unconfirmed)
+        await self._outbox.send_now(told)
         return Taken(payment, request, credited_now=request is not None, seen_before=False)
 
     async def claim(self, user_id: int, txid: str, amount: int) -> Payment:
@@ -495,13 +494,14 @@ class Deposits:
                 tx, reference=reference, method=Method.STARS, paid=stars,
                 status=PaymentStatus.UNMATCHED, paid_at=paid, now=now, user_id=user_id,
             )  # fmt: skip
-            await self._credit(
+            told = await self._credit(
                 tx, payment_id, user_id, amount, reference=reference,
                 request_id=None if request is None else request.id,
                 memo=f"Telegram Stars payment #{payment_id}", now=now,
             )  # fmt: skip
             payment = await self.store.payment(payment_id, tx)
         assert payment is not None
+        await self._outbox.send_now(told)
         return Taken(payment, request, credited_now=True, seen_before=False)
 
     async def refund_stars(self, payment_id: int, admin_id: int, reason: str) -> StarsRefund:
@@ -601,9 +601,7 @@ class Deposits:
             reply = RefundReply(RefundAnswer.UNKNOWN, str(error))
         if reply.answer == RefundAnswer.REFUSED and not first_ask:
             return StarsRefund(payment, RefundOutcome.UNCLEAR, reply.detail)
-        refund, settled_now = await self._settle_refund(payment.id, reply)
-        if settled_now:
-            await self._tell_refunded(refund)
+        refund, _ = await self._settle_refund(payment.id, reply)
         return refund
 
     async def refund_seen(self, payment_id: int) -> StarsRefund | None:
@@ -616,21 +614,19 @@ class Deposits:
             return None
         seen = RefundReply(RefundAnswer.ALREADY_REFUNDED, "the bot's Stars transactions list it")
         refund, settled_now = await self._settle_refund(payment.id, seen)
-        if not settled_now:
-            return None
-        await self._tell_refunded(refund)
-        return refund
-
-    async def _tell_refunded(self, refund: StarsRefund) -> None:
-        if refund.outcome != RefundOutcome.REFUNDED or self.on_refunded is None:
-            return
-        try:
-            await self.on_refunded(refund.payment)
-        except Exception:  # the money moved; the message is only news
-            log.exception("telling about the refund of payment %s failed", refund.payment.id)
+        return refund if settled_now else None
 
     async def _settle_refund(self, payment_id: int, reply: RefundReply) -> tuple[StarsRefund, bool]:
-        """Settle a `refunding` payment by Telegram's answer; True if this call settled it."""
+        """Settle a `refunding` payment by Telegram's answer, with the customer's news of a
+        refund done (sent once it commits); True if this call settled it."""
+        told: list[int] = []
+        refund, settled_now = await self._settle_refund_in(payment_id, reply, told)
+        await self._outbox.send_now(told)
+        return refund, settled_now
+
+    async def _settle_refund_in(
+        self, payment_id: int, reply: RefundReply, told: list[int]
+    ) -> tuple[StarsRefund, bool]:
         now = as_stored(self._clock())
         async with self._db.write() as tx:
             payment = await self.store.payment(payment_id, tx)
@@ -647,6 +643,10 @@ class Deposits:
             match reply.answer:
                 case RefundAnswer.DONE | RefundAnswer.ALREADY_REFUNDED:
                     status, outcome = PaymentStatus.REFUNDED, RefundOutcome.REFUNDED
+                    told += await self._outbox.to_customer(
+                        tx, payment.user_id, Topic.STARS_REFUND, str(payment.id),
+                        key=f"payment:{payment.id}:refunded",
+                    )  # fmt: skip
                 case RefundAnswer.REFUSED:
                     attempt = await self.store.refund_attempts(tx, payment.id)
                     await self._ledger.credit(
@@ -743,7 +743,7 @@ class Deposits:
                 if await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
                     raise DepositRefused(f"no customer {user_id}")
                 paid = matched.id if matched is not None and matched.user_id == user_id else None
-                unconfirmed = await self._credit(
+                told = await self._credit(
                     tx, payment.id, user_id, amount, reference=payment.reference,
                     request_id=paid, memo=memo, now=now, actor=f"admin:{admin_id}",
                     decided_by=admin_id,
@@ -752,6 +752,7 @@ class Deposits:
             else:
                 await self.store.settle_payment(tx, payment.id, outcome, now, decided_by=admin_id)
                 unconfirmed = await self.store.settle_claims(tx, payment.id, now)
+                told = await self._tell_unconfirmed(tx, payment.id, unconfirmed, credited=None)
                 after = outcome.value
             await self._admin_log.record(
                 admin_id, action, "payment", str(payment.id), before=payment.status.value,
@@ -759,28 +760,22 @@ class Deposits:
             )  # fmt: skip
             settled = await self.store.payment(payment.id, tx)
         assert settled is not None
-        await self._announce(settled, unconfirmed)
+        await self._outbox.send_now(told)
         return settled
 
-    async def _announce(self, payment: Payment, claims: list[Claim]) -> None:
-        """After a payment was decided: its customer hears of the money, if it was credited, and
-        each claimant it was not credited to that it was not confirmed."""
-        if payment.status == PaymentStatus.CREDITED and self.on_credited is not None:
-            try:
-                await self.on_credited(payment)
-            except Exception:  # the money is booked; the message is only news
-                log.exception("telling about payment %s failed", payment.id)
-        if self.on_claim_unconfirmed is None:
-            return
-        credited = payment.user_id if payment.status == PaymentStatus.CREDITED else None
+    async def _tell_unconfirmed(
+        self, tx: Transaction, payment_id: int, claims: list[Claim], *, credited: int | None
+    ) -> list[int]:
+        """Each claimant of a payment decided without crediting them (rejected, ignored, or
+        credited to `credited`) hears that their claim was not confirmed."""
+        told: list[int] = []
         for claim in claims:
-            if claim.user_id == credited:
-                continue
-            try:
-                await self.on_claim_unconfirmed(claim, payment)
-            except Exception:  # the decision is taken; the message is only news
-                log.exception("telling claimant %s about payment %s failed", claim.user_id,
-                              payment.id)  # fmt: skip
+            if claim.user_id != credited:
+                told += await self._outbox.to_customer(
+                    tx, claim.user_id, Topic.CLAIM_UNCONFIRMED, str(payment_id),
+                    key=f"payment:{payment_id}:unconfirmed:{claim.user_id}",
+                )  # fmt: skip
+        return told
 
     async def _waiting(
         self, tx: Transaction, payment_id: int, statuses: tuple[PaymentStatus, ...]
@@ -808,8 +803,9 @@ class Deposits:
         now: str,
         actor: str = "system",
         decided_by: int | None = None,
-    ) -> list[Claim]:
-        """Book the payment's money to `user_id`, once, and settle its claims (returned)."""
+    ) -> list[int]:
+        """Book the payment's money to `user_id`, once, with the customer's news of it, and
+        settle its claims; returns the outbox entries to send once `tx` commits."""
         await self._ledger.credit(
             user_id, amount, key=f"deposit:{reference}", kind=Kind.DEPOSIT, memo=memo,
             actor=actor, tx=tx,
@@ -820,7 +816,11 @@ class Deposits:
         )  # fmt: skip
         if request_id is not None:
             await self.store.close_request(tx, request_id, RequestStatus.CREDITED, now)
-        return await self.store.settle_claims(tx, payment_id, now)
+        told = await self._outbox.to_customer(
+            tx, user_id, Topic.DEPOSIT, str(payment_id), key=f"payment:{payment_id}:credited"
+        )
+        unconfirmed = await self.store.settle_claims(tx, payment_id, now)
+        return told + await self._tell_unconfirmed(tx, payment_id, unconfirmed, credited=user_id)
 
 
 def _overruled(payment: Payment, matched: DepositRequest | None, user_id: int) -> str:

@@ -1,21 +1,23 @@
-"""The shop's own messages, sent outside any conversation: alerts to the operators' group and news
-to a customer (an order settled in the background). The bot is attached once it exists."""
+"""The shop's own messages, sent outside any conversation: alerts and news for the operators'
+group, which go through the outbox (recorded first, so never lost; an alert before any chatter),
+and direct words to a customer. The bot is attached once it exists."""
 
 from __future__ import annotations
 
-import html
 import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.outbox import Outbox, Topic, alert_text
 
 log = logging.getLogger(__name__)
 
 
 class Messenger:
-    def __init__(self, admin_chat_id: int | None) -> None:
-        self._admin_chat_id = admin_chat_id
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
         self._bot: Bot | None = None
 
     def attach(self, bot: Bot) -> None:
@@ -23,19 +25,14 @@ class Messenger:
 
     async def alert_operators(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Plain text for the operators (escaped here), with buttons for what they can do about
-        it; logged when it cannot be delivered."""
+        it: recorded, then sent, and sent again until Telegram takes it; logged too."""
         log.warning("operator alert: %s", text)
-        await self.tell_operators(f"⚠️ {html.escape(text)}", markup)
+        await self._outbox.tell_operators(Topic.ALERT, alert_text(text), markup)
 
     async def tell_operators(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """News for the operators that is no alert (a report, a recovery): `text` is HTML made
-        here, every stored or upstream string in it escaped; logged when it cannot be delivered."""
-        if self._bot is None or self._admin_chat_id is None:
-            return
-        try:
-            await self._bot.send_message(self._admin_chat_id, text, reply_markup=markup)
-        except TelegramAPIError as exc:
-            log.error("could not tell the operators: %s", exc)
+        here, every stored or upstream string in it escaped. Recorded, then sent."""
+        await self._outbox.tell_operators(Topic.NEWS, text, markup)
 
     async def tell_customer(
         self, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
@@ -62,12 +59,3 @@ class Messenger:
         except TelegramBadRequest as exc:
             if "message is not modified" not in exc.message:
                 raise
-
-    async def send_file(self, user_id: int, name: str, content: bytes) -> None:
-        """A file for a customer (delivered goods); logged when it cannot be delivered."""
-        if self._bot is None:
-            return
-        try:
-            await self._bot.send_document(user_id, BufferedInputFile(content, filename=name))
-        except TelegramAPIError as exc:
-            log.warning("could not send %s to customer %s: %s", name, user_id, exc)

@@ -10,6 +10,12 @@ the hold and the status change commit together, the order is marked `submitted` 
 sent (so after a crash a `confirmed` order was never sent and a `submitted` one must be asked
 about, never resent blindly), and the hold is posted or voided in the same transaction as the final
 status. An unknown outcome keeps the hold until reconciliation knows.
+
+What the customer and the operators must hear of an order is written to the outbox in the same
+transaction as the status it tells of (see `bot.outbox`), and sent once that commits. The message
+that showed the order while it was processed (its screen, named at confirmation) is edited into
+its result; once a conversation shows the order as still pending, the result comes as a message of
+its own.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from bot.money import CENT
+from bot.outbox import Outbox, Topic, alert_text
 from bot.pricing import Price, is_expired, quote_expiry
 from providers.outcomes import Outcome
 from storage.database import Database, Transaction
@@ -123,15 +130,10 @@ class Confirmation:
     available: int = 0  # the wallet's balance, when it was short
 
 
-Alert = Callable[[str], Awaitable[None]]
 Report = Callable[[str, "Submission"], Awaitable[Order]]
 """`await report(order_id, submission)`: news about an order that upstream sent by itself."""
 Find = Callable[[str], Awaitable[Order | None]]
 """`await find(order_id)`: the order as it stands, or None if there is none."""
-
-
-async def _no_alert(text: str) -> None:
-    log.warning("alert: %s", text)
 
 
 NEW_ID_ATTEMPTS = 5  # a clash is rare (see open_quote); five in a row means something else
@@ -143,6 +145,11 @@ def new_order_id() -> str:
 
 
 UNSETTLED = (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+# Statuses the customer is told of when an order reaches them.
+NEWSWORTHY = frozenset(
+    {OrderStatus.SUCCEEDED, OrderStatus.FAILED, OrderStatus.REVERSED, OrderStatus.NEEDS_REVIEW}
+)
+SCREEN = "screen_message_id"  # in the details: the customer's message showing it being processed
 # Orders the follow-up job asks upstream about: a confirmed one may still need sending, and one in
 # review still settles by itself if upstream gives a definite answer before an operator acts.
 FOLLOWED = (OrderStatus.CONFIRMED, *UNSETTLED, OrderStatus.NEEDS_REVIEW)
@@ -155,23 +162,15 @@ class OrderService:
         ledger: Ledger,
         orders: OrderStore,
         lines: Mapping[str, ProductLine],
+        outbox: Outbox,
         *,
-        alert: Alert = _no_alert,
-        on_settled: Callable[[Order], Awaitable[None]] | None = None,
         review_after: timedelta = timedelta(minutes=30),
     ) -> None:
         self._db = db
         self._ledger = ledger
         self._orders = orders
         self._lines = lines
-        self._alert = alert
-        self.on_settled = on_settled
-        # How the operators hear of an order that now waits for them (with its decisions, say);
-        # without it, a plain alert.
-        self.on_review: Callable[[Order, str], Awaitable[None]] | None = None
-        # How they hear of trouble with any other order (with a way to its card, say); without
-        # it, a plain alert.
-        self.on_alert: Callable[[Order, str], Awaitable[None]] | None = None
+        self._outbox = outbox
         self._review_after = review_after
         # Orders this process is talking to upstream about right now. Follow-ups leave them
         # alone: asking upstream in the middle of a submission (before the upstream order even
@@ -211,9 +210,12 @@ class OrderService:
             quote_expires_at=quote_expiry(),
         )
 
-    async def confirm(self, order_id: str, user_id: int) -> Confirmation:
+    async def confirm(
+        self, order_id: str, user_id: int, *, screen: int | None = None
+    ) -> Confirmation:
         """Place the hold and mark the order confirmed, in one transaction. A second press, an
-        expired quote, someone else's order or a short balance change nothing."""
+        expired quote, someone else's order or a short balance change nothing. `screen`: the
+        customer's message that shows the order from now on, to be edited into its result."""
         try:
             async with self._db.write() as tx:
                 order = await self._orders.get(order_id, tx=tx)
@@ -235,6 +237,8 @@ class OrderService:
                     return Confirmation(ConfirmStatus.EXPIRED, order)
                 if order.charge > 0:  # zero: paid to upstream directly, not from the balance
                     await self._ledger.hold(user_id, order.charge, order_id=order_id, tx=tx)
+                if screen is not None:
+                    await self._orders.note(order_id, details={SCREEN: screen}, tx=tx)
                 await self._orders.move(
                     order_id,
                     OrderStatus.QUOTED,
@@ -268,8 +272,13 @@ class OrderService:
 
     # -- talking to upstream --
 
-    async def submit(self, order_id: str) -> Order:
-        """Send a confirmed order upstream once, and settle what can be settled."""
+    async def submit(self, order_id: str, *, watched: bool = False) -> Order:
+        """Send a confirmed order upstream once, and settle what can be settled.
+
+        `watched`: the customer's conversation is waiting for this call and shows what it returns
+        when that is not news (the order is still pending): its screen is then the
+        conversation's, and the result, when it comes, is a message of its own. A result is shown
+        on the screen by the outbox (recorded in the same transaction), never by the caller."""
         if order_id in self._in_flight:
             return await self._current(order_id)
         self._in_flight.add(order_id)  # before the status says submitted: no follow-up in between
@@ -283,7 +292,7 @@ class OrderService:
         try:
             order = await self._current(order_id)
             submission = await self._line(order).submit(order, self._rememberer(order_id))
-            return await self._settle(order_id, submission)
+            return await self._settle(order_id, submission, watched=watched)
         finally:
             self._in_flight.discard(order_id)
 
@@ -291,34 +300,37 @@ class OrderService:
         return await self._orders.get(order_id)
 
     async def reconcile(self, order_id: str) -> Order:
-        """Ask upstream about an unsettled order (in the background: no customer is watching), and
-        tell the customer when it ends."""
-        before = await self._current(order_id)
-        after = await self._follow_up(before)
-        await self._announce(before, after)
-        return after
+        """Ask upstream about an unsettled order (in the background: no customer is watching);
+        the customer is told when it ends."""
+        return await self._follow_up(await self._current(order_id))
 
     async def report(self, order_id: str, submission: Submission) -> Order:
-        """News upstream sent by itself (a callback): settle what it says, tell the customer.
+        """News upstream sent by itself (a callback): settle what it says; the customer is told.
         Replays change nothing."""
-        before = await self._current(order_id)
-        after = await self._settle(order_id, submission)
-        await self._announce(before, after)
-        return after
+        return await self._settle(order_id, submission)
 
-    async def _tell_operators(self, order_id: str, text: str) -> None:
-        order = await self._current(order_id)
-        if order.status == OrderStatus.NEEDS_REVIEW and self.on_review is not None:
-            await self.on_review(order, text)
-        elif self.on_alert is not None:
-            await self.on_alert(order, text)
-        else:
-            await self._alert(text)
+    async def _tell_customer(
+        self, tx: Transaction, order: Order, *, event: str | None = None
+    ) -> list[int]:
+        """The customer's news of `order` as it now stands in `tx` (its result, or that it is
+        being checked), once per `event` (its status by default). It takes over the order's
+        screen: later news comes as messages of their own."""
+        screen = order.details.get(SCREEN)
+        if screen is not None:
+            await self._orders.note(order.id, details={SCREEN: None}, tx=tx)
+        return await self._outbox.to_customer(
+            tx, order.user_id, Topic.ORDER, order.id,
+            key=f"order:{order.id}:{event or order.status.value}",
+            body={"status": order.status.value}, screen=screen,
+        )  # fmt: skip
 
-    async def _announce(self, before: Order, after: Order) -> None:
-        news = after.is_terminal or after.status == OrderStatus.NEEDS_REVIEW
-        if after.status != before.status and news and self.on_settled:
-            await self.on_settled(after)
+    async def _tell_operators(self, tx: Transaction, order: Order, text: str) -> list[int]:
+        """An alert about `order` as it now stands in `tx`: one waiting for the operators comes
+        with their decisions, any other with a way to its card (see the renderers)."""
+        log.warning("operator alert: %s", text)
+        review = order.status == OrderStatus.NEEDS_REVIEW
+        topic = Topic.ORDER_REVIEW if review else Topic.ORDER_ALERT
+        return await self._outbox.to_operators(tx, topic, alert_text(text), about=order.id)
 
     async def _follow_up(self, order: Order) -> Order:
         order_id = order.id
@@ -333,18 +345,17 @@ class OrderService:
         # An order paid upstream directly holds none of the customer's money: nothing to review,
         # it is followed until upstream says how it ended.
         if settled.status in UNSETTLED and settled.charge > 0 and self._too_old(settled):
-            await self._orders.move(
-                order_id,
-                settled.status,
-                OrderStatus.NEEDS_REVIEW,
-                reason=f"unsettled after {self._review_after}: "
-                f"{submission.reason or submission.outcome}",
-            )
-            await self._tell_operators(
-                order_id,
-                f"Order {order_id} needs review: upstream says "
-                f"{submission.reason or submission.outcome}.",
-            )
+            says = submission.reason or submission.outcome
+            async with self._db.write() as tx:
+                await self._orders.move(order_id, settled.status, OrderStatus.NEEDS_REVIEW,
+                                        reason=f"unsettled after {self._review_after}: {says}",
+                                        tx=tx)  # fmt: skip
+                reviewed = await self._in(tx, order_id)
+                told = await self._tell_customer(tx, reviewed)
+                told += await self._tell_operators(
+                    tx, reviewed, f"Order {order_id} needs review: upstream says {says}."
+                )
+            await self._outbox.send_now(told)
             return await self._current(order_id)
         return settled
 
@@ -362,8 +373,7 @@ class OrderService:
             return True, after
         actor = f"admin:{operator}"
         async with self._db.write() as tx:
-            order = await self._orders.get(order_id, tx=tx)
-            assert order is not None
+            order = await self._in(tx, order_id)
             if order.status != OrderStatus.NEEDS_REVIEW:
                 return False, order
             hold = await self._ledger.pending_hold(order_id, tx=tx)
@@ -383,9 +393,9 @@ class OrderService:
                 await self._orders.move(order_id, order.status, OrderStatus.FAILED,
                                         reason="refunded by an operator", actor=actor,
                                         tx=tx)  # fmt: skip
-        after = await self._current(order_id)
-        await self._announce(before, after)
-        return True, after
+            told = await self._tell_customer(tx, await self._in(tx, order_id))
+        await self._outbox.send_now(told)
+        return True, await self._current(order_id)
 
     async def refund_by_operator(
         self, order_id: str, operator: int, reason: str
@@ -415,10 +425,10 @@ class OrderService:
                 "refunded": already + amount, "refunded_by_operator": True})  # fmt: skip
             await self._orders.move(order_id, order.status, to, actor=actor, tx=tx,
                                     reason=f"refunded by an operator: {reason}")  # fmt: skip
-        after = await self._current(order_id)
-        if self.on_settled:
-            await self.on_settled(after)
-        return amount, after
+            told = await self._tell_customer(tx, await self._in(tx, order_id),
+                                             event="operator-refund")  # fmt: skip
+        await self._outbox.send_now(told)
+        return amount, await self._current(order_id)
 
     async def in_review(self) -> list[Order]:
         return await self._orders.with_status([OrderStatus.NEEDS_REVIEW])
@@ -429,25 +439,38 @@ class OrderService:
 
     # -- settling --
 
-    async def _settle(self, order_id: str, submission: Submission) -> Order:
+    async def _settle(
+        self, order_id: str, submission: Submission, *, watched: bool = False
+    ) -> Order:
+        """Apply what upstream said, with the news of it, in one transaction; returns the order
+        as that transaction left it (`watched`: see `submit`)."""
         async with self._db.write() as tx:
-            order = await self._orders.get(order_id, tx=tx)
-            assert order is not None
+            order = await self._in(tx, order_id)
             if not order.is_terminal or submission.reversal:  # a finished record stays as it was
                 await self._orders.note(order_id, details=submission.details,
                                         upstream_ref=submission.upstream_ref, tx=tx)  # fmt: skip
             changed = await self._apply(order, submission, tx)
             late = await self._delivered_after_refund(order, submission, tx)
-        if changed and submission.alert:  # a replayed answer alerts nobody twice
-            await self._tell_operators(order_id, f"Order {order_id}: {submission.alert}")
-        if late:
-            await self._tell_operators(
-                order_id,
-                f"Order {order_id}: upstream now reports it delivered ({submission.reason}), but "
-                "the customer was refunded when it failed: recover the charge from the customer "
-                "or the goods from upstream",
-            )
-        return await self._current(order_id)
+            after = await self._in(tx, order_id)
+            told: list[int] = []
+            if changed:  # a replayed answer tells nobody twice
+                told += await self._tell_customer(tx, after)
+                if submission.alert:
+                    told += await self._tell_operators(
+                        tx, after, f"Order {order_id}: {submission.alert}"
+                    )
+            elif watched and after.details.get(SCREEN) is not None:  # pending: shown by the caller
+                await self._orders.note(order_id, details={SCREEN: None}, tx=tx)
+            if late:
+                told += await self._tell_operators(
+                    tx, after,
+                    f"Order {order_id}: upstream now reports it delivered ({submission.reason}), "
+                    "but the customer was refunded when it failed: recover the charge from the "
+                    "customer or the goods from upstream",
+                )  # fmt: skip
+            after = await self._in(tx, order_id)
+        await self._outbox.send_now(told)
+        return after
 
     async def _delivered_after_refund(
         self, order: Order, submission: Submission, tx: Transaction
@@ -540,6 +563,13 @@ class OrderService:
 
     async def _current(self, order_id: str) -> Order:
         order = await self._orders.get(order_id)
+        if order is None:
+            raise KeyError(order_id)
+        return order
+
+    async def _in(self, tx: Transaction, order_id: str) -> Order:
+        """The order as `tx` sees it."""
+        order = await self._orders.get(order_id, tx=tx)
         if order is None:
             raise KeyError(order_id)
         return order

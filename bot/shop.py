@@ -14,9 +14,11 @@ from bot.lines.base import Line, LineSetup
 from bot.notify import Messenger
 from bot.operators import Operators
 from bot.orders import OrderService
+from bot.outbox import Outbox
 from bot.pricing import Pricing
 from bot.reconciliation import Reconciler
 from bot.stars_history import StarsHistory
+from bot.support import SupportDesk
 from bot.usdt_watch import UsdtWatch
 from providers.http import Timeouts
 from providers.trongrid import TronGridClient
@@ -55,6 +57,8 @@ class Shop:
     deposits: Deposits
     stars_history: StarsHistory  # Telegram's record of the bot's Stars, against the shop's
     usdt_watch: UsdtWatch | None  # None: no DEPOSIT_ADDRESS, no USDT deposits
+    outbox: Outbox
+    support_desk: SupportDesk
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -76,7 +80,8 @@ class Shop:
         await db.open()
         settings = SettingsStore(db)
         pricing = Pricing(settings)
-        messenger = Messenger(config.admin_chat_id)
+        outbox = Outbox(db, config.admin_chat_id)
+        messenger = Messenger(outbox)
         wait = config.upstream_timeout_seconds
         timeouts = Timeouts(connect=min(wait, Timeouts.connect), total=wait)
         lines = build_lines(LineSetup(config, pricing, timeouts))
@@ -86,7 +91,7 @@ class Shop:
             ledger,
             orders,
             lines,
-            alert=messenger.alert_operators,
+            outbox,
             review_after=timedelta(minutes=config.review_after_minutes),
         )
         for line in lines.values():
@@ -99,6 +104,7 @@ class Shop:
             db,
             ledger,
             admin_log,
+            outbox,
             request_ttl=timedelta(minutes=config.deposit_request_minutes),
             stars_rate=config.stars_rate,
         )
@@ -139,6 +145,8 @@ class Shop:
             deposits=deposits,
             stars_history=StarsHistory(deposits, customers),
             usdt_watch=usdt_watch,
+            outbox=outbox,
+            support_desk=SupportDesk(db, outbox),
             lines=lines,
         )
 

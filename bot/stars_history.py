@@ -108,8 +108,6 @@ class StarsHistory:
         self._first_request: str | None = None
         # Reads a page of the record (offset, limit); attached once the bot is.
         self.read: ReadHistory | None = None
-        # Tells the customer about a payment booked from the record (after the money is).
-        self.on_found: Callable[[Taken], Awaitable[None]] | None = None
 
     async def check(self) -> HistoryCheck:
         """Read the record from the cursor on and settle each transaction in turn."""
@@ -173,12 +171,7 @@ class StarsHistory:
         )  # fmt: skip
         if not taken.credited_now:
             return  # its message was handled meanwhile
-        checked.found.append(Found(transaction, taken))
-        if self.on_found is not None:
-            try:
-                await self.on_found(taken)
-            except Exception:  # the money is booked; the message is only news
-                log.exception("telling about Stars payment %s failed", taken.payment.id)
+        checked.found.append(Found(transaction, taken))  # its customer's news is in the outbox
 
     async def _see_refund(self, transaction: StarsTransaction, checked: HistoryCheck) -> None:
         payment = await self._deposits.store.payment_by_reference(f"stars:{transaction.id}")

@@ -6,11 +6,8 @@ from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
-from aiogram_i18n import I18nContext
 
-from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.middlewares import BannedCustomerGate
-from bot.shop import Shop
 from handlers import (
     accounts,
     acedata,
@@ -30,8 +27,7 @@ from handlers import (
     wallet,
 )
 from handlers.admin import operators_router
-from handlers.purchase import Presenter, hand_over_goods, result_screen
-from storage.orders import Order
+from handlers.purchase import Presenter
 
 
 class InPrivateChat(Filter):
@@ -82,21 +78,6 @@ def presenters() -> dict[str, Presenter]:
         "accounts": accounts.ACCOUNTS,
         "acedata": acedata.ACEDATA,
     }
-
-
-async def announce_settlement(
-    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, order: Order
-) -> None:
-    """An order settled (or went to review) in the background: tell its customer, in their
-    language, with the way back to the menu."""
-    customer = await shop.customers.get(order.user_id)
-    presenter = presenters().get(order.product)
-    if customer is None or presenter is None:
-        return
-    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
-    await shop.messenger.tell_customer(order.user_id, *await result_screen(i18n, shop, order,
-                                                                           presenter))  # fmt: skip
-    await hand_over_goods(shop, order, presenter)
 
 
 def get_routers() -> list[Router]:

@@ -23,20 +23,20 @@ from aiogram.types import (
 from aiogram_i18n import I18nContext
 
 from bot.deposits import ClaimRefused, DepositRefused, TooManyClaims, TooManyRequests
-from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.money import (
     MICRO,
     format_amount,
     format_money,
     round_up_to_cent,
 )
+from bot.outbox import Letter
 from bot.qr import qr_png
 from bot.shop import Shop
 from handlers.admin.payments import announce_waiting_payment
 from handlers.callbacks import BackToOrder, Open, Screen, TopUpFor
 from handlers.purchase import read_amount
 from handlers.screens import back_button, cancel_only, choices, menu_only, show
-from storage.deposits import Claim, DepositRequest, Method, Payment, PaymentStatus
+from storage.deposits import DepositRequest, Method, Payment, PaymentStatus
 from storage.orders import Order
 from storage.users import Customer
 
@@ -336,44 +336,36 @@ async def cancel_request(
         )
 
 
-async def announce_deposit(
-    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, payment: Payment
-) -> None:
-    """A payment was credited in the background: tell its customer, in their language."""
-    if payment.user_id is None or payment.credited is None:
-        return
-    customer = await shop.customers.get(payment.user_id)
-    if customer is None:
-        return
-    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
-    balance = await shop.ledger.balance(customer.id)
+async def credited_letter(i18n: I18nContext, shop: Shop, payment: Payment) -> Letter:
+    """A USDT transfer credited (found by the watch, or placed by an operator): the customer's
+    news of it."""
+    assert payment.user_id is not None and payment.credited is not None
+    balance = await shop.ledger.balance(payment.user_id)
     text = i18n.get(
         "deposit-credited" if payment.decided_by is None else "deposit-assigned",
         amount=format_money(payment.credited, shop.currency, places=6),
         tx=_short(payment.reference.partition(":")[2]),
         available=format_money(balance.available, shop.currency),
     )
-    request = None
-    if payment.request_id is not None:
-        request = await shop.deposits.store.request(payment.request_id)
-    if request is not None and request.user_id != customer.id:  # an operator credited another
-        request = None
-    markup = after_deposit(i18n, request)
-    await shop.messenger.tell_customer(customer.id, text, markup)
+    return Letter(text, after_deposit(i18n, await request_of(shop, payment)))
 
 
-async def announce_unconfirmed_claim(
-    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, claim: Claim, payment: Payment
-) -> None:
-    """A transfer a customer claimed was decided without crediting them (rejected, or credited
-    to the customer it was theirs): tell them, in their language."""
-    customer = await shop.customers.get(claim.user_id)
-    if customer is None:
-        return
-    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
-    txid = payment.reference.partition(":")[2]
-    await shop.messenger.tell_customer(
-        customer.id, i18n.get("deposit-claim-rejected", tx=_short(txid))
+async def request_of(shop: Shop, payment: Payment) -> DepositRequest | None:
+    """The request a payment paid, if it paid one of its customer's (an operator may have
+    credited a transfer to someone else than the customer whose request it matched)."""
+    if payment.request_id is None:
+        return None
+    request = await shop.deposits.store.request(payment.request_id)
+    if request is None or request.user_id != payment.user_id:
+        return None
+    return request
+
+
+async def unconfirmed_claim_letter(i18n: I18nContext, shop: Shop, payment: Payment) -> Letter:
+    """A transfer the customer claimed was decided without crediting them (rejected, or
+    credited to the customer whose it was): the claimant's news of it."""
+    return Letter(
+        i18n.get("deposit-claim-rejected", tx=_short(payment.reference.partition(":")[2]))
     )
 
 

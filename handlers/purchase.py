@@ -19,7 +19,7 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import Markup
 from bot.money import AmountError, AmountProblem, format_money, parse_amount
-from bot.orders import ConfirmStatus, Failure
+from bot.orders import NEWSWORTHY, ConfirmStatus, Failure
 from bot.pricing import QUOTE_LIFETIME, Price
 from bot.shop import Shop
 from handlers.callbacks import BackToOrder, TopUpFor
@@ -243,12 +243,6 @@ async def result_screen(
     )
 
 
-async def hand_over_goods(shop: Shop, order: Order, presenter: Presenter) -> None:
-    """A delivered order's goods, as a file in the customer's chat (they stay in My orders)."""
-    if order.status == OrderStatus.SUCCEEDED and (goods := presenter.document(order)):
-        await shop.messenger.send_file(order.user_id, *goods)
-
-
 def failure_text(i18n: I18nContext, failure: object) -> str:
     match failure:
         case Failure.ACCOUNT_NOT_FOUND:
@@ -327,7 +321,10 @@ async def _confirm(
     if fresh is not None and fresh.price.charge != order.charge:
         await _requote(query, i18n, shop, order, fresh, presenter, i18n.get("price-changed"))
         return
-    confirmed = await shop.sales.confirm(order.id, customer.id)
+    # The message pressed shows the order from now on: its result is edited into it (by the
+    # outbox, even after a restart).
+    screen = query.message.message_id if isinstance(query.message, Message) else None
+    confirmed = await shop.sales.confirm(order.id, customer.id, screen=screen)
     match confirmed.status:
         case ConfirmStatus.EXPIRED:
             fresh = fresh or await presenter.fresh_quote(shop, order)
@@ -351,9 +348,9 @@ async def _confirm(
             # The money is held: whatever the chat does now, the order goes upstream.
             with contextlib.suppress(TelegramAPIError):
                 await redraw(query, i18n.get("order-processing", order=order.id))
-            done = await shop.sales.submit(order.id)
-            await redraw(query, *await result_screen(i18n, shop, done, presenter))
-            await hand_over_goods(shop, done, presenter)
+            done = await shop.sales.submit(order.id, watched=True)
+            if done.status not in NEWSWORTHY:  # its result, when it comes, is news of its own
+                await redraw(query, *await result_screen(i18n, shop, done, presenter))
         case _:  # decided meanwhile, or gone
             current = confirmed.order or order
             await redraw(query, *await result_screen(i18n, shop, current, presenter))

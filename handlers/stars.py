@@ -26,8 +26,8 @@ from aiogram.types import (
 )
 from aiogram_i18n import I18nContext
 
-from bot.deposits import MAX_STARS, STARS, StarsCheck, Taken, TooManyRequests
-from bot.i18n import CustomerLanguage, HtmlFluentCore, language_from_telegram
+from bot.deposits import MAX_STARS, STARS, StarsCheck, TooManyRequests
+from bot.i18n import language_from_telegram
 from bot.money import (
     MICRO,
     AmountError,
@@ -37,10 +37,17 @@ from bot.money import (
     format_rate,
     parse_amount,
 )
+from bot.outbox import Letter
 from bot.shop import Shop
 from handlers.admin.stars import no_request_note
 from handlers.callbacks import Screen
-from handlers.deposits import CancelDeposit, DepositWay, after_deposit, order_to_top_up
+from handlers.deposits import (
+    CancelDeposit,
+    DepositWay,
+    after_deposit,
+    order_to_top_up,
+    request_of,
+)
 from handlers.purchase import amount_error
 from handlers.screens import back_button, cancel_only, choices, menu_only, redraw, show
 from storage.deposits import Method, Payment
@@ -224,8 +231,9 @@ def _declined(i18n: I18nContext, verdict: StarsCheck) -> str:
 # Every customer message passes here first: MagicData checks it in the event loop, where a bare
 # `F` filter would be run in a worker thread.
 @payments.message(MagicData(F.event.successful_payment))
-async def paid(message: Message, i18n: I18nContext, shop: Shop, customer: Customer | None) -> None:
-    """Credited once per charge id: a second delivery of the same payment says nothing."""
+async def paid(message: Message, shop: Shop, customer: Customer | None) -> None:
+    """Credited once per charge id, the customer told with the credit; a second delivery of the
+    same payment says nothing."""
     receipt = message.successful_payment
     payer = message.from_user
     if receipt is None or payer is None:
@@ -260,59 +268,35 @@ async def paid(message: Message, i18n: I18nContext, shop: Shop, customer: Custom
     if taken.seen_before:
         log.info("Stars payment %s delivered again: nothing to do", taken.payment.id)
         return
-    payment = taken.payment
+    payment = taken.payment  # the customer was told with the credit (see `credited_letter`)
     assert payment.credited is not None
     if taken.request is None:
         await shop.messenger.alert_operators(
             f"Telegram Stars payment #{payment.id}: {payment.paid:,} ⭐ from customer "
             f"{customer.id}. " + no_request_note(shop, payment, receipt.invoice_payload)
         )
-    with i18n.use_locale(customer.language):
-        text = await _credited(i18n, shop, payment)
-        await message.answer(text, reply_markup=after_deposit(i18n, taken.request))
 
 
-async def announce_stars_found(
-    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, taken: Taken
-) -> None:
-    """A Stars payment booked from the bot's Stars transactions (its message was never handled):
-    the customer hears what that message would have told them, in their language."""
-    payment = taken.payment
-    if payment.user_id is None:
-        return
-    customer = await shop.customers.get(payment.user_id)
-    if customer is None:
-        return
-    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
-    text = await _credited(i18n, shop, payment)
-    await shop.messenger.tell_customer(customer.id, text, after_deposit(i18n, taken.request))
-
-
-async def _credited(i18n: I18nContext, shop: Shop, payment: Payment) -> str:
-    """What a Stars payment credited, and the balance now."""
+async def credited_letter(i18n: I18nContext, shop: Shop, payment: Payment) -> Letter:
+    """A Stars payment credited: the customer's news of it, with the way back to the order the
+    request was for."""
     assert payment.user_id is not None and payment.credited is not None
     balance = await shop.ledger.balance(payment.user_id)
-    return i18n.get(
+    text = i18n.get(
         "stars-credited",
         amount=exact_money(payment.credited, shop.currency),
         stars=stars_count(payment.paid),
         payment=str(payment.id),
         available=format_money(balance.available, shop.currency),
     )
+    return Letter(text, after_deposit(i18n, await request_of(shop, payment)))
 
 
-async def announce_stars_refund(
-    shop: Shop, core: HtmlFluentCore, language: CustomerLanguage, payment: Payment
-) -> None:
-    """A Stars payment was refunded (by an operator's command, or settled later): tell its
-    customer, in their language."""
-    if payment.user_id is None or payment.credited is None:
-        return
-    customer = await shop.customers.get(payment.user_id)
-    if customer is None:
-        return
-    i18n = I18nContext(locale=customer.language, core=core, manager=language, data={})
-    balance = await shop.ledger.balance(customer.id)
+async def refunded_letter(i18n: I18nContext, shop: Shop, payment: Payment) -> Letter:
+    """A Stars payment refunded (by an operator's command, or settled later): the customer's
+    news of it."""
+    assert payment.user_id is not None and payment.credited is not None
+    balance = await shop.ledger.balance(payment.user_id)
     text = i18n.get(
         "stars-refunded",
         stars=stars_count(payment.paid),
@@ -320,4 +304,4 @@ async def announce_stars_refund(
         amount=exact_money(payment.credited, shop.currency),
         available=format_money(balance.available, shop.currency),
     )
-    await shop.messenger.tell_customer(customer.id, text, menu_only(i18n))
+    return Letter(text, menu_only(i18n))

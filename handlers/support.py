@@ -1,16 +1,20 @@
-"""Contact support: the customer writes one message and it reaches the operators' group."""
+"""Contact support: the customer writes one message and it reaches the operators' group (through
+the outbox, behind the operators' alerts; a customer who wrote too often in a short time is asked
+to wait, and nothing is passed on: see `bot.support`)."""
 
 from __future__ import annotations
 
 import html
+import math
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
 from bot.shop import Shop
+from bot.support import QUESTIONS_PER_WINDOW, WINDOW
 from handlers.callbacks import Open, Screen
 from handlers.screens import cancel_button, main_menu, show
 from storage.users import Customer
@@ -41,7 +45,6 @@ async def ask_question(
 async def forward_question(
     message: Message,
     state: FSMContext,
-    bot: Bot,
     i18n: I18nContext,
     shop: Shop,
     customer: Customer,
@@ -54,15 +57,20 @@ async def forward_question(
             reply_markup=markup,
         )
         return
-    admin_chat = shop.config.admin_chat_id
-    if admin_chat is None:  # support was switched off while the customer was writing
+    if not shop.support_enabled:  # switched off while the customer was writing
         await state.clear()
         text, markup = await main_menu(i18n, shop, customer)
         await message.answer(text, reply_markup=markup)
         return
-    await bot.send_message(admin_chat, _support_card(customer, question))
-    await state.clear()  # only now: if the card could not be sent, the customer can try again
-    text, markup = await main_menu(i18n, shop, customer, preface=i18n.get("support-sent"))
+    wait = await shop.support_desk.pass_on(customer.id, _support_card(customer, question))
+    await state.clear()  # only now: if the card could not be recorded, the customer can try again
+    if wait is None:
+        preface = i18n.get("support-sent")
+    else:
+        minutes = math.ceil(wait.total_seconds() / 60)
+        preface = i18n.get("support-slow-down", count=QUESTIONS_PER_WINDOW,
+                           window=int(WINDOW.total_seconds() // 60), minutes=minutes)  # fmt: skip
+    text, markup = await main_menu(i18n, shop, customer, preface=preface)
     await message.answer(text, reply_markup=markup)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.shop import Shop
+from bot.outbox import Letter
 from handlers.admin import (
     broadcast,
     commands,
@@ -19,7 +19,7 @@ from handlers.admin import (
     stats,
 )
 from handlers.admin.access import Operator
-from storage.orders import Order
+from storage.outbox import Entry
 
 
 def operators_router() -> Router:
@@ -42,12 +42,12 @@ def operators_router() -> Router:
     return operators
 
 
-async def announce_review(shop: Shop, order: Order, text: str) -> None:
-    """An order now waits for the operators: the alert carries its decisions."""
-    await shop.messenger.alert_operators(text, review.review_keyboard(order.id))
+async def with_decisions(entry: Entry) -> list[Letter]:
+    """An alert about an order that now waits for the operators: it carries their decisions."""
+    return [Letter(entry.body["text"], review.review_keyboard(entry.about))]
 
 
-async def announce_order_alert(shop: Shop, order: Order, text: str) -> None:
+async def with_its_card(entry: Entry) -> list[Letter]:
     """Trouble with one order (a reversal, upstream owing a refund, …): the alert carries a way
     to its card."""
-    await shop.messenger.alert_operators(text, orders.order_card_keyboard(order.id))
+    return [Letter(entry.body["text"], orders.order_card_keyboard(entry.about))]

@@ -223,7 +223,7 @@ async def waiting_payments(message: Message, shop: Shop) -> None:
 
 @router.callback_query(PaymentButton.filter())
 async def decide(query: CallbackQuery, callback_data: PaymentButton, shop: Shop) -> None:
-    """Each claimant who is not credited hears it through `Deposits.on_claim_unconfirmed`."""
+    """Each claimant who is not credited hears it through the outbox (`Deposits`)."""
     admin = query.from_user.id
     deposits, number = shop.deposits, callback_data.payment_id
     try:

@@ -97,8 +97,8 @@ _told_unclear: set[int] = set()  # payments the operators heard are unclear, sin
 
 async def check_stars_transactions(shop: Shop) -> None:
     """The scheduled job: the bot's Stars transactions against the shop's books. The operators
-    hear of every payment booked from them (its customer is told by `on_found`), every refund
-    they settled, and every refund made outside the shop."""
+    hear of every payment booked from them (its customer is told through the outbox, with the
+    credit), every refund they settled, and every refund made outside the shop."""
     checked = await shop.stars_history.check()
     for found in checked.found:
         await shop.messenger.alert_operators(found_alert(shop, found))

@@ -28,9 +28,12 @@ from sandbox.telegram.routes import driver_routes
 from sandbox.telegram.server import BotApi
 from sandbox.telegram.stars import Invoice, StarsLedger, SuccessfulPayment
 from sandbox.telegram.state import (
+    TELEGRAM_GROUP_LIMIT,
+    TELEGRAM_PRIVATE_LIMIT,
     BotAccount,
     Button,
     Chat,
+    ChatLimit,
     ChatMessage,
     HeldCalls,
     StoredFile,
@@ -38,9 +41,12 @@ from sandbox.telegram.state import (
 )
 
 __all__ = [
+    "TELEGRAM_GROUP_LIMIT",
+    "TELEGRAM_PRIVATE_LIMIT",
     "BotAccount",
     "Button",
     "ChatDriver",
+    "ChatLimit",
     "ChatMessage",
     "EntityError",
     "GroupDriver",
@@ -72,9 +78,21 @@ class GroupDriver:
 
 
 class TelegramEmulator:
-    def __init__(self, flood_limit_per_second: float | None = None) -> None:
+    """`flood_limit_per_second` caps the bot's sends overall; `group_limit` and `private_limit`
+    cap them per chat, as Telegram does (`TELEGRAM_GROUP_LIMIT`, `TELEGRAM_PRIVATE_LIMIT`).
+    None (the default) is no limit: tests and the playground ask for the limits they need."""
+
+    def __init__(
+        self,
+        flood_limit_per_second: float | None = None,
+        *,
+        group_limit: ChatLimit | None = None,
+        private_limit: ChatLimit | None = None,
+    ) -> None:
         self.bots: dict[str, BotAccount] = {}
         self.flood_limit_per_second = flood_limit_per_second
+        self.group_limit = group_limit
+        self.private_limit = private_limit
         self.closing = False
         self.held: list[HeldCalls] = []
         self.gateway_errors: dict[str, int] = {}  # method (lower case) -> calls still to fail

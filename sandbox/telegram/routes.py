@@ -11,7 +11,15 @@ from aiohttp import web
 from sandbox.telegram.payments import pay_invoice, redeliver_payment
 from sandbox.telegram.server import user_from
 from sandbox.telegram.stars import PRE_CHECKOUT_TIMEOUT
-from sandbox.telegram.state import BotAccount, Chat, ChatMessage, UserInfo
+from sandbox.telegram.state import (
+    TELEGRAM_GROUP_LIMIT,
+    TELEGRAM_PRIVATE_LIMIT,
+    BotAccount,
+    Chat,
+    ChatLimit,
+    ChatMessage,
+    UserInfo,
+)
 
 if TYPE_CHECKING:
     from sandbox.telegram import TelegramEmulator
@@ -54,6 +62,19 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
             "download": f"/_emulator/files/{media.file_id}",
         },
     }
+
+
+def _chat_limit(value: Any) -> ChatLimit | None:
+    if value is None:
+        return None
+    limit = ChatLimit(int(value["messages"]), float(value["seconds"]))
+    if limit.messages < 1 or limit.seconds <= 0:
+        raise ValueError("messages and seconds must be positive")
+    return limit
+
+
+def _limit_json(limit: ChatLimit | None) -> dict[str, float] | None:
+    return None if limit is None else {"messages": limit.messages, "seconds": limit.seconds}
 
 
 def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
@@ -161,6 +182,27 @@ def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
         emulator.flood_limit_per_second = None if value is None else float(value)
         return web.json_response({"per_second": emulator.flood_limit_per_second})
 
+    async def chat_limits(request: web.Request) -> web.Response:
+        body = await request.json()
+        try:
+            if body.get("telegram"):
+                emulator.group_limit = TELEGRAM_GROUP_LIMIT
+                emulator.private_limit = TELEGRAM_PRIVATE_LIMIT
+            if "group" in body:
+                emulator.group_limit = _chat_limit(body["group"])
+            if "private" in body:
+                emulator.private_limit = _chat_limit(body["private"])
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            raise web.HTTPBadRequest(
+                text=f"a limit is {{messages, seconds}} or null: {exc}"
+            ) from None
+        return web.json_response(
+            {
+                "group": _limit_json(emulator.group_limit),
+                "private": _limit_json(emulator.private_limit),
+            }
+        )
+
     async def pay(request: web.Request) -> web.Response:
         bot, chat = chat_of(request)
         body = await request.json()
@@ -208,5 +250,6 @@ def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
         web.post("/_emulator/chats/{chat_id}/pay", pay),
         web.post("/_emulator/payments/{charge_id}/redeliver", redeliver),
         web.post("/_emulator/flood", flood),
+        web.post("/_emulator/chat_limits", chat_limits),
         web.get("/_emulator/files/{file_id}", file),
     ]

@@ -17,6 +17,9 @@ first bot the emulator was given, or on `?bot=USERNAME`:
   soon as the bot changed the chat after VERSION (or at the timeout).
 - `POST /_emulator/chats/{chat_id}/block` `{"blocked": true|false}`: the user blocks the bot.
 - `POST /_emulator/flood` `{"per_second": number|null}`: the flood limit for sending methods.
+- `POST /_emulator/chat_limits` `{"group": {"messages", "seconds"}|null, "private": ...|null}`:
+  each chat's own limit on the bot's messages (Telegram's: 20 a minute in a group, about one a
+  second in a private chat; `{"telegram": true}` sets both); answers the limits now in force.
 - `GET /_emulator/files/{file_id}`: a file's bytes.
 - `POST /_emulator/chats/{chat_id}/pay` `{"user_id", "message_id", "stale"?, "timeout"?}`: the user
   pays invoice `message_id` and the call returns when the payment ended: `{"status": "approved" |
@@ -304,7 +307,8 @@ class BotApi:
             params = await read_params(request)
             name = request.match_info["method"].lower()
             for held in [held for held in self.emulator.held if held.matches(name, params)]:
-                await held.wait_for_release()
+                if not await held.wait_for_release():  # dropped: it never reached Telegram
+                    return web.Response(status=502, text=BAD_GATEWAY, content_type="text/html")
             result = await method(bot, params)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.code)
@@ -381,14 +385,26 @@ class BotApi:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
-    def _check_flood(self, bot: BotAccount, method: str) -> None:
-        limit = self.emulator.flood_limit_per_second
+    def _check_flood(self, bot: BotAccount, method: str, chat: Chat) -> None:
+        """Telegram's limits on sending, each answered 429 with the seconds to wait: the bot's
+        overall rate (`flood_limit_per_second`) and each chat's own (`group_limit` in groups,
+        `private_limit` in private chats). A refused call counts against neither."""
         now = time.monotonic()
+        limit = self.emulator.flood_limit_per_second
         bot.sent_times = [t for t in bot.sent_times if now - t < 1.0]
         if limit is not None and len(bot.sent_times) >= limit:
-            retry_after = max(1, math.ceil(1.0 - (now - bot.sent_times[0])))
             bot.flood_refusals[method] += 1
-            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+            raise _too_many(1.0 - (now - bot.sent_times[0]))
+        per_chat = (
+            self.emulator.private_limit if chat.type == "private" else self.emulator.group_limit
+        )
+        if per_chat is not None:
+            chat.sent_times = [t for t in chat.sent_times if now - t < per_chat.seconds]
+            if len(chat.sent_times) >= per_chat.messages:
+                bot.flood_refusals[method] += 1
+                chat.flood_refusals += 1
+                raise _too_many(per_chat.seconds - (now - chat.sent_times[0]))
+            chat.sent_times.append(now)
         bot.sent_times.append(now)
 
     def _reply_to(self, params: Params) -> int | None:
@@ -410,7 +426,7 @@ class BotApi:
         if not text.strip():
             raise bad_request("message text is empty")
         buttons = _buttons(params)
-        self._check_flood(bot, "sendMessage")
+        self._check_flood(bot, "sendMessage", chat)
         message = _bot_message(
             bot,
             chat,
@@ -431,7 +447,7 @@ class BotApi:
             bot, params, kind, "image/png" if kind == "photo" else "application/octet-stream"
         )
         buttons = _buttons(params)
-        self._check_flood(bot, "sendPhoto" if kind == "photo" else "sendDocument")
+        self._check_flood(bot, "sendPhoto" if kind == "photo" else "sendDocument", chat)
         message = _bot_message(
             bot,
             chat,
@@ -457,7 +473,7 @@ class BotApi:
         if source is None or source.deleted:
             raise bad_request(f"message to {'copy' if copy else 'forward'} not found")
         chat = self._target(bot, params)
-        self._check_flood(bot, "copyMessage" if copy else "forwardMessage")
+        self._check_flood(bot, "copyMessage" if copy else "forwardMessage", chat)
         message = _bot_message(
             bot,
             chat,
@@ -485,7 +501,7 @@ class BotApi:
         chat = self._target(bot, params)
         buttons = _buttons(params)
         check_invoice_keyboard(buttons)
-        self._check_flood(bot, "sendInvoice")
+        self._check_flood(bot, "sendInvoice", chat)
         message = _bot_message(
             bot,
             chat,
@@ -652,6 +668,11 @@ class BotApi:
             "file_size": len(stored.data),
             "file_path": f"documents/{stored.file_id}",
         }
+
+
+def _too_many(wait: float) -> ApiError:
+    retry_after = max(1, math.ceil(wait))
+    return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
 
 def user_from(payload: dict[str, Any]) -> UserInfo:

@@ -194,6 +194,8 @@ class Chat:
     events: list[int] = field(default_factory=list)  # message ids the bot sent, edited or deleted
     blocked_bot: bool = False
     last_bot_activity: float = 0.0
+    sent_times: list[float] = field(default_factory=list)  # the bot's sends, for its chat limit
+    flood_refusals: int = 0  # sends answered 429 by the chat's limit
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     # Called after every change to the chat (the bot's and its users'): the playground's live view.
@@ -420,14 +422,30 @@ class BotAccount:
         return stored
 
 
+@dataclass(frozen=True)
+class ChatLimit:
+    """At most `messages` sent by the bot into one chat within any `seconds`."""
+
+    messages: int
+    seconds: float
+
+
+# What Telegram enforces (https://core.telegram.org/bots/faq#broadcasting-to-users): about 20
+# messages a minute in a group, and about one a second in a private chat.
+TELEGRAM_GROUP_LIMIT = ChatLimit(20, 60.0)
+TELEGRAM_PRIVATE_LIMIT = ChatLimit(1, 1.0)
+
+
 @dataclass
 class HeldCalls:
     """Bot API calls held back before they take effect, until released: a test can stop a bot
-    at an exact point (say, while it shows "processing") and kill it there."""
+    at an exact point (say, while it shows "processing") and kill it there. Dropped instead,
+    they never take effect: the bot that made them died before they reached Telegram."""
 
     method: str  # lower case, e.g. "editmessagetext"
     text_contains: str | None = None
     reached: asyncio.Event = field(default_factory=asyncio.Event)
+    dropped: bool = False
     _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     def matches(self, method: str, params: dict[str, Any]) -> bool:
@@ -435,9 +453,17 @@ class HeldCalls:
             return False
         return self.text_contains is None or self.text_contains in str(params.get("text", ""))
 
-    async def wait_for_release(self) -> None:
+    async def wait_for_release(self) -> bool:
+        """False if the calls were dropped rather than released."""
         self.reached.set()
         await self._released.wait()
+        return not self.dropped
 
     def release(self) -> None:
+        self._released.set()
+
+    def drop(self) -> None:
+        """The held calls end without taking effect (answered as a gateway's error page, should
+        their caller still be there), and later ones are not held."""
+        self.dropped = True
         self._released.set()

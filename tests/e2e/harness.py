@@ -196,6 +196,7 @@ class Shop:
             DEPOSIT_CHECK_EVERY_SECONDS="0.5",
             STARS_REFUND_RETRY_SECONDS="0.5",
             STARS_CHECK_EVERY_SECONDS="0.5",
+            OUTBOX_RETRY_SECONDS="0.5",
             # Upstream follow-ups in seconds rather than minutes, so tests can watch them.
             UPSTREAM_TIMEOUT_SECONDS="2",
             RECONCILE_EVERY_SECONDS="0.5",

@@ -21,6 +21,7 @@ from sandbox.accounts_shop import DEMO_API_KEY, AccountShopSimulator
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
 from tests.contract.conftest import FAST, NO_WAIT, serving
+from tests.heard import Heard
 from tests.integration.world import running
 
 USDT = 1_000_000
@@ -35,7 +36,7 @@ class Engine:
     service: OrderService
     line: AccountsLine
     upstream: AccountShopSimulator
-    alerts: list[str]
+    heard: Heard
 
     async def confirmed(self, service_id: int, quantity: int) -> Order:
         offer = await self.line.offer(service_id)
@@ -64,7 +65,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
             return AccountsLine(client, pricing, currency="VND")
 
         async with running(tmp_path, make, balances={ALICE: 10 * USDT}) as (world, line):
-            yield Engine(world.ledger, world.orders, world.service, line, upstream, world.alerts)
+            yield Engine(world.ledger, world.orders, world.service, line, upstream, world.heard)
 
 
 async def test_a_purchase_keeps_the_accounts_for_the_customer_only(
@@ -85,7 +86,7 @@ async def test_a_purchase_keeps_the_accounts_for_the_customer_only(
     assert await engine.wallet() == (10 * USDT - 110_000, 0)
     for account in purchase.accounts:
         assert account not in caplog.text and account.split("|")[1] not in caplog.text
-    assert engine.alerts == []
+    assert await engine.heard.alerts() == []
 
 
 async def test_an_unknown_purchase_is_resolved_by_replaying_the_request_id(
@@ -118,7 +119,7 @@ async def test_a_refused_replay_goes_to_review_held_and_still_settles(
     assert (await engine.service.reconcile(order.id)).status == OrderStatus.NEEDS_REVIEW
     assert await engine.wallet() == (10 * USDT - 40_000, 40_000)  # still held
     assert any(order.id in alert and "sending it again was refused" in alert
-               for alert in engine.alerts)  # fmt: skip
+               for alert in await engine.heard.alerts())  # fmt: skip
     # Upstream answers before an operator acts: the order in review settles by itself.
     assert (await engine.service.reconcile(order.id)).status == OrderStatus.SUCCEEDED
     assert await engine.wallet() == (10 * USDT - 40_000, 0)
@@ -131,7 +132,7 @@ async def test_the_shops_own_short_balance_refunds_and_alerts(engine: Engine) ->
     assert order.details["failure"] == Failure.SUPPLIER_UNAVAILABLE
     assert "accounts_failure" not in order.details
     assert await engine.wallet() == (10 * USDT, 0)
-    [alert] = engine.alerts
+    [alert] = await engine.heard.alerts()
     assert order.id in alert and "upstream_balance_insufficient" in alert
 
 
@@ -143,7 +144,7 @@ async def test_fewer_accounts_than_ordered_alerts_without_showing_them(engine: E
     order = await engine.bought(4, 2)
     assert order.status == OrderStatus.SUCCEEDED
     assert order.details["accounts"] == [secret]
-    [alert] = engine.alerts
+    [alert] = await engine.heard.alerts()
     assert "delivered 1 accounts for an order of 2" in alert
     assert "s3cr3t" not in alert
 

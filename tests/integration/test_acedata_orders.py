@@ -19,6 +19,7 @@ from sandbox.acedata import DEMO_APPLICATION, DEMO_TOKEN, AceDataSimulator
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
 from tests.contract.conftest import FAST, NO_WAIT, serving
+from tests.heard import Heard
 from tests.integration.world import running
 
 USD = 1_000_000
@@ -32,7 +33,7 @@ class Engine:
     service: OrderService
     line: AceDataLine
     upstream: AceDataSimulator
-    alerts: list[str]
+    heard: Heard
 
     async def quoted(self, package_id: str = "pkg-chat-100", way: str = "Stripe") -> Order:
         offer = await self.line.offer(package_id)
@@ -58,7 +59,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
         client = AceDataClient(base, DEMO_TOKEN, timeouts=FAST, retry=NO_WAIT)
         async with running(tmp_path, lambda _: AceDataLine(client),
                            balances={ALICE: 100 * USD}) as (world, line):  # fmt: skip
-            yield Engine(world.ledger, world.orders, world.service, line, upstream, world.alerts)
+            yield Engine(world.ledger, world.orders, world.service, line, upstream, world.heard)
 
 
 def test_application_ids_are_uuids_in_any_case() -> None:
@@ -139,4 +140,4 @@ async def test_a_refused_token_alerts_the_operators(engine: Engine) -> None:
     failed = await engine.service.submit(order.id)
     assert (failed.status, failed.details["failure"]) == (OrderStatus.FAILED,
                                                           "supplier-unavailable")  # fmt: skip
-    assert any("refused the shop's token" in alert for alert in engine.alerts)
+    assert any("refused the shop's token" in alert for alert in await engine.heard.alerts())

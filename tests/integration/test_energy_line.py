@@ -22,6 +22,7 @@ from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
 from tests.contract.conftest import NO_WAIT, serving
+from tests.heard import Heard
 from tests.integration.world import running
 
 USDT = 1_000_000
@@ -37,10 +38,7 @@ class Engine:
     service: OrderService
     line: EnergyLine
     upstream: EnergySimulator
-    alerts: list[str]
-
-    async def alert(self, text: str) -> None:
-        self.alerts.append(text)
+    heard: Heard
 
     async def bought(self, energy: int = 65_000, period: str = "1H") -> Order:
         quote = await self.line.quote(DOCUMENT_ADDRESS, energy, period)
@@ -72,7 +70,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
         make = partial(EnergyLine, client)
         async with running(tmp_path, make, balances={ALICE: 100 * USDT}) as (world, line):
             yield Engine(world.db, world.ledger, world.orders, world.service, line, upstream,
-                         world.alerts)  # fmt: skip
+                         world.heard)  # fmt: skip
 
 
 async def test_an_order_is_followed_until_delegated(engine: Engine) -> None:
@@ -94,7 +92,7 @@ async def test_a_lost_answer_met_by_600004_is_never_placed_again_and_goes_to_rev
     assert order.status == OrderStatus.NEEDS_REVIEW
     assert order.upstream_ref is None and order.details["out_trade_no_used"] is True
     assert [o.out_trade_no for o in engine.upstream.orders.values()] == [order.id]
-    assert any("orderNo is unknown" in a for a in engine.alerts)
+    assert any("orderNo is unknown" in a for a in await engine.heard.alerts())
 
     again = await engine.service.reconcile(order.id)  # asks nobody: the number is unknown
     assert again.status == OrderStatus.NEEDS_REVIEW
@@ -140,7 +138,7 @@ async def test_an_abort_with_everything_refunded_releases_the_hold(engine: Engin
     assert failed.details["refunded"] == CHARGE
     assert failed.details["energy_failure"] == "aborted"
     assert await engine.wallet() == (100 * USDT, 0)
-    assert engine.alerts == []
+    assert await engine.heard.alerts() == []
 
 
 async def test_an_abort_with_part_refunded_gives_back_that_share_and_alerts(
@@ -153,7 +151,7 @@ async def test_an_abort_with_part_refunded_gives_back_that_share_and_alerts(
     # 585,000 of 2,340,000 sun came back: a quarter of 0.65 USDT, in whole cents
     assert failed.details["refunded"] == 160_000
     assert await engine.wallet() == (100 * USDT - CHARGE + 160_000, 0)
-    [alert] = engine.alerts
+    [alert] = await engine.heard.alerts()
     assert order.id in alert and "refunded only 585000 of 2340000 sun" in alert
 
 

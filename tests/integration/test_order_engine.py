@@ -26,6 +26,7 @@ from storage.ledger import SALES, Ledger
 from storage.orders import Order, OrderStatus, OrderStore
 from storage.settings import SettingsStore
 from tests.contract.conftest import FAST, NO_WAIT, serving
+from tests.heard import Heard
 from tests.integration.world import running
 
 USD = 1_000_000
@@ -41,10 +42,7 @@ class Engine:
     line: CloudLine
     upstream: CloudSimulator
     upstream_base: str
-    alerts: list[str]
-
-    async def alert(self, text: str) -> None:
-        self.alerts.append(text)
+    heard: Heard
 
     async def quoted(self, user_id: int, uid: str = "200000000000", money: int = 10 * USD,
                      channel: CloudChannel = CloudChannel.TENCENT) -> Order:  # fmt: skip
@@ -73,7 +71,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
         balances = {ALICE: 100 * USD, BOB: 100 * USD}
         async with running(tmp_path, make, balances=balances) as (world, line):
             yield Engine(world.db, world.ledger, world.orders, world.service, line, upstream,
-                         base, world.alerts)  # fmt: skip
+                         base, world.heard)  # fmt: skip
 
 
 async def _balance(engine: Engine, user: int) -> tuple[int, int]:
@@ -176,13 +174,14 @@ async def test_paying_again_refused_for_a_short_agent_balance_refunds(engine: En
     settled = await engine.service.reconcile(order.id)
     assert settled.status == OrderStatus.FAILED
     assert await _balance(engine, ALICE) == (100 * USD, 0)
-    assert any("agent_balance_insufficient" in alert for alert in engine.alerts)
+    assert any("agent_balance_insufficient" in alert for alert in await engine.heard.alerts())
 
 
 async def test_a_lost_pay_is_not_paid_again_too_soon(engine: Engine) -> None:
     patient = CloudLine(engine.line._client, Pricing(SettingsStore(engine.db)),
                         repay_after=timedelta(hours=1))  # fmt: skip
-    service = OrderService(engine.db, engine.ledger, engine.orders, {"cloud": patient})
+    service = OrderService(engine.db, engine.ledger, engine.orders, {"cloud": patient},
+                           engine.heard.outbox)  # fmt: skip
     engine.upstream.plan.add("hang", path="/api/orders/*/pay", seconds=3)
     engine.upstream.plan.add("hang", path="/api/orders/ba*", seconds=3, times=3)
     order = await engine.quoted(ALICE)
@@ -238,8 +237,9 @@ async def test_upstream_failures_refund_the_customer_and_alert_the_operators(
     order = await engine.bought(ALICE, uid=uid)
     assert order.status == OrderStatus.FAILED
     assert await _balance(engine, ALICE) == (100 * USD, 0)
-    assert len(engine.alerts) == 1 and order.id in engine.alerts[0]
-    assert ("upstream owes the shop a refund" in engine.alerts[0]) is owes
+    [alert] = await engine.heard.alerts()
+    assert order.id in alert
+    assert ("upstream owes the shop a refund" in alert) is owes
     assert bool(order.details.get("upstream_owes_refund")) is owes
 
 
@@ -272,23 +272,19 @@ async def test_an_order_unknown_for_too_long_goes_to_review(engine: Engine) -> N
     engine.upstream.plan.add("5xx", path="/api/orders/*", times=50)
     order = await engine.bought(ALICE)
     assert order.status == OrderStatus.UNKNOWN
-    told: list[OrderStatus] = []
-
-    async def tell(order: Order) -> None:
-        told.append(order.status)
-
     impatient = OrderService(engine.db, engine.ledger, engine.orders, {"cloud": engine.line},
-                             alert=engine.alert, review_after=timedelta(0),
-                             on_settled=tell)  # fmt: skip
+                             engine.heard.outbox, review_after=timedelta(0))  # fmt: skip
     reviewed = await impatient.reconcile(order.id)
     assert reviewed.status == OrderStatus.NEEDS_REVIEW
     assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)  # still held, not guessed
-    assert any("needs review" in alert for alert in engine.alerts)
-    assert told == [OrderStatus.NEEDS_REVIEW]  # the customer hears it is being checked
+    assert any("needs review" in alert for alert in await engine.heard.alerts())
+    # the customer hears it is being checked
+    assert await engine.heard.orders_told() == [OrderStatus.NEEDS_REVIEW]
 
     # Upstream answers before an operator acts: the order in review settles by itself.
     engine.upstream.plan.clear()
     assert (await impatient.reconcile(order.id)).status == OrderStatus.SUCCEEDED
+    told = await engine.heard.orders_told()
     assert told == [OrderStatus.NEEDS_REVIEW, OrderStatus.SUCCEEDED]
     assert await _balance(engine, ALICE) == (89_500_000, 0)
 

@@ -21,6 +21,7 @@ from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
 from tests.contract.conftest import FAST, NO_WAIT, serving
+from tests.heard import Heard
 from tests.integration.world import running
 
 USD = 1_000_000
@@ -36,7 +37,7 @@ class Engine:
     service: OrderService
     line: TopupLine
     upstream: KumquatSimulator
-    alerts: list[str]
+    heard: Heard
 
     async def confirmed(self, number: str = "254771114118") -> Order:
         found = await self.line.lookup(number)
@@ -77,7 +78,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
 
         async with running(tmp_path, make, balances={ALICE: 10 * USD}) as (world, line):
             yield Engine(world.db, world.ledger, world.orders, world.service, line, upstream,
-                         world.alerts)  # fmt: skip
+                         world.heard)  # fmt: skip
 
 
 async def test_without_callbacks_reconciliation_settles_by_request_no(engine: Engine) -> None:

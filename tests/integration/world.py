@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from bot.lines.base import Line
 from bot.orders import OrderService
+from bot.outbox import Outbox
 from bot.pricing import Pricing
 from storage.audit import audit_ledger
 from storage.database import Database
@@ -18,6 +19,7 @@ from storage.ledger import Ledger
 from storage.orders import OrderStore
 from storage.settings import SettingsStore
 from storage.users import CustomerStore
+from tests.heard import OPERATORS_CHAT, Heard
 
 L = TypeVar("L", bound=Line)
 
@@ -28,7 +30,7 @@ class World:
     ledger: Ledger
     orders: OrderStore
     service: OrderService
-    alerts: list[str]  # what the operators were told
+    heard: Heard  # what the customers and operators are to be told
 
 
 @asynccontextmanager
@@ -40,14 +42,10 @@ async def running(
     async with Database(folder / "shop.sqlite3") as db:
         line = make_line(Pricing(SettingsStore(db)))
         ledger, orders = Ledger(db), OrderStore(db)
-        alerts: list[str] = []
-
-        async def alert(text: str) -> None:
-            alerts.append(text)
-
-        service = OrderService(db, ledger, orders, {line.product: line}, alert=alert)
+        outbox = Outbox(db, OPERATORS_CHAT)
+        service = OrderService(db, ledger, orders, {line.product: line}, outbox)
         line.bind(service.report, service.find)
-        world = World(db, ledger, orders, service, alerts)
+        world = World(db, ledger, orders, service, Heard(outbox))
         customers = CustomerStore(db)
         for user, amount in balances.items():
             await customers.register(user, username=None, first_name="C", language="en")

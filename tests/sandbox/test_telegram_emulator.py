@@ -10,6 +10,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramRetryAfter,
@@ -17,7 +18,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from sandbox.telegram import TelegramEmulator
+from sandbox.telegram import TELEGRAM_GROUP_LIMIT, ChatLimit, TelegramEmulator
 
 USER = 7001
 
@@ -169,6 +170,52 @@ async def test_the_flood_limit_answers_429_with_retry_after(
     with pytest.raises(TelegramRetryAfter) as refused:
         await bot.send_message(USER, "one too many")
     assert refused.value.retry_after >= 1
+
+
+async def test_a_group_takes_so_many_messages_then_answers_429_for_itself_alone(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    group = emulator.group(-100777, "Operators")
+    alice = emulator.private_chat(USER, "Alice")
+    emulator.group_limit = ChatLimit(messages=3, seconds=60)
+    for number in range(3):
+        await bot.send_message(group.chat.id, f"card {number}")
+    with pytest.raises(TelegramRetryAfter) as refused:
+        await bot.send_message(group.chat.id, "one too many")
+    assert 1 <= refused.value.retry_after <= 60
+    assert [m.text for m in group.chat.bot_messages()] == ["card 0", "card 1", "card 2"]
+    assert group.chat.flood_refusals == 1
+    await bot.send_message(USER, "a private chat has its own limit")  # none set here
+    assert alice.last_bot_message is not None
+    await bot.edit_message_text("card 0, edited", chat_id=group.chat.id, message_id=1)  # no send
+
+
+async def test_a_private_chat_takes_one_message_a_second_when_asked(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    emulator.private_chat(USER, "Alice")
+    emulator.private_chat(USER + 1, "Bob")
+    emulator.private_limit = ChatLimit(messages=1, seconds=1.0)
+    await bot.send_message(USER, "first")
+    with pytest.raises(TelegramRetryAfter) as refused:
+        await bot.send_message(USER, "second, too soon")
+    assert refused.value.retry_after == 1
+    await bot.send_message(USER + 1, "another chat is not held back")
+    await asyncio.sleep(refused.value.retry_after)
+    await bot.send_message(USER, "second, after the wait")
+
+
+async def test_a_dropped_call_never_takes_effect(emulator: TelegramEmulator, bot: Bot) -> None:
+    alice = emulator.private_chat(USER, "Alice")
+    held = emulator.hold("sendMessage", text_contains="lost")
+    sending = asyncio.create_task(bot.send_message(USER, "lost on the way"))
+    await asyncio.wait_for(held.reached.wait(), 5)
+    held.drop()
+    with pytest.raises(ClientDecodeError):  # a gateway's page, not Telegram's answer
+        await sending
+    assert alice.bot_messages == []
+    await bot.send_message(USER, "lost? no, sent again")  # later calls are not held
+    assert [m.text for m in alice.bot_messages] == ["lost? no, sent again"]
 
 
 async def test_a_wrong_token_is_unauthorized(emulator: TelegramEmulator) -> None:
@@ -334,6 +381,16 @@ async def test_the_http_driver(emulator: TelegramEmulator, bot: Bot) -> None:
             await bot.send_message(USER, "blocked")
         async with http.post(f"{base}/flood", json={"per_second": 5}) as r:
             assert (await r.json()) == {"per_second": 5.0}
+        async with http.post(f"{base}/chat_limits", json={"telegram": True}) as r:
+            assert (await r.json()) == {
+                "group": {"messages": 20, "seconds": 60.0},
+                "private": {"messages": 1, "seconds": 1.0},
+            }
+        assert emulator.group_limit == TELEGRAM_GROUP_LIMIT
+        async with http.post(f"{base}/chat_limits", json={"private": None}) as r:
+            assert (await r.json())["private"] is None
+        async with http.post(f"{base}/chat_limits", json={"group": {"messages": 0}}) as r:
+            assert r.status == 400
 
 
 async def test_real_polling_with_a_dispatcher(emulator: TelegramEmulator, bot: Bot) -> None:

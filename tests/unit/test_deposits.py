@@ -16,14 +16,13 @@ from bot.deposits import (
     TooManyClaims,
     TooManyRequests,
 )
+from bot.outbox import Outbox, Topic
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.database import as_stored
 from storage.deposits import (
-    Claim,
     DepositRequest,
     Method,
-    Payment,
     PaymentStatus,
     RequestStatus,
 )
@@ -44,8 +43,13 @@ class Clock:
         return int((self.now + later).timestamp() * 1000)
 
 
+def deposits_outbox(books: Books) -> Outbox:
+    return Outbox(books.db, None)
+
+
 def deposits_of(books: Books, clock: Clock) -> Deposits:
-    return Deposits(books.db, books.ledger, AdminLog(books.db), clock=clock)
+    return Deposits(books.db, books.ledger, AdminLog(books.db), Outbox(books.db, None),
+                    clock=clock)  # fmt: skip
 
 
 async def hold_every_amount_but(
@@ -473,12 +477,6 @@ async def test_two_claims_of_one_transfer_are_both_kept_for_the_operators(books:
     clock = Clock()
     deposits = deposits_of(books, clock)
     bob, carol = await books.customer(2), await books.customer(3)
-    told: list[tuple[int, int]] = []
-
-    async def unconfirmed(claim: Claim, payment: Payment) -> None:
-        told.append((claim.user_id, payment.id))
-
-    deposits.on_claim_unconfirmed = unconfirmed
     stray = await deposits.take_usdt("d4" * 32, 7 * USDT, "TSender", clock.ms())
     first = await deposits.claim(bob, "d4" * 32, 7 * USDT)
     second = await deposits.claim(carol, "d4" * 32, 7 * USDT)
@@ -492,6 +490,11 @@ async def test_two_claims_of_one_transfer_are_both_kept_for_the_operators(books:
     assert (credited.status, credited.user_id) == (PaymentStatus.CREDITED, carol)
     [logged] = await AdminLog(books.db).about("payment", str(stray.payment.id))
     assert logged.after == f"credited {7 * USDT} to {carol}, not to customer {bob} who claimed it"
-    assert told == [(bob, stray.payment.id)]  # Bob hears his claim was not confirmed
+    # Bob hears his claim was not confirmed; Carol, that she was credited.
+    told = [(e.topic, e.chat_id, e.about) for e in await deposits_outbox(books).store.waiting()]
+    assert told == [
+        (Topic.DEPOSIT, carol, str(stray.payment.id)),
+        (Topic.CLAIM_UNCONFIRMED, bob, str(stray.payment.id)),
+    ]
     assert (await available(books, bob), await available(books, carol)) == (0, 7 * USDT)
     assert (await audit_ledger(books.db)).ok

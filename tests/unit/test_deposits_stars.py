@@ -19,11 +19,13 @@ from bot.deposits import (
     TooManyRequests,
     stars_credit,
 )
+from bot.outbox import Outbox, Topic
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.deposits import Payment, PaymentStatus, RequestStatus
 from storage.figures import FigureStore
 from storage.ledger import DEPOSITS, Kind
+from tests.heard import Heard
 from tests.unit.conftest import Books
 from tests.unit.test_deposits import START, Clock, available
 
@@ -51,8 +53,8 @@ class Telegram:
 
 
 def deposits_of(books: Books, clock: Clock, rate: str = "0.013") -> Deposits:
-    return Deposits(books.db, books.ledger, AdminLog(books.db), clock=clock,
-                    stars_rate=Decimal(rate))  # fmt: skip
+    return Deposits(books.db, books.ledger, AdminLog(books.db), Outbox(books.db, None),
+                    clock=clock, stars_rate=Decimal(rate))  # fmt: skip
 
 
 async def paid_stars(deposits: Deposits, user_id: int, stars: int, charge: str) -> Payment:
@@ -161,23 +163,19 @@ async def test_a_refund_debits_the_wallet_once_and_is_refused_after(books: Books
     deposits = deposits_of(books, clock)
     telegram = Telegram()
     deposits.refund_charge = telegram
-    told: list[Payment] = []
-
-    async def tell(payment: Payment) -> None:
-        told.append(payment)
-
-    deposits.on_refunded = tell
+    heard = Heard(Outbox(books.db, None))
     alice = await books.customer(1)
     payment = await paid_stars(deposits, alice, 100, "stxR")
+    unconnected = Deposits(books.db, books.ledger, AdminLog(books.db), Outbox(books.db, None))
     with pytest.raises(DepositRefused, match="not connected"):
-        await Deposits(books.db, books.ledger, AdminLog(books.db)).refund_stars(payment.id, 1, "")
+        await unconnected.refund_stars(payment.id, 1, "")
 
     refund = await deposits.refund_stars(payment.id, ADMIN, "asked for it back")
     assert refund.outcome == RefundOutcome.REFUNDED
     assert refund.payment.status == PaymentStatus.REFUNDED
     assert telegram.calls == [(alice, "stxR")]
     assert await available(books, alice) == 0
-    assert [p.id for p in told] == [payment.id]
+    assert await heard.told_of(Topic.STARS_REFUND) == [str(payment.id)]
     with pytest.raises(DepositRefused, match=f"payment {payment.id} is already refunded"):
         await deposits.refund_stars(payment.id, ADMIN, "again")
     assert len(telegram.calls) == 1
@@ -244,12 +242,7 @@ async def test_an_unknown_answer_keeps_the_money_out_until_telegram_says(books: 
     deposits = deposits_of(books, clock)
     telegram = Telegram(RefundAnswer.UNKNOWN)
     deposits.refund_charge = telegram
-    told: list[int] = []
-
-    async def tell(payment: Payment) -> None:
-        told.append(payment.id)
-
-    deposits.on_refunded = tell
+    heard = Heard(Outbox(books.db, None))
     alice = await books.customer(1)
     payment = await paid_stars(deposits, alice, 100, "stxU")
     pending = await deposits.refund_stars(payment.id, ADMIN, "")
@@ -257,13 +250,13 @@ async def test_an_unknown_answer_keeps_the_money_out_until_telegram_says(books: 
     assert pending.payment.status == PaymentStatus.REFUNDING
     assert await available(books, alice) == 0  # it cannot be spent meanwhile
     assert (await audit_ledger(books.db)).ok
-    assert told == []
+    assert await heard.told_of(Topic.STARS_REFUND) == []
 
     # The job asks again: the first call had got through, so Telegram says it is refunded.
     finished = await deposits.finish_refunds()
     assert [(r.payment.id, r.outcome) for r in finished] == [(payment.id, RefundOutcome.REFUNDED)]
     assert [charge for _, charge in telegram.calls] == ["stxU", "stxU"]
-    assert told == [payment.id]
+    assert await heard.told_of(Topic.STARS_REFUND) == [str(payment.id)]
     assert await deposits.finish_refunds() == []
     assert await available(books, alice) == 0
     assert (await audit_ledger(books.db)).ok

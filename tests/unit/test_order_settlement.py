@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from bot.orders import ConfirmStatus, OrderService, Remember, Submission, sent_again
+from bot.outbox import Outbox
 from bot.pricing import Price
 from providers.outcomes import Outcome
 from storage.audit import audit_ledger
@@ -20,6 +21,7 @@ from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
 from storage.users import CustomerStore
+from tests.heard import OPERATORS_CHAT, Heard
 
 USDT = 1_000_000
 ALICE = 7
@@ -45,16 +47,9 @@ class World:
         self.db = db
         self.ledger = Ledger(db)
         self.line = ScriptedLine()
-        self.alerts: list[str] = []
-        self.told: list[OrderStatus] = []
+        self.heard = Heard(Outbox(db, OPERATORS_CHAT))
         self.sales = OrderService(db, self.ledger, OrderStore(db), {"scripted": self.line},
-                                  alert=self._alert, on_settled=self._tell)  # fmt: skip
-
-    async def _alert(self, text: str) -> None:
-        self.alerts.append(text)
-
-    async def _tell(self, order: Order) -> None:
-        self.told.append(order.status)
+                                  self.heard.outbox)  # fmt: skip
 
     async def bought(self, charge: int, first: Submission) -> Order:
         price = Price(charge, "USDT", Decimal(1), Decimal(0), charge)
@@ -99,8 +94,8 @@ async def test_a_reversed_success_is_refunded_once_and_the_customer_told(world: 
     assert (await world.sales.report(order.id, taken_back)).status == OrderStatus.REVERSED
     assert (await world.sales.report(order.id, taken_back)).status == OrderStatus.REVERSED
     assert await world.wallet() == (100 * USDT, 0)
-    assert world.told == [OrderStatus.REVERSED]
-    assert len(world.alerts) == 1  # the replay alerted nobody again
+    assert await world.heard.orders_told() == [OrderStatus.SUCCEEDED, OrderStatus.REVERSED]
+    assert len(await world.heard.alerts()) == 1  # the replay alerted nobody again
 
 
 async def test_a_replayed_callback_settles_once(world: World) -> None:
@@ -110,7 +105,7 @@ async def test_a_replayed_callback_settles_once(world: World) -> None:
     for _ in range(3):
         assert (await world.sales.report(order.id, done)).status == OrderStatus.SUCCEEDED
     assert await world.wallet() == (90 * USDT, 0)
-    assert world.told == [OrderStatus.SUCCEEDED]
+    assert await world.heard.orders_told() == [OrderStatus.SUCCEEDED]
 
 
 async def test_an_order_paid_to_upstream_directly_holds_nothing(world: World) -> None:
@@ -125,10 +120,11 @@ async def test_an_order_paid_to_upstream_directly_holds_nothing(world: World) ->
 async def test_an_order_paid_upstream_directly_never_goes_to_review(world: World) -> None:
     order = await world.bought(0, Submission(Outcome.PENDING))
     impatient = OrderService(world.db, world.ledger, OrderStore(world.db),
-                             {"scripted": world.line}, review_after=timedelta(0))  # fmt: skip
+                             {"scripted": world.line}, world.heard.outbox,
+                             review_after=timedelta(0))  # fmt: skip
     world.line.answers.append(Submission(Outcome.PENDING))
     assert (await impatient.reconcile(order.id)).status == OrderStatus.SUBMITTED
-    assert world.alerts == []
+    assert await world.heard.alerts() == []
 
 
 async def test_a_success_after_the_refund_alerts_the_operators_once(world: World) -> None:
@@ -137,7 +133,7 @@ async def test_a_success_after_the_refund_alerts_the_operators_once(world: World
     late = Submission(Outcome.SUCCEEDED, reason="SUCCESS", details={"upstream_status": "ok"})
     for _ in range(2):
         assert (await world.sales.report(order.id, late)).status == OrderStatus.FAILED
-    [alert] = world.alerts
+    [alert] = await world.heard.alerts()
     assert order.id in alert and "recover the charge" in alert
     record = await world.sales.report(order.id, late)
     assert record.details["delivered_after_refund"] is True
@@ -151,9 +147,9 @@ async def test_a_refusal_when_sending_again_goes_to_review_still_held(world: Wor
     reviewed = await world.sales.reconcile(order.id)
     assert reviewed.status == OrderStatus.NEEDS_REVIEW
     assert await world.wallet() == (90 * USDT, 10 * USDT)
-    [alert] = world.alerts
+    [alert] = await world.heard.alerts()
     assert "sending it again was refused (out_of_stock" in alert
-    assert world.told == [OrderStatus.NEEDS_REVIEW]
+    assert await world.heard.orders_told() == [OrderStatus.NEEDS_REVIEW]
     assert sent_again(Submission(Outcome.SUCCEEDED)).outcome == Outcome.SUCCEEDED
 
 

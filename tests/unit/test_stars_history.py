@@ -5,10 +5,11 @@ page from a cursor that never skips a transaction; refunds in it settle the shop
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.deposits import Deposits, RefundAnswer, RefundOutcome, Taken
+from bot.deposits import Deposits, RefundAnswer, RefundOutcome
+from bot.outbox import Outbox, Topic
 from bot.stars_history import LIVE_MESSAGE_GRACE, MARK, Payer, StarsHistory, StarsTransaction
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
@@ -49,18 +50,17 @@ class StarsShop:
     clock: Clock
     deposits: Deposits
     record: Record
-    told: list[Taken] = field(default_factory=list)
 
     def history(self) -> StarsHistory:
         """A StarsHistory as a process starting now builds it."""
         history = StarsHistory(self.deposits, self.books.customers, clock=self.clock)
         history.read = self.record
-
-        async def tell(taken: Taken) -> None:
-            self.told.append(taken)
-
-        history.on_found = tell
         return history
+
+    async def told(self) -> list[int]:
+        """The payments whose customers' news of the credit waits in the outbox, oldest first."""
+        waiting = await Outbox(self.books.db, None).store.waiting()
+        return [int(entry.about) for entry in waiting if entry.topic == Topic.DEPOSIT]
 
     async def credited_payments(self) -> int:
         return int(
@@ -91,13 +91,13 @@ async def test_a_payment_whose_message_was_lost_is_credited_once_from_the_record
     assert (payment.user_id, payment.paid, payment.credited) == (alice, 250, 3_250_000)
     assert payment.paid_at == "2026-11-24T12:00:05.000000Z"  # when Telegram took the Stars
     assert checked.found[0].taken.request is not None
-    assert [taken.payment.id for taken in shop.told] == [payment.id]
+    assert await shop.told() == [payment.id]
     assert await available(books, alice) == 3_250_000
     stored = await shop.deposits.store.request(request.id)
     assert stored is not None and stored.status == RequestStatus.CREDITED
 
     again = await shop.history().check()  # the next run, or the next start
-    assert again.found == [] and len(shop.told) == 1
+    assert again.found == [] and await shop.told() == [payment.id]
     assert shop.record.reads == [0, 1]  # the second run starts after what the first settled
     late = await shop.deposits.take_stars("stxLOST", alice, 250, request.id)
     assert late.seen_before and not late.credited_now  # its message, if it comes after all
@@ -123,7 +123,7 @@ async def test_the_message_and_the_record_race_and_the_payment_is_credited_once(
             assert live.seen_before and live.payment.id == found[0].payment.id
     assert await available(books, alice) == 20 * 1_300_000
     assert await shop.credited_payments() == 20
-    assert len(shop.told) <= 20  # told only for what the job credited
+    assert len(await shop.told()) == 20  # each payment's news once, whoever credited it
     assert (await audit_ledger(books.db)).ok
 
 

@@ -49,6 +49,7 @@ support-prompt =
 support-too-long = ⚠️ That is { $length } characters; please keep it to { $max } at most. Write it again, shorter.
 support-not-text = ⚠️ Please send your question as text (at most { $max } characters).
 support-sent = ✅ Your message went to the shop's operators. They will answer you here.
+support-slow-down = ⏳ You wrote to support { $count } times in the last { $window } minutes, so this message was not passed on. Please wait { $minutes } min before writing again: the operators have your earlier messages and will answer you here.
 
 cancel-done = ✖️ Cancelled. Nothing was changed.
 cancel-nothing = Nothing to cancel.

@@ -49,6 +49,7 @@ support-prompt =
 support-too-long = ⚠️ Tin nhắn dài { $length } ký tự; tối đa là { $max }. Vui lòng viết ngắn hơn.
 support-not-text = ⚠️ Vui lòng gửi câu hỏi dưới dạng văn bản (tối đa { $max } ký tự).
 support-sent = ✅ Tin nhắn của bạn đã được chuyển đến nhân viên cửa hàng. Họ sẽ trả lời bạn tại đây.
+support-slow-down = ⏳ Bạn đã nhắn hỗ trợ { $count } lần trong { $window } phút qua, nên tin nhắn này chưa được chuyển đi. Vui lòng đợi { $minutes } phút rồi hãy viết tiếp: nhân viên đã nhận các tin nhắn trước của bạn và sẽ trả lời bạn tại đây.
 
 cancel-done = ✖️ Đã hủy. Không có gì thay đổi.
 cancel-nothing = Không có gì để hủy.

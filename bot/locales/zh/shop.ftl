@@ -49,6 +49,7 @@ support-prompt =
 support-too-long = ⚠️ 您的消息有 { $length } 个字符，最多 { $max } 个。请写短一些再发送。
 support-not-text = ⚠️ 请以文字发送您的问题（最多 { $max } 个字符）。
 support-sent = ✅ 您的消息已转给商店客服，他们会在这里回复您。
+support-slow-down = ⏳ 您在 { $window } 分钟内已联系客服 { $count } 次，这条消息未被转发。请等待 { $minutes } 分钟后再写：客服已收到您之前的消息，会在这里回复您。
 
 cancel-done = ✖️ 已取消，没有任何更改。
 cancel-nothing = 没有可取消的操作。

@@ -1,0 +1,156 @@
+"""What the shop must still tell its customers and operators: one row per message, written in the
+transaction of what it tells of and marked once Telegram took it (see `bot.outbox`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from storage.database import Database, Row, Transaction
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    key: str | None
+    chat_id: int
+    priority: int
+    topic: str
+    about: str
+    body: dict[str, Any]
+    screen: int | None  # a message of the bot's to edit into this one
+    parts_sent: int
+    attempts: int
+    last_error: str
+    created_at: str
+    not_before: str
+    sent_at: str | None
+    given_up_at: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.sent_at is not None or self.given_up_at is not None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Entry:
+        return cls(
+            id=row["id"],
+            key=row["key"],
+            chat_id=row["chat_id"],
+            priority=row["priority"],
+            topic=row["topic"],
+            about=row["about"],
+            body=json.loads(row["body"]),
+            screen=row["screen"],
+            parts_sent=row["parts_sent"],
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            created_at=row["created_at"],
+            not_before=row["not_before"],
+            sent_at=row["sent_at"],
+            given_up_at=row["given_up_at"],
+        )
+
+
+class OutboxStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    async def add(
+        tx: Transaction,
+        *,
+        chat_id: int,
+        priority: int,
+        topic: str,
+        now: str,
+        about: str = "",
+        body: dict[str, Any] | None = None,
+        key: str | None = None,
+        screen: int | None = None,
+    ) -> int | None:
+        """A message to send, due at once; None if one with this `key` was recorded before."""
+        row = await tx.fetch_one(
+            "INSERT INTO outbox (key, chat_id, priority, topic, about, body, screen, created_at,"
+            " not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (key) DO NOTHING RETURNING id",
+            (key, chat_id, priority, topic, about, json.dumps(body or {}, ensure_ascii=False),
+             screen, now, now),
+        )  # fmt: skip
+        return None if row is None else int(row["id"])
+
+    async def get(self, entry_id: int) -> Entry | None:
+        row = await self._db.fetch_one("SELECT * FROM outbox WHERE id = ?", (entry_id,))
+        return None if row is None else Entry.from_row(row)
+
+    async def due(self, now: str, *, limit: int, skip_chats: Collection[int] = ()) -> list[Entry]:
+        """Messages still to send that may be tried `now`, the most important and oldest first;
+        none for `skip_chats` (chats Telegram asked to wait)."""
+        skipped = list(skip_chats)
+        marks = ", ".join("?" for _ in skipped)
+        rows = await self._db.fetch_all(
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL"
+            f" AND not_before <= ? AND chat_id NOT IN ({marks})"
+            " ORDER BY priority, id LIMIT ?",
+            (now, *skipped, limit),
+        )
+        return [Entry.from_row(row) for row in rows]
+
+    async def in_order(self, entry_ids: Collection[int]) -> list[int]:
+        """`entry_ids` in the order `due` sends them."""
+        ids = list(entry_ids)
+        if len(ids) < 2:
+            return ids
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._db.fetch_all(
+            f"SELECT id FROM outbox WHERE id IN ({marks}) ORDER BY priority, id", ids
+        )
+        return [int(row["id"]) for row in rows]
+
+    async def waiting(self) -> list[Entry]:
+        """Every message not sent yet (and not given up), in the order `due` sends them."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL"
+            " ORDER BY priority, id"
+        )
+        return [Entry.from_row(row) for row in rows]
+
+    async def created_since(self, tx: Transaction, topic: str, about: str, since: str) -> list[str]:
+        """When each message of `topic` about `about` was recorded after `since`, oldest first."""
+        rows = await tx.fetch_all(
+            "SELECT created_at FROM outbox WHERE topic = ? AND about = ? AND created_at > ?"
+            " ORDER BY created_at",
+            (topic, about, since),
+        )
+        return [str(row["created_at"]) for row in rows]
+
+    async def part_sent(self, entry_id: int, parts: int) -> None:
+        """The first `parts` of a message in parts reached Telegram: never sent again."""
+        async with self._db.write() as tx:
+            await tx.execute("UPDATE outbox SET parts_sent = ? WHERE id = ?", (parts, entry_id))
+
+    async def sent(self, entry_id: int, now: str) -> None:
+        async with self._db.write() as tx:
+            await tx.execute(
+                "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL", (now, entry_id)
+            )
+
+    async def later(self, entry_id: int, not_before: str, error: str) -> None:
+        """Not taken this time: tried again from `not_before`."""
+        async with self._db.write() as tx:
+            await tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?"
+                " WHERE id = ?",
+                (not_before, error[:500], entry_id),
+            )
+
+    async def give_up(self, entry_id: int, now: str, error: str) -> None:
+        """Telegram will never take it: kept with why, never tried again."""
+        async with self._db.write() as tx:
+            await tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, given_up_at = ?, last_error = ?"
+                " WHERE id = ?",
+                (now, error[:500], entry_id),
+            )
