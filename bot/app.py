@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from functools import partial
 
 from aiogram import Bot
@@ -25,7 +25,7 @@ from bot.conversation_storage import SQLiteStorage
 from bot.flood import WaitOutFloodControl
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.intake import ShopDispatcher, expect_updates_dropped_unstarted
-from bot.jobs import JobRuns
+from bot.jobs import JobRuns, run_every
 from bot.middlewares import CustomerMiddleware
 from bot.old_quotes import OldQuotes
 from bot.shop import Shop
@@ -113,38 +113,21 @@ async def _start(
     watch.schedule(scheduler)  # upstream balances and answers, and the daily report
     if shop.usdt_watch is not None:
         shop.usdt_watch.schedule(scheduler)
-    scheduler.add_job(
-        partial(_refresh_catalogues, shop),
-        "interval",
-        seconds=CATALOGUE_REFRESH.total_seconds(),
-        id="refresh-catalogues",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
-    )
+    run_every(
+        scheduler, partial(_refresh_catalogues, shop), CATALOGUE_REFRESH, "refresh-catalogues",
+        at_start=False,
+    )  # fmt: skip
     # Stars refunds a crash or a lost answer left unsettled: at once, then every so often.
-    scheduler.add_job(
-        partial(finish_star_refunds, shop),
-        "interval",
-        seconds=shop.config.stars_refund_retry_seconds,
-        next_run_time=datetime.now(UTC),
-        id="finish-stars-refunds",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
-    )
+    run_every(
+        scheduler, partial(finish_star_refunds, shop),
+        timedelta(seconds=shop.config.stars_refund_retry_seconds), "finish-stars-refunds",
+    )  # fmt: skip
     # Telegram's record of the bot's Stars: payments whose message was lost, at once, then
     # every so often.
-    scheduler.add_job(
-        partial(check_stars_transactions, shop),
-        "interval",
-        seconds=shop.config.stars_check_every_seconds,
-        next_run_time=datetime.now(UTC),
-        id="check-stars-transactions",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
-    )
+    run_every(
+        scheduler, partial(check_stars_transactions, shop),
+        timedelta(seconds=shop.config.stars_check_every_seconds), "check-stars-transactions",
+    )  # fmt: skip
     scheduler.start()
     await shop.broadcaster.resume()
     await _offer_commands(shop, bot)

@@ -1,4 +1,5 @@
-"""Stopping the background jobs without cutting a run short.
+"""The shop's background jobs: each declared with `run_every`, and stopped without cutting a run
+short.
 
 APScheduler's asyncio executor cancels the job runs under way when the scheduler shuts down: a
 USDT check or a reconciliation would stop in the middle of a write and log a traceback. The shop
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -19,6 +23,29 @@ from apscheduler.events import (
     JobSubmissionEvent,
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+
+def run_every(
+    scheduler: AsyncIOScheduler,
+    job: Callable[[], Awaitable[Any]],
+    every: timedelta,
+    job_id: str,
+    *,
+    at_start: bool = True,
+) -> None:
+    """Run `job` every `every`, at start-up too unless `at_start` is False; one run at a time,
+    and runs missed while one was under way (or the loop was busy) folded into one."""
+    first: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if at_start else {}
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=every.total_seconds(),
+        id=job_id,
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+        **first,  # none: APScheduler's own default, the first interval from now
+    )
 
 
 class JobRuns:

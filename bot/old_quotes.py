@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.jobs import run_every
 from storage.database import as_stored
 from storage.orders import OrderStore
 
@@ -33,16 +34,8 @@ class OldQuotes:
         self._kept = kept
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
-        scheduler.add_job(
-            self.remove,
-            "interval",
-            seconds=EVERY.total_seconds(),
-            id="remove-old-quotes",
-            next_run_time=datetime.now(UTC),  # at start-up too: a shop restarted often still sweeps
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+        # At start-up too: a shop restarted often still sweeps.
+        run_every(scheduler, self.remove, EVERY, "remove-old-quotes")
 
     async def remove(self, *, now: datetime | None = None) -> int:
         """Remove every quote nobody confirmed that expired more than `kept` ago; how many."""

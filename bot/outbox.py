@@ -42,6 +42,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.jobs import run_every
 from storage.database import Database, Transaction, as_stored
 from storage.outbox import Entry, OutboxStore
 
@@ -254,16 +255,8 @@ class Outbox:
         return sent
 
     def schedule(self, scheduler: AsyncIOScheduler, every: timedelta) -> None:
-        scheduler.add_job(
-            self._send_due,
-            "interval",
-            seconds=every.total_seconds(),
-            id="send-outbox",
-            next_run_time=datetime.now(UTC),  # at start-up: what a stop or a crash left
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+        # At start-up too: what a stop or a crash left.
+        run_every(scheduler, self._send_due, every, "send-outbox")
 
     async def _send_due(self) -> None:
         try:

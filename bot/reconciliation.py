@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.jobs import run_every
 from bot.orders import OrderService
 from storage.orders import Order, OrderStatus
 
@@ -44,16 +45,8 @@ class Reconciler:
         self._attempts: dict[str, int] = {}
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
-        scheduler.add_job(
-            self.run_once,
-            "interval",
-            seconds=self._every.total_seconds(),
-            id="reconcile-orders",
-            next_run_time=datetime.now(UTC),  # at start-up: resume every unfinished order
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+        # At start-up too: resume every unfinished order.
+        run_every(scheduler, self.run_once, self._every, "reconcile-orders")
 
     async def run_once(self, *, now: datetime | None = None) -> list[Order]:
         """Follow up every order that is due; returns them as they stand afterwards."""

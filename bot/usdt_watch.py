@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deposits import Deposits
+from bot.jobs import run_every
 from providers.trongrid import TRUNCATED, USDT_CONTRACT, Trc20Transfer, TronGridClient
 from storage.deposits import Payment
 
@@ -49,16 +50,7 @@ class UsdtWatch:
         self.on_unmatched: Notify | None = None  # ask the operators whose it is
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
-        scheduler.add_job(
-            self.check,
-            "interval",
-            seconds=self._every.total_seconds(),
-            next_run_time=self._clock(),
-            id="watch-usdt-deposits",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+        run_every(scheduler, self.check, self._every, "watch-usdt-deposits")
 
     async def check(self) -> None:
         await self._deposits.expire_overdue()

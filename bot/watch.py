@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.jobs import run_every
 from bot.reports import daily_report
 from bot.shop import Shop
 from bot.upstreams import UpstreamState, amount_text, check_upstreams, health_words
@@ -53,15 +54,7 @@ class UpstreamWatch:
         self._trouble: dict[str, _Trouble] = {}  # products whose last check found trouble
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
-        scheduler.add_job(
-            self.check,
-            "interval",
-            seconds=self._every.total_seconds(),
-            id="watch-upstreams",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+        run_every(scheduler, self.check, self._every, "watch-upstreams", at_start=False)
         at = self._shop.config.daily_report_at
         if at is not None:
             scheduler.add_job(
