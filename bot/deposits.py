@@ -156,6 +156,16 @@ def request_paid_by(requests: Iterable[DepositRequest], sent: datetime) -> Depos
     return candidates[0] if candidates else None
 
 
+def askers_before(requests: Iterable[DepositRequest], sent: datetime) -> int:
+    """How many customers asked, within AMOUNT_RESERVED, for the amount a transfer sent at `sent`
+    carries, before it was sent (give or take the clocks' slack). More than one happens only when
+    an amount was given out again (cancelled, or expired while every other amount was taken): the
+    transfer may then be the first one's, sent late, as well as the second one's, and only the
+    operators can tell, so it is credited to nobody by itself."""
+    latest = as_stored(sent + CLOCK_SLACK)
+    return len({request.user_id for request in requests if request.created_at <= latest})
+
+
 def request_owning(requests: Iterable[DepositRequest], sent: datetime) -> DepositRequest | None:
     """The request a transfer that pays none belongs to: the latest one, made before it was sent
     (give or take the clocks' slack), that asked for exactly its amount within AMOUNT_RESERVED,
@@ -349,8 +359,9 @@ class Deposits:
             asking = await self.store.usdt_requests_asking(
                 tx, amount, as_stored(sent - AMOUNT_RESERVED)
             )
-            request = request_paid_by(asking, sent)
-            owner = request_owning(asking, sent) if request is None else None
+            contested = askers_before(asking, sent) > 1
+            request = None if contested else request_paid_by(asking, sent)
+            owner = None if contested or request is not None else request_owning(asking, sent)
             owner_id = None if owner is None else owner.id
             if known is None:
                 payment_id = await self.store.insert_payment(
@@ -361,7 +372,7 @@ class Deposits:
             else:
                 payment_id = known.id
                 status, claimant = PaymentStatus.CLAIMED, known.user_id
-                if owner is not None or known.status == PaymentStatus.REJECTED:
+                if owner is not None or contested or known.status == PaymentStatus.REJECTED:
                     status, claimant = PaymentStatus.UNMATCHED, None
                 await self.store.record_chain(
                     tx, payment_id, amount, sender, as_stored(sent), status, user_id=claimant,

@@ -220,9 +220,12 @@ async def test_clocks_may_disagree_and_an_expired_amount_waits_while_others_are_
     assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
 
 
-async def test_a_freed_amount_pays_whoever_held_it_when_the_transfer_was_sent(
+async def test_a_transfer_of_an_amount_given_out_again_is_credited_by_the_operators_only(
     books: Books,
 ) -> None:
+    """Hal pays, then cancels; his amount, the only one left, goes to Ivy. His transfer, sent
+    before she asked, is his; one sent after she asked may be either's (Hal may pay anyway): it
+    waits for an operator, naming nobody, and is credited once."""
     clock = Clock()
     deposits = deposits_of(books, clock)
     hal, ivy = await books.customer(1), await books.customer(2)
@@ -230,19 +233,48 @@ async def test_a_freed_amount_pays_whoever_held_it_when_the_transfer_was_sent(
     sent_by_hal = clock.ms()  # he pays, then cancels before the watch sees it
     clock.now += timedelta(seconds=30)
     assert await deposits.cancel(hals.id, hal)
-    clock.now += timedelta(seconds=30)
+    clock.now += timedelta(minutes=5)
     await hold_every_amount_but(books, deposits, clock, 15 * USDT, hals.pay_amount)
     ivys = await deposits.open_usdt(ivy, 15 * USDT)
     assert ivys.pay_amount == hals.pay_amount  # freed at once, the only one left
+    clock.now += timedelta(minutes=5)
     first = await deposits.take_usdt("e5" * 32, hals.pay_amount, "THal", sent_by_hal)
     assert first.request is not None and first.request.id == hals.id
-    clock.now += timedelta(minutes=5)
     second = await deposits.take_usdt("f6" * 32, ivys.pay_amount, "TIvy", clock.ms())
-    assert second.request is not None and second.request.id == ivys.id
-    assert (await available(books, hal), await available(books, ivy)) == (
-        hals.pay_amount,
-        ivys.pay_amount,
-    )
+    assert not second.credited_now and second.request is None
+    assert (second.payment.status, second.payment.request_id) == (PaymentStatus.UNMATCHED, None)
+    assert (await available(books, hal), await available(books, ivy)) == (hals.pay_amount, 0)
+    await deposits.assign(second.payment.id, ivy, admin_id=900)
+    assert await available(books, ivy) == ivys.pay_amount
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_late_transfer_never_pays_the_request_its_amount_went_to_since(
+    books: Books,
+) -> None:
+    """Ann's request expires unpaid; every other amount is taken, so hers goes to Cal. Ann's
+    transfer, sent late, pays neither Cal's request nor names Cal as its owner, and nor does a
+    claim by Cal make it his."""
+    clock = Clock()
+    deposits = deposits_of(books, clock)
+    ann, cal = await books.customer(1), await books.customer(3)
+    anns = await deposits.open_usdt(ann, 10 * USDT)
+    clock.now += timedelta(minutes=33)  # past its window and the clocks' slack
+    await deposits.expire_overdue()
+    await hold_every_amount_but(books, deposits, clock, 10 * USDT, anns.pay_amount)
+    cals = await deposits.open_usdt(cal, 10 * USDT)
+    assert cals.pay_amount == anns.pay_amount  # given out again: nothing else is free
+    await deposits.claim(cal, "a7" * 32, 10 * USDT + 1)
+    clock.now += timedelta(minutes=1)
+    late = await deposits.take_usdt("a7" * 32, anns.pay_amount, "TAnn", clock.ms())
+    assert not late.credited_now and late.request is None
+    assert (late.payment.status, late.payment.request_id) == (PaymentStatus.UNMATCHED, None)
+    with pytest.raises(DepositRefused):
+        await deposits.approve(late.payment.id, anns.pay_amount, admin_id=900)
+    assert (await available(books, ann), await available(books, cal)) == (0, 0)
+    stored = await deposits.store.request(cals.id)
+    assert stored is not None and stored.status == RequestStatus.OPEN
+    assert (await audit_ledger(books.db)).ok
 
 
 async def test_five_accounts_cannot_use_up_the_amounts_of_a_deposit(books: Books) -> None:
@@ -267,12 +299,13 @@ async def test_five_accounts_cannot_use_up_the_amounts_of_a_deposit(books: Books
         clock.now += timedelta(minutes=33)
     request = await deposits.open_usdt(honest, 10 * USDT)
     assert 10 * USDT < request.pay_amount <= 10 * USDT + 999
-    # ... and it is the only request that can still be paid with that amount.
-    late = clock.ms(-timedelta(minutes=5))
-    assert not (await deposits.take_usdt("3" * 64, request.pay_amount, "T", late)).credited_now
+    # That amount was a Mallory's too, within the day: a transfer of it may be hers, sent late.
+    # It is credited by an operator, never to whoever holds the amount now by itself.
     taken = await deposits.take_usdt("4" * 64, request.pay_amount, "TSender", clock.ms())
-    assert taken.request is not None and taken.request.id == request.id
+    assert not taken.credited_now and taken.payment.request_id is None
+    await deposits.assign(taken.payment.id, honest, admin_id=900)
     assert await available(books, honest) == request.pay_amount
+    assert (await audit_ledger(books.db)).ok
 
 
 async def test_an_amount_cancelled_is_offered_again_only_after_the_fresh_ones(
