@@ -49,6 +49,7 @@ from storage.outbox import Entry, OutboxStore
 log = logging.getLogger(__name__)
 
 BATCH = 50  # messages read at a time by the job
+TROUBLE_IN_A_ROW = 3  # messages of different chats in trouble at once: Telegram is, not them
 LONGEST_PAUSE = timedelta(minutes=5)  # after repeated trouble reaching Telegram
 OPERATORS_GONE_PAUSE = timedelta(minutes=10)  # the operators' group refuses the bot
 LONGEST_ALERT = 3500  # characters of an alert's own text: the message stays under Telegram's 4096
@@ -237,18 +238,21 @@ class Outbox:
 
     async def send_due(self) -> int:
         """The job: send what is due, the most important and oldest first, chat by chat in that
-        order; returns how many went out. Stops at the first sign that Telegram is in trouble."""
+        order; returns how many went out. A message in trouble holds back only its own chat (one
+        that never goes out must not stall everyone's news behind it); TROUBLE_IN_A_ROW of them
+        in a row say Telegram itself is in trouble, and the run stops."""
         now = self._clock()
         self._held_back = {chat: until for chat, until in self._held_back.items() if until > now}
         waiting = set(self._held_back)
-        sent = 0
+        sent = troubles = 0
         for entry in await self.store.due(as_stored(now), limit=BATCH, skip_chats=waiting):
             if entry.chat_id in waiting:  # an earlier message of the chat waits: this one too
                 continue
             outcome = await self._deliver(entry.id)
+            troubles = troubles + 1 if outcome == Delivery.TROUBLE else 0
             if outcome == Delivery.SENT:
                 sent += 1
-            elif outcome == Delivery.TROUBLE:
+            elif troubles >= TROUBLE_IN_A_ROW:
                 break
             elif outcome != Delivery.GIVEN_UP:
                 waiting.add(entry.chat_id)
@@ -292,6 +296,8 @@ class Outbox:
             await self.store.later(entry.id, as_stored(until), flood.message)
             return Delivery.HELD_BACK
         except (TelegramForbiddenError, TelegramBadRequest) as refused:
+            if entry.chat_id == self.operators_chat and not _gone(refused.message):
+                return await self._as_plain_text(bot, entry, refused.message)
             return await self._refused(entry, refused.message)
         except Exception as trouble:  # a 5xx, no answer, an unreadable one, a renderer's failure
             pause = min(LONGEST_PAUSE, timedelta(seconds=2**entry.attempts))
@@ -302,10 +308,24 @@ class Outbox:
         await self.store.sent(entry.id, as_stored(self._clock()))
         return Delivery.SENT
 
+    async def _as_plain_text(self, bot: Bot, entry: Entry, why: str) -> Delivery:
+        """An operators' message Telegram refused as it is (its HTML, its buttons, a right the
+        bot lacks in the group): never dropped. Sent once more as plain text without buttons;
+        if even that is refused, tried again later, as when the group refuses the bot."""
+        log.error("outbox: the operators' group refused message %s (%s): %s; sent as plain text",
+                  entry.id, entry.topic, why)  # fmt: skip
+        try:
+            letters = await self._render(entry)
+            for letter in letters[entry.parts_sent :]:
+                await bot.send_message(entry.chat_id, letter.text or "…", parse_mode=None)
+        except Exception as refused:
+            return await self._refused(entry, f"{why}; as plain text: {refused!r}")
+        await self.store.sent(entry.id, as_stored(self._clock()))
+        return Delivery.SENT
+
     async def _refused(self, entry: Entry, why: str) -> Delivery:
-        """Telegram read the message and refused it for good."""
-        gone = "chat not found" in why.lower() or "forbidden" in why.lower()
-        if entry.chat_id == self.operators_chat and gone:  # the bot left the group: not for good
+        """Telegram read the message and refused it for good (the operators' group: for now)."""
+        if entry.chat_id == self.operators_chat:  # the bot left the group: not for good
             log.error("outbox: the operators' group refuses the bot (%s); message %s waits",
                       why, entry.id)  # fmt: skip
             until = self._clock() + OPERATORS_GONE_PAUSE
@@ -347,3 +367,8 @@ class Outbox:
                 if "message is not modified" in refused.message:  # shown already
                     return
         await bot.send_message(entry.chat_id, letter.text, reply_markup=letter.markup)
+
+
+def _gone(why: str) -> bool:
+    """Telegram's words for a chat the bot cannot write to at all."""
+    return "chat not found" in why.lower() or "forbidden" in why.lower()

@@ -215,3 +215,32 @@ async def test_an_alert_that_cannot_be_recorded_still_reaches_the_operators(post
     await post.db.close()  # the database is in trouble: what the alert may well be about
     await post.outbox.tell_operators(Topic.ALERT, alert_text("the database <fails>"))
     assert post.group_texts() == ["⚠️ the database <fails>"]
+
+
+async def test_messages_that_never_go_out_hold_back_only_their_own_chat(post: Post) -> None:
+    """Alerts whose wording fails every time (a bug, a record gone) sort first; the customer's
+    news behind them still goes out on the next run."""
+
+    async def broken(entry: Entry) -> list[Letter]:
+        raise LookupError(f"order {entry.about} is gone")
+
+    post.outbox.renderers[Topic.ORDER_ALERT] = broken
+    async with post.db.write() as tx:
+        for number in range(20):
+            await post.outbox.to_operators(tx, Topic.ORDER_ALERT, "x", about=f"O{number}")
+    news = await post.credited(47)
+    assert await post.outbox.send_due() == 1
+    assert post.customer_texts() == ["payment 47 credited"]
+    assert (await post.entry(news[0])).sent_at is not None
+    stuck = await post.outbox.store.waiting()
+    assert len(stuck) == 20 and all(entry.topic == Topic.ORDER_ALERT for entry in stuck)
+
+
+async def test_an_alert_telegram_refuses_as_it_is_reaches_the_operators_as_plain_text(
+    post: Post,
+) -> None:
+    async with post.db.write() as tx:
+        alert = await post.outbox.to_operators(tx, Topic.ALERT, "⚠️ order <b>O9 failed")
+    await post.outbox.send_now(alert)
+    assert post.group_texts() == ["⚠️ order <b>O9 failed"]  # its HTML was broken: shown as typed
+    assert (await post.entry(alert[0])).sent_at is not None
