@@ -72,6 +72,7 @@ def _bot_letting_429_through(bot: Bot) -> Bot:
 def build_dispatcher(shop: Shop) -> ShopDispatcher:
     dispatcher = ShopDispatcher(
         finish_within=updates_finish_within(shop.config),
+        operators_chat=shop.config.admin_chat_id,
         storage=SQLiteStorage(shop.conversations),
         events_isolation=SimpleEventIsolation(),
         shop=shop,

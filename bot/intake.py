@@ -13,7 +13,8 @@ So the polling takes in at most UPDATES_IN_FLIGHT updates beyond those being han
 those places: its updates are handled one at a time, so while its handler waits (a slow
 upstream) the rest only queue on its lock, and one customer tapping away would otherwise hold
 every place and stall the whole shop. Updates past that are skipped (a button press answered, so
-its spinner stops and shows ⏳), except payments, which are always handled.
+its spinner stops and shows ⏳), except payments, which are always handled, and the operators'
+group, whose operators share one chat.
 
 Each update counts from the moment it is fed to the dispatcher, before it waits for its chat's
 lock, until its handler ends; the shutdown first lets them finish (for a bounded time), then
@@ -96,16 +97,19 @@ class ShopDispatcher(Dispatcher):
     """aiogram's dispatcher, counting each update it is fed until handled, and finishing them
     first when it shuts down."""
 
-    def __init__(self, *, finish_within: float, **kwargs: Any) -> None:
+    def __init__(
+        self, *, finish_within: float, operators_chat: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.in_hand = UpdatesInHand()
         self.finish_within = finish_within
+        self._operators_chat = operators_chat
         self._per_chat: Counter[int] = Counter()
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         with self.in_hand.handling(update.update_id):
             chat = UserContextMiddleware.resolve_event_context(update).chat
-            if chat is None:
+            if chat is None or chat.id == self._operators_chat:
                 return await super().feed_update(bot, update, **kwargs)
             if self._per_chat[chat.id] >= PER_CHAT and not _is_payment(update):
                 await _skip(bot, update, chat.id)
@@ -133,8 +137,9 @@ class ShopDispatcher(Dispatcher):
             )
         if not await self.in_hand.finished(self.finish_within):
             log.warning(
-                "stopping with %d updates still being handled after %g s; they are handled "
-                "again after the restart",
+                "stopping with %d updates still being handled after %g s; those Telegram was "
+                "not told of yet come again after the restart, the others are cut short (a "
+                "payment among them is booked from the bot's Stars transactions)",
                 len(self.in_hand),
                 self.finish_within,
             )

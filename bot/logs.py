@@ -2,7 +2,9 @@
 
 A fault that repeats in a loop (the accept loop out of file descriptors, an upstream down for
 every job run) would otherwise write the same lines thousands of times a second and bury
-everything else. Info lines are the shop's story, each one counted: they are never folded.
+everything else. Only the same line is folded: two events that differ (two payments, two alerts)
+are each written, whatever their pace. Info lines are the shop's story, each one counted: they are
+never folded.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ class _Seen:
 
 class FoldRepeats(logging.Filter):
     """Lets one warning or error of a kind through per `every` seconds; a kind is its logger, its
-    level and its message's first line before the arguments are filled in. The next line written
-    after some were left out says how many."""
+    level and its message's first line as written. The next line written after some were left
+    out says how many."""
 
     def __init__(
         self, every: float = FOLD_EVERY, clock: Callable[[], float] = time.monotonic
@@ -46,7 +48,7 @@ class FoldRepeats(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True
-        kind = (record.name, record.levelno, str(record.msg).split("\n", 1)[0])
+        kind = (record.name, record.levelno, record.getMessage().split("\n", 1)[0])
         now = self._clock()
         seen = self._seen.get(kind)
         if seen is not None and now - seen.at < self.every:

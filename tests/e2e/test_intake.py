@@ -86,3 +86,20 @@ async def test_one_customer_tapping_away_while_served_slowly_does_not_stall_the_
     answered = [m for m in ann.bot_messages if "Welcome back" in m.text]
     assert 1 <= len(answered) <= 1 + PER_CHAT  # the one held, and what waited behind it
     await shop.check_ledger()
+
+
+async def test_the_operators_group_is_never_skipped_however_busy(shop: Shop) -> None:
+    """Operators share one chat: a command waiting behind five others is still answered."""
+    boss = shop.admin()
+    stuck = shop.emulator.hold("sendMessage", text_contains="Prices for new quotes")
+    try:
+        await boss.send("/prices")
+        await asyncio.wait_for(stuck.reached.wait(), 10)
+        for _ in range(PER_CHAT + 3):
+            await boss.send("/prices")
+    finally:
+        stuck.release()
+    await until(
+        lambda: sum("Prices for new quotes" in m.text for m in boss.bot_messages) == PER_CHAT + 4,
+        "every /prices was answered",
+    )
