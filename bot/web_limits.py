@@ -11,7 +11,8 @@ bot can reach neither Telegram nor its database nor its upstreams. Here:
   delivering a request is closed to make room for the newcomer (one being answered is never
   cut); when every one is being answered, the newcomer is closed at once;
 - a body is at most `MAX_BODY` bytes, on every route (413 beyond);
-- `flat_json_object` reads a callback's body: a JSON object of plain values, or nothing.
+- `flat_json_object` and `multipart_fields` read a callback's body: a JSON object of plain
+  values, or a multipart form of plain fields, or nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import json
 import logging
 import resource
 from collections.abc import Awaitable, Callable
+from email import policy
+from email.parser import BytesParser
 
 from aiohttp import web
 
@@ -195,3 +198,25 @@ def flat_json_object(raw: bytes) -> dict[str, Plain] | None:
     if not all(isinstance(value, Plain) for value in found.values()):
         return None
     return found
+
+
+def multipart_fields(raw: bytes, content_type: str) -> dict[str, str] | None:
+    """The fields of a `multipart/form-data` body (`content_type` is the request's header, with
+    its boundary), each plain text; None for anything else: broken, not multipart, a file."""
+    try:
+        head = f"Content-Type: {content_type}\r\n\r\n".encode("ascii")
+        message = BytesParser(policy=policy.HTTP).parsebytes(head + raw)
+        if not message.is_multipart():
+            return None
+        fields: dict[str, str] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if not isinstance(name, str) or part.get_filename() is not None:
+                return None
+            value = part.get_content()
+            if not isinstance(value, str):
+                return None
+            fields[name] = value
+    except Exception:  # whatever a broken body makes the parser raise: unreadable
+        return None
+    return fields or None

@@ -25,7 +25,7 @@ from bot.catalogue import Catalogue
 from bot.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.orders import Failure, Remember, Submission, sent_again
 from bot.pricing import Price, Pricing
-from bot.web_limits import flat_json_object
+from bot.web_limits import flat_json_object, multipart_fields
 from providers.amounts import MICRO
 from providers.kumquat import (
     KumquatCallback,
@@ -389,8 +389,11 @@ class TopupLine(LineBase):
 
 
 async def _payload(request: web.Request) -> dict[str, Any] | None:
-    """The callback's fields: a flat JSON object as the document says, or a urlencoded form; None
-    for anything else (the body was read whole before, see `bot.web_limits`)."""
+    """The callback's fields: a flat JSON object as the document shows, or a form (urlencoded or
+    multipart, as an HTTP library may send a dict) of plain fields; None for anything else (the
+    body was read whole before, see `bot.web_limits`)."""
+    if request.content_type == "multipart/form-data":
+        return multipart_fields(await request.read(), request.headers.get("Content-Type", ""))
     if request.content_type == "application/x-www-form-urlencoded":
         try:
             form = await request.post()

@@ -210,11 +210,15 @@ async def test_hostile_callback_bodies_are_refused_and_change_nothing(small_serv
         "200 KB sent in chunks": 413,
     }
 
-    # The genuine callback again, as a form: taken (and, a replay, it changes nothing).
-    form = aiohttp.FormData({k: str(v) for k, v in genuine.items()})
+    # The genuine callback again, as a form and as multipart: taken (and, a replay, it changes
+    # nothing).
+    fields = {k: str(v) for k, v in genuine.items()}
+    multipart = aiohttp.FormData(fields, default_to_multipart=True)
     url = f"http://127.0.0.1:{shop.web_port}/callbacks/kumquat"
-    async with aiohttp.ClientSession() as session, session.post(url, data=form) as answer:
-        assert (answer.status, await answer.text()) == (200, "SUCCESS")
+    async with aiohttp.ClientSession() as session:
+        for form in (aiohttp.FormData(fields), multipart):
+            async with session.post(url, data=form) as answer:
+                assert (answer.status, await answer.text()) == (200, "SUCCESS")
 
     # A body that never arrives whole: the connection is closed after the read timeout.
     reader, writer = await asyncio.open_connection("127.0.0.1", shop.web_port)
