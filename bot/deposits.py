@@ -24,8 +24,10 @@ the pre-checkout query is approved only for an open request of that customer for
 Stars, and the payment, once Telegram reports it, is credited once per charge id. Refunds: see
 `Deposits.refund_stars`.
 
-The customer's news of a credit or of a refund done, and a claimant's that their claim was not
-confirmed, are written to the outbox in the transaction that decides them (see `bot.outbox`).
+The customer's news of a credit or of a refund done, a claimant's that their claim was not
+confirmed, and the operators' alert of a Stars payment the shop booked without them (see
+`bot.stars_alerts`) are written to the outbox in the transaction that decides them (see
+`bot.outbox`).
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from enum import IntEnum, StrEnum
 
-from bot.money import MICRO, format_amount
-from bot.outbox import Outbox, Topic
+from bot.money import MICRO, STORE_CURRENCY, format_amount
+from bot.outbox import Outbox, Topic, alert_text
+from bot.stars_alerts import booked_alert, refunded_elsewhere_alert
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction, as_stored
 from storage.deposits import (
@@ -265,6 +268,7 @@ class Deposits:
         request_ttl: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = _now,
         stars_rate: Decimal = DEFAULT_STARS_RATE,
+        currency: str = STORE_CURRENCY,
     ) -> None:
         self._db = db
         self._ledger = ledger
@@ -274,6 +278,7 @@ class Deposits:
         self.request_ttl = request_ttl
         self._clock = clock
         self.stars_rate = stars_rate
+        self.currency = currency  # of the balances: what the operators' alerts count in
         # Asks Telegram to refund a Stars charge (user id, charge id); attached once the bot is.
         self.refund_charge: RefundCharge | None = None
         self._asking: set[int] = set()  # payments whose refund is being asked of Telegram now
@@ -472,17 +477,21 @@ class Deposits:
         payload: str,
         *,
         paid_at: datetime | None = None,
+        from_record: bool = False,
     ) -> Taken:
         """A payment of `stars` Stars by `user_id`, from its `successful_payment` message or from
-        the bot's Stars transactions (`bot.stars_history`): credited once per charge id, whichever
-        comes first.
+        the bot's Stars transactions (`bot.stars_history`, `from_record`): credited once per
+        charge id, whichever comes first.
 
         The request it names is credited at its amount, even if it expired or was cancelled since
         the pre-checkout query: the customer paid what its invoice asked, for what it promised,
         whatever the rate is when the payment is booked. A payment whose request is missing,
         someone else's or paid already has no such promise, yet is still the payer's money:
-        credited at today's rate, with no request (`Taken.request` is None), for the operators to
-        be told."""
+        credited at today's rate, with no request (`Taken.request` is None).
+
+        The operators' alert of such a payment, and of every one booked from the record, is
+        recorded with the credit, under one key for the charge: whichever path books it, it is
+        raised once, and a crash right after the commit cannot lose it."""
         reference = f"stars:{charge_id}"
         now = as_stored(self._clock())
         paid = now if paid_at is None else as_stored(paid_at)
@@ -511,9 +520,34 @@ class Deposits:
                 memo=f"Telegram Stars payment #{payment_id}", now=now,
             )  # fmt: skip
             payment = await self.store.payment(payment_id, tx)
-        assert payment is not None
+            assert payment is not None
+            alert = booked_alert(payment, request, payload, self.currency, from_record=from_record)
+            if alert is not None:
+                told += await self._alert_operators(tx, alert, key=f"{reference}:booked")
         await self._outbox.send_now(told)
         return Taken(payment, request, credited_now=True, seen_before=False)
+
+    async def refund_seen_outside(self, payment_id: int) -> Payment | None:
+        """The bot's Stars transactions list a refund of this payment, which the shop has
+        `credited`: Telegram gave the Stars back without the shop, and the credit is still in the
+        wallet. The operators' alert is recorded now, before the record's cursor passes the
+        refund, once per charge however often it is read; the payment, or None if it is not
+        `credited` (nothing to tell)."""
+        async with self._db.write() as tx:
+            payment = await self.store.payment(payment_id, tx)
+            if payment is None or payment.status != PaymentStatus.CREDITED:
+                return None
+            told = await self._alert_operators(
+                tx, refunded_elsewhere_alert(payment, self.currency),
+                key=f"{payment.reference}:refunded-elsewhere",
+            )  # fmt: skip
+        await self._outbox.send_now(told)
+        return payment
+
+    async def _alert_operators(self, tx: Transaction, text: str, *, key: str) -> list[int]:
+        """Plain `text` for the operators, recorded in `tx` once per `key`; logged too."""
+        log.warning("operator alert: %s", text)
+        return await self._outbox.to_operators(tx, Topic.ALERT, alert_text(text), key=key)
 
     async def refund_stars(self, payment_id: int, admin_id: int, reason: str) -> StarsRefund:
         """An operator gives a Stars payment back: the Stars to the payer, through Telegram, and

@@ -14,6 +14,7 @@ from enum import StrEnum
 from providers.amounts import MICRO as MICRO
 from providers.amounts import to_micro as to_micro
 
+STORE_CURRENCY = "USDT"  # what the customers' balances are kept in
 CENT = MICRO // 100
 MAX_INPUT_LENGTH = 24
 

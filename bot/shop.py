@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.deposits import Deposits
 from bot.lines import build_lines
 from bot.lines.base import Line, LineSetup
+from bot.money import STORE_CURRENCY
 from bot.notify import Messenger
 from bot.operators import Operators
 from bot.orders import OrderService
@@ -31,8 +32,6 @@ from storage.orders import OrderStore
 from storage.process_lock import ProcessLock
 from storage.settings import SettingsStore
 from storage.users import CustomerStore
-
-STORE_CURRENCY = "USDT"
 
 L = TypeVar("L")
 

@@ -15,13 +15,19 @@ the operators to check.
 Where it reads from: a cursor (how many transactions are settled, in `watch_marks`) that only
 moves past a transaction once it is settled. A payment made less than LIVE_MESSAGE_GRACE ago,
 while this process runs, is left for its own message (handled within a second, normally) and read
-again next time; one that cannot be booked (a database error) stops the run there.
+again next time; one that cannot be booked (a database error) stops the run there, and so does a
+cursor that cannot be saved: what it had passed is read again, and settles nothing twice.
 
 Refunds are in the record too, under the charge id of their payment: a payment the shop still has
 `refunding` (Telegram's answer never came) is settled as refunded; one it has `credited` was
 refunded outside the shop, and the operators hear of it. Transactions older than the shop's first
 Stars request were not made to its invoices (the bot's token served something else before) and
 are passed over.
+
+What the operators must hear of a transaction is in the outbox before the cursor moves past it:
+the alert of a payment booked here is recorded with its credit, and that of a refund made outside
+the shop in a transaction of its own, each under a key naming the charge. A process killed at any
+point, or a later page that fails, loses none of them, and a record read again repeats none.
 """
 
 from __future__ import annotations
@@ -82,9 +88,9 @@ class Found:
 class HistoryCheck:
     """What one reading of the record settled."""
 
-    found: list[Found] = field(default_factory=list)
-    refunds_settled: list[StarsRefund] = field(default_factory=list)
-    refunded_elsewhere: list[Payment] = field(default_factory=list)  # still credited here
+    found: list[Found] = field(default_factory=list)  # the operators' alerts are recorded
+    refunds_settled: list[StarsRefund] = field(default_factory=list)  # for the operators' news
+    refunded_elsewhere: list[Payment] = field(default_factory=list)  # alerts recorded, once each
 
 
 def _now() -> datetime:
@@ -129,7 +135,11 @@ class StarsHistory:
                 settled += 1
             if settled:
                 offset += settled
-                await store.set_mark(MARK, offset)
+                try:
+                    await store.set_mark(MARK, offset)
+                except Exception:  # what it passed is read again next time: settled already
+                    log.exception("the Stars transactions' cursor could not be moved to %s", offset)
+                    break
             if settled < len(page) or len(page) < PAGE:
                 break
         return checked
@@ -167,11 +177,11 @@ class StarsHistory:
             )  # fmt: skip
         taken = await self._deposits.take_stars(
             transaction.id, payer.id, transaction.stars, transaction.payload,
-            paid_at=transaction.date,
+            paid_at=transaction.date, from_record=True,
         )  # fmt: skip
         if not taken.credited_now:
             return  # its message was handled meanwhile
-        checked.found.append(Found(transaction, taken))  # its customer's news is in the outbox
+        checked.found.append(Found(transaction, taken))  # its news and alert are in the outbox
 
     async def _see_refund(self, transaction: StarsTransaction, checked: HistoryCheck) -> None:
         payment = await self._deposits.store.payment_by_reference(f"stars:{transaction.id}")
@@ -182,7 +192,9 @@ class StarsHistory:
             if refund is not None:
                 checked.refunds_settled.append(refund)
         elif payment.status == PaymentStatus.CREDITED:
-            checked.refunded_elsewhere.append(payment)
+            still_credited = await self._deposits.refund_seen_outside(payment.id)
+            if still_credited is not None:
+                checked.refunded_elsewhere.append(still_credited)
 
     async def _after_first_request(self, transaction: StarsTransaction) -> bool:
         if self._first_request is None:  # once made, it never changes

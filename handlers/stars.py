@@ -39,7 +39,6 @@ from bot.money import (
 )
 from bot.outbox import Letter
 from bot.shop import Shop
-from handlers.admin.stars import no_request_note
 from handlers.callbacks import Screen
 from handlers.deposits import (
     CancelDeposit,
@@ -232,8 +231,8 @@ def _declined(i18n: I18nContext, verdict: StarsCheck) -> str:
 # `F` filter would be run in a worker thread.
 @payments.message(MagicData(F.event.successful_payment))
 async def paid(message: Message, shop: Shop, customer: Customer | None) -> None:
-    """Credited once per charge id, the customer told with the credit; a second delivery of the
-    same payment says nothing."""
+    """Credited once per charge id, the customer told with the credit (the operators too, if it
+    named no open request); a second delivery of the same payment says nothing."""
     receipt = message.successful_payment
     payer = message.from_user
     if receipt is None or payer is None:
@@ -267,14 +266,8 @@ async def paid(message: Message, shop: Shop, customer: Customer | None) -> None:
         raise
     if taken.seen_before:
         log.info("Stars payment %s delivered again: nothing to do", taken.payment.id)
-        return
-    payment = taken.payment  # the customer was told with the credit (see `credited_letter`)
-    assert payment.credited is not None
-    if taken.request is None:
-        await shop.messenger.alert_operators(
-            f"Telegram Stars payment #{payment.id}: {payment.paid:,} ⭐ from customer "
-            f"{customer.id}. " + no_request_note(shop, payment, receipt.invoice_payload)
-        )
+    # Otherwise the customer was told with the credit (see `credited_letter`), and the operators
+    # of a payment that named no open request, both recorded with it (see `Deposits.take_stars`).
 
 
 async def credited_letter(i18n: I18nContext, shop: Shop, payment: Payment) -> Letter:

@@ -14,8 +14,6 @@ from aiogram.types import Message
 from bot.deposits import BalanceShort, DepositRefused, RefundOutcome, StarsRefund
 from bot.money import exact_money, format_money
 from bot.shop import Shop
-from bot.stars_history import Found
-from storage.deposits import Payment
 
 router = Router(name="admin-stars")
 
@@ -97,46 +95,9 @@ _told_unclear: set[int] = set()  # payments the operators heard are unclear, sin
 
 async def check_stars_transactions(shop: Shop) -> None:
     """The scheduled job: the bot's Stars transactions against the shop's books. The operators
-    hear of every payment booked from them (its customer is told through the outbox, with the
-    credit), every refund they settled, and every refund made outside the shop."""
+    hear of every refund they settled; their alerts of every payment booked from them and every
+    refund made outside the shop are in the outbox already, recorded before the record's cursor
+    moved past it (see `bot.stars_history`)."""
     checked = await shop.stars_history.check()
-    for found in checked.found:
-        await shop.messenger.alert_operators(found_alert(shop, found))
     for refund in checked.refunds_settled:
         await shop.messenger.tell_operators(refund_report(shop, refund))
-    for payment in checked.refunded_elsewhere:
-        await shop.messenger.alert_operators(refunded_elsewhere_alert(shop, payment))
-
-
-def found_alert(shop: Shop, found: Found) -> str:
-    """A payment whose message was never handled, booked from the Stars transactions (plain)."""
-    payment, request = found.taken.payment, found.taken.request
-    assert payment.credited is not None
-    head = (
-        f"Telegram Stars payment #{payment.id}: {payment.paid:,} ⭐ from customer "
-        f"{payment.user_id}, found in the bot's Stars transactions; its message was never "
-        "handled (the bot stopped with it in hand, or booking it failed). "
-    )
-    if request is None:
-        return head + no_request_note(shop, payment, found.transaction.payload)
-    money = exact_money(payment.credited, shop.currency)
-    return head + f"It paid request {request.id}: credited now: {money}. The customer is told."
-
-
-def no_request_note(shop: Shop, payment: Payment, payload: str) -> str:
-    """Why a Stars payment went in at today's rate (plain)."""
-    assert payment.credited is not None
-    money = exact_money(payment.credited, shop.currency)
-    return (
-        f"It named no open request of the customer's ({payload[:40]!r}): credited now at "
-        f"today's rate: {money}. /refundstars {payment.id} gives it back."
-    )
-
-
-def refunded_elsewhere_alert(shop: Shop, payment: Payment) -> str:
-    money = exact_money(payment.credited or 0, shop.currency)
-    return (
-        f"Telegram Stars payment #{payment.id}: the bot's Stars transactions show its "
-        f"{payment.paid:,} ⭐ refunded to customer {payment.user_id}, but not by the shop: the "
-        f"{money} it credited is still in their wallet. /debit takes it back if it should be."
-    )

@@ -52,8 +52,11 @@ class Telegram:
         return RefundReply(answer, f"said {answer.value}")
 
 
-def deposits_of(books: Books, clock: Clock, rate: str = "0.013") -> Deposits:
-    return Deposits(books.db, books.ledger, AdminLog(books.db), Outbox(books.db, None),
+def deposits_of(
+    books: Books, clock: Clock, rate: str = "0.013", *, operators: int | None = None
+) -> Deposits:
+    """Deposits whose news stays in the outbox; the operators' too, given their chat."""
+    return Deposits(books.db, books.ledger, AdminLog(books.db), Outbox(books.db, operators),
                     clock=clock, stars_rate=Decimal(rate))  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from bot.outbox import Outbox, Topic
 from bot.stars_history import LIVE_MESSAGE_GRACE, MARK, Payer, StarsHistory, StarsTransaction
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
+from tests.heard import OPERATORS_CHAT, Heard
 from tests.unit.conftest import Books
 from tests.unit.test_deposits import Clock, available
 from tests.unit.test_deposits_stars import ADMIN, Telegram, deposits_of
@@ -25,6 +26,7 @@ class Record:
         self.lines: list[StarsTransaction] = []
         self.reads: list[int] = []  # the offset of every page asked for
         self.down = False
+        self.unreadable_from: int | None = None  # pages from this offset on cannot be read
 
     def pay(self, charge: str, user_id: int, stars: int, payload: str, at: datetime) -> None:
         payer = Payer(user_id, f"User {user_id}", f"user{user_id}", "vi")
@@ -36,7 +38,7 @@ class Record:
 
     async def __call__(self, offset: int, limit: int) -> list[StarsTransaction]:
         self.reads.append(offset)
-        if self.down:
+        if self.down or (self.unreadable_from is not None and offset >= self.unreadable_from):
             raise TimeoutError("no answer")
         await asyncio.sleep(0)  # an answer comes over the network: others run meanwhile
         return self.lines[offset : offset + limit]
@@ -50,6 +52,7 @@ class StarsShop:
     clock: Clock
     deposits: Deposits
     record: Record
+    heard: Heard  # what the operators' group is to hear
 
     def history(self) -> StarsHistory:
         """A StarsHistory as a process starting now builds it."""
@@ -72,7 +75,8 @@ class StarsShop:
 
 def shop_of(books: Books) -> StarsShop:
     clock = Clock()
-    return StarsShop(books, clock, deposits_of(books, clock), Record())
+    deposits = deposits_of(books, clock, operators=OPERATORS_CHAT)
+    return StarsShop(books, clock, deposits, Record(), Heard(Outbox(books.db, OPERATORS_CHAT)))
 
 
 async def test_a_payment_whose_message_was_lost_is_credited_once_from_the_record(
@@ -272,3 +276,171 @@ async def test_a_record_that_cannot_be_read_or_booked_is_read_again_from_the_sam
     assert [found.transaction.id for found in checked.found] == ["stxB"]
     assert await shop.deposits.store.mark(MARK) == 2
     assert await available(books, alice) == 1_300_000 and await available(books, 404) == 1_300_000
+
+
+# -- what the operators hear survives the process ------------------------------------------------
+
+NEVER_HANDLED = (
+    "found in the bot's Stars transactions; its message was never handled (the bot stopped with "
+    "it in hand, or booking it failed). "
+)
+
+
+def found_alert(payment_id: int, stars: int, user_id: int, request_id: str, credit: str) -> str:
+    return (
+        f"Telegram Stars payment #{payment_id}: {stars} ⭐ from customer {user_id}, "
+        f"{NEVER_HANDLED}It paid request {request_id}: credited now: {credit}. "
+        "The customer is told."
+    )
+
+
+def no_request_note(payment_id: int, payload: str, credit: str) -> str:
+    return (
+        f"It named no open request of the customer's ('{payload}'): credited now at today's "
+        f"rate: {credit}. /refundstars {payment_id} gives it back."
+    )
+
+
+def refunded_elsewhere_alert(payment_id: int, stars: int, user_id: int, credit: str) -> str:
+    return (
+        f"Telegram Stars payment #{payment_id}: the bot's Stars transactions show its {stars} ⭐ "
+        f"refunded to customer {user_id}, but not by the shop: the {credit} it credited is "
+        "still in their wallet. /debit takes it back if it should be."
+    )
+
+
+async def payment_id_of(shop: StarsShop, charge: str) -> int:
+    payment = await shop.deposits.store.payment_by_reference(f"stars:{charge}")
+    assert payment is not None, charge
+    return payment.id
+
+
+async def test_a_refund_made_outside_the_shop_is_recorded_for_the_operators_before_the_cursor_moves(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    request = await shop.deposits.open_stars(alice, 100)
+    shop.record.pay("stxOUTSIDE", alice, 100, request.id, shop.clock.now)
+    paid = await shop.deposits.take_stars("stxOUTSIDE", alice, 100, request.id)
+    shop.record.refund("stxOUTSIDE", shop.clock.now + timedelta(minutes=1))  # not by the shop
+    shop.clock.now += timedelta(hours=1)
+
+    await shop.history().check()  # and the process dies: nothing after check() runs
+    assert await shop.deposits.store.mark(MARK) == 2
+    alert = refunded_elsewhere_alert(paid.payment.id, 100, alice, "1.30 USDT")
+    assert await shop.heard.alerts() == [alert]
+
+    await shop.deposits.store.set_mark(MARK, 0)  # as if it died before the cursor was saved
+    await shop.history().check()
+    assert await shop.heard.alerts() == [alert]  # recorded once, however often it is read
+    assert await shop.deposits.store.mark(MARK) == 2
+    assert await available(books, alice) == 1_300_000  # the credit stays for the operators
+
+
+async def test_payments_booked_from_the_record_are_recorded_for_the_operators_with_the_credit(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    request = await shop.deposits.open_stars(alice, 250)
+    shop.record.pay("stxLOST", alice, 250, request.id, shop.clock.now)
+    shop.record.pay("stxODD", alice, 300, "DNOSUCH", shop.clock.now)  # no request of the shop's
+    shop.clock.now += timedelta(minutes=10)
+
+    await shop.history().check()  # and the process dies: nothing after check() runs
+    lost, odd = await payment_id_of(shop, "stxLOST"), await payment_id_of(shop, "stxODD")
+    alerts = [
+        found_alert(lost, 250, alice, request.id, "3.25 USDT"),
+        f"Telegram Stars payment #{odd}: 300 ⭐ from customer {alice}, {NEVER_HANDLED}"
+        + no_request_note(odd, "DNOSUCH", "3.90 USDT"),
+    ]
+    assert await shop.heard.alerts() == alerts
+
+    await shop.deposits.store.set_mark(MARK, 0)  # as if it died before the cursor was saved
+    await shop.history().check()
+    assert await shop.heard.alerts() == alerts
+    assert await shop.deposits.store.mark(MARK) == 2
+    assert await available(books, alice) == 3_250_000 + 3_900_000
+    assert (await audit_ledger(books.db)).ok
+
+
+async def test_a_payment_naming_no_request_alerts_once_whichever_path_books_it(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    await shop.deposits.open_stars(alice, 100)  # the shop's first Stars request
+    shop.record.pay("stxMESSAGE", alice, 300, "DNOSUCH", shop.clock.now)
+    await shop.deposits.take_stars("stxMESSAGE", alice, 300, "DNOSUCH")  # then the bot dies
+    by_message = await payment_id_of(shop, "stxMESSAGE")
+    alerts = [
+        f"Telegram Stars payment #{by_message}: 300 ⭐ from customer {alice}. "
+        + no_request_note(by_message, "DNOSUCH", "3.90 USDT")
+    ]
+    assert await shop.heard.alerts() == alerts
+
+    shop.record.pay("stxRECORD", alice, 200, "DGONE", shop.clock.now)
+    shop.clock.now += timedelta(minutes=10)
+    await shop.history().check()  # the first is booked already; the second's message is late
+    late = await shop.deposits.take_stars("stxRECORD", alice, 200, "DGONE")
+    assert late.seen_before
+    await shop.deposits.take_stars("stxMESSAGE", alice, 300, "DNOSUCH")  # delivered again
+    by_record = await payment_id_of(shop, "stxRECORD")
+    alerts.append(
+        f"Telegram Stars payment #{by_record}: 200 ⭐ from customer {alice}, {NEVER_HANDLED}"
+        + no_request_note(by_record, "DGONE", "2.60 USDT")
+    )
+    assert await shop.heard.alerts() == alerts
+    assert await available(books, alice) == 3_900_000 + 2_600_000
+
+
+async def test_a_later_page_that_fails_keeps_what_the_earlier_pages_recorded_for_the_operators(
+    books: Books,
+) -> None:
+    shop = shop_of(books)
+    alice = await books.customer(1)
+    long_ago = shop.clock.now
+    for n in range(98):  # handled as they came
+        request = await shop.deposits.open_stars(alice, 10)
+        shop.record.pay(f"stx{n:03}", alice, 10, request.id, long_ago)
+        await shop.deposits.take_stars(f"stx{n:03}", alice, 10, request.id)
+    first_lost = await shop.deposits.open_stars(alice, 10)
+    shop.record.pay("stxLOST1", alice, 10, first_lost.id, long_ago)
+    shop.record.refund("stx000", long_ago + timedelta(minutes=1))  # the 100th: end of page 1
+    shop.record.refund("stx001", long_ago + timedelta(minutes=2))
+    second_lost = await shop.deposits.open_stars(alice, 10)
+    shop.record.pay("stxLOST2", alice, 10, second_lost.id, long_ago)
+    shop.clock.now += timedelta(hours=1)
+    history = shop.history()
+
+    shop.record.unreadable_from = 100  # Telegram does not answer for page 2
+    await history.check()
+    assert shop.record.reads == [0, 100]
+    assert await shop.deposits.store.mark(MARK) == 100
+    first = [
+        found_alert(await payment_id_of(shop, "stxLOST1"), 10, alice, first_lost.id, "0.13 USDT"),
+        refunded_elsewhere_alert(await payment_id_of(shop, "stx000"), 10, alice, "0.13 USDT"),
+    ]
+    assert await shop.heard.alerts() == first
+
+    shop.record.unreadable_from = None
+    stuck = "CREATE TRIGGER stuck_mark BEFORE UPDATE ON watch_marks WHEN NEW.value > 100"
+    async with books.db.write() as tx:  # page 2 is settled, and its cursor cannot be saved
+        await tx.execute(stuck + " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+    await history.check()
+    assert await shop.deposits.store.mark(MARK) == 100
+    every = [
+        *first,
+        refunded_elsewhere_alert(await payment_id_of(shop, "stx001"), 10, alice, "0.13 USDT"),
+        found_alert(await payment_id_of(shop, "stxLOST2"), 10, alice, second_lost.id, "0.13 USDT"),
+    ]
+    assert await shop.heard.alerts() == every
+
+    async with books.db.write() as tx:
+        await tx.execute("DROP TRIGGER stuck_mark")
+    await history.check()  # page 2 again, from the cursor saved last
+    assert await shop.deposits.store.mark(MARK) == 102
+    assert await shop.heard.alerts() == every
+    assert await available(books, alice) == 100 * 130_000
+    assert (await audit_ledger(books.db)).ok
