@@ -8,9 +8,10 @@ import re
 from decimal import Decimal
 
 from bot.money import format_money
+from bot.outbox import Outbox, Topic
 from bot.pricing import DEFAULT_MARKUPS, Pricing, PricingError, markup_key, rate_key
 from storage.admin_log import AdminLog
-from storage.database import Database
+from storage.database import Database, Transaction
 from storage.ledger import Kind, Ledger, LedgerTransaction
 from storage.settings import SettingsStore
 from storage.users import Customer, CustomerStore
@@ -64,8 +65,10 @@ class Operators:
         pricing: Pricing,
         log: AdminLog,
         currency: str,
+        outbox: Outbox,
     ) -> None:
         self._db = db
+        self._outbox = outbox
         self._ledger = ledger
         self._customers = customers
         self._settings = settings
@@ -111,10 +114,13 @@ class Operators:
                 actor=f"admin:{admin_id}",
                 tx=tx,
             )
+            told: list[int] = []
             if not txn.replayed:
                 change = f"+{format_money(amount, self._currency)} ({reason})"
                 await self.log.record(admin_id, "credit", "user", str(customer.id),
                                       before=before, after=change, tx=tx)  # fmt: skip
+                told = await self._tell(tx, customer, amount, reason, key=key, credit=True)
+        await self._outbox.send_now(told)
         return txn
 
     async def debit(
@@ -125,11 +131,34 @@ class Operators:
         async with self._db.write() as tx:
             txn = await self._ledger.debit(customer.id, amount, key=key, memo=reason,
                                            actor=f"admin:{admin_id}", tx=tx)  # fmt: skip
+            told: list[int] = []
             if not txn.replayed:
                 change = f"-{format_money(amount, self._currency)} ({reason})"
                 await self.log.record(admin_id, "debit", "user", str(customer.id),
                                       before=before, after=change, tx=tx)  # fmt: skip
+                told = await self._tell(tx, customer, amount, reason, key=key, credit=False)
+        await self._outbox.send_now(told)
         return txn
+
+    async def _tell(
+        self,
+        tx: Transaction,
+        customer: Customer,
+        amount: int,
+        reason: str,
+        *,
+        key: str,
+        credit: bool,
+    ) -> list[int]:
+        """The customer's news of an operator's credit or debit, in its transaction."""
+        return await self._outbox.to_customer(
+            tx,
+            customer.id,
+            Topic.ADJUSTMENT,
+            str(customer.id),
+            key=f"adjustment:{key}",
+            body={"amount": amount, "reason": reason, "credit": credit},
+        )
 
     async def set_banned(self, admin_id: int, customer: Customer, banned: bool) -> bool:
         """True if that changed anything."""

@@ -71,6 +71,8 @@ class Topic(StrEnum):
     DEPOSIT = "deposit"  # about a payment id: it was credited
     STARS_REFUND = "stars-refund"  # about a payment id: its Stars went back
     CLAIM_UNCONFIRMED = "claim-unconfirmed"  # about a payment id the customer claimed in vain
+    # An operator's /credit or /debit; body: {"amount", "reason", "credit": bool}
+    ADJUSTMENT = "adjustment"
     ORDER_ALERT = "order-alert"  # about an order id, for the operators; body: {"text"}
     ORDER_REVIEW = "order-review"  # about an order id waiting for the operators' decision
     ALERT = "alert"  # for the operators; body: {"text", "markup"}
@@ -83,6 +85,7 @@ PRIORITIES = {
     Topic.DEPOSIT: Priority.RESULT,
     Topic.STARS_REFUND: Priority.RESULT,
     Topic.CLAIM_UNCONFIRMED: Priority.RESULT,
+    Topic.ADJUSTMENT: Priority.RESULT,
     Topic.ORDER_ALERT: Priority.ALERT,
     Topic.ORDER_REVIEW: Priority.ALERT,
     Topic.ALERT: Priority.ALERT,

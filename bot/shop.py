@@ -137,7 +137,7 @@ class Shop:
                 sales, every=every, first_delay=min(every, timedelta(seconds=10))
             ),
             operators=Operators(
-                db, ledger, customers, settings, pricing, admin_log, STORE_CURRENCY
+                db, ledger, customers, settings, pricing, admin_log, STORE_CURRENCY, outbox
             ),
             broadcasts=broadcasts,
             broadcaster=Broadcaster(broadcasts),

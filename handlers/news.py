@@ -13,7 +13,7 @@ from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.outbox import Letter, Render, Topic
 from bot.shop import Shop
 from handlers import deposits, presenters, stars
-from handlers.admin import with_decisions, with_its_card
+from handlers.admin import customers, with_decisions, with_its_card
 from handlers.purchase import result_screen
 from storage.deposits import Method, Payment
 from storage.orders import OrderStatus
@@ -33,6 +33,7 @@ def renderers(shop: Shop, core: HtmlFluentCore, language: CustomerLanguage) -> d
         Topic.DEPOSIT: partial(payment_news, shop, speak, credited_letter),
         Topic.STARS_REFUND: partial(payment_news, shop, speak, stars.refunded_letter),
         Topic.CLAIM_UNCONFIRMED: partial(claimant_news, shop, speak),
+        Topic.ADJUSTMENT: partial(adjustment_news, shop, speak),
         Topic.ORDER_REVIEW: with_decisions,
         Topic.ORDER_ALERT: with_its_card,
     }
@@ -77,3 +78,11 @@ async def claimant_news(shop: Shop, speak: Speak, entry: Entry) -> list[Letter]:
     if payment is None or customer is None:
         return []
     return [await deposits.unconfirmed_claim_letter(speak(customer), shop, payment)]
+
+
+async def adjustment_news(shop: Shop, speak: Speak, entry: Entry) -> list[Letter]:
+    """An operator's credit or debit: told to the customer, the entry's chat."""
+    customer = await shop.customers.get(entry.chat_id)
+    if customer is None:
+        return []
+    return [await customers.adjustment_letter(speak(customer), shop, customer, entry.body)]

@@ -7,6 +7,7 @@ log); the customer hears of money moved in their own language.
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
@@ -16,6 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.money import CENT, MICRO, AmountError, format_money, format_signed_money, parse_amount
+from bot.outbox import Letter
 from bot.shop import Shop
 from handlers.admin.naming import customer_named, who
 from storage.ledger import InsufficientFunds
@@ -34,11 +36,6 @@ class BanButton(CallbackData, prefix="ban"):
 
 def _minute(iso: str) -> str:
     return iso[:16].replace("T", " ")
-
-
-def _in_language(i18n: I18nContext, language: str) -> I18nContext:
-    """The same messages, in a customer's language (operators read English)."""
-    return I18nContext(locale=language, core=i18n.core, manager=i18n.manager, data={})
 
 
 # -- /user --
@@ -117,9 +114,7 @@ def _parse_money_command(args: str | None) -> tuple[str, int, str] | str:
 
 
 @router.message(Command("credit", "debit"))
-async def move_money(
-    message: Message, command: CommandObject, shop: Shop, i18n: I18nContext
-) -> None:
+async def move_money(message: Message, command: CommandObject, shop: Shop) -> None:
     assert message.from_user is not None
     usage = f"/{command.command} USER AMOUNT REASON, e.g. /{command.command} 12345 10.50 goodwill"
     parsed = _parse_money_command(command.args)
@@ -151,21 +146,20 @@ async def move_money(
         f"✅ {verb} {money} {'to' if verb == 'Credited' else 'from'} {who(customer)}: "
         f"{html.escape(reason)}. Available now {balance}."
     )
-    told = _in_language(i18n, customer.language)
-    text = (
-        _credited(told, money, reason, balance)
-        if command.command == "credit"
-        else _debited(told, money, reason, balance)
+    # The customer hears of it through the outbox, recorded with the money (`adjustment_letter`).
+
+
+async def adjustment_letter(i18n: I18nContext, shop: Shop, customer: Customer, body: Any) -> Letter:
+    """An operator's /credit or /debit: the customer's news of it, with the balance now."""
+    balance = format_money((await shop.ledger.balance(customer.id)).available, shop.currency)
+    return Letter(
+        i18n.get(
+            "wallet-credited" if body["credit"] else "wallet-debited",
+            amount=format_money(int(body["amount"]), shop.currency),
+            reason=str(body["reason"]),  # escaped by the locale core, as every argument
+            balance=balance,
+        )
     )
-    await shop.messenger.tell_customer(customer.id, text)
-
-
-def _credited(i18n: I18nContext, amount: str, reason: str, balance: str) -> str:
-    return i18n.get("wallet-credited", amount=amount, reason=reason, balance=balance)
-
-
-def _debited(i18n: I18nContext, amount: str, reason: str, balance: str) -> str:
-    return i18n.get("wallet-debited", amount=amount, reason=reason, balance=balance)
 
 
 # -- /ban and /unban --

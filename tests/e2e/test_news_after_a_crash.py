@@ -97,3 +97,22 @@ async def test_a_top_up_callback_result_is_told_once_after_a_crash_before_it(
     assert sum("Done!" in m.text for m in customer.bot_messages) == 1
     assert await wallet_of(own_shop, customer) == (9_210_000, 0)  # charged once
     assert "ledger OK" in await own_shop.check_ledger()
+
+
+async def test_an_operators_credit_is_told_once_after_a_crash_before_it(own_shop: Shop) -> None:
+    alice = own_shop.customer("Alice")
+    await alice.send("/start")
+    await alice.wait_for_bot()
+    boss = own_shop.admin()
+    held = own_shop.emulator.hold("sendMessage", text_contains="The shop added")
+    await boss.send(f"/credit {alice.user_id} 5 <b>goodwill</b> for the outage")
+    await _kill_when_held(own_shop, held)
+    assert await wallet_of(own_shop, alice) == (5 * USDT, 0)  # booked before the bot died
+
+    await own_shop.start_bot()
+    told = await alice.wait_until(lambda m: "The shop added" in m.text, timeout=RESTART_TIMEOUT)
+    assert "5.00 USDT" in told.text and "<b>goodwill</b> for the outage" in told.text
+    await alice.settle(quiet=1.0)
+    assert sum("The shop added" in m.text for m in alice.bot_messages) == 1
+    assert await wallet_of(own_shop, alice) == (5 * USDT, 0)
+    assert "ledger OK" in await own_shop.check_ledger()
