@@ -43,8 +43,8 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
 
 def main(argv: list[str] | None = None) -> int:
     settings = settings_from(argv)
-    outcome, log, tally, injected = asyncio.run(soak(settings))
-    print(report(settings, outcome, log, tally, injected), flush=True)
+    outcome = asyncio.run(soak(settings))
+    print(report(settings, outcome), flush=True)
     return 1 if outcome.violations else 0
 
 

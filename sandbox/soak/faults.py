@@ -62,13 +62,18 @@ class FaultRates:
 
 class FaultInjector:
     def __init__(
-        self, upstreams: Upstreams, rates: FaultRates, rng: random.Random, log: ActionLog
+        self,
+        upstreams: Upstreams,
+        rates: FaultRates,
+        rng: random.Random,
+        log: ActionLog,
+        injected: Counter[str],
     ) -> None:
         self._upstreams = upstreams
         self._rates = rates
         self._rng = rng
         self._log = log
-        self.injected: Counter[str] = Counter()  # "cloud drop" -> how many were armed
+        self._injected = injected  # "cloud drop" -> how many were armed
 
     async def run(self, until: float) -> None:
         """Arm faults until the loop's clock reaches `until`; then clear every plan."""
@@ -100,7 +105,7 @@ class FaultInjector:
         else:
             plan.add(kind, path)
             what = kind
-        self.injected[f"{target} {kind}"] += 1
+        self._injected[f"{target} {kind}"] += 1
         self._log.add("faults", f"arm {target} {path}", what)
 
     def stop_all(self) -> None:

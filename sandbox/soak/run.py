@@ -36,6 +36,11 @@ class SoakSettings:
 
 @dataclass
 class Outcome:
+    """What a run did and found: the summary and the violations with the steps behind them."""
+
+    log: ActionLog = field(default_factory=ActionLog)
+    tally: Tally = field(default_factory=Tally)
+    injected: Counter[str] = field(default_factory=Counter)  # "cloud drop" -> how many
     violations: list[Violation] = field(default_factory=list)
     restarts: int = 0
     checks: int = 0
@@ -117,11 +122,10 @@ def tracebacks(lines: list[str]) -> list[Violation]:
     return found
 
 
-async def soak(settings: SoakSettings) -> tuple[Outcome, ActionLog, Tally, Counter[str]]:
+async def soak(settings: SoakSettings) -> Outcome:
     master = random.Random(settings.seed)
-    log = ActionLog()
     outcome = Outcome()
-    tally = Tally()
+    log, tally = outcome.log, outcome.tally
     transfers = Transfers()
     told = WhatCustomersWereTold()
     with tempfile.TemporaryDirectory(prefix="soak-") as workdir:
@@ -140,7 +144,11 @@ async def soak(settings: SoakSettings) -> tuple[Outcome, ActionLog, Tally, Count
                     Customer(name, chat, rng, log, shop.upstreams.tron, transfers, tally)
                 )
             injector = FaultInjector(
-                shop.upstreams, settings.rates, random.Random(master.getrandbits(64)), log
+                shop.upstreams,
+                settings.rates,
+                random.Random(master.getrandbits(64)),
+                log,
+                outcome.injected,
             )
             killer = Killer(
                 shop, random.Random(master.getrandbits(64)), log, settings.kill_every, outcome
@@ -150,7 +158,6 @@ async def soak(settings: SoakSettings) -> tuple[Outcome, ActionLog, Tally, Count
                 killer.run(until),
                 *(customer.run(until) for customer in customers),
             )
-            injector.stop_all()
             if shop.bot is None:  # a failed restart: the audit still needs a running shop
                 await shop.start_bot()
             await settle(shop, log, settings.settle_seconds)
@@ -161,17 +168,12 @@ async def soak(settings: SoakSettings) -> tuple[Outcome, ActionLog, Tally, Count
         finally:
             await shop.stop()
         outcome.violations.extend(tracebacks(shop.logs))
-    return outcome, log, tally, injector.injected
+    return outcome
 
 
-def report(
-    settings: SoakSettings,
-    outcome: Outcome,
-    log: ActionLog,
-    tally: Tally,
-    injected: Counter[str],
-) -> str:
+def report(settings: SoakSettings, outcome: Outcome) -> str:
     """The summary; with each violation, the seed and the steps of the log that led to it."""
+    log, tally, injected = outcome.log, outcome.tally, outcome.injected
     lines = [str(step) for step in log.actions] if settings.show_log else []
     lines.append(
         f"soak seed {settings.seed}: {settings.minutes:g} min, {settings.customers} customers"
@@ -181,6 +183,11 @@ def report(
     lines.append("faults injected: " + _counts(injected))
     lines.append(f"restarts: {outcome.restarts}, ledger checks: {outcome.checks}")
     lines.append(f"actions: {len(log.actions)}, violations: {len(outcome.violations)}")
+    if outcome.violations:
+        lines.append(
+            f"replay: python -m sandbox.soak --seed {settings.seed} --minutes {settings.minutes:g}"
+            f" --customers {settings.customers} (with the same fault rates)"
+        )
     for violation in outcome.violations:
         lines.append(f"\nVIOLATION (seed {settings.seed}) {violation}")
         steps = log.mentioning(*violation.about) if violation.about else []
