@@ -169,7 +169,7 @@ class Customer:
     # -- purchases --
 
     async def buy_cloud(self) -> None:
-        cloud, uid = self._rng.choice(CLOUD_ACCOUNTS)
+        [(cloud, uid)] = self._rng.choices(CLOUD_ACCOUNTS, (4, 4, 1))
         amount = self._rng.choice(CLOUD_AMOUNTS)
         await self._open_shop()
         await self.chat.press("☁️ Cloud recharge")

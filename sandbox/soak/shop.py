@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "5151515151:SOAK-token-never-logged"
 ADMIN_CHAT_ID = -1005151515151
 ADMIN_ID = 950_001
+WELL_FUNDED_SUN = 10**12  # a million TRX
 # Only what a process needs to run; nothing of the operator's own configuration reaches the bot.
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
@@ -28,6 +29,8 @@ class SoakShop:
         self.emulator = TelegramEmulator()
         self.emulator.add_bot(token=BOT_TOKEN, username="storefront_soak_bot", first_name="Shop")
         self.upstreams = Upstreams()
+        # A supplier account funded for thousands of orders: running dry is not what this tests.
+        self.upstreams.energy.balance = WELL_FUNDED_SUN
         self.web_port = free_port()
         self.bot: BotProcess | None = None
         self.logs: list[str] = []  # every bot process's log, the killed ones' too
