@@ -20,6 +20,8 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
                         help="mean seconds between SIGKILLs of the bot (0: never)")  # fmt: skip
     parser.add_argument("--settle-seconds", type=float, default=60.0,
                         help="after faults stop, how long orders may take to settle")  # fmt: skip
+    parser.add_argument("--telegram-rate", type=float, default=defaults.telegram, dest="telegram",
+                        help="chance per tick of a Bot API call answered 502")  # fmt: skip
     for kind, rate in defaults.by_kind().items():
         name = {"5xx": "gateway", "answer": "error"}.get(kind, kind)
         parser.add_argument(f"--{name}-rate", type=float, default=rate, dest=name,
@@ -28,7 +30,7 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
     args = parser.parse_args(argv)
     rates = FaultRates(
         drop=args.drop, hang=args.hang, slow=args.slow,
-        gateway=args.gateway, garbage=args.garbage, error=args.error,
+        gateway=args.gateway, garbage=args.garbage, error=args.error, telegram=args.telegram,
     )  # fmt: skip
     return SoakSettings(
         seed=args.seed,

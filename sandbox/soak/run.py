@@ -111,14 +111,36 @@ async def settle(shop: SoakShop, log: ActionLog, seconds: float) -> None:
     )
 
 
+CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
+
+
 def tracebacks(lines: list[str]) -> list[Violation]:
-    """The bot must not log a traceback for a fault it is built to expect."""
+    """The bot must not log a traceback for a fault it is built to expect. One violation a logged
+    error (chained tracebacks together): the log line that logged it, the shop's own frames and
+    the exceptions, which is what says where to look."""
     found = []
-    for index, line in enumerate(lines):
-        if line.startswith("Traceback"):
-            found.append(
-                Violation("no traceback", "\n".join(lines[max(0, index - 2) : index + 25]))
-            )
+    index = 0
+    while index < len(lines):
+        if not lines[index].startswith("Traceback"):
+            index += 1
+            continue
+        logged_by = lines[index - 1] if index else ""
+        shown = [logged_by]
+        while index < len(lines):
+            line = lines[index]
+            index += 1
+            if (
+                line.startswith("  File ")
+                and "site-packages" not in line
+                and "/lib/python" not in line
+            ):
+                shown.append(line)
+            elif line and not line.startswith((" ", "Traceback", *CHAINED)):
+                shown.append(line)  # the exception
+                following = next((later for later in lines[index:] if later.strip()), "")
+                if not following.startswith(CHAINED):
+                    break
+        found.append(Violation("no traceback", "\n".join(shown)))
     return found
 
 
@@ -145,6 +167,7 @@ async def soak(settings: SoakSettings) -> Outcome:
                 )
             injector = FaultInjector(
                 shop.upstreams,
+                shop.emulator,
                 settings.rates,
                 random.Random(master.getrandbits(64)),
                 log,

@@ -68,3 +68,21 @@ def test_a_traceback_in_the_bot_log_is_a_violation() -> None:
     [violation] = tracebacks(lines)
     assert "KeyError: 1" in violation.detail
     assert tracebacks(["INFO polling", "WARNING upstream timed out"]) == []
+
+
+def test_a_chained_traceback_is_one_violation_that_names_the_shops_frame() -> None:
+    lines = [
+        "ERROR aiogram.event: Cause exception while process update",
+        "Traceback (most recent call last):",
+        '  File "/venv/lib/python3.11/site-packages/aiogram/client/session/base.py", line 87',
+        "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)",
+        "",
+        "The above exception was the direct cause of the following exception:",
+        "",
+        "Traceback (most recent call last):",
+        '  File "/shop/handlers/cloud.py", line 40, in confirm',
+        "aiogram.exceptions.TelegramNetworkError: HTTP Client says - Bad Gateway",
+        "INFO polling goes on",
+    ]
+    [violation] = tracebacks(lines)
+    assert violation.detail.splitlines() == [lines[0], lines[3], lines[8], lines[9]]
