@@ -10,7 +10,7 @@ BROWSER_PACKAGES := chromium fonts-noto-color-emoji
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q
 
-.PHONY: test demo bench lint typecheck pytest browser screenshot format clean
+.PHONY: test demo bench soak lint typecheck pytest browser screenshot format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ demo: $(STAMP)
 # The figures in the README's table: throughput, purchase concurrency, ledger speed, footprint.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# A short soak: customers buy while upstreams fail and the bot is killed; 1 on any violation.
+soak: $(STAMP)
+	$(BIN)/python -m sandbox.soak --seed 1 --minutes 1
 
 format: $(STAMP)
 	$(BIN)/ruff format .

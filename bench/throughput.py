@@ -32,9 +32,9 @@ from pathlib import Path
 
 from bench.common import RUNS, check, figure, header, machine, ratio, run_main, show
 from bot.config import without_settings
+from sandbox.bot_process import BotProcess
 from sandbox.server import free_port
 from sandbox.telegram import ChatDriver, TelegramEmulator
-from tests.e2e.harness import BotProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS = 500

@@ -1,0 +1,232 @@
+"""What must hold whatever the faults, judged from outside: the shop's SQLite file (read-only, as
+an auditor reads it), what the simulators hold, and what each customer's chat showed."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.cloud import CloudSimulator
+from sandbox.energy import EnergySimulator
+from sandbox.soak.customers import Transfers
+from sandbox.telegram.state import Chat
+
+TERMINAL = ("succeeded", "failed", "reversed", "cancelled")
+IN_REVIEW = "needs_review"
+UNSETTLED = ("confirmed", "submitted", "unknown")  # a purchase still on its way
+TOLD_SUCCESS = re.compile(r"Done! Order (\S+?):")
+TOLD_FAILURE = re.compile(r"Order (\S+) (?:could not be completed|did not go through)")
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    detail: str
+    about: tuple[str, ...] = ()  # order ids, transfers: the log steps that name them led here
+
+    def __str__(self) -> str:
+        return f"{self.invariant}: {self.detail}"
+
+
+class WhatCustomersWereTold:
+    """Watches the customers' chats: every version of every bot message, as it was shown, so an
+    edit cannot hide that a customer once read "Done!" for an order that then failed."""
+
+    def __init__(self) -> None:
+        self.told: defaultdict[str, set[str]] = defaultdict(set)  # order id -> success, failure
+        self._read: dict[int, int] = {}  # chat id -> events already read
+
+    def watch(self, chat: Chat) -> None:
+        self._read[chat.id] = len(chat.events)
+        chat.watchers.append(self._changed)
+
+    def _changed(self, chat: Chat) -> None:
+        start = self._read.get(chat.id, 0)
+        self._read[chat.id] = len(chat.events)
+        for message_id in chat.events[start:]:
+            message = chat.messages.get(message_id)
+            if message is None or message.deleted:
+                continue
+            for order_id in TOLD_SUCCESS.findall(message.text):
+                self.told[order_id].add("success")
+            for order_id in TOLD_FAILURE.findall(message.text):
+                self.told[order_id].add("failure")
+
+    def violations(self) -> list[Violation]:
+        return [
+            Violation("told both", f"order {order_id} was shown success and failure", (order_id,))
+            for order_id, outcomes in sorted(self.told.items())
+            if outcomes == {"success", "failure"}
+        ]
+
+
+def read_only(db_path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10.0)
+    connection.row_factory = sqlite3.Row
+    return connection
+
+
+def unsettled_orders(db_path: Path) -> list[str]:
+    """Orders still on their way upstream: the auditor waits for these before judging."""
+    marks = ",".join("?" * len(UNSETTLED))
+    with read_only(db_path) as db:
+        rows = db.execute(f"SELECT id FROM orders WHERE status IN ({marks})", UNSETTLED)
+        return [row["id"] for row in rows]
+
+
+def audit(
+    db_path: Path,
+    cloud: CloudSimulator,
+    energy: EnergySimulator,
+    transfers: Transfers,
+    told: WhatCustomersWereTold,
+) -> list[Violation]:
+    """Every invariant at the end of a run, once faults stopped and orders had time to settle."""
+    connection = read_only(db_path)
+    try:
+        return [
+            *_orders_settled(connection),
+            *_money_conserved(connection),
+            *_deposits_credited_once(connection, transfers),
+            *_energy_orders_belong(connection, energy),
+            *_cloud_orders_belong(connection, cloud),
+            *_success_was_delivered(connection, told, cloud, energy),
+            *told.violations(),
+        ]
+    finally:
+        connection.close()
+
+
+def _orders_settled(db: sqlite3.Connection) -> Iterable[Violation]:
+    """Every order ends terminal or with an operator; a quote never confirmed holds no money."""
+    rows = db.execute(
+        "SELECT o.id, o.status, COUNT(h.id) AS holds FROM orders o"
+        " LEFT JOIN ledger_holds h ON h.order_id = o.id GROUP BY o.id"
+    )
+    for row in rows:
+        status = row["status"]
+        if status in TERMINAL or status == IN_REVIEW:
+            continue
+        if status == "quoted" and row["holds"] == 0:
+            continue
+        yield Violation("order not settled", f"order {row['id']} is {status}", (row["id"],))
+
+
+def _money_conserved(db: sqlite3.Connection) -> Iterable[Violation]:
+    """What customers hold (wallets and held money) is what they deposited, plus what operators
+    credited, minus what the orders that succeeded cost, to the micro-unit."""
+    held = db.execute(
+        "SELECT COALESCE(SUM(balance), 0) FROM ledger_accounts WHERE code LIKE 'customer:%'"
+    ).fetchone()[0]
+    deposited = db.execute(
+        "SELECT COALESCE(SUM(credited), 0) FROM payments WHERE status = 'credited'"
+    ).fetchone()[0]
+    adjusted = db.execute(
+        "SELECT COALESCE(SUM(e.amount), 0) FROM ledger_entries e"
+        " JOIN ledger_transactions t ON t.id = e.transaction_id"
+        " JOIN ledger_accounts a ON a.id = e.account_id"
+        " WHERE t.kind = 'adjustment' AND a.code LIKE 'customer:%'"
+    ).fetchone()[0]
+    spent = db.execute(
+        "SELECT COALESCE(SUM(charge), 0) FROM orders WHERE status = 'succeeded'"
+    ).fetchone()[0]
+    if held != deposited + adjusted - spent:
+        yield Violation(
+            "money not conserved",
+            f"customers hold {held}; deposited {deposited} + adjusted {adjusted}"
+            f" - spent {spent} = {deposited + adjusted - spent} (micro-units)",
+        )
+
+
+def _deposits_credited_once(db: sqlite3.Connection, transfers: Transfers) -> Iterable[Violation]:
+    credited = Counter(
+        row["reference"].removeprefix("usdt:")
+        for row in db.execute("SELECT reference FROM payments WHERE status = 'credited'")
+    )
+    for txid in transfers.matching:
+        if credited[txid] != 1:
+            yield Violation(
+                "deposit not credited once",
+                f"transfer {txid} matching a request was credited {credited[txid]} times",
+                (txid,),
+            )
+    for txid in transfers.not_matching:
+        if credited[txid]:
+            yield Violation("deposit credited", f"transfer {txid} matched no request", (txid,))
+
+
+def _statuses(db: sqlite3.Connection, product: str) -> dict[str, sqlite3.Row]:
+    rows = db.execute(
+        "SELECT id, status, upstream_ref FROM orders WHERE product = ?", (product,)
+    ).fetchall()
+    return {row["id"]: row for row in rows}
+
+
+def _energy_orders_belong(db: sqlite3.Connection, energy: EnergySimulator) -> Iterable[Violation]:
+    """Each energy order upstream names one shop order (its outTradeNo), delivered for it once."""
+    shop = _statuses(db, "energy")
+    placed = Counter(order.out_trade_no for order in energy.orders.values())
+    for out_trade_no, times in placed.items():
+        row = shop.get(out_trade_no)
+        if row is None:
+            yield Violation("upstream order without a shop order",
+                            f"energy outTradeNo {out_trade_no}", (out_trade_no,))  # fmt: skip
+        elif times > 1:
+            yield Violation("paid twice upstream",
+                            f"energy for order {out_trade_no} placed {times} times",
+                            (out_trade_no,))  # fmt: skip
+        elif row["status"] not in ("succeeded", IN_REVIEW):
+            yield Violation("delivered but not sold",
+                            f"energy delivered for order {out_trade_no}, which is {row['status']}",
+                            (out_trade_no,))  # fmt: skip
+
+
+def _cloud_orders_belong(db: sqlite3.Connection, cloud: CloudSimulator) -> Iterable[Violation]:
+    """Each paid cloud order upstream is one shop order's (its `sn`), which sold it."""
+    owners: defaultdict[str, list[sqlite3.Row]] = defaultdict(list)
+    for row in _statuses(db, "cloud").values():
+        if row["upstream_ref"]:
+            owners[row["upstream_ref"]].append(row)
+    for sn, order in cloud.orders.items():
+        if order.status != "paid":
+            continue  # created but never paid: it cost nobody anything
+        rows = owners.get(sn, [])
+        ids = tuple(row["id"] for row in rows)
+        if len(rows) != 1:
+            yield Violation("paid upstream order not one shop order's",
+                            f"cloud sn {sn} belongs to {len(rows)} shop orders {ids}",
+                            (sn, *ids))  # fmt: skip
+        elif rows[0]["status"] not in ("succeeded", IN_REVIEW):
+            yield Violation("delivered but not sold",
+                            f"cloud sn {sn} paid for order {ids[0]}, which is {rows[0]['status']}",
+                            (sn, *ids))  # fmt: skip
+
+
+def _success_was_delivered(
+    db: sqlite3.Connection,
+    told: WhatCustomersWereTold,
+    cloud: CloudSimulator,
+    energy: EnergySimulator,
+) -> Iterable[Violation]:
+    """A customer told "Done!" got it: upstream holds a delivered order for that shop order."""
+    delivered_energy = {order.out_trade_no for order in energy.orders.values()}
+    paid_cloud = {sn for sn, order in cloud.orders.items() if order.status == "paid"}
+    products = {
+        row["id"]: row for row in db.execute("SELECT id, product, upstream_ref FROM orders")
+    }
+    for order_id, outcomes in sorted(told.told.items()):
+        if "success" not in outcomes:
+            continue
+        row = products.get(order_id)
+        delivered = row is not None and (
+            (row["product"] == "energy" and order_id in delivered_energy)
+            or (row["product"] == "cloud" and row["upstream_ref"] in paid_cloud)
+        )
+        if not delivered:
+            yield Violation("told success, not delivered",
+                            f"order {order_id} was shown Done! but upstream has no delivery",
+                            (order_id,))  # fmt: skip

@@ -1,0 +1,224 @@
+"""One soak run: start everything, let the customers, the fault injector and the killer loose
+until the time is up, stop the faults, let orders settle, then audit and summarise."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox.soak.customers import Customer, Tally, Transfers
+from sandbox.soak.faults import FaultInjector, FaultRates
+from sandbox.soak.invariants import Violation, WhatCustomersWereTold, audit, unsettled_orders
+from sandbox.soak.log import ActionLog
+from sandbox.soak.shop import SoakShop
+
+TAIL = 30  # steps of the action log shown with a violation that names nothing in particular
+NAMES = (
+    "Ana", "Bao", "Chen", "Dung", "Eve", "Fei", "Gia", "Hai", "Ivo", "Jun", "Kim", "Lan",
+    "Mai", "Nam", "Oli", "Phuc", "Quy", "Rin", "Sam", "Tam", "Uma", "Vy", "Wei", "Xuan",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SoakSettings:
+    seed: int
+    minutes: float
+    customers: int = 20
+    rates: FaultRates = field(default_factory=FaultRates)
+    kill_every: float = 30.0  # mean seconds between two SIGKILLs of the bot; 0: never
+    settle_seconds: float = 60.0  # after faults stop, how long orders may take to settle
+    show_log: bool = False  # print every step, not only those that led to a violation
+
+
+@dataclass
+class Outcome:
+    """What a run did and found: the summary and the violations with the steps behind them."""
+
+    log: ActionLog = field(default_factory=ActionLog)
+    tally: Tally = field(default_factory=Tally)
+    injected: Counter[str] = field(default_factory=Counter)  # "cloud drop" -> how many
+    violations: list[Violation] = field(default_factory=list)
+    restarts: int = 0
+    checks: int = 0
+
+
+class Killer:
+    """Kills the bot with SIGKILL at random moments and starts it again on the same database
+    after a random pause; `python -m bot check` must pass after every restart."""
+
+    def __init__(
+        self, shop: SoakShop, rng: random.Random, log: ActionLog, mean: float, outcome: Outcome
+    ) -> None:
+        self._shop = shop
+        self._rng = rng
+        self._log = log
+        self._mean = mean
+        self._outcome = outcome
+
+    async def run(self, until: float) -> None:
+        loop = asyncio.get_running_loop()
+        if self._mean <= 0:
+            return
+        while True:
+            pause = self._rng.expovariate(1 / self._mean)
+            if loop.time() + pause >= until:
+                return
+            await asyncio.sleep(pause)
+            await self._shop.kill_bot()
+            down = round(self._rng.uniform(0.2, 3.0), 2)
+            self._log.add("killer", "SIGKILL the bot", f"down for {down} s")
+            await asyncio.sleep(down)
+            try:
+                await self._shop.start_bot()
+            except AssertionError as refused:
+                self._fail("bot restarts", str(refused)[-800:])
+                return
+            self._outcome.restarts += 1
+            self._log.add("killer", "start the bot", f"restart {self._outcome.restarts}")
+            await check_ledger(
+                self._shop, self._log, self._outcome, f"restart {self._outcome.restarts}"
+            )
+
+    def _fail(self, invariant: str, detail: str) -> None:
+        self._outcome.violations.append(Violation(invariant, detail))
+        self._log.add("killer", invariant, "VIOLATION")
+
+
+async def check_ledger(shop: SoakShop, log: ActionLog, outcome: Outcome, when: str) -> None:
+    """`python -m bot check`, as an operator runs it; a failure is a violation."""
+    outcome.checks += 1
+    code, report = await shop.check()
+    last_line = report.strip().splitlines()[-1] if report.strip() else "(no output)"
+    log.add("auditor", f"bot check after {when}", f"exit {code}: {last_line[:80]}")
+    if code != 0:
+        outcome.violations.append(Violation("bot check passes", f"after {when}:\n{report[-1500:]}"))
+
+
+async def settle(shop: SoakShop, log: ActionLog, seconds: float) -> None:
+    """Wait (at most `seconds`) until no order is on its way upstream any more."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    waiting = unsettled_orders(shop.db_path)
+    while waiting and loop.time() < deadline:
+        await asyncio.sleep(1.0)  # another process's database: nothing here to wait on
+        waiting = unsettled_orders(shop.db_path)
+    log.add(
+        "auditor", f"wait up to {seconds:g} s for orders to settle", f"{len(waiting)} unsettled"
+    )
+
+
+CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
+
+
+def tracebacks(lines: list[str]) -> list[Violation]:
+    """The bot must not log a traceback for a fault it is built to expect. One violation a logged
+    error (chained tracebacks together): the log line that logged it, the shop's own frames and
+    the exceptions, which is what says where to look."""
+    found = []
+    index = 0
+    while index < len(lines):
+        if not lines[index].startswith("Traceback"):
+            index += 1
+            continue
+        logged_by = lines[index - 1] if index else ""
+        shown = [logged_by]
+        while index < len(lines):
+            line = lines[index]
+            index += 1
+            if (
+                line.startswith("  File ")
+                and "site-packages" not in line
+                and "/lib/python" not in line
+            ):
+                shown.append(line)
+            elif line and not line.startswith((" ", "Traceback", *CHAINED)):
+                shown.append(line)  # the exception
+                following = next((later for later in lines[index:] if later.strip()), "")
+                if not following.startswith(CHAINED):
+                    break
+        found.append(Violation("no traceback", "\n".join(shown)))
+    return found
+
+
+async def soak(settings: SoakSettings) -> Outcome:
+    master = random.Random(settings.seed)
+    outcome = Outcome()
+    log, tally = outcome.log, outcome.tally
+    transfers = Transfers()
+    told = WhatCustomersWereTold()
+    with tempfile.TemporaryDirectory(prefix="soak-") as workdir:
+        shop = SoakShop(Path(workdir))
+        await shop.start()
+        try:
+            loop = asyncio.get_running_loop()
+            until = loop.time() + settings.minutes * 60
+            customers = []
+            for number in range(settings.customers):
+                name = f"{NAMES[number % len(NAMES)]}{number // len(NAMES) or ''}"
+                chat = shop.customer(name)
+                told.watch(chat.chat)
+                rng = random.Random(master.getrandbits(64))
+                customers.append(
+                    Customer(name, chat, rng, log, shop.upstreams.tron, transfers, tally)
+                )
+            injector = FaultInjector(
+                shop.upstreams,
+                shop.emulator,
+                settings.rates,
+                random.Random(master.getrandbits(64)),
+                log,
+                outcome.injected,
+            )
+            killer = Killer(
+                shop, random.Random(master.getrandbits(64)), log, settings.kill_every, outcome
+            )
+            await asyncio.gather(
+                injector.run(until),
+                killer.run(until),
+                *(customer.run(until) for customer in customers),
+            )
+            if shop.bot is None:  # a failed restart: the audit still needs a running shop
+                await shop.start_bot()
+            await settle(shop, log, settings.settle_seconds)
+            await check_ledger(shop, log, outcome, "the run")
+            outcome.violations.extend(
+                audit(shop.db_path, shop.upstreams.cloud, shop.upstreams.energy, transfers, told)
+            )
+        finally:
+            await shop.stop()
+        outcome.violations.extend(tracebacks(shop.logs))
+    return outcome
+
+
+def report(settings: SoakSettings, outcome: Outcome) -> str:
+    """The summary; with each violation, the seed and the steps of the log that led to it."""
+    log, tally, injected = outcome.log, outcome.tally, outcome.injected
+    lines = [str(step) for step in log.actions] if settings.show_log else []
+    lines.append(
+        f"soak seed {settings.seed}: {settings.minutes:g} min, {settings.customers} customers"
+    )
+    lines.append("purchases: " + _counts(tally.purchases))
+    lines.append("deposits: " + _counts(tally.deposits))
+    lines.append("faults injected: " + _counts(injected))
+    lines.append(f"restarts: {outcome.restarts}, ledger checks: {outcome.checks}")
+    lines.append(f"actions: {len(log.actions)}, violations: {len(outcome.violations)}")
+    if outcome.violations:
+        lines.append(
+            f"replay: python -m sandbox.soak --seed {settings.seed} --minutes {settings.minutes:g}"
+            f" --customers {settings.customers} (with the same fault rates)"
+        )
+    for violation in outcome.violations:
+        lines.append(f"\nVIOLATION (seed {settings.seed}) {violation}")
+        steps = log.mentioning(*violation.about) if violation.about else []
+        lines.extend(str(step) for step in (steps or log.tail(TAIL)))
+    return "\n".join(lines)
+
+
+def _counts(counter: Counter[str]) -> str:
+    total = sum(counter.values())
+    parts = ", ".join(f"{key} {count}" for key, count in sorted(counter.items()))
+    return f"{total} ({parts})" if parts else "0"

@@ -1,0 +1,90 @@
+"""The shop under soak: the Telegram emulator, every upstream simulator and the real bot process,
+which can be killed with SIGKILL and started again on the same database."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+from pathlib import Path
+
+from sandbox.bot_process import QUICK_FOLLOW_UPS, BotProcess, run_bot_command
+from sandbox.server import free_port
+from sandbox.telegram import ChatDriver, TelegramEmulator
+from sandbox.upstreams import Upstreams
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT_TOKEN = "5151515151:SOAK-token-never-logged"
+ADMIN_CHAT_ID = -1005151515151
+ADMIN_ID = 950_001
+WELL_FUNDED_SUN = 10**12  # a million TRX
+# Only what a process needs to run; nothing of the operator's own configuration reaches the bot.
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+
+
+class SoakShop:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.db_path = workdir / "shop.sqlite3"
+        self.emulator = TelegramEmulator()
+        self.emulator.add_bot(token=BOT_TOKEN, username="storefront_soak_bot", first_name="Shop")
+        self.upstreams = Upstreams()
+        # A supplier account funded for thousands of orders: running dry is not what this tests.
+        self.upstreams.energy.balance = WELL_FUNDED_SUN
+        self.web_port = free_port()
+        self.bot: BotProcess | None = None
+        self.logs: list[str] = []  # every bot process's log, the killed ones' too
+        self._user_ids = itertools.count(300_001)
+
+    def environment(self) -> dict[str, str]:
+        env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+        env.update(
+            BOT_TOKEN=BOT_TOKEN,
+            TELEGRAM_API_BASE=self.emulator.base_url,
+            DATABASE_PATH=str(self.db_path),
+            ADMIN_CHAT_ID=str(ADMIN_CHAT_ID),
+            ADMIN_IDS=str(ADMIN_ID),
+            WEB_HOST="127.0.0.1",
+            WEB_PORT=str(self.web_port),
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{self.web_port}",
+            **self.upstreams.bot_environment(),
+            **QUICK_FOLLOW_UPS,
+            PYTHONPATH=str(ROOT),
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    async def start(self) -> None:
+        await self.emulator.start(host="127.0.0.1", port=0)
+        await self.upstreams.start()
+        await self.start_bot()
+
+    async def start_bot(self) -> None:
+        self.bot = BotProcess(self.environment(), self.workdir)
+        await self.bot.start()
+
+    async def kill_bot(self) -> None:
+        """SIGKILL: the bot dies wherever it is, as on a power cut."""
+        await self._stop_bot(signal.SIGKILL)
+
+    async def _stop_bot(self, sig: int) -> None:
+        if self.bot is None:
+            return
+        bot, self.bot = self.bot, None
+        await bot.stop(sig)
+        self.logs.extend(bot.log_lines)
+
+    async def check(self) -> tuple[int, str]:
+        """`python -m bot check` beside the running bot: its exit code and report."""
+        return await run_bot_command(self.environment(), self.workdir, "check")
+
+    def customer(self, name: str) -> ChatDriver:
+        user_id = next(self._user_ids)
+        return self.emulator.private_chat(
+            user_id=user_id, first_name=name, username=f"soak{user_id}", language_code="en"
+        )
+
+    async def stop(self) -> None:
+        await self._stop_bot(signal.SIGTERM)
+        await self.upstreams.stop()
+        await self.emulator.stop()
