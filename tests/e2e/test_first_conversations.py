@@ -328,3 +328,25 @@ async def test_the_token_never_reaches_the_log(shop: Shop) -> None:
     secret = BOT_TOKEN.split(":")[1]
     assert secret not in shop.bot.log
     assert "Traceback" not in shop.bot.log
+
+
+async def test_a_screen_telegram_drew_but_answered_with_a_gateway_page_is_no_error(
+    shop: Shop,
+) -> None:
+    """Telegram carries out the welcome, then a gateway's 502 page stands in for its answer: the
+    customer sees the welcome and nothing else, the next tap works, and the log has no
+    traceback."""
+    assert shop.bot is not None
+    logged_before = len(shop.bot.log_lines)
+    dora = shop.customer("Dora")
+    shop.emulator.fail_through_gateway("sendMessage")
+    await dora.send("/start")
+    welcome = await dora.wait_for_bot()
+    assert "Welcome to the shop" in welcome.text
+    await dora.settle(quiet=1.0)
+    assert [m.text for m in dora.bot_messages] == [welcome.text]  # no "Something went wrong"
+    await dora.send("/start")
+    assert "🏠 Main menu" in (await dora.wait_for_bot()).text
+    logged = shop.bot.log_lines[logged_before:]
+    assert not [line for line in logged if "Traceback" in line or " ERROR " in line]
+    assert any("Telegram did not answer a call" in line for line in logged)
