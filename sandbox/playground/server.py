@@ -54,7 +54,8 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 MAX_TEXT = 4096  # Telegram's limit for a message
-MAX_BODY = 64 * 1024  # a message of MAX_TEXT characters, each escaped as JSON \uXXXX, fits
+# A message of MAX_TEXT characters fits even when each is sent as a six-character JSON escape.
+MAX_BODY = 64 * 1024
 MAX_USDT = Decimal(1_000_000)
 USDT_UNITS = Decimal(1_000_000)  # USDT-TRC20 has 6 decimals
 USDT_AMOUNT = re.compile(r"[0-9]{1,7}(?:\.[0-9]{1,6})?")  # ASCII digits only, no exponent
