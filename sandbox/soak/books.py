@@ -76,8 +76,32 @@ def stars_credited_once(db: sqlite3.Connection, outside: OutsideRecords) -> Iter
                         (f"#{row['id']}",))  # fmt: skip
 
 
-def _usdt_in(outside: OutsideRecords) -> int:
-    credited = set(outside.matching) | set(outside.operators.assigned)
+def _shown_credited(said: list[str], txid: str, number: str) -> bool:
+    return any(
+        f"Payment #{number} credited to customer" in text
+        or (f"Transaction: {txid}" in text and "✅ Credited to customer" in text)
+        for text in said
+    )
+
+
+def _shop_credited(db: sqlite3.Connection, txid: str) -> bool:
+    query = "SELECT 1 FROM payments WHERE reference = ? AND status = 'credited'"
+    return db.execute(query, (f"usdt:{txid}",)).fetchone() is not None
+
+
+def assigned_credited(db: sqlite3.Connection, outside: OutsideRecords) -> set[str]:
+    """The transfers operators asked to credit that the group shows credited (the card edited to
+    say so, or the answer to /assign); for one the group never confirmed, the shop's word."""
+    said = [message.text for message in outside.group.messages.values() if message.from_bot]
+    return {
+        txid
+        for txid, number in outside.operators.assigned.items()
+        if _shown_credited(said, txid, number) or _shop_credited(db, txid)
+    }
+
+
+def _usdt_in(db: sqlite3.Connection, outside: OutsideRecords) -> int:
+    credited = set(outside.matching) | assigned_credited(db, outside)
     return sum(outside.tron.events[txid].value for txid in credited)
 
 
@@ -128,7 +152,7 @@ def money_conserved(db: sqlite3.Connection, outside: OutsideRecords) -> Iterable
     what operators credited, minus what they debited and what the orders that succeeded cost,
     to the micro-unit."""
     held = customers_hold(db)
-    usdt, stars = _usdt_in(outside), _stars_in(outside)
+    usdt, stars = _usdt_in(db, outside), _stars_in(outside)
     moved, unanswered = operators_moved(db, outside)
     spent: int = db.execute(
         "SELECT COALESCE(SUM(charge), 0) FROM orders WHERE status = 'succeeded'"

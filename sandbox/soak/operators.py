@@ -25,6 +25,7 @@ PAUSE = (4.0, 12.0)  # seconds between two of the operator's actions
 CARD_ORDER = re.compile(r"Order (\S+) · (\w+)")
 UPSTREAM_REF = re.compile(r"Upstream reference: (\S+)")
 TRANSACTION = re.compile(r"Transaction: (\S+)")
+TRANSFER = re.compile(r"USDT transfer #(\d+)")
 
 
 def in_cents(amount: int) -> str:
@@ -63,7 +64,7 @@ class OperatorRecord:
     """What operators asked the shop to do, for the auditor."""
 
     adjustments: list[Adjustment] = field(default_factory=list)
-    assigned: dict[str, int] = field(default_factory=dict)  # USDT txid -> the customer credited
+    assigned: dict[str, str] = field(default_factory=dict)  # USDT txid -> its payment number
     broadcasts: list[str] = field(default_factory=list)  # the text of each message broadcast
 
 
@@ -235,17 +236,27 @@ class Operator:
             self._note("/payments", "no card with buttons came")
             return
         card = self._rng.choice(cards)
-        credit = [label for label in card.labels if label.startswith("✅ Credit")]
-        transaction = TRANSACTION.search(card.text)
-        if not credit or transaction is None or self._rng.random() < 0.2:
+        transaction, number = TRANSACTION.search(card.text), TRANSFER.search(card.text)
+        if transaction is None or number is None or self._rng.random() < 0.2:
             await self.group.press("🚫 Ignore", message_id=card.message_id)
             self._note(f"payment card {card.message_id}", "pressed 🚫 Ignore")
             return
-        label = self._rng.choice(credit)
-        user_id = int(label.rsplit("(", 1)[1].rstrip(")"))
-        self._record.assigned[transaction.group(1)] = user_id
-        await self.group.press(label, message_id=card.message_id)
-        self._note(f"transfer {transaction.group(1)}", f"pressed {label}")
+        txid = transaction.group(1)
+        credit = [label for label in card.labels if label.startswith("✅ Credit")]
+        if credit:
+            label = self._rng.choice(credit)
+            self._record.assigned[txid] = number.group(1)
+            await self.group.press(label, message_id=card.message_id)
+            self._note(f"transfer {txid}", f"pressed {label}")
+            return
+        # No customer asked for this amount: one says it was theirs, and the operator believes it.
+        customer = self._rng.choice(self._customers)
+        self._record.assigned[txid] = number.group(1)
+        answer = await self._command(
+            f"/assign {number.group(1)} {customer.user_id}",
+            lambda text: f"#{number.group(1)}" in text or text.startswith("⚠️ Not done"),
+        )
+        self._note(f"/assign {number.group(1)} {customer.user_id} ({txid})", answer.text[:80])
 
     async def refund_stars(self) -> None:
         """A customer asks for their Stars back."""
