@@ -31,6 +31,19 @@ class OutsideRecords:
     group: Chat  # the admin group, where the shop answered each operator's command
 
 
+def unbooked_stars(db: sqlite3.Connection, stars: StarsLedger) -> list[str]:
+    """The Stars payments in Telegram's record the shop has not booked (yet)."""
+    booked = {
+        row[0].removeprefix("stars:")
+        for row in db.execute("SELECT reference FROM payments WHERE reference LIKE 'stars:%'")
+    }
+    return [
+        charge_id
+        for charge_id, charge in stars.charges.items()
+        if charge.in_stars and charge_id not in booked
+    ]
+
+
 def customers_hold(db: sqlite3.Connection) -> int:
     held: int = db.execute(
         "SELECT COALESCE(SUM(balance), 0) FROM ledger_accounts WHERE code LIKE 'customer:%'"

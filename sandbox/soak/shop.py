@@ -67,6 +67,11 @@ class SoakShop:
         self.bot = BotProcess(self.environment(), self.workdir)
         await self.bot.start()
 
+    async def restart_bot(self) -> None:
+        """Stopped as a service manager stops it (SIGTERM), and started again."""
+        await self._stop_bot(signal.SIGTERM)
+        await self.start_bot()
+
     async def kill_bot(self) -> None:
         """SIGKILL: the bot dies wherever it is, as on a power cut."""
         await self._stop_bot(signal.SIGKILL)
