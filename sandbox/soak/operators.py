@@ -8,6 +8,7 @@ to the action log; what it asked for is kept as the outside record the auditor c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from sandbox.telegram import ChatDriver, ChatMessage
 
 CENTS = 10_000  # micro-units in a cent
 ANSWER_TIMEOUT = 10.0
+BROADCAST_TIMEOUT = 20.0  # a copy to every customer, at the shop's pace
 PAUSE = (4.0, 12.0)  # seconds between two of the operator's actions
 CARD_ORDER = re.compile(r"Order (\S+) · (\w+)")
 UPSTREAM_REF = re.compile(r"Upstream reference: (\S+)")
@@ -201,16 +203,25 @@ class Operator:
             self._note("/review", f"{answer.text[:60]}, no card with buttons came")
             return
         card = self._rng.choice(cards)
+        _, retry = self.group.chat.find_button("🔁 Retry", message_id=card.message_id)
+        assert retry.callback_data is not None
+        order_id = retry.callback_data.rsplit(":", 1)[1]
         found = CARD_ORDER.search(card.text)
+        if found is None:  # an alert with the buttons: the operator opens the order's card
+            card = await self._command(f"/order {order_id}", lambda text: order_id in text)
+            found = CARD_ORDER.search(card.text)
         if found is None:
-            self._note("/review", f"unreadable card: {card.text[:60]}")
+            self._note(f"/order {order_id}", f"unreadable card: {card.text[:60]}")
             return
-        order_id, product = found.group(1), found.group(2)
+        product = found.group(2)
         ref = UPSTREAM_REF.search(card.text)
         delivered = self._supplier.delivered(order_id, product, ref.group(1) if ref else None)
         label = {True: "✅ Mark delivered", False: "💸 Refund", None: "🔁 Retry"}[delivered]
         if self._rng.random() < 0.2:
             label = "🔁 Retry"  # sometimes the operator asks upstream again first
+        if label not in card.labels:
+            self._note(f"review order {order_id}", f"decided already: {card.text[-60:]}")
+            return
         await self.group.press(label, message_id=card.message_id)
         self._note(f"review order {order_id} ({product}, upstream delivered: {delivered})",
                    f"pressed {label}")  # fmt: skip
@@ -279,4 +290,8 @@ class Operator:
         confirmation = await self._answer(lambda shown: "📣 Send the message above" in shown)
         self._record.broadcasts.append(text)
         await self.group.press(contains="📣 Send to", message_id=confirmation.message_id)
-        self._note(f"broadcast {text!r}", confirmation.text[:60])
+        progress = confirmation.message_id  # the confirmation becomes the broadcast's progress
+        with contextlib.suppress(AssertionError):
+            await self.group.wait_for_message(progress, lambda m: "Sent:" in m.text and (
+                "finished" in m.text or "stopped" in m.text), BROADCAST_TIMEOUT)  # fmt: skip
+        self._note(f"broadcast {text!r}", self.group.chat.messages[progress].text[:90])
