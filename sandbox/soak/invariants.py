@@ -59,10 +59,10 @@ class WhatCustomersWereTold:
             for order_id in TOLD_FAILURE.findall(message.text):
                 self.told[order_id].add("failure")
 
-    def succeeded(self) -> list[str]:
-        """The orders a customer was told succeeded (and never failed): those they may ask an
-        operator to refund."""
-        return sorted(order for order, outcomes in self.told.items() if outcomes == {"success"})
+    def outcomes_told(self) -> list[str]:
+        """The orders a customer was told the outcome of: those they may ask an operator to
+        refund (one that succeeded, or one that failed, to be sure the money came back)."""
+        return sorted(self.told)
 
     def violations(self) -> list[Violation]:
         return [

@@ -1,5 +1,5 @@
 """An operator of the soak, acting in the admin group as ADMIN_ID through the emulator, far less
-often than customers: credits and debits customers, refunds orders customers were told succeeded,
+often than customers: credits and debits customers, refunds orders customers ask about,
 decides orders in review after looking at the supplier's side (as an operator checks the
 supplier's dashboard), settles USDT transfers no request explained, refunds Stars payments
 customers ask about, and broadcasts a short message. What each did and what the group showed goes
@@ -97,7 +97,7 @@ class Operator:
         log: ActionLog,
         customers: list[ChatDriver],
         receipts: StarsReceipts,
-        told_success: Callable[[], list[str]],
+        told_outcome: Callable[[], list[str]],
         supplier: Supplier,
         record: OperatorRecord,
     ) -> None:
@@ -106,7 +106,7 @@ class Operator:
         self._log = log
         self._customers = customers
         self._receipts = receipts
-        self._told_success = told_success
+        self._told_outcome = told_outcome
         self._supplier = supplier
         self._record = record
         self._numbers = iter(range(1, 10**6))
@@ -116,7 +116,7 @@ class Operator:
         actions: dict[Callable[[], Awaitable[None]], int] = {
             self.credit: 3,
             self.debit: 2,
-            self.refund_order: 1,
+            self.refund_order: 2,
             self.review: 3,
             self.payments: 3,
             self.refund_stars: 2,
@@ -180,11 +180,12 @@ class Operator:
     # -- orders --
 
     async def refund_order(self) -> None:
-        """A customer told "Done!" asks for the money back; the operator refunds the order."""
-        succeeded = self._told_success()
-        if not succeeded:
+        """A customer asks for the money of an order back (one told "Done!", or one told it
+        failed, to be sure); the operator refunds the order, which the shop does at most once."""
+        told = self._told_outcome()
+        if not told:
             return
-        order_id = self._rng.choice(succeeded)
+        order_id = self._rng.choice(told)
         answer = await self._command(
             f"/refund {order_id} the customer asked", lambda text: order_id in text
         )

@@ -212,7 +212,7 @@ async def soak(settings: SoakSettings) -> Outcome:
                 log,
                 [customer.chat for customer in customers],
                 receipts,
-                told.succeeded,
+                told.outcomes_told,
                 Supplier(shop.upstreams.cloud, shop.upstreams.energy),
                 operated,
             )
