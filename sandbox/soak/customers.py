@@ -161,7 +161,7 @@ class Customer:
             await asyncio.sleep(self._rng.uniform(0.5, 3.0))
             self._tron.confirm(txid)
         credited = await self.chat.wait_until(
-            lambda m: "added to your balance" in m.text, SETTLED_TIMEOUT
+            lambda m: "added to your balance (USDT transfer" in m.text, SETTLED_TIMEOUT
         )
         self._note(f"send {pay} ({how}) as transfer {txid}", credited.text[:60])
 
