@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sandbox.energy import DOCUMENT_ADDRESS
 from sandbox.soak.log import ActionLog
+from sandbox.soak.stars import StarsPayer, StarsReceipts
 from sandbox.telegram import ChatDriver, ChatMessage
 from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS, TronGridSimulator
 
@@ -81,6 +82,7 @@ class Customer:
         tron: TronGridSimulator,
         transfers: Transfers,
         tally: Tally,
+        receipts: StarsReceipts,
     ) -> None:
         self.name = name
         self.chat = chat
@@ -89,12 +91,14 @@ class Customer:
         self._tron = tron
         self._transfers = transfers
         self._tally = tally
+        self._stars = StarsPayer(name, chat, rng, self._note, receipts, tally.deposits)
 
     async def run(self, until: float) -> None:
         """Act until the loop's clock reaches `until`: money first, then whatever the dice say."""
         loop = asyncio.get_running_loop()
         actions: dict[Callable[[], Awaitable[None]], int] = {
             self.top_up: 2,
+            self._stars.pay_in_stars: 1,
             self.buy_cloud: 3,
             self.buy_energy: 3,
             self.press_a_stale_button: 1,
@@ -157,7 +161,7 @@ class Customer:
             await asyncio.sleep(self._rng.uniform(0.5, 3.0))
             self._tron.confirm(txid)
         credited = await self.chat.wait_until(
-            lambda m: "added to your balance" in m.text, SETTLED_TIMEOUT
+            lambda m: "added to your balance (USDT transfer" in m.text, SETTLED_TIMEOUT
         )
         self._note(f"send {pay} ({how}) as transfer {txid}", credited.text[:60])
 

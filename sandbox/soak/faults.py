@@ -23,7 +23,10 @@ from sandbox.upstreams import Upstreams
 # The upstreams the soak buys from or watches, and the calls where their money moves.
 TARGETS = ("cloud", "energy", "tron")
 # Bot API methods whose answer a gateway loses after Telegram carried them out.
-TELEGRAM_METHODS = ("sendMessage", "editMessageText", "answerCallbackQuery", "sendPhoto")
+TELEGRAM_METHODS = (
+    "sendMessage", "editMessageText", "answerCallbackQuery", "sendPhoto",
+    "answerPreCheckoutQuery", "refundStarPayment", "getStarTransactions",
+)  # fmt: skip
 HANG_SECONDS = 3.0  # longer than the bot's UPSTREAM_TIMEOUT_SECONDS: a timeout without commit
 SLOW_SECONDS = (0.5, 4.0)  # committed, answered late: sometimes after the bot gave up
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,9 @@ from sandbox.telegram.state import Chat
 TERMINAL = ("succeeded", "failed", "reversed", "cancelled")
 IN_REVIEW = "needs_review"
 UNSETTLED = ("confirmed", "submitted", "unknown")  # a purchase still on its way
+# An order upstream delivered for: sold, with an operator, or sold and then refunded by an
+# operator (reversed), which gives the money back and leaves the delivery where it was.
+SOLD = ("succeeded", IN_REVIEW, "reversed")
 TOLD_SUCCESS = re.compile(r"Done! Order (\S+?):")
 TOLD_FAILURE = re.compile(r"Order (\S+) (?:could not be completed|did not go through)")
 
@@ -56,6 +59,11 @@ class WhatCustomersWereTold:
             for order_id in TOLD_FAILURE.findall(message.text):
                 self.told[order_id].add("failure")
 
+    def outcomes_told(self) -> list[str]:
+        """The orders a customer was told the outcome of: those they may ask an operator to
+        refund (one that succeeded, or one that failed, to be sure the money came back)."""
+        return sorted(self.told)
+
     def violations(self) -> list[Violation]:
         return [
             Violation("told both", f"order {order_id} was shown success and failure", (order_id,))
@@ -84,14 +92,17 @@ def audit(
     energy: EnergySimulator,
     transfers: Transfers,
     told: WhatCustomersWereTold,
+    *,
+    assigned: Collection[str] = (),
 ) -> list[Violation]:
-    """Every invariant at the end of a run, once faults stopped and orders had time to settle."""
+    """Every invariant at the end of a run, once faults stopped and orders had time to settle.
+    Money is counted in `books` from the records outside the shop; `assigned` are the transfers
+    operators credited by hand."""
     connection = read_only(db_path)
     try:
         return [
             *_orders_settled(connection),
-            *_money_conserved(connection),
-            *_deposits_credited_once(connection, transfers),
+            *_deposits_credited_once(connection, transfers, assigned),
             *_energy_orders_belong(connection, energy),
             *_cloud_orders_belong(connection, cloud),
             *_success_was_delivered(connection, told, cloud, energy),
@@ -116,33 +127,9 @@ def _orders_settled(db: sqlite3.Connection) -> Iterable[Violation]:
         yield Violation("order not settled", f"order {row['id']} is {status}", (row["id"],))
 
 
-def _money_conserved(db: sqlite3.Connection) -> Iterable[Violation]:
-    """What customers hold (wallets and held money) is what they deposited, plus what operators
-    credited, minus what the orders that succeeded cost, to the micro-unit."""
-    held = db.execute(
-        "SELECT COALESCE(SUM(balance), 0) FROM ledger_accounts WHERE code LIKE 'customer:%'"
-    ).fetchone()[0]
-    deposited = db.execute(
-        "SELECT COALESCE(SUM(credited), 0) FROM payments WHERE status = 'credited'"
-    ).fetchone()[0]
-    adjusted = db.execute(
-        "SELECT COALESCE(SUM(e.amount), 0) FROM ledger_entries e"
-        " JOIN ledger_transactions t ON t.id = e.transaction_id"
-        " JOIN ledger_accounts a ON a.id = e.account_id"
-        " WHERE t.kind = 'adjustment' AND a.code LIKE 'customer:%'"
-    ).fetchone()[0]
-    spent = db.execute(
-        "SELECT COALESCE(SUM(charge), 0) FROM orders WHERE status = 'succeeded'"
-    ).fetchone()[0]
-    if held != deposited + adjusted - spent:
-        yield Violation(
-            "money not conserved",
-            f"customers hold {held}; deposited {deposited} + adjusted {adjusted}"
-            f" - spent {spent} = {deposited + adjusted - spent} (micro-units)",
-        )
-
-
-def _deposits_credited_once(db: sqlite3.Connection, transfers: Transfers) -> Iterable[Violation]:
+def _deposits_credited_once(
+    db: sqlite3.Connection, transfers: Transfers, assigned: Collection[str]
+) -> Iterable[Violation]:
     credited = Counter(
         row["reference"].removeprefix("usdt:")
         for row in db.execute("SELECT reference FROM payments WHERE status = 'credited'")
@@ -155,7 +142,7 @@ def _deposits_credited_once(db: sqlite3.Connection, transfers: Transfers) -> Ite
                 (txid,),
             )
     for txid in transfers.not_matching:
-        if credited[txid]:
+        if credited[txid] > (1 if txid in assigned else 0):
             yield Violation("deposit credited", f"transfer {txid} matched no request", (txid,))
 
 
@@ -179,7 +166,7 @@ def _energy_orders_belong(db: sqlite3.Connection, energy: EnergySimulator) -> It
             yield Violation("paid twice upstream",
                             f"energy for order {out_trade_no} placed {times} times",
                             (out_trade_no,))  # fmt: skip
-        elif row["status"] not in ("succeeded", IN_REVIEW):
+        elif row["status"] not in SOLD:
             yield Violation("delivered but not sold",
                             f"energy delivered for order {out_trade_no}, which is {row['status']}",
                             (out_trade_no,))  # fmt: skip
@@ -200,7 +187,7 @@ def _cloud_orders_belong(db: sqlite3.Connection, cloud: CloudSimulator) -> Itera
             yield Violation("paid upstream order not one shop order's",
                             f"cloud sn {sn} belongs to {len(rows)} shop orders {ids}",
                             (sn, *ids))  # fmt: skip
-        elif rows[0]["status"] not in ("succeeded", IN_REVIEW):
+        elif rows[0]["status"] not in SOLD:
             yield Violation("delivered but not sold",
                             f"cloud sn {sn} paid for order {ids[0]}, which is {rows[0]['status']}",
                             (sn, *ids))  # fmt: skip

@@ -7,14 +7,24 @@ import asyncio
 import random
 import tempfile
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.soak.books import OutsideRecords, audit_books, unbooked_stars
 from sandbox.soak.customers import Customer, Tally, Transfers
 from sandbox.soak.faults import FaultInjector, FaultRates
-from sandbox.soak.invariants import Violation, WhatCustomersWereTold, audit, unsettled_orders
+from sandbox.soak.invariants import (
+    Violation,
+    WhatCustomersWereTold,
+    audit,
+    read_only,
+    unsettled_orders,
+)
 from sandbox.soak.log import ActionLog
-from sandbox.soak.shop import SoakShop
+from sandbox.soak.operators import Operator, OperatorRecord, Supplier
+from sandbox.soak.shop import MICRO_PER_STAR, SoakShop
+from sandbox.soak.stars import StarsReceipts
 
 TAIL = 30  # steps of the action log shown with a violation that names nothing in particular
 NAMES = (
@@ -111,6 +121,24 @@ async def settle(shop: SoakShop, log: ActionLog, seconds: float) -> None:
     )
 
 
+async def book_lost_stars(shop: SoakShop, log: ActionLog, seconds: float) -> None:
+    """A Stars payment whose update Telegram lost is left to that update for minutes while the
+    bot runs (LIVE_MESSAGE_GRACE), and booked from the Stars transactions at the bot's next start:
+    restart it, as a deploy does, and wait (at most `seconds`) until every one is booked."""
+    await shop.restart_bot()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    stars = shop.emulator.bot().stars
+    while True:
+        with closing(read_only(shop.db_path)) as db:
+            waiting = unbooked_stars(db, stars)
+        if not waiting or loop.time() >= deadline:
+            break
+        await asyncio.sleep(1.0)
+    log.add("auditor", "restart the bot; wait for Stars payments to be booked",
+            f"{len(waiting)} not booked")  # fmt: skip
+
+
 CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
 
 
@@ -150,6 +178,8 @@ async def soak(settings: SoakSettings) -> Outcome:
     log, tally = outcome.log, outcome.tally
     transfers = Transfers()
     told = WhatCustomersWereTold()
+    receipts = StarsReceipts()
+    operated = OperatorRecord()
     with tempfile.TemporaryDirectory(prefix="soak-") as workdir:
         shop = SoakShop(Path(workdir))
         await shop.start()
@@ -163,7 +193,7 @@ async def soak(settings: SoakSettings) -> Outcome:
                 told.watch(chat.chat)
                 rng = random.Random(master.getrandbits(64))
                 customers.append(
-                    Customer(name, chat, rng, log, shop.upstreams.tron, transfers, tally)
+                    Customer(name, chat, rng, log, shop.upstreams.tron, transfers, tally, receipts)
                 )
             injector = FaultInjector(
                 shop.upstreams,
@@ -176,18 +206,49 @@ async def soak(settings: SoakSettings) -> Outcome:
             killer = Killer(
                 shop, random.Random(master.getrandbits(64)), log, settings.kill_every, outcome
             )
+            operator = Operator(
+                shop.operator(),
+                random.Random(master.getrandbits(64)),
+                log,
+                [customer.chat for customer in customers],
+                receipts,
+                told.outcomes_told,
+                Supplier(shop.upstreams.cloud, shop.upstreams.energy),
+                operated,
+            )
             await asyncio.gather(
                 injector.run(until),
                 killer.run(until),
+                operator.run(until),
                 *(customer.run(until) for customer in customers),
             )
             if shop.bot is None:  # a failed restart: the audit still needs a running shop
                 await shop.start_bot()
             await settle(shop, log, settings.settle_seconds)
+            await book_lost_stars(shop, log, settings.settle_seconds)
             await check_ledger(shop, log, outcome, "the run")
             outcome.violations.extend(
-                audit(shop.db_path, shop.upstreams.cloud, shop.upstreams.energy, transfers, told)
+                audit(
+                    shop.db_path,
+                    shop.upstreams.cloud,
+                    shop.upstreams.energy,
+                    transfers,
+                    told,
+                    assigned=operated.assigned,
+                )
             )
+            outside = OutsideRecords(
+                tron=shop.upstreams.tron,
+                matching=tuple(transfers.matching),
+                stars=shop.emulator.bot().stars,
+                stars_rate=MICRO_PER_STAR,
+                operators=operated,
+                group=operator.group.chat,
+            )
+            with closing(read_only(shop.db_path)) as db:
+                outcome.violations.extend(
+                    audit_books(db, outside, [customer.chat.chat for customer in customers])
+                )
         finally:
             await shop.stop()
         outcome.violations.extend(tracebacks(shop.logs))

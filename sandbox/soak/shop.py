@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+from decimal import Decimal
 from pathlib import Path
 
 from sandbox.bot_process import QUICK_FOLLOW_UPS, BotProcess, run_bot_command
@@ -18,6 +19,8 @@ BOT_TOKEN = "5151515151:SOAK-token-never-logged"
 ADMIN_CHAT_ID = -1005151515151
 ADMIN_ID = 950_001
 WELL_FUNDED_SUN = 10**12  # a million TRX
+STARS_RATE = "0.013"  # USDT a Star credits
+MICRO_PER_STAR = int(Decimal(STARS_RATE) * 1_000_000)
 # Only what a process needs to run; nothing of the operator's own configuration reaches the bot.
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
@@ -49,6 +52,7 @@ class SoakShop:
             PUBLIC_BASE_URL=f"http://127.0.0.1:{self.web_port}",
             **self.upstreams.bot_environment(),
             **QUICK_FOLLOW_UPS,
+            STARS_RATE=STARS_RATE,
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
@@ -62,6 +66,11 @@ class SoakShop:
     async def start_bot(self) -> None:
         self.bot = BotProcess(self.environment(), self.workdir)
         await self.bot.start()
+
+    async def restart_bot(self) -> None:
+        """Stopped as a service manager stops it (SIGTERM), and started again."""
+        await self._stop_bot(signal.SIGTERM)
+        await self.start_bot()
 
     async def kill_bot(self) -> None:
         """SIGKILL: the bot dies wherever it is, as on a power cut."""
@@ -83,6 +92,11 @@ class SoakShop:
         return self.emulator.private_chat(
             user_id=user_id, first_name=name, username=f"soak{user_id}", language_code="en"
         )
+
+    def operator(self) -> ChatDriver:
+        """ADMIN_ID in the operators' group."""
+        group = self.emulator.group(ADMIN_CHAT_ID, "Shop operators")
+        return group.as_user(user_id=ADMIN_ID, first_name="Operator", username="soakboss")
 
     async def stop(self) -> None:
         await self._stop_bot(signal.SIGTERM)

@@ -79,6 +79,7 @@ class ChatDriver:
         *,
         answer_within: float = PRE_CHECKOUT_TIMEOUT,
         stale: bool = False,
+        deliver: bool = True,
     ) -> PaymentResult:
         """Pay invoice `message_id`: the bot gets a `pre_checkout_query` and has `answer_within`
         seconds (10 in Telegram) to answer it; if it approves, this user's `successful_payment`
@@ -86,11 +87,13 @@ class ChatDriver:
         declined (with the bot's error message) or not answered in time.
 
         `stale=True` pays an invoice the bot has deleted since, as a user whose app still shows
-        it can; the bot should decline a request that is no longer open."""
+        it can; the bot should decline a request that is no longer open. `deliver=False` loses
+        the update of the approved payment: only the bot's Stars transactions show it."""
         self._cursor = len(self.chat.events)
         result = await pay_invoice(
-            self.bot, self.chat, self.user, message_id, answer_within=answer_within, stale=stale
-        )
+            self.bot, self.chat, self.user, message_id,
+            answer_within=answer_within, stale=stale, deliver=deliver,
+        )  # fmt: skip
         self._last_update_id = result.update_id
         return result
 

@@ -161,9 +161,11 @@ async def pay_invoice(
     *,
     answer_within: float = PRE_CHECKOUT_TIMEOUT,
     stale: bool = False,
+    deliver: bool = True,
 ) -> PaymentResult:
     """`user` pays invoice `message_id`: a pre-checkout query, then (if the bot approves within
-    `answer_within` seconds) the `successful_payment` message."""
+    `answer_within` seconds) the `successful_payment` message. `deliver=False` loses that
+    message's update: the payment is in the bot's Stars transactions, and nothing else tells it."""
     message = invoice_to_pay(chat, message_id, stale=stale)
     assert message.invoice is not None
     if bot.stars.is_paid(chat.id, message_id):
@@ -189,7 +191,8 @@ async def pay_invoice(
     receipt.successful_payment = charge.payment
     chat.messages[receipt.message_id] = receipt
     chat.tell_watchers()
-    update_id = await bot.push_update({"message": receipt.to_api(chat)})
+    if deliver:
+        update_id = await bot.push_update({"message": receipt.to_api(chat)})
     return PaymentResult(
         PaymentStatus.APPROVED,
         query.id,

@@ -344,6 +344,25 @@ async def test_a_payment_delivered_twice_is_the_same_message_in_a_new_update(
         await alice.redeliver_payment("stxUNKNOWN")
 
 
+async def test_a_payment_whose_update_is_lost_is_only_in_the_stars_transactions(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    alice = emulator.private_chat(ALICE, "Alice")
+    updates = Updates(bot)
+    invoice = await send_stars_invoice(bot, ALICE, 75, payload="deposit:9")
+    paying = asyncio.create_task(alice.pay(invoice.message_id, deliver=False))
+    await bot.answer_pre_checkout_query((await updates.pre_checkout_query()).id, ok=True)
+    paid = await paying
+
+    assert paid.approved and paid.charge_id is not None
+    assert await updates.none_left()  # no successful_payment reaches the bot
+    assert "paid 75 XTR ('deposit:9')" in alice.describe()  # the user's chat shows it paid
+    [payment] = (await bot.get_star_transactions()).transactions
+    assert (payment.id, payment.amount) == (paid.charge_id, 75)
+    assert isinstance(payment.source, TransactionPartnerUser)
+    assert payment.source.invoice_payload == "deposit:9"
+
+
 async def test_a_stale_invoice_can_still_be_paid_for_the_bot_to_decline(
     emulator: TelegramEmulator, bot: Bot
 ) -> None:
