@@ -10,9 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.soak.callback_faults import CallbackFaultInjector
 from sandbox.soak.customers import Customer, Tally, Transfers
 from sandbox.soak.faults import FaultInjector, FaultRates
 from sandbox.soak.invariants import Violation, WhatCustomersWereTold, audit, unsettled_orders
+from sandbox.soak.line_audit import audit_lines
 from sandbox.soak.log import ActionLog
 from sandbox.soak.shop import SoakShop
 
@@ -176,9 +178,17 @@ async def soak(settings: SoakSettings) -> Outcome:
             killer = Killer(
                 shop, random.Random(master.getrandbits(64)), log, settings.kill_every, outcome
             )
+            callbacks = CallbackFaultInjector(
+                shop.upstreams.topup,
+                settings.rates.callback,
+                random.Random(master.getrandbits(64)),
+                log,
+                outcome.injected,
+            )
             await asyncio.gather(
                 injector.run(until),
                 killer.run(until),
+                callbacks.run(until),
                 *(customer.run(until) for customer in customers),
             )
             if shop.bot is None:  # a failed restart: the audit still needs a running shop
@@ -187,6 +197,10 @@ async def soak(settings: SoakSettings) -> Outcome:
             await check_ledger(shop, log, outcome, "the run")
             outcome.violations.extend(
                 audit(shop.db_path, shop.upstreams.cloud, shop.upstreams.energy, transfers, told)
+            )
+            chats = [customer.chat.chat for customer in customers]
+            outcome.violations.extend(
+                audit_lines(shop.db_path, shop.upstreams, told, chats, tally.expired_quotes)
             )
         finally:
             await shop.stop()
