@@ -196,3 +196,31 @@ def _expired_quotes(
             yield Violation("expired quote not told",
                             f"Confirm on expired quote {press.order_id} showed {press.seen!r}",
                             about)  # fmt: skip
+
+
+def upstream_summary(db_path: Path, upstreams: Upstreams) -> str:
+    """What these lines' upstreams did, for the log: the faults that happened there, not only
+    the ones armed."""
+    kumquat = upstreams.topup
+    reversed_ids = [order.request_no for order in kumquat.orders.values() if order.reversed]
+    connection = read_only(db_path)
+    try:
+        marks = ",".join("?" * len(reversed_ids))
+        statuses = [
+            row["status"]
+            for row in connection.execute(
+                f"SELECT status FROM orders WHERE id IN ({marks})", reversed_ids
+            )
+        ]
+    finally:
+        connection.close()
+    answers = sorted({str(forgery.status) for forgery in kumquat.forgeries})
+    paid = sum(
+        acedata_state in ACEDATA_PAID
+        for acedata_state in map(upstreams.acedata.state, upstreams.acedata.orders.values())
+    )
+    return (
+        f"KUMQUAT reversed {len(reversed_ids)} top-ups (the shop has them {sorted(statuses)}), "
+        f"{len(kumquat.forgeries)} forged callbacks answered {answers}; "
+        f"{len(upstreams.accounts.purchases)} accounts purchases; {paid} AceData orders paid"
+    )

@@ -14,7 +14,7 @@ from sandbox.soak.callback_faults import CallbackFaultInjector
 from sandbox.soak.customers import Customer, Tally, Transfers
 from sandbox.soak.faults import FaultInjector, FaultRates
 from sandbox.soak.invariants import Violation, WhatCustomersWereTold, audit, unsettled_orders
-from sandbox.soak.line_audit import audit_lines
+from sandbox.soak.line_audit import audit_lines, upstream_summary
 from sandbox.soak.log import ActionLog
 from sandbox.soak.shop import SoakShop
 
@@ -202,6 +202,8 @@ async def soak(settings: SoakSettings) -> Outcome:
             outcome.violations.extend(
                 audit_lines(shop.db_path, shop.upstreams, told, chats, tally.expired_quotes)
             )
+            log.add("auditor", "what the lines' upstreams did",
+                    upstream_summary(shop.db_path, shop.upstreams))  # fmt: skip
         finally:
             await shop.stop()
         outcome.violations.extend(tracebacks(shop.logs))
