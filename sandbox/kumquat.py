@@ -21,8 +21,9 @@ until answered `SUCCESS`. `reverse(serial_no)` sends the rare success-then-fail 
 sent once, in order, as above): `duplicate` (sent again once answered), `delay` (sent `seconds`
 late), `reorder` (held until the next order's callback went first, at most `seconds`), `forge`
 (a forger posts lies about the order first: a wrong signature, an unknown serial, another order's
-serial; what the shop answered is in `forgeries`) and `reverse` (a success is reversed `seconds`
-after it was answered; only a succeeding order's callback takes it).
+serial; what the shop answered is in `forgeries`), `reverse` (a success is reversed `seconds`
+after it was answered) and `stale success` (reversed, and then the success comes once more, as
+a retry overtaken by the reversal); a succeeding order's callback takes the last two.
 """
 
 from __future__ import annotations
@@ -131,7 +132,8 @@ class TopUp:
     reversed: bool = False  # succeeded, then failed (`reverse`)
 
 
-CALLBACK_FAULTS = ("duplicate", "delay", "reorder", "forge", "reverse")
+CALLBACK_FAULTS = ("duplicate", "delay", "reorder", "forge", "reverse", "stale success")
+REVERSALS = ("reverse", "stale success")  # faults only a succeeding order's callback takes
 FORGER_KEY = "not-the-callback-key"
 
 
@@ -154,7 +156,7 @@ class CallbackPlan:
 
     def take(self, succeeding: bool) -> CallbackFault | None:
         for fault in self.faults:
-            if fault.kind != "reverse" or succeeding:
+            if fault.kind not in REVERSALS or succeeding:
                 self.faults.remove(fault)
                 return fault
         return None
@@ -505,18 +507,27 @@ class KumquatSimulator:
         answered = await self._call_back(order)
         if kind == "duplicate":
             await self._call_back(order, attempts=1)
-        if fault is not None and kind == "reverse" and answered:
+        if fault is not None and kind in REVERSALS and answered:
+            success = self._payload(order)
             await asyncio.sleep(fault.seconds)
-            self.reverse(order.serial_no)
+            self._turn_failed(order)
+            await self._call_back(order)
+            if kind == "stale success" and order.callback_url:
+                success["sign"] = sign(success, self.callback_sign_key).upper()
+                _, answer = await self._post(order.callback_url, success)
+                order.callbacks.append({**success, "attempt": 1, "answer": answer})
 
     def reverse(self, serial_no: str) -> None:
         """The rare success-then-fail: a succeeded order turns failed and is called back again."""
         order = next(o for o in self.orders.values() if o.serial_no == serial_no)
+        self._turn_failed(order)
+        self._spawn(self._call_back(order))
+
+    def _turn_failed(self, order: TopUp) -> None:
         order.status = "FAIL"
         order.fail_reason = "充值失败(运营商冲正)"
         order.reversed = True
         self.balance += order.product.price
-        self._spawn(self._call_back(order))
 
     def _payload(self, order: TopUp) -> dict[str, Any]:
         return {

@@ -1,6 +1,7 @@
 """KUMQUAT callback faults drawn from the seed: duplicated, delayed, reordered, forged, and a
-success reversed later. Each tick one may be armed on the simulator's callback plan; it applies to
-the next callback (a reversal, to the next succeeding one)."""
+success reversed later (its success sometimes coming again after the reversal). Each tick one may
+be armed on the simulator's callback plan; it applies to the next callback (a reversal, to the
+next succeeding one)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from sandbox.soak.log import ActionLog
 
 # Seconds each kind waits: a delay and a held (reordered) callback may outlast a restart of the
 # bot; a reversal follows the success it takes back within moments.
-SECONDS = {"delay": (0.5, 8.0), "reorder": (2.0, 10.0), "reverse": (0.2, 3.0)}
+SECONDS = {
+    "delay": (0.5, 8.0),
+    "reorder": (2.0, 10.0),
+    "reverse": (0.2, 3.0),
+    "stale success": (0.2, 3.0),
+}
 
 
 class CallbackFaultInjector:

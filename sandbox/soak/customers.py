@@ -230,9 +230,10 @@ class Customer:
                 )
         outcome = read(settled)
         self._tally.purchases[f"{line} {outcome}"] += 1
+        shown = settled.document.file_name if settled.document else settled.text  # its goods
         seen = ORDER_ID.search(settled.text) or order
         named = f" order {seen.group(1)}" if seen else ""
-        self._note(f"{what}, {choice}", f"{outcome}{named}: {settled.text[:80]}")
+        self._note(f"{what}, {choice}", f"{outcome}{named}: {shown[:80]}")
         return settled
 
     # -- old screens --

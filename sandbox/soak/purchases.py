@@ -43,6 +43,8 @@ EXPIRED_ANSWERS = {
     "That price expired": "told expired",
     "The price changed": "told the price changed",
     "The supplier is not answering": "told the supplier is not answering",
+    # The press seen again after a restart, once the quote was already found expired.
+    "was cancelled. Nothing was charged": "told cancelled",
 }
 COME_BACK_AFTER = QUOTE_LIFETIME.total_seconds() + 15  # seconds: surely past the quote's expiry
 

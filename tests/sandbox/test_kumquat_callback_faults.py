@@ -140,6 +140,16 @@ async def test_success_then_fail_calls_back_twice_and_refunds_upstream(simulator
     assert upstream.balance == balance  # the reversed top-up's price came back
 
 
+async def test_a_stale_success_comes_after_its_reversal(simulator, shop) -> None:
+    upstream, _ = simulator
+    upstream.callback_plan.add("stale success", seconds=0.05)
+    await place(simulator, shop, "1010")
+    await shop.until(3)
+    assert shop.statuses() == [("1010", "success"), ("1010", "error"), ("1010", "success")]
+    assert shop.received[0] == shop.received[2]  # the same signed success, overtaken
+    assert upstream.orders["1010"].reversed and upstream.orders["1010"].status == "FAIL"
+
+
 async def test_forged_callbacks_come_first_and_are_refused(simulator, shop) -> None:
     upstream, _ = simulator
     await place(simulator, shop, "1008")
