@@ -47,6 +47,7 @@ EXPIRED_ANSWERS = {
     "was cancelled. Nothing was charged": "told cancelled",
 }
 COME_BACK_AFTER = QUOTE_LIFETIME.total_seconds() + 15  # seconds: surely past the quote's expiry
+COMING_BACK = 0.25  # the share of customers who come back to an expired quote
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class LinePurchases:
     def __init__(self, customer: Customer, until: float) -> None:
         self._customer = customer
         self._until = until
-        self._came_back = False
+        # A few customers come back to an expired quote, once: the others keep buying meanwhile.
+        self._comes_back = customer._rng.random() < COMING_BACK
 
     def actions(self) -> dict[Callable[[], Awaitable[None]], int]:
         return {
@@ -229,13 +231,13 @@ class LinePurchases:
 
     async def come_back_to_an_expired_quote(self) -> None:
         """Walk away from a confirmation, come back after its price expired and press Confirm:
-        the customer is told, and nothing is charged. Only in a run long enough for that, and
-        once a customer."""
+        the customer is told, and nothing is charged. Only in a run long enough for that, by a
+        few customers, once each."""
         customer = self._customer
         loop = asyncio.get_running_loop()
-        if self._came_back or loop.time() + COME_BACK_AFTER + 60 > self._until:
+        if not self._comes_back or loop.time() + COME_BACK_AFTER + 60 > self._until:
             return
-        self._came_back = True
+        self._comes_back = False
         what = await self._topup_chosen(kumquat.MOCK_SUCCEEDS)
         if what is None:
             return
@@ -250,7 +252,7 @@ class LinePurchases:
         await customer.chat.press_data(button.callback_data, message_id=message.message_id)
         try:
             answer = await customer.chat.wait_for_message(
-                message.message_id, lambda m: m.text != message.text, ANSWER_TIMEOUT
+                message.message_id, lambda m: m.text != confirmation.text, ANSWER_TIMEOUT
             )
             seen = next(
                 (said for words, said in EXPIRED_ANSWERS.items() if words in answer.text),
