@@ -16,6 +16,14 @@ callback. Serial numbers 0577228903e14f23030c3c5e496033ef (SUCCESS) and
 `callback_sign_key` (the mock key 123456789), and are retried up to five times with growing delays
 until answered `SUCCESS`. `reverse(serial_no)` sends the rare success-then-fail callback. Over HTTP:
 `POST /_sandbox/orders/{serial_no}/reverse`, `POST /_sandbox/balance {"balance"}`.
+
+`callback_plan` makes the next callbacks misbehave, one fault each (none armed: every callback is
+sent once, in order, as above): `duplicate` (sent again once answered), `delay` (sent `seconds`
+late), `reorder` (held until the next order's callback went first, at most `seconds`), `forge`
+(a forger posts lies about the order first: a wrong signature, an unknown serial, another order's
+serial; what the shop answered is in `forgeries`), `reverse` (a success is reversed `seconds`
+after it was answered) and `stale success` (reversed, and then the success comes once more, as
+a retry overtaken by the reversal); a succeeding order's callback takes the last two.
 """
 
 from __future__ import annotations
@@ -121,6 +129,50 @@ class TopUp:
     fail_reason: str = "充值失败"
     charged: bool = True
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    reversed: bool = False  # succeeded, then failed (`reverse`)
+
+
+CALLBACK_FAULTS = ("duplicate", "delay", "reorder", "forge", "reverse", "stale success")
+REVERSALS = ("reverse", "stale success")  # faults only a succeeding order's callback takes
+FORGER_KEY = "not-the-callback-key"
+
+
+@dataclass(frozen=True)
+class CallbackFault:
+    kind: str
+    seconds: float = 1.0
+
+
+@dataclass
+class CallbackPlan:
+    """Faults for the next callbacks, taken in the order they were added."""
+
+    faults: list[CallbackFault] = field(default_factory=list)
+
+    def add(self, kind: str, seconds: float = 1.0) -> None:
+        if kind not in CALLBACK_FAULTS:
+            raise ValueError(f"unknown callback fault {kind!r}; one of {CALLBACK_FAULTS}")
+        self.faults.append(CallbackFault(kind, seconds))
+
+    def take(self, succeeding: bool) -> CallbackFault | None:
+        for fault in self.faults:
+            if fault.kind not in REVERSALS or succeeding:
+                self.faults.remove(fault)
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self.faults.clear()
+
+
+@dataclass(frozen=True)
+class Forgery:
+    """A callback the shop must refuse: what was posted (`lie`) and what the shop answered."""
+
+    lie: str  # wrong signature, unknown serial, another order's serial
+    request_no: str
+    status: int | None  # None: the shop could not be reached
+    answer: str
 
 
 COUNTRIES = {
@@ -189,6 +241,9 @@ class KumquatSimulator:
         self.process_seconds = 0.2
         self.callback_delay = 0.05  # the n-th retry waits callback_delay × n!
         self.plan = FaultPlan()
+        self.callback_plan = CallbackPlan()
+        self.forgeries: list[Forgery] = []
+        self._callback_sent = asyncio.Event()  # a reordered callback waits for the next one
         self.products = {p.id: p for p in _catalogue()}
         self.orders: dict[str, TopUp] = {}  # by request_no
         self._tasks: set[asyncio.Task[None]] = set()
@@ -439,39 +494,93 @@ class KumquatSimulator:
         order.status = order.ending
         if order.ending == "FAIL" and order.charged:
             self.balance += order.product.price
-        await self._call_back(order)
+        fault = self.callback_plan.take(succeeding=order.status == "SUCCESS")
+        kind = fault.kind if fault else None
+        if fault is not None and kind == "delay":
+            await asyncio.sleep(fault.seconds)
+        if fault is not None and kind == "reorder":
+            self._callback_sent.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._callback_sent.wait(), fault.seconds)
+        if kind == "forge":
+            await self._forge(order)
+        answered = await self._call_back(order)
+        if kind == "duplicate":
+            await self._call_back(order, attempts=1)
+        if fault is not None and kind in REVERSALS and answered:
+            success = self._payload(order)
+            await asyncio.sleep(fault.seconds)
+            self._turn_failed(order)
+            await self._call_back(order)
+            if kind == "stale success" and order.callback_url:
+                success["sign"] = sign(success, self.callback_sign_key).upper()
+                _, answer = await self._post(order.callback_url, success)
+                order.callbacks.append({**success, "attempt": 1, "answer": answer})
 
     def reverse(self, serial_no: str) -> None:
         """The rare success-then-fail: a succeeded order turns failed and is called back again."""
         order = next(o for o in self.orders.values() if o.serial_no == serial_no)
-        order.status = "FAIL"
-        order.fail_reason = "充值失败(运营商冲正)"
-        self.balance += order.product.price
+        self._turn_failed(order)
         self._spawn(self._call_back(order))
 
-    async def _call_back(self, order: TopUp) -> None:
-        if not order.callback_url:
-            return
-        payload: dict[str, Any] = {
+    def _turn_failed(self, order: TopUp) -> None:
+        order.status = "FAIL"
+        order.fail_reason = "充值失败(运营商冲正)"
+        order.reversed = True
+        self.balance += order.product.price
+
+    def _payload(self, order: TopUp) -> dict[str, Any]:
+        return {
             "result": "充值成功" if order.status == "SUCCESS" else order.fail_reason,
             "price": str(order.product.price),
             "request_no": order.request_no,
             "serial_no": order.serial_no,
             "status": "success" if order.status == "SUCCESS" else "error",
         }
-        payload["sign"] = sign(payload, self.callback_sign_key).upper()
+
+    async def _post(self, url: str, payload: dict[str, Any]) -> tuple[int | None, str]:
         session = self._session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
         self._session = session
-        for attempt in range(1, 6):
-            answer = ""
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with session.post(order.callback_url, json=payload) as response:
-                    answer = (await response.text()).strip()
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            async with session.post(url, json=payload) as response:
+                return response.status, (await response.text()).strip()
+        return None, ""
+
+    async def _call_back(self, order: TopUp, attempts: int = 5) -> bool:
+        """Send the order's callback until it is answered `SUCCESS` (True) or given up."""
+        if not order.callback_url:
+            return False
+        payload = self._payload(order)
+        payload["sign"] = sign(payload, self.callback_sign_key).upper()
+        for attempt in range(1, attempts + 1):
+            _, answer = await self._post(order.callback_url, payload)
             order.callbacks.append({**payload, "attempt": attempt, "answer": answer})
+            self._callback_sent.set()
             if answer == "SUCCESS":
-                return
-            if attempt < 5:
+                return True
+            if attempt < attempts:
                 await asyncio.sleep(self.callback_delay * math.factorial(attempt))
+        return False
+
+    async def _forge(self, order: TopUp) -> None:
+        """Lies about `order` from someone without the callback key, and one signed with it
+        that names an order nobody placed: the shop must refuse each and change nothing."""
+        if not order.callback_url:
+            return
+        flipped = "error" if order.status == "SUCCESS" else "success"
+        other = next((o for o in self.orders.values() if o is not order), order)
+        unknown = secrets.token_hex(16)
+        lies = {
+            "wrong signature": ({**self._payload(order), "status": flipped}, FORGER_KEY),
+            "unknown serial": ({**self._payload(order), "request_no": unknown[:18],
+                                "serial_no": unknown}, self.callback_sign_key),
+            "another order's serial": ({**self._payload(order), "status": flipped,
+                                        "serial_no": other.serial_no}, FORGER_KEY),
+        }  # fmt: skip
+        for lie, (payload, key) in lies.items():
+            payload["sign"] = sign(payload, key).upper()
+            status, answer = await self._post(order.callback_url, payload)
+            self.forgeries.append(Forgery(lie, order.request_no, status, answer))
 
     async def _cleanup(self, app: web.Application) -> None:
         for task in list(self._tasks):

@@ -22,6 +22,8 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
                         help="after faults stop, how long orders may take to settle")  # fmt: skip
     parser.add_argument("--telegram-rate", type=float, default=defaults.telegram, dest="telegram",
                         help="chance per tick of a Bot API call answered 502")  # fmt: skip
+    parser.add_argument("--callback-rate", type=float, default=defaults.callback, dest="callback",
+                        help="chance per tick of a KUMQUAT callback fault")  # fmt: skip
     for kind, rate in defaults.by_kind().items():
         name = {"5xx": "gateway", "answer": "error"}.get(kind, kind)
         parser.add_argument(f"--{name}-rate", type=float, default=rate, dest=name,
@@ -31,6 +33,7 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
     rates = FaultRates(
         drop=args.drop, hang=args.hang, slow=args.slow,
         gateway=args.gateway, garbage=args.garbage, error=args.error, telegram=args.telegram,
+        callback=args.callback,
     )  # fmt: skip
     return SoakSettings(
         seed=args.seed,

@@ -11,12 +11,16 @@ import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sandbox.energy import DOCUMENT_ADDRESS
 from sandbox.soak.log import ActionLog
 from sandbox.soak.stars import StarsPayer, StarsReceipts
 from sandbox.telegram import ChatDriver, ChatMessage
 from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS, TronGridSimulator
+
+if TYPE_CHECKING:
+    from sandbox.soak.purchases import ExpiredQuotePress
 
 USDT = 1_000_000
 CONFIRM = "✅ Confirm and pay"
@@ -70,6 +74,7 @@ class Transfers:
 class Tally:
     purchases: Counter[str] = field(default_factory=Counter)  # "cloud succeeded" -> how many
     deposits: Counter[str] = field(default_factory=Counter)  # "exact" -> how many
+    expired_quotes: list[ExpiredQuotePress] = field(default_factory=list)  # for the auditor
 
 
 class Customer:
@@ -95,6 +100,8 @@ class Customer:
 
     async def run(self, until: float) -> None:
         """Act until the loop's clock reaches `until`: money first, then whatever the dice say."""
+        from sandbox.soak.purchases import LinePurchases  # it builds on this module
+
         loop = asyncio.get_running_loop()
         actions: dict[Callable[[], Awaitable[None]], int] = {
             self.top_up: 2,
@@ -103,6 +110,7 @@ class Customer:
             self.buy_energy: 3,
             self.press_a_stale_button: 1,
             self.look_at_wallet: 1,
+            **LinePurchases(self, until).actions(),
         }
         await self._act("open the shop", self._open_shop)
         await self._act("top up", self.top_up)
@@ -196,38 +204,41 @@ class Customer:
         await self.chat.press(contains="1 hour")
         await self._confirm_or_walk_away("energy 65,000 for 1 hour", "energy")
 
-    async def _confirm_or_walk_away(self, what: str, line: str) -> None:
-        """At the confirmation: cancel, walk away, confirm, or confirm with a double tap."""
+    async def _confirm_or_walk_away(
+        self, what: str, line: str, read: Callable[[ChatMessage], str | None] = purchase_outcome
+    ) -> ChatMessage | None:
+        """At the confirmation: cancel, walk away, confirm, or confirm with a double tap. What a
+        confirmed purchase came to, as `read` tells it, is tallied; its message is returned."""
         confirmation = await self._screen()
         [choice] = self._rng.choices(("cancel", "walk away", "confirm", "double tap"), (1, 1, 6, 2))
         order = ORDER_ID.search(confirmation.text)
         if choice == "walk away":
             self._tally.purchases[f"{line} abandoned"] += 1
             self._note(what, "walked away at the confirmation")
-            return
+            return None
         if choice == "cancel":
             await self.chat.press(CANCEL, message_id=confirmation.message_id)
             self._tally.purchases[f"{line} cancelled"] += 1
             self._note(what, f"cancelled: {(await self._screen()).text[:60]}")
-            return
+            return None
         message, button = self.chat.chat.find_button(CONFIRM, message_id=confirmation.message_id)
         assert button.callback_data is not None
         taps = 2 if choice == "double tap" else 1
         for _ in range(taps):
             await self.chat.press_data(button.callback_data, message_id=message.message_id)
-        settled = await self.chat.wait_until(
-            lambda m: purchase_outcome(m) is not None, SETTLED_TIMEOUT
-        )
-        if purchase_outcome(settled) == "pending":  # the supplier is still at it: wait for news
+        settled = await self.chat.wait_until(lambda m: read(m) is not None, SETTLED_TIMEOUT)
+        if read(settled) == "pending":  # the supplier is still at it: wait for news
             with contextlib.suppress(AssertionError):
                 settled = await self.chat.wait_until(
-                    lambda m: purchase_outcome(m) not in (None, "pending"), SETTLED_TIMEOUT
+                    lambda m: read(m) not in (None, "pending"), SETTLED_TIMEOUT
                 )
-        outcome = purchase_outcome(settled)
+        outcome = read(settled)
         self._tally.purchases[f"{line} {outcome}"] += 1
+        shown = settled.document.file_name if settled.document else settled.text  # its goods
         seen = ORDER_ID.search(settled.text) or order
         named = f" order {seen.group(1)}" if seen else ""
-        self._note(f"{what}, {choice}", f"{outcome}{named}: {settled.text[:80]}")
+        self._note(f"{what}, {choice}", f"{outcome}{named}: {shown[:80]}")
+        return settled
 
     # -- old screens --
 

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox import accounts_shop, kumquat
 from sandbox.faults import FaultPlan
 from sandbox.soak.log import ActionLog
 from sandbox.telegram import TelegramEmulator
@@ -21,7 +22,7 @@ from sandbox.trongrid import RATE_LIMITED
 from sandbox.upstreams import Upstreams
 
 # The upstreams the soak buys from or watches, and the calls where their money moves.
-TARGETS = ("cloud", "energy", "tron")
+TARGETS = ("cloud", "energy", "topup", "accounts", "acedata", "tron")
 # Bot API methods whose answer a gateway loses after Telegram carried them out.
 TELEGRAM_METHODS = (
     "sendMessage", "editMessageText", "answerCallbackQuery", "sendPhoto",
@@ -41,6 +42,31 @@ DOCUMENTED_ERRORS: dict[str, tuple[tuple[int, Any], ...]] = {
         (200, {"code": 600005, "msg": "余额不足"}),
         (200, {"code": 600006, "msg": "资源不足"}),
     ),
+    # JU9993 ("that order exists already") is left out: it would claim an order was placed.
+    "topup": tuple(
+        (status, {"returnCode": "FAIL", "errorCode": code, "returnMsg": text, "result": None})
+        for code, (status, text) in kumquat.ERRORS.items()
+        if code != "JU9993"
+    ),
+    # Every code of the document (9xxx: the shop's own failure, which the client must follow up).
+    "accounts": tuple(
+        (200, {"success": False, "code": code, "message": text, "timespan": 1_700_000_000})
+        for code, text in {
+            **accounts_shop.MESSAGES,
+            1102: "Session expired.",
+            1300: "Too many requests.",
+            1400: "Security token is invalid.",
+            9000: "Database error.",
+            9001: "Unexpected error.",
+            9002: "System is under maintenance.",
+        }.items()
+    ),
+    # The seed documents no error format; these are the simulator's.
+    "acedata": (
+        (400, {"error": {"code": "bad_request", "message": "application_id is required"}}),
+        (401, {"error": {"code": "unauthorized", "message": "Invalid token"}}),
+        (404, {"error": {"code": "not_found", "message": "Application not found"}}),
+    ),
     "tron": ((429, RATE_LIMITED), (403, RATE_LIMITED)),
 }
 
@@ -56,6 +82,7 @@ class FaultRates:
     garbage: float = 0.03  # committed, answered with a page that is not JSON
     error: float = 0.05  # a documented error, nothing done
     telegram: float = 0.03  # a Bot API call carried out, then answered 502 by a gateway
+    callback: float = 0.1  # a KUMQUAT callback fault (sandbox/soak/callback_faults.py)
 
     def by_kind(self) -> dict[str, float]:
         return {

@@ -23,6 +23,7 @@ UNSETTLED = ("confirmed", "submitted", "unknown")  # a purchase still on its way
 SOLD = ("succeeded", IN_REVIEW, "reversed")
 TOLD_SUCCESS = re.compile(r"Done! Order (\S+?):")
 TOLD_FAILURE = re.compile(r"Order (\S+) (?:could not be completed|did not go through)")
+TOLD_REVERSED = re.compile(r"Order (\S+) was reported done, then the supplier reversed it")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class WhatCustomersWereTold:
                 self.told[order_id].add("success")
             for order_id in TOLD_FAILURE.findall(message.text):
                 self.told[order_id].add("failure")
+            for order_id in TOLD_REVERSED.findall(message.text):
+                self.told[order_id].add("reversed")
 
     def outcomes_told(self) -> list[str]:
         """The orders a customer was told the outcome of: those they may ask an operator to
@@ -68,7 +71,7 @@ class WhatCustomersWereTold:
         return [
             Violation("told both", f"order {order_id} was shown success and failure", (order_id,))
             for order_id, outcomes in sorted(self.told.items())
-            if outcomes == {"success", "failure"}
+            if {"success", "failure"} <= outcomes
         ]
 
 
@@ -209,6 +212,8 @@ def _success_was_delivered(
         if "success" not in outcomes:
             continue
         row = products.get(order_id)
+        if row is not None and row["product"] not in ("energy", "cloud"):
+            continue  # the other lines are judged in sandbox/soak/line_audit.py
         delivered = row is not None and (
             (row["product"] == "energy" and order_id in delivered_energy)
             or (row["product"] == "cloud" and row["upstream_ref"] in paid_cloud)

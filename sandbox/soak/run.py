@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.soak.books import OutsideRecords, audit_books, unbooked_stars
+from sandbox.soak.callback_faults import CallbackFaultInjector
 from sandbox.soak.customers import Customer, Tally, Transfers
 from sandbox.soak.faults import FaultInjector, FaultRates
 from sandbox.soak.invariants import (
@@ -21,6 +22,7 @@ from sandbox.soak.invariants import (
     read_only,
     unsettled_orders,
 )
+from sandbox.soak.line_audit import audit_lines, upstream_summary
 from sandbox.soak.log import ActionLog
 from sandbox.soak.operators import Operator, OperatorRecord, Supplier
 from sandbox.soak.shop import MICRO_PER_STAR, SoakShop
@@ -216,10 +218,18 @@ async def soak(settings: SoakSettings) -> Outcome:
                 Supplier(shop.upstreams.cloud, shop.upstreams.energy),
                 operated,
             )
+            callbacks = CallbackFaultInjector(
+                shop.upstreams.topup,
+                settings.rates.callback,
+                random.Random(master.getrandbits(64)),
+                log,
+                outcome.injected,
+            )
             await asyncio.gather(
                 injector.run(until),
                 killer.run(until),
                 operator.run(until),
+                callbacks.run(until),
                 *(customer.run(until) for customer in customers),
             )
             if shop.bot is None:  # a failed restart: the audit still needs a running shop
@@ -249,6 +259,12 @@ async def soak(settings: SoakSettings) -> Outcome:
                 outcome.violations.extend(
                     audit_books(db, outside, [customer.chat.chat for customer in customers])
                 )
+            chats = [customer.chat.chat for customer in customers]
+            outcome.violations.extend(
+                audit_lines(shop.db_path, shop.upstreams, told, chats, tally.expired_quotes)
+            )
+            log.add("auditor", "what the lines' upstreams did",
+                    upstream_summary(shop.db_path, shop.upstreams))  # fmt: skip
         finally:
             await shop.stop()
         outcome.violations.extend(tracebacks(shop.logs))

@@ -21,6 +21,8 @@ ADMIN_ID = 950_001
 WELL_FUNDED_SUN = 10**12  # a million TRX
 STARS_RATE = "0.013"  # USDT a Star credits
 MICRO_PER_STAR = int(Decimal(STARS_RATE) * 1_000_000)
+ACEDATA_LINK_SECONDS = 30.0
+ACCOUNTS_RESTOCKED = (1, 4)  # Clone US, Outlook fresh
 # Only what a process needs to run; nothing of the operator's own configuration reaches the bot.
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
@@ -34,6 +36,12 @@ class SoakShop:
         self.upstreams = Upstreams()
         # A supplier account funded for thousands of orders: running dry is not what this tests.
         self.upstreams.energy.balance = WELL_FUNDED_SUN
+        # KUMQUAT retries a callback with factorial delays (1, 2, 6, 24 s): a restart is outlived.
+        self.upstreams.topup.callback_delay = 1.0
+        # An unpaid AceData pay link expires while the soak still watches it.
+        self.upstreams.acedata.expire_seconds = ACEDATA_LINK_SECONDS
+        for service_id in ACCOUNTS_RESTOCKED:  # the others are sold out, or soon will be
+            self.upstreams.accounts.services[service_id].available = 1_000_000
         self.web_port = free_port()
         self.bot: BotProcess | None = None
         self.logs: list[str] = []  # every bot process's log, the killed ones' too
