@@ -21,7 +21,7 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
     parser.add_argument("--settle-seconds", type=float, default=60.0,
                         help="after faults stop, how long orders may take to settle")  # fmt: skip
     parser.add_argument("--telegram-rate", type=float, default=defaults.telegram, dest="telegram",
-                        help="chance per tick of a Bot API call answered 502")  # fmt: skip
+                        help="chance per tick of a Bot API fault (429, 502, timeout)")  # fmt: skip
     for kind, rate in defaults.by_kind().items():
         name = {"5xx": "gateway", "answer": "error"}.get(kind, kind)
         parser.add_argument(f"--{name}-rate", type=float, default=rate, dest=name,
