@@ -10,11 +10,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.soak.answers import Answers
 from sandbox.soak.customers import Customer, Tally, Transfers
 from sandbox.soak.faults import FaultInjector, FaultRates
 from sandbox.soak.invariants import Violation, WhatCustomersWereTold, audit, unsettled_orders
 from sandbox.soak.log import ActionLog
 from sandbox.soak.shop import SoakShop
+from sandbox.soak.shortest import shortest_log
 
 TAIL = 30  # steps of the action log shown with a violation that names nothing in particular
 NAMES = (
@@ -150,6 +152,7 @@ async def soak(settings: SoakSettings) -> Outcome:
     log, tally = outcome.log, outcome.tally
     transfers = Transfers()
     told = WhatCustomersWereTold()
+    answers = Answers()
     with tempfile.TemporaryDirectory(prefix="soak-") as workdir:
         shop = SoakShop(Path(workdir))
         await shop.start()
@@ -161,6 +164,7 @@ async def soak(settings: SoakSettings) -> Outcome:
                 name = f"{NAMES[number % len(NAMES)]}{number // len(NAMES) or ''}"
                 chat = shop.customer(name)
                 told.watch(chat.chat)
+                answers.watch(name, chat.chat)
                 rng = random.Random(master.getrandbits(64))
                 customers.append(
                     Customer(name, chat, rng, log, shop.upstreams.tron, transfers, tally)
@@ -188,6 +192,9 @@ async def soak(settings: SoakSettings) -> Outcome:
             outcome.violations.extend(
                 audit(shop.db_path, shop.upstreams.cloud, shop.upstreams.energy, transfers, told)
             )
+            outcome.violations.extend(
+                answers.violations(shop.emulator.bot(), shop.emulator.faults.fired, log.actions)
+            )
         finally:
             await shop.stop()
         outcome.violations.extend(tracebacks(shop.logs))
@@ -213,7 +220,7 @@ def report(settings: SoakSettings, outcome: Outcome) -> str:
         )
     for violation in outcome.violations:
         lines.append(f"\nVIOLATION (seed {settings.seed}) {violation}")
-        steps = log.mentioning(*violation.about) if violation.about else []
+        steps = shortest_log(log.actions, violation)
         lines.extend(str(step) for step in (steps or log.tail(TAIL)))
     return "\n".join(lines)
 
