@@ -22,6 +22,9 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
                         help="after faults stop, how long orders may take to settle")  # fmt: skip
     parser.add_argument("--telegram-rate", type=float, default=defaults.telegram, dest="telegram",
                         help="chance per tick of a Bot API fault (429, 502, timeout)")  # fmt: skip
+    parser.add_argument("--short-page-rate", type=float, default=defaults.short_page,
+                        dest="short_page",
+                        help="chance per tick of a TronGrid page that ends early")  # fmt: skip
     for kind, rate in defaults.by_kind().items():
         name = {"5xx": "gateway", "answer": "error"}.get(kind, kind)
         parser.add_argument(f"--{name}-rate", type=float, default=rate, dest=name,
@@ -31,6 +34,7 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
     rates = FaultRates(
         drop=args.drop, hang=args.hang, slow=args.slow,
         gateway=args.gateway, garbage=args.garbage, error=args.error, telegram=args.telegram,
+        short_page=args.short_page,
     )  # fmt: skip
     return SoakSettings(
         seed=args.seed,

@@ -26,6 +26,7 @@ from sandbox.upstreams import Upstreams
 TARGETS = ("cloud", "energy", "tron")
 HANG_SECONDS = 3.0  # longer than the bot's UPSTREAM_TIMEOUT_SECONDS: a timeout without commit
 SLOW_SECONDS = (0.5, 4.0)  # committed, answered late: sometimes after the bot gave up
+SHORT_PAGE_MOST = 3  # items on a TronGrid page that ends early while more exist
 
 # Errors each upstream documents that are true when nothing happened (an `answer` fault does
 # nothing upstream): HTTP status and body. A fault that claims success would be a lying upstream.
@@ -53,6 +54,7 @@ class FaultRates:
     garbage: float = 0.03  # committed, answered with a page that is not JSON
     error: float = 0.05  # a documented error, nothing done
     telegram: float = 0.03  # a Bot API call refused, lost behind a 502 page or held
+    short_page: float = 0.05  # a TronGrid page with fewer items than the limit, not the last
 
     def by_kind(self) -> dict[str, float]:
         return {
@@ -93,6 +95,8 @@ class FaultInjector:
                         self._arm(kind, self._rng.choice(TARGETS))
                 if self._rng.random() < self._rates.telegram:
                     self._arm_telegram()
+                if self._rng.random() < self._rates.short_page:
+                    self._arm_short_page()
         finally:
             self.stop_all()
 
@@ -123,9 +127,16 @@ class FaultInjector:
         self._injected[f"telegram {fault.kind}"] += 1
         self._log.add("faults", f"arm telegram {fault.method}", describe(fault))
 
+    def _arm_short_page(self) -> None:
+        size = self._rng.randint(1, SHORT_PAGE_MOST)
+        self._upstreams.tron.short_pages.append(size)
+        self._injected["tron short page"] += 1
+        self._log.add("faults", "arm tron listing", f"a page ends after {size} while more exist")
+
     def stop_all(self) -> None:
         """Faults stop: nothing armed is left in any plan."""
         for target in TARGETS:
             self._upstreams[target].plan.clear()
         self._telegram.faults.clear()
+        self._upstreams.tron.short_pages.clear()
         self._log.add("faults", "clear every plan", "faults stopped")
