@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sandbox.soak.invariants import Violation
-from sandbox.soak.log import Action
+from sandbox.soak.log import Action, ActionLog
 from sandbox.telegram import BotAccount, FiredFault
 from sandbox.telegram.state import CALLBACK_QUERY_TTL, Chat
 
@@ -90,7 +90,7 @@ def unanswered(
         found.append(
             Violation(
                 "update answered",
-                f"{update.customer}'s {update.what} got no answer,"
+                f"{update.customer}: {update.what} got no answer,"
                 " though the bot was up and Telegram answered every call about the chat",
                 (update.customer,),
                 (update.at, update.at + window),
@@ -151,7 +151,15 @@ class Answers:
         return sorted(found, key=lambda update: update.at)
 
     def violations(
-        self, bot: BotAccount, fired: Iterable[FiredFault], actions: Iterable[Action]
+        self, bot: BotAccount, fired: Iterable[FiredFault], log: ActionLog
     ) -> list[Violation]:
-        outages = [*bot_down(actions), *telegram_failing(fired)]
-        return unanswered(self.updates(bot), outages)
+        outages = [*bot_down(log.actions), *telegram_failing(fired)]
+        updates = self.updates(bot)
+        missing = [update for update in updates if not update.answered]
+        found = unanswered(missing, outages)
+        log.add(
+            "auditor",
+            f"judge the answers to {len(updates)} presses and messages",
+            f"{len(missing)} unanswered, {len(missing) - len(found)} of them excused",
+        )
+        return found

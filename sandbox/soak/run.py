@@ -193,7 +193,7 @@ async def soak(settings: SoakSettings) -> Outcome:
                 audit(shop.db_path, shop.upstreams.cloud, shop.upstreams.energy, transfers, told)
             )
             outcome.violations.extend(
-                answers.violations(shop.emulator.bot(), shop.emulator.faults.fired, log.actions)
+                answers.violations(shop.emulator.bot(), shop.emulator.faults.fired, log)
             )
         finally:
             await shop.stop()

@@ -3,7 +3,7 @@ involved. Those are the steps that name what the violation is about (an order id
 reference, a transfer), the steps of the customers it concerns, and the faults armed and the kills
 during its life: from the customer's step before the first one about it (the action that led to
 it began after that one) to the customer's last step about it; or, for a violation that names a
-span of time, from the customer's step before the span to its first step after it."""
+span of time, from the customer's step before the span began to its first step after that."""
 
 from __future__ import annotations
 
@@ -39,10 +39,10 @@ def _before(actions: list[Action], customers: set[str], index: int) -> int:
 
 
 def _span(actions: list[Action], customers: set[str], start: float, end: float) -> range:
+    """From the customers' step before `start` to their first step after it: the action in
+    which it happened, which that step reports (or to `end`, if they never took another)."""
     inside = [index for index, action in enumerate(actions) if start <= action.at <= end]
     if not inside:
         return range(0)
-    after = [
-        index for index in range(inside[-1] + 1, len(actions)) if actions[index].actor in customers
-    ]
+    after = [index for index in range(inside[0], len(actions)) if actions[index].actor in customers]
     return range(_before(actions, customers, inside[0]), (after[0] if after else inside[-1]) + 1)

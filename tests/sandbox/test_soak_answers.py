@@ -13,7 +13,7 @@ from sandbox.soak.answers import (
     telegram_failing,
     unanswered,
 )
-from sandbox.soak.log import Action
+from sandbox.soak.log import Action, ActionLog
 from sandbox.telegram import BotAccount, ChatMessage, FiredFault
 from sandbox.telegram.state import UserInfo
 
@@ -35,7 +35,7 @@ def test_a_press_never_answered_while_all_was_well_is_a_violation_naming_the_cus
     assert violation.invariant == "update answered"
     assert violation.about == ("Ana",)
     assert violation.during == (100.0, 115.0)
-    assert "Ana's a button press got no answer" in violation.detail
+    assert violation.detail.startswith("Ana: a button press got no answer")
 
 
 def test_the_bot_down_while_the_update_waited_excuses_it_and_only_then() -> None:
@@ -99,8 +99,10 @@ async def test_the_watch_reads_messages_and_presses_from_the_emulators_record() 
         ("a button press", False),
         ("message '200000000000'", False),
     ]
-    found = answers.violations(bot, [], [])
+    log = ActionLog()
+    found = answers.violations(bot, [], log)
     assert [v.detail.split(" got")[0] for v in found] == [
-        "Ana's a button press",
-        "Ana's message '200000000000'",
+        "Ana: a button press",
+        "Ana: message '200000000000'",
     ]
+    assert log.actions[-1].outcome == "2 unanswered, 0 of them excused"

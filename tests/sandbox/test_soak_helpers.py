@@ -123,7 +123,9 @@ def test_the_shortest_log_keeps_the_auditors_finding_about_the_upstream_referenc
 def test_the_shortest_log_of_a_moment_runs_from_the_customers_step_before_to_the_one_after() -> (
     None
 ):
-    violation = Violation("update answered", "Bao's a button press", ("Bao",), (4.5, 5.5))
+    violation = Violation("update answered", "Bao's a button press", ("Bao",), (4.5, 19.5))
+    # Bao's step before the press, the fault and the kill while Bao acted, and the step that
+    # reports the action; not what came after, though the span of the violation goes on.
     assert [a.step for a in shortest_log(a_run(), violation)] == [3, 4, 5, 6]
 
 
