@@ -10,7 +10,7 @@ BROWSER_PACKAGES := chromium fonts-noto-color-emoji
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q
 
-.PHONY: test demo bench soak lint typecheck pytest browser screenshot format clean
+.PHONY: test demo bench soak soak-ci lint typecheck pytest browser screenshot format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ bench: $(STAMP)
 # A short soak: customers buy while upstreams fail and the bot is killed; 1 on any violation.
 soak: $(STAMP)
 	$(BIN)/python -m sandbox.soak --seed 1 --minutes 1
+
+# CI's soak: a few seeds, about two minutes in all, each killing the bot a few times; every seed
+# runs, and the target fails if any of them found a violation.
+SOAK_CI_SEEDS := 1 2 3
+soak-ci: $(STAMP)
+	@failed=""; for seed in $(SOAK_CI_SEEDS); do \
+	  $(BIN)/python -m sandbox.soak --seed $$seed --minutes 0.5 --kill-every 12 || failed="$$failed $$seed"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "soak: violations with seed(s)$$failed"; exit 1; fi
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -26,6 +26,7 @@ from bot.flood import WaitOutFloodControl
 from bot.i18n import CustomerLanguage, HtmlFluentCore
 from bot.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.jobs import JobRuns, run_every
+from bot.late_presses import GoOnAfterLateAnswers
 from bot.middlewares import CustomerMiddleware
 from bot.old_quotes import OldQuotes
 from bot.shop import Shop
@@ -53,6 +54,7 @@ def build_bot(config: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(str(config.telegram_api_base)))
     session.middleware(KeepAnswerModels())
     session.middleware(WaitOutFloodControl())
+    session.middleware(GoOnAfterLateAnswers())
     return Bot(
         token=config.require_bot_token(),
         session=session,

@@ -135,7 +135,9 @@ class ShopDispatcher(Dispatcher):
                 len(self.in_hand),
                 self.finish_within,
             )
-        if not await self.in_hand.finished(self.finish_within):
+        finished = await self.in_hand.finished(self.finish_within)
+        offset = self.in_hand.confirm_offset  # before those cut short leave the count
+        if not finished:
             log.warning(
                 "stopping with %d updates still being handled after %g s; those Telegram was "
                 "not told of yet come again after the restart, the others are cut short (a "
@@ -143,7 +145,7 @@ class ShopDispatcher(Dispatcher):
                 len(self.in_hand),
                 self.finish_within,
             )
-        offset = self.in_hand.confirm_offset
+            await self._cut_short()
         if bot is None or offset is None:
             return
         try:  # returns an update or none, left for the next start: only the offset matters
@@ -152,6 +154,15 @@ class ShopDispatcher(Dispatcher):
             )
         except Exception as unconfirmed:  # they come again after the restart, harmlessly
             log.warning("could not confirm the handled updates to Telegram: %r", unconfirmed)
+
+    async def _cut_short(self) -> None:
+        """Cancel the handlers still running (or waiting for their chat's turn), so none of them
+        goes on against a shop that is closing: translations unloaded, the database closed."""
+        running = list(self._handle_update_tasks)  # aiogram's own: one task per update polled
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=CONFIRM_TIMEOUT)
 
 
 def _is_payment(update: Update) -> bool:

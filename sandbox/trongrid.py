@@ -7,6 +7,8 @@ as TronGrid also lists them) of an account, newest first unless `order_by=block_
 inclusive), `contract_address`. Parameters are also accepted in camelCase, and the address in
 base58check or hex (`41…`, `0x…`), as TronGrid accepts them. When a page is not the last one,
 `meta.fingerprint` is an opaque cursor for the next page and `meta.links.next` the full URL of it.
+A page may hold fewer items than `limit` and still not be the last (`short_pages`, a fault): only
+a missing fingerprint ends the listing.
 
 The fingerprint names the last event of the page, not an offset, so events that arrive between two
 page reads neither repeat nor vanish from the listing. An event's `block_timestamp` is its block's
@@ -154,6 +156,9 @@ class TronGridSimulator:
         self.api_key = api_key  # None: no key needed
         self.plan = FaultPlan()
         self.events: dict[str, Trc20Event] = {}
+        # Sizes of the next pages to end early (a fault: fewer items than the limit, while more
+        # exist); a listing with fewer than two events leaves the next size waiting.
+        self.short_pages: list[int] = []
         self._seq = itertools.count(1)
 
     # The driver: what happens on chain.
@@ -274,7 +279,7 @@ class TronGridSimulator:
             if after is None:
                 return _bad_request("Invalid fingerprint")
             listed = [e for e in listed if (_key(e) < after if descending else _key(e) > after)]
-        page = listed[:limit]
+        page = listed[: self._page_size(limit, len(listed))]
         meta: dict[str, Any] = {"at": int(time.time() * 1000), "page_size": len(page)}
         if len(listed) > len(page):
             fingerprint = _fingerprint(page[-1])
@@ -283,6 +288,13 @@ class TronGridSimulator:
         return web.json_response(
             {"data": [event.item() for event in page], "success": True, "meta": meta}
         )
+
+    def _page_size(self, limit: int, listed: int) -> int:
+        """`limit`, or fewer while more exist when a short page is due (a page shorter than
+        the limit is not the last one: only a missing fingerprint says that)."""
+        if not self.short_pages or limit < 2 or listed < 2:
+            return limit
+        return max(1, min(self.short_pages.pop(0), limit - 1, listed - 1))
 
     # The driver over HTTP.
 

@@ -21,9 +21,12 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
     parser.add_argument("--settle-seconds", type=float, default=60.0,
                         help="after faults stop, how long orders may take to settle")  # fmt: skip
     parser.add_argument("--telegram-rate", type=float, default=defaults.telegram, dest="telegram",
-                        help="chance per tick of a Bot API call answered 502")  # fmt: skip
+                        help="chance per tick of a Bot API fault (429, 502, timeout)")  # fmt: skip
     parser.add_argument("--callback-rate", type=float, default=defaults.callback, dest="callback",
                         help="chance per tick of a KUMQUAT callback fault")  # fmt: skip
+    parser.add_argument("--short-page-rate", type=float, default=defaults.short_page,
+                        dest="short_page",
+                        help="chance per tick of a TronGrid page that ends early")  # fmt: skip
     for kind, rate in defaults.by_kind().items():
         name = {"5xx": "gateway", "answer": "error"}.get(kind, kind)
         parser.add_argument(f"--{name}-rate", type=float, default=rate, dest=name,
@@ -34,6 +37,7 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
         drop=args.drop, hang=args.hang, slow=args.slow,
         gateway=args.gateway, garbage=args.garbage, error=args.error, telegram=args.telegram,
         callback=args.callback,
+        short_page=args.short_page,
     )  # fmt: skip
     return SoakSettings(
         seed=args.seed,

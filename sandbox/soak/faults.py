@@ -3,7 +3,8 @@
 Each tick the injector draws, for every kind of fault, whether to arm one (its rate is the chance
 per tick), on which upstream and on which of its calls: the money call (pay, place the order) or
 any call. A fault waits in the plan for the next matching request, as `sandbox/faults.py` does it.
-Telegram fails too: a Bot API call is carried out and then answered with a gateway's 502 page.
+Telegram fails too (`telegram_faults.py`): 429s, gateway pages, calls held past the bot's
+timeout.
 """
 
 from __future__ import annotations
@@ -17,19 +18,16 @@ from typing import Any
 from sandbox import accounts_shop, kumquat
 from sandbox.faults import FaultPlan
 from sandbox.soak.log import ActionLog
+from sandbox.soak.telegram_faults import describe, draw_telegram_fault
 from sandbox.telegram import TelegramEmulator
 from sandbox.trongrid import RATE_LIMITED
 from sandbox.upstreams import Upstreams
 
 # The upstreams the soak buys from or watches, and the calls where their money moves.
 TARGETS = ("cloud", "energy", "topup", "accounts", "acedata", "tron")
-# Bot API methods whose answer a gateway loses after Telegram carried them out.
-TELEGRAM_METHODS = (
-    "sendMessage", "editMessageText", "answerCallbackQuery", "sendPhoto",
-    "answerPreCheckoutQuery", "refundStarPayment", "getStarTransactions",
-)  # fmt: skip
 HANG_SECONDS = 3.0  # longer than the bot's UPSTREAM_TIMEOUT_SECONDS: a timeout without commit
 SLOW_SECONDS = (0.5, 4.0)  # committed, answered late: sometimes after the bot gave up
+SHORT_PAGE_MOST = 3  # items on a TronGrid page that ends early while more exist
 
 # Errors each upstream documents that are true when nothing happened (an `answer` fault does
 # nothing upstream): HTTP status and body. A fault that claims success would be a lying upstream.
@@ -81,8 +79,9 @@ class FaultRates:
     gateway: float = 0.05  # a 502 HTML page, nothing done
     garbage: float = 0.03  # committed, answered with a page that is not JSON
     error: float = 0.05  # a documented error, nothing done
-    telegram: float = 0.03  # a Bot API call carried out, then answered 502 by a gateway
     callback: float = 0.1  # a KUMQUAT callback fault (sandbox/soak/callback_faults.py)
+    telegram: float = 0.03  # a Bot API call refused, lost behind a 502 page or held
+    short_page: float = 0.05  # a TronGrid page with fewer items than the limit, not the last
 
     def by_kind(self) -> dict[str, float]:
         return {
@@ -122,7 +121,9 @@ class FaultInjector:
                     if self._rng.random() < rate:
                         self._arm(kind, self._rng.choice(TARGETS))
                 if self._rng.random() < self._rates.telegram:
-                    self._arm_telegram(self._rng.choice(TELEGRAM_METHODS))
+                    self._arm_telegram()
+                if self._rng.random() < self._rates.short_page:
+                    self._arm_short_page()
         finally:
             self.stop_all()
 
@@ -147,14 +148,22 @@ class FaultInjector:
         self._injected[f"{target} {kind}"] += 1
         self._log.add("faults", f"arm {target} {path}", what)
 
-    def _arm_telegram(self, method: str) -> None:
-        self._telegram.fail_through_gateway(method)
-        self._injected[f"telegram {method} 502"] += 1
-        self._log.add("faults", f"arm telegram {method}", "502 after carrying it out")
+    def _arm_telegram(self) -> None:
+        fault = draw_telegram_fault(self._rng)
+        self._telegram.faults.add(fault)
+        self._injected[f"telegram {fault.kind}"] += 1
+        self._log.add("faults", f"arm telegram {fault.method}", describe(fault))
+
+    def _arm_short_page(self) -> None:
+        size = self._rng.randint(1, SHORT_PAGE_MOST)
+        self._upstreams.tron.short_pages.append(size)
+        self._injected["tron short page"] += 1
+        self._log.add("faults", "arm tron listing", f"a page ends after {size} while more exist")
 
     def stop_all(self) -> None:
         """Faults stop: nothing armed is left in any plan."""
         for target in TARGETS:
             self._upstreams[target].plan.clear()
-        self._telegram.gateway_errors.clear()
+        self._telegram.faults.clear()
+        self._upstreams.tron.short_pages.clear()
         self._log.add("faults", "clear every plan", "faults stopped")

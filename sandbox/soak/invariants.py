@@ -31,6 +31,7 @@ class Violation:
     invariant: str
     detail: str
     about: tuple[str, ...] = ()  # order ids, transfers: the log steps that name them led here
+    during: tuple[float, float] | None = None  # time.monotonic() span it happened in, if known
 
     def __str__(self) -> str:
         return f"{self.invariant}: {self.detail}"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -12,6 +13,7 @@ class Action:
     actor: str  # a customer's name, "faults", "killer" or "auditor"
     action: str
     outcome: str
+    at: float = field(default=0.0, compare=False)  # time.monotonic(), to set beside the emulator's
 
     def __str__(self) -> str:
         return f"#{self.step:>5} {self.actor:<12} {self.action} -> {self.outcome}"
@@ -24,7 +26,8 @@ class ActionLog:
 
     def add(self, actor: str, action: str, outcome: str) -> Action:
         # One line a step: what the chat showed over several lines is joined.
-        entry = Action(next(self._steps), actor, action, " / ".join(outcome.split("\n")))
+        one_line = " / ".join(outcome.split("\n"))
+        entry = Action(next(self._steps), actor, action, one_line, time.monotonic())
         self.actions.append(entry)
         return entry
 
@@ -33,9 +36,11 @@ class ActionLog:
 
     def mentioning(self, *words: str) -> list[Action]:
         """The steps that name any of `words` (an order id, a customer): what led to a violation."""
-        wanted = [word for word in words if word]
-        return [
-            entry
-            for entry in self.actions
-            if any(word in f"{entry.actor} {entry.action} {entry.outcome}" for word in wanted)
-        ]
+        return [entry for entry in self.actions if names(entry, words)]
+
+
+def names(action: Action, words: tuple[str, ...]) -> bool:
+    """Whether the step names any of `words` (empty ones aside), its actor included."""
+    return any(
+        word and word in f"{action.actor} {action.action} {action.outcome}" for word in words
+    )

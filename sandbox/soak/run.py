@@ -11,6 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.soak.answers import Answers
 from sandbox.soak.books import OutsideRecords, audit_books, unbooked_stars
 from sandbox.soak.callback_faults import CallbackFaultInjector
 from sandbox.soak.customers import Customer, Tally, Transfers
@@ -26,6 +27,7 @@ from sandbox.soak.line_audit import audit_lines, upstream_summary
 from sandbox.soak.log import ActionLog
 from sandbox.soak.operators import Operator, OperatorRecord, Supplier
 from sandbox.soak.shop import MICRO_PER_STAR, SoakShop
+from sandbox.soak.shortest import shortest_log
 from sandbox.soak.stars import StarsReceipts
 
 TAIL = 30  # steps of the action log shown with a violation that names nothing in particular
@@ -182,6 +184,7 @@ async def soak(settings: SoakSettings) -> Outcome:
     told = WhatCustomersWereTold()
     receipts = StarsReceipts()
     operated = OperatorRecord()
+    answers = Answers()
     with tempfile.TemporaryDirectory(prefix="soak-") as workdir:
         shop = SoakShop(Path(workdir))
         await shop.start()
@@ -193,6 +196,7 @@ async def soak(settings: SoakSettings) -> Outcome:
                 name = f"{NAMES[number % len(NAMES)]}{number // len(NAMES) or ''}"
                 chat = shop.customer(name)
                 told.watch(chat.chat)
+                answers.watch(name, chat.chat)
                 rng = random.Random(master.getrandbits(64))
                 customers.append(
                     Customer(name, chat, rng, log, shop.upstreams.tron, transfers, tally, receipts)
@@ -265,6 +269,9 @@ async def soak(settings: SoakSettings) -> Outcome:
             )
             log.add("auditor", "what the lines' upstreams did",
                     upstream_summary(shop.db_path, shop.upstreams))  # fmt: skip
+            outcome.violations.extend(
+                answers.violations(shop.emulator.bot(), shop.emulator.faults.fired, log)
+            )
         finally:
             await shop.stop()
         outcome.violations.extend(tracebacks(shop.logs))
@@ -290,7 +297,7 @@ def report(settings: SoakSettings, outcome: Outcome) -> str:
         )
     for violation in outcome.violations:
         lines.append(f"\nVIOLATION (seed {settings.seed}) {violation}")
-        steps = log.mentioning(*violation.about) if violation.about else []
+        steps = shortest_log(log.actions, violation)
         lines.extend(str(step) for step in (steps or log.tail(TAIL)))
     return "\n".join(lines)
 

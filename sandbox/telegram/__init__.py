@@ -22,6 +22,7 @@ from aiohttp import web
 from sandbox.same_origin import same_origin_only
 from sandbox.server import SimulatorServer
 from sandbox.telegram.driver import ChatDriver
+from sandbox.telegram.faults import ApiFault, ApiFaults, FiredFault
 from sandbox.telegram.html import EntityError, parse_html
 from sandbox.telegram.payments import PaymentResult, PaymentStatus
 from sandbox.telegram.routes import driver_routes
@@ -43,12 +44,15 @@ from sandbox.telegram.state import (
 __all__ = [
     "TELEGRAM_GROUP_LIMIT",
     "TELEGRAM_PRIVATE_LIMIT",
+    "ApiFault",
+    "ApiFaults",
     "BotAccount",
     "Button",
     "ChatDriver",
     "ChatLimit",
     "ChatMessage",
     "EntityError",
+    "FiredFault",
     "GroupDriver",
     "HeldCalls",
     "Invoice",
@@ -95,7 +99,7 @@ class TelegramEmulator:
         self.private_limit = private_limit
         self.closing = False
         self.held: list[HeldCalls] = []
-        self.gateway_errors: dict[str, int] = {}  # method (lower case) -> calls still to fail
+        self.faults = ApiFaults()  # Bot API calls refused, lost or held: see `faults.py`
         self._server: SimulatorServer | None = None
 
     def hold(self, method: str, *, text_contains: str | None = None) -> HeldCalls:
@@ -108,7 +112,7 @@ class TelegramEmulator:
     def fail_through_gateway(self, method: str, times: int = 1) -> None:
         """The next `times` calls of `method` get a gateway's HTML error page (HTTP 502) instead
         of Telegram's answer, after Telegram carried them out: the caller cannot know."""
-        self.gateway_errors[method.lower()] = times
+        self.faults.add(ApiFault("5xx", method, carried_out=True, times=times))
 
     def add_bot(self, token: str, username: str = "shop_bot", first_name: str = "Shop") -> str:
         self.bots[token] = BotAccount(token, username, first_name)
@@ -140,6 +144,7 @@ class TelegramEmulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self.closing = False
+        self.faults.open()
         for account in self.bots.values():
             account.closing = False
         self._server = SimulatorServer(self.app())
@@ -154,6 +159,7 @@ class TelegramEmulator:
     async def stop(self) -> None:
         """Stop serving; long polls in progress return at once."""
         self.closing = True
+        self.faults.close()
         for held in self.held:
             held.release()
         self.held.clear()

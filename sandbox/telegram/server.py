@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from sandbox.telegram.faults import ApiFault
 from sandbox.telegram.html import EntityError, parse_html, utf16_length
 from sandbox.telegram.payments import check_invoice_keyboard, parse_invoice
 from sandbox.telegram.stars import Answer, Refund
@@ -309,13 +310,35 @@ class BotApi:
             for held in [held for held in self.emulator.held if held.matches(name, params)]:
                 if not await held.wait_for_release():  # dropped: it never reached Telegram
                     return web.Response(status=502, text=BAD_GATEWAY, content_type="text/html")
+            fault = self.emulator.faults.take(name, _chat_of_call(bot, name, params))
+            if fault is not None:
+                return await self._faulted(bot, method, params, fault, request)
             result = await method(bot, params)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.code)
-        if self.emulator.gateway_errors.get(name, 0) > 0:
-            self.emulator.gateway_errors[name] -= 1
-            return web.Response(status=502, text=BAD_GATEWAY, content_type="text/html")
         return web.json_response({"ok": True, "result": result})
+
+    async def _faulted(
+        self, bot: BotAccount, method: Method, params: Params, fault: ApiFault, request: web.Request
+    ) -> web.Response:
+        """The call as the fault has it: refused, carried out or not, answered by a gateway or
+        never answered at all."""
+        if fault.kind == "429":
+            error = _too_many(fault.retry_after)
+            return web.json_response(error.payload(), status=error.code)
+        if fault.kind == "timeout":
+            await self.emulator.faults.hold(fault)
+        if fault.carried_out:
+            try:
+                await method(bot, params)
+            except ApiError as error:
+                if fault.kind == "timeout":
+                    raise _dropped(request) from None
+                self.emulator.faults.give_back(fault)  # only calls Telegram carried out fail
+                return web.json_response(error.payload(), status=error.code)
+        if fault.kind == "timeout":
+            raise _dropped(request)
+        return web.Response(status=502, text=BAD_GATEWAY, content_type="text/html")
 
     async def download(self, request: web.Request) -> web.Response:
         bot = self.emulator.bots.get(request.match_info["token"])
@@ -668,6 +691,24 @@ class BotApi:
             "file_size": len(stored.data),
             "file_path": f"documents/{stored.file_id}",
         }
+
+
+def _chat_of_call(bot: BotAccount, method: str, params: Params) -> int | None:
+    """The chat a call is about: its `chat_id`, or a callback query's chat."""
+    if method == "answercallbackquery":
+        record = bot.callback_queries.get(str(params.get("callback_query_id") or ""))
+        return None if record is None else record.chat_id
+    try:
+        return int(params["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _dropped(request: web.Request) -> web.HTTPException:
+    """The connection closed without an answer (the caller gave up on it long ago)."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.HTTPServiceUnavailable()
 
 
 def _too_many(wait: float) -> ApiError:

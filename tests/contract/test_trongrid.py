@@ -404,3 +404,42 @@ async def test_a_simulator_without_a_key_answers_anyone() -> None:
     async with serving(simulator) as base:
         status, body = await _get(base, {}, key=None)
     assert status == 200 and len(body["data"]) == 1
+
+
+async def test_a_short_page_is_not_the_last_while_it_has_a_fingerprint(
+    upstream: tuple[TronGridSimulator, str],
+) -> None:
+    simulator, base = upstream
+    made = [simulator.transfer(SHOP, 1 + n, at_ms=T0 + n) for n in range(5)]
+    simulator.short_pages = [2, 1]
+    query = {"order_by": "block_timestamp,asc"}
+
+    _, first = await _get(base, query)
+    _, second = await _get(base, {**query, "fingerprint": first["meta"]["fingerprint"]})
+    _, rest = await _get(base, {**query, "fingerprint": second["meta"]["fingerprint"]})
+
+    pages = [[item["transaction_id"] for item in page["data"]] for page in (first, second, rest)]
+    assert pages == [made[:2], made[2:3], made[3:]]  # 2 and 1 of a limit of 20, then the rest
+    assert "fingerprint" not in rest["meta"]
+    assert simulator.short_pages == []
+
+
+async def test_a_listing_of_one_leaves_the_short_page_for_a_longer_one(
+    upstream: tuple[TronGridSimulator, str],
+) -> None:
+    simulator, base = upstream
+    only = simulator.transfer(SHOP, 1, at_ms=T0)
+    simulator.short_pages = [1]
+    _, page = await _get(base, {})
+    assert [item["transaction_id"] for item in page["data"]] == [only]
+    assert "fingerprint" not in page["meta"]
+    assert simulator.short_pages == [1]  # a page of one cannot end early: still due
+
+
+async def test_transfers_on_short_pages_are_all_read(
+    upstream: tuple[TronGridSimulator, str], trongrid: TronGridClient
+) -> None:
+    simulator, _ = upstream
+    made = [simulator.transfer(SHOP, 1_000_000 + n, at_ms=T0 + n * 1_000) for n in range(6)]
+    simulator.short_pages = [1, 3, 1]
+    assert [t.txid for t in await _incoming(trongrid)] == made

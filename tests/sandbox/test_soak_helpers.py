@@ -4,9 +4,10 @@ the steps of the action log that led to a violation."""
 from __future__ import annotations
 
 from sandbox.soak.customers import pay_amount, purchase_outcome
-from sandbox.soak.invariants import WhatCustomersWereTold
-from sandbox.soak.log import ActionLog
+from sandbox.soak.invariants import Violation, WhatCustomersWereTold
+from sandbox.soak.log import Action, ActionLog
 from sandbox.soak.run import tracebacks
+from sandbox.soak.shortest import shortest_log
 from sandbox.telegram import ChatMessage
 from sandbox.telegram.state import Chat, UserInfo
 
@@ -86,3 +87,47 @@ def test_a_chained_traceback_is_one_violation_that_names_the_shops_frame() -> No
     ]
     [violation] = tracebacks(lines)
     assert violation.detail.splitlines() == [lines[0], lines[3], lines[8], lines[9]]
+
+
+def a_run() -> list[Action]:
+    """Two customers, faults and kills; Ana's cloud order 111 (upstream sn CR-9) goes wrong."""
+    steps = [
+        ("faults", "arm cloud /api/orders/*/pay", "drop"),
+        ("Ana", "top up", "20 USDT added to your balance"),
+        ("Bao", "top up", "50 USDT added to your balance"),
+        ("faults", "arm telegram sendMessage", "502 page, carried out"),
+        ("killer", "SIGKILL the bot", "down for 1.5 s"),
+        ("Bao", "energy 65,000 for 1 hour, confirm", "succeeded order 222: ✅ Done!"),
+        ("killer", "start the bot", "restart 1"),
+        ("Ana", "cloud Tencent Cloud 10 USD, confirm", "succeeded order 111: ✅ Done!"),
+        ("faults", "arm energy /v1/order", "hang"),
+        ("Ana", "wallet", "Balance: 10.00 USDT"),
+        ("auditor", "bot check after the run", "exit 0"),
+    ]
+    return [Action(n, *step, at=float(n)) for n, step in enumerate(steps, 1)]
+
+
+def test_the_shortest_log_of_an_order_is_its_customers_life_with_its_faults_and_kills() -> None:
+    violation = Violation("told both", "order 111 was shown success and failure", ("111", "CR-9"))
+    # Ana's step before the order, the faults and kills from then on, the order's outcome: not
+    # Bao's steps, nor the fault armed before Ana began, nor what came after.
+    assert [a.step for a in shortest_log(a_run(), violation)] == [2, 4, 5, 7, 8]
+
+
+def test_the_shortest_log_keeps_the_auditors_finding_about_the_upstream_reference() -> None:
+    actions = [*a_run(), Action(12, "auditor", "audit", "cloud sn CR-9 paid twice", at=12.0)]
+    violation = Violation("paid twice", "cloud sn CR-9", ("CR-9", "111"))
+    assert [a.step for a in shortest_log(actions, violation)] == [2, 4, 5, 7, 8, 12]
+
+
+def test_the_shortest_log_of_a_moment_runs_from_the_customers_step_before_to_the_one_after() -> (
+    None
+):
+    violation = Violation("update answered", "Bao's a button press", ("Bao",), (4.5, 19.5))
+    # Bao's step before the press, the fault and the kill while Bao acted, and the step that
+    # reports the action; not what came after, though the span of the violation goes on.
+    assert [a.step for a in shortest_log(a_run(), violation)] == [3, 4, 5, 6]
+
+
+def test_a_violation_naming_nothing_has_no_shortest_log() -> None:
+    assert shortest_log(a_run(), Violation("money not conserved", "customers hold 1")) == []
