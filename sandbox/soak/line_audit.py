@@ -14,12 +14,11 @@ from pathlib import Path
 from sandbox.accounts_shop import AccountShopSimulator
 from sandbox.acedata import AceDataSimulator
 from sandbox.kumquat import KumquatSimulator
-from sandbox.soak.invariants import IN_REVIEW, Violation, WhatCustomersWereTold, read_only
+from sandbox.soak.invariants import IN_REVIEW, SOLD, Violation, WhatCustomersWereTold, read_only
 from sandbox.soak.purchases import EXPIRED_ANSWERS, ExpiredQuotePress
 from sandbox.telegram.state import Chat
 from sandbox.upstreams import Upstreams
 
-SOLD = ("succeeded", IN_REVIEW)  # an order whose goods were delivered ends in one of these
 ACEDATA_PAID = ("Paid", "Finished")
 
 

@@ -149,3 +149,15 @@ def test_an_expired_quote_must_charge_nothing_and_say_so(tmp_path: Path) -> None
         ("expired quote charged", "2"),
         ("expired quote not told", "3"),
     ]
+
+
+def test_goods_delivered_then_refunded_by_an_operator_were_sold(tmp_path: Path) -> None:
+    """An operator's /refund of a delivered order reverses it: the goods stay where they went,
+    the money goes back, and nothing was delivered without a sale."""
+    upstreams = Upstreams()
+    topped_up(upstreams, "1")
+    upstreams.accounts.purchases["2"] = Purchase("2", 1, 1, ["u|p|c"])
+    db = shop_db(tmp_path, [("1", "topup", "reversed", "serial-1"),
+                            ("2", "accounts", "reversed", "trans-2")])  # fmt: skip
+    found = audit_lines(db, upstreams, WhatCustomersWereTold(), [], [])
+    assert [(v.invariant, v.about[0]) for v in found] == []
