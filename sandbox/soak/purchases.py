@@ -5,6 +5,7 @@ a confirmation after its price expired and presses Confirm."""
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -64,6 +65,15 @@ def goods(message: ChatMessage) -> list[str]:
     return [label for label in message.labels if label not in STEPS]
 
 
+def choose_goods(rng: random.Random, screen: ChatMessage) -> str:
+    """One of the screen's goods; a screen without any (a late one, from an earlier step) is a
+    screen that never came, and the customer gives up."""
+    options = goods(screen)
+    if not options:
+        raise AssertionError(f"nothing to choose on {screen.text[:60]!r}")
+    return rng.choice(options)
+
+
 def accounts_file(message: ChatMessage) -> bool:
     document = message.document
     return document is not None and document.file_name.startswith("accounts-")
@@ -120,7 +130,7 @@ class LinePurchases:
         if not goods(offers):
             customer._note(f"top-up {kind} +{number}", offers.text[:80])
             return None
-        offer = customer._rng.choice(goods(offers))
+        offer = choose_goods(customer._rng, offers)
         await customer.chat.press(offer)
         return f"top-up {offer} to +{number}"
 
@@ -190,10 +200,10 @@ class LinePurchases:
         if not goods(packages):
             customer._note("acedata packages", packages.text[:80])
             return
-        package = rng.choice(goods(packages))
+        package = choose_goods(rng, packages)
         await customer.chat.press(package)
         ways = await customer._screen()
-        way = rng.choice(goods(ways))
+        way = choose_goods(rng, ways)
         await customer.chat.press(way)
         what = f"acedata {package} by {way}"
         settled = await customer._confirm_or_walk_away(what, "acedata", read=acedata_outcome)

@@ -3,9 +3,12 @@ of expired quotes: each invariant holds for a shop that did right and names the 
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from sandbox.accounts_shop import AccountShopSimulator, Purchase
 from sandbox.kumquat import Forgery, Product, TopUp
@@ -15,6 +18,7 @@ from sandbox.soak.purchases import (
     ExpiredQuotePress,
     accounts_outcome,
     acedata_outcome,
+    choose_goods,
     goods,
     quote_of,
 )
@@ -161,3 +165,12 @@ def test_goods_delivered_then_refunded_by_an_operator_were_sold(tmp_path: Path) 
                             ("2", "accounts", "reversed", "trans-2")])  # fmt: skip
     found = audit_lines(db, upstreams, WhatCustomersWereTold(), [], [])
     assert [(v.invariant, v.about[0]) for v in found] == []
+
+
+def test_a_screen_without_goods_is_one_the_customer_gives_up_on() -> None:
+    """A late screen from an earlier step has nothing to buy: the customer gives up on the action
+    (an AssertionError, as for a screen that never came) instead of stopping the whole run."""
+    rng = random.Random(1)
+    assert choose_goods(rng, screen(labels=("1 GB · 1.26 USDT", "⬅️ Back"))) == "1 GB · 1.26 USDT"
+    with pytest.raises(AssertionError, match="nothing to choose"):
+        choose_goods(rng, screen("💰 Wallet", labels=("⬅️ Back", "✖️ Cancel")))
