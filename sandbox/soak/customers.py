@@ -68,6 +68,7 @@ class Transfers:
 
     matching: list[str] = field(default_factory=list)
     not_matching: list[str] = field(default_factory=list)
+    senders: dict[str, tuple[int, int]] = field(default_factory=dict)  # txid -> customer, amount
 
 
 @dataclass
@@ -165,6 +166,7 @@ class Customer:
             return
         txid = self._tron.transfer(DEMO_DEPOSIT_ADDRESS, pay, confirmed=how == "exact")
         self._transfers.matching.append(txid)
+        self._transfers.senders[txid] = (self.chat.user_id, pay)
         if how == "unconfirmed":
             await asyncio.sleep(self._rng.uniform(0.5, 3.0))
             self._tron.confirm(txid)

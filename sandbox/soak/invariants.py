@@ -18,9 +18,6 @@ from sandbox.telegram.state import Chat
 TERMINAL = ("succeeded", "failed", "reversed", "cancelled")
 IN_REVIEW = "needs_review"
 UNSETTLED = ("confirmed", "submitted", "unknown")  # a purchase still on its way
-# An order upstream delivered for: sold, with an operator, or sold and then refunded by an
-# operator (reversed), which gives the money back and leaves the delivery where it was.
-SOLD = ("succeeded", IN_REVIEW, "reversed")
 TOLD_SUCCESS = re.compile(r"Done! Order (\S+?):")
 TOLD_FAILURE = re.compile(r"Order (\S+) (?:could not be completed|did not go through)")
 TOLD_REVERSED = re.compile(r"Order (\S+) was reported done, then the supplier reversed it")
@@ -76,6 +73,14 @@ class WhatCustomersWereTold:
         ]
 
 
+def sold(row: sqlite3.Row, refunded: Collection[str]) -> bool:
+    """Whether an order upstream delivered for ended as it should: sold, with an operator, or
+    sold and then refunded because an operator asked (/refund reverses it: the money goes back, the
+    delivery stays where it went). A delivered order the shop reversed by itself was not sold."""
+    status = row["status"]
+    return status in ("succeeded", IN_REVIEW) or (status == "reversed" and row["id"] in refunded)
+
+
 def read_only(db_path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10.0)
     connection.row_factory = sqlite3.Row
@@ -98,17 +103,19 @@ def audit(
     told: WhatCustomersWereTold,
     *,
     assigned: Collection[str] = (),
+    refunded: Collection[str] = (),
 ) -> list[Violation]:
     """Every invariant at the end of a run, once faults stopped and orders had time to settle.
     Money is counted in `books` from the records outside the shop; `assigned` are the transfers
-    operators credited by hand."""
+    operators credited by hand, `refunded` the orders operators asked to refund."""
     connection = read_only(db_path)
     try:
         return [
             *_orders_settled(connection),
             *_deposits_credited_once(connection, transfers, assigned),
-            *_energy_orders_belong(connection, energy),
-            *_cloud_orders_belong(connection, cloud),
+            *_deposits_reach_their_senders(connection, transfers, assigned),
+            *_energy_orders_belong(connection, energy, refunded),
+            *_cloud_orders_belong(connection, cloud, refunded),
             *_success_was_delivered(connection, told, cloud, energy),
             *told.violations(),
         ]
@@ -150,16 +157,44 @@ def _deposits_credited_once(
             yield Violation("deposit credited", f"transfer {txid} matched no request", (txid,))
 
 
-def _statuses(db: sqlite3.Connection, product: str) -> dict[str, sqlite3.Row]:
+def _deposits_reach_their_senders(
+    db: sqlite3.Connection, transfers: Transfers, assigned: Collection[str]
+) -> Iterable[Violation]:
+    """Each matching transfer is one deposit in the ledger, of what was sent, to the wallet of the
+    customer who sent it (unless an operator assigned it by hand): counted in the ledger, not in
+    the shop's payments table, so a credit to the wrong customer cannot pass."""
+    credits: defaultdict[str, list[tuple[str, int]]] = defaultdict(list)
+    rows = db.execute(
+        "SELECT t.idempotency_key, a.code, e.amount FROM ledger_transactions t"
+        " JOIN ledger_entries e ON e.transaction_id = t.id"
+        " JOIN ledger_accounts a ON a.id = e.account_id"
+        " WHERE t.kind = 'deposit' AND a.code LIKE 'customer:%'"
+    )
+    for key, code, amount in rows:
+        credits[key].append((code, amount))
+    for txid, (user_id, amount) in transfers.senders.items():
+        found = credits.get(f"deposit:usdt:{txid}", [])
+        if txid in assigned:
+            continue
+        if found != [(f"customer:{user_id}:wallet", amount)]:
+            yield Violation("deposit not credited to its sender",
+                            f"transfer {txid} of {amount} from customer {user_id} is in the "
+                            f"ledger as {found}", (txid,))  # fmt: skip
+
+
+def orders_of(db: sqlite3.Connection, product: str) -> dict[str, sqlite3.Row]:
     rows = db.execute(
         "SELECT id, status, upstream_ref FROM orders WHERE product = ?", (product,)
     ).fetchall()
     return {row["id"]: row for row in rows}
 
 
-def _energy_orders_belong(db: sqlite3.Connection, energy: EnergySimulator) -> Iterable[Violation]:
-    """Each energy order upstream names one shop order (its outTradeNo), delivered for it once."""
-    shop = _statuses(db, "energy")
+def _energy_orders_belong(
+    db: sqlite3.Connection, energy: EnergySimulator, refunded: Collection[str]
+) -> Iterable[Violation]:
+    """Each energy order upstream names one shop order (its outTradeNo), delivered for it once;
+    each energy order the shop sold was delivered."""
+    shop = orders_of(db, "energy")
     placed = Counter(order.out_trade_no for order in energy.orders.values())
     for out_trade_no, times in placed.items():
         row = shop.get(out_trade_no)
@@ -170,16 +205,25 @@ def _energy_orders_belong(db: sqlite3.Connection, energy: EnergySimulator) -> It
             yield Violation("paid twice upstream",
                             f"energy for order {out_trade_no} placed {times} times",
                             (out_trade_no,))  # fmt: skip
-        elif row["status"] not in SOLD:
+        elif not sold(row, refunded):
             yield Violation("delivered but not sold",
                             f"energy delivered for order {out_trade_no}, which is {row['status']}",
                             (out_trade_no,))  # fmt: skip
+    for order_id, row in shop.items():
+        if row["status"] == "succeeded" and order_id not in placed:
+            yield Violation("sold, not delivered",
+                            f"energy order {order_id} succeeded; no energy was delegated for it",
+                            (order_id,))  # fmt: skip
 
 
-def _cloud_orders_belong(db: sqlite3.Connection, cloud: CloudSimulator) -> Iterable[Violation]:
-    """Each paid cloud order upstream is one shop order's (its `sn`), which sold it."""
+def _cloud_orders_belong(
+    db: sqlite3.Connection, cloud: CloudSimulator, refunded: Collection[str]
+) -> Iterable[Violation]:
+    """Each paid cloud order upstream is one shop order's (its `sn`), which sold it; each cloud
+    order the shop sold was paid upstream."""
     owners: defaultdict[str, list[sqlite3.Row]] = defaultdict(list)
-    for row in _statuses(db, "cloud").values():
+    shop = orders_of(db, "cloud")
+    for row in shop.values():
         if row["upstream_ref"]:
             owners[row["upstream_ref"]].append(row)
     for sn, order in cloud.orders.items():
@@ -191,10 +235,17 @@ def _cloud_orders_belong(db: sqlite3.Connection, cloud: CloudSimulator) -> Itera
             yield Violation("paid upstream order not one shop order's",
                             f"cloud sn {sn} belongs to {len(rows)} shop orders {ids}",
                             (sn, *ids))  # fmt: skip
-        elif rows[0]["status"] not in SOLD:
+        elif not sold(rows[0], refunded):
             yield Violation("delivered but not sold",
                             f"cloud sn {sn} paid for order {ids[0]}, which is {rows[0]['status']}",
                             (sn, *ids))  # fmt: skip
+    for order_id, row in shop.items():
+        paid = cloud.orders.get(row["upstream_ref"] or "")
+        if row["status"] == "succeeded" and (paid is None or paid.status != "paid"):
+            yield Violation("sold, not delivered",
+                            f"cloud order {order_id} succeeded; upstream order "
+                            f"{row['upstream_ref']} is {paid.status if paid else 'missing'}",
+                            (order_id,))  # fmt: skip
 
 
 def _success_was_delivered(

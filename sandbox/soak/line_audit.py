@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from sandbox.accounts_shop import AccountShopSimulator
 from sandbox.acedata import AceDataSimulator
 from sandbox.kumquat import KumquatSimulator
-from sandbox.soak.invariants import IN_REVIEW, SOLD, Violation, WhatCustomersWereTold, read_only
+from sandbox.soak.invariants import (
+    IN_REVIEW,
+    Violation,
+    WhatCustomersWereTold,
+    orders_of,
+    read_only,
+    sold,
+)
 from sandbox.soak.purchases import EXPIRED_ANSWERS, ExpiredQuotePress
 from sandbox.telegram.state import Chat
 from sandbox.upstreams import Upstreams
@@ -28,24 +35,18 @@ def audit_lines(
     told: WhatCustomersWereTold,
     chats: list[Chat],
     expired_quotes: list[ExpiredQuotePress],
+    refunded: Collection[str] = (),
 ) -> list[Violation]:
     connection = read_only(db_path)
     try:
         return [
-            *_topups(connection, upstreams.topup, told),
-            *_accounts(connection, upstreams.accounts, told, chats),
-            *_acedata(connection, upstreams.acedata, told),
+            *_topups(connection, upstreams.topup, told, refunded),
+            *_accounts(connection, upstreams.accounts, told, chats, refunded),
+            *_acedata(connection, upstreams.acedata, told, refunded),
             *_expired_quotes(connection, expired_quotes),
         ]
     finally:
         connection.close()
-
-
-def _orders(db: sqlite3.Connection, product: str) -> dict[str, sqlite3.Row]:
-    rows = db.execute(
-        "SELECT id, status, upstream_ref FROM orders WHERE product = ?", (product,)
-    ).fetchall()
-    return {row["id"]: row for row in rows}
 
 
 def _told_success(told: WhatCustomersWereTold, orders: dict[str, sqlite3.Row]) -> list[str]:
@@ -53,10 +54,13 @@ def _told_success(told: WhatCustomersWereTold, orders: dict[str, sqlite3.Row]) -
 
 
 def _topups(
-    db: sqlite3.Connection, kumquat: KumquatSimulator, told: WhatCustomersWereTold
+    db: sqlite3.Connection,
+    kumquat: KumquatSimulator,
+    told: WhatCustomersWereTold,
+    refunded: Collection[str],
 ) -> Iterable[Violation]:
     """KUMQUAT's `request_no` is the shop order's id: one upstream order a shop order."""
-    shop = _orders(db, "topup")
+    shop = orders_of(db, "topup")
     for request_no, upstream in kumquat.orders.items():
         row = shop.get(request_no)
         about = (request_no, upstream.serial_no)
@@ -78,7 +82,7 @@ def _topups(
                 yield Violation("reversed, not told",
                                 f"top-up {request_no} was refunded after its reversal, and its "
                                 "customer never read it", about)  # fmt: skip
-        elif upstream.status == "SUCCESS" and status not in SOLD:
+        elif upstream.status == "SUCCESS" and not sold(row, refunded):
             yield Violation("delivered but not sold",
                             f"top-up {request_no} succeeded upstream; the order is {status}",
                             about)  # fmt: skip
@@ -104,15 +108,16 @@ def _accounts(
     shop_api: AccountShopSimulator,
     told: WhatCustomersWereTold,
     chats: list[Chat],
+    refunded: Collection[str],
 ) -> Iterable[Violation]:
     """The accounts shop's `request_id` is the shop order's id; replaying it buys nothing more."""
-    shop = _orders(db, "accounts")
+    shop = orders_of(db, "accounts")
     for request_id in shop_api.purchases:
         row = shop.get(request_id)
         if row is None:
             yield Violation("upstream order without a shop order",
                             f"accounts request_id {request_id}", (request_id,))  # fmt: skip
-        elif row["status"] not in SOLD:
+        elif not sold(row, refunded):
             yield Violation("delivered but not sold",
                             f"accounts bought for order {request_id}, which is {row['status']}",
                             (request_id,))  # fmt: skip
@@ -145,10 +150,13 @@ def _files(chats: list[Chat]) -> dict[str, list[str]]:
 
 
 def _acedata(
-    db: sqlite3.Connection, acedata: AceDataSimulator, told: WhatCustomersWereTold
+    db: sqlite3.Connection,
+    acedata: AceDataSimulator,
+    told: WhatCustomersWereTold,
+    refunded: Collection[str],
 ) -> Iterable[Violation]:
     """An AceData order is the shop order's `upstream_ref`; only a paid one cost anybody."""
-    shop = _orders(db, "acedata")
+    shop = orders_of(db, "acedata")
     owners: defaultdict[str, list[str]] = defaultdict(list)
     for order_id, row in shop.items():
         if row["upstream_ref"]:
@@ -161,10 +169,16 @@ def _acedata(
             yield Violation("paid upstream order not one shop order's",
                             f"AceData order {ace_id} belongs to {len(ids)} shop orders {ids}",
                             (ace_id, *ids))  # fmt: skip
-        elif shop[ids[0]]["status"] not in SOLD:
+        elif not sold(shop[ids[0]], refunded):
             yield Violation("delivered but not sold",
                             f"AceData order {ace_id} was paid for order {ids[0]}, which is "
                             f"{shop[ids[0]]['status']}", (ace_id, *ids))  # fmt: skip
+    for order_id, row in shop.items():
+        paid = acedata.orders.get(row["upstream_ref"] or "")
+        if row["status"] == "succeeded" and (paid is None or acedata.state(paid) != "Finished"):
+            yield Violation("sold, not delivered",
+                            f"AceData order {order_id} succeeded; no credits were added for it",
+                            (order_id,))  # fmt: skip
     for order_id in _told_success(told, shop):
         credited = acedata.orders.get(shop[order_id]["upstream_ref"] or "")
         if credited is None or acedata.state(credited) != "Finished":

@@ -34,10 +34,6 @@ class ActionLog:
     def tail(self, count: int = 30) -> list[Action]:
         return self.actions[-count:]
 
-    def mentioning(self, *words: str) -> list[Action]:
-        """The steps that name any of `words` (an order id, a customer): what led to a violation."""
-        return [entry for entry in self.actions if names(entry, words)]
-
 
 def names(action: Action, words: tuple[str, ...]) -> bool:
     """Whether the step names any of `words` (empty ones aside), its actor included."""

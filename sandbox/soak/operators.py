@@ -68,6 +68,7 @@ class OperatorRecord:
     adjustments: list[Adjustment] = field(default_factory=list)
     assigned: dict[str, str] = field(default_factory=dict)  # USDT txid -> its payment number
     broadcasts: list[str] = field(default_factory=list)  # the text of each message broadcast
+    refunds: set[str] = field(default_factory=set)  # orders the operator asked to refund
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ class Operator:
         if not told:
             return
         order_id = self._rng.choice(told)
+        self._record.refunds.add(order_id)
         answer = await self._command(
             f"/refund {order_id} the customer asked", lambda text: order_id in text
         )

@@ -249,6 +249,7 @@ async def soak(settings: SoakSettings) -> Outcome:
                     transfers,
                     told,
                     assigned=operated.assigned,
+                    refunded=operated.refunds,
                 )
             )
             outside = OutsideRecords(
@@ -265,7 +266,14 @@ async def soak(settings: SoakSettings) -> Outcome:
                 )
             chats = [customer.chat.chat for customer in customers]
             outcome.violations.extend(
-                audit_lines(shop.db_path, shop.upstreams, told, chats, tally.expired_quotes)
+                audit_lines(
+                    shop.db_path,
+                    shop.upstreams,
+                    told,
+                    chats,
+                    tally.expired_quotes,
+                    refunded=operated.refunds,
+                )
             )
             log.add("auditor", "what the lines' upstreams did",
                     upstream_summary(shop.db_path, shop.upstreams))  # fmt: skip
@@ -276,6 +284,19 @@ async def soak(settings: SoakSettings) -> Outcome:
             await shop.stop()
         outcome.violations.extend(tracebacks(shop.logs))
     return outcome
+
+
+def replay_command(settings: SoakSettings) -> str:
+    """The command that replays a run: its seed and length, and every setting not at its default."""
+    parts = [f"python -m sandbox.soak --seed {settings.seed} --minutes {settings.minutes:g}"]
+    usual = SoakSettings(seed=settings.seed, minutes=settings.minutes)
+    for name in ("customers", "kill_every", "settle_seconds"):
+        if getattr(settings, name) != getattr(usual, name):
+            parts.append(f"--{name.replace('_', '-')} {getattr(settings, name):g}")
+    for kind, rate in vars(settings.rates).items():
+        if rate != getattr(usual.rates, kind):
+            parts.append(f"--{kind.replace('_', '-')}-rate {rate:g}")
+    return " ".join(parts)
 
 
 def report(settings: SoakSettings, outcome: Outcome) -> str:
@@ -291,10 +312,7 @@ def report(settings: SoakSettings, outcome: Outcome) -> str:
     lines.append(f"restarts: {outcome.restarts}, ledger checks: {outcome.checks}")
     lines.append(f"actions: {len(log.actions)}, violations: {len(outcome.violations)}")
     if outcome.violations:
-        lines.append(
-            f"replay: python -m sandbox.soak --seed {settings.seed} --minutes {settings.minutes:g}"
-            f" --customers {settings.customers} (with the same fault rates)"
-        )
+        lines.append(f"replay: {replay_command(settings)}")
     for violation in outcome.violations:
         lines.append(f"\nVIOLATION (seed {settings.seed}) {violation}")
         steps = shortest_log(log.actions, violation)

@@ -4,9 +4,10 @@ the steps of the action log that led to a violation."""
 from __future__ import annotations
 
 from sandbox.soak.customers import pay_amount, purchase_outcome
+from sandbox.soak.faults import FaultRates
 from sandbox.soak.invariants import Violation, WhatCustomersWereTold
 from sandbox.soak.log import Action, ActionLog
-from sandbox.soak.run import tracebacks
+from sandbox.soak.run import SoakSettings, replay_command, tracebacks
 from sandbox.soak.shortest import shortest_log
 from sandbox.telegram import ChatMessage
 from sandbox.telegram.state import Chat, UserInfo
@@ -54,12 +55,11 @@ def test_an_order_shown_done_then_edited_to_failed_is_told_both() -> None:
     assert violation.about == ("111",)
 
 
-def test_a_violation_shows_the_steps_that_name_it() -> None:
+def test_a_step_is_one_line_and_the_tail_is_the_latest() -> None:
     log = ActionLog()
     log.add("Ana", "cloud 10 USD, confirm", "succeeded order 111: ✅ Done!\nBalance: 1.00 USDT")
     log.add("faults", "arm cloud /api/orders/*/pay", "drop")
     log.add("Bao", "energy, double tap", "failed order 222")
-    assert [step.step for step in log.mentioning("111")] == [1]
     assert "\n" not in str(log.actions[0])
     assert [step.actor for step in log.tail(2)] == ["faults", "Bao"]
 
@@ -131,3 +131,16 @@ def test_the_shortest_log_of_a_moment_runs_from_the_customers_step_before_to_the
 
 def test_a_violation_naming_nothing_has_no_shortest_log() -> None:
     assert shortest_log(a_run(), Violation("money not conserved", "customers hold 1")) == []
+
+
+def test_the_replay_command_names_every_setting_that_differs() -> None:
+    """CI's soak kills more often than the default: its replay must say so, or it replays another
+    run."""
+    settings = SoakSettings(seed=3, minutes=0.5, kill_every=12, rates=FaultRates(drop=0.2))
+    command = replay_command(settings)
+    assert command.startswith("python -m sandbox.soak --seed 3 --minutes 0.5")
+    assert "--kill-every 12" in command and "--drop-rate 0.2" in command
+    assert "--hang-rate" not in command
+    assert replay_command(SoakSettings(seed=1, minutes=2)) == (
+        "python -m sandbox.soak --seed 1 --minutes 2"
+    )

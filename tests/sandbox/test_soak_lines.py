@@ -156,15 +156,17 @@ def test_an_expired_quote_must_charge_nothing_and_say_so(tmp_path: Path) -> None
 
 
 def test_goods_delivered_then_refunded_by_an_operator_were_sold(tmp_path: Path) -> None:
-    """An operator's /refund of a delivered order reverses it: the goods stay where they went,
-    the money goes back, and nothing was delivered without a sale."""
+    """An operator's /refund of a delivered order reverses it: the goods stay where they went and
+    the money goes back. A delivered order the shop reversed on its own was not sold."""
     upstreams = Upstreams()
-    topped_up(upstreams, "1")
+    for request_no in ("1", "3"):
+        topped_up(upstreams, request_no)
     upstreams.accounts.purchases["2"] = Purchase("2", 1, 1, ["u|p|c"])
     db = shop_db(tmp_path, [("1", "topup", "reversed", "serial-1"),
-                            ("2", "accounts", "reversed", "trans-2")])  # fmt: skip
-    found = audit_lines(db, upstreams, WhatCustomersWereTold(), [], [])
-    assert [(v.invariant, v.about[0]) for v in found] == []
+                            ("2", "accounts", "reversed", "trans-2"),
+                            ("3", "topup", "reversed", "serial-3")])  # fmt: skip
+    found = audit_lines(db, upstreams, WhatCustomersWereTold(), [], [], refunded={"1", "2"})
+    assert [(v.invariant, v.about[0]) for v in found] == [("delivered but not sold", "3")]
 
 
 def test_a_screen_without_goods_is_one_the_customer_gives_up_on() -> None:
