@@ -19,6 +19,7 @@ BOT_TOKEN = "5151515151:SOAK-token-never-logged"
 ADMIN_CHAT_ID = -1005151515151
 ADMIN_ID = 950_001
 WELL_FUNDED_SUN = 10**12  # a million TRX
+WELL_FUNDED = Decimal(10**9)  # in each supplier's own currency
 STARS_RATE = "0.013"  # USDT a Star credits
 MICRO_PER_STAR = int(Decimal(STARS_RATE) * 1_000_000)
 ACEDATA_LINK_SECONDS = 30.0
@@ -34,8 +35,12 @@ class SoakShop:
         self.emulator = TelegramEmulator()
         self.emulator.add_bot(token=BOT_TOKEN, username="storefront_soak_bot", first_name="Shop")
         self.upstreams = Upstreams()
-        # A supplier account funded for thousands of orders: running dry is not what this tests.
+        # Supplier accounts funded for thousands of orders: running dry is not what this tests
+        # (an 11-minute run spends more than the simulators' demo balances).
         self.upstreams.energy.balance = WELL_FUNDED_SUN
+        self.upstreams.cloud.agent_balance = WELL_FUNDED
+        self.upstreams.topup.balance = WELL_FUNDED
+        self.upstreams.accounts.balance = int(WELL_FUNDED)
         # KUMQUAT retries a callback with factorial delays (1, 2, 6, 24 s): a restart is outlived.
         self.upstreams.topup.callback_delay = 1.0
         # An unpaid AceData pay link expires while the soak still watches it.
