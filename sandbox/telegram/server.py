@@ -645,6 +645,8 @@ class BotApi:
         query_id = str(params.get("callback_query_id") or "")
         record = bot.callback_queries.get(query_id)
         too_old = record is not None and time.monotonic() - record.created > CALLBACK_QUERY_TTL
+        if record is not None and too_old and not record.answered:
+            record.refused_too_old = True
         if record is None or record.answered or too_old:
             raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
