@@ -86,8 +86,11 @@ class Answers:
         ]
         for chat_id, watched in self._chats.items():
             for message_id, at in watched.messages.items():
+                key = message_key(chat_id, message_id)
+                if key not in bot.offered:  # Telegram lost its update (a Stars payment's fault)
+                    continue
                 text = watched.chat.messages[message_id].text
-                handed_out = tuple(bot.handed_out.get(message_key(chat_id, message_id), ()))
+                handed_out = tuple(bot.handed_out.get(key, ()))
                 taken = max(handed_out, default=at)
                 answered = replied(at, taken, watched.changes)
                 found.append(

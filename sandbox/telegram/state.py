@@ -311,6 +311,7 @@ class BotAccount:
         self.updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self.fetched_up_to = 0  # highest update_id handed out by getUpdates
+        self.offered: set[str] = set()  # update_key of every update the bot was sent
         self.handed_out: dict[str, list[float]] = {}  # by update_key: when getUpdates gave it
         self.new_update = asyncio.Condition()
         self.callback_queries: dict[str, CallbackRecord] = {}
@@ -353,8 +354,10 @@ class BotAccount:
 
     async def push_update(self, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
+        update = {"update_id": update_id, **payload}
+        self.offered.add(update_key(update))
         async with self.new_update:
-            self.updates.append({"update_id": update_id, **payload})
+            self.updates.append(update)
             self.new_update.notify_all()
         return update_id
 

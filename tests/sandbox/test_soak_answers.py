@@ -154,6 +154,9 @@ async def test_the_watch_reads_messages_and_presses_from_the_emulators_record() 
     answered_press.answered = True
     await bot.user_presses(chat, ana, menu, "help")  # never answered
     await bot.user_sends(chat, ana, "200000000000")  # no reply came
+    paid = ChatMessage(chat.next_message_id(), ANA, ana, 0)  # a payment whose update was lost
+    chat.messages[paid.message_id] = paid
+    chat.tell_watchers()
     await bot.take_updates(offset=0, limit=100, timeout=0)  # the bot took all four
 
     updates = answers.updates(bot)
