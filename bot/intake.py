@@ -158,10 +158,12 @@ class ShopDispatcher(Dispatcher):
     async def _cut_short(self) -> None:
         """Cancel the handlers still running (or waiting for their chat's turn), so none of them
         goes on against a shop that is closing: translations unloaded, the database closed."""
-        running = list(self._handle_update_tasks)  # aiogram's own: one task per update polled
+        # aiogram's own tasks, one per update polled
+        running = [task for task in self._handle_update_tasks if not task.done()]
         for task in running:
             task.cancel()
         if running:
+            log.warning("cancelled %d handlers still running", len(running))
             await asyncio.wait(running, timeout=CONFIRM_TIMEOUT)
 
 

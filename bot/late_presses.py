@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOO_OLD = "query is too old"
+# Telegram refuses a late answer with "query is too old and response timeout expired or query ID
+# is invalid": it does not tell a late answer from an unknown id, so the line names the press.
+LATE_REFUSALS = ("query is too old", "query ID is invalid")
 
 
 class GoOnAfterLateAnswers(BaseRequestMiddleware):
@@ -40,7 +42,12 @@ class GoOnAfterLateAnswers(BaseRequestMiddleware):
         try:
             return await make_request(bot, method)
         except TelegramBadRequest as refused:
-            if not isinstance(method, AnswerCallbackQuery) or TOO_OLD not in refused.message:
+            if not isinstance(method, AnswerCallbackQuery) or not any(
+                words in refused.message for words in LATE_REFUSALS
+            ):
                 raise
-            log.info("a button press was answered too late; Telegram had stopped its spinner")
+            log.info(
+                "button press %s was answered too late; Telegram had stopped its spinner",
+                method.callback_query_id,
+            )
             return cast("Response[TelegramType]", Response[bool](ok=True, result=True))

@@ -1,102 +1,42 @@
 """No update was left unanswered when Telegram was reachable: every button a customer pressed
 was answered (answerCallbackQuery, so its spinner stopped) and every message a customer sent got
-a reply, judged from the emulator's record.
-
-What excuses an update is narrow. The bot down (killed, not yet polling again) at some moment
-while the update waited for its answer: it may have died holding it. A call about that
-customer's chat lost behind a 502 page or held past the bot's timeout in that time: the handler
-that would have answered failed, or waits on it. Nothing else: a 429 is waited out by the shop,
-a failed getUpdates is asked again and loses no update, and an upstream's fault is the shop's to
-answer in words.
+a reply in its chat within ANSWER_WINDOW of the bot taking it, judged from the emulator's record.
+What excuses an update is in `answer_excuses`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sandbox.soak.answer_excuses import (
+    ANSWER_WINDOW,
+    CustomerUpdate,
+    excused_by_reason,
+    kills,
+    telegram_failing,
+)
 from sandbox.soak.invariants import Violation
-from sandbox.soak.log import Action, ActionLog
+from sandbox.soak.log import ActionLog
 from sandbox.telegram import BotAccount, FiredFault
-from sandbox.telegram.state import CALLBACK_QUERY_TTL, Chat
-
-# How long an update may wait for its answer: Telegram forgets a callback query after this, and a
-# message the bot has not answered by then was dropped, not delayed.
-ANSWER_WINDOW = CALLBACK_QUERY_TTL
-KILLED, STARTED = "SIGKILL the bot", "start the bot"  # the killer's steps in the action log
-LOSING_FAULTS = ("5xx", "timeout")  # faults that can leave a handler without its answer
+from sandbox.telegram.state import Chat, message_key, press_key
 
 
-@dataclass(frozen=True)
-class CustomerUpdate:
-    """A press or a message of a customer, and whether it was answered at all."""
-
-    customer: str
-    chat_id: int
-    what: str  # "a button press", or "message '/start'"
-    at: float  # time.monotonic()
-    answered: bool
-
-
-@dataclass(frozen=True)
-class Outage:
-    """A span in which an update could go unanswered through no fault of the shop's logic."""
-
-    start: float
-    end: float
-    chat_id: int | None  # None: every chat
-    why: str
-
-    def excuses(self, update: CustomerUpdate, window: float) -> bool:
-        in_chat = self.chat_id is None or self.chat_id == update.chat_id
-        return in_chat and self.start <= update.at + window and update.at <= self.end
+def violation(update: CustomerUpdate) -> Violation:
+    return Violation(
+        "update answered",
+        f"{update.customer}: {update.what} got no answer,"
+        " though the bot was up and Telegram answered every call about the chat",
+        (update.customer,),
+        (update.at, update.taken + ANSWER_WINDOW),
+    )
 
 
-def bot_down(actions: Iterable[Action]) -> list[Outage]:
-    """From the killer's steps: each SIGKILL until the bot polls again (for ever if it did not)."""
-    spans: list[Outage] = []
-    killed_at: float | None = None
-    for action in actions:
-        if action.actor != "killer":
-            continue
-        if action.action == KILLED:
-            killed_at = action.at
-        elif action.action == STARTED and killed_at is not None:
-            spans.append(Outage(killed_at, action.at, None, "the bot was down"))
-            killed_at = None
-    if killed_at is not None:
-        spans.append(Outage(killed_at, math.inf, None, "the bot was down"))
-    return spans
-
-
-def telegram_failing(fired: Iterable[FiredFault]) -> list[Outage]:
-    """The Bot API faults that could have cost a chat its answer: a lost or held call about it."""
-    return [
-        Outage(fault.at, fault.ends, fault.chat_id, f"{fault.method} {fault.kind}")
-        for fault in fired
-        if fault.kind in LOSING_FAULTS and fault.chat_id is not None
-    ]
-
-
-def unanswered(
-    updates: Iterable[CustomerUpdate], outages: list[Outage], window: float = ANSWER_WINDOW
-) -> list[Violation]:
-    found = []
-    for update in updates:
-        if update.answered or any(outage.excuses(update, window) for outage in outages):
-            continue
-        found.append(
-            Violation(
-                "update answered",
-                f"{update.customer}: {update.what} got no answer,"
-                " though the bot was up and Telegram answered every call about the chat",
-                (update.customer,),
-                (update.at, update.at + window),
-            )
-        )
-    return found
+def replied(at: float, taken: float, changes: list[float], window: float = ANSWER_WINDOW) -> bool:
+    """Whether the bot changed the chat after a message sent `at`, within `window` of taking it:
+    a change later than that answers something else (a later press, a broadcast, an alert)."""
+    return any(at <= change <= taken + window for change in changes)
 
 
 @dataclass
@@ -137,29 +77,44 @@ class Answers:
                 "a button press",
                 record.created,
                 record.answered,
+                press=True,
+                handed_out=tuple(bot.handed_out.get(press_key(record.id), ())),
+                refused_too_old=record.refused_too_old,
             )
             for record in bot.callback_queries.values()
             if record.chat_id in self._chats
         ]
         for chat_id, watched in self._chats.items():
             for message_id, at in watched.messages.items():
+                key = message_key(chat_id, message_id)
+                if key not in bot.offered:  # Telegram lost its update (a Stars payment's fault)
+                    continue
                 text = watched.chat.messages[message_id].text
-                answered = any(change >= at for change in watched.changes)
+                handed_out = tuple(bot.handed_out.get(key, ()))
+                taken = max(handed_out, default=at)
+                answered = replied(at, taken, watched.changes)
                 found.append(
-                    CustomerUpdate(watched.customer, chat_id, f"message {text!r}", at, answered)
+                    CustomerUpdate(
+                        watched.customer,
+                        chat_id,
+                        f"message {text!r}",
+                        at,
+                        answered,
+                        handed_out=handed_out,
+                    )
                 )
         return sorted(found, key=lambda update: update.at)
 
     def violations(
         self, bot: BotAccount, fired: Iterable[FiredFault], log: ActionLog
     ) -> list[Violation]:
-        outages = [*bot_down(log.actions), *telegram_failing(fired)]
         updates = self.updates(bot)
         missing = [update for update in updates if not update.answered]
-        found = unanswered(missing, outages)
+        left, reasons = excused_by_reason(missing, kills(log.actions), telegram_failing(fired))
+        why = "".join(f"; {reason}: {count}" for reason, count in sorted(reasons.items()))
         log.add(
             "auditor",
             f"judge the answers to {len(updates)} presses and messages",
-            f"{len(missing)} unanswered, {len(missing) - len(found)} of them excused",
+            f"{len(missing)} unanswered, {len(missing) - len(left)} of them excused{why}",
         )
-        return found
+        return [violation(update) for update in left]

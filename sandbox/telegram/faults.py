@@ -57,25 +57,26 @@ class ApiFaults:
         fault.method = fault.method.lower()
         self.armed.append(fault)
 
-    def take(self, method: str, chat_id: int | None) -> ApiFault | None:
-        """The fault armed for this call of `method` (lower case), if any, noted as fired."""
+    def take(self, method: str, chat_id: int | None) -> tuple[ApiFault, FiredFault] | None:
+        """The fault armed for this call of `method` (lower case), if any, and its record as
+        fired (the call's own, to give back should Telegram refuse the call)."""
         for fault in self.armed:
             if fault.method == method:
                 fault.times -= 1
                 if fault.times <= 0:
                     self.armed.remove(fault)
                 held = fault.seconds if fault.kind == "timeout" else 0.0
-                self.fired.append(
-                    FiredFault(
-                        fault.kind, method, chat_id, time.monotonic(), held, fault.carried_out
-                    )
+                fired = FiredFault(
+                    fault.kind, method, chat_id, time.monotonic(), held, fault.carried_out
                 )
-                return fault
+                self.fired.append(fired)
+                return fault, fired
         return None
 
-    def give_back(self, fault: ApiFault) -> None:
-        """Telegram refused the call itself: the fault waits for the next call it carries out."""
-        self.fired.pop()
+    def give_back(self, fault: ApiFault, fired: FiredFault) -> None:
+        """Telegram refused the call itself: the fault waits for the next call it carries out,
+        and this call's record of it goes (other calls' faults may have fired since)."""
+        self.fired = [other for other in self.fired if other is not fired]
         if fault not in self.armed:
             fault.times = 0
             self.armed.insert(0, fault)

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sandbox.telegram.faults import ApiFault
+from sandbox.telegram.faults import ApiFault, FiredFault
 from sandbox.telegram.html import EntityError, parse_html, utf16_length
 from sandbox.telegram.payments import check_invoice_keyboard, parse_invoice
 from sandbox.telegram.stars import Answer, Refund
@@ -310,16 +310,22 @@ class BotApi:
             for held in [held for held in self.emulator.held if held.matches(name, params)]:
                 if not await held.wait_for_release():  # dropped: it never reached Telegram
                     return web.Response(status=502, text=BAD_GATEWAY, content_type="text/html")
-            fault = self.emulator.faults.take(name, _chat_of_call(bot, name, params))
-            if fault is not None:
-                return await self._faulted(bot, method, params, fault, request)
+            taken = self.emulator.faults.take(name, _chat_of_call(bot, name, params))
+            if taken is not None:
+                return await self._faulted(bot, method, params, *taken, request)
             result = await method(bot, params)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.code)
         return web.json_response({"ok": True, "result": result})
 
     async def _faulted(
-        self, bot: BotAccount, method: Method, params: Params, fault: ApiFault, request: web.Request
+        self,
+        bot: BotAccount,
+        method: Method,
+        params: Params,
+        fault: ApiFault,
+        fired: FiredFault,
+        request: web.Request,
     ) -> web.Response:
         """The call as the fault has it: refused, carried out or not, answered by a gateway or
         never answered at all."""
@@ -334,7 +340,7 @@ class BotApi:
             except ApiError as error:
                 if fault.kind == "timeout":
                     raise _dropped(request) from None
-                self.emulator.faults.give_back(fault)  # only calls Telegram carried out fail
+                self.emulator.faults.give_back(fault, fired)  # only calls Telegram carried out fail
                 return web.json_response(error.payload(), status=error.code)
         if fault.kind == "timeout":
             raise _dropped(request)
@@ -645,6 +651,8 @@ class BotApi:
         query_id = str(params.get("callback_query_id") or "")
         record = bot.callback_queries.get(query_id)
         too_old = record is not None and time.monotonic() - record.created > CALLBACK_QUERY_TTL
+        if record is not None and too_old and not record.answered:
+            record.refused_too_old = True
         if record is None or record.answered or too_old:
             raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"

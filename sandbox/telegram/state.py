@@ -268,6 +268,24 @@ class Chat:
             watcher(self)
 
 
+def press_key(query_id: str) -> str:
+    return f"callback_query {query_id}"
+
+
+def message_key(chat_id: int, message_id: int) -> str:
+    return f"message {chat_id}:{message_id}"
+
+
+def update_key(update: dict[str, Any]) -> str:
+    """What an update is about, to look up when it was handed out: a press or a message by id."""
+    if "callback_query" in update:
+        return press_key(update["callback_query"]["id"])
+    message = update.get("message")
+    if message is not None:
+        return message_key(message["chat"]["id"], message["message_id"])
+    return f"update {update['update_id']}"
+
+
 @dataclass
 class CallbackRecord:
     id: str
@@ -277,6 +295,7 @@ class CallbackRecord:
     answer: dict[str, Any] | None = None
     owner: Any = None  # the driver that pressed the button, to hand it the answer
     answered_now: asyncio.Event = field(default_factory=asyncio.Event)  # set with `answered`
+    refused_too_old: bool = False  # an answer came after CALLBACK_QUERY_TTL and was refused
 
 
 class BotAccount:
@@ -292,6 +311,8 @@ class BotAccount:
         self.updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self.fetched_up_to = 0  # highest update_id handed out by getUpdates
+        self.offered: set[str] = set()  # update_key of every update the bot was sent
+        self.handed_out: dict[str, list[float]] = {}  # by update_key: when getUpdates gave it
         self.new_update = asyncio.Condition()
         self.callback_queries: dict[str, CallbackRecord] = {}
         self.files: dict[str, StoredFile] = {}
@@ -333,8 +354,10 @@ class BotAccount:
 
     async def push_update(self, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
+        update = {"update_id": update_id, **payload}
+        self.offered.add(update_key(update))
         async with self.new_update:
-            self.updates.append({"update_id": update_id, **payload})
+            self.updates.append(update)
             self.new_update.notify_all()
         return update_id
 
@@ -355,6 +378,9 @@ class BotAccount:
         batch = self.updates[: max(1, min(limit, 100))]
         if batch:
             self.fetched_up_to = max(self.fetched_up_to, batch[-1]["update_id"])
+        now = time.monotonic()
+        for update in batch:
+            self.handed_out.setdefault(update_key(update), []).append(now)
         return batch
 
     async def wake_pollers(self, closing: bool = False) -> None:

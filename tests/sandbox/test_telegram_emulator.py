@@ -19,6 +19,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from sandbox.telegram import TELEGRAM_GROUP_LIMIT, ChatLimit, TelegramEmulator
+from sandbox.telegram.state import CALLBACK_QUERY_TTL, press_key
 
 USER = 7001
 
@@ -447,3 +448,23 @@ async def test_a_caption_is_edited_in_place_and_text_edits_refused_on_media(
     text = await bot.send_message(USER, "plain")
     with pytest.raises(TelegramBadRequest, match="there is no caption in the message to edit"):
         await bot.edit_message_caption(chat_id=USER, message_id=text.message_id, caption="x")
+
+
+async def test_the_record_keeps_when_each_update_was_handed_out_and_a_late_answer_refused(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    alice = emulator.private_chat(USER, "Alice")
+    await bot.send_message(USER, "menu", reply_markup=keyboard("Wallet"))
+    await alice.press("Wallet")
+    [record] = emulator.bot().callback_queries.values()
+    assert emulator.bot().handed_out == {}  # not yet polled
+
+    first = await bot.get_updates(timeout=1)
+    again = await bot.get_updates(timeout=1)  # not confirmed: handed out a second time
+    assert [u.update_id for u in first] == [u.update_id for u in again]
+    assert len(emulator.bot().handed_out[press_key(record.id)]) == 2
+
+    record.created -= CALLBACK_QUERY_TTL + 1  # pressed longer ago than Telegram takes answers
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(record.id)
+    assert record.refused_too_old and not record.answered

@@ -14,7 +14,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 
-from sandbox.telegram import ApiFault, TelegramEmulator
+from sandbox.telegram import ApiFault, ApiFaults, TelegramEmulator
 
 USER = 7101
 
@@ -98,3 +98,17 @@ async def test_a_gateway_fault_waits_for_a_call_telegram_carries_out(
 
     assert [m.text for m in alice.bot_messages] == ["edited"]
     assert [f.method for f in emulator.faults.fired] == ["editmessagetext"]
+
+
+def test_a_refused_call_gives_back_its_own_fault_not_one_fired_since_by_another_call() -> None:
+    faults = ApiFaults()
+    faults.add(ApiFault("5xx", "editMessageText"))
+    faults.add(ApiFault("429", "sendMessage"))
+    edit = faults.take("editmessagetext", USER)
+    send = faults.take("sendmessage", USER)  # another call, while the edit is carried out
+    assert edit is not None and send is not None
+
+    faults.give_back(*edit)  # Telegram refused the edit: its fault did not fire after all
+
+    assert [(f.kind, f.method) for f in faults.fired] == [("429", "sendmessage")]
+    assert [(f.kind, f.method, f.times) for f in faults.armed] == [("5xx", "editmessagetext", 1)]
