@@ -25,6 +25,7 @@ its topic may add buttons.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable, Collection
@@ -52,6 +53,10 @@ BATCH = 50  # messages read at a time by the job
 TROUBLE_IN_A_ROW = 3  # messages of different chats in trouble at once: Telegram is, not them
 LONGEST_PAUSE = timedelta(minutes=5)  # after repeated trouble reaching Telegram
 OPERATORS_GONE_PAUSE = timedelta(minutes=10)  # the operators' group refuses the bot
+# How long a handler waits for the news it just recorded to go out before it lets the rest go on
+# by itself: a message Telegram is slow to take (the operators' alert about an order, say) must
+# not hold up the customer's chat, whose next update waits for this handler to finish.
+SEND_NOW_PATIENCE = 5.0
 LONGEST_ALERT = 3500  # characters of an alert's own text: the message stays under Telegram's 4096
 
 
@@ -147,12 +152,16 @@ class Outbox:
         self._bot: Bot | None = None
         self._sending: set[int] = set()  # entries this process is sending right now
         self._held_back: dict[int, datetime] = {}  # chat -> until when Telegram asked to wait
+        self._going_on: set[asyncio.Task[None]] = set()  # sends a handler stopped waiting for
 
     def attach(self, bot: Bot) -> None:
         """The bot to send with: one whose session lets 429s through, as they are handled here."""
         self._bot = bot
 
     async def close(self) -> None:
+        for sending in list(self._going_on):  # unsent news stays recorded: the job sends it
+            sending.cancel()
+        await asyncio.gather(*self._going_on, return_exceptions=True)
         if self._bot is not None:
             await self._bot.session.close()
 
@@ -226,8 +235,19 @@ class Outbox:
     # -- sending --
 
     async def send_now(self, entries: Collection[int]) -> None:
-        """Send what was just recorded, the most important first. Never raises: what Telegram
-        does not take now (or what cannot be sent at all now) is left for the job."""
+        """Send what was just recorded, the most important first, waiting at most
+        SEND_NOW_PATIENCE for it; what is still on its way then goes on without the caller. Never
+        raises: what Telegram does not take now (or what cannot be sent at all now) is left for
+        the job."""
+        sending = asyncio.create_task(self._send_in_order(entries))
+        self._going_on.add(sending)
+        sending.add_done_callback(self._going_on.discard)
+        done, _ = await asyncio.wait({sending}, timeout=SEND_NOW_PATIENCE)
+        if not done:
+            log.info("outbox: messages %s still on their way; the caller goes on",
+                     sorted(entries))  # fmt: skip
+
+    async def _send_in_order(self, entries: Collection[int]) -> None:
         try:
             ordered = await self.store.in_order(entries)
         except Exception:  # the news is recorded: the job sends it
