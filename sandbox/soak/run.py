@@ -30,6 +30,8 @@ from sandbox.soak.shop import MICRO_PER_STAR, SoakShop
 from sandbox.soak.shortest import shortest_log
 from sandbox.soak.stars import StarsReceipts
 
+# The auditor's findings that sum up a whole run, printed with the summary.
+SUMMED_UP = ("judge the answers", "what the lines' upstreams did")
 TAIL = 30  # steps of the action log shown with a violation that names nothing in particular
 NAMES = (
     "Ana", "Bao", "Chen", "Dung", "Eve", "Fei", "Gia", "Hai", "Ivo", "Jun", "Kim", "Lan",
@@ -310,6 +312,11 @@ def report(settings: SoakSettings, outcome: Outcome) -> str:
     lines.append("deposits: " + _counts(tally.deposits))
     lines.append("faults injected: " + _counts(injected))
     lines.append(f"restarts: {outcome.restarts}, ledger checks: {outcome.checks}")
+    lines.extend(
+        f"audit: {step.action} -> {step.outcome}"
+        for step in log.actions
+        if step.actor == "auditor" and step.action.startswith(SUMMED_UP)
+    )
     lines.append(f"actions: {len(log.actions)}, violations: {len(outcome.violations)}")
     if outcome.violations:
         lines.append(f"replay: {replay_command(settings)}")

@@ -7,7 +7,7 @@ from sandbox.soak.customers import pay_amount, purchase_outcome
 from sandbox.soak.faults import FaultRates
 from sandbox.soak.invariants import Violation, WhatCustomersWereTold
 from sandbox.soak.log import Action, ActionLog
-from sandbox.soak.run import SoakSettings, replay_command, tracebacks
+from sandbox.soak.run import Outcome, SoakSettings, replay_command, report, tracebacks
 from sandbox.soak.shortest import shortest_log
 from sandbox.telegram import ChatMessage
 from sandbox.telegram.state import Chat, UserInfo
@@ -144,3 +144,12 @@ def test_the_replay_command_names_every_setting_that_differs() -> None:
     assert replay_command(SoakSettings(seed=1, minutes=2)) == (
         "python -m sandbox.soak --seed 1 --minutes 2"
     )
+
+
+def test_the_summary_shows_the_auditors_findings_about_the_whole_run() -> None:
+    outcome = Outcome()
+    outcome.log.add("auditor", "bot check after restart 1", "exit 0: ok")
+    outcome.log.add("auditor", "judge the answers to 40 presses and messages", "0 unanswered")
+    summary = report(SoakSettings(seed=1, minutes=1), outcome)
+    assert "audit: judge the answers to 40 presses and messages -> 0 unanswered" in summary
+    assert "bot check after restart 1" not in summary
