@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.orders import Decision
 from bot.shop import Shop
 from handlers.admin.cards import order_card
+from handlers.screens import redraw
 from storage.orders import OrderStatus
 
 router = Router(name="admin-review")
@@ -69,6 +70,6 @@ async def decide(query: CallbackQuery, callback_data: ReviewButton, shop: Shop) 
     }[callback_data.decision]
     card = await order_card(shop, order, history=True)
     still = review_keyboard(order.id) if order.status == OrderStatus.NEEDS_REVIEW else None
-    if isinstance(query.message, Message):
-        await query.message.edit_text(f"{card}\n\n{done} by {who}.", reply_markup=still)
+    # An unchanged card (Retry again, upstream still cannot say) is shown as it is.
+    await redraw(query, f"{card}\n\n{done} by {who}.", still)
     await query.answer(f"{done}: the order is {order.status}.")

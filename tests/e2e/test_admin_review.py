@@ -177,3 +177,25 @@ async def test_refund_refuses_what_has_nothing_to_give_back(shop: Shop) -> None:
         assert expected in reply.text, (command, reply.text)
     assert await wallet_of(shop, customer) == (100 * USDT, 0)
     assert await wallet_of(shop, waiting) == (100 * USDT - ENERGY_CHARGE, ENERGY_CHARGE)
+
+
+async def test_retry_pressed_again_on_an_unchanged_card_is_no_error(shop: Shop) -> None:
+    """Upstream still cannot say (the order number is taken, its order unknown): each Retry
+    leaves the order in review and its card as it was, and a second Retry is answered like the
+    first. Found by the soak: the second edit of an unchanged card failed with a traceback."""
+    assert shop.bot is not None
+    _, order_id = await _order_in_review(shop)
+    operator = shop.admin()
+    card = await _card_of(operator, order_id)
+    retry = operator.chat.messages[card].buttons[0][2].callback_data
+    assert retry is not None
+    logged_before = len(shop.bot.log_lines)
+    for _ in range(2):
+        await operator.press_data(retry, message_id=card)
+        await operator.settle()
+    answers = [a["text"] for a in operator.callback_answers[-2:]]
+    assert answers == ["🔁 Asked upstream again: the order is needs_review."] * 2
+    assert "🔁 Asked upstream again by @" in operator.chat.messages[card].text
+    logged = shop.bot.log_lines[logged_before:]
+    assert not [line for line in logged if "Traceback" in line or " ERROR " in line]
+    await shop.check_ledger()
