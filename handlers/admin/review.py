@@ -70,6 +70,7 @@ async def decide(query: CallbackQuery, callback_data: ReviewButton, shop: Shop) 
     }[callback_data.decision]
     card = await order_card(shop, order, history=True)
     still = review_keyboard(order.id) if order.status == OrderStatus.NEEDS_REVIEW else None
-    # An unchanged card (Retry again, upstream still cannot say) is shown as it is.
-    await redraw(query, f"{card}\n\n{done} by {who}.", still)
+    if isinstance(query.message, Message):  # the card in the group; never a private copy
+        # An unchanged card (Retry again, upstream still cannot say) is shown as it is.
+        await redraw(query, f"{card}\n\n{done} by {who}.", still)
     await query.answer(f"{done}: the order is {order.status}.")
