@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import RUNS, check, figure, header, machine, ratio, run_main, show
-from bot.config import without_settings
+from bot.services.config import without_settings
 from sandbox.bot_process import BotProcess
 from sandbox.server import free_port
 from sandbox.telegram import ChatDriver, TelegramEmulator

@@ -7,8 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure_logging
+from bot.services.config import ConfigError, Settings, load_settings
+from bot.wiring.logs import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         if args.command == "demo":
-            from bot.demo import run_demo
+            from bot.wiring.demo import run_demo
 
             return asyncio.run(run_demo(args.host, args.port))
         config = load_settings()
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(config: Settings) -> int:
-    from bot.app import main_polling
+    from bot.wiring.app import main_polling
     from storage.process_lock import LockHeld
 
     try:

@@ -6,21 +6,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
-from bot.broadcast import Broadcaster
-from bot.config import Settings
-from bot.deposits import Deposits
-from bot.lines import build_lines
-from bot.lines.base import Line, LineSetup
-from bot.money import STORE_CURRENCY
-from bot.notify import Messenger
-from bot.operators import Operators
-from bot.orders import OrderService
-from bot.outbox import Outbox
-from bot.pricing import Pricing
-from bot.reconciliation import Reconciler
-from bot.stars_history import StarsHistory
-from bot.support import SupportDesk
-from bot.usdt_watch import UsdtWatch
+from bot.services.config import Settings
+from bot.services.deposits import Deposits
+from bot.services.lines import build_lines
+from bot.services.lines.base import Line, LineSetup
+from bot.services.money import STORE_CURRENCY
+from bot.services.operators import Operators
+from bot.services.orders import OrderService
+from bot.services.pricing import Pricing
+from bot.services.reconciliation import Reconciler
+from bot.services.stars_history import StarsHistory
+from bot.services.support import SupportDesk
+from bot.services.usdt_watch import UsdtWatch
+from bot.telegram.broadcast import Broadcaster
+from bot.telegram.notify import Messenger
+from bot.telegram.outbox import Outbox
 from providers.http import Timeouts
 from providers.trongrid import TronGridClient
 from storage.admin_log import AdminLog

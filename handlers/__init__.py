@@ -7,7 +7,6 @@ from aiogram.enums import ChatType
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
-from bot.middlewares import BannedCustomerGate
 from handlers import (
     accounts,
     acedata,
@@ -27,6 +26,7 @@ from handlers import (
     wallet,
 )
 from handlers.admin import operators_router
+from handlers.middlewares import BannedCustomerGate
 from handlers.purchase import Presenter
 
 

@@ -15,7 +15,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
-from bot.lines.accounts import (
+from bot.services.lines.accounts import (
     AccountKind,
     AccountsLine,
     Lookup,
@@ -25,8 +25,8 @@ from bot.lines.accounts import (
     quantity_presets,
     shop_amount,
 )
-from bot.money import MICRO, AmountError, AmountProblem, parse_amount
-from bot.pricing import PricingError
+from bot.services.money import MICRO, AmountError, AmountProblem, parse_amount
+from bot.services.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
 from handlers.purchase import FreshQuote, PresenterBase, amount_error, cannot_price, present_quote

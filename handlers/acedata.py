@@ -12,8 +12,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
-from bot.lines.acedata import PAY_WAYS, AceDataLine, Offer, valid_application_id
-from bot.money import format_amount
+from bot.services.lines.acedata import PAY_WAYS, AceDataLine, Offer, valid_application_id
+from bot.services.money import format_amount
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
 from handlers.purchase import FreshQuote, PresenterBase, present_quote

@@ -15,9 +15,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
-from bot.lines.cloud import CloudChannel, CloudLine, CloudTarget, Lookup
-from bot.money import MICRO, format_amount, format_rate
-from bot.pricing import PricingError
+from bot.services.lines.cloud import CloudChannel, CloudLine, CloudTarget, Lookup
+from bot.services.money import MICRO, format_amount, format_rate
+from bot.services.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
 from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote, read_amount

@@ -1,6 +1,6 @@
 """Top up: the customer chooses an amount and gets the shop's USDT-TRC20 address, as text and as a
 QR code, with the exact amount to send and until when; the watch credits it once it is confirmed
-(see `bot.usdt_watch`)."""
+(see `bot.services.usdt_watch`)."""
 
 from __future__ import annotations
 
@@ -22,16 +22,16 @@ from aiogram.types import (
 )
 from aiogram_i18n import I18nContext
 
-from bot.deposits import ClaimRefused, DepositRefused, TooManyClaims, TooManyRequests
-from bot.money import (
+from bot.services.deposits import ClaimRefused, DepositRefused, TooManyClaims, TooManyRequests
+from bot.services.money import (
     MICRO,
     format_amount,
     format_money,
     round_up_to_cent,
 )
-from bot.outbox import Letter
-from bot.qr import qr_png
 from bot.shop import Shop
+from bot.telegram.outbox import Letter
+from bot.telegram.qr import qr_png
 from handlers.admin.payments import announce_waiting_payment
 from handlers.callbacks import BackToOrder, Open, Screen, TopUpFor
 from handlers.purchase import read_amount

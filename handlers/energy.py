@@ -15,11 +15,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
-from bot.lines.energy import EnergyFailure, EnergyLine
-from bot.money import format_money
-from bot.pricing import PricingError
+from bot.services.lines.energy import EnergyFailure, EnergyLine
+from bot.services.money import format_money
+from bot.services.pricing import PricingError
+from bot.services.tron import ADDRESS_LENGTH, AddressProblem, address_problem
 from bot.shop import Shop
-from bot.tron import ADDRESS_LENGTH, AddressProblem, address_problem
 from handlers.callbacks import Open, Screen
 from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, cancel_only, choices, menu_only, show

@@ -6,8 +6,8 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram_i18n import I18nContext
 
-from bot.i18n import LANGUAGES
 from bot.shop import Shop
+from bot.telegram.i18n import LANGUAGES
 from handlers.callbacks import LanguageButton, Open, Screen
 from handlers.screens import back_button, grid, main_menu, show
 from storage.users import Customer

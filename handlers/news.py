@@ -1,5 +1,6 @@
-"""How the outbox's news reads when it goes out (see `bot.outbox`): a customer's in their language
-of that moment, from the order or payment it names; an operators' alert with its buttons."""
+"""How the outbox's news reads when it goes out (see `bot.telegram.outbox`): a customer's in their
+language of that moment, from the order or payment it names; an operators' alert with its
+buttons."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from functools import partial
 
 from aiogram_i18n import I18nContext
 
-from bot.i18n import CustomerLanguage, HtmlFluentCore
-from bot.outbox import Letter, Render, Topic
 from bot.shop import Shop
+from bot.telegram.i18n import CustomerLanguage, HtmlFluentCore
+from bot.telegram.outbox import Letter, Render, Topic
 from handlers import deposits, presenters, stars
 from handlers.admin import customers, with_decisions, with_its_card
 from handlers.purchase import result_screen

@@ -13,10 +13,10 @@ from aiogram.types import (
 )
 from aiogram_i18n import I18nContext
 
-from bot.i18n import Markup
-from bot.money import format_money
-from bot.paging import Page, page_of
+from bot.services.money import format_money
+from bot.services.paging import Page, page_of
 from bot.shop import Shop
+from bot.telegram.i18n import Markup
 from handlers.callbacks import Open, Screen
 from handlers.purchase import Presenter
 from handlers.screens import back_button, menu_only, pager_row, show

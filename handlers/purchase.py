@@ -17,11 +17,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
-from bot.i18n import Markup
-from bot.money import AmountError, AmountProblem, format_money, parse_amount
-from bot.orders import NEWSWORTHY, ConfirmStatus, Failure
-from bot.pricing import QUOTE_LIFETIME, Price
+from bot.services.money import AmountError, AmountProblem, format_money, parse_amount
+from bot.services.orders import NEWSWORTHY, ConfirmStatus, Failure
+from bot.services.pricing import QUOTE_LIFETIME, Price
 from bot.shop import Shop
+from bot.telegram.i18n import Markup
 from handlers.callbacks import BackToOrder, TopUpFor
 from handlers.screens import cancel_only, main_menu, menu_only, redraw, show
 from storage.orders import Order, OrderStatus

@@ -14,8 +14,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
-from bot.money import format_money
-from bot.paging import Page
+from bot.services.money import format_money
+from bot.services.paging import Page
 from bot.shop import Shop
 from handlers.callbacks import CancelFlow, Open, Screen
 from storage.users import Customer

@@ -2,8 +2,8 @@
 says what they credit, and the bot sends an invoice in XTR whose payload is the request's id.
 
 `payments` answers the pre-checkout query (only for an open, unexpired request of that customer,
-for exactly its Stars) and credits each `successful_payment` once (see `bot.deposits`). It sits
-outside the customers' router, so a payment is booked whatever the chat is doing, even for a
+for exactly its Stars) and credits each `successful_payment` once (see `bot.services.deposits`). It
+sits outside the customers' router, so a payment is booked whatever the chat is doing, even for a
 customer banned since they pressed Pay: the money is theirs.
 """
 
@@ -26,9 +26,8 @@ from aiogram.types import (
 )
 from aiogram_i18n import I18nContext
 
-from bot.deposits import MAX_STARS, STARS, StarsCheck, TooManyRequests
-from bot.i18n import language_from_telegram
-from bot.money import (
+from bot.services.deposits import MAX_STARS, STARS, StarsCheck, TooManyRequests
+from bot.services.money import (
     MICRO,
     AmountError,
     AmountProblem,
@@ -37,8 +36,9 @@ from bot.money import (
     format_rate,
     parse_amount,
 )
-from bot.outbox import Letter
 from bot.shop import Shop
+from bot.telegram.i18n import language_from_telegram
+from bot.telegram.outbox import Letter
 from handlers.callbacks import Screen
 from handlers.deposits import (
     CancelDeposit,

@@ -1,6 +1,6 @@
 """Contact support: the customer writes one message and it reaches the operators' group (through
 the outbox, behind the operators' alerts; a customer who wrote too often in a short time is asked
-to wait, and nothing is passed on: see `bot.support`)."""
+to wait, and nothing is passed on: see `bot.services.support`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
+from bot.services.support import QUESTIONS_PER_WINDOW, WINDOW
 from bot.shop import Shop
-from bot.support import QUESTIONS_PER_WINDOW, WINDOW
 from handlers.callbacks import Open, Screen
 from handlers.screens import cancel_button, main_menu, show
 from storage.users import Customer

@@ -18,9 +18,16 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
-from bot.lines.topup import AIRTIME, KINDS, NUMBER_REFUSALS, NumberProblem, TopupLine, TopupTarget
-from bot.money import format_money
-from bot.pricing import PricingError
+from bot.services.lines.topup import (
+    AIRTIME,
+    KINDS,
+    NUMBER_REFUSALS,
+    NumberProblem,
+    TopupLine,
+    TopupTarget,
+)
+from bot.services.money import format_money
+from bot.services.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
 from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote

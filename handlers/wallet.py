@@ -6,9 +6,9 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram_i18n import I18nContext
 
-from bot.money import format_money, format_signed_money
+from bot.services.money import format_money, format_signed_money
+from bot.services.wallet import WalletPage, wallet_page
 from bot.shop import Shop
-from bot.wallet import WalletPage, wallet_page
 from handlers.callbacks import Open, Screen, WalletPageButton
 from handlers.screens import back_button, pager_row, show
 from storage.ledger import Kind, WalletLine

@@ -105,7 +105,8 @@ class Payment:
 
 @dataclass(frozen=True)
 class Claim:
-    """A customer's word that a USDT transfer is theirs (see `bot.deposits.Deposits.claim`)."""
+    """A customer's word that a USDT transfer is theirs (see
+    `bot.services.deposits.Deposits.claim`)."""
 
     id: int
     payment_id: int
@@ -127,7 +128,7 @@ class Claim:
 
 
 class DepositStore:
-    """The SQL; `bot.deposits` decides, inside its own transactions."""
+    """The SQL; `bot.services.deposits` decides, inside its own transactions."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -158,7 +159,8 @@ class DepositStore:
     ) -> list[AmountInUse]:
         """The USDT amounts to pay, from `least` to `most`, that requests asked for, in windows
         that ended after `ended_since` or have not ended (a cancelled request's window ends when
-        it is cancelled); `bot.deposits` decides which of them a new request may still get."""
+        it is cancelled); `bot.services.deposits` decides which of them a new request may still
+        get."""
         rows = await tx.fetch_all(
             "SELECT pay_amount, MAX(status = 'credited'),"
             " MAX(CASE WHEN status != 'cancelled' THEN expires_at END) FROM deposit_requests"
@@ -174,7 +176,7 @@ class DepositStore:
     ) -> list[DepositRequest]:
         """The USDT requests, in any state, that asked to pay exactly `pay_amount` and whose
         window ended after `ended_since` or has not ended, the oldest first: those a transfer of
-        that amount may pay, or belong to (`bot.deposits` decides which)."""
+        that amount may pay, or belong to (`bot.services.deposits` decides which)."""
         rows = await tx.fetch_all(
             "SELECT * FROM deposit_requests WHERE method = 'usdt' AND pay_amount = ?"
             " AND expires_at > ? ORDER BY created_at",
@@ -239,8 +241,8 @@ class DepositStore:
         return None if value is None else str(value)
 
     async def refund_attempts(self, tx: Transaction, payment_id: int) -> int:
-        """How many times the payment's money left the wallet for a refund (see `bot.deposits`:
-        each attempt is keyed `deposit-refund:<payment>:<attempt>`)."""
+        """How many times the payment's money left the wallet for a refund (see
+        `bot.services.deposits`: each attempt is keyed `deposit-refund:<payment>:<attempt>`)."""
         prefix = f"deposit-refund:{payment_id}:"
         count: int = await tx.fetch_value(
             "SELECT COUNT(*) FROM ledger_transactions WHERE kind = 'deposit_refund'"

@@ -1,5 +1,5 @@
 """What the shop must still tell its customers and operators: one row per message, written in the
-transaction of what it tells of and marked once Telegram took it (see `bot.outbox`)."""
+transaction of what it tells of and marked once Telegram took it (see `bot.telegram.outbox`)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from bot.outbox import Outbox, Priority, Topic
+from bot.telegram.outbox import Outbox, Priority, Topic
 from storage.orders import OrderStatus
 
 OPERATORS_CHAT = -100_200_300  # the operators' group of services built for a test

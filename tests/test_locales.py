@@ -10,7 +10,7 @@ from fluent.syntax import FluentParser
 from fluent.syntax import ast as fluent_ast
 from fluent.syntax.visitor import Visitor
 
-from bot.i18n import LANGUAGES, LOCALES_DIR
+from bot.telegram.i18n import LANGUAGES, LOCALES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("bot", "handlers")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.outbox import Letter
+from bot.telegram.outbox import Letter
 from handlers.admin import (
     broadcast,
     commands,

@@ -13,8 +13,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.broadcast import Progress
 from bot.shop import Shop
+from bot.telegram.broadcast import Progress
 from storage.broadcasts import BroadcastStatus
 
 router = Router(name="admin-broadcast")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from bot.money import format_money
+from bot.services.money import format_money
 from bot.shop import Shop
 from storage.orders import Order
 

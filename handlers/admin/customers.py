@@ -16,9 +16,16 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
-from bot.money import CENT, MICRO, AmountError, format_money, format_signed_money, parse_amount
-from bot.outbox import Letter
+from bot.services.money import (
+    CENT,
+    MICRO,
+    AmountError,
+    format_money,
+    format_signed_money,
+    parse_amount,
+)
 from bot.shop import Shop
+from bot.telegram.outbox import Letter
 from handlers.admin.naming import customer_named, who
 from storage.ledger import InsufficientFunds
 from storage.users import Customer

@@ -7,7 +7,7 @@ import html
 
 from aiogram.types import Message
 
-from bot.operators import TELEGRAM_USER_IDS, CustomerUnclear, NotAUserId, SharedUsername
+from bot.services.operators import TELEGRAM_USER_IDS, CustomerUnclear, NotAUserId, SharedUsername
 from bot.shop import Shop
 from storage.users import Customer
 

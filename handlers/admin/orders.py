@@ -11,7 +11,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.money import format_money
+from bot.services.money import format_money
 from bot.shop import Shop
 from handlers.admin.cards import order_card
 from handlers.admin.review import review_keyboard

@@ -22,8 +22,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.deposits import DepositRefused
-from bot.money import AmountError, format_money, parse_amount
+from bot.services.deposits import DepositRefused
+from bot.services.money import AmountError, format_money, parse_amount
 from bot.shop import Shop
 from handlers.admin.naming import customer_named
 from storage.deposits import DepositRequest, Payment, PaymentStatus, RequestStatus

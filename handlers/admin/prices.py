@@ -9,8 +9,8 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.operators import SettingRefused
-from bot.pricing import DEFAULT_MARKUPS, DEFAULT_RATES, PricingError
+from bot.services.operators import SettingRefused
+from bot.services.pricing import DEFAULT_MARKUPS, DEFAULT_RATES, PricingError
 from bot.shop import Shop
 
 router = Router(name="admin-prices")

@@ -11,8 +11,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.services.upstreams import check_upstreams, state_line
 from bot.shop import Shop
-from bot.upstreams import check_upstreams, state_line
 from handlers.screens import redraw
 
 router = Router(name="admin-providers")

@@ -10,7 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.orders import Decision
+from bot.services.orders import Decision
 from bot.shop import Shop
 from handlers.admin.cards import order_card
 from handlers.screens import redraw

@@ -1,7 +1,8 @@
 """`/refundstars PAYMENT [REASON]`: give a Telegram Stars payment back, the Stars to the customer
 and what they credited out of the wallet (see `Deposits.refund_stars` for how the money and
 Telegram's answer are kept in step), the job that settles a refund whose answer never came, and
-the one that checks the bot's Stars transactions against the shop's (`bot.stars_history`)."""
+the one that checks the bot's Stars transactions against the shop's
+(`bot.services.stars_history`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.deposits import BalanceShort, DepositRefused, RefundOutcome, StarsRefund
-from bot.money import exact_money, format_money
+from bot.services.deposits import BalanceShort, DepositRefused, RefundOutcome, StarsRefund
+from bot.services.money import exact_money, format_money
 from bot.shop import Shop
 
 router = Router(name="admin-stars")
@@ -97,7 +98,7 @@ async def check_stars_transactions(shop: Shop) -> None:
     """The scheduled job: the bot's Stars transactions against the shop's books. The operators
     hear of every refund they settled; their alerts of every payment booked from them and every
     refund made outside the shop are in the outbox already, recorded before the record's cursor
-    moved past it (see `bot.stars_history`)."""
+    moved past it (see `bot.services.stars_history`)."""
     checked = await shop.stars_history.check()
     for refund in checked.refunds_settled:
         await shop.messenger.tell_operators(refund_report(shop, refund))

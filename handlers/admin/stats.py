@@ -10,7 +10,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.reports import figures_lines
+from bot.services.reports import figures_lines
 from bot.shop import Shop
 from storage.database import as_stored
 from storage.figures import FigureStore

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot.pricing import QUOTE_LIFETIME
+from bot.services.pricing import QUOTE_LIFETIME
 from sandbox import kumquat
 from sandbox.acedata import DEMO_APPLICATION
 from sandbox.soak.customers import (

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot.tron import is_tron_address
+from bot.services.tron import is_tron_address
 from providers.outcomes import Outcome
 from providers.trongrid import USDT_CONTRACT, Trc20Transfer, TronGridClient
 from sandbox.trongrid import (

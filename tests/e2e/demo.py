@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.config import without_settings
+from bot.services.config import without_settings
 from tests.e2e.harness import ROOT
 
 START_TIMEOUT = 40.0

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.config import without_settings
+from bot.services.config import without_settings
 from sandbox.bot_process import QUICK_FOLLOW_UPS, BotProcess, run_bot_command
 from sandbox.server import free_port
 from sandbox.telegram import ChatDriver, TelegramEmulator

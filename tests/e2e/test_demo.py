@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import without_settings
+from bot.services.config import without_settings
 from sandbox.telegram import BotAccount, TelegramEmulator
 from tests.e2e.demo import running_demo
 from tests.e2e.flows import top_up_way

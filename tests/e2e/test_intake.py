@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 
-from bot.intake import PER_CHAT
+from bot.telegram.intake import PER_CHAT
 from tests.e2e.flows import new_customer
 from tests.e2e.harness import Shop, until
 

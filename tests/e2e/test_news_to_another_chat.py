@@ -5,7 +5,7 @@ kept a customer's second tap on Confirm waiting past the time Telegram lets a bo
 
 from __future__ import annotations
 
-from bot.outbox import SEND_NOW_PATIENCE
+from bot.telegram.outbox import SEND_NOW_PATIENCE
 from tests.e2e.flows import CONFIRM, USDT, cloud_account, new_customer
 from tests.e2e.harness import Shop
 

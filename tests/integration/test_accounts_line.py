@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.lines.accounts import AccountKind, AccountsLine, Lookup, Offer, accounts_file
-from bot.orders import ConfirmStatus, Failure, OrderService
-from bot.pricing import Pricing
+from bot.services.lines.accounts import AccountKind, AccountsLine, Lookup, Offer, accounts_file
+from bot.services.orders import ConfirmStatus, Failure, OrderService
+from bot.services.pricing import Pricing
 from providers.accounts_shop import AccountShopClient
 from sandbox.accounts_shop import DEMO_API_KEY, AccountShopSimulator
 from storage.ledger import Ledger

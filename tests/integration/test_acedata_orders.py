@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from bot.lines.acedata import AceDataLine, valid_application_id
-from bot.orders import ConfirmStatus, OrderService
+from bot.services.lines.acedata import AceDataLine, valid_application_id
+from bot.services.orders import ConfirmStatus, OrderService
 from providers.acedata import AceDataClient
 from sandbox.acedata import DEMO_APPLICATION, DEMO_TOKEN, AceDataSimulator
 from storage.ledger import Ledger

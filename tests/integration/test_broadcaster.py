@@ -10,7 +10,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.broadcast import Broadcaster
+from bot.telegram.broadcast import Broadcaster
 from storage.admin_log import AdminLog
 from storage.broadcasts import BroadcastStatus, BroadcastStore, Delivery
 from storage.database import Database

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from bot.lines.energy import EnergyLine
-from bot.orders import ConfirmStatus, OrderService
+from bot.services.lines.energy import EnergyLine
+from bot.services.orders import ConfirmStatus, OrderService
 from providers.energy import EnergyClient
 from providers.http import Timeouts
 from sandbox.energy import DEMO_API_KEY, DEMO_API_SECRET, DOCUMENT_ADDRESS, EnergySimulator

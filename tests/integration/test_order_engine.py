@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.lines.cloud import CloudLine, CloudTarget
-from bot.orders import ConfirmStatus, OrderService
-from bot.pricing import Pricing
-from bot.reconciliation import Reconciler
+from bot.services.lines.cloud import CloudLine, CloudTarget
+from bot.services.orders import ConfirmStatus, OrderService
+from bot.services.pricing import Pricing
+from bot.services.reconciliation import Reconciler
 from providers.cloud import CloudChannel, CloudRechargeClient
 from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
 from storage.database import Database

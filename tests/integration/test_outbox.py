@@ -16,7 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot.outbox import Letter, Outbox, Topic, alert_text
+from bot.telegram.outbox import Letter, Outbox, Topic, alert_text
 from sandbox.telegram import ChatDriver, ChatLimit, GroupDriver, TelegramEmulator
 from storage.database import Database, as_stored
 from storage.outbox import Entry

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from bot.lines.topup import AIRTIME, TopupLine, TopupTarget
-from bot.orders import ConfirmStatus, OrderService
-from bot.pricing import Price, Pricing
+from bot.services.lines.topup import AIRTIME, TopupLine, TopupTarget
+from bot.services.orders import ConfirmStatus, OrderService
+from bot.services.pricing import Price, Pricing
 from providers.kumquat import KumquatCallback, KumquatClient
 from sandbox.kumquat import DEMO_PARTNER, DEMO_SIGN_KEY, KumquatSimulator
 from storage.database import Database

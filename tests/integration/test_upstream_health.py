@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
-from bot.lines import build_lines
-from bot.lines.base import Line, LineSetup, UpstreamHealth
-from bot.pricing import Pricing
-from bot.upstreams import check_upstreams, state_line
+from bot.services.config import Settings
+from bot.services.lines import build_lines
+from bot.services.lines.base import Line, LineSetup, UpstreamHealth
+from bot.services.pricing import Pricing
+from bot.services.upstreams import check_upstreams, state_line
 from providers.http import Timeouts
 from sandbox import accounts_shop, acedata, cloud, energy, kumquat
 from storage.database import Database

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bot.lines.base import Line
-from bot.orders import OrderService
-from bot.outbox import Outbox
-from bot.pricing import Pricing
+from bot.services.lines.base import Line
+from bot.services.orders import OrderService
+from bot.services.pricing import Pricing
+from bot.telegram.outbox import Outbox
 from storage.audit import audit_ledger
 from storage.database import Database
 from storage.ledger import Ledger

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.lines.accounts import MAX_QUANTITY, Offer, estimate, quantity_presets, shop_amount
+from bot.services.lines.accounts import MAX_QUANTITY, Offer, estimate, quantity_presets, shop_amount
 from providers.accounts_shop import ShopServiceDetail
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.web_limits import multipart_fields
+from bot.services.web_limits import multipart_fields
 
 BOUNDARY = "b0undary"
 FORM = f"multipart/form-data; boundary={BOUNDARY}"

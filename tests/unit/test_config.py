@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.services.config import ConfigError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.conversation_storage import SQLiteStorage
+from bot.telegram.conversation_storage import SQLiteStorage
 from storage.conversations import Conversation, ConversationStore
 from storage.database import Database
 

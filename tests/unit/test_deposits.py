@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.deposits import (
+from bot.services.deposits import (
     MAX_EXTRA,
     MAX_LIVE_REQUESTS,
     ClaimRefused,
@@ -16,7 +16,7 @@ from bot.deposits import (
     TooManyClaims,
     TooManyRequests,
 )
-from bot.outbox import Outbox, Topic
+from bot.telegram.outbox import Outbox, Topic
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.database import as_stored

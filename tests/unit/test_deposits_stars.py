@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.deposits import (
+from bot.services.deposits import (
     BalanceShort,
     DepositRefused,
     Deposits,
@@ -19,7 +19,7 @@ from bot.deposits import (
     TooManyRequests,
     stars_credit,
 )
-from bot.outbox import Outbox, Topic
+from bot.telegram.outbox import Outbox, Topic
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.deposits import Payment, PaymentStatus, RequestStatus

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.lines.energy import EnergyLine, EnergyOffer
-from bot.orders import Failure
-from bot.pricing import Pricing
+from bot.services.lines.energy import EnergyLine, EnergyOffer
+from bot.services.orders import Failure
+from bot.services.pricing import Pricing
 from providers.energy import EnergyAccount, EnergyClient, EnergyOrder, EnergyPrice
 from providers.outcomes import Outcome, Reply
 from storage.database import Database

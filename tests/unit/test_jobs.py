@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.jobs import JobRuns
+from bot.services.jobs import JobRuns
 
 
 async def test_a_run_under_way_finishes_and_no_new_one_starts() -> None:

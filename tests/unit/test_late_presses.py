@@ -12,7 +12,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import AnswerCallbackQuery, Response, SendMessage, TelegramMethod
 
-from bot.late_presses import GoOnAfterLateAnswers
+from bot.telegram.late_presses import GoOnAfterLateAnswers
 
 TELEGRAMS_WORDS = (
     "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -42,7 +42,7 @@ async def answer(method: TelegramMethod[Any], refusal: str) -> Response[Any]:
 async def test_a_press_answered_too_late_goes_on_and_the_log_names_the_press(
     refusal: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.late_presses")
+    caplog.set_level(logging.INFO, logger="bot.telegram.late_presses")
 
     response = await answer(AnswerCallbackQuery(callback_query_id="q-7f3a"), refusal)
 

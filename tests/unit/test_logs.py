@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import FORMAT, FoldRepeats
+from bot.wiring.logs import FORMAT, FoldRepeats
 
 
 class Clock:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.money import (
+from bot.services.money import (
     AmountError,
     AmountProblem,
     format_amount,

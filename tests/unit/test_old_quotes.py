@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.old_quotes import OldQuotes
+from bot.services.old_quotes import OldQuotes
 from storage.audit import audit_ledger
 from storage.database import as_stored
 from storage.orders import OrderStatus

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.orders import ConfirmStatus, OrderService, Remember, Submission, sent_again
-from bot.outbox import Outbox
-from bot.pricing import Price
+from bot.services.orders import ConfirmStatus, OrderService, Remember, Submission, sent_again
+from bot.services.pricing import Price
+from bot.telegram.outbox import Outbox
 from providers.outcomes import Outcome
 from storage.audit import audit_ledger
 from storage.database import Database
@@ -159,7 +159,7 @@ async def test_a_quote_whose_new_id_is_taken_gets_another(
     # Ids share their first 12 digits within a second: two quotes of one busy second can draw
     # the same one, and the second must not fail for it.
     drawn = iter(["261124101010000001", "261124101010000001", "261124101010000002"])
-    monkeypatch.setattr("bot.orders.new_order_id", lambda: next(drawn))
+    monkeypatch.setattr("bot.services.orders.new_order_id", lambda: next(drawn))
     price = Price(10 * USDT, "USDT", Decimal(1), Decimal(0), 10 * USDT)
     first = await world.sales.open_quote(ALICE, "scripted", price, {})
     second = await world.sales.open_quote(ALICE, "scripted", price, {})

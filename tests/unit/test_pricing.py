@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.pricing import (
+from bot.services.pricing import (
     Pricing,
     PricingError,
     is_expired,

@@ -8,9 +8,15 @@ import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.deposits import Deposits, RefundAnswer, RefundOutcome
-from bot.outbox import Outbox, Topic
-from bot.stars_history import LIVE_MESSAGE_GRACE, MARK, Payer, StarsHistory, StarsTransaction
+from bot.services.deposits import Deposits, RefundAnswer, RefundOutcome
+from bot.services.stars_history import (
+    LIVE_MESSAGE_GRACE,
+    MARK,
+    Payer,
+    StarsHistory,
+    StarsTransaction,
+)
+from bot.telegram.outbox import Outbox, Topic
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
 from tests.heard import OPERATORS_CHAT, Heard

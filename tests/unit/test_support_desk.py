@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.outbox import Outbox
-from bot.support import QUESTIONS_PER_WINDOW, WINDOW, SupportDesk
+from bot.services.support import QUESTIONS_PER_WINDOW, WINDOW, SupportDesk
+from bot.telegram.outbox import Outbox
 from storage.outbox import OutboxStore
 from tests.heard import OPERATORS_CHAT
 from tests.unit.conftest import Books

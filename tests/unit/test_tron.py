@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from bot.tron import AddressProblem, address_problem, is_tron_address
+from bot.services.tron import AddressProblem, address_problem, is_tron_address
 
 DOCUMENT_ADDRESS = "TPP5NBKiMX8AjS4fyao2Nj6AhFFCqDXgWS"  # the energy API's own example
 USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"

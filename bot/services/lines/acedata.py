@@ -1,0 +1,219 @@
+"""AceData credit packages, paid by the customer directly to AceData through a pay link.
+
+Nothing is taken from the shop's balance: the quote's charge is zero, so confirming holds nothing,
+and the order only follows the AceData order's state (Pending and Paid wait, Finished is done,
+Expired, Failed and Refunded end it) until it settles.
+
+Creating an AceData order has no idempotency key, and there is no way to look an order up except
+by the id its answer carries. So a create whose answer was lost (timeout, 5xx, unreadable) ends
+the shop's order at once as "did not go through": the customer never saw a pay link, so nothing
+can have been paid, and an upstream order that may exist is unpaid and expires by itself. It is
+never sent again automatically, so the customer is never shown two links for one purchase.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from bot.services.catalogue import Catalogue
+from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
+from bot.services.orders import Failure, Remember, Submission
+from bot.services.pricing import Price
+from providers.acedata import PAY_WAYS, AceDataClient, AceOrder, AceServices
+from providers.outcomes import Outcome, Reply
+from storage.orders import Order
+
+__all__ = ["PAY_WAYS", "AceDataLine", "Offer", "valid_application_id"]
+
+log = logging.getLogger(__name__)
+
+PRODUCT = "acedata"
+CATALOGUE_FRESH_FOR = timedelta(minutes=10)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+# What a refused create means for the customer (reasons from the client's error table).
+FAILURES: dict[str | None, Failure] = {
+    "not_found": Failure.ACCOUNT_NOT_FOUND,  # no such application
+    "invalid_request": Failure.NOT_DELIVERED,
+    "unauthorized": Failure.SUPPLIER_UNAVAILABLE,
+    "forbidden": Failure.SUPPLIER_UNAVAILABLE,
+    "unreachable": Failure.SUPPLIER_UNAVAILABLE,
+}
+# Refusals that are the shop's side (its token), not the customer's: operators must act.
+_SHOP_SIDE = ("unauthorized", "forbidden")
+
+
+def valid_application_id(text: str) -> str | None:
+    """The application id in canonical (lowercase UUID) form, or None if it is not one."""
+    candidate = text.strip().lower()
+    return candidate if len(candidate) == 36 and _UUID.fullmatch(candidate) else None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A package on sale: one fixed number of credits of one service for a fixed USD price."""
+
+    package_id: str
+    service: str
+    title: str
+    credits: int
+    price: int  # micro-USD, paid to AceData
+
+    def to_details(self) -> dict[str, Any]:
+        return {
+            "package_id": self.package_id,
+            "service": self.service,
+            "title": self.title,
+            "credits": self.credits,
+            "price": self.price,
+        }
+
+
+def offers_of(listing: AceServices) -> list[Offer]:
+    """The packages the shop offers: fixed ones with a price (custom amounts are not sold)."""
+    offers = []
+    for service in listing.results:
+        for package in service.packages:
+            if package.custom_amount or package.price <= 0 or package.amount <= 0:
+                continue
+            offers.append(Offer(package.id, service.title or service.id,
+                                package.title, package.amount, package.price))  # fmt: skip
+    return offers
+
+
+def from_config(setup: LineSetup) -> AceDataLine | None:
+    config = setup.config
+    if config.acedata_token is None or not config.acedata_token.get_secret_value():
+        return None
+    client = AceDataClient(
+        str(config.acedata_base_url),
+        config.acedata_token.get_secret_value(),
+        timeouts=setup.timeouts,
+    )
+    return AceDataLine(client)
+
+
+class AceDataLine(LineBase):
+    product = PRODUCT
+
+    def __init__(self, client: AceDataClient) -> None:
+        self._client = client
+        self.catalogue: Catalogue[list[Offer]] = Catalogue(
+            "acedata packages", self._load, fresh_for=CATALOGUE_FRESH_FOR
+        )
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def refresh_catalogue(self) -> None:
+        await self.catalogue.refresh()
+
+    async def health(self) -> UpstreamHealth:
+        """A read of the services listing (with the shop's token): whether AceData answers. There
+        is no balance: customers pay AceData directly. The listing is public, so a refused token
+        may show only when an order is created."""
+        return health_of(await self._client.services(), _SHOP_SIDE)
+
+    async def _load(self) -> list[Offer] | None:
+        listing = await self._client.services()
+        return None if listing.value is None else offers_of(listing.value)
+
+    async def offers(self) -> list[Offer] | None:
+        """The packages on sale (None: AceData has not answered yet)."""
+        return await self.catalogue.get()
+
+    async def offer(self, package_id: str) -> Offer | None:
+        for offer in await self.offers() or []:
+            if offer.package_id == package_id:
+                return offer
+        return None
+
+    @staticmethod
+    def price(offer: Offer) -> Price:
+        """Paid to AceData directly: the shop charges nothing (confirming holds nothing)."""
+        return Price(upstream_cost=offer.price, upstream_currency="USD", rate=Decimal(1),
+                     markup_percent=Decimal(0), charge=0)  # fmt: skip
+
+    @staticmethod
+    def order_details(application_id: str, offer: Offer, pay_way: str) -> dict[str, Any]:
+        return {"application_id": application_id, "pay_way": pay_way, **offer.to_details()}
+
+    async def submit(self, order: Order, remember: Remember) -> Submission:
+        if order.upstream_ref is not None:  # created before: never create a second one
+            return await self.query(order, remember)
+        created = await self._client.create_order(
+            application_id=order.details["application_id"],
+            package_id=order.details["package_id"],
+            pay_way=order.details["pay_way"],
+        )
+        if created.value is None:
+            return self._not_created(created)
+        upstream = created.value
+        await remember(details=self._noted(upstream), upstream_ref=upstream.id)
+        if order.upstream_cost is not None and upstream.price > order.upstream_cost:
+            # The customer agreed to the quoted price: no link to a dearer order is shown; the
+            # unpaid AceData order expires by itself.
+            return Submission(
+                Outcome.REJECTED,
+                reason="price_changed",
+                message=f"AceData asks {upstream.price} micro-USD, quoted {order.upstream_cost}",
+                failure=Failure.PRICE_CHANGED,
+            )
+        return self._from(created)
+
+    async def query(self, order: Order, remember: Remember) -> Submission:
+        if order.upstream_ref is None:
+            # Sent, but its answer (and with it the only way to find the order) was lost before
+            # it was stored: no link was shown, so nothing can have been paid.
+            return Submission(
+                Outcome.REJECTED,
+                reason="no_answer",
+                details={"create": "no_answer"},
+                message="the create answer was lost; no pay link was shown",
+            )
+        status = await self._client.order(order.upstream_ref)
+        if status.value is None:  # an answer without the order settles nothing
+            return Submission(Outcome.UNKNOWN, reason=status.reason, message=status.message)
+        return self._from(status)
+
+    def _not_created(self, created: Reply[AceOrder]) -> Submission:
+        if created.outcome == Outcome.UNKNOWN:
+            return Submission(
+                Outcome.REJECTED,
+                reason="no_answer",
+                details={"create": "no_answer"},
+                message=f"AceData did not answer the create ({created.reason}): "
+                f"{created.message}; no pay link was shown",
+            )
+        alert = None
+        if created.reason in _SHOP_SIDE:
+            alert = f"AceData refused the shop's token ({created.reason}): {created.message}"
+        return Submission(
+            Outcome.REJECTED,
+            reason=created.reason or "refused",
+            message=created.message,
+            details={"create": created.reason or "refused"},
+            alert=alert,
+            failure=FAILURES.get(created.reason, Failure.NOT_DELIVERED),
+        )
+
+    @staticmethod
+    def _noted(upstream: AceOrder) -> dict[str, Any]:
+        noted: dict[str, Any] = {"state": upstream.state, "paid_price": upstream.price}
+        if upstream.pay_url:
+            noted["pay_url"] = upstream.pay_url
+        return noted
+
+    def _from(self, reply: Reply[AceOrder]) -> Submission:
+        assert reply.value is not None
+        return Submission(
+            reply.outcome,
+            reason=reply.reason,
+            message=reply.message,
+            details={"state": reply.value.state},
+        )

@@ -1,0 +1,259 @@
+"""Cloud recharges (Tencent Cloud, Alibaba Cloud) through the agent API.
+
+Submitting is two upstream calls: create (deducts nothing) and pay (deducts the agent balance and
+recharges). The created order's `sn` is stored before paying, so after any crash or lost answer the
+order can be asked about. A lost pay answer is resolved with `GET /api/orders/{sn}` at once.
+
+Only the order's own status settles anything: an answer without the order (refused, unreachable,
+unreadable) is unknown, however definite it sounds. An order upstream still shows unpaid
+`repay_after` a pay whose answer was lost is paid again rather than refunded: nothing says an
+unpaid order stays unpaid, while a second pay is settled by upstream's own answers (a paid order is
+"recharged successfully", a running one "processing", a failed or refunded one says so, and a short
+agent balance deducts nothing).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
+from bot.services.money import CENT
+from bot.services.orders import Failure, Remember, Submission
+from bot.services.pricing import Price, Pricing, PricingError
+from providers.cloud import CloudAccount, CloudChannel, CloudOrder, CloudRechargeClient
+
+__all__ = ["CloudChannel", "CloudLine", "CloudQuote", "CloudTarget", "Lookup"]
+from providers.outcomes import Outcome, Reply
+from storage.orders import Order
+
+PRODUCT = "cloud"
+# The health check reads this order: upstream numbers look like `ba` + digits, never like this.
+NO_SUCH_ORDER = "storefront-health-check"
+# Refusals of the shop's own credentials or address.
+REFUSING = ("auth_failed", "ip_not_whitelisted")
+
+# What a refusal means for the customer; anything else is "not delivered".
+FAILURES: dict[str | None, Failure] = {
+    "account_not_found": Failure.ACCOUNT_NOT_FOUND,
+    "invalid_amount": Failure.AMOUNT_REFUSED,
+    "amount_below_minimum": Failure.AMOUNT_REFUSED,
+    "agent_balance_insufficient": Failure.SUPPLIER_UNAVAILABLE,
+    "auth_failed": Failure.SUPPLIER_UNAVAILABLE,
+    "ip_not_whitelisted": Failure.SUPPLIER_UNAVAILABLE,
+    "unreachable": Failure.SUPPLIER_UNAVAILABLE,
+}
+
+
+class Lookup(StrEnum):
+    """Why an account lookup found nothing."""
+
+    NOT_FOUND = "not_found"
+    UNAVAILABLE = "unavailable"  # upstream did not answer usefully: try again later
+
+
+@dataclass(frozen=True)
+class CloudTarget:
+    """The account a customer wants to recharge, as looked up (kept in the conversation's data)."""
+
+    channel: CloudChannel
+    uid: str
+    served_by: str  # the upstream channel that serves it (qcloud, kelly_qcloud, …)
+    rate: Decimal
+    balance: int  # micro-USD, when looked up
+    currency: str = "USD"
+
+    @classmethod
+    def of(cls, channel: CloudChannel, account: CloudAccount) -> CloudTarget:
+        return cls(channel, account.uid, account.channel, account.rate, account.balance,
+                   account.currency)  # fmt: skip
+
+    def to_data(self) -> dict[str, str | int]:
+        return {
+            "channel": self.channel.value,
+            "uid": self.uid,
+            "served_by": self.served_by,
+            "rate": str(self.rate),
+            "balance": self.balance,
+            "currency": self.currency,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> CloudTarget:
+        return cls(
+            channel=CloudChannel(data["channel"]),
+            uid=str(data["uid"]),
+            served_by=str(data["served_by"]),
+            rate=Decimal(str(data["rate"])),
+            balance=int(data["balance"]),
+            currency=str(data["currency"]),
+        )
+
+
+@dataclass(frozen=True)
+class CloudQuote:
+    target: CloudTarget
+    money: int  # micro-USD credited to the cloud account
+    cost: int  # micro-USD deducted from the agent balance (money / rate)
+    price: Price
+
+
+def from_config(setup: LineSetup) -> CloudLine | None:
+    config = setup.config
+    if not (config.cloudruby_app_id and config.cloudruby_app_secret):
+        return None
+    client = CloudRechargeClient(
+        str(config.cloudruby_base_url),
+        config.cloudruby_app_id,
+        config.cloudruby_app_secret.get_secret_value(),
+        timeouts=setup.timeouts,
+    )
+    repay_after = timedelta(seconds=config.cloudruby_repay_after_seconds)
+    return CloudLine(client, setup.pricing, repay_after=repay_after)
+
+
+class CloudLine(LineBase):
+    product = PRODUCT
+
+    def __init__(
+        self,
+        client: CloudRechargeClient,
+        pricing: Pricing,
+        *,
+        repay_after: timedelta = timedelta(minutes=1),
+    ) -> None:
+        self._client = client
+        self._pricing = pricing
+        self._repay_after = repay_after
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def health(self) -> UpstreamHealth:
+        """Order details of an order number upstream never issues: a harmless authenticated read.
+
+        The agent API has no balance call for the shop: `/api/uid` shows a customer's cloud
+        account, and creating or paying an order is not harmless. Every agent call checks
+        `X-App-Id`/`X-Sign` (and the IP whitelist) first, so 404 "Order does not exist" proves
+        the upstream answers and takes the shop's credentials; 401 or 403 that it refuses them.
+        """
+        reply = await self._client.order(NO_SUCH_ORDER)
+        if reply.reason == "order_not_found":
+            return UpstreamHealth(answers=True)
+        return health_of(reply, REFUSING)
+
+    async def find(self, channel: CloudChannel, uid: str) -> CloudTarget | Lookup:
+        found = await self._client.lookup_account(channel, uid)
+        if found.value is not None:
+            return CloudTarget.of(channel, found.value)
+        if found.outcome == Outcome.REJECTED and found.reason == "account_not_found":
+            return Lookup.NOT_FOUND
+        return Lookup.UNAVAILABLE
+
+    async def quote(self, target: CloudTarget, money: int) -> CloudQuote:
+        """The charge for crediting `money` micro-USD to the account at its rate."""
+        if target.rate <= 0:
+            raise PricingError(f"upstream quoted an unusable rate {target.rate}")
+        cost = math.ceil(Decimal(money) / target.rate)  # what paying deducts, rounded up
+        price = await self._pricing.price(PRODUCT, cost, "USD")
+        return CloudQuote(target, money, cost, price)
+
+    @staticmethod
+    def order_details(quote: CloudQuote) -> dict[str, object]:
+        return {**quote.target.to_data(), "money": quote.money, "cost": quote.cost}
+
+    async def submit(self, order: Order, remember: Remember) -> Submission:
+        sn = order.upstream_ref
+        if sn is None:
+            created = await self._client.create_order(
+                CloudChannel(order.details["channel"]), order.details["uid"], order.details["money"]
+            )
+            if created.value is None:
+                # Creating deducts nothing, and an order whose number we never learned can never
+                # be paid: whatever happened upstream, nothing was spent for this customer.
+                return Submission(
+                    Outcome.REJECTED,
+                    reason=created.reason or "not_created",
+                    message=created.message,
+                    alert=self._alert_for(created),
+                    failure=FAILURES.get(created.reason, Failure.NOT_DELIVERED),
+                )
+            sn = created.value.sn
+            deducts = created.value.recharge_amount
+            await remember(details={"sn": sn, "recharge_amount": deducts}, upstream_ref=sn)
+            # Upstream rounds to the cent; more than that means its rate moved since the quote.
+            if order.upstream_cost is not None and deducts > order.upstream_cost + CENT:
+                return Submission(
+                    Outcome.REJECTED,
+                    reason="price_changed",
+                    message=f"upstream would deduct {deducts} micro-USD, quoted "
+                    f"{order.upstream_cost}; not paid",
+                    failure=Failure.PRICE_CHANGED,
+                )
+        return await self._pay(sn, remember)
+
+    async def query(self, order: Order, remember: Remember) -> Submission:
+        sn = order.upstream_ref
+        if sn is None:  # the bot stopped before it learned the upstream order: none was paid
+            return Submission(Outcome.REJECTED, reason="not_created",
+                              message="no upstream order was ever created")  # fmt: skip
+        status = await self._client.order(sn)
+        if status.value is None:
+            return self._unknown(status)
+        if status.value.status != "pending":
+            return self._from(status)
+        sent = order.details.get("pay_sent_at")
+        if sent is None or datetime.now(UTC) - datetime.fromisoformat(sent) >= self._repay_after:
+            return await self._pay(sn, remember)  # never paid, or the pay got lost on the way
+        return Submission(Outcome.PENDING, reason="unpaid_for_now",
+                          message="upstream has not executed the payment yet")  # fmt: skip
+
+    async def _pay(self, sn: str, remember: Remember) -> Submission:
+        await remember(details={"pay_sent_at": datetime.now(UTC).isoformat()})
+        paid = await self._client.pay_order(sn)
+        if paid.outcome != Outcome.UNKNOWN:
+            return self._from(paid)
+        # The answer was lost: ask upstream before anything else. Only "paid" settles it now;
+        # anything else is asked again later.
+        status = await self._client.order(sn)
+        if status.value is not None and status.outcome == Outcome.SUCCEEDED:
+            return self._from(status)
+        return self._unknown(paid)
+
+    @staticmethod
+    def _unknown(reply: Reply[Any]) -> Submission:
+        return Submission(Outcome.UNKNOWN, reason=reply.reason, message=reply.message)
+
+    def _from(self, reply: Reply[CloudOrder]) -> Submission:
+        details = {}
+        if reply.value is not None:
+            details = {"upstream_status": reply.value.status, "paid_at": reply.value.paid_at}
+        return Submission(
+            reply.outcome,
+            reason=reply.reason,
+            message=reply.message,
+            details=details,
+            upstream_owes_refund=reply.reason == "failed_balance_deducted",
+            alert=self._alert_for(reply),
+            failure=FAILURES.get(reply.reason, Failure.NOT_DELIVERED),
+        )
+
+    @staticmethod
+    def _alert_for(reply: Reply[Any]) -> str | None:
+        if reply.outcome != Outcome.REJECTED:
+            return None
+        if reply.reason == "failed_balance_deducted":
+            return ("cloud recharge failed after the agent balance was deducted; the customer was "
+                    "refunded and upstream owes the shop a refund")  # fmt: skip
+        if reply.reason in ("failed", "recharge_failed"):
+            return (
+                f"cloud recharge failed ({reply.reason}): {reply.message}; the customer was "
+                "refunded; ask upstream support whether the agent balance was deducted"
+            )
+        return (
+            f"cloud recharge refused ({reply.reason}): {reply.message}; the customer was refunded"
+        )

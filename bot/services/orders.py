@@ -1,0 +1,579 @@
+"""Turning a customer's confirmation into exactly one upstream order, with the money accounted for.
+
+    quoted → confirmed (hold placed) → submitted → succeeded (hold posted)
+                                                → failed (hold voided)
+                                                → unknown → reconciled, or needs_review
+
+Each product line brings a small adapter (`ProductLine`): it submits an order upstream with the
+order id as the idempotency key and can ask upstream what became of it. The service does the rest:
+the hold and the status change commit together, the order is marked `submitted` before anything is
+sent (so after a crash a `confirmed` order was never sent and a `submitted` one must be asked
+about, never resent blindly), and the hold is posted or voided in the same transaction as the final
+status. An unknown outcome keeps the hold until reconciliation knows.
+
+What the customer and the operators must hear of an order is written to the outbox in the same
+transaction as the status it tells of (see `bot.telegram.outbox`), and sent once that commits. The
+message that showed the order while it was processed (its screen, named at confirmation) is edited
+into its result; once a conversation shows the order as still pending, the result comes as a
+message of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any, Protocol
+
+from bot.services.money import CENT
+from bot.services.pricing import Price, is_expired, quote_expiry
+from bot.telegram.outbox import Outbox, Topic, alert_text
+from providers.outcomes import Outcome
+from storage.database import Database, Transaction
+from storage.ledger import InsufficientFunds, Kind, Ledger
+from storage.orders import DuplicateOrderId, Order, OrderStatus, OrderStore, StatusConflict
+
+log = logging.getLogger(__name__)
+
+Remember = Callable[..., Awaitable[None]]
+"""`await remember(details={...}, upstream_ref="...")`: store what upstream said, durably, now."""
+
+
+class Failure(StrEnum):
+    """Why an order failed, in the terms a customer is told (each has a `failure-…` message)."""
+
+    ACCOUNT_NOT_FOUND = "account-not-found"
+    AMOUNT_REFUSED = "amount-refused"
+    SUPPLIER_UNAVAILABLE = "supplier-unavailable"  # the shop's side of the upstream: operators act
+    PRICE_CHANGED = "price-changed"  # upstream would have charged more than the quote
+    NOT_DELIVERED = "not-delivered"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a product line learned from upstream about an order."""
+
+    outcome: Outcome
+    reason: str | None = None
+    message: str = ""
+    upstream_ref: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    upstream_owes_refund: bool = False  # upstream kept money for a failed order
+    alert: str | None = None  # something the operators must hear about
+    failure: Failure = Failure.NOT_DELIVERED  # what the customer is told when it was rejected
+    # Rejected after upstream used part of it (energy delegated for a while): the charge is taken
+    # and this share of it given back. None: nothing was used, the hold is released in full.
+    refund_share: Fraction | None = None
+    # Upstream takes back a success (a top-up "success, then fail"): the customer is refunded.
+    reversal: bool = False
+    # Unknown, and no asking will tell (e.g. the upstream order exists but cannot be looked up):
+    # the order goes to the operators' review at once, its money still held.
+    review: bool = False
+
+
+class ProductLine(Protocol):
+    product: str
+
+    async def submit(self, order: Order, remember: Remember) -> Submission:
+        """Send the order upstream (the order id as idempotency key where upstream has one)."""
+        ...
+
+    async def query(self, order: Order, remember: Remember) -> Submission:
+        """Ask upstream what became of an order that was (perhaps) sent."""
+        ...
+
+
+def sent_again(submission: Submission) -> Submission:
+    """What sending an order again says, when an earlier attempt may have been carried out
+    upstream without our hearing it: a refusal now proves nothing about that attempt (upstream
+    may refuse for stock or balance the first attempt itself used up), so instead of a refund the
+    order goes to the operators' review, its money still held."""
+    if submission.outcome != Outcome.REJECTED:
+        return submission
+    return Submission(
+        Outcome.UNKNOWN,
+        reason=f"sent again, refused: {submission.reason}",
+        message=submission.message,
+        review=True,
+        alert=f"sending it again was refused ({submission.reason}: {submission.message}), but "
+        "an earlier attempt may have been carried out: check upstream, then refund or deliver",
+    )
+
+
+class Decision(StrEnum):
+    """What an operator decides for an order in review."""
+
+    REFUND = "refund"  # upstream did not deliver: the held money goes back
+    DELIVERED = "delivered"  # upstream delivered: the held money is taken
+    RETRY = "retry"  # ask upstream again now (and send again where the line does that safely)
+
+
+class ConfirmStatus(StrEnum):
+    HELD = "held"  # money set aside; the order can be submitted
+    ALREADY = "already"  # confirmed before (a second tap): nothing new happened
+    EXPIRED = "expired"  # the quote is too old: quote again
+    INSUFFICIENT = "insufficient"  # not enough balance: nothing happened
+    NOT_YOURS = "not_yours"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    status: ConfirmStatus
+    order: Order | None = None
+    available: int = 0  # the wallet's balance, when it was short
+
+
+Report = Callable[[str, "Submission"], Awaitable[Order]]
+"""`await report(order_id, submission)`: news about an order that upstream sent by itself."""
+Find = Callable[[str], Awaitable[Order | None]]
+"""`await find(order_id)`: the order as it stands, or None if there is none."""
+
+
+NEW_ID_ATTEMPTS = 5  # a clash is rare (see open_quote); five in a row means something else
+
+
+def new_order_id() -> str:
+    """Digits only and 18 long, so every upstream accepts it as its idempotency key."""
+    return datetime.now(UTC).strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+
+
+UNSETTLED = (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+# Statuses the customer is told of when an order reaches them.
+NEWSWORTHY = frozenset(
+    {OrderStatus.SUCCEEDED, OrderStatus.FAILED, OrderStatus.REVERSED, OrderStatus.NEEDS_REVIEW}
+)
+SCREEN = "screen_message_id"  # in the details: the customer's message showing it being processed
+# Orders the follow-up job asks upstream about: a confirmed one may still need sending, and one in
+# review still settles by itself if upstream gives a definite answer before an operator acts.
+FOLLOWED = (OrderStatus.CONFIRMED, *UNSETTLED, OrderStatus.NEEDS_REVIEW)
+
+
+class OrderService:
+    def __init__(
+        self,
+        db: Database,
+        ledger: Ledger,
+        orders: OrderStore,
+        lines: Mapping[str, ProductLine],
+        outbox: Outbox,
+        *,
+        review_after: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self._db = db
+        self._ledger = ledger
+        self._orders = orders
+        self._lines = lines
+        self._outbox = outbox
+        self._review_after = review_after
+        # Orders this process is talking to upstream about right now. Follow-ups leave them
+        # alone: asking upstream in the middle of a submission (before the upstream order even
+        # exists) would settle an order that is about to be delivered.
+        self._in_flight: set[str] = set()
+
+    # -- the customer's side --
+
+    async def open_quote(
+        self, user_id: int, product: str, price: Price, details: dict[str, Any]
+    ) -> Order:
+        """An order in `quoted` with the exact charge, valid for a few minutes. It replaces the
+        customer's earlier open quotes: only the confirmation shown last can be confirmed."""
+        await self.cancel_open_quotes(user_id, reason="replaced by a newer quote")
+        # Ids made in the same second share their first 12 digits, and a busy second can draw
+        # the same random 6 twice: then nothing was written, and a new id is drawn.
+        for _ in range(NEW_ID_ATTEMPTS - 1):
+            with contextlib.suppress(DuplicateOrderId):
+                return await self._new_quote(user_id, product, price, details)
+        return await self._new_quote(user_id, product, price, details)
+
+    async def _new_quote(
+        self, user_id: int, product: str, price: Price, details: dict[str, Any]
+    ) -> Order:
+        return await self._orders.create(
+            new_order_id(),
+            user_id=user_id,
+            product=product,
+            charge=price.charge,
+            details={
+                **details,
+                "store_rate": str(price.rate),
+                "markup_percent": str(price.markup_percent),
+            },
+            upstream_cost=price.upstream_cost,
+            upstream_currency=price.upstream_currency,
+            quote_expires_at=quote_expiry(),
+        )
+
+    async def confirm(
+        self, order_id: str, user_id: int, *, screen: int | None = None
+    ) -> Confirmation:
+        """Place the hold and mark the order confirmed, in one transaction. A second press, an
+        expired quote, someone else's order or a short balance change nothing. `screen`: the
+        customer's message that shows the order from now on, to be edited into its result."""
+        try:
+            async with self._db.write() as tx:
+                order = await self._orders.get(order_id, tx=tx)
+                if order is None:
+                    return Confirmation(ConfirmStatus.NOT_FOUND)
+                if order.user_id != user_id:
+                    return Confirmation(ConfirmStatus.NOT_YOURS)
+                if order.status != OrderStatus.QUOTED:
+                    return Confirmation(ConfirmStatus.ALREADY, order)
+                if is_expired(order.quote_expires_at):
+                    await self._orders.move(
+                        order_id,
+                        OrderStatus.QUOTED,
+                        OrderStatus.CANCELLED,
+                        reason="quote expired",
+                        actor="customer",
+                        tx=tx,
+                    )
+                    return Confirmation(ConfirmStatus.EXPIRED, order)
+                if order.charge > 0:  # zero: paid to upstream directly, not from the balance
+                    await self._ledger.hold(user_id, order.charge, order_id=order_id, tx=tx)
+                if screen is not None:
+                    await self._orders.note(order_id, details={SCREEN: screen}, tx=tx)
+                await self._orders.move(
+                    order_id,
+                    OrderStatus.QUOTED,
+                    OrderStatus.CONFIRMED,
+                    reason="hold placed",
+                    actor="customer",
+                    tx=tx,
+                )
+        except InsufficientFunds as short:
+            return Confirmation(ConfirmStatus.INSUFFICIENT, order, available=short.available)
+        confirmed = await self._orders.get(order_id)
+        return Confirmation(ConfirmStatus.HELD, confirmed)
+
+    async def cancel_quote(self, order_id: str, user_id: int) -> None:
+        order = await self._orders.get(order_id)
+        if order is not None and order.user_id == user_id:
+            await self._cancel_quoted(order, "cancelled by the customer")
+
+    async def cancel_open_quotes(
+        self, user_id: int, *, reason: str = "the customer left the conversation"
+    ) -> None:
+        """Leave no half-made order behind (after /cancel, /start, or a newer quote)."""
+        for order in await self._orders.with_status([OrderStatus.QUOTED], user_id=user_id):
+            await self._cancel_quoted(order, reason)
+
+    async def _cancel_quoted(self, order: Order, reason: str) -> None:
+        if order.status == OrderStatus.QUOTED:
+            with contextlib.suppress(StatusConflict):  # confirmed meanwhile: that stands
+                await self._orders.move(order.id, OrderStatus.QUOTED, OrderStatus.CANCELLED,
+                                        reason=reason, actor="customer")  # fmt: skip
+
+    # -- talking to upstream --
+
+    async def submit(self, order_id: str, *, watched: bool = False) -> Order:
+        """Send a confirmed order upstream once, and settle what can be settled.
+
+        `watched`: the customer's conversation is waiting for this call and shows what it returns
+        when that is not news (the order is still pending): its screen is then the
+        conversation's, and the result, when it comes, is a message of its own. A result is shown
+        on the screen by the outbox (recorded in the same transaction), never by the caller."""
+        if order_id in self._in_flight:
+            return await self._current(order_id)
+        self._in_flight.add(order_id)  # before the status says submitted: no follow-up in between
+        try:
+            await self._orders.move(
+                order_id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED, reason="sent to upstream"
+            )
+        except StatusConflict:
+            self._in_flight.discard(order_id)
+            return await self._current(order_id)  # someone else submitted it
+        try:
+            order = await self._current(order_id)
+            submission = await self._line(order).submit(order, self._rememberer(order_id))
+            return await self._settle(order_id, submission, watched=watched)
+        finally:
+            self._in_flight.discard(order_id)
+
+    async def find(self, order_id: str) -> Order | None:
+        return await self._orders.get(order_id)
+
+    async def reconcile(self, order_id: str) -> Order:
+        """Ask upstream about an unsettled order (in the background: no customer is watching);
+        the customer is told when it ends."""
+        return await self._follow_up(await self._current(order_id))
+
+    async def report(self, order_id: str, submission: Submission) -> Order:
+        """News upstream sent by itself (a callback): settle what it says; the customer is told.
+        Replays change nothing."""
+        return await self._settle(order_id, submission)
+
+    async def _tell_customer(
+        self, tx: Transaction, order: Order, *, event: str | None = None
+    ) -> list[int]:
+        """The customer's news of `order` as it now stands in `tx` (its result, or that it is
+        being checked), once per `event` (its status by default). It takes over the order's
+        screen: later news comes as messages of their own."""
+        screen = order.details.get(SCREEN)
+        if screen is not None:
+            await self._orders.note(order.id, details={SCREEN: None}, tx=tx)
+        return await self._outbox.to_customer(
+            tx, order.user_id, Topic.ORDER, order.id,
+            key=f"order:{order.id}:{event or order.status.value}",
+            body={"status": order.status.value}, screen=screen,
+        )  # fmt: skip
+
+    async def _tell_operators(self, tx: Transaction, order: Order, text: str) -> list[int]:
+        """An alert about `order` as it now stands in `tx`: one waiting for the operators comes
+        with their decisions, any other with a way to its card (see the renderers)."""
+        log.warning("operator alert: %s", text)
+        review = order.status == OrderStatus.NEEDS_REVIEW
+        topic = Topic.ORDER_REVIEW if review else Topic.ORDER_ALERT
+        return await self._outbox.to_operators(tx, topic, alert_text(text), about=order.id)
+
+    async def _follow_up(self, order: Order) -> Order:
+        order_id = order.id
+        if order_id in self._in_flight:
+            return order
+        if order.status == OrderStatus.CONFIRMED:
+            return await self.submit(order_id)  # never sent: send it now
+        if order.status not in FOLLOWED:
+            return order
+        submission = await self._line(order).query(order, self._rememberer(order_id))
+        settled = await self._settle(order_id, submission)
+        # An order paid upstream directly holds none of the customer's money: nothing to review,
+        # it is followed until upstream says how it ended.
+        if settled.status in UNSETTLED and settled.charge > 0 and self._too_old(settled):
+            says = submission.reason or submission.outcome
+            async with self._db.write() as tx:
+                await self._orders.move(order_id, settled.status, OrderStatus.NEEDS_REVIEW,
+                                        reason=f"unsettled after {self._review_after}: {says}",
+                                        tx=tx)  # fmt: skip
+                reviewed = await self._in(tx, order_id)
+                told = await self._tell_customer(tx, reviewed)
+                told += await self._tell_operators(
+                    tx, reviewed, f"Order {order_id} needs review: upstream says {says}."
+                )
+            await self._outbox.send_now(told)
+            return await self._current(order_id)
+        return settled
+
+    # -- the operators' side --
+
+    async def decide(self, order_id: str, decision: Decision, operator: int) -> tuple[bool, Order]:
+        """An operator's decision on an order in review, taken once: when two operators press at
+        the same moment, or a decided order's button is pressed, the second changes nothing
+        (False). The customer is told how it ended."""
+        before = await self._current(order_id)
+        if before.status != OrderStatus.NEEDS_REVIEW:
+            return False, before
+        if decision == Decision.RETRY:
+            after = await self.reconcile(order_id)
+            return True, after
+        actor = f"admin:{operator}"
+        async with self._db.write() as tx:
+            order = await self._in(tx, order_id)
+            if order.status != OrderStatus.NEEDS_REVIEW:
+                return False, order
+            hold = await self._ledger.pending_hold(order_id, tx=tx)
+            memo = f"order {order_id}, decided by {actor}"
+            if decision == Decision.DELIVERED:
+                if hold is not None:
+                    await self._ledger.post(hold.id, memo=memo, actor=actor, tx=tx)
+                await self._orders.move(order_id, order.status, OrderStatus.SUCCEEDED,
+                                        reason="marked delivered by an operator", actor=actor,
+                                        tx=tx)  # fmt: skip
+            else:
+                if hold is not None:
+                    await self._ledger.void(hold.id, memo=memo, actor=actor, tx=tx)
+                refunded = hold.amount if hold is not None else 0
+                await self._orders.note(order_id, tx=tx, details={
+                    "failure": Failure.NOT_DELIVERED.value, "refunded": refunded})  # fmt: skip
+                await self._orders.move(order_id, order.status, OrderStatus.FAILED,
+                                        reason="refunded by an operator", actor=actor,
+                                        tx=tx)  # fmt: skip
+            told = await self._tell_customer(tx, await self._in(tx, order_id))
+        await self._outbox.send_now(told)
+        return True, await self._current(order_id)
+
+    async def refund_by_operator(
+        self, order_id: str, operator: int, reason: str
+    ) -> tuple[int, Order]:
+        """Give a delivered order's charge back (it becomes reversed), or what a failed order
+        did not give back yet. Once: the refund's ledger key is the order's, so a second call
+        refunds nothing. Returns (amount refunded now, the order)."""
+        actor = f"admin:{operator}"
+        async with self._db.write() as tx:
+            order = await self._orders.get(order_id, tx=tx)
+            if order is None:
+                raise KeyError(order_id)
+            already = int(order.details.get("refunded", 0))
+            if order.status == OrderStatus.SUCCEEDED:
+                amount, to = order.charge, OrderStatus.REVERSED
+            elif order.status in (OrderStatus.FAILED, OrderStatus.REVERSED):
+                amount, to = order.charge - already, order.status
+            else:
+                return 0, order
+            if amount <= 0 or order.details.get("refunded_by_operator"):
+                return 0, order
+            key = f"order:{order_id}:operator-refund"
+            await self._ledger.credit(order.user_id, amount, key=key, kind=Kind.REFUND,
+                                      order_id=order_id, memo=reason, actor=actor,
+                                      tx=tx)  # fmt: skip
+            await self._orders.note(order_id, tx=tx, details={
+                "refunded": already + amount, "refunded_by_operator": True})  # fmt: skip
+            await self._orders.move(order_id, order.status, to, actor=actor, tx=tx,
+                                    reason=f"refunded by an operator: {reason}")  # fmt: skip
+            told = await self._tell_customer(tx, await self._in(tx, order_id),
+                                             event="operator-refund")  # fmt: skip
+        await self._outbox.send_now(told)
+        return amount, await self._current(order_id)
+
+    async def in_review(self) -> list[Order]:
+        return await self._orders.with_status([OrderStatus.NEEDS_REVIEW])
+
+    async def unsettled(self) -> list[Order]:
+        """Every order upstream has not settled yet, in review included."""
+        return await self._orders.with_status(FOLLOWED)
+
+    # -- settling --
+
+    async def _settle(
+        self, order_id: str, submission: Submission, *, watched: bool = False
+    ) -> Order:
+        """Apply what upstream said, with the news of it, in one transaction; returns the order
+        as that transaction left it (`watched`: see `submit`)."""
+        async with self._db.write() as tx:
+            order = await self._in(tx, order_id)
+            if not order.is_terminal or submission.reversal:  # a finished record stays as it was
+                await self._orders.note(order_id, details=submission.details,
+                                        upstream_ref=submission.upstream_ref, tx=tx)  # fmt: skip
+            changed = await self._apply(order, submission, tx)
+            late = await self._delivered_after_refund(order, submission, tx)
+            after = await self._in(tx, order_id)
+            told: list[int] = []
+            if changed:  # a replayed answer tells nobody twice
+                told += await self._tell_customer(tx, after)
+                if submission.alert:
+                    told += await self._tell_operators(
+                        tx, after, f"Order {order_id}: {submission.alert}"
+                    )
+            elif watched and after.details.get(SCREEN) is not None:  # pending: shown by the caller
+                await self._orders.note(order_id, details={SCREEN: None}, tx=tx)
+            if late:
+                told += await self._tell_operators(
+                    tx, after,
+                    f"Order {order_id}: upstream now reports it delivered ({submission.reason}), "
+                    "but the customer was refunded when it failed: recover the charge from the "
+                    "customer or the goods from upstream",
+                )  # fmt: skip
+            after = await self._in(tx, order_id)
+        await self._outbox.send_now(told)
+        return after
+
+    async def _delivered_after_refund(
+        self, order: Order, submission: Submission, tx: Transaction
+    ) -> bool:
+        """A success for an order that failed and was refunded: the shop may have given the
+        goods away. Recorded on the order, and True the first time (for one alert)."""
+        if order.status != OrderStatus.FAILED or submission.outcome != Outcome.SUCCEEDED:
+            return False
+        if order.details.get("delivered_after_refund"):
+            return False
+        await self._orders.note(order.id, details={"delivered_after_refund": True}, tx=tx)
+        return True
+
+    async def _apply(self, order: Order, submission: Submission, tx: Transaction) -> bool:
+        """Move the order and its money as `submission` says; False if that changes nothing
+        (settled meanwhile by a callback or another worker, or still undecided)."""
+        reason = submission.reason or submission.outcome.value
+        if submission.reversal:
+            if order.status != OrderStatus.SUCCEEDED:
+                return False
+            await self._reverse(order, reason, tx)
+            return True
+        if order.status not in (*UNSETTLED, OrderStatus.NEEDS_REVIEW):
+            return False
+        order_id = order.id
+        if submission.review and submission.outcome == Outcome.UNKNOWN:
+            if order.status == OrderStatus.NEEDS_REVIEW:
+                return False
+            await self._orders.move(order_id, order.status, OrderStatus.NEEDS_REVIEW,
+                                    reason=f"needs an operator: {reason}", tx=tx)  # fmt: skip
+            return True
+        hold = await self._ledger.pending_hold(order_id, tx=tx)
+        if submission.outcome == Outcome.SUCCEEDED:
+            if hold is not None:
+                await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
+            await self._orders.move(
+                order_id, order.status, OrderStatus.SUCCEEDED, reason=reason, tx=tx
+            )
+            return True
+        if submission.outcome == Outcome.REJECTED:
+            refunded = 0
+            if hold is not None and submission.refund_share is not None:
+                await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
+                share = min(submission.refund_share, Fraction(1))
+                refunded = math.floor(hold.amount * share / CENT) * CENT  # whole cents, as shown
+                if refunded > 0:
+                    await self._refund(order, refunded, tx)
+            elif hold is not None:
+                await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
+                refunded = hold.amount
+            failed: dict[str, Any] = {"failure": submission.failure.value, "refunded": refunded}
+            if submission.upstream_owes_refund:
+                failed["upstream_owes_refund"] = True
+            await self._orders.note(order_id, details=failed, tx=tx)
+            await self._orders.move(
+                order_id, order.status, OrderStatus.FAILED, reason=reason, tx=tx
+            )
+            return True
+        if submission.outcome == Outcome.UNKNOWN and order.status == OrderStatus.SUBMITTED:
+            await self._orders.move(
+                order_id, order.status, OrderStatus.UNKNOWN, reason=reason, tx=tx
+            )
+        return False
+
+    async def _reverse(self, order: Order, reason: str, tx: Transaction) -> None:
+        """A delivered order upstream took back: the whole charge goes back to the customer."""
+        if order.charge > 0:
+            await self._refund(order, order.charge, tx)
+        await self._orders.note(order.id, details={"refunded": order.charge}, tx=tx)
+        await self._orders.move(order.id, OrderStatus.SUCCEEDED, OrderStatus.REVERSED,
+                                reason=f"reversed by upstream: {reason}", tx=tx)  # fmt: skip
+
+    async def _refund(self, order: Order, amount: int, tx: Transaction) -> None:
+        await self._ledger.credit(order.user_id, amount, key=f"order:{order.id}:refund",
+                                  kind=Kind.REFUND, order_id=order.id,
+                                  memo=f"order {order.id}", tx=tx)  # fmt: skip
+
+    # -- helpers --
+
+    def _rememberer(self, order_id: str) -> Remember:
+        async def remember(
+            details: dict[str, Any] | None = None, upstream_ref: str | None = None
+        ) -> None:
+            await self._orders.note(order_id, details=details, upstream_ref=upstream_ref)
+
+        return remember
+
+    def _line(self, order: Order) -> ProductLine:
+        return self._lines[order.product]
+
+    async def _current(self, order_id: str) -> Order:
+        order = await self._orders.get(order_id)
+        if order is None:
+            raise KeyError(order_id)
+        return order
+
+    async def _in(self, tx: Transaction, order_id: str) -> Order:
+        """The order as `tx` sees it."""
+        order = await self._orders.get(order_id, tx=tx)
+        if order is None:
+            raise KeyError(order_id)
+        return order
+
+    def _too_old(self, order: Order) -> bool:
+        created = datetime.fromisoformat(order.created_at.replace("Z", "+00:00"))
+        return datetime.now(UTC) - created >= self._review_after

@@ -1,0 +1,112 @@
+"""The job that finds USDT deposits: confirmed TRC20 transfers of USDT to DEPOSIT_ADDRESS, read
+from a TronGrid-style API every DEPOSIT_CHECK_EVERY_SECONDS, each credited once
+(`bot.services.deposits`).
+
+Each check reads every transfer since the oldest moment a request could still be paid, or since a
+little before the newest transfer it has seen if that is older (the shop was down): a transfer is
+listed only once confirmed, with the time it was sent. Reading one twice is harmless, since a
+payment's reference is credited once. Unconfirmed transfers are not asked for, so one counts once
+confirmed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.services.deposits import Deposits
+from bot.services.jobs import run_every
+from providers.trongrid import TRUNCATED, USDT_CONTRACT, Trc20Transfer, TronGridClient
+from storage.deposits import Payment
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(minutes=10)
+MARK = "usdt-newest-transfer-ms"
+MAX_ROUNDS = 5  # listings read in one check when each comes back truncated
+USDT_DECIMALS = 6  # as the shop's micro-units
+
+Notify = Callable[[Payment], Awaitable[None]]
+
+
+class UsdtWatch:
+    def __init__(
+        self,
+        client: TronGridClient,
+        address: str,
+        deposits: Deposits,
+        *,
+        every: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.address = address
+        self._deposits = deposits
+        self._every = every
+        self._clock = clock
+        self.on_unmatched: Notify | None = None  # ask the operators whose it is
+
+    def schedule(self, scheduler: AsyncIOScheduler) -> None:
+        run_every(scheduler, self.check, self._every, "watch-usdt-deposits")
+
+    async def check(self) -> None:
+        await self._deposits.expire_overdue()
+        store = self._deposits.store
+        newest = await store.mark(MARK)
+        lookback = int(LOOKBACK.total_seconds() * 1000)
+        # As far back as a request could still be paid (a transfer is listed once confirmed, with
+        # the time it was sent), and further when the shop was down since the newest one seen.
+        oldest = self._clock() - self._deposits.request_ttl
+        since = int(oldest.timestamp() * 1000) - lookback
+        if newest is not None:
+            since = min(since, newest - lookback)
+        for _ in range(MAX_ROUNDS):  # a truncated listing goes on from where it stopped
+            reply = await self.client.incoming(self.address, USDT_CONTRACT, since)
+            if reply.value is None:
+                log.warning("reading USDT transfers failed: %s %s", reply.reason, reply.message)
+                break
+            newest = await self._take_all(reply.value, newest)
+            if newest is not None:  # never past now: a future timestamp would hide the rest
+                now_ms = int(self._clock().timestamp() * 1000)
+                await store.set_mark(MARK, min(newest, now_ms))
+            if reply.reason != TRUNCATED or not reply.value:
+                break
+            since = reply.value[-1].block_timestamp_ms
+
+    async def _take_all(self, transfers: list[Trc20Transfer], newest: int | None) -> int | None:
+        """Each transfer on its own: one that cannot be taken (a zero-value transfer sent to
+        poison the address book, a database error) is logged and skipped, never holding back the
+        others. Returns the newest block time seen."""
+        occurrences: Counter[str] = Counter()
+        for transfer in transfers:
+            occurrences[transfer.txid] += 1
+            newest = max(newest or 0, transfer.block_timestamp_ms)
+            if transfer.decimals != USDT_DECIMALS or transfer.amount <= 0:
+                log.info("USDT transfer %s skipped: %s units, %s decimals", transfer.txid,
+                         transfer.amount, transfer.decimals)  # fmt: skip
+                continue
+            # A contract can make several transfers in one transaction: each is its own payment.
+            n = occurrences[transfer.txid]
+            txid = transfer.txid if n == 1 else f"{transfer.txid}:{n}"
+            try:
+                taken = await self._deposits.take_usdt(
+                    txid, transfer.amount, transfer.sender, transfer.block_timestamp_ms
+                )
+            except Exception:
+                log.exception("USDT transfer %s could not be taken", txid)
+                continue
+            if not taken.seen_before and not taken.credited_now:
+                await self._ask_operators(taken.payment)
+        return newest
+
+    async def _ask_operators(self, payment: Payment) -> None:
+        if self.on_unmatched is None:
+            return
+        try:
+            await self.on_unmatched(payment)
+        except Exception:  # the payment is recorded; the card is only news
+            log.exception("telling the operators about payment %s failed", payment.id)

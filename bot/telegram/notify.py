@@ -1,0 +1,61 @@
+"""The shop's own messages, sent outside any conversation: alerts and news for the operators'
+group, which go through the outbox (recorded first, so never lost; an alert before any chatter),
+and direct words to a customer. The bot is attached once it exists."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.telegram.outbox import Outbox, Topic, alert_text
+
+log = logging.getLogger(__name__)
+
+
+class Messenger:
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self._bot: Bot | None = None
+
+    def attach(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def alert_operators(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Plain text for the operators (escaped here), with buttons for what they can do about
+        it: recorded, then sent, and sent again until Telegram takes it; logged too."""
+        log.warning("operator alert: %s", text)
+        await self._outbox.tell_operators(Topic.ALERT, alert_text(text), markup)
+
+    async def tell_operators(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """News for the operators that is no alert (a report, a recovery): `text` is HTML made
+        here, every stored or upstream string in it escaped. Recorded, then sent."""
+        await self._outbox.tell_operators(Topic.NEWS, text, markup)
+
+    async def tell_customer(
+        self, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """`text` is HTML made from a locale message (its arguments already escaped)."""
+        if self._bot is None:
+            return
+        try:
+            await self._bot.send_message(user_id, text, reply_markup=markup)
+        except TelegramAPIError as exc:
+            log.warning("could not tell customer %s: %s", user_id, exc)
+
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """Show `text` (HTML) in a message the bot sent; an unchanged text is no error. Raises
+        `TelegramAPIError` when Telegram refuses."""
+        if self._bot is None:
+            return
+        try:
+            await self._bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        except TelegramBadRequest as exc:
+            if "message is not modified" not in exc.message:
+                raise

@@ -1,0 +1,212 @@
+"""Wiring: the bot, the dispatcher with its middlewares and routers, and the polling loop."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from datetime import UTC, timedelta
+from functools import partial
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeChatMember
+from aiogram_i18n import I18nMiddleware
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.services.config import Settings
+from bot.services.jobs import JobRuns, run_every
+from bot.services.old_quotes import OldQuotes
+from bot.shop import Shop
+from bot.telegram.answer_models import KeepAnswerModels
+from bot.telegram.conversation_storage import SQLiteStorage
+from bot.telegram.flood import WaitOutFloodControl
+from bot.telegram.i18n import CustomerLanguage, HtmlFluentCore
+from bot.telegram.intake import ShopDispatcher, expect_updates_dropped_unstarted
+from bot.telegram.late_presses import GoOnAfterLateAnswers
+from bot.telegram.stars import read_star_transactions, refund_star_payment
+from bot.wiring.watch import UpstreamWatch
+from bot.wiring.web import WebServer
+from handlers import get_routers, news, presenters
+from handlers.admin.broadcast import show_progress as show_broadcast_progress
+from handlers.admin.commands import operator_menu
+from handlers.admin.payments import announce_waiting_payment
+from handlers.admin.stars import check_stars_transactions, finish_star_refunds
+from handlers.middlewares import CustomerMiddleware
+
+log = logging.getLogger(__name__)
+
+CATALOGUE_REFRESH = timedelta(minutes=5)  # how often slow-changing catalogues are reloaded
+
+CUSTOMER_COMMANDS = (
+    BotCommand(command="start", description="Main menu"),
+    BotCommand(command="help", description="How the shop works"),
+    BotCommand(command="cancel", description="Stop what you are doing"),
+)
+
+
+def build_bot(config: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(str(config.telegram_api_base)))
+    session.middleware(KeepAnswerModels())
+    session.middleware(WaitOutFloodControl())
+    session.middleware(GoOnAfterLateAnswers())
+    return Bot(
+        token=config.require_bot_token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def _bot_letting_429_through(bot: Bot) -> Bot:
+    """The same bot on a session that lets 429s through: a broadcast waits them out itself, where
+    Cancel and a shutdown can cut the wait short; the outbox sends what is more important
+    first."""
+    session = AiohttpSession(api=bot.session.api)
+    session.middleware(KeepAnswerModels())
+    return Bot(token=bot.token, session=session, default=bot.default)
+
+
+def build_dispatcher(shop: Shop) -> ShopDispatcher:
+    dispatcher = ShopDispatcher(
+        finish_within=updates_finish_within(shop.config),
+        operators_chat=shop.config.admin_chat_id,
+        storage=SQLiteStorage(shop.conversations),
+        events_isolation=SimpleEventIsolation(),
+        shop=shop,
+        presenters=presenters(),
+    )
+    core = HtmlFluentCore()
+    language = CustomerLanguage(shop.customers)
+    dispatcher.update.outer_middleware(CustomerMiddleware(shop))
+    I18nMiddleware(core=core, manager=language).setup(dispatcher)
+    dispatcher.include_routers(*get_routers())
+    shop.outbox.renderers.update(news.renderers(shop, core, language))
+    shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
+    if shop.usdt_watch is not None:
+        shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    runs = JobRuns(scheduler)
+    web = WebServer(shop)
+    watch = UpstreamWatch(shop)
+    dispatcher.startup.register(partial(_start, shop, scheduler, web, watch))
+    dispatcher.shutdown.register(partial(_stop, shop, runs, web))
+    return dispatcher
+
+
+async def _start(
+    shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
+) -> None:
+    shop.messenger.attach(bot)
+    shop.outbox.attach(_bot_letting_429_through(bot))
+    shop.broadcaster.attach(_bot_letting_429_through(bot))
+    shop.deposits.refund_charge = partial(refund_star_payment, bot)
+    shop.stars_history.read = partial(
+        read_star_transactions, bot, shop.config.upstream_timeout_seconds
+    )
+    # What a stop or a crash left unsent: at once, then whatever Telegram does not take at first.
+    shop.outbox.schedule(scheduler, timedelta(seconds=shop.config.outbox_retry_seconds))
+    await web.start()
+    shop.reconciler.schedule(scheduler)
+    OldQuotes(shop.orders).schedule(scheduler)
+    watch.schedule(scheduler)  # upstream balances and answers, and the daily report
+    if shop.usdt_watch is not None:
+        shop.usdt_watch.schedule(scheduler)
+    run_every(
+        scheduler, partial(_refresh_catalogues, shop), CATALOGUE_REFRESH, "refresh-catalogues",
+        at_start=False,
+    )  # fmt: skip
+    # Stars refunds a crash or a lost answer left unsettled: at once, then every so often.
+    run_every(
+        scheduler, partial(finish_star_refunds, shop),
+        timedelta(seconds=shop.config.stars_refund_retry_seconds), "finish-stars-refunds",
+    )  # fmt: skip
+    # Telegram's record of the bot's Stars: payments whose message was lost, at once, then
+    # every so often.
+    run_every(
+        scheduler, partial(check_stars_transactions, shop),
+        timedelta(seconds=shop.config.stars_check_every_seconds), "check-stars-transactions",
+    )  # fmt: skip
+    scheduler.start()
+    await shop.broadcaster.resume()
+    await _offer_commands(shop, bot)
+
+
+async def _offer_commands(shop: Shop, bot: Bot) -> None:
+    """Telegram's command menus: the customers' everywhere, the operators' to each operator in
+    the admin group. Only a convenience: a refusal (an operator not in the group) is logged."""
+    menus: list[tuple[list[BotCommand], BotCommandScopeChatMember | None]] = [
+        (list(CUSTOMER_COMMANDS), None)
+    ]
+    if shop.config.admin_chat_id is not None:
+        menus += [
+            (
+                operator_menu(),
+                BotCommandScopeChatMember(chat_id=shop.config.admin_chat_id, user_id=admin),
+            )
+            for admin in sorted(shop.config.admin_ids)
+        ]
+    for commands, scope in menus:
+        try:
+            await bot.set_my_commands(commands, scope=scope)
+        except TelegramAPIError as refused:
+            log.warning("command menu for %s not set: %s", scope or "customers", refused)
+
+
+async def _refresh_catalogues(shop: Shop) -> None:
+    for line in shop.lines.values():
+        try:
+            await line.refresh_catalogue()
+        except Exception:  # one line's trouble must not stop the others
+            log.exception("refreshing the %s catalogue failed", line.product)
+
+
+async def _stop(shop: Shop, runs: JobRuns, web: WebServer) -> None:
+    await shop.broadcaster.stop()  # closes the session of its bot
+    # A job run under way (a USDT check, a reconciliation) finishes: its upstream calls are
+    # bounded by UPSTREAM_TIMEOUT_SECONDS.
+    await runs.stop(within=shop.config.upstream_timeout_seconds + 1)
+    await web.stop()
+    await shop.outbox.close()  # what it holds is sent after the next start
+
+
+def updates_finish_within(config: Settings) -> float:
+    """How long the updates in hand get to finish when the shop stops: a handler's upstream calls
+    (a purchase's create and pay) are each bounded by UPSTREAM_TIMEOUT_SECONDS."""
+    return 2 * config.upstream_timeout_seconds + 1
+
+
+async def run_polling(config: Settings) -> None:
+    """Run the shop until interrupted: SIGINT/SIGTERM stop taking updates in, let those in hand
+    finish (see `bot.telegram.intake`), then close everything. While another shop runs on the
+    database, raises LockHeld before anything is touched."""
+    shop = await Shop.open(config)
+    bot = build_bot(config)
+    try:
+        dispatcher = build_dispatcher(shop)
+        await bot.delete_webhook(drop_pending_updates=False)
+        settle_heap()
+        expect_updates_dropped_unstarted()
+        await dispatcher.start_polling(
+            bot, polling_timeout=25, tasks_concurrency_limit=config.updates_in_flight
+        )
+    finally:
+        await shop.close()
+        await bot.session.close()
+
+
+def settle_heap() -> None:
+    """Take what start-up built (modules, models, locales) out of the garbage collector's sight.
+
+    It lives as long as the process, yet every full collection walked all of it again: under
+    load, one such pass every few thousand updates, a tenth of a second each. (No collection
+    first: it would add as much to start-up, to free a few start-up leftovers.)"""
+    gc.freeze()
+
+
+def main_polling(config: Settings) -> None:
+    asyncio.run(run_polling(config))

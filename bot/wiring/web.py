@@ -1,0 +1,73 @@
+"""The bot's own HTTP server (`WEB_HOST`:`WEB_PORT`): upstream callbacks and a health check.
+
+Each product line brings its routes (`web_routes()`); upstream reaches them at `PUBLIC_BASE_URL` +
+the route's path. The server is public: `bot.services.web_limits` bounds what a client can make it
+hold.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.services.web_limits import (
+    MAX_BODY,
+    Connections,
+    GuardedSite,
+    connection_limit,
+    within_limits,
+)
+from bot.shop import Shop
+
+log = logging.getLogger(__name__)
+
+
+def web_app(shop: Shop) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[within_limits])
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "lines": sorted(shop.lines)})
+
+    app.add_routes([web.get("/health", health)])
+    for line in shop.lines.values():
+        app.add_routes(line.web_routes())
+    return app
+
+
+class WebServer:
+    """Started only when a configured line takes callbacks: nothing else needs a listening port."""
+
+    def __init__(self, shop: Shop) -> None:
+        self._shop = shop
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def needed(self) -> bool:
+        return any(line.web_routes() for line in self._shop.lines.values())
+
+    async def start(self) -> None:
+        if not self.needed:
+            return
+        config = self._shop.config
+        self._runner = web.AppRunner(web_app(self._shop), access_log=None)
+        await self._runner.setup()
+        assert self._runner.server is not None
+        connections = Connections(
+            self._runner.server,
+            limit=connection_limit(config.web_max_connections),
+            read_timeout=config.web_read_timeout_seconds,
+        )
+        await GuardedSite(self._runner, config.web_host, config.web_port, connections).start()
+        log.info(
+            "web server on http://%s:%s (at most %d connections, %g s to send a request)",
+            config.web_host,
+            config.web_port,
+            connections.limit,
+            connections.read_timeout,
+        )
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
