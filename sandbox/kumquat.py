@@ -197,10 +197,20 @@ def _catalogue() -> list[Product]:
     products: list[Product] = []
     number = 19_400
     currencies = {"CN": "CNY", "ID": "IDR", "KE": "KES", "VN": "VND", "PH": "PHP"}
-    usd_per_unit = {"CNY": "0.1385", "IDR": "0.0000625", "KES": "0.0077", "VND": "0.0000395",
-                    "PHP": "0.0172"}  # fmt: skip
-    faces = {"CNY": (20, 50, 100), "IDR": (10_000, 50_000), "KES": (100, 500),
-             "VND": (50_000, 100_000, 200_000), "PHP": (100, 300)}  # fmt: skip
+    usd_per_unit = {
+        "CNY": "0.1385",
+        "IDR": "0.0000625",
+        "KES": "0.0077",
+        "VND": "0.0000395",
+        "PHP": "0.0172",
+    }
+    faces = {
+        "CNY": (20, 50, 100),
+        "IDR": (10_000, 50_000),
+        "KES": (100, 500),
+        "VND": (50_000, 100_000, 200_000),
+        "PHP": (100, 300),
+    }
     for carrier in CARRIERS:
         currency = currencies[carrier.country_code]
         for kind in ("HF", "LL"):
@@ -213,14 +223,36 @@ def _catalogue() -> list[Product]:
                 name = f"{carrier.name} {label} {face} {currency}"
                 price = max(usd, Decimal("0.01"))
                 products.append(
-                    Product(number, name, kind, carrier.id, carrier.country_code, Decimal(face),
-                            currency, price)
-                )  # fmt: skip
-    products.append(Product(19_402, "China Mobile Airtime 20 CNY (legacy)", "HF", "1001", "CN",
-                            Decimal(20), "CNY", Decimal("2.70"), valid=False))  # fmt: skip
+                    Product(
+                        number,
+                        name,
+                        kind,
+                        carrier.id,
+                        carrier.country_code,
+                        Decimal(face),
+                        currency,
+                        price,
+                    )
+                )
+    products.append(
+        Product(
+            19_402,
+            "China Mobile Airtime 20 CNY (legacy)",
+            "HF",
+            "1001",
+            "CN",
+            Decimal(20),
+            "CNY",
+            Decimal("2.70"),
+            valid=False,
+        )
+    )
     # Data sold by size: its unit is not a currency.
-    products.append(Product(19_500, "Safaricom Data 1 GB", "LL", "3001", "KE", Decimal(1), "GB",
-                            Decimal("1.20")))  # fmt: skip
+    products.append(
+        Product(
+            19_500, "Safaricom Data 1 GB", "LL", "3001", "KE", Decimal(1), "GB", Decimal("1.20")
+        )
+    )
     return products
 
 
@@ -253,8 +285,12 @@ class KumquatSimulator:
 
     @staticmethod
     def _answer(result: Any, headers: dict[str, str] | None = None) -> web.Response:
-        body = {"returnCode": "SUCCESS", "returnMsg": "请求成功", "errorCode": None,
-                "result": result}  # fmt: skip
+        body = {
+            "returnCode": "SUCCESS",
+            "returnMsg": "请求成功",
+            "errorCode": None,
+            "result": result,
+        }
         return web.json_response(body, headers=headers)
 
     @staticmethod
@@ -290,8 +326,12 @@ class KumquatSimulator:
         page = max(1, int(params.get("currentPage") or 1))
         size = min(100, max(1, int(params.get("pageSize") or 20)))
         pages = max(1, math.ceil(len(items) / size))
-        headers = {"X-Total": str(len(items)), "X-Total-Pages": str(pages),
-                   "X-Per-Page": str(size), "X-Page": str(page)}  # fmt: skip
+        headers = {
+            "X-Total": str(len(items)),
+            "X-Total-Pages": str(pages),
+            "X-Per-Page": str(size),
+            "X-Page": str(page),
+        }
         if page < pages:
             headers["X-Next-Page"] = str(page + 1)
         if page > 1:
@@ -465,8 +505,13 @@ class KumquatSimulator:
             return params
         serial, request_no = str(params.get("serial_no") or ""), str(params.get("request_no") or "")
         if serial in MOCK_SERIALS:
-            return self._answer({"serial_no": serial, "request_no": request_no or None,
-                                 "status": MOCK_SERIALS[serial]})  # fmt: skip
+            return self._answer(
+                {
+                    "serial_no": serial,
+                    "request_no": request_no or None,
+                    "status": MOCK_SERIALS[serial],
+                }
+            )
         found = self.orders.get(request_no) if request_no else None
         if found is None and serial:
             found = next((o for o in self.orders.values() if o.serial_no == serial), None)
@@ -478,8 +523,9 @@ class KumquatSimulator:
         params = await self._verified(request)
         if isinstance(params, web.Response):
             return params
-        return self._answer({"balance": str(self.balance), "credit": str(self.credit),
-                             "currency": PRICE_CURRENCY})  # fmt: skip
+        return self._answer(
+            {"balance": str(self.balance), "credit": str(self.credit), "currency": PRICE_CURRENCY}
+        )
 
     # -- the life of an order and its callbacks --
 
@@ -572,11 +618,15 @@ class KumquatSimulator:
         unknown = secrets.token_hex(16)
         lies = {
             "wrong signature": ({**self._payload(order), "status": flipped}, FORGER_KEY),
-            "unknown serial": ({**self._payload(order), "request_no": unknown[:18],
-                                "serial_no": unknown}, self.callback_sign_key),
-            "another order's serial": ({**self._payload(order), "status": flipped,
-                                        "serial_no": other.serial_no}, FORGER_KEY),
-        }  # fmt: skip
+            "unknown serial": (
+                {**self._payload(order), "request_no": unknown[:18], "serial_no": unknown},
+                self.callback_sign_key,
+            ),
+            "another order's serial": (
+                {**self._payload(order), "status": flipped, "serial_no": other.serial_no},
+                FORGER_KEY,
+            ),
+        }
         for lie, (payload, key) in lies.items():
             payload["sign"] = sign(payload, key).upper()
             status, answer = await self._post(order.callback_url, payload)

@@ -16,29 +16,61 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
     parser.add_argument("--seed", type=int, default=1, help="replays the same choices and faults")
     parser.add_argument("--minutes", type=float, default=2.0, help="how long customers act")
     parser.add_argument("--customers", type=int, default=20)
-    parser.add_argument("--kill-every", type=float, default=30.0,
-                        help="mean seconds between SIGKILLs of the bot (0: never)")  # fmt: skip
-    parser.add_argument("--settle-seconds", type=float, default=60.0,
-                        help="after faults stop, how long orders may take to settle")  # fmt: skip
-    parser.add_argument("--telegram-rate", type=float, default=defaults.telegram, dest="telegram",
-                        help="chance per tick of a Bot API fault (429, 502, timeout)")  # fmt: skip
-    parser.add_argument("--callback-rate", type=float, default=defaults.callback, dest="callback",
-                        help="chance per tick of a KUMQUAT callback fault")  # fmt: skip
-    parser.add_argument("--short-page-rate", type=float, default=defaults.short_page,
-                        dest="short_page",
-                        help="chance per tick of a TronGrid page that ends early")  # fmt: skip
+    parser.add_argument(
+        "--kill-every",
+        type=float,
+        default=30.0,
+        help="mean seconds between SIGKILLs of the bot (0: never)",
+    )
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=60.0,
+        help="after faults stop, how long orders may take to settle",
+    )
+    parser.add_argument(
+        "--telegram-rate",
+        type=float,
+        default=defaults.telegram,
+        dest="telegram",
+        help="chance per tick of a Bot API fault (429, 502, timeout)",
+    )
+    parser.add_argument(
+        "--callback-rate",
+        type=float,
+        default=defaults.callback,
+        dest="callback",
+        help="chance per tick of a KUMQUAT callback fault",
+    )
+    parser.add_argument(
+        "--short-page-rate",
+        type=float,
+        default=defaults.short_page,
+        dest="short_page",
+        help="chance per tick of a TronGrid page that ends early",
+    )
     for kind, rate in defaults.by_kind().items():
         name = {"5xx": "gateway", "answer": "error"}.get(kind, kind)
-        parser.add_argument(f"--{name}-rate", type=float, default=rate, dest=name,
-                            help=f"chance per tick of a '{kind}' fault")  # fmt: skip
+        parser.add_argument(
+            f"--{name}-rate",
+            type=float,
+            default=rate,
+            dest=name,
+            help=f"chance per tick of a '{kind}' fault",
+        )
     parser.add_argument("--show-log", action="store_true", help="print the whole action log")
     args = parser.parse_args(argv)
     rates = FaultRates(
-        drop=args.drop, hang=args.hang, slow=args.slow,
-        gateway=args.gateway, garbage=args.garbage, error=args.error, telegram=args.telegram,
+        drop=args.drop,
+        hang=args.hang,
+        slow=args.slow,
+        gateway=args.gateway,
+        garbage=args.garbage,
+        error=args.error,
+        telegram=args.telegram,
         callback=args.callback,
         short_page=args.short_page,
-    )  # fmt: skip
+    )
     return SoakSettings(
         seed=args.seed,
         minutes=args.minutes,

@@ -70,23 +70,32 @@ def stars_credited_once(db: sqlite3.Connection, outside: OutsideRecords) -> Iter
         want = "refunded" if charge.refunded_at is not None else "credited"
         about = (charge_id[:12],)
         if row is None:
-            yield Violation("stars payment not credited",
-                            f"charge {charge_id[:12]}… of {stars} ⭐ is in Telegram's record,"
-                            " not in the shop's", about)  # fmt: skip
+            yield Violation(
+                "stars payment not credited",
+                f"charge {charge_id[:12]}… of {stars} ⭐ is in Telegram's record,"
+                " not in the shop's",
+                about,
+            )
         elif row["status"] != want:
             shop = f"payment #{row['id']} (charge {charge_id[:12]}…) is {row['status']}"
-            yield Violation("stars payment not as Telegram has it",
-                            f"{shop}; Telegram's record says {want}",
-                            (*about, f"#{row['id']}"))  # fmt: skip
+            yield Violation(
+                "stars payment not as Telegram has it",
+                f"{shop}; Telegram's record says {want}",
+                (*about, f"#{row['id']}"),
+            )
         elif row["paid"] != stars or row["credited"] != stars * outside.stars_rate:
-            yield Violation("stars payment credited wrong",
-                            f"payment #{row['id']}: {row['paid']} ⭐ credited {row['credited']};"
-                            f" Telegram has {stars} ⭐, worth {stars * outside.stars_rate}",
-                            (*about, f"#{row['id']}"))  # fmt: skip
+            yield Violation(
+                "stars payment credited wrong",
+                f"payment #{row['id']}: {row['paid']} ⭐ credited {row['credited']};"
+                f" Telegram has {stars} ⭐, worth {stars * outside.stars_rate}",
+                (*about, f"#{row['id']}"),
+            )
     for charge_id, row in booked.items():
-        yield Violation("stars payment Telegram never took",
-                        f"payment #{row['id']} names charge {charge_id[:12]}…, unknown to Telegram",
-                        (f"#{row['id']}",))  # fmt: skip
+        yield Violation(
+            "stars payment Telegram never took",
+            f"payment #{row['id']} names charge {charge_id[:12]}…, unknown to Telegram",
+            (f"#{row['id']}",),
+        )
 
 
 def _shown_credited(said: list[str], txid: str, number: str) -> bool:

@@ -177,9 +177,11 @@ def _deposits_reach_their_senders(
         if txid in assigned:
             continue
         if found != [(f"customer:{user_id}:wallet", amount)]:
-            yield Violation("deposit not credited to its sender",
-                            f"transfer {txid} of {amount} from customer {user_id} is in the "
-                            f"ledger as {found}", (txid,))  # fmt: skip
+            yield Violation(
+                "deposit not credited to its sender",
+                f"transfer {txid} of {amount} from customer {user_id} is in the ledger as {found}",
+                (txid,),
+            )
 
 
 def orders_of(db: sqlite3.Connection, product: str) -> dict[str, sqlite3.Row]:
@@ -199,21 +201,30 @@ def _energy_orders_belong(
     for out_trade_no, times in placed.items():
         row = shop.get(out_trade_no)
         if row is None:
-            yield Violation("upstream order without a shop order",
-                            f"energy outTradeNo {out_trade_no}", (out_trade_no,))  # fmt: skip
+            yield Violation(
+                "upstream order without a shop order",
+                f"energy outTradeNo {out_trade_no}",
+                (out_trade_no,),
+            )
         elif times > 1:
-            yield Violation("paid twice upstream",
-                            f"energy for order {out_trade_no} placed {times} times",
-                            (out_trade_no,))  # fmt: skip
+            yield Violation(
+                "paid twice upstream",
+                f"energy for order {out_trade_no} placed {times} times",
+                (out_trade_no,),
+            )
         elif not sold(row, refunded):
-            yield Violation("delivered but not sold",
-                            f"energy delivered for order {out_trade_no}, which is {row['status']}",
-                            (out_trade_no,))  # fmt: skip
+            yield Violation(
+                "delivered but not sold",
+                f"energy delivered for order {out_trade_no}, which is {row['status']}",
+                (out_trade_no,),
+            )
     for order_id, row in shop.items():
         if row["status"] == "succeeded" and order_id not in placed:
-            yield Violation("sold, not delivered",
-                            f"energy order {order_id} succeeded; no energy was delegated for it",
-                            (order_id,))  # fmt: skip
+            yield Violation(
+                "sold, not delivered",
+                f"energy order {order_id} succeeded; no energy was delegated for it",
+                (order_id,),
+            )
 
 
 def _cloud_orders_belong(
@@ -232,20 +243,26 @@ def _cloud_orders_belong(
         rows = owners.get(sn, [])
         ids = tuple(row["id"] for row in rows)
         if len(rows) != 1:
-            yield Violation("paid upstream order not one shop order's",
-                            f"cloud sn {sn} belongs to {len(rows)} shop orders {ids}",
-                            (sn, *ids))  # fmt: skip
+            yield Violation(
+                "paid upstream order not one shop order's",
+                f"cloud sn {sn} belongs to {len(rows)} shop orders {ids}",
+                (sn, *ids),
+            )
         elif not sold(rows[0], refunded):
-            yield Violation("delivered but not sold",
-                            f"cloud sn {sn} paid for order {ids[0]}, which is {rows[0]['status']}",
-                            (sn, *ids))  # fmt: skip
+            yield Violation(
+                "delivered but not sold",
+                f"cloud sn {sn} paid for order {ids[0]}, which is {rows[0]['status']}",
+                (sn, *ids),
+            )
     for order_id, row in shop.items():
         paid = cloud.orders.get(row["upstream_ref"] or "")
         if row["status"] == "succeeded" and (paid is None or paid.status != "paid"):
-            yield Violation("sold, not delivered",
-                            f"cloud order {order_id} succeeded; upstream order "
-                            f"{row['upstream_ref']} is {paid.status if paid else 'missing'}",
-                            (order_id,))  # fmt: skip
+            yield Violation(
+                "sold, not delivered",
+                f"cloud order {order_id} succeeded; upstream order "
+                f"{row['upstream_ref']} is {paid.status if paid else 'missing'}",
+                (order_id,),
+            )
 
 
 def _success_was_delivered(
@@ -271,6 +288,8 @@ def _success_was_delivered(
             or (row["product"] == "cloud" and row["upstream_ref"] in paid_cloud)
         )
         if not delivered:
-            yield Violation("told success, not delivered",
-                            f"order {order_id} was shown Done! but upstream has no delivery",
-                            (order_id,))  # fmt: skip
+            yield Violation(
+                "told success, not delivered",
+                f"order {order_id} was shown Done! but upstream has no delivery",
+                (order_id,),
+            )

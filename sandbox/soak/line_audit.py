@@ -65,42 +65,60 @@ def _topups(
         row = shop.get(request_no)
         about = (request_no, upstream.serial_no)
         if row is None:
-            yield Violation("upstream order without a shop order",
-                            f"top-up request_no {request_no}", about)  # fmt: skip
+            yield Violation(
+                "upstream order without a shop order", f"top-up request_no {request_no}", about
+            )
             continue
         status = row["status"]
         if row["upstream_ref"] not in (None, upstream.serial_no):
-            yield Violation("upstream order not one shop order's",
-                            f"top-up {request_no} is serial {upstream.serial_no} upstream, "
-                            f"{row['upstream_ref']} in the shop", about)  # fmt: skip
+            yield Violation(
+                "upstream order not one shop order's",
+                f"top-up {request_no} is serial {upstream.serial_no} upstream, "
+                f"{row['upstream_ref']} in the shop",
+                about,
+            )
         if upstream.reversed:
             if status not in ("reversed", "failed", IN_REVIEW):
-                yield Violation("reversed upstream, not refunded",
-                                f"top-up {request_no} was reversed by KUMQUAT; the order is "
-                                f"{status}", about)  # fmt: skip
+                yield Violation(
+                    "reversed upstream, not refunded",
+                    f"top-up {request_no} was reversed by KUMQUAT; the order is {status}",
+                    about,
+                )
             elif status == "reversed" and "reversed" not in told.told.get(request_no, set()):
-                yield Violation("reversed, not told",
-                                f"top-up {request_no} was refunded after its reversal, and its "
-                                "customer never read it", about)  # fmt: skip
+                yield Violation(
+                    "reversed, not told",
+                    f"top-up {request_no} was refunded after its reversal, and its "
+                    "customer never read it",
+                    about,
+                )
         elif upstream.status == "SUCCESS" and not sold(row, refunded):
-            yield Violation("delivered but not sold",
-                            f"top-up {request_no} succeeded upstream; the order is {status}",
-                            about)  # fmt: skip
+            yield Violation(
+                "delivered but not sold",
+                f"top-up {request_no} succeeded upstream; the order is {status}",
+                about,
+            )
         elif upstream.status != "SUCCESS" and status == "succeeded":
-            yield Violation("sold, not delivered",
-                            f"top-up {request_no} is {upstream.status} upstream; the order "
-                            "succeeded", about)  # fmt: skip
+            yield Violation(
+                "sold, not delivered",
+                f"top-up {request_no} is {upstream.status} upstream; the order succeeded",
+                about,
+            )
     for order_id in _told_success(told, shop):
         topped_up = kumquat.orders.get(order_id)
         if topped_up is None or topped_up.ending != "SUCCESS":
-            yield Violation("told success, not delivered",
-                            f"top-up {order_id} was shown Done! but KUMQUAT topped up nothing",
-                            (order_id,))  # fmt: skip
+            yield Violation(
+                "told success, not delivered",
+                f"top-up {order_id} was shown Done! but KUMQUAT topped up nothing",
+                (order_id,),
+            )
     for forgery in kumquat.forgeries:
         if forgery.answer == "SUCCESS":
-            yield Violation("forged callback accepted",
-                            f"a callback with {forgery.lie} about top-up {forgery.request_no} "
-                            "was answered SUCCESS", (forgery.request_no,))  # fmt: skip
+            yield Violation(
+                "forged callback accepted",
+                f"a callback with {forgery.lie} about top-up {forgery.request_no} "
+                "was answered SUCCESS",
+                (forgery.request_no,),
+            )
 
 
 def _accounts(
@@ -115,28 +133,40 @@ def _accounts(
     for request_id in shop_api.purchases:
         row = shop.get(request_id)
         if row is None:
-            yield Violation("upstream order without a shop order",
-                            f"accounts request_id {request_id}", (request_id,))  # fmt: skip
+            yield Violation(
+                "upstream order without a shop order",
+                f"accounts request_id {request_id}",
+                (request_id,),
+            )
         elif not sold(row, refunded):
-            yield Violation("delivered but not sold",
-                            f"accounts bought for order {request_id}, which is {row['status']}",
-                            (request_id,))  # fmt: skip
+            yield Violation(
+                "delivered but not sold",
+                f"accounts bought for order {request_id}, which is {row['status']}",
+                (request_id,),
+            )
     for order_id, row in shop.items():
         if row["status"] == "succeeded" and order_id not in shop_api.purchases:
-            yield Violation("sold, not delivered",
-                            f"accounts order {order_id} succeeded; the shop sold it nothing",
-                            (order_id,))  # fmt: skip
+            yield Violation(
+                "sold, not delivered",
+                f"accounts order {order_id} succeeded; the shop sold it nothing",
+                (order_id,),
+            )
     files = _files(chats)
     for order_id in _told_success(told, shop):
         purchase = shop_api.purchases.get(order_id)
         if purchase is None:
-            yield Violation("told success, not delivered",
-                            f"accounts order {order_id} was shown Done! but nothing was bought",
-                            (order_id,))  # fmt: skip
+            yield Violation(
+                "told success, not delivered",
+                f"accounts order {order_id} was shown Done! but nothing was bought",
+                (order_id,),
+            )
         elif files.get(f"accounts-{order_id}.txt") != purchase.accounts:
-            yield Violation("told success, accounts not received",
-                            f"accounts order {order_id} was shown Done! without the file of "
-                            "the accounts bought for it", (order_id,))  # fmt: skip
+            yield Violation(
+                "told success, accounts not received",
+                f"accounts order {order_id} was shown Done! without the file of "
+                "the accounts bought for it",
+                (order_id,),
+            )
 
 
 def _files(chats: list[Chat]) -> dict[str, list[str]]:
@@ -166,25 +196,34 @@ def _acedata(
             continue  # never paid: nobody lost anything
         ids = tuple(owners.get(ace_id, []))
         if len(ids) != 1:
-            yield Violation("paid upstream order not one shop order's",
-                            f"AceData order {ace_id} belongs to {len(ids)} shop orders {ids}",
-                            (ace_id, *ids))  # fmt: skip
+            yield Violation(
+                "paid upstream order not one shop order's",
+                f"AceData order {ace_id} belongs to {len(ids)} shop orders {ids}",
+                (ace_id, *ids),
+            )
         elif not sold(shop[ids[0]], refunded):
-            yield Violation("delivered but not sold",
-                            f"AceData order {ace_id} was paid for order {ids[0]}, which is "
-                            f"{shop[ids[0]]['status']}", (ace_id, *ids))  # fmt: skip
+            yield Violation(
+                "delivered but not sold",
+                f"AceData order {ace_id} was paid for order {ids[0]}, which is "
+                f"{shop[ids[0]]['status']}",
+                (ace_id, *ids),
+            )
     for order_id, row in shop.items():
         paid = acedata.orders.get(row["upstream_ref"] or "")
         if row["status"] == "succeeded" and (paid is None or acedata.state(paid) != "Finished"):
-            yield Violation("sold, not delivered",
-                            f"AceData order {order_id} succeeded; no credits were added for it",
-                            (order_id,))  # fmt: skip
+            yield Violation(
+                "sold, not delivered",
+                f"AceData order {order_id} succeeded; no credits were added for it",
+                (order_id,),
+            )
     for order_id in _told_success(told, shop):
         credited = acedata.orders.get(shop[order_id]["upstream_ref"] or "")
         if credited is None or acedata.state(credited) != "Finished":
-            yield Violation("told success, not delivered",
-                            f"AceData order {order_id} was shown Done! but no credits were added",
-                            (order_id,))  # fmt: skip
+            yield Violation(
+                "told success, not delivered",
+                f"AceData order {order_id} was shown Done! but no credits were added",
+                (order_id,),
+            )
 
 
 def _expired_quotes(
@@ -198,17 +237,23 @@ def _expired_quotes(
         ).fetchone()[0]
         about = (press.order_id, press.customer)
         if row is not None and row["status"] not in ("quoted", "cancelled"):
-            yield Violation("expired quote confirmed",
-                            f"order {press.order_id} was confirmed after its quote expired: "
-                            f"{row['status']}", about)  # fmt: skip
+            yield Violation(
+                "expired quote confirmed",
+                f"order {press.order_id} was confirmed after its quote expired: {row['status']}",
+                about,
+            )
         if moved:
-            yield Violation("expired quote charged",
-                            f"{moved} ledger transactions for expired quote {press.order_id}",
-                            about)  # fmt: skip
+            yield Violation(
+                "expired quote charged",
+                f"{moved} ledger transactions for expired quote {press.order_id}",
+                about,
+            )
         if press.seen not in (*EXPIRED_ANSWERS.values(), "no answer"):
-            yield Violation("expired quote not told",
-                            f"Confirm on expired quote {press.order_id} showed {press.seen!r}",
-                            about)  # fmt: skip
+            yield Violation(
+                "expired quote not told",
+                f"Confirm on expired quote {press.order_id} showed {press.seen!r}",
+                about,
+            )
 
 
 def upstream_summary(db_path: Path, upstreams: Upstreams) -> str:

@@ -168,9 +168,12 @@ class Operator:
         money = in_cents(amount)
         sent = await self.group.send(f"/{command} {customer.user_id} {money} {reason}")
         adjustment = Adjustment(
-            command, customer.user_id, amount, reason,
+            command,
+            customer.user_id,
+            amount,
+            reason,
             key=f"admin:{self.group.chat_id}:{sent.message_id}:{command}",
-        )  # fmt: skip
+        )
         self._record.adjustments.append(adjustment)
         answer = await self._answer(
             lambda text: bool(adjustment.answered(text)) or text.startswith("⚠️ Not done")
@@ -226,8 +229,10 @@ class Operator:
             self._note(f"review order {order_id}", f"decided already: {card.text[-60:]}")
             return
         await self.group.press(label, message_id=card.message_id)
-        self._note(f"review order {order_id} ({product}, upstream delivered: {delivered})",
-                   f"pressed {label}")  # fmt: skip
+        self._note(
+            f"review order {order_id} ({product}, upstream delivered: {delivered})",
+            f"pressed {label}",
+        )
 
     # -- payments --
 
@@ -295,6 +300,9 @@ class Operator:
         await self.group.press(contains="📣 Send to", message_id=confirmation.message_id)
         progress = confirmation.message_id  # the confirmation becomes the broadcast's progress
         with contextlib.suppress(AssertionError):
-            await self.group.wait_for_message(progress, lambda m: "Sent:" in m.text and (
-                "finished" in m.text or "stopped" in m.text), BROADCAST_TIMEOUT)  # fmt: skip
+            await self.group.wait_for_message(
+                progress,
+                lambda m: "Sent:" in m.text and ("finished" in m.text or "stopped" in m.text),
+                BROADCAST_TIMEOUT,
+            )
         self._note(f"broadcast {text!r}", self.group.chat.messages[progress].text[:90])

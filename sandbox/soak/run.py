@@ -34,9 +34,31 @@ from sandbox.soak.stars import StarsReceipts
 SUMMED_UP = ("judge the answers", "what the lines' upstreams did")
 TAIL = 30  # steps of the action log shown with a violation that names nothing in particular
 NAMES = (
-    "Ana", "Bao", "Chen", "Dung", "Eve", "Fei", "Gia", "Hai", "Ivo", "Jun", "Kim", "Lan",
-    "Mai", "Nam", "Oli", "Phuc", "Quy", "Rin", "Sam", "Tam", "Uma", "Vy", "Wei", "Xuan",
-)  # fmt: skip
+    "Ana",
+    "Bao",
+    "Chen",
+    "Dung",
+    "Eve",
+    "Fei",
+    "Gia",
+    "Hai",
+    "Ivo",
+    "Jun",
+    "Kim",
+    "Lan",
+    "Mai",
+    "Nam",
+    "Oli",
+    "Phuc",
+    "Quy",
+    "Rin",
+    "Sam",
+    "Tam",
+    "Uma",
+    "Vy",
+    "Wei",
+    "Xuan",
+)
 
 
 @dataclass(frozen=True)
@@ -141,8 +163,11 @@ async def book_lost_stars(shop: SoakShop, log: ActionLog, seconds: float) -> Non
         if not waiting or loop.time() >= deadline:
             break
         await asyncio.sleep(1.0)
-    log.add("auditor", "restart the bot; wait for Stars payments to be booked",
-            f"{len(waiting)} not booked")  # fmt: skip
+    log.add(
+        "auditor",
+        "restart the bot; wait for Stars payments to be booked",
+        f"{len(waiting)} not booked",
+    )
 
 
 CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
@@ -277,8 +302,11 @@ async def soak(settings: SoakSettings) -> Outcome:
                     refunded=operated.refunds,
                 )
             )
-            log.add("auditor", "what the lines' upstreams did",
-                    upstream_summary(shop.db_path, shop.upstreams))  # fmt: skip
+            log.add(
+                "auditor",
+                "what the lines' upstreams did",
+                upstream_summary(shop.db_path, shop.upstreams),
+            )
             outcome.violations.extend(
                 answers.violations(shop.emulator.bot(), shop.emulator.faults.fired, log)
             )

@@ -42,8 +42,11 @@ async def test_services_are_listed_with_filters(shop: AccountShopClient) -> None
 async def test_a_detail_with_limits(shop: AccountShopClient) -> None:
     detail = (await shop.service(2)).unwrap()
     assert (detail.typeofaccount, detail.geo, detail.minimum, detail.maximum) == (
-        "facebook", "VN", 2, 20,
-    )  # fmt: skip
+        "facebook",
+        "VN",
+        2,
+        20,
+    )
     plain = (await shop.service(1)).unwrap()
     assert (plain.minimum, plain.maximum) == (1, None)
     for service_id, reason in ((999, "product_not_found"), (5, "product_not_found")):
@@ -99,8 +102,10 @@ async def test_a_wrong_key(upstream: tuple[AccountShopSimulator, str]) -> None:
     finally:
         await client.close()
     assert (reply.outcome, reply.reason, reply.upstream_code) == (
-        Outcome.REJECTED, "invalid_api_key", "1101",
-    )  # fmt: skip
+        Outcome.REJECTED,
+        "invalid_api_key",
+        "1101",
+    )
 
 
 async def test_a_dropped_purchase_is_retried_with_the_same_request_id(

@@ -60,28 +60,36 @@ async def test_an_unpaid_order_expires_and_a_failed_one_fails(
     upstream: tuple[AceDataSimulator, str], acedata: AceDataClient
 ) -> None:
     simulator, _ = upstream
-    order = (await acedata.create_order(
-        application_id=DEMO_APPLICATION, package_id="pkg-chat-100", pay_way="AliPay"
-    )).value  # fmt: skip
+    order = (
+        await acedata.create_order(
+            application_id=DEMO_APPLICATION, package_id="pkg-chat-100", pay_way="AliPay"
+        )
+    ).value
     assert order is not None
     simulator.expire_seconds = 0
     expired = await acedata.order(order.id)
     assert (expired.outcome, expired.reason) == (Outcome.REJECTED, "expired")
 
     simulator.expire_seconds = 1800
-    other = (await acedata.create_order(
-        application_id=DEMO_APPLICATION, package_id="pkg-chat-100", pay_way="X402"
-    )).value  # fmt: skip
+    other = (
+        await acedata.create_order(
+            application_id=DEMO_APPLICATION, package_id="pkg-chat-100", pay_way="X402"
+        )
+    ).value
     assert other is not None
     simulator.orders[other.id].state = "Failed"
     assert (await acedata.order(other.id)).reason == "failed"
 
 
 async def test_a_custom_amount(acedata: AceDataClient) -> None:
-    order = (await acedata.create_order(
-        application_id=DEMO_APPLICATION, package_id="pkg-chat-custom", pay_way="WechatPay",
-        amount=250,
-    )).unwrap()  # fmt: skip
+    order = (
+        await acedata.create_order(
+            application_id=DEMO_APPLICATION,
+            package_id="pkg-chat-custom",
+            pay_way="WechatPay",
+            amount=250,
+        )
+    ).unwrap()
     assert (order.amount, order.price) == (250, 25_000_000)
 
 
@@ -111,8 +119,10 @@ async def test_a_wrong_token_and_an_unknown_order(upstream: tuple[AceDataSimulat
     finally:
         await client.close()
     assert (reply.outcome, reply.reason, reply.http_status) == (
-        Outcome.REJECTED, "unauthorized", 401,
-    )  # fmt: skip
+        Outcome.REJECTED,
+        "unauthorized",
+        401,
+    )
     right = AceDataClient(upstream[1], DEMO_TOKEN, timeouts=FAST, retry=NO_WAIT)
     try:
         assert (await right.order("missing")).reason == "not_found"

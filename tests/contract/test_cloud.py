@@ -43,8 +43,10 @@ async def test_lookups_read_strings_numbers_and_channels(cloud: CloudRechargeCli
     tencent = await cloud.lookup_account(CloudChannel.TENCENT, "200000000000")
     assert tencent.outcome == Outcome.SUCCEEDED and tencent.value is not None
     assert (tencent.value.balance, tencent.value.rate, tencent.value.currency) == (
-        100 * USD, Decimal("1.00"), "USD",
-    )  # fmt: skip
+        100 * USD,
+        Decimal("1.00"),
+        "USD",
+    )
 
     kelly = (await cloud.lookup_account(CloudChannel.TENCENT, "200000000001")).unwrap()
     assert (kelly.channel, kelly.balance, kelly.rate) == (
@@ -55,8 +57,10 @@ async def test_lookups_read_strings_numbers_and_channels(cloud: CloudRechargeCli
 
     by_email = (await cloud.lookup_account(CloudChannel.ALIBABA, "buyer@example.com")).unwrap()
     assert (by_email.channel, by_email.uid, by_email.balance) == (
-        "aliyun", "5123456789012345", 42_100_000,
-    )  # fmt: skip
+        "aliyun",
+        "5123456789012345",
+        42_100_000,
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,8 +85,10 @@ async def test_wrong_credentials_and_ip_whitelist(upstream: tuple[CloudSimulator
     try:
         reply = await stranger.lookup_account(CloudChannel.TENCENT, "200000000000")
         assert (reply.outcome, reply.reason, reply.http_status) == (
-            Outcome.REJECTED, "auth_failed", 401,
-        )  # fmt: skip
+            Outcome.REJECTED,
+            "auth_failed",
+            401,
+        )
     finally:
         await stranger.close()
     simulator.allowed_ips = {"10.9.9.9"}
@@ -139,8 +145,10 @@ async def test_insufficient_agent_balance_deducts_nothing(
     order = (await cloud.create_order(CloudChannel.TENCENT, "200000000000", 20 * USD)).unwrap()
     reply = await cloud.pay_order(order.sn)
     assert (reply.outcome, reply.reason, reply.http_status) == (
-        Outcome.REJECTED, "agent_balance_insufficient", 402,
-    )  # fmt: skip
+        Outcome.REJECTED,
+        "agent_balance_insufficient",
+        402,
+    )
     assert simulator.agent_balance == Decimal("10")
     assert (await cloud.order(order.sn)).outcome == Outcome.PENDING
 
@@ -213,8 +221,14 @@ async def test_a_pay_answer_without_a_paid_order_is_not_a_success(
 ) -> None:
     simulator, _ = upstream
     order = (await cloud.create_order(CloudChannel.TENCENT, "200000000000", 5 * USD)).unwrap()
-    unpaid = {"sn": order.sn, "channel": "qcloud", "uid": "200000000000", "money": "5",
-              "recharge_amount": "5.00", "status": "pending"}  # fmt: skip
+    unpaid = {
+        "sn": order.sn,
+        "channel": "qcloud",
+        "uid": "200000000000",
+        "money": "5",
+        "recharge_amount": "5.00",
+        "status": "pending",
+    }
     simulator.plan.add("answer", path="/api/orders/*/pay", body={"code": 0, "data": unpaid})
     reply = await cloud.pay_order(order.sn)
     assert (reply.outcome, reply.reason) == (Outcome.PENDING, "pending")

@@ -106,11 +106,17 @@ async def energy() -> AsyncIterator[tuple[Upstream, Call]]:
 
 
 ENERGY = [
-    (10001, "参数错误", R), (600001, "apiKey错误或已失效", R), (600002, "签名错误", R),
-    (600003, "不支持的租赁周期", R), (600004, "单号已使用,请更换订单号", U),
-    (600005, "余额不足", R), (600006, "资源不足", R), (600007, "订单不存在", R),
-    (600008, "IP不在白名单中", R), (123456, "未知", U),
-]  # fmt: skip
+    (10001, "参数错误", R),
+    (600001, "apiKey错误或已失效", R),
+    (600002, "签名错误", R),
+    (600003, "不支持的租赁周期", R),
+    (600004, "单号已使用,请更换订单号", U),
+    (600005, "余额不足", R),
+    (600006, "资源不足", R),
+    (600007, "订单不存在", R),
+    (600008, "IP不在白名单中", R),
+    (123456, "未知", U),
+]
 
 
 @pytest.mark.parametrize(("code", "message", "outcome"), ENERGY)
@@ -135,10 +141,26 @@ async def shop() -> AsyncIterator[tuple[Upstream, Call]]:
 # 1xxx are the client's mistakes (nothing happened); 9000/9001 are the shop's own failures in the
 # middle of a transaction (unknown); 9002 is maintenance (nothing happened).
 SHOP = [
-    (1000, R), (1001, R), (1002, R), (1003, R), (1100, R), (1101, R), (1102, R), (1200, R),
-    (1201, R), (1202, R), (1203, R), (1204, R), (1205, R), (1300, R), (1400, R), (9000, U),
-    (9001, U), (9002, R), (1999, U),
-]  # fmt: skip
+    (1000, R),
+    (1001, R),
+    (1002, R),
+    (1003, R),
+    (1100, R),
+    (1101, R),
+    (1102, R),
+    (1200, R),
+    (1201, R),
+    (1202, R),
+    (1203, R),
+    (1204, R),
+    (1205, R),
+    (1300, R),
+    (1400, R),
+    (9000, U),
+    (9001, U),
+    (9002, R),
+    (1999, U),
+]
 
 
 @pytest.mark.parametrize(("code", "outcome"), SHOP)
@@ -159,11 +181,20 @@ async def kumquat() -> AsyncIterator[tuple[Upstream, Call]]:
 
 
 KUMQUAT = [
-    (405, "JU9998", R), (400, "JU9997", R), (511, "JU9996", R), (511, "JU9995", R),
-    (511, "JU9994", R), (400, "JU9992", R), (401, "JU9991", R), (503, "JU9989", R),
-    (400, "JU9980", R), (400, "JU9983", R), (400, "JU9978", R), (400, "JU9972", R),
+    (405, "JU9998", R),
+    (400, "JU9997", R),
+    (511, "JU9996", R),
+    (511, "JU9995", R),
+    (511, "JU9994", R),
+    (400, "JU9992", R),
+    (401, "JU9991", R),
+    (503, "JU9989", R),
+    (400, "JU9980", R),
+    (400, "JU9983", R),
+    (400, "JU9978", R),
+    (400, "JU9972", R),
     (400, "JU0000", U),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("status", "code", "outcome"), KUMQUAT)
@@ -185,15 +216,29 @@ async def acedata() -> AsyncIterator[tuple[Upstream, Call]]:
     await upstream.server.stop()
 
 
-ORDER = {"id": "o1", "application_id": "a", "package_id": "p", "amount": 1, "price": 1.5,
-         "pay_way": "Stripe", "pay_url": "https://pay.example/x"}  # fmt: skip
+ORDER = {
+    "id": "o1",
+    "application_id": "a",
+    "package_id": "p",
+    "amount": 1,
+    "price": 1.5,
+    "pay_way": "Stripe",
+    "pay_url": "https://pay.example/x",
+}
 
 
 @pytest.mark.parametrize(
     ("state", "outcome"),
-    [("Pending", P), ("Paid", P), ("Finished", S), ("Expired", R), ("Failed", R),
-     ("Refunded", R), ("Mystery", U)],
-)  # fmt: skip
+    [
+        ("Pending", P),
+        ("Paid", P),
+        ("Finished", S),
+        ("Expired", R),
+        ("Failed", R),
+        ("Refunded", R),
+        ("Mystery", U),
+    ],
+)
 async def test_acedata_states(acedata: tuple[Upstream, Call], state: str, outcome: Outcome) -> None:
     upstream, call = acedata
     upstream.answer(200, {**ORDER, "state": state})
@@ -215,8 +260,9 @@ async def test_faults_are_set_over_http() -> None:
     simulator = CloudSimulator()
     server = SimulatorServer(simulator.app())
     base = await server.start()
-    client = CloudRechargeClient(base, "demo-agent", "demo-agent-secret", timeouts=FAST,
-                                 retry=NO_WAIT)  # fmt: skip
+    client = CloudRechargeClient(
+        base, "demo-agent", "demo-agent-secret", timeouts=FAST, retry=NO_WAIT
+    )
     try:
         async with aiohttp.ClientSession() as http:
             async with http.post(
@@ -240,8 +286,9 @@ async def test_a_simulator_counts_the_calls_it_gets_but_not_its_driver_routes() 
     simulator = CloudSimulator()
     server = SimulatorServer(simulator.app())
     base = await server.start()
-    client = CloudRechargeClient(base, "demo-agent", "demo-agent-secret", timeouts=FAST,
-                                 retry=NO_WAIT)  # fmt: skip
+    client = CloudRechargeClient(
+        base, "demo-agent", "demo-agent-secret", timeouts=FAST, retry=NO_WAIT
+    )
     try:
         assert (await client.lookup_account(CloudChannel.TENCENT, "200000000000")).outcome == S
         async with aiohttp.ClientSession() as http, http.delete(f"{base}/_sandbox/faults") as r:

@@ -37,8 +37,13 @@ async def energy(upstream: tuple[EnergySimulator, str]) -> AsyncIterator[EnergyC
     await client.close()
 
 
-async def _order(client: EnergyClient, out_trade_no: str, address: str = DOCUMENT_ADDRESS,
-                 energy: int = 65_000, period: str = "1H"):  # fmt: skip
+async def _order(
+    client: EnergyClient,
+    out_trade_no: str,
+    address: str = DOCUMENT_ADDRESS,
+    energy: int = 65_000,
+    period: str = "1H",
+):
     return await client.place_order(
         energy=energy, period=period, receive_address=address, out_trade_no=out_trade_no
     )
@@ -57,8 +62,12 @@ async def test_balance_and_prices(energy: EnergyClient) -> None:
     account = (await energy.balance()).unwrap()
     assert account.balance == 86_520_000
     assert account.minimum_order_energy == 65_000
-    assert {p.period: p.price for p in account.prices} == {"1H": 36, "1D": 100, "3D": 260,
-                                                           "30D": 2_400}  # fmt: skip
+    assert {p.period: p.price for p in account.prices} == {
+        "1H": 36,
+        "1D": 100,
+        "3D": 260,
+        "30D": 2_400,
+    }
 
 
 async def test_an_order_goes_from_waiting_to_finished(
@@ -130,8 +139,10 @@ async def test_a_used_out_trade_no_is_unknown_and_places_nothing_twice(
     assert (await _order(energy, "S-dup")).outcome == Outcome.SUCCEEDED
     again = await _order(energy, "S-dup")
     assert (again.outcome, again.reason, again.upstream_code) == (
-        Outcome.UNKNOWN, "out_trade_no_used", "600004",
-    )  # fmt: skip
+        Outcome.UNKNOWN,
+        "out_trade_no_used",
+        "600004",
+    )
     assert len(simulator.orders) == 1
 
 

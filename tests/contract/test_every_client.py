@@ -36,16 +36,18 @@ UPSTREAMS = [
     Upstream(
         "cloud",
         lambda: cloud.CloudSimulator(app_secret=SECRET),
-        lambda base, secret: CloudRechargeClient(base, cloud.DEMO_APP_ID, secret, timeouts=FAST,
-                                                 retry=NO_WAIT),
+        lambda base, secret: CloudRechargeClient(
+            base, cloud.DEMO_APP_ID, secret, timeouts=FAST, retry=NO_WAIT
+        ),
         lambda client: client.lookup_account(CloudChannel.TENCENT, "200000000000"),
         "/api/uid",
     ),
     Upstream(
         "energy",
         lambda: energy.EnergySimulator(api_secret=SECRET),
-        lambda base, secret: EnergyClient(base, energy.DEMO_API_KEY, secret, timeouts=FAST,
-                                          retry=NO_WAIT),
+        lambda base, secret: EnergyClient(
+            base, energy.DEMO_API_KEY, secret, timeouts=FAST, retry=NO_WAIT
+        ),
         lambda client: client.balance(),
         "/v1/balance",
     ),
@@ -66,8 +68,9 @@ UPSTREAMS = [
     Upstream(
         "kumquat",
         lambda: kumquat.KumquatSimulator(sign_key=SECRET),
-        lambda base, secret: KumquatClient(base, kumquat.DEMO_PARTNER, secret, timeouts=FAST,
-                                           retry=NO_WAIT),
+        lambda base, secret: KumquatClient(
+            base, kumquat.DEMO_PARTNER, secret, timeouts=FAST, retry=NO_WAIT
+        ),
         lambda client: client.balance(),
         "/api/code/2.0/balance",
     ),
@@ -78,7 +81,7 @@ UPSTREAMS = [
         lambda client: client.incoming(trongrid.DEMO_DEPOSIT_ADDRESS, USDT_CONTRACT, 0),
         f"/v1/accounts/{trongrid.DEMO_DEPOSIT_ADDRESS}/transactions/trc20",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("upstream", UPSTREAMS, ids=lambda u: u.name)

@@ -97,8 +97,12 @@ async def test_countries_and_carriers(kumquat: KumquatClient) -> None:
 
     first = (await kumquat.carriers(page=1, page_size=3)).unwrap()
     assert (len(first.items), first.page, first.pages, first.total, first.next_page) == (
-        3, 1, 3, 7, 2,
-    )  # fmt: skip
+        3,
+        1,
+        3,
+        7,
+        2,
+    )
     last = (await kumquat.carriers(page=3, page_size=3)).unwrap()
     assert (len(last.items), last.next_page) == (1, None)
     vietnam = (await kumquat.country_carriers("VN")).unwrap()
@@ -155,10 +159,12 @@ async def test_a_product_answer_uses_the_documents_names(
         ({"face_value": "10", "currency": "KES", "price": "0.08"}, 10, "KES", "USD"),
         (
             {"face_value": 10, "currency": "KES", "price": "0.08", "price_currency": "EUR"},
-            10, "KES", "EUR",
+            10,
+            "KES",
+            "EUR",
         ),
     ],
-)  # fmt: skip
+)
 def test_both_namings_of_a_product_are_read(
     answer: dict[str, Any], face: float, unit: str, price: str
 ) -> None:
@@ -173,9 +179,12 @@ def test_both_namings_of_a_product_are_read(
 
 @pytest.mark.parametrize(
     ("number", "country", "carrier"),
-    [(MOCK_SUCCEEDS, "KE", "Safaricom"), (MOCK_FAILS_SHORT, "CN", "China Mobile"),
-     ("84981234567", "VN", "Viettel")],
-)  # fmt: skip
+    [
+        (MOCK_SUCCEEDS, "KE", "Safaricom"),
+        (MOCK_FAILS_SHORT, "CN", "China Mobile"),
+        ("84981234567", "VN", "Viettel"),
+    ],
+)
 async def test_number_lookup(
     kumquat: KumquatClient, number: str, country: str, carrier: str
 ) -> None:
@@ -185,9 +194,12 @@ async def test_number_lookup(
 
 @pytest.mark.parametrize(
     ("number", "country", "reason"),
-    [("12345", None, "bad_number_length"), ("999999999", None, "carrier_unknown"),
-     (MOCK_SUCCEEDS, "VN", "carrier_unknown")],
-)  # fmt: skip
+    [
+        ("12345", None, "bad_number_length"),
+        ("999999999", None, "carrier_unknown"),
+        (MOCK_SUCCEEDS, "VN", "carrier_unknown"),
+    ],
+)
 async def test_number_lookup_refusals(
     kumquat: KumquatClient, number: str, country: str | None, reason: str
 ) -> None:
@@ -229,8 +241,11 @@ async def test_the_signature_refused_mock_number_is_never_called_back(
     simulator, _ = upstream
     reply = await _top_up(kumquat, receiver, MOCK_SIGNATURE_REFUSED, "T-sig")
     assert (reply.outcome, reply.reason, reply.upstream_code, reply.http_status) == (
-        Outcome.REJECTED, "bad_signature", "JU9994", 511,
-    )  # fmt: skip
+        Outcome.REJECTED,
+        "bad_signature",
+        "JU9994",
+        511,
+    )
     await asyncio.sleep(0.2)
     assert receiver.received == [] and simulator.orders == {}
 
@@ -245,8 +260,10 @@ async def test_callbacks_are_retried_until_answered_success(
     assert len({p["serial_no"] for p in received}) == 1
     await asyncio.sleep(0.2)
     assert [c["answer"] for c in simulator.orders["T-retry"].callbacks] == [
-        "FAIL", "FAIL", "SUCCESS",
-    ]  # fmt: skip
+        "FAIL",
+        "FAIL",
+        "SUCCESS",
+    ]
 
 
 async def test_an_unanswered_callback_stops_after_five_tries(
@@ -331,9 +348,11 @@ async def test_identity_signature_and_clock_are_checked(
     cases = [
         (KumquatClient(base, "someone", DEMO_SIGN_KEY, timeouts=FAST), "unknown_partner"),
         (KumquatClient(base, DEMO_PARTNER, "wrong", timeouts=FAST), "bad_signature"),
-        (KumquatClient(base, DEMO_PARTNER, DEMO_SIGN_KEY, timeouts=FAST, clock=lambda: skewed),
-         "bad_timestamp"),
-    ]  # fmt: skip
+        (
+            KumquatClient(base, DEMO_PARTNER, DEMO_SIGN_KEY, timeouts=FAST, clock=lambda: skewed),
+            "bad_timestamp",
+        ),
+    ]
     for client, reason in cases:
         try:
             assert (await client.balance()).reason == reason

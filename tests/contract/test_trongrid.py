@@ -49,8 +49,15 @@ async def _incoming(client: TronGridClient, since_ms: int = T0) -> list[Trc20Tra
     return (await client.incoming(SHOP, USDT_CONTRACT, since_ms)).unwrap()
 
 
-def _item(txid: str, *, to: str = SHOP, token: Any = USDT, kind: str = "Transfer",
-          value: Any = "1000000", at: int = T0) -> dict[str, Any]:  # fmt: skip
+def _item(
+    txid: str,
+    *,
+    to: str = SHOP,
+    token: Any = USDT,
+    kind: str = "Transfer",
+    value: Any = "1000000",
+    at: int = T0,
+) -> dict[str, Any]:
     return {
         "transaction_id": txid,
         "token_info": token.info(),
@@ -108,8 +115,10 @@ async def test_an_unconfirmed_transfer_is_listed_only_once_confirmed(
 
     [transfer] = await _incoming(trongrid)
     assert (transfer.txid, transfer.amount, transfer.block_timestamp_ms) == (
-        txid, 7_000_000, T0 + 500,
-    )  # fmt: skip
+        txid,
+        7_000_000,
+        T0 + 500,
+    )
 
 
 async def test_other_tokens_other_addresses_outgoing_transfers_and_approvals_are_left_out(
@@ -158,8 +167,9 @@ async def test_paging_stops_at_the_bound_and_continues_from_the_last_timestamp(
 ) -> None:
     simulator, base = upstream
     made = [simulator.transfer(SHOP, 1_000_000, at_ms=T0 + n * 1_000) for n in range(5)]
-    client = TronGridClient(base, DEMO_API_KEY, timeouts=FAST, retry=NO_WAIT, page_size=2,
-                            max_pages=2)  # fmt: skip
+    client = TronGridClient(
+        base, DEMO_API_KEY, timeouts=FAST, retry=NO_WAIT, page_size=2, max_pages=2
+    )
     try:
         first = await client.incoming(SHOP, USDT_CONTRACT, T0)
         assert (first.outcome, first.reason) == (Outcome.SUCCEEDED, "truncated")
@@ -183,8 +193,9 @@ async def test_transfers_made_over_http_by_another_process(
             async with http.post(f"{base}{path}", json=body) as response:
                 return response.status, await response.text()
 
-        status, made = await post("/_sim/transfers", {"to": SHOP, "amount": 12_340_000,
-                                                       "confirmed": False})  # fmt: skip
+        status, made = await post(
+            "/_sim/transfers", {"to": SHOP, "amount": 12_340_000, "confirmed": False}
+        )
         assert status == 200
         txid = json.loads(made)["transaction_id"]
         assert (await post(f"/_sim/transfers/{txid}/confirm"))[0] == 200
@@ -209,8 +220,10 @@ async def test_a_wrong_or_missing_key_is_unauthorized_and_never_logged(
         finally:
             await client.close()
         assert (reply.outcome, reply.reason, reply.http_status) == (
-            Outcome.REJECTED, "unauthorized", 401,
-        )  # fmt: skip
+            Outcome.REJECTED,
+            "unauthorized",
+            401,
+        )
         assert reply.message == "ApiKey not exists"
     assert "not-the-key-at-all" not in caplog.text
 
@@ -223,16 +236,20 @@ async def test_rate_limits_are_refusals_of_their_own(
     simulator.plan.add("answer", path=PATH, status=status, body=RATE_LIMITED)
     reply = await trongrid.incoming(SHOP, USDT_CONTRACT, T0)
     assert (reply.outcome, reply.reason, reply.upstream_code) == (
-        Outcome.REJECTED, "rate_limited", str(status),
-    )  # fmt: skip
+        Outcome.REJECTED,
+        "rate_limited",
+        str(status),
+    )
     assert "frequency limit" in reply.message
 
 
 async def test_an_invalid_address_is_a_bad_request(trongrid: TronGridClient) -> None:
     reply = await trongrid.incoming("TNotAnAddress", USDT_CONTRACT, T0)
     assert (reply.outcome, reply.reason, reply.http_status) == (
-        Outcome.REJECTED, "bad_request", 400,
-    )  # fmt: skip
+        Outcome.REJECTED,
+        "bad_request",
+        400,
+    )
     assert reply.message == "A valid account address is required."
 
 
@@ -307,8 +324,9 @@ async def test_an_upstream_that_ignores_the_filters_credits_nothing_wrong(
 # The simulator's side of TronGrid's API, as other clients (and the demo) see it.
 
 
-async def _get(base: str, query: dict[str, str], key: str | None = DEMO_API_KEY,
-               address: str = SHOP) -> tuple[int, Any]:  # fmt: skip
+async def _get(
+    base: str, query: dict[str, str], key: str | None = DEMO_API_KEY, address: str = SHOP
+) -> tuple[int, Any]:
     headers = {"TRON-PRO-API-KEY": key} if key else {}
     async with (
         aiohttp.ClientSession() as http,
@@ -330,14 +348,18 @@ async def test_the_listing_is_newest_first_in_pages_of_twenty_with_a_next_link(
     assert first["meta"]["page_size"] == 20
     assert first["data"][0] == {
         "transaction_id": made[-1],
-        "token_info": {"symbol": "USDT", "address": USDT_CONTRACT, "decimals": 6,
-                       "name": "Tether USD"},
+        "token_info": {
+            "symbol": "USDT",
+            "address": USDT_CONTRACT,
+            "decimals": 6,
+            "name": "Tether USD",
+        },
         "block_timestamp": T0 + 24,
         "from": CUSTOMER_ADDRESS,
         "to": SHOP,
         "type": "Transfer",
         "value": "25",
-    }  # fmt: skip
+    }
     next_url = first["meta"]["links"]["next"]
     assert next_url.startswith(f"{base}/v1/accounts/{SHOP}/transactions/trc20?")
     assert f"fingerprint={first['meta']['fingerprint']}" in next_url

@@ -27,8 +27,9 @@ from sandbox.telegram.state import Button, Chat, StoredFile
 from sandbox.upstreams import Upstreams
 from tests.sandbox.test_soak_helpers import SHOP, bot_says
 
-AIRTIME = Product(19_417, "Safaricom Airtime 100 KES", "HF", "3001", "KE", Decimal(100), "KES",
-                  Decimal("0.75"))  # fmt: skip
+AIRTIME = Product(
+    19_417, "Safaricom Airtime 100 KES", "HF", "3001", "KE", Decimal(100), "KES", Decimal("0.75")
+)
 
 
 def accounts_file(name: str, content: bytes) -> StoredFile:
@@ -51,8 +52,16 @@ def shop_db(tmp_path: Path, orders: list[tuple[str, str, str, str | None]]) -> P
 
 
 def topped_up(upstreams: Upstreams, request_no: str, status: str = "SUCCESS") -> TopUp:
-    order = TopUp(request_no, f"serial-{request_no}", AIRTIME, "254771114118", status, None,
-                  "2026-01-01 00:00:00", ending="SUCCESS")  # fmt: skip
+    order = TopUp(
+        request_no,
+        f"serial-{request_no}",
+        AIRTIME,
+        "254771114118",
+        status,
+        None,
+        "2026-01-01 00:00:00",
+        ending="SUCCESS",
+    )
     upstreams.topup.orders[request_no] = order
     return order
 
@@ -78,9 +87,14 @@ def test_a_top_up_reversed_upstream_must_be_refunded_and_told(tmp_path: Path) ->
     told = WhatCustomersWereTold()
     for request_no in ("1", "2", "3"):
         topped_up(upstreams, request_no).reversed = True
-    db = shop_db(tmp_path, [("1", "topup", "reversed", "serial-1"),
-                            ("2", "topup", "succeeded", "serial-2"),
-                            ("3", "topup", "reversed", "serial-3")])  # fmt: skip
+    db = shop_db(
+        tmp_path,
+        [
+            ("1", "topup", "reversed", "serial-1"),
+            ("2", "topup", "succeeded", "serial-2"),
+            ("3", "topup", "reversed", "serial-3"),
+        ],
+    )
     chat = Chat(7, "private")
     told.watch(chat)
     bot_says(chat, "↩️ Order 1 was reported done, then the supplier reversed it. 0.79 USDT …")
@@ -96,8 +110,9 @@ def test_top_ups_sold_without_delivery_or_delivered_unsold_are_violations(tmp_pa
     topped_up(upstreams, "1")
     topped_up(upstreams, "2", status="FAIL").ending = "FAIL"
     topped_up(upstreams, "9")  # no shop order names it
-    db = shop_db(tmp_path, [("1", "topup", "failed", "serial-1"),
-                            ("2", "topup", "succeeded", None)])  # fmt: skip
+    db = shop_db(
+        tmp_path, [("1", "topup", "failed", "serial-1"), ("2", "topup", "succeeded", None)]
+    )
     found = audit_lines(db, upstreams, WhatCustomersWereTold(), [], [])
     assert [(v.invariant, v.about[0]) for v in found] == [
         ("delivered but not sold", "1"),
@@ -122,15 +137,21 @@ def test_accounts_told_done_must_arrive_as_their_file(tmp_path: Path) -> None:
     shop_api: AccountShopSimulator = upstreams.accounts
     shop_api.purchases["1"] = Purchase("ORDER_1", 4, 1, ["a|p1|c"])
     shop_api.purchases["2"] = Purchase("ORDER_2", 4, 1, ["b|p2|c"])
-    db = shop_db(tmp_path, [("1", "accounts", "succeeded", None),
-                            ("2", "accounts", "succeeded", None)])  # fmt: skip
+    db = shop_db(
+        tmp_path, [("1", "accounts", "succeeded", None), ("2", "accounts", "succeeded", None)]
+    )
     chat = Chat(7, "private")
     told = WhatCustomersWereTold()
     told.watch(chat)
     bot_says(chat, "✅ Done! Order 1: 1 × Outlook fresh; the accounts are in the file")
     bot_says(chat, "✅ Done! Order 2: 1 × Outlook fresh; the accounts are in the file")
-    document = ChatMessage(chat.next_message_id(), chat.id, SHOP, 0,
-                           document=accounts_file("accounts-1.txt", b"a|p1|c\n"))  # fmt: skip
+    document = ChatMessage(
+        chat.next_message_id(),
+        chat.id,
+        SHOP,
+        0,
+        document=accounts_file("accounts-1.txt", b"a|p1|c\n"),
+    )
     chat.messages[document.message_id] = document
     [violation] = audit_lines(db, upstreams, told, [chat], [])
     assert violation.invariant == "told success, accounts not received"
@@ -138,8 +159,14 @@ def test_accounts_told_done_must_arrive_as_their_file(tmp_path: Path) -> None:
 
 
 def test_an_expired_quote_must_charge_nothing_and_say_so(tmp_path: Path) -> None:
-    db = shop_db(tmp_path, [("1", "topup", "cancelled", None), ("2", "topup", "succeeded", None),
-                            ("3", "topup", "cancelled", None)])  # fmt: skip
+    db = shop_db(
+        tmp_path,
+        [
+            ("1", "topup", "cancelled", None),
+            ("2", "topup", "succeeded", None),
+            ("3", "topup", "cancelled", None),
+        ],
+    )
     with sqlite3.connect(db) as connection:
         connection.execute("INSERT INTO ledger_transactions (order_id) VALUES ('2')")
     presses = [
@@ -162,9 +189,14 @@ def test_goods_delivered_then_refunded_by_an_operator_were_sold(tmp_path: Path) 
     for request_no in ("1", "3"):
         topped_up(upstreams, request_no)
     upstreams.accounts.purchases["2"] = Purchase("2", 1, 1, ["u|p|c"])
-    db = shop_db(tmp_path, [("1", "topup", "reversed", "serial-1"),
-                            ("2", "accounts", "reversed", "trans-2"),
-                            ("3", "topup", "reversed", "serial-3")])  # fmt: skip
+    db = shop_db(
+        tmp_path,
+        [
+            ("1", "topup", "reversed", "serial-1"),
+            ("2", "accounts", "reversed", "trans-2"),
+            ("3", "topup", "reversed", "serial-3"),
+        ],
+    )
     found = audit_lines(db, upstreams, WhatCustomersWereTold(), [], [], refunded={"1", "2"})
     assert [(v.invariant, v.about[0]) for v in found] == [("delivered but not sold", "3")]
 

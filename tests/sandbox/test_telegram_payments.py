@@ -81,8 +81,10 @@ async def test_an_invoice_in_stars_is_shown_with_its_payload_kept_from_the_user(
 
     assert sent.invoice is not None and sent.text is None
     assert (sent.invoice.title, sent.invoice.currency, sent.invoice.total_amount) == (
-        "Top up", "XTR", 50,
-    )  # fmt: skip
+        "Top up",
+        "XTR",
+        50,
+    )
     assert sent.invoice.start_parameter == "topup"
     shown = await alice.wait_for_bot()
     assert shown.message_id == sent.message_id and shown.invoice is not None
@@ -239,8 +241,10 @@ async def test_an_approved_payment_reaches_the_bot_as_successful_payment(
     payment = receipt.successful_payment
     assert payment is not None and receipt.text is None
     assert (payment.currency, payment.total_amount, payment.invoice_payload) == (
-        "XTR", 50, "deposit:42",
-    )  # fmt: skip
+        "XTR",
+        50,
+        "deposit:42",
+    )
     assert payment.telegram_payment_charge_id == paid.charge_id
     assert payment.provider_payment_charge_id
     assert "paid 50 XTR ('deposit:42')" in alice.describe()
@@ -421,8 +425,10 @@ async def test_a_stars_payment_is_refunded_once_and_only_to_its_payer(
 
     history = await bot.get_star_transactions()
     assert [(t.id, t.amount) for t in history.transactions] == [
-        (charge_id, 50), (other_charge, 20), (charge_id, 50),
-    ]  # fmt: skip
+        (charge_id, 50),
+        (other_charge, 20),
+        (charge_id, 50),
+    ]
     paid_in, _, refunded = history.transactions
     assert paid_in.source is not None and paid_in.receiver is None
     assert refunded.receiver is not None and refunded.source is None
@@ -469,9 +475,14 @@ async def test_a_provider_payment_is_not_a_stars_payment(
     alice = emulator.private_chat(ALICE, "Alice")
     updates = Updates(bot)
     invoice = await bot.send_invoice(
-        ALICE, "Card", "By card", "card:1", "USD", [LabeledPrice(label="x", amount=500)],
+        ALICE,
+        "Card",
+        "By card",
+        "card:1",
+        "USD",
+        [LabeledPrice(label="x", amount=500)],
         provider_token="284685063:TEST:abc",
-    )  # fmt: skip
+    )
     paying = asyncio.create_task(alice.pay(invoice.message_id))
     await bot.answer_pre_checkout_query((await updates.pre_checkout_query()).id, ok=True)
     paid = await paying
@@ -514,8 +525,9 @@ async def test_a_dispatcher_approves_open_deposits_and_credits_on_successful_pay
 
         declined = await alice.pay(closed.message_id)
         assert (declined.status, declined.error_message) == (
-            PaymentStatus.DECLINED, "This request is closed.",
-        )  # fmt: skip
+            PaymentStatus.DECLINED,
+            "This request is closed.",
+        )
         paid = await alice.pay(open_.message_id)
         assert paid.approved and paid.charge_id is not None
         assert (await alice.wait_for_bot()).text == "credited 30 Stars"
