@@ -5,6 +5,7 @@ reader of a clone does not have.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,12 +73,11 @@ def _anchors(page: Path) -> set[str]:
 
 
 def _project_files() -> Iterator[Path]:
-    for path in sorted(ROOT.rglob("*")):
-        inside = path.relative_to(ROOT).parts
-        if any(part in _SKIPPED_DIRS or part.endswith(".egg-info") for part in inside[:-1]):
-            continue
-        if path.is_file():
-            yield path
+    for folder, folders, files in os.walk(ROOT):
+        folders[:] = sorted(
+            name for name in folders if name not in _SKIPPED_DIRS and not name.endswith(".egg-info")
+        )
+        yield from (Path(folder) / name for name in sorted(files))
 
 
 def _text(path: Path) -> str | None:
