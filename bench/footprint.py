@@ -8,7 +8,7 @@ process, with every product line configured against them. Each run spawns a new 
 - idle memory: VmRSS from /proc/PID/status, a few seconds after that first call.
 
 Then a new customer sends /start and the bot must answer with the main menu, every line in it.
-DESIGN.md wants start-up under 2 s and idle memory under 100 MB.
+The target (docs/benchmarks.md): start-up under 2 s and idle memory under 100 MB.
 
 For scale, each run also spawns a bare `python -c "from aiogram import Bot, Dispatcher"`: the time
 until it exits and its VmRSS are the floor any aiogram bot on this machine starts from.

@@ -5,8 +5,9 @@ lock, `BEGIN IMMEDIATE`) and makes the ledger calls a purchase makes: a hold of 
 order, then the post of that hold, each its own write transaction, order after order, for a customer
 with enough balance. Beside it, on the same disk, the standard library's `sqlite3` (synchronous)
 commits single-row INSERTs to a file with the same pragmas. The two take turns in short slices, so a
-disk that is busier for a moment slows both; the ratio pairs/commits is taken run by run. DESIGN.md
-wants at least 0.5: a pair is two commits, so 0.5 means the ledger costs little beyond its fsyncs.
+disk that is busier for a moment slows both; the ratio pairs/commits is taken run by run. The
+target (docs/benchmarks.md) is at least 0.5: a pair is two commits, so 0.5 means the
+ledger costs little beyond its fsyncs.
 
 After each run the customer's wallet, held money and the shop's sales and deposits must be exact,
 and `storage.audit.audit_ledger` must report nothing.

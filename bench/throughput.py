@@ -12,8 +12,8 @@ bot gets 10 messages from each customer and echoes each. The figure is updates p
 the first update sent to the last answer seen; the shop and the echo bot are measured in every
 run, one after the other (their order alternates), and compared run by run.
 
-Target (DESIGN.md): the shop reaches at least 0.6× the echo bot. Correctness: every customer got
-every answer, each the screen expected, and `python -m bot check` passes afterwards.
+Target (docs/benchmarks.md): the shop reaches at least 0.6× the echo bot. Correctness: every
+customer got every answer, each the screen expected, and `python -m bot check` passes afterwards.
 
     python -m bench.throughput            # BENCH_RUNS=5 for steadier figures
 """

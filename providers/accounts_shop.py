@@ -1,4 +1,5 @@
-"""Account shop API (seed 003): services with price and stock, detail, and buying accounts.
+"""Account shop API (docs/upstreams/account-shop.md): services with price and stock, detail, and
+buying accounts.
 
 Prices are in the shop's own currency (SHOP_CURRENCY), parsed exactly into micro-units of it.
 `request_id` is the shop's idempotency key: buying again with the same one returns the first

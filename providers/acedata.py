@@ -1,7 +1,7 @@
-"""AceData platform (seed 001 and the public facts in the seeds README): credit packages that the
+"""AceData platform (docs/upstreams/acedata.md): credit packages that the
 customer pays for directly through a pay link, never from the shop's balance.
 
-The seed documents no error format. Errors are read as HTTP statuses: 4xx other than 429 are
+Its document gives no error format. Errors are read as HTTP statuses: 4xx other than 429 are
 refusals, 429 and 5xx are not answers. Creating an order carries no idempotency key, so it is not
 retried; a duplicate would only be an unpaid order that expires.
 """
@@ -34,7 +34,7 @@ class AceService(BaseModel):
 
 
 class AceServices(BaseModel):
-    """The fields of the public listing this shop uses; the seed does not define it."""
+    """The fields of the public listing this shop uses; its document does not define it."""
 
     results: list[AceService]
 
@@ -61,7 +61,7 @@ ORDER_STATES: dict[str, Outcome] = {
     "Refunded": Outcome.REJECTED,
 }
 
-# HTTP status → outcome and our reason (the seed documents no business codes).
+# HTTP status → outcome and our reason (its document gives no business codes).
 ERRORS: dict[int, tuple[Outcome, str]] = {
     400: (Outcome.REJECTED, "invalid_request"),
     401: (Outcome.REJECTED, "unauthorized"),

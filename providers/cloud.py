@@ -1,4 +1,5 @@
-"""Cloud recharge agent API (seed 000): Tencent Cloud and Alibaba Cloud account top-ups.
+"""Cloud recharge agent API (docs/upstreams/cloud-recharge.md): Tencent Cloud and Alibaba Cloud
+account top-ups.
 
 Flow: look up the account and rate, create an order (deducts nothing), pay it (deducts the agent
 balance and recharges), and read the order. A pay whose answer is lost is resolved with `order(sn)`,

@@ -1,4 +1,4 @@
-"""TRON energy rental API (seed 002): balance and prices, orders, order status.
+"""TRON energy rental API (docs/upstreams/tron-energy.md): balance and prices, orders, order status.
 
 Amounts are in sun, which are exactly micro-units of TRX. `outTradeNo` is our order id and the
 upstream refuses a second order with it (600004), so placing an order is safe to retry; meeting

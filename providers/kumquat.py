@@ -1,4 +1,5 @@
-"""KUMQUAT mobile top-up API (seed 004): airtime (HF) and data (LL) in 220+ countries.
+"""KUMQUAT mobile top-up API (docs/upstreams/kumquat.md): airtime (HF) and data (LL) in 220+
+countries.
 
 Every request is JSON carrying `partner_no`, `datetime` (yyyyMMddHHmmss, Beijing time) and `sign` =
 md5(stringA + sign_key) over the sorted non-empty parameters. The document names the operations

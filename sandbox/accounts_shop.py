@@ -1,4 +1,4 @@
-"""Account shop API simulator (seed 003), written from the document alone.
+"""Account shop API simulator (docs/upstreams/account-shop.md), written from the document alone.
 
 `service.php` lists services (`act=list`, filters `stock`/`stock_filter` = all|available and
 `typeofaccount` = facebook|email) and shows one (`act=detail&id=`), with no key. `order.php`

@@ -1,10 +1,10 @@
-"""AceData platform simulator (seed 001 and the public facts in the seeds README).
+"""AceData platform simulator (the facts in docs/upstreams/acedata.md).
 
 `POST /api/v1/orders/` (Bearer token) creates an order for an application's package and answers its
 `pay_url`; `GET /api/v1/orders/{id}/` reads it; `GET /api/v1/services/` is the public listing with
 packages embedded. Orders go Pending → Paid → Finished once paid (open `pay_url`, or
 `POST /_sandbox/orders/{id}/pay`), and Pending → Expired after `expire_seconds`;
-`POST /_sandbox/orders/{id}/fail` makes one Failed. The seed documents no error format: errors are
+`POST /_sandbox/orders/{id}/fail` makes one Failed. Its document gives no error format: errors are
 `{"error": {"code", "message"}}` with 400, 401 or 404.
 """
 

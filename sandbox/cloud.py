@@ -1,4 +1,5 @@
-"""Cloud recharge agent API simulator (seed 000), written from the document alone.
+"""Cloud recharge agent API simulator (docs/upstreams/cloud-recharge.md), written from the document
+alone.
 
 Authentication: `X-App-Id` and `X-Sign` = sha256(app_id + app_secret), hex. Creating an order
 deducts nothing; paying deducts the agent balance and recharges. Accounts with special behaviour:

@@ -1,4 +1,5 @@
-"""TRON energy rental API simulator (seed 002), written from the document alone.
+"""TRON energy rental API simulator (docs/upstreams/tron-energy.md), written from the document
+alone.
 
 Requests carry `API-KEY`, `TIMESTAMP` and `SIGNATURE` = hex(HMAC-SHA256(API_SECRET,
 f"{TIMESTAMP}&{body}")), where body is the non-empty parameters as compact JSON with sorted keys

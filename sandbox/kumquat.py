@@ -1,4 +1,4 @@
-"""KUMQUAT mobile top-up API simulator (seed 004), written from the document alone.
+"""KUMQUAT mobile top-up API simulator (docs/upstreams/kumquat.md), written from the document alone.
 
 Every request is JSON with `partner_no`, `datetime` (yyyyMMddHHmmss, Beijing time) and `sign` =
 md5(stringA + sign_key), stringA being the sorted `k=v` pairs of all non-empty parameters but

@@ -1,6 +1,6 @@
 """The shop's configuration: environment variables, also read from `.env`.
 
-Every variable of DESIGN.md's configuration table is here. A bad value stops start-up with one
+Every variable of docs/configuration.md is here. A bad value stops start-up with one
 line that names the variable (see `load_settings`), never a traceback.
 """
 

@@ -1,4 +1,4 @@
-"""The ledger's rules, one at a time (DESIGN.md, Money and the ledger)."""
+"""The ledger's rules, one at a time (docs/orders-and-ledger.md, The ledger)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The providers sign exactly as their documents say (vectors verified in the seeds README)."""
+"""The providers sign exactly as their documents say (vectors in docs/upstreams/)."""
 
 from __future__ import annotations
 

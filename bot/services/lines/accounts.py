@@ -1,4 +1,5 @@
-"""Ready-made accounts from the account shop (seed 003), delivered as `uid|password|cookie` lines.
+"""Ready-made accounts from the account shop (docs/upstreams/account-shop.md), delivered as
+`uid|password|cookie` lines.
 
 The service list (price, stock) is kept in a `Catalogue`, one list per kind; a service's detail
 (min/max, stock right now) is always fetched fresh, because stock matters when buying.
