@@ -18,9 +18,10 @@ from bot.services.reconciliation import Reconciler
 from bot.services.stars_history import StarsHistory
 from bot.services.support import SupportDesk
 from bot.services.usdt_watch import UsdtWatch
-from bot.telegram.broadcast import Broadcaster
+from bot.telegram.broadcast import Broadcaster, DescribeProgress, ProgressMessage
+from bot.telegram.link import BotLink
 from bot.telegram.notify import Messenger
-from bot.telegram.outbox import Outbox
+from bot.telegram.outbox import Outbox, Renderers
 from providers.http import Timeouts
 from providers.trongrid import TronGridClient
 from storage.admin_log import AdminLog
@@ -58,29 +59,47 @@ class Shop:
     usdt_watch: UsdtWatch | None  # None: no DEPOSIT_ADDRESS, no USDT deposits
     outbox: Outbox
     support_desk: SupportDesk
+    link: BotLink  # the bot, once the dispatcher starts
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
     @classmethod
-    async def open(cls, config: Settings) -> Shop:
+    async def open(
+        cls,
+        config: Settings,
+        *,
+        link: BotLink,
+        renderers: Renderers,
+        describe_progress: DescribeProgress,
+    ) -> Shop:
         """Take the database for this process (LockHeld names the shop that has it already), open
-        it and build a product line for every configured upstream."""
+        it and build a product line for every configured upstream. What sends to Telegram is
+        given the `link` its bot is attached to at start-up, the `renderers` that word the
+        outbox's news, and how a broadcast's progress reads (`describe_progress`)."""
         db = Database(config.database_path)
         lock = db.shop_lock()
         lock.acquire()  # before anything reads or writes the database
         try:
-            return await cls._open(config, db, lock)
+            return await cls._open(config, db, lock, link, renderers, describe_progress)
         except BaseException:
             lock.release()
             raise
 
     @classmethod
-    async def _open(cls, config: Settings, db: Database, lock: ProcessLock) -> Shop:
+    async def _open(
+        cls,
+        config: Settings,
+        db: Database,
+        lock: ProcessLock,
+        link: BotLink,
+        renderers: Renderers,
+        describe_progress: DescribeProgress,
+    ) -> Shop:
         await db.open()
         settings = SettingsStore(db)
         pricing = Pricing(settings)
-        outbox = Outbox(db, config.admin_chat_id)
-        messenger = Messenger(outbox)
+        outbox = Outbox(db, config.admin_chat_id, link, renderers)
+        messenger = Messenger(outbox, link)
         wait = config.upstream_timeout_seconds
         timeouts = Timeouts(connect=min(wait, Timeouts.connect), total=wait)
         lines = build_lines(LineSetup(config, pricing, timeouts))
@@ -140,12 +159,15 @@ class Shop:
                 db, ledger, customers, settings, pricing, admin_log, STORE_CURRENCY, outbox
             ),
             broadcasts=broadcasts,
-            broadcaster=Broadcaster(broadcasts),
+            broadcaster=Broadcaster(
+                broadcasts, link, ProgressMessage(messenger, describe_progress)
+            ),
             deposits=deposits,
             stars_history=StarsHistory(deposits, customers),
             usdt_watch=usdt_watch,
             outbox=outbox,
             support_desk=SupportDesk(db, outbox),
+            link=link,
             lines=lines,
         )
 

@@ -10,9 +10,10 @@ from functools import partial
 
 from aiogram_i18n import I18nContext
 
+from bot.services.news import Topic
 from bot.shop import Shop
 from bot.telegram.i18n import CustomerLanguage, HtmlFluentCore
-from bot.telegram.outbox import Letter, Render, Topic
+from bot.telegram.outbox import Letter, Renderers
 from handlers import deposits, presenters, stars
 from handlers.admin import customers, with_decisions, with_its_card
 from handlers.purchase import result_screen
@@ -25,7 +26,7 @@ Speak = Callable[[Customer], I18nContext]
 Word = Callable[[I18nContext, Shop, Payment], Awaitable[Letter]]
 
 
-def renderers(shop: Shop, core: HtmlFluentCore, language: CustomerLanguage) -> dict[Topic, Render]:
+def renderers(shop: Shop, core: HtmlFluentCore, language: CustomerLanguage) -> Renderers:
     def speak(customer: Customer) -> I18nContext:
         return I18nContext(locale=customer.language, core=core, manager=language, data={})
 

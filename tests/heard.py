@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import html
 
-from bot.telegram.outbox import Outbox, Priority, Topic
+from bot.services.news import Priority, Topic
+from bot.telegram.outbox import Outbox
 from storage.orders import OrderStatus
 
 OPERATORS_CHAT = -100_200_300  # the operators' group of services built for a test

@@ -41,8 +41,8 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import IntEnum, StrEnum
 
 from bot.services.money import MICRO, STORE_CURRENCY, format_amount
+from bot.services.news import News, Topic, alert_text
 from bot.services.stars_alerts import booked_alert, refunded_elsewhere_alert
-from bot.telegram.outbox import Outbox, Topic, alert_text
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction, as_stored
 from storage.deposits import (
@@ -263,7 +263,7 @@ class Deposits:
         db: Database,
         ledger: Ledger,
         admin_log: AdminLog,
-        outbox: Outbox,
+        outbox: News,
         *,
         request_ttl: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = _now,

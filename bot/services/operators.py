@@ -8,8 +8,8 @@ import re
 from decimal import Decimal
 
 from bot.services.money import format_money
+from bot.services.news import News, Topic
 from bot.services.pricing import DEFAULT_MARKUPS, Pricing, PricingError, markup_key, rate_key
-from bot.telegram.outbox import Outbox, Topic
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction
 from storage.ledger import Kind, Ledger, LedgerTransaction
@@ -65,7 +65,7 @@ class Operators:
         pricing: Pricing,
         log: AdminLog,
         currency: str,
-        outbox: Outbox,
+        outbox: News,
     ) -> None:
         self._db = db
         self._outbox = outbox

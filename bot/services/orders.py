@@ -32,8 +32,8 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from bot.services.money import CENT
+from bot.services.news import News, Topic, alert_text
 from bot.services.pricing import Price, is_expired, quote_expiry
-from bot.telegram.outbox import Outbox, Topic, alert_text
 from providers.outcomes import Outcome
 from storage.database import Database, Transaction
 from storage.ledger import InsufficientFunds, Kind, Ledger
@@ -162,7 +162,7 @@ class OrderService:
         ledger: Ledger,
         orders: OrderStore,
         lines: Mapping[str, ProductLine],
-        outbox: Outbox,
+        outbox: News,
         *,
         review_after: timedelta = timedelta(minutes=30),
     ) -> None:

@@ -1,5 +1,5 @@
 """Customers' questions for the operators: each goes to the operators' group through the outbox,
-behind every alert (see `bot.telegram.outbox`), and one customer passes on at most
+behind every alert (see `bot.services.news`), and one customer passes on at most
 QUESTIONS_PER_WINDOW of them within WINDOW. Telegram takes about 20 messages a minute in a group,
 so one customer's flood must not take the turns of the other customers' questions, nor keep the
 operators' alerts waiting.
@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.telegram.outbox import Outbox, Topic
+from bot.services.news import News, Topic
 from storage.database import Database, as_stored
+from storage.outbox import OutboxStore
 
 QUESTIONS_PER_WINDOW = 5
 WINDOW = timedelta(minutes=10)
@@ -22,10 +23,9 @@ def _now() -> datetime:
 
 
 class SupportDesk:
-    def __init__(
-        self, db: Database, outbox: Outbox, *, clock: Callable[[], datetime] = _now
-    ) -> None:
+    def __init__(self, db: Database, outbox: News, *, clock: Callable[[], datetime] = _now) -> None:
         self._db = db
+        self._asked = OutboxStore(db)  # the questions recorded for the operators
         self._outbox = outbox
         self._clock = clock
 
@@ -35,7 +35,7 @@ class SupportDesk:
         the answer is how long until they may write again."""
         now = self._clock()
         async with self._db.write() as tx:
-            asked = await self._outbox.store.created_since(
+            asked = await self._asked.created_since(
                 tx, Topic.SUPPORT, str(customer_id), as_stored(now - WINDOW)
             )
             if len(asked) >= QUESTIONS_PER_WINDOW:

@@ -20,10 +20,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
@@ -31,8 +31,11 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
 )
+from aiogram.types import InlineKeyboardMarkup
 from aiohttp import ClientConnectorError
 
+from bot.telegram.link import BotLink
+from bot.telegram.notify import Messenger
 from storage.broadcasts import Broadcast, BroadcastStatus, BroadcastStore, Delivery, Tally
 
 log = logging.getLogger(__name__)
@@ -57,7 +60,32 @@ class Progress:
     paused: bool = False  # the shop is stopping; it goes on after the next start
 
 
-ShowProgress = Callable[[Progress], Awaitable[None]]
+class ProgressView(Protocol):
+    """Where the operators follow a broadcast."""
+
+    async def show(self, progress: Progress) -> None:
+        """Show how far the broadcast is; raises if it cannot (sending goes on regardless)."""
+        ...
+
+
+DescribeProgress = Callable[[Progress], tuple[str, InlineKeyboardMarkup | None]]
+"""A broadcast's progress as the operators read it: HTML text, and its buttons."""
+
+
+class ProgressMessage:
+    """The progress shown in the operators' message each broadcast names, worded by
+    `describe`."""
+
+    def __init__(self, messenger: Messenger, describe: DescribeProgress) -> None:
+        self._messenger = messenger
+        self._describe = describe
+
+    async def show(self, progress: Progress) -> None:
+        text, markup = self._describe(progress)
+        broadcast = progress.broadcast
+        await self._messenger.edit(
+            broadcast.progress_chat_id, broadcast.progress_message_id, text, markup
+        )
 
 
 class Pace:
@@ -81,25 +109,23 @@ class Broadcaster:
     def __init__(
         self,
         store: BroadcastStore,
+        link: BotLink,
+        progress: ProgressView,
         *,
         per_second: float = MESSAGES_PER_SECOND,
         progress_every: float = PROGRESS_EVERY,
     ) -> None:
+        """Copies go out through the `link`'s bot whose session lets 429s through to us."""
         self._store = store
+        self._link = link
+        self._progress = progress
         self._pace = Pace(per_second)
         self._progress_every = progress_every
-        self._bot: Bot | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._halt: dict[int, asyncio.Event] = {}  # set by Cancel or by shutdown
         self._troubles: dict[int, int] = {}  # consecutive troubles reaching Telegram
         self._showing: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
-        self.show_progress: ShowProgress | None = None
-
-    def attach(self, bot: Bot) -> None:
-        """The bot that sends the copies: one whose session lets 429s through to us. Its session
-        is the broadcaster's: `stop()` closes it."""
-        self._bot = bot
 
     async def begin(
         self, admin_id: int, source: tuple[int, int], progress: tuple[int, int]
@@ -145,8 +171,6 @@ class Broadcaster:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*late, return_exceptions=True)
-        if self._bot is not None:
-            await self._bot.session.close()
 
     def _launch(self, broadcast: Broadcast, *, resumed: bool) -> None:
         task = asyncio.create_task(self._run(broadcast, resumed), name=f"broadcast-{broadcast.id}")
@@ -201,8 +225,7 @@ class Broadcaster:
 
     async def _deliver(self, broadcast: Broadcast, user_id: int) -> str | None:
         """Send to one customer. Returns why the whole broadcast must stop, if it must."""
-        if self._bot is None:
-            raise RuntimeError("the broadcaster has no bot attached")
+        bot = self._link.direct  # raises before anything is recorded, should there be none
         if not await self._store.start_sending(broadcast.id, user_id):
             return None
         while True:
@@ -211,7 +234,7 @@ class Broadcaster:
                 return None
             await self._pace.turn()
             try:
-                await self._bot.copy_message(
+                await bot.copy_message(
                     chat_id=user_id,
                     from_chat_id=broadcast.source_chat_id,
                     message_id=broadcast.source_message_id,
@@ -259,13 +282,11 @@ class Broadcaster:
             )
 
     async def _show(self, broadcast_id: int, *, resumed: bool, paused: bool = False) -> None:
-        if self.show_progress is None:
-            return
         try:
             broadcast = await self._store.get(broadcast_id)
             if broadcast is None:
                 return
             tally = await self._store.tally(broadcast_id)
-            await self.show_progress(Progress(broadcast, tally, resumed, paused))
+            await self._progress.show(Progress(broadcast, tally, resumed, paused))
         except Exception as exc:  # the progress is only a view: sending goes on
             log.warning("broadcast %s: progress not shown: %r", broadcast_id, exc)

@@ -1,27 +1,25 @@
 """The shop's own messages, sent outside any conversation: alerts and news for the operators'
 group, which go through the outbox (recorded first, so never lost; an alert before any chatter),
-and direct words to a customer. The bot is attached once it exists."""
+and direct words to a customer, through the bot the link reaches once it exists."""
 
 from __future__ import annotations
 
 import logging
 
-from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.telegram.outbox import Outbox, Topic, alert_text
+from bot.services.news import Topic, alert_text
+from bot.telegram.link import BotLink
+from bot.telegram.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 
 class Messenger:
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, link: BotLink) -> None:
         self._outbox = outbox
-        self._bot: Bot | None = None
-
-    def attach(self, bot: Bot) -> None:
-        self._bot = bot
+        self._link = link
 
     async def alert_operators(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Plain text for the operators (escaped here), with buttons for what they can do about
@@ -38,10 +36,8 @@ class Messenger:
         self, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
         """`text` is HTML made from a locale message (its arguments already escaped)."""
-        if self._bot is None:
-            return
         try:
-            await self._bot.send_message(user_id, text, reply_markup=markup)
+            await self._link.bot.send_message(user_id, text, reply_markup=markup)
         except TelegramAPIError as exc:
             log.warning("could not tell customer %s: %s", user_id, exc)
 
@@ -50,10 +46,8 @@ class Messenger:
     ) -> None:
         """Show `text` (HTML) in a message the bot sent; an unchanged text is no error. Raises
         `TelegramAPIError` when Telegram refuses."""
-        if self._bot is None:
-            return
         try:
-            await self._bot.edit_message_text(
+            await self._link.bot.edit_message_text(
                 text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
             )
         except TelegramBadRequest as exc:

@@ -26,12 +26,11 @@ its topic may add buttons.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import Enum, IntEnum, StrEnum
+from enum import Enum
 from typing import Any
 
 from aiogram import Bot
@@ -44,6 +43,8 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.jobs import run_every
+from bot.services.news import PRIORITIES, Topic
+from bot.telegram.link import BotLink
 from storage.database import Database, Transaction, as_stored
 from storage.outbox import Entry, OutboxStore
 
@@ -57,46 +58,6 @@ OPERATORS_GONE_PAUSE = timedelta(minutes=10)  # the operators' group refuses the
 # by itself: a message Telegram is slow to take (the operators' alert about an order, say) must
 # not hold up the customer's chat, whose next update waits for this handler to finish.
 SEND_NOW_PATIENCE = 5.0
-LONGEST_ALERT = 3500  # characters of an alert's own text: the message stays under Telegram's 4096
-
-
-class Priority(IntEnum):
-    """Lower goes first."""
-
-    ALERT = 0  # the operators must act
-    RESULT = 1  # a customer's order or money
-    NEWS = 2  # for the operators to know: reports, recoveries, payment cards
-    CHATTER = 3  # customers' questions for the operators
-
-
-class Topic(StrEnum):
-    """What a message tells, and so how it is worded when it goes out."""
-
-    ORDER = "order"  # about an order id; body: {"status": the status it tells of}
-    DEPOSIT = "deposit"  # about a payment id: it was credited
-    STARS_REFUND = "stars-refund"  # about a payment id: its Stars went back
-    CLAIM_UNCONFIRMED = "claim-unconfirmed"  # about a payment id the customer claimed in vain
-    # An operator's /credit or /debit; body: {"amount", "reason", "credit": bool}
-    ADJUSTMENT = "adjustment"
-    ORDER_ALERT = "order-alert"  # about an order id, for the operators; body: {"text"}
-    ORDER_REVIEW = "order-review"  # about an order id waiting for the operators' decision
-    ALERT = "alert"  # for the operators; body: {"text", "markup"}
-    NEWS = "news"  # for the operators; body: {"text", "markup"}
-    SUPPORT = "support"  # about a customer id: their question; body: {"text"}
-
-
-PRIORITIES = {
-    Topic.ORDER: Priority.RESULT,
-    Topic.DEPOSIT: Priority.RESULT,
-    Topic.STARS_REFUND: Priority.RESULT,
-    Topic.CLAIM_UNCONFIRMED: Priority.RESULT,
-    Topic.ADJUSTMENT: Priority.RESULT,
-    Topic.ORDER_ALERT: Priority.ALERT,
-    Topic.ORDER_REVIEW: Priority.ALERT,
-    Topic.ALERT: Priority.ALERT,
-    Topic.NEWS: Priority.NEWS,
-    Topic.SUPPORT: Priority.CHATTER,
-}
 
 
 @dataclass(frozen=True)
@@ -112,6 +73,11 @@ Render = Callable[[Entry], Awaitable[list[Letter]]]
 """How a message of one topic reads when it goes out: its parts, in order (none: nothing is left
 to tell, e.g. the customer is gone)."""
 
+Renderers = dict[Topic, Render]
+"""By topic, how its messages read: the outbox is given this registry when it is built, the
+conversations (which know the wording) register in it before the bot starts. A topic without one
+is sent as the text it was stored with."""
+
 
 class Delivery(Enum):
     SENT = "sent"
@@ -119,13 +85,6 @@ class Delivery(Enum):
     HELD_BACK = "held back"  # the chat waits (Telegram's retry_after)
     TROUBLE = "trouble"  # Telegram could not be reached or did not answer: later
     GIVEN_UP = "given up"
-
-
-def alert_text(text: str) -> str:
-    """An alert for the operators as the group shows it: plain `text`, escaped here."""
-    if len(text) > LONGEST_ALERT:
-        text = text[:LONGEST_ALERT] + "…"
-    return f"⚠️ {html.escape(text)}"
 
 
 def _now() -> datetime:
@@ -137,10 +96,15 @@ def _recorded(entry_id: int | None) -> list[int]:
 
 
 class Outbox:
+    """The shop's `bot.services.news.News`, sent through Telegram. Built without a link (or
+    before its bot is attached), it records and never sends: the news waits for a bot."""
+
     def __init__(
         self,
         db: Database,
         operators_chat: int | None,
+        link: BotLink | None = None,
+        renderers: Renderers | None = None,
         *,
         clock: Callable[[], datetime] = _now,
     ) -> None:
@@ -148,22 +112,16 @@ class Outbox:
         self._db = db
         self.operators_chat = operators_chat
         self._clock = clock
-        self.renderers: dict[Topic, Render] = {}  # registered by the handlers
-        self._bot: Bot | None = None
+        self.renderers: Renderers = {} if renderers is None else renderers
+        self._link = BotLink() if link is None else link
         self._sending: set[int] = set()  # entries this process is sending right now
         self._held_back: dict[int, datetime] = {}  # chat -> until when Telegram asked to wait
         self._going_on: set[asyncio.Task[None]] = set()  # sends a handler stopped waiting for
-
-    def attach(self, bot: Bot) -> None:
-        """The bot to send with: one whose session lets 429s through, as they are handled here."""
-        self._bot = bot
 
     async def close(self) -> None:
         for sending in list(self._going_on):  # unsent news stays recorded: the job sends it
             sending.cancel()
         await asyncio.gather(*self._going_on, return_exceptions=True)
-        if self._bot is not None:
-            await self._bot.session.close()
 
     # -- recording, in the transaction of what it tells of --
 
@@ -225,10 +183,10 @@ class Outbox:
         await self.send_now(recorded)
 
     async def _send_unrecorded(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        if self._bot is None or self.operators_chat is None:
+        if not self._link.attached or self.operators_chat is None:
             return
         try:
-            await self._bot.send_message(self.operators_chat, text, reply_markup=markup)
+            await self._link.direct.send_message(self.operators_chat, text, reply_markup=markup)
         except Exception as lost:  # logged above with the reason it was not recorded
             log.error("outbox: the operators could not be told at all: %r", lost)
 
@@ -297,12 +255,13 @@ class Outbox:
         self._sending.add(entry_id)
         try:
             entry = await self.store.get(entry_id)
-            if entry is None or entry.finished or self._bot is None:
+            if entry is None or entry.finished or not self._link.attached:
                 return Delivery.SKIPPED
             held_until = self._held_back.get(entry.chat_id)
             if held_until is not None and held_until > self._clock():
                 return Delivery.HELD_BACK
-            return await self._try(self._bot, entry)
+            # Its session lets 429s through: they are handled here.
+            return await self._try(self._link.direct, entry)
         finally:
             self._sending.discard(entry_id)
 

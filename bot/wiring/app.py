@@ -29,11 +29,13 @@ from bot.telegram.flood import WaitOutFloodControl
 from bot.telegram.i18n import CustomerLanguage, HtmlFluentCore
 from bot.telegram.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.telegram.late_presses import GoOnAfterLateAnswers
+from bot.telegram.link import BotLink
+from bot.telegram.outbox import Renderers
 from bot.telegram.stars import read_star_transactions, refund_star_payment
 from bot.wiring.watch import UpstreamWatch
 from bot.wiring.web import WebServer
 from handlers import get_routers, news, presenters
-from handlers.admin.broadcast import show_progress as show_broadcast_progress
+from handlers.admin.broadcast import progress_message
 from handlers.admin.commands import operator_menu
 from handlers.admin.payments import announce_waiting_payment
 from handlers.admin.stars import check_stars_transactions, finish_star_refunds
@@ -62,16 +64,9 @@ def build_bot(config: Settings) -> Bot:
     )
 
 
-def _bot_letting_429_through(bot: Bot) -> Bot:
-    """The same bot on a session that lets 429s through: a broadcast waits them out itself, where
-    Cancel and a shutdown can cut the wait short; the outbox sends what is more important
-    first."""
-    session = AiohttpSession(api=bot.session.api)
-    session.middleware(KeepAnswerModels())
-    return Bot(token=bot.token, session=session, default=bot.default)
-
-
-def build_dispatcher(shop: Shop) -> ShopDispatcher:
+def build_dispatcher(shop: Shop, renderers: Renderers) -> ShopDispatcher:
+    """The dispatcher of `shop`, which was opened with the `renderers` registry: the
+    conversations, which word the outbox's news, register in it here."""
     dispatcher = ShopDispatcher(
         finish_within=updates_finish_within(shop.config),
         operators_chat=shop.config.admin_chat_id,
@@ -85,8 +80,7 @@ def build_dispatcher(shop: Shop) -> ShopDispatcher:
     dispatcher.update.outer_middleware(CustomerMiddleware(shop))
     I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
-    shop.outbox.renderers.update(news.renderers(shop, core, language))
-    shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
+    renderers.update(news.renderers(shop, core, language))
     if shop.usdt_watch is not None:
         shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
@@ -101,9 +95,7 @@ def build_dispatcher(shop: Shop) -> ShopDispatcher:
 async def _start(
     shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
 ) -> None:
-    shop.messenger.attach(bot)
-    shop.outbox.attach(_bot_letting_429_through(bot))
-    shop.broadcaster.attach(_bot_letting_429_through(bot))
+    shop.link.attach(bot)
     shop.deposits.refund_charge = partial(refund_star_payment, bot)
     shop.stars_history.read = partial(
         read_star_transactions, bot, shop.config.upstream_timeout_seconds
@@ -166,12 +158,13 @@ async def _refresh_catalogues(shop: Shop) -> None:
 
 
 async def _stop(shop: Shop, runs: JobRuns, web: WebServer) -> None:
-    await shop.broadcaster.stop()  # closes the session of its bot
+    await shop.broadcaster.stop()
     # A job run under way (a USDT check, a reconciliation) finishes: its upstream calls are
     # bounded by UPSTREAM_TIMEOUT_SECONDS.
     await runs.stop(within=shop.config.upstream_timeout_seconds + 1)
     await web.stop()
     await shop.outbox.close()  # what it holds is sent after the next start
+    await shop.link.close()
 
 
 def updates_finish_within(config: Settings) -> float:
@@ -184,10 +177,13 @@ async def run_polling(config: Settings) -> None:
     """Run the shop until interrupted: SIGINT/SIGTERM stop taking updates in, let those in hand
     finish (see `bot.telegram.intake`), then close everything. While another shop runs on the
     database, raises LockHeld before anything is touched."""
-    shop = await Shop.open(config)
+    renderers: Renderers = {}
+    shop = await Shop.open(
+        config, link=BotLink(), renderers=renderers, describe_progress=progress_message
+    )
     bot = build_bot(config)
     try:
-        dispatcher = build_dispatcher(shop)
+        dispatcher = build_dispatcher(shop, renderers)
         await bot.delete_webhook(drop_pending_updates=False)
         settle_heap()
         expect_updates_dropped_unstarted()

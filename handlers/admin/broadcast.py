@@ -144,7 +144,8 @@ def progress_text(progress: Progress) -> str:
     return "\n".join(lines)
 
 
-async def show_progress(shop: Shop, progress: Progress) -> None:
+def progress_message(progress: Progress) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The progress message: its counts, and Cancel while the broadcast runs."""
     broadcast = progress.broadcast
     cancel = (
         _one_button(
@@ -154,9 +155,4 @@ async def show_progress(shop: Shop, progress: Progress) -> None:
         if broadcast.status == BroadcastStatus.RUNNING
         else None
     )
-    await shop.messenger.edit(
-        broadcast.progress_chat_id,
-        broadcast.progress_message_id,
-        progress_text(progress),
-        cancel,
-    )
+    return progress_text(progress), cancel

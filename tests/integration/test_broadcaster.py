@@ -10,7 +10,8 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.telegram.broadcast import Broadcaster
+from bot.telegram.broadcast import Broadcaster, Progress
+from bot.telegram.link import BotLink
 from storage.admin_log import AdminLog
 from storage.broadcasts import BroadcastStatus, BroadcastStore, Delivery
 from storage.database import Database
@@ -24,15 +25,28 @@ def _closed_port() -> int:
     return port  # nothing listens there any more
 
 
+class Shown:
+    """The progress the operators would see, in the order it was shown."""
+
+    def __init__(self) -> None:
+        self.progress: list[Progress] = []
+
+    async def show(self, progress: Progress) -> None:
+        self.progress.append(progress)
+
+
 async def test_an_outage_skips_nobody_and_cancel_leaves_them_unsent(tmp_path: Path) -> None:
     async with Database(tmp_path / "shop.sqlite3") as db:
         customers = CustomerStore(db)
         for user in (1, 2, 3):
             await customers.register(user, username=None, first_name="C", language="en")
         store = BroadcastStore(db, AdminLog(db))
-        broadcaster = Broadcaster(store)
+        link = BotLink()
         api = TelegramAPIServer.from_base(f"http://127.0.0.1:{_closed_port()}")
-        broadcaster.attach(Bot("123456:TEST", session=AiohttpSession(api=api)))
+        bot = Bot("123456:TEST", session=AiohttpSession(api=api))
+        link.attach(bot)
+        shown = Shown()
+        broadcaster = Broadcaster(store, link, shown)
 
         broadcast = await broadcaster.begin(900, (-100, 7), (-100, 8))
         assert broadcast is not None
@@ -44,7 +58,13 @@ async def test_an_outage_skips_nobody_and_cancel_leaves_them_unsent(tmp_path: Pa
         }
         assert await broadcaster.cancel(broadcast.id, 901)
         await broadcaster.stop()
+        await link.close()
+        await bot.session.close()
 
         assert set((await store.deliveries(broadcast.id)).values()) == {Delivery.PENDING}
         ended = await store.get(broadcast.id)
         assert ended is not None and ended.status == BroadcastStatus.CANCELLED
+        # The operators saw it start, then end cancelled with nothing sent.
+        assert shown.progress[0].broadcast.status == BroadcastStatus.RUNNING
+        last = shown.progress[-1]
+        assert last.broadcast.status == BroadcastStatus.CANCELLED and last.tally.sent == 0

@@ -16,7 +16,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot.telegram.outbox import Letter, Outbox, Topic, alert_text
+from bot.services.news import Topic, alert_text
+from bot.telegram.link import BotLink
+from bot.telegram.outbox import Letter, Outbox
 from sandbox.telegram import ChatDriver, ChatLimit, GroupDriver, TelegramEmulator
 from storage.database import Database, as_stored
 from storage.outbox import Entry
@@ -40,6 +42,7 @@ class Clock:
 class Post:
     db: Database
     outbox: Outbox
+    link: BotLink
     bot: Bot
     clock: Clock
     emulator: TelegramEmulator
@@ -89,13 +92,15 @@ async def post(tmp_path: Path) -> AsyncIterator[Post]:
     bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     clock = Clock()
     async with Database(tmp_path / "shop.sqlite3") as db:
-        outbox = Outbox(db, GROUP, clock=clock)
-        outbox.renderers[Topic.DEPOSIT] = credited_letters
-        outbox.attach(bot)
+        link = BotLink()
+        link.attach(bot)
+        outbox = Outbox(db, GROUP, link, {Topic.DEPOSIT: credited_letters}, clock=clock)
         try:
-            yield Post(db, outbox, bot, clock, emulator, group, customer)
+            yield Post(db, outbox, link, bot, clock, emulator, group, customer)
         finally:
             await outbox.close()
+            await link.close()
+            await bot.session.close()
             await emulator.stop()
 
 
@@ -180,8 +185,7 @@ async def test_a_customer_who_blocked_the_bot_is_given_up_the_operators_never(
     assert await post.outbox.send_due() == 0
     assert post.customer_texts() == []
 
-    gone = Outbox(post.db, -100_404, clock=post.clock)  # a group the bot is not in
-    gone.attach(post.bot)
+    gone = Outbox(post.db, -100_404, post.link, clock=post.clock)  # a group the bot is not in
     async with post.db.write() as tx:
         alert = await gone.to_operators(tx, Topic.ALERT, alert_text("nobody there"))
     await gone.send_now(alert)

@@ -16,7 +16,8 @@ from bot.services.deposits import (
     TooManyClaims,
     TooManyRequests,
 )
-from bot.telegram.outbox import Outbox, Topic
+from bot.services.news import Topic
+from bot.telegram.outbox import Outbox
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.database import as_stored

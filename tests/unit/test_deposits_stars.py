@@ -19,7 +19,8 @@ from bot.services.deposits import (
     TooManyRequests,
     stars_credit,
 )
-from bot.telegram.outbox import Outbox, Topic
+from bot.services.news import Topic
+from bot.telegram.outbox import Outbox
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.deposits import Payment, PaymentStatus, RequestStatus

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.telegram.outbox import Priority, Topic
+from bot.services.news import Priority, Topic
 from storage.database import as_stored
 from storage.outbox import OutboxStore
 from tests.heard import OPERATORS_CHAT

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.services.deposits import Deposits, RefundAnswer, RefundOutcome
+from bot.services.news import Topic
 from bot.services.stars_history import (
     LIVE_MESSAGE_GRACE,
     MARK,
@@ -16,7 +17,7 @@ from bot.services.stars_history import (
     StarsHistory,
     StarsTransaction,
 )
-from bot.telegram.outbox import Outbox, Topic
+from bot.telegram.outbox import Outbox
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
 from tests.heard import OPERATORS_CHAT, Heard
