@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from bot.services.config import Settings
 from bot.services.deposits import Deposits
+from bot.services.figures import OperatorFigures
 from bot.services.lines import build_lines
 from bot.services.lines.base import Line, LineSetup
 from bot.services.money import STORE_CURRENCY
@@ -58,6 +59,7 @@ class Shop:
     usdt_watch: UsdtWatch | None  # None: no DEPOSIT_ADDRESS, no USDT deposits
     outbox: Outbox
     support_desk: SupportDesk
+    figures: OperatorFigures  # the books as operators read them: /stats, /export
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -146,6 +148,7 @@ class Shop:
             usdt_watch=usdt_watch,
             outbox=outbox,
             support_desk=SupportDesk(db, outbox),
+            figures=OperatorFigures(db),
             lines=lines,
         )
 
