@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from bot.services.config import Settings
 from bot.services.deposits import Deposits
+from bot.services.figures import OperatorFigures
 from bot.services.lines import build_lines
 from bot.services.lines.base import Line, LineSetup
 from bot.services.money import STORE_CURRENCY
@@ -60,6 +61,7 @@ class Shop:
     outbox: Outbox
     support_desk: SupportDesk
     link: BotLink  # the bot, once the dispatcher starts
+    figures: OperatorFigures  # the books as operators read them: /stats, /export
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -168,6 +170,7 @@ class Shop:
             outbox=outbox,
             support_desk=SupportDesk(db, outbox),
             link=link,
+            figures=OperatorFigures(db),
             lines=lines,
         )
 

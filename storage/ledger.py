@@ -506,9 +506,3 @@ class Ledger:
             "SELECT * FROM ledger_holds WHERE order_id = ? ORDER BY id", (order_id,)
         )
         return [Hold.from_row(row) for row in rows]
-
-    async def transaction_by_key(self, key: str) -> LedgerTransaction | None:
-        row = await self._db.fetch_one(
-            "SELECT * FROM ledger_transactions WHERE idempotency_key = ?", (key,)
-        )
-        return None if row is None else LedgerTransaction.from_row(row)

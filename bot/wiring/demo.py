@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bot.services.config import without_settings
 from bot.services.money import MICRO
+from bot.wiring.playground_view import StoredShopView
 from sandbox.playground.server import Playground, Seat
 from sandbox.server import free_port
 from sandbox.telegram import TelegramEmulator
@@ -218,9 +219,10 @@ async def _run(folder: Path, host: str, port: int, real_telegram: bool) -> int:
         emulator, account, seats = _emulated_telegram()
         database = _fresh_database(folder)
         await _seed(database)
+    shop_view = StoredShopView(database)
     playground = Playground(
         upstreams,
-        database,
+        shop_view,
         bot=account,
         seats=seats,
         bot_name="your bot in Telegram" if real_telegram else f"@{DEMO_BOT}",
@@ -231,8 +233,8 @@ async def _run(folder: Path, host: str, port: int, real_telegram: bool) -> int:
     try:
         await upstreams.start()
         telegram_base = None if emulator is None else await emulator.start()
-        # Started before the playground opens its database: no thread runs yet to trouble the
-        # fork, and the bot is told to end with the demo.
+        # Started before the playground's view opens the database: no thread runs yet to trouble
+        # the fork, and the bot is told to end with the demo.
         bot = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run",
             cwd=folder,  # no operator's .env is read from here
@@ -240,6 +242,7 @@ async def _run(folder: Path, host: str, port: int, real_telegram: bool) -> int:
             stdin=asyncio.subprocess.DEVNULL,
             preexec_fn=_die_with_the_demo,
         )  # fmt: skip
+        await shop_view.open()
         try:
             page = await playground.start(host, port) + "/"
         except OSError as busy:
@@ -271,6 +274,7 @@ async def _run(folder: Path, host: str, port: int, real_telegram: bool) -> int:
                 bot.kill()
                 await bot.wait()
         await playground.stop()
+        await shop_view.close()
         if emulator is not None:
             await emulator.stop()
         await upstreams.stop()

@@ -11,10 +11,10 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.shop import Shop
 from bot.telegram.broadcast import Progress
+from handlers.screens import grid
 from storage.broadcasts import BroadcastStatus
 
 router = Router(name="admin-broadcast")
@@ -37,9 +37,7 @@ class BroadcastButton(CallbackData, prefix="bc"):
 
 
 def _one_button(text: str, button: BroadcastButton) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=text, callback_data=button)
-    return builder.as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=grid([(text, button)], 1))
 
 
 @router.message(Command("broadcast"))
@@ -52,16 +50,13 @@ async def ask_to_broadcast(message: Message, shop: Shop) -> None:
     if customers == 0:
         await message.answer("⚠️ Nothing sent: no customer would receive it.")
         return
-    builder = InlineKeyboardBuilder()
-    for text, action in ((f"📣 Send to {customers} customers", BroadcastAction.SEND),
-                         ("✖️ Don't send", BroadcastAction.DROP)):  # fmt: skip
-        builder.button(
-            text=text, callback_data=BroadcastButton(action=action, ref=source.message_id)
-        )
+    options = [(text, BroadcastButton(action=action, ref=source.message_id))
+               for text, action in ((f"📣 Send to {customers} customers", BroadcastAction.SEND),
+                                    ("✖️ Don't send", BroadcastAction.DROP))]  # fmt: skip
     await message.answer(
         f"📣 Send the message above to <b>{customers}</b> customers? Each gets a copy from the "
         "bot, as it is.",
-        reply_markup=builder.as_markup(),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=grid(options, per_row=2)),
         reply_parameters=ReplyParameters(message_id=source.message_id),
     )
 

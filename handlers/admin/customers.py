@@ -13,7 +13,6 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.services.money import (
@@ -27,6 +26,7 @@ from bot.services.money import (
 from bot.shop import Shop
 from bot.telegram.outbox import Letter
 from handlers.admin.naming import customer_named, who
+from handlers.screens import grid
 from storage.ledger import InsufficientFunds
 from storage.users import Customer
 
@@ -86,12 +86,9 @@ async def _card(shop: Shop, customer: Customer) -> tuple[str, InlineKeyboardMark
         f"Credit or debit: <code>/credit {customer.id} AMOUNT REASON</code>, "
         f"<code>/debit {customer.id} AMOUNT REASON</code>"
     )
-    builder = InlineKeyboardBuilder()
-    if customer.banned:
-        builder.button(text="✅ Unban", callback_data=BanButton(user_id=customer.id, banned=False))
-    else:
-        builder.button(text="🚫 Ban", callback_data=BanButton(user_id=customer.id, banned=True))
-    return "\n".join(lines), builder.as_markup()
+    label = "✅ Unban" if customer.banned else "🚫 Ban"
+    button = BanButton(user_id=customer.id, banned=not customer.banned)
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=grid([(label, button)], 1))
 
 
 @router.message(Command("user"))

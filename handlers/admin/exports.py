@@ -11,7 +11,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 
 from bot.shop import Shop
-from storage.exports import ExportStore
 
 router = Router(name="admin-exports")
 
@@ -33,10 +32,8 @@ async def export(message: Message, command: CommandObject, shop: Shop) -> None:
         await message.answer(f"⚠️ Days must be from 1 to {MAX_DAYS}. {USAGE}")
         return
     now = datetime.now(UTC)
-    since = (now - timedelta(days=days)).isoformat(timespec="microseconds")
-    store = ExportStore(shop.db)
-    count, content = await (store.orders if what == "orders" else store.ledger)(
-        since.replace("+00:00", "Z")
+    count, content = await shop.figures.export(
+        "orders" if what == "orders" else "ledger", now - timedelta(days=days)
     )
     name = f"{what}-{now:%Y%m%d}-{days}d.csv"
     caption = f"{html.escape(what)}: {count} row(s), the last {days} day(s)"

@@ -9,12 +9,12 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.money import format_money
 from bot.shop import Shop
 from handlers.admin.cards import order_card
 from handlers.admin.review import review_keyboard
+from handlers.screens import grid
 from storage.orders import Order, OrderStatus
 
 router = Router(name="admin-orders")
@@ -28,9 +28,8 @@ class OrderCardButton(CallbackData, prefix="oc"):
 
 def order_card_keyboard(order_id: str) -> InlineKeyboardMarkup:
     """The button on an alert about one order: its card, with its history."""
-    builder = InlineKeyboardBuilder()
-    builder.button(text="🧾 Show the order", callback_data=OrderCardButton(order_id=order_id))
-    return builder.as_markup()
+    button = OrderCardButton(order_id=order_id)
+    return InlineKeyboardMarkup(inline_keyboard=grid([("🧾 Show the order", button)], 1))
 
 
 async def _card(shop: Shop, order: Order) -> tuple[str, InlineKeyboardMarkup | None]:

@@ -9,11 +9,10 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.upstreams import check_upstreams, state_line
 from bot.shop import Shop
-from handlers.screens import redraw
+from handlers.screens import grid, redraw
 
 router = Router(name="admin-providers")
 
@@ -23,9 +22,7 @@ class CheckAgain(CallbackData, prefix="prov"):
 
 
 def _keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text="🔄 Check again", callback_data=CheckAgain())
-    return builder.as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=grid([("🔄 Check again", CheckAgain())], 1))
 
 
 async def _report(shop: Shop) -> str:

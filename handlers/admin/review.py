@@ -8,12 +8,11 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.orders import Decision
 from bot.shop import Shop
 from handlers.admin.cards import order_card
-from handlers.screens import redraw
+from handlers.screens import grid, redraw
 from storage.orders import OrderStatus
 
 router = Router(name="admin-review")
@@ -27,12 +26,11 @@ class ReviewButton(CallbackData, prefix="rv"):
 
 
 def review_keyboard(order_id: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for label, decision in (("💸 Refund", Decision.REFUND),
-                            ("✅ Mark delivered", Decision.DELIVERED),
-                            ("🔁 Retry", Decision.RETRY)):  # fmt: skip
-        builder.button(text=label, callback_data=ReviewButton(decision=decision, order_id=order_id))
-    return builder.as_markup()
+    options = [(label, ReviewButton(decision=decision, order_id=order_id))
+               for label, decision in (("💸 Refund", Decision.REFUND),
+                                       ("✅ Mark delivered", Decision.DELIVERED),
+                                       ("🔁 Retry", Decision.RETRY))]  # fmt: skip
+    return InlineKeyboardMarkup(inline_keyboard=grid(options, per_row=3))
 
 
 @router.message(Command("review"))

@@ -12,8 +12,6 @@ from aiogram.types import Message
 
 from bot.services.reports import figures_lines
 from bot.shop import Shop
-from storage.database import as_stored
-from storage.figures import FigureStore
 
 router = Router(name="admin-stats")
 
@@ -37,7 +35,7 @@ async def show_stats(message: Message, command: CommandObject, shop: Shop) -> No
         )
         return
     start = period_start(period)
-    figures = await FigureStore(shop.db).since(as_stored(start))
+    figures = await shop.figures.since(start)
     lines = [f"📊 <b>Since {start:%Y-%m-%d %H:%M} UTC</b> ({period})"]
     lines += figures_lines(figures, shop.currency)
     await message.answer("\n".join(lines))

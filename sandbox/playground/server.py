@@ -7,6 +7,9 @@ AceData order paid. Changes reach the page as server-sent events.
 
 With real Telegram (`BOT_TOKEN` set) there is no emulator: the page has the sandbox panel only.
 
+What the panel shows of the shop itself (the USDT deposit requests waiting to be paid) comes
+through the `ShopView` it is handed (see `shop_view`): the sandbox imports nothing of the shop.
+
 JSON routes (errors are `{"error": "..."}` with a 4xx status):
 
     GET  /api/setup                             the seats, the bot, the upstreams
@@ -39,6 +42,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from sandbox.playground.shop_view import ShopView
 from sandbox.same_origin import Refusals, same_origin_only
 from sandbox.server import SimulatorServer
 from sandbox.telegram.payments import pay_invoice
@@ -46,9 +50,6 @@ from sandbox.telegram.routes import message_json
 from sandbox.telegram.state import BotAccount, Chat, UserInfo
 from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS
 from sandbox.upstreams import SAMPLES, Upstreams
-from storage.database import Database, utc_now
-from storage.deposits import DepositStore, Method
-from storage.users import CustomerStore
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Playground:
     def __init__(
         self,
         upstreams: Upstreams,
-        database: Path,
+        shop: ShopView,
         *,
         bot: BotAccount | None,
         seats: list[Seat],
@@ -121,9 +122,7 @@ class Playground:
         self.bot_name = bot_name
         self.late_answer_seconds = late_answer_seconds  # a "slow" or "hung" upstream call
         self.deposit_check_seconds = deposit_check_seconds
-        self._db = Database(database)
-        self._deposits = DepositStore(self._db)
-        self._customers = CustomerStore(self._db)
+        self.shop = shop  # opened and closed by whoever started the playground
         self._listeners: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
         self._server: SimulatorServer | None = None
         self._watching: asyncio.Task[None] | None = None
@@ -159,7 +158,6 @@ class Playground:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 8080) -> str:
-        await self._db.open()
         self._server = SimulatorServer(self.app())
         base = await self._server.start(host, port)
         self._watching = asyncio.create_task(self._watch_the_panel())
@@ -174,7 +172,6 @@ class Playground:
             queue.put_nowait(("bye", {}))
         if self._server is not None:
             await self._server.stop()
-        await self._db.close()
 
     async def _watch_the_panel(self) -> None:
         """What the bot or the simulators change on their own (a deposit request made in real
@@ -367,18 +364,15 @@ class Playground:
         return web.json_response(await self._panel())
 
     async def _panel(self) -> dict[str, Any]:
-        requests = await self._deposits.open_requests(Method.USDT, utc_now(), limit=LISTED)
-        waiting = []
-        for deposit in requests:
-            customer = await self._customers.get(deposit.user_id)
-            waiting.append(
-                {
-                    "id": deposit.id,
-                    "customer": customer.first_name if customer else str(deposit.user_id),
-                    "amount": _usdt(deposit.pay_amount),
-                    "expires_at": deposit.expires_at,
-                }
-            )
+        waiting = [
+            {
+                "id": deposit.id,
+                "customer": deposit.customer,
+                "amount": _usdt(deposit.pay_amount),
+                "expires_at": deposit.expires_at,
+            }
+            for deposit in await self.shop.waiting_deposits(LISTED)
+        ]
         tron = self.upstreams.tron
         transfers = sorted(tron.events.values(), key=lambda event: event.seq)[-LISTED:]
         topups = list(self.upstreams.topup.orders.values())[-LISTED:]

@@ -27,6 +27,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 
+from bot.wiring.playground_view import StoredShopView
 from sandbox import kumquat
 from sandbox.acedata import AceOrder
 from sandbox.playground.server import Playground, Seat
@@ -67,9 +68,11 @@ async def page(emulator: TelegramEmulator, tmp_path: Path) -> AsyncIterator[Page
     alice = emulator.private_chat(ALICE, "Alice", "alice", "en")
     operator = emulator.group(GROUP, "Shop operators").as_user(OPERATOR, "Operator")
     upstreams = Upstreams()  # not served: the panel acts on the simulators themselves
+    shop = StoredShopView(tmp_path / "shop.sqlite3")  # the demo's view of its shop
+    await shop.open()
     playground = Playground(
         upstreams,
-        tmp_path / "shop.sqlite3",
+        shop,
         bot=emulator.bot(),
         seats=[
             Seat("alice", "Alice", "Customer", alice.chat, alice.user),
@@ -83,6 +86,7 @@ async def page(emulator: TelegramEmulator, tmp_path: Path) -> AsyncIterator[Page
     async with aiohttp.ClientSession() as http:
         yield Page(http, base, upstreams, emulator, tmp_path / "shop.sqlite3")
     await playground.stop()
+    await shop.close()
 
 
 async def test_sending_reaches_the_bot_as_the_seat_user(page: Page, bot: Bot) -> None:

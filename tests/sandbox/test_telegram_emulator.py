@@ -124,8 +124,15 @@ async def test_send_message_refusals(
 async def test_callback_data_of_exactly_64_bytes_is_accepted(
     emulator: TelegramEmulator, bot: Bot
 ) -> None:
-    emulator.private_chat(USER, "Alice")
-    await bot.send_message(USER, "ok", reply_markup=keyboard("Max", data="é" * 32))
+    alice = emulator.private_chat(USER, "Alice")
+    data = "é" * 32  # two bytes each in UTF-8: Telegram's limit exactly
+    sent = await bot.send_message(USER, "ok", reply_markup=keyboard("Max", data=data))
+
+    shown = await alice.wait_for_bot()
+    assert shown.message_id == sent.message_id
+    assert [[button.callback_data for button in row] for row in shown.buttons] == [[data]]
+    assert sent.reply_markup is not None
+    assert sent.reply_markup.inline_keyboard[0][0].callback_data == data
 
 
 async def test_edit_refusals(emulator: TelegramEmulator, bot: Bot) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
+from bot.services.figures import OperatorFigures
 from storage.exports import ExportStore
 from storage.ledger import Kind
 from tests.unit.conftest import Books
@@ -46,3 +48,16 @@ async def test_an_upstream_reference_in_the_orders_export_is_quoted_too(books: B
     [row] = _rows(content)
     assert (row["id"], row["charge"], row["upstream_cost"]) == ("O1", "3.000000", "")
     assert row["upstream_ref"] == "'=cmd|'/c calc'!A1"
+
+
+async def test_operators_get_the_rows_from_the_moment_they_ask_for(books: Books) -> None:
+    alice = await books.customer(7)
+    await books.ledger.credit(alice, 2 * USDT, key="welcome", kind=Kind.DEPOSIT, memo="in")
+    figures = OperatorFigures(books.db)
+    now = datetime.now(UTC)
+
+    assert (await figures.export("ledger", now - timedelta(minutes=1)))[0] == 2  # both sides
+    assert (await figures.export("ledger", now + timedelta(minutes=1)))[0] == 0
+    assert (await figures.export("orders", now - timedelta(minutes=1)))[0] == 0
+    assert (await figures.since(now - timedelta(minutes=1))).deposits == 2 * USDT
+    assert (await figures.since(now + timedelta(minutes=1))).deposits == 0
