@@ -266,13 +266,11 @@ async def _order_of(
     order_id: str,
 ) -> Order | None:
     """The customer's own order a button names; otherwise None, and the press is answered: a
-    quote removed long after it expired (see bot/old_quotes) leaves its buttons out of date."""
-    order = await shop.orders.get(order_id)
-    if order is None:
+    quote removed long after it expired (see bot/old_quotes) leaves its buttons out of date, and
+    a button naming another customer's order reads just the same (it tells nothing of it)."""
+    order = await shop.sales.find_owned(order_id, customer.id)
+    if order is None or order.product not in presenters:
         await query.answer(i18n.get("stale-button"), show_alert=True)
-        return None
-    if order.user_id != customer.id or order.product not in presenters:
-        await query.answer(i18n.get("not-your-order"), show_alert=True)
         return None
     return order
 

@@ -32,6 +32,7 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from bot.services.money import CENT
+from bot.services.ownership import own, owned_by
 from bot.services.pricing import Price, is_expired, quote_expiry
 from bot.telegram.outbox import Outbox, Topic, alert_text
 from providers.outcomes import Outcome
@@ -221,7 +222,7 @@ class OrderService:
                 order = await self._orders.get(order_id, tx=tx)
                 if order is None:
                     return Confirmation(ConfirmStatus.NOT_FOUND)
-                if order.user_id != user_id:
+                if not owned_by(user_id, order):
                     return Confirmation(ConfirmStatus.NOT_YOURS)
                 if order.status != OrderStatus.QUOTED:
                     return Confirmation(ConfirmStatus.ALREADY, order)
@@ -253,8 +254,8 @@ class OrderService:
         return Confirmation(ConfirmStatus.HELD, confirmed)
 
     async def cancel_quote(self, order_id: str, user_id: int) -> None:
-        order = await self._orders.get(order_id)
-        if order is not None and order.user_id == user_id:
+        order = await self.find_owned(order_id, user_id)
+        if order is not None:
             await self._cancel_quoted(order, "cancelled by the customer")
 
     async def cancel_open_quotes(
@@ -298,6 +299,11 @@ class OrderService:
 
     async def find(self, order_id: str) -> Order | None:
         return await self._orders.get(order_id)
+
+    async def find_owned(self, order_id: str, user_id: int) -> Order | None:
+        """The order if it is `user_id`'s; None for another customer's exactly as for a missing
+        one (see `bot.services.ownership`)."""
+        return own(user_id, await self._orders.get(order_id))
 
     async def reconcile(self, order_id: str) -> Order:
         """Ask upstream about an unsettled order (in the background: no customer is watching);

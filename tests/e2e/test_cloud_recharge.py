@@ -314,12 +314,40 @@ async def test_someone_elses_order_button_changes_nothing(shop: Shop) -> None:
     assert menu is not None
     await mallory.press_data(f"ord:confirm:{order_id}", message_id=menu.message_id)
     await mallory.settle()
-    assert (
-        mallory.callback_answers[-1]["text"] == "⚠️ That button is not yours. Nothing was changed."
+    # As for a button naming no order at all: it tells nothing of Cleo's.
+    assert mallory.callback_answers[-1]["text"] == (
+        "⚠️ That button is out of date. Send /start for a fresh menu."
     )
     assert await wallet_of(shop, cleo) == (100 * USDT, 0)
     assert await wallet_of(shop, mallory) == (100 * USDT, 0)
     assert await orders_of(shop, cleo.user_id) == [(order_id, "quoted")]
+
+
+async def test_a_forged_button_tells_nothing_of_someone_elses_order(shop: Shop) -> None:
+    """A button naming another customer's order reads exactly as one naming no order at all:
+    whoever forges an order id learns nothing of whether it exists, and nothing changes."""
+    cleo = await new_customer(shop, 100 * USDT, "Cleo")
+    mallory = await new_customer(shop, 100 * USDT, "Mallory")
+    await cloud_account(cleo, "Tencent Cloud", "200000000000")
+    await cleo.press("10 USD")
+    await cleo.wait_for_bot()
+    [(order_id, _)] = await orders_of(shop, cleo.user_id)
+    missing = "9" * len(order_id)
+    menu = mallory.last_bot_message
+    assert menu is not None
+    for button in ("ord:confirm:{}", "ord:back:{}", "ord:cancel:{}", "backord:{}", "topupfor:{}"):
+        answers = []
+        for forged in (order_id, missing):
+            await mallory.press_data(button.format(forged), message_id=menu.message_id)
+            await mallory.settle()
+            answers.append(mallory.callback_answers[-1]["text"])
+        assert answers[0] == answers[1], (button, answers)
+        assert answers[0].startswith("⚠️"), (button, answers)
+    assert mallory.chat.messages[menu.message_id].text == menu.text
+    assert await wallet_of(shop, cleo) == (100 * USDT, 0)
+    assert await wallet_of(shop, mallory) == (100 * USDT, 0)
+    assert await orders_of(shop, cleo.user_id) == [(order_id, "quoted")]
+    assert await orders_of(shop, mallory.user_id) == []
 
 
 async def test_back_and_cancel_from_the_confirmation(shop: Shop) -> None:

@@ -111,6 +111,16 @@ async def test_an_alibaba_recharge_by_email_at_its_rate(engine: Engine) -> None:
     assert order.charge == 52_500_000
 
 
+async def test_someone_elses_order_is_found_as_none(engine: Engine) -> None:
+    order = await engine.quoted(ALICE)
+    assert await engine.service.find_owned(order.id, BOB) is None
+    assert await engine.service.find_owned("nope", BOB) is None
+    owned = await engine.service.find_owned(order.id, ALICE)
+    assert owned is not None and owned.id == order.id
+    await engine.service.cancel_quote(order.id, BOB)  # changes nothing
+    assert (await engine.service.confirm(order.id, ALICE)).status == ConfirmStatus.HELD
+
+
 async def test_confirming_twice_or_someone_elses_order_changes_nothing(engine: Engine) -> None:
     order = await engine.quoted(ALICE)
     assert (await engine.service.confirm(order.id, BOB)).status == ConfirmStatus.NOT_YOURS
