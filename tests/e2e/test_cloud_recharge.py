@@ -260,6 +260,36 @@ async def test_an_expired_quote_is_priced_again(shop: Shop) -> None:
     assert await wallet_of(shop, cleo) == (47_500_000, 0)
 
 
+async def test_an_expired_quote_the_supplier_cannot_price_now_charges_nothing(shop: Shop) -> None:
+    cleo, _ = await cloud_confirmation(shop, 100 * USDT, amount="50 USD")
+    [(old, _)] = await orders_of(shop, cleo.user_id)
+    async with shop.db.write() as tx:
+        await tx.execute(
+            "UPDATE orders SET quote_expires_at = '2000-01-01T00:00:00Z' WHERE id = ?", (old,)
+        )
+    shop.cloud.plan.add("5xx", path="/api/uid", status=503, times=100)
+    try:
+        await cleo.press(CONFIRM)
+        await cleo.wait_until(lambda m: "The supplier is not answering right now" in m.text)
+    finally:
+        shop.cloud.plan.clear()
+    assert await wallet_of(shop, cleo) == (100 * USDT, 0)
+    assert await orders_of(shop, cleo.user_id) == [(old, "cancelled")]
+
+
+async def test_a_valid_quote_is_bought_at_its_price_while_the_supplier_cannot_price_it(
+    shop: Shop,
+) -> None:
+    cleo, _ = await cloud_confirmation(shop, 100 * USDT)
+    shop.cloud.plan.add("5xx", path="/api/uid", status=503, times=100)
+    try:
+        await cleo.press(CONFIRM)
+        await cleo.wait_until(lambda m: "Done!" in m.text)
+    finally:
+        shop.cloud.plan.clear()
+    assert await wallet_of(shop, cleo) == (89_500_000, 0)
+
+
 async def test_a_changed_rate_is_shown_before_charging(shop: Shop) -> None:
     cleo, _ = await cloud_confirmation(shop, 100 * USDT, uid="200000000001")  # rate 0.95
     account = shop.cloud.accounts[("qcloud", "200000000001")]
