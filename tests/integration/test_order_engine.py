@@ -16,6 +16,7 @@ from unittest.mock import ANY
 import pytest
 import pytest_asyncio
 
+from bot.services.details import NoDetails
 from bot.services.lines.cloud import CloudDetails, CloudLine, CloudTarget
 from bot.services.orders import ConfirmStatus, OrderService, RequoteStatus
 from bot.services.pricing import Pricing
@@ -161,6 +162,15 @@ async def test_an_expired_quote_nobody_can_price_now_is_only_given_up(engine: En
     valid = await engine.quoted(ALICE)
     engine.upstream.plan.add("5xx", path="/api/uid", status=503, times=100)
     assert (await engine.service.requote(valid)).status == RequoteStatus.VALID
+
+
+async def test_any_orders_details_read_by_the_model_its_line_names(engine: Engine) -> None:
+    """What a reader of any order uses (an operator's card, an export): no list of lines."""
+    order = await engine.quoted(ALICE)
+    details = engine.service.details_of(order)
+    assert isinstance(details, CloudDetails) and details.uid == "200000000000"
+    gone = replace(order, product="no-longer-sold")  # its line is not configured here
+    assert engine.service.details_of(gone) == NoDetails()
 
 
 async def test_someone_elses_order_is_found_as_none(engine: Engine) -> None:
