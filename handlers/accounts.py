@@ -17,6 +17,7 @@ from aiogram_i18n import I18nContext
 
 from bot.services.lines.accounts import (
     AccountKind,
+    AccountsDetails,
     AccountsLine,
     Lookup,
     Offer,
@@ -29,7 +30,7 @@ from bot.services.money import MICRO, AmountError, AmountProblem, parse_amount
 from bot.services.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, amount_error, cannot_price, present_quote
+from handlers.purchase import PresenterBase, amount_error, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
@@ -294,8 +295,7 @@ async def _quote(
     except PricingError:
         await cannot_price(event, i18n, "accounts")
         return
-    fresh = FreshQuote(quote.price, line.order_details(quote))
-    await present_quote(event, i18n, shop, customer, line.product, ACCOUNTS, fresh)
+    await present_quote(event, i18n, shop, customer, line.product, ACCOUNTS, quote.for_order)
 
 
 # -- how an accounts order reads, for the shared purchase screens --
@@ -309,7 +309,7 @@ class AccountsPresenter(PresenterBase):
         return accounts_file(order)
 
     def explain_failure(self, i18n: I18nContext, order: Order) -> str | None:
-        match order.details.get("accounts_failure"):
+        match AccountsDetails.of(order).accounts_failure:
             case "out_of_stock":
                 return i18n.get("accounts-failure-out-of-stock")
             case "invalid_amount":
@@ -320,36 +320,23 @@ class AccountsPresenter(PresenterBase):
                 return None
 
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
-        offer = Offer.from_data(order.details["offer"])
+        details = AccountsDetails.of(order)
+        offer = details.offer
         currency = shop.require(AccountsLine).currency
         return i18n.get(
             "accounts-confirm",
-            quantity=str(order.details["quantity"]),
+            quantity=str(details.quantity),
             name=_clip(offer.name, NAME_IN_TEXT),
             kind=_kind_name(i18n, offer.kind),
             unit=f"{shop_amount(offer.unit_price)} {currency}",
-            total=f"{shop_amount(int(order.details['cost']))} {currency}",
+            total=f"{shop_amount(details.cost)} {currency}",
         )
 
     async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
-        offer = Offer.from_data(order.details["offer"])
-        accounts = order.details.get("accounts")
-        count = len(accounts) if isinstance(accounts, list) else order.details["quantity"]
+        details = AccountsDetails.of(order)
+        count = details.quantity if details.accounts is None else len(details.accounts)
         return i18n.get("accounts-delivered", quantity=str(count),
-                        name=_clip(offer.name, NAME_IN_TEXT))  # fmt: skip
-
-    async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
-        """Priced again from a fresh detail. Stock is left to the shop: if it ran out, the
-        purchase is refused and the hold released, and the customer is told why."""
-        line = shop.require(AccountsLine)
-        offer = await line.offer(Offer.from_data(order.details["offer"]).service_id)
-        if not isinstance(offer, Offer):
-            return None
-        try:
-            quote = await line.quote(offer, int(order.details["quantity"]))
-        except PricingError:
-            return None
-        return FreshQuote(quote.price, line.order_details(quote))
+                        name=_clip(details.offer.name, NAME_IN_TEXT))  # fmt: skip
 
     async def back(
         self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop

@@ -12,11 +12,17 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
-from bot.services.lines.acedata import PAY_WAYS, AceDataLine, Offer, valid_application_id
+from bot.services.lines.acedata import (
+    PAY_WAYS,
+    AceDataDetails,
+    AceDataLine,
+    Offer,
+    valid_application_id,
+)
 from bot.services.money import format_amount
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, present_quote
+from handlers.purchase import PresenterBase, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order, OrderStatus
 from storage.users import Customer
@@ -200,9 +206,8 @@ async def pay_way_chosen(
     if offer is None:  # no longer sold since it was chosen
         await query.answer(i18n.get("acedata-no-such-package"), show_alert=True)
         return
-    details = line.order_details(data["application"], offer, callback_data.way)
-    fresh = FreshQuote(line.price(offer), details)
-    await present_quote(query, i18n, shop, customer, line.product, ACEDATA, fresh)
+    quote = line.quote(data["application"], offer, callback_data.way)
+    await present_quote(query, i18n, shop, customer, line.product, ACEDATA, quote)
 
 
 # -- how an AceData order reads, for the shared purchase screens --
@@ -213,52 +218,55 @@ class AceDataPresenter(PresenterBase):
         return i18n.get("menu-acedata")
 
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
-        details = order.details
+        details = AceDataDetails.of(order)
         return i18n.get(
             "acedata-confirm",
-            application=details["application_id"],
-            service=details["service"],
-            package=details["title"],
-            credits=details["credits"],
-            price=_usd(int(details["price"])),
-            way=_way_name(i18n, details["pay_way"]),
+            application=details.application_id,
+            service=details.service,
+            package=details.title,
+            credits=details.credits,
+            price=_usd(details.price),
+            way=_way_name(i18n, details.pay_way),
         )
 
     async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
+        details = AceDataDetails.of(order)
         return i18n.get(
             "acedata-delivered",
-            credits=order.details["credits"],
-            application=order.details["application_id"],
+            credits=details.credits,
+            application=details.application_id,
         )
 
     def _payable(self, order: Order) -> str | None:
         """The pay link, while the AceData order waits for the customer's payment."""
-        url = order.details.get("pay_url")
-        if order.status not in _UNSETTLED or order.details.get("state") != "Pending":
+        details = AceDataDetails.of(order)
+        url = details.pay_url
+        if order.status not in _UNSETTLED or details.state != "Pending":
             return None
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        if url is None or not url.startswith(("https://", "http://")):
             return None
         return url
 
     def waiting(self, i18n: I18nContext, order: Order) -> str | None:
-        details = order.details
-        price = _usd(int(details.get("paid_price", details["price"])))
+        details = AceDataDetails.of(order)
+        price = _usd(details.asked)
         if self._payable(order) is not None:
             return i18n.get("acedata-pay-now", order=order.id, price=price,
-                            way=_way_name(i18n, details["pay_way"]))  # fmt: skip
-        if details.get("state") == "Paid":
-            return i18n.get("acedata-paid", order=order.id, credits=details["credits"])
+                            way=_way_name(i18n, details.pay_way))  # fmt: skip
+        if details.state == "Paid":
+            return i18n.get("acedata-paid", order=order.id, credits=details.credits)
         return None
 
     def buttons(self, i18n: I18nContext, order: Order) -> list[InlineKeyboardButton]:
         url = self._payable(order)
         if url is None:
             return []
-        price = _usd(int(order.details.get("paid_price", order.details["price"])))
+        price = _usd(AceDataDetails.of(order).asked)
         return [InlineKeyboardButton(text=i18n.get("acedata-pay-button", price=price), url=url)]
 
     def explain_failure(self, i18n: I18nContext, order: Order) -> str | None:
-        match order.details.get("state"), order.details.get("create"):
+        details = AceDataDetails.of(order)
+        match details.state, details.create:
             case "Expired", _:
                 return i18n.get("acedata-expired")
             case "Failed", _:
@@ -269,20 +277,11 @@ class AceDataPresenter(PresenterBase):
                 return i18n.get("acedata-no-answer")
             case _, "not_found":
                 return i18n.get("acedata-unknown-application",
-                                application=order.details["application_id"])  # fmt: skip
+                                application=details.application_id)  # fmt: skip
             case _, "invalid_request":
                 return i18n.get("acedata-refused")
             case _:
                 return None
-
-    async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
-        line = shop.require(AceDataLine)
-        offer = await line.offer(order.details["package_id"])
-        if offer is None:
-            return None
-        details = line.order_details(order.details["application_id"], offer,
-                                     order.details["pay_way"])  # fmt: skip
-        return FreshQuote(line.price(offer), details)
 
     async def back(
         self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop

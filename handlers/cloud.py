@@ -15,12 +15,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
-from bot.services.lines.cloud import CloudChannel, CloudLine, CloudTarget, Lookup
+from bot.services.lines.cloud import CloudChannel, CloudDetails, CloudLine, CloudTarget, Lookup
 from bot.services.money import MICRO, format_amount, format_rate
 from bot.services.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote, read_amount
+from handlers.purchase import PresenterBase, cannot_price, present_quote, read_amount
 from handlers.screens import back_button, cancel_button, cancel_only, choices, show
 from storage.orders import Order
 from storage.users import Customer
@@ -191,8 +191,7 @@ async def _quote(
     except PricingError:
         await cannot_price(event, i18n, "a cloud recharge")
         return
-    fresh = FreshQuote(quote.price, line.order_details(quote))
-    await present_quote(event, i18n, shop, customer, line.product, CLOUD, fresh)
+    await present_quote(event, i18n, shop, customer, line.product, CLOUD, quote.for_order)
 
 
 # -- how a cloud order reads, for the shared purchase screens --
@@ -203,35 +202,23 @@ class CloudPresenter(PresenterBase):
         return i18n.get("menu-cloud")
 
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
-        target = CloudTarget.from_data(order.details)
+        details = CloudDetails.of(order)
         return i18n.get(
             "cloud-confirm",
-            cloud=_cloud_name(i18n, target.channel),
-            uid=target.uid,
-            money=format_amount(order.details["money"]),
-            rate=format_rate(target.rate),
+            cloud=_cloud_name(i18n, details.channel),
+            uid=details.uid,
+            money=format_amount(details.money),
+            rate=format_rate(details.rate),
         )
 
     async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
-        target = CloudTarget.from_data(order.details)
+        details = CloudDetails.of(order)
         return i18n.get(
             "cloud-delivered",
-            cloud=_cloud_name(i18n, target.channel),
-            uid=target.uid,
-            money=format_amount(order.details["money"]),
+            cloud=_cloud_name(i18n, details.channel),
+            uid=details.uid,
+            money=format_amount(details.money),
         )
-
-    async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
-        line = shop.require(CloudLine)
-        stored = CloudTarget.from_data(order.details)
-        target = await line.find(stored.channel, stored.uid)
-        if isinstance(target, Lookup):
-            return None
-        try:
-            quote = await line.quote(target, order.details["money"])
-        except PricingError:
-            return None
-        return FreshQuote(quote.price, line.order_details(quote))
 
     async def back(
         self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop

@@ -29,6 +29,7 @@ from bot.services.money import (
     format_money,
     round_up_to_cent,
 )
+from bot.services.ownership import own
 from bot.shop import Shop
 from bot.telegram.outbox import Letter
 from bot.telegram.qr import qr_png
@@ -114,8 +115,8 @@ async def order_to_top_up(
     """The order a top-up button names, if it is the customer's own; otherwise the customer is
     told and None returned, and nothing may change (the id rides in callback data, which anyone
     can forge)."""
-    order = await shop.orders.get(order_id)
-    if order is None or order.user_id != customer.id:
+    order = await shop.sales.find_owned(order_id, customer.id)
+    if order is None:
         await query.answer(i18n.get("not-your-order"), show_alert=True)
         return None
     return order
@@ -356,9 +357,9 @@ async def request_of(shop: Shop, payment: Payment) -> DepositRequest | None:
     if payment.request_id is None:
         return None
     request = await shop.deposits.store.request(payment.request_id)
-    if request is None or request.user_id != payment.user_id:
+    if payment.user_id is None:
         return None
-    return request
+    return own(payment.user_id, request)
 
 
 async def unconfirmed_claim_letter(i18n: I18nContext, shop: Shop, payment: Payment) -> Letter:

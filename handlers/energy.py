@@ -15,13 +15,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
-from bot.services.lines.energy import EnergyFailure, EnergyLine
+from bot.services.lines.energy import EnergyDetails, EnergyFailure, EnergyLine
 from bot.services.money import format_money
 from bot.services.pricing import PricingError
 from bot.services.tron import ADDRESS_LENGTH, AddressProblem, address_problem
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote
+from handlers.purchase import PresenterBase, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, cancel_only, choices, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
@@ -258,8 +258,7 @@ async def period_chosen(
     if quote is None:  # a period upstream does not offer (now), or a forged button
         await query.answer(i18n.get("stale-button"), show_alert=True)
         return
-    fresh = FreshQuote(quote.price, quote.details())
-    await present_quote(query, i18n, shop, customer, line.product, ENERGY, fresh)
+    await present_quote(query, i18n, shop, customer, line.product, ENERGY, quote.for_order)
 
 
 # -- how an energy order reads, for the shared purchase screens --
@@ -270,19 +269,20 @@ class EnergyPresenter(PresenterBase):
         return i18n.get("menu-energy")
 
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
-        details = order.details
-        return i18n.get("energy-confirm", energy=_energy(int(details["energy"])),
-                        period=period_name(i18n, str(details["period"])),
-                        address=str(details["address"]))  # fmt: skip
+        details = EnergyDetails.of(order)
+        return i18n.get("energy-confirm", energy=_energy(details.energy),
+                        period=period_name(i18n, details.period),
+                        address=details.address)  # fmt: skip
 
     async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
-        details = order.details
-        return i18n.get("energy-delivered", energy=_energy(int(details["energy"])),
-                        period=period_name(i18n, str(details["period"])),
-                        address=str(details["address"]))  # fmt: skip
+        details = EnergyDetails.of(order)
+        return i18n.get("energy-delivered", energy=_energy(details.energy),
+                        period=period_name(i18n, details.period),
+                        address=details.address)  # fmt: skip
 
     def explain_failure(self, i18n: I18nContext, order: Order) -> str | None:
-        match order.details.get("energy_failure"):
+        details = EnergyDetails.of(order)
+        match details.energy_failure:
             case EnergyFailure.PERIOD:
                 return i18n.get("energy-failure-period")
             case EnergyFailure.UPSTREAM_BALANCE:
@@ -291,23 +291,13 @@ class EnergyPresenter(PresenterBase):
                 return i18n.get("energy-failure-no-resources")
             case EnergyFailure.INACTIVE_ADDRESS:
                 return i18n.get("energy-failure-inactive-address",
-                                address=str(order.details.get("address", "")))  # fmt: skip
+                                address=details.address)  # fmt: skip
             case EnergyFailure.ABORTED:
                 return i18n.get("energy-failure-aborted")
             case EnergyFailure.BROKEN_OFF:
                 return i18n.get("energy-failure-broken-off")
             case _:
                 return None
-
-    async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
-        details = order.details
-        try:
-            quote = await shop.require(EnergyLine).quote(
-                str(details["address"]), int(details["energy"]), str(details["period"])
-            )
-        except PricingError:
-            return None
-        return None if quote is None else FreshQuote(quote.price, quote.details())
 
     async def back(
         self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop

@@ -76,8 +76,8 @@ async def _own_order(
     query: CallbackQuery, i18n: I18nContext, shop: Shop, customer: Customer, order_id: str
 ) -> Order | None:
     """The order if it is this customer's; otherwise they are told and nothing happens."""
-    order = await shop.orders.get(order_id)
-    if order is None or order.user_id != customer.id or order.status == OrderStatus.QUOTED:
+    order = await shop.sales.find_owned(order_id, customer.id)
+    if order is None or order.status == OrderStatus.QUOTED:  # a quote is no order of theirs yet
         await query.answer(i18n.get("not-your-order"), show_alert=True)
         return None
     return order

@@ -1,14 +1,14 @@
 """What every purchase shares: amount errors, the confirmation screen, Confirm/Back/Cancel, and the
-result. Each product line adds a `Presenter` (how its order reads, how to re-price it, which
-screen Back returns to); the presenters reach handlers through dispatcher data."""
+result. Each product line adds a `Presenter` (how its order reads, which screen Back returns to);
+the presenters reach handlers through dispatcher data. Whether a quote still stands is the order
+service's to say (`requote`)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
@@ -18,8 +18,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram_i18n import I18nContext
 
 from bot.services.money import AmountError, AmountProblem, format_money, parse_amount
-from bot.services.orders import NEWSWORTHY, ConfirmStatus, Failure
-from bot.services.pricing import QUOTE_LIFETIME, Price
+from bot.services.orders import (
+    NEWSWORTHY,
+    ConfirmStatus,
+    Failure,
+    Quote,
+    RequoteStatus,
+    Settlement,
+)
+from bot.services.pricing import QUOTE_LIFETIME
 from bot.shop import Shop
 from bot.telegram.i18n import Markup
 from handlers.callbacks import BackToOrder, TopUpFor
@@ -40,12 +47,6 @@ class OrderAction(StrEnum):
 class OrderButton(CallbackData, prefix="ord"):
     action: OrderAction
     order_id: str
-
-
-@dataclass(frozen=True)
-class FreshQuote:
-    price: Price
-    details: dict[str, Any]  # the order's details as they would be quoted now
 
 
 class Presenter(Protocol):
@@ -75,10 +76,6 @@ class Presenter(Protocol):
 
     async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         """What was delivered, for the result."""
-        ...
-
-    async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
-        """The same purchase priced now (None if that cannot be known right now)."""
         ...
 
     async def back(
@@ -148,10 +145,10 @@ async def present_quote(
     customer: Customer,
     product: str,
     presenter: Presenter,
-    quote: FreshQuote,
+    quote: Quote,
 ) -> None:
     """Every line's last step before Confirm: open the quote and show its confirmation."""
-    order = await shop.sales.open_quote(customer.id, product, quote.price, quote.details)
+    order = await shop.sales.open_quote(customer.id, product, quote)
     await show(event, *await confirmation(i18n, shop, order, presenter))
 
 
@@ -201,18 +198,19 @@ async def confirmation(
 
 async def result_text(i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter) -> str:
     charge = format_money(order.charge, shop.currency)
+    settlement = Settlement.of(order)
     match order.status:
         case OrderStatus.SUCCEEDED:
             what = Markup(await presenter.delivered(i18n, shop, order))  # already safe HTML
             return i18n.get("order-succeeded", order=order.id, what=what)
-        case OrderStatus.REVERSED if order.details.get("refunded_by_operator"):
+        case OrderStatus.REVERSED if settlement.refunded_by_operator:
             return i18n.get("order-refunded-by-shop", order=order.id, charge=charge)
         case OrderStatus.REVERSED:
             return i18n.get("order-reversed", order=order.id, charge=charge)
         case OrderStatus.FAILED:
             explained = presenter.explain_failure(i18n, order)
-            why = Markup(explained or failure_text(i18n, order.details.get("failure")))
-            refunded = int(order.details.get("refunded", order.charge))
+            why = Markup(explained or failure_text(i18n, settlement.failure))
+            refunded = order.charge if settlement.refunded is None else settlement.refunded
             if order.charge == 0:  # paid to upstream directly: no money of ours moved
                 return i18n.get("order-failed-unpaid", order=order.id, why=why)
             if refunded < order.charge:
@@ -266,13 +264,11 @@ async def _order_of(
     order_id: str,
 ) -> Order | None:
     """The customer's own order a button names; otherwise None, and the press is answered: a
-    quote removed long after it expired (see bot/old_quotes) leaves its buttons out of date."""
-    order = await shop.orders.get(order_id)
-    if order is None:
+    quote removed long after it expired (see bot/old_quotes) leaves its buttons out of date, and
+    a button naming another customer's order reads just the same (it tells nothing of it)."""
+    order = await shop.sales.find_owned(order_id, customer.id)
+    if order is None or order.product not in presenters:
         await query.answer(i18n.get("stale-button"), show_alert=True)
-        return None
-    if order.user_id != customer.id or order.product not in presenters:
-        await query.answer(i18n.get("not-your-order"), show_alert=True)
         return None
     return order
 
@@ -317,21 +313,15 @@ async def _confirm(
     presenter: Presenter,
 ) -> None:
     """The press is answered already: every screen here is a `redraw`."""
-    fresh = await presenter.fresh_quote(shop, order)
-    if fresh is not None and fresh.price.charge != order.charge:
-        await _requote(query, i18n, shop, order, fresh, presenter, i18n.get("price-changed"))
+    if not await _still_valid(query, i18n, shop, order, presenter):
         return
     # The message pressed shows the order from now on: its result is edited into it (by the
     # outbox, even after a restart).
     screen = query.message.message_id if isinstance(query.message, Message) else None
     confirmed = await shop.sales.confirm(order.id, customer.id, screen=screen)
     match confirmed.status:
-        case ConfirmStatus.EXPIRED:
-            fresh = fresh or await presenter.fresh_quote(shop, order)
-            if fresh is None:
-                await redraw(query, i18n.get("upstream-unavailable"), menu_only(i18n))
-                return
-            await _requote(query, i18n, shop, order, fresh, presenter, i18n.get("quote-expired"))
+        case ConfirmStatus.EXPIRED:  # it expired since it was found valid: quoted again
+            await _still_valid(query, i18n, shop, confirmed.order or order, presenter)
         case ConfirmStatus.INSUFFICIENT:
             # The quote stays open: after a top-up the customer can confirm it as it is.
             short = i18n.get(
@@ -379,11 +369,12 @@ async def back_to_order(
     if order.status == OrderStatus.QUOTED:
         await redraw(query, *await confirmation(i18n, shop, order, presenter, preface=preface))
         return
-    fresh = await presenter.fresh_quote(shop, order)
-    if fresh is None:
+    requoted = await shop.sales.requote(order)  # given up meanwhile: at today's price
+    if requoted.status == RequoteStatus.UNAVAILABLE:
         await redraw(query, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
-    await _requote(query, i18n, shop, order, fresh, presenter, preface)
+    await redraw(query, *await confirmation(i18n, shop, requoted.order, presenter,
+                                            preface=preface))  # fmt: skip
 
 
 async def _already_decided(
@@ -394,16 +385,21 @@ async def _already_decided(
     await query.answer(i18n.get("order-already-decided"), show_alert=True)
 
 
-async def _requote(
-    query: CallbackQuery,
-    i18n: I18nContext,
-    shop: Shop,
-    old: Order,
-    fresh: FreshQuote,
-    presenter: Presenter,
-    preface: str,
-) -> None:
-    """A new quote for the same purchase at today's price, shown for confirmation again."""
-    order = await shop.sales.open_quote(old.user_id, old.product, fresh.price, fresh.details)
-    text, markup = await confirmation(i18n, shop, order, presenter, preface=preface)
-    await redraw(query, text, markup)
+async def _still_valid(
+    query: CallbackQuery, i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter
+) -> bool:
+    """Whether the quote can be confirmed as it stands; if not, the customer sees why: the new
+    quote at today's price to confirm again, or that no price can be had right now."""
+    requoted = await shop.sales.requote(order)
+    match requoted.status:
+        case RequoteStatus.VALID:
+            return True
+        case RequoteStatus.UNAVAILABLE:
+            await redraw(query, i18n.get("upstream-unavailable"), menu_only(i18n))
+        case RequoteStatus.PRICE_CHANGED:
+            why = i18n.get("price-changed")
+            await redraw(query, *await confirmation(i18n, shop, requoted.order, presenter, why))
+        case RequoteStatus.EXPIRED:
+            why = i18n.get("quote-expired")
+            await redraw(query, *await confirmation(i18n, shop, requoted.order, presenter, why))
+    return False

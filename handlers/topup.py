@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import re
 from decimal import Decimal
-from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -23,6 +22,7 @@ from bot.services.lines.topup import (
     KINDS,
     NUMBER_REFUSALS,
     NumberProblem,
+    TopupDetails,
     TopupLine,
     TopupTarget,
 )
@@ -30,7 +30,7 @@ from bot.services.money import format_money
 from bot.services.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
-from handlers.purchase import FreshQuote, PresenterBase, cannot_price, present_quote
+from handlers.purchase import PresenterBase, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
@@ -79,11 +79,6 @@ def _kind_name(i18n: I18nContext, kind: str) -> str:
 
 def _face(value: Decimal) -> str:
     return f"{value.normalize():,f}"
-
-
-def _face_unit(details: dict[str, Any]) -> str:
-    """Airtime's currency or data's size; orders quoted before units were read say currency."""
-    return str(details.get("face_unit") or details.get("face_currency") or "")
 
 
 def _cancel_only(i18n: I18nContext) -> InlineKeyboardMarkup:
@@ -370,8 +365,8 @@ async def product_chosen(
     if target is None or chosen is None or chosen.product.type != data.get("kind"):
         await _stale(query, i18n)
         return
-    fresh = FreshQuote(chosen.price, line.order_details(target, chosen))
-    await present_quote(query, i18n, shop, customer, line.product, TOPUP, fresh)
+    quote = line.quote(target, chosen)
+    await present_quote(query, i18n, shop, customer, line.product, TOPUP, quote)
 
 
 # -- how a top-up order reads, for the shared purchase screens --
@@ -382,43 +377,32 @@ class TopupPresenter(PresenterBase):
         return i18n.get("menu-topup")
 
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
-        details = order.details
+        details = TopupDetails.of(order)
         return i18n.get(
             "topup-confirm",
-            kind=_kind_name(i18n, details["kind"]),
-            face=_face(Decimal(details["face_value"])),
-            unit=_face_unit(details),
-            product=details["product_name"],
-            number=f"+{details['account']}",
-            country=details["country_name"],
-            carrier=details["carrier_name"],
+            kind=_kind_name(i18n, details.kind),
+            face=_face(details.face_value),
+            unit=details.unit,
+            product=details.product_name,
+            number=f"+{details.account}",
+            country=details.country_name,
+            carrier=details.carrier_name,
         )
 
     async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
-        details = order.details
+        details = TopupDetails.of(order)
         return i18n.get(
             "topup-delivered",
-            kind=_kind_name(i18n, details["kind"]),
-            face=_face(Decimal(details["face_value"])),
-            unit=_face_unit(details),
-            number=f"+{details['account']}",
+            kind=_kind_name(i18n, details.kind),
+            face=_face(details.face_value),
+            unit=details.unit,
+            number=f"+{details.account}",
         )
 
     def explain_failure(self, i18n: I18nContext, order: Order) -> str | None:
-        if order.details.get("refusal") in NUMBER_REFUSALS:
+        if TopupDetails.of(order).refusal in NUMBER_REFUSALS:
             return i18n.get("topup-failure-number")
         return None
-
-    async def fresh_quote(self, shop: Shop, order: Order) -> FreshQuote | None:
-        line = shop.require(TopupLine)
-        target = TopupTarget.from_data(order.details)
-        try:
-            offer = await line.offer(target, int(order.details["product_id"]))
-        except PricingError:
-            return None
-        if offer is None:
-            return None
-        return FreshQuote(offer.price, line.order_details(target, offer))
 
     async def back(
         self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop

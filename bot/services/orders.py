@@ -27,12 +27,17 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any, Protocol
 
+from pydantic import field_validator
+
+from bot.services.details import Details, NoDetails
 from bot.services.money import CENT
 from bot.services.news import News, Topic, alert_text
+from bot.services.ownership import own, owned_by
 from bot.services.pricing import Price, is_expired, quote_expiry
 from providers.outcomes import Outcome
 from storage.database import Database, Transaction
@@ -53,6 +58,42 @@ class Failure(StrEnum):
     SUPPLIER_UNAVAILABLE = "supplier-unavailable"  # the shop's side of the upstream: operators act
     PRICE_CHANGED = "price-changed"  # upstream would have charged more than the quote
     NOT_DELIVERED = "not-delivered"
+
+
+class Settlement(Details):
+    """The order service's own facts about an order, kept in its details beside the product
+    line's: the prices its quote was made at, the customer's message that shows it, and how it
+    was settled."""
+
+    store_rate: Decimal | None = None  # the store currency per upstream unit, when quoted
+    markup_percent: Decimal | None = None
+    screen_message_id: int | None = None  # the customer's message showing it being processed
+    failure: Failure | None = None  # why it failed, in the customer's terms
+    refunded: int | None = None  # how much of the charge went back
+    refunded_by_operator: bool = False
+    upstream_owes_refund: bool = False  # upstream kept money for a failed order
+    delivered_after_refund: bool = False  # upstream delivered after the customer was refunded
+
+    @field_validator("failure", mode="before")
+    @classmethod
+    def _known_failure(cls, value: object) -> object:
+        """A reason this version does not know reads as "not delivered", as it is told."""
+        if value is None or value in {failure.value for failure in Failure}:
+            return value
+        return Failure.NOT_DELIVERED
+
+
+# Noted once the order's screen has shown its news: later news comes as messages of its own.
+_SCREEN_TAKEN = Settlement(screen_message_id=None).dump()
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A purchase priced: what the customer pays, and the order's details as quoted (the
+    product line's own model)."""
+
+    price: Price
+    details: Details
 
 
 @dataclass(frozen=True)
@@ -79,6 +120,16 @@ class Submission:
 
 class ProductLine(Protocol):
     product: str
+
+    @property
+    def details_model(self) -> type[Details]:
+        """The model of this line's part of an order's details."""
+        ...
+
+    async def requote(self, order: Order) -> Quote | None:
+        """The same purchase priced now, with its details as they would be quoted now (None:
+        it cannot be priced right now)."""
+        ...
 
     async def submit(self, order: Order, remember: Remember) -> Submission:
         """Send the order upstream (the order id as idempotency key where upstream has one)."""
@@ -123,6 +174,19 @@ class ConfirmStatus(StrEnum):
     NOT_FOUND = "not_found"
 
 
+class RequoteStatus(StrEnum):
+    VALID = "valid"  # the quote stands as it is: it can be confirmed
+    PRICE_CHANGED = "price_changed"  # a new quote at today's price replaces it
+    EXPIRED = "expired"  # it is too old (or was given up): a new quote at today's price
+    UNAVAILABLE = "unavailable"  # too old, and no price can be had right now
+
+
+@dataclass(frozen=True)
+class Requote:
+    status: RequoteStatus
+    order: Order  # the quote to show: the same one when valid or unavailable, else the new one
+
+
 @dataclass(frozen=True)
 class Confirmation:
     status: ConfirmStatus
@@ -149,7 +213,6 @@ UNSETTLED = (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
 NEWSWORTHY = frozenset(
     {OrderStatus.SUCCEEDED, OrderStatus.FAILED, OrderStatus.REVERSED, OrderStatus.NEEDS_REVIEW}
 )
-SCREEN = "screen_message_id"  # in the details: the customer's message showing it being processed
 # Orders the follow-up job asks upstream about: a confirmed one may still need sending, and one in
 # review still settles by itself if upstream gives a definite answer before an operator acts.
 FOLLOWED = (OrderStatus.CONFIRMED, *UNSETTLED, OrderStatus.NEEDS_REVIEW)
@@ -179,9 +242,7 @@ class OrderService:
 
     # -- the customer's side --
 
-    async def open_quote(
-        self, user_id: int, product: str, price: Price, details: dict[str, Any]
-    ) -> Order:
+    async def open_quote(self, user_id: int, product: str, quote: Quote) -> Order:
         """An order in `quoted` with the exact charge, valid for a few minutes. It replaces the
         customer's earlier open quotes: only the confirmation shown last can be confirmed."""
         await self.cancel_open_quotes(user_id, reason="replaced by a newer quote")
@@ -189,26 +250,46 @@ class OrderService:
         # the same random 6 twice: then nothing was written, and a new id is drawn.
         for _ in range(NEW_ID_ATTEMPTS - 1):
             with contextlib.suppress(DuplicateOrderId):
-                return await self._new_quote(user_id, product, price, details)
-        return await self._new_quote(user_id, product, price, details)
+                return await self._new_quote(user_id, product, quote)
+        return await self._new_quote(user_id, product, quote)
 
-    async def _new_quote(
-        self, user_id: int, product: str, price: Price, details: dict[str, Any]
-    ) -> Order:
+    async def _new_quote(self, user_id: int, product: str, quote: Quote) -> Order:
+        price = quote.price
+        rates = Settlement(store_rate=price.rate, markup_percent=price.markup_percent)
         return await self._orders.create(
             new_order_id(),
             user_id=user_id,
             product=product,
             charge=price.charge,
-            details={
-                **details,
-                "store_rate": str(price.rate),
-                "markup_percent": str(price.markup_percent),
-            },
+            details={**quote.details.dump(), **rates.dump()},
             upstream_cost=price.upstream_cost,
             upstream_currency=price.upstream_currency,
             quote_expires_at=quote_expiry(),
         )
+
+    async def requote(self, order: Order) -> Requote:
+        """Whether the customer's quote can still be confirmed as it stands, asking its product
+        line to price the same purchase now. A changed price replaces it with a new quote at
+        that price; one too old (or given up) is cancelled and quoted again at today's price,
+        when one can be had. A quote still valid stands when no price can be had right now."""
+        fresh = await self._line(order).requote(order)
+        if fresh is not None and fresh.price.charge != order.charge:
+            new = await self.open_quote(order.user_id, order.product, fresh)
+            return Requote(RequoteStatus.PRICE_CHANGED, new)
+        if order.status == OrderStatus.QUOTED:
+            if not is_expired(order.quote_expires_at):
+                return Requote(RequoteStatus.VALID, order)
+            await self._cancel_quoted(order, "quote expired")
+        if fresh is None:
+            return Requote(RequoteStatus.UNAVAILABLE, order)
+        new = await self.open_quote(order.user_id, order.product, fresh)
+        return Requote(RequoteStatus.EXPIRED, new)
+
+    def details_of(self, order: Order) -> Details:
+        """The order's details in its product line's model (none it knows for a product not
+        configured here)."""
+        line = self._lines.get(order.product)
+        return NoDetails.of(order) if line is None else line.details_model.of(order)
 
     async def confirm(
         self, order_id: str, user_id: int, *, screen: int | None = None
@@ -221,7 +302,7 @@ class OrderService:
                 order = await self._orders.get(order_id, tx=tx)
                 if order is None:
                     return Confirmation(ConfirmStatus.NOT_FOUND)
-                if order.user_id != user_id:
+                if not owned_by(user_id, order):
                     return Confirmation(ConfirmStatus.NOT_YOURS)
                 if order.status != OrderStatus.QUOTED:
                     return Confirmation(ConfirmStatus.ALREADY, order)
@@ -238,7 +319,9 @@ class OrderService:
                 if order.charge > 0:  # zero: paid to upstream directly, not from the balance
                     await self._ledger.hold(user_id, order.charge, order_id=order_id, tx=tx)
                 if screen is not None:
-                    await self._orders.note(order_id, details={SCREEN: screen}, tx=tx)
+                    await self._orders.note(
+                        order_id, details=Settlement(screen_message_id=screen).dump(), tx=tx
+                    )
                 await self._orders.move(
                     order_id,
                     OrderStatus.QUOTED,
@@ -253,8 +336,8 @@ class OrderService:
         return Confirmation(ConfirmStatus.HELD, confirmed)
 
     async def cancel_quote(self, order_id: str, user_id: int) -> None:
-        order = await self._orders.get(order_id)
-        if order is not None and order.user_id == user_id:
+        order = await self.find_owned(order_id, user_id)
+        if order is not None:
             await self._cancel_quoted(order, "cancelled by the customer")
 
     async def cancel_open_quotes(
@@ -299,6 +382,11 @@ class OrderService:
     async def find(self, order_id: str) -> Order | None:
         return await self._orders.get(order_id)
 
+    async def find_owned(self, order_id: str, user_id: int) -> Order | None:
+        """The order if it is `user_id`'s; None for another customer's exactly as for a missing
+        one (see `bot.services.ownership`)."""
+        return own(user_id, await self._orders.get(order_id))
+
     async def reconcile(self, order_id: str) -> Order:
         """Ask upstream about an unsettled order (in the background: no customer is watching);
         the customer is told when it ends."""
@@ -315,9 +403,9 @@ class OrderService:
         """The customer's news of `order` as it now stands in `tx` (its result, or that it is
         being checked), once per `event` (its status by default). It takes over the order's
         screen: later news comes as messages of their own."""
-        screen = order.details.get(SCREEN)
+        screen = Settlement.of(order).screen_message_id
         if screen is not None:
-            await self._orders.note(order.id, details={SCREEN: None}, tx=tx)
+            await self._orders.note(order.id, details=_SCREEN_TAKEN, tx=tx)
         return await self._outbox.to_customer(
             tx, order.user_id, Topic.ORDER, order.id,
             key=f"order:{order.id}:{event or order.status.value}",
@@ -388,8 +476,8 @@ class OrderService:
                 if hold is not None:
                     await self._ledger.void(hold.id, memo=memo, actor=actor, tx=tx)
                 refunded = hold.amount if hold is not None else 0
-                await self._orders.note(order_id, tx=tx, details={
-                    "failure": Failure.NOT_DELIVERED.value, "refunded": refunded})  # fmt: skip
+                failed = Settlement(failure=Failure.NOT_DELIVERED, refunded=refunded)
+                await self._orders.note(order_id, tx=tx, details=failed.dump())
                 await self._orders.move(order_id, order.status, OrderStatus.FAILED,
                                         reason="refunded by an operator", actor=actor,
                                         tx=tx)  # fmt: skip
@@ -408,21 +496,22 @@ class OrderService:
             order = await self._orders.get(order_id, tx=tx)
             if order is None:
                 raise KeyError(order_id)
-            already = int(order.details.get("refunded", 0))
+            settlement = Settlement.of(order)
+            already = settlement.refunded or 0
             if order.status == OrderStatus.SUCCEEDED:
                 amount, to = order.charge, OrderStatus.REVERSED
             elif order.status in (OrderStatus.FAILED, OrderStatus.REVERSED):
                 amount, to = order.charge - already, order.status
             else:
                 return 0, order
-            if amount <= 0 or order.details.get("refunded_by_operator"):
+            if amount <= 0 or settlement.refunded_by_operator:
                 return 0, order
             key = f"order:{order_id}:operator-refund"
             await self._ledger.credit(order.user_id, amount, key=key, kind=Kind.REFUND,
                                       order_id=order_id, memo=reason, actor=actor,
                                       tx=tx)  # fmt: skip
-            await self._orders.note(order_id, tx=tx, details={
-                "refunded": already + amount, "refunded_by_operator": True})  # fmt: skip
+            refund = Settlement(refunded=already + amount, refunded_by_operator=True)
+            await self._orders.note(order_id, tx=tx, details=refund.dump())
             await self._orders.move(order_id, order.status, to, actor=actor, tx=tx,
                                     reason=f"refunded by an operator: {reason}")  # fmt: skip
             told = await self._tell_customer(tx, await self._in(tx, order_id),
@@ -459,8 +548,9 @@ class OrderService:
                     told += await self._tell_operators(
                         tx, after, f"Order {order_id}: {submission.alert}"
                     )
-            elif watched and after.details.get(SCREEN) is not None:  # pending: shown by the caller
-                await self._orders.note(order_id, details={SCREEN: None}, tx=tx)
+            elif watched and Settlement.of(after).screen_message_id is not None:
+                # pending: shown by the caller
+                await self._orders.note(order_id, details=_SCREEN_TAKEN, tx=tx)
             if late:
                 told += await self._tell_operators(
                     tx, after,
@@ -479,9 +569,10 @@ class OrderService:
         goods away. Recorded on the order, and True the first time (for one alert)."""
         if order.status != OrderStatus.FAILED or submission.outcome != Outcome.SUCCEEDED:
             return False
-        if order.details.get("delivered_after_refund"):
+        if Settlement.of(order).delivered_after_refund:
             return False
-        await self._orders.note(order.id, details={"delivered_after_refund": True}, tx=tx)
+        late = Settlement(delivered_after_refund=True)
+        await self._orders.note(order.id, details=late.dump(), tx=tx)
         return True
 
     async def _apply(self, order: Order, submission: Submission, tx: Transaction) -> bool:
@@ -521,10 +612,9 @@ class OrderService:
             elif hold is not None:
                 await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
                 refunded = hold.amount
-            failed: dict[str, Any] = {"failure": submission.failure.value, "refunded": refunded}
-            if submission.upstream_owes_refund:
-                failed["upstream_owes_refund"] = True
-            await self._orders.note(order_id, details=failed, tx=tx)
+            owes = {"upstream_owes_refund": True} if submission.upstream_owes_refund else {}
+            failed = Settlement(failure=submission.failure, refunded=refunded, **owes)
+            await self._orders.note(order_id, details=failed.dump(), tx=tx)
             await self._orders.move(
                 order_id, order.status, OrderStatus.FAILED, reason=reason, tx=tx
             )
@@ -539,7 +629,7 @@ class OrderService:
         """A delivered order upstream took back: the whole charge goes back to the customer."""
         if order.charge > 0:
             await self._refund(order, order.charge, tx)
-        await self._orders.note(order.id, details={"refunded": order.charge}, tx=tx)
+        await self._orders.note(order.id, details=Settlement(refunded=order.charge).dump(), tx=tx)
         await self._orders.move(order.id, OrderStatus.SUCCEEDED, OrderStatus.REVERSED,
                                 reason=f"reversed by upstream: {reason}", tx=tx)  # fmt: skip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from bot.services.money import format_money
+from bot.services.orders import Settlement
 from bot.shop import Shop
 from storage.orders import Order
 
@@ -28,9 +29,11 @@ async def order_card(shop: Shop, order: Order, *, history: bool = False) -> str:
     if order.upstream_cost is not None and order.upstream_currency:
         cost = format_money(order.upstream_cost, order.upstream_currency, places=6)
         lines.append(f"Upstream cost: {escape(cost)}")
-    for flag in ("upstream_owes_refund", "delivered_after_refund"):
-        if order.details.get(flag):
-            lines.append(f"⚠️ {flag.replace('_', ' ')}")
+    settlement = Settlement.of(order)
+    if settlement.upstream_owes_refund:
+        lines.append("⚠️ upstream owes refund")
+    if settlement.delivered_after_refund:
+        lines.append("⚠️ delivered after refund")
     if history:
         lines.append("<b>History</b> (UTC):")
         for event in await shop.orders.events(order.id):

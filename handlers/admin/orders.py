@@ -11,6 +11,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.services.money import format_money
+from bot.services.orders import Settlement
 from bot.shop import Shop
 from handlers.admin.cards import order_card
 from handlers.admin.review import review_keyboard
@@ -91,7 +92,7 @@ async def refund_order(message: Message, command: CommandObject, shop: Shop) -> 
             f"✅ Refunded {money} of order {shown} to customer <code>{order.user_id}</code> "
             f"({html.escape(reason)}); the order is {order.status}. The customer was told."
         )
-    elif order.details.get("refunded_by_operator"):
+    elif Settlement.of(order).refunded_by_operator:
         await message.answer(f"ℹ️ Order {shown} was refunded by an operator already.")
     elif order.status in (OrderStatus.FAILED, OrderStatus.REVERSED):
         await message.answer(f"ℹ️ Nothing left to refund: order {shown} gave everything back.")

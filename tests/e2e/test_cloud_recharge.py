@@ -260,6 +260,36 @@ async def test_an_expired_quote_is_priced_again(shop: Shop) -> None:
     assert await wallet_of(shop, cleo) == (47_500_000, 0)
 
 
+async def test_an_expired_quote_the_supplier_cannot_price_now_charges_nothing(shop: Shop) -> None:
+    cleo, _ = await cloud_confirmation(shop, 100 * USDT, amount="50 USD")
+    [(old, _)] = await orders_of(shop, cleo.user_id)
+    async with shop.db.write() as tx:
+        await tx.execute(
+            "UPDATE orders SET quote_expires_at = '2000-01-01T00:00:00Z' WHERE id = ?", (old,)
+        )
+    shop.cloud.plan.add("5xx", path="/api/uid", status=503, times=100)
+    try:
+        await cleo.press(CONFIRM)
+        await cleo.wait_until(lambda m: "The supplier is not answering right now" in m.text)
+    finally:
+        shop.cloud.plan.clear()
+    assert await wallet_of(shop, cleo) == (100 * USDT, 0)
+    assert await orders_of(shop, cleo.user_id) == [(old, "cancelled")]
+
+
+async def test_a_valid_quote_is_bought_at_its_price_while_the_supplier_cannot_price_it(
+    shop: Shop,
+) -> None:
+    cleo, _ = await cloud_confirmation(shop, 100 * USDT)
+    shop.cloud.plan.add("5xx", path="/api/uid", status=503, times=100)
+    try:
+        await cleo.press(CONFIRM)
+        await cleo.wait_until(lambda m: "Done!" in m.text)
+    finally:
+        shop.cloud.plan.clear()
+    assert await wallet_of(shop, cleo) == (89_500_000, 0)
+
+
 async def test_a_changed_rate_is_shown_before_charging(shop: Shop) -> None:
     cleo, _ = await cloud_confirmation(shop, 100 * USDT, uid="200000000001")  # rate 0.95
     account = shop.cloud.accounts[("qcloud", "200000000001")]
@@ -314,12 +344,40 @@ async def test_someone_elses_order_button_changes_nothing(shop: Shop) -> None:
     assert menu is not None
     await mallory.press_data(f"ord:confirm:{order_id}", message_id=menu.message_id)
     await mallory.settle()
-    assert (
-        mallory.callback_answers[-1]["text"] == "⚠️ That button is not yours. Nothing was changed."
+    # As for a button naming no order at all: it tells nothing of Cleo's.
+    assert mallory.callback_answers[-1]["text"] == (
+        "⚠️ That button is out of date. Send /start for a fresh menu."
     )
     assert await wallet_of(shop, cleo) == (100 * USDT, 0)
     assert await wallet_of(shop, mallory) == (100 * USDT, 0)
     assert await orders_of(shop, cleo.user_id) == [(order_id, "quoted")]
+
+
+async def test_a_forged_button_tells_nothing_of_someone_elses_order(shop: Shop) -> None:
+    """A button naming another customer's order reads exactly as one naming no order at all:
+    whoever forges an order id learns nothing of whether it exists, and nothing changes."""
+    cleo = await new_customer(shop, 100 * USDT, "Cleo")
+    mallory = await new_customer(shop, 100 * USDT, "Mallory")
+    await cloud_account(cleo, "Tencent Cloud", "200000000000")
+    await cleo.press("10 USD")
+    await cleo.wait_for_bot()
+    [(order_id, _)] = await orders_of(shop, cleo.user_id)
+    missing = "9" * len(order_id)
+    menu = mallory.last_bot_message
+    assert menu is not None
+    for button in ("ord:confirm:{}", "ord:back:{}", "ord:cancel:{}", "backord:{}", "topupfor:{}"):
+        answers = []
+        for forged in (order_id, missing):
+            await mallory.press_data(button.format(forged), message_id=menu.message_id)
+            await mallory.settle()
+            answers.append(mallory.callback_answers[-1]["text"])
+        assert answers[0] == answers[1], (button, answers)
+        assert answers[0].startswith("⚠️"), (button, answers)
+    assert mallory.chat.messages[menu.message_id].text == menu.text
+    assert await wallet_of(shop, cleo) == (100 * USDT, 0)
+    assert await wallet_of(shop, mallory) == (100 * USDT, 0)
+    assert await orders_of(shop, cleo.user_id) == [(order_id, "quoted")]
+    assert await orders_of(shop, mallory.user_id) == []
 
 
 async def test_back_and_cancel_from_the_confirmation(shop: Shop) -> None:

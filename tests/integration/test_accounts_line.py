@@ -42,8 +42,7 @@ class Engine:
         offer = await self.line.offer(service_id)
         assert isinstance(offer, Offer)
         quote = await self.line.quote(offer, quantity)
-        order = await self.service.open_quote(ALICE, "accounts", quote.price,
-                                              self.line.order_details(quote))  # fmt: skip
+        order = await self.service.open_quote(ALICE, "accounts", quote.for_order)
         assert (await self.service.confirm(order.id, ALICE)).status == ConfirmStatus.HELD
         return order
 

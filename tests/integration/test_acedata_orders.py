@@ -38,8 +38,8 @@ class Engine:
     async def quoted(self, package_id: str = "pkg-chat-100", way: str = "Stripe") -> Order:
         offer = await self.line.offer(package_id)
         assert offer is not None
-        details = self.line.order_details(DEMO_APPLICATION, offer, way)
-        return await self.service.open_quote(ALICE, "acedata", self.line.price(offer), details)
+        quote = self.line.quote(DEMO_APPLICATION, offer, way)
+        return await self.service.open_quote(ALICE, "acedata", quote)
 
     async def confirmed(self, **kwargs: str) -> Order:
         order = await self.quoted(**kwargs)

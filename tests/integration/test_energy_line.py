@@ -43,7 +43,7 @@ class Engine:
     async def bought(self, energy: int = 65_000, period: str = "1H") -> Order:
         quote = await self.line.quote(DOCUMENT_ADDRESS, energy, period)
         assert quote is not None
-        order = await self.service.open_quote(ALICE, "energy", quote.price, quote.details())
+        order = await self.service.open_quote(ALICE, "energy", quote.for_order)
         assert (await self.service.confirm(order.id, ALICE)).status == ConfirmStatus.HELD
         return await self.service.submit(order.id)
 

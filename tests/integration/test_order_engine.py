@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 import pytest_asyncio
 
-from bot.services.lines.cloud import CloudLine, CloudTarget
-from bot.services.orders import ConfirmStatus, OrderService
+from bot.services.details import NoDetails
+from bot.services.lines.cloud import CloudDetails, CloudLine, CloudTarget
+from bot.services.orders import ConfirmStatus, OrderService, RequoteStatus
 from bot.services.pricing import Pricing
 from bot.services.reconciliation import Reconciler
 from providers.cloud import CloudChannel, CloudRechargeClient
@@ -49,8 +51,7 @@ class Engine:
         target = await self.line.find(channel, uid)
         assert isinstance(target, CloudTarget)
         quote = await self.line.quote(target, money)
-        details = self.line.order_details(quote)
-        return await self.service.open_quote(user_id, "cloud", quote.price, details)
+        return await self.service.open_quote(user_id, "cloud", quote.for_order)
 
     async def bought(self, user_id: int, **kwargs: object) -> Order:
         order = await self.quoted(user_id, **kwargs)  # type: ignore[arg-type]
@@ -109,6 +110,77 @@ async def test_an_alibaba_recharge_by_email_at_its_rate(engine: Engine) -> None:
     assert order.status == OrderStatus.SUCCEEDED
     assert order.upstream_cost == 50 * USD  # 49 / 0.98
     assert order.charge == 52_500_000
+
+
+async def _expire(engine: Engine, order: Order) -> Order:
+    async with engine.db.write() as tx:
+        await tx.execute(
+            "UPDATE orders SET quote_expires_at = '2000-01-01T00:00:00Z' WHERE id = ?", (order.id,)
+        )
+    expired = await engine.orders.get(order.id)
+    assert expired is not None
+    return expired
+
+
+async def test_a_quote_at_todays_price_stands(engine: Engine) -> None:
+    order = await engine.quoted(ALICE)
+    requoted = await engine.service.requote(order)
+    assert (requoted.status, requoted.order) == (RequoteStatus.VALID, order)
+
+
+async def test_a_changed_price_is_quoted_again_in_place_of_the_old(engine: Engine) -> None:
+    order = await engine.quoted(ALICE)
+    engine.upstream.accounts[("qcloud", "200000000000")].rate = Decimal("0.80")
+    requoted = await engine.service.requote(order)
+    assert requoted.status == RequoteStatus.PRICE_CHANGED
+    assert requoted.order.charge == 13_130_000  # 10 USD at rate 0.80, plus 5 %, to the cent
+    assert CloudDetails.of(requoted.order).rate == Decimal("0.80")
+    assert (await engine.orders.get(order.id)) == replace(
+        order, status=OrderStatus.CANCELLED, updated_at=ANY
+    )
+    assert (await engine.service.confirm(order.id, ALICE)).status == ConfirmStatus.ALREADY
+    assert await _balance(engine, ALICE) == (100 * USD, 0)
+
+
+async def test_an_expired_quote_is_given_up_and_quoted_again(engine: Engine) -> None:
+    order = await _expire(engine, await engine.quoted(ALICE))
+    requoted = await engine.service.requote(order)
+    assert requoted.status == RequoteStatus.EXPIRED
+    assert requoted.order.id != order.id and requoted.order.charge == order.charge
+    events = await engine.orders.events(order.id)
+    assert (events[-1].to_status, events[-1].reason) == (OrderStatus.CANCELLED, "quote expired")
+
+
+async def test_an_expired_quote_nobody_can_price_now_is_only_given_up(engine: Engine) -> None:
+    order = await _expire(engine, await engine.quoted(ALICE))
+    engine.upstream.plan.add("5xx", path="/api/uid", status=503, times=100)
+    requoted = await engine.service.requote(order)
+    assert (requoted.status, requoted.order.id) == (RequoteStatus.UNAVAILABLE, order.id)
+    assert await engine.orders.with_status([OrderStatus.QUOTED], user_id=ALICE) == []
+    # A quote still valid stands while no price can be had: it is bought as quoted.
+    engine.upstream.plan.clear()
+    valid = await engine.quoted(ALICE)
+    engine.upstream.plan.add("5xx", path="/api/uid", status=503, times=100)
+    assert (await engine.service.requote(valid)).status == RequoteStatus.VALID
+
+
+async def test_any_orders_details_read_by_the_model_its_line_names(engine: Engine) -> None:
+    """What a reader of any order uses (an operator's card, an export): no list of lines."""
+    order = await engine.quoted(ALICE)
+    details = engine.service.details_of(order)
+    assert isinstance(details, CloudDetails) and details.uid == "200000000000"
+    gone = replace(order, product="no-longer-sold")  # its line is not configured here
+    assert engine.service.details_of(gone) == NoDetails()
+
+
+async def test_someone_elses_order_is_found_as_none(engine: Engine) -> None:
+    order = await engine.quoted(ALICE)
+    assert await engine.service.find_owned(order.id, BOB) is None
+    assert await engine.service.find_owned("nope", BOB) is None
+    owned = await engine.service.find_owned(order.id, ALICE)
+    assert owned is not None and owned.id == order.id
+    await engine.service.cancel_quote(order.id, BOB)  # changes nothing
+    assert (await engine.service.confirm(order.id, ALICE)).status == ConfirmStatus.HELD
 
 
 async def test_confirming_twice_or_someone_elses_order_changes_nothing(engine: Engine) -> None:

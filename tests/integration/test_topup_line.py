@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest_asyncio
 
+from bot.services.details import Details
 from bot.services.lines.topup import AIRTIME, TopupLine, TopupTarget
-from bot.services.orders import ConfirmStatus, OrderService
+from bot.services.orders import ConfirmStatus, OrderService, Quote
 from bot.services.pricing import Price, Pricing
 from providers.kumquat import KumquatCallback, KumquatClient
 from sandbox.kumquat import DEMO_PARTNER, DEMO_SIGN_KEY, KumquatSimulator
@@ -44,8 +45,7 @@ class Engine:
         assert isinstance(found, TopupTarget)
         offers = await self.line.offers(found, AIRTIME)
         assert offers
-        details = self.line.order_details(found, offers[0])
-        order = await self.service.open_quote(ALICE, "topup", offers[0].price, details)
+        order = await self.service.open_quote(ALICE, "topup", self.line.quote(found, offers[0]))
         assert (await self.service.confirm(order.id, ALICE)).status == ConfirmStatus.HELD
         return order
 
@@ -146,7 +146,7 @@ async def test_callbacks_for_orders_that_are_not_ours_change_nothing(engine: Eng
     order = await engine.confirmed()
     sent = await engine.service.submit(order.id)
     price = Price(USD, "USD", Decimal(1), Decimal(0), USD)
-    other_line = await engine.service.open_quote(ALICE, "cloud", price, {})
+    other_line = await engine.service.open_quote(ALICE, "cloud", Quote(price, Details()))
 
     answer = await engine.line.settle_callback(_callback(other_line.id, "x" * 32))
     assert answer.status == 404

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.services.orders import ConfirmStatus, OrderService, Remember, Submission, sent_again
+from bot.services.details import Details
+from bot.services.orders import (
+    ConfirmStatus,
+    OrderService,
+    Quote,
+    Remember,
+    Submission,
+    sent_again,
+)
 from bot.services.pricing import Price
 from bot.telegram.outbox import Outbox
 from providers.outcomes import Outcome
@@ -31,9 +39,13 @@ class ScriptedLine:
     """Answers each submit and query with the next scripted submission."""
 
     product = "scripted"
+    details_model = Details
 
     def __init__(self) -> None:
         self.answers: list[Submission] = []
+
+    async def requote(self, order: Order) -> Quote | None:
+        return None
 
     async def submit(self, order: Order, remember: Remember) -> Submission:
         return self.answers.pop(0)
@@ -53,7 +65,7 @@ class World:
 
     async def bought(self, charge: int, first: Submission) -> Order:
         price = Price(charge, "USDT", Decimal(1), Decimal(0), charge)
-        order = await self.sales.open_quote(ALICE, "scripted", price, {})
+        order = await self.sales.open_quote(ALICE, "scripted", Quote(price, Details()))
         assert (await self.sales.confirm(order.id, ALICE)).status == ConfirmStatus.HELD
         self.line.answers.append(first)
         return await self.sales.submit(order.id)
@@ -161,7 +173,7 @@ async def test_a_quote_whose_new_id_is_taken_gets_another(
     drawn = iter(["261124101010000001", "261124101010000001", "261124101010000002"])
     monkeypatch.setattr("bot.services.orders.new_order_id", lambda: next(drawn))
     price = Price(10 * USDT, "USDT", Decimal(1), Decimal(0), 10 * USDT)
-    first = await world.sales.open_quote(ALICE, "scripted", price, {})
-    second = await world.sales.open_quote(ALICE, "scripted", price, {})
+    first = await world.sales.open_quote(ALICE, "scripted", Quote(price, Details()))
+    second = await world.sales.open_quote(ALICE, "scripted", Quote(price, Details()))
     assert (first.id, second.id) == ("261124101010000001", "261124101010000002")
     assert (await world.sales.confirm(second.id, ALICE)).status == ConfirmStatus.HELD

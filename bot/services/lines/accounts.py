@@ -23,11 +23,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from pydantic import Field
+
 from bot.services.catalogue import Catalogue
+from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.services.money import MICRO
-from bot.services.orders import Failure, Remember, Submission, sent_again
-from bot.services.pricing import Price, Pricing
+from bot.services.orders import Failure, Quote, Remember, Submission, sent_again
+from bot.services.pricing import Price, Pricing, PricingError
 from providers.accounts_shop import AccountShopClient, ShopPurchase, ShopService, ShopServiceDetail
 from providers.outcomes import Outcome, Reply
 from storage.orders import Order
@@ -124,6 +127,24 @@ class AccountsQuote:
     cost: int  # micro-units of the shop's currency
     price: Price
 
+    @property
+    def for_order(self) -> Quote:
+        """The price with the order's details as quoted."""
+        details = AccountsDetails(offer=self.offer, quantity=self.quantity, cost=self.cost)
+        return Quote(self.price, details)
+
+
+class AccountsDetails(Details):
+    """An accounts order's details: the service as opened, how many and their cost (as quoted),
+    then what the shop delivered (the accounts are the customer's secrets: never in a repr)."""
+
+    offer: Offer
+    quantity: int
+    cost: int  # micro-units of the shop's currency
+    accounts: list[str] | None = Field(default=None, repr=False)
+    shop_order_id: str | None = None
+    accounts_failure: str | None = None  # the shop's refusal, when we have words for it
+
 
 def from_config(setup: LineSetup) -> AccountsLine | None:
     config = setup.config
@@ -139,6 +160,7 @@ def from_config(setup: LineSetup) -> AccountsLine | None:
 
 class AccountsLine(LineBase):
     product = PRODUCT
+    details_model = AccountsDetails
 
     def __init__(self, client: AccountShopClient, pricing: Pricing, *, currency: str) -> None:
         self._client = client
@@ -201,11 +223,20 @@ class AccountsLine(LineBase):
         price = await self._pricing.price(PRODUCT, cost, self.currency)
         return AccountsQuote(offer, quantity, cost, price)
 
-    @staticmethod
-    def order_details(quote: AccountsQuote) -> dict[str, Any]:
-        return {"offer": quote.offer.to_data(), "quantity": quote.quantity, "cost": quote.cost}
-
     # -- buying --
+
+    async def requote(self, order: Order) -> Quote | None:
+        """Priced again from a fresh detail. Stock is left to the shop: if it ran out, the
+        purchase is refused and the hold released, and the customer is told why."""
+        details = AccountsDetails.of(order)
+        offer = await self.offer(details.offer.service_id)
+        if not isinstance(offer, Offer):
+            return None
+        try:
+            quote = await self.quote(offer, details.quantity)
+        except PricingError:
+            return None
+        return quote.for_order
 
     async def submit(self, order: Order, remember: Remember) -> Submission:
         return self._from(await self._buy(order), order=order)
@@ -216,8 +247,8 @@ class AccountsLine(LineBase):
         return sent_again(self._from(await self._buy(order), order=order))
 
     async def _buy(self, order: Order) -> Reply[ShopPurchase]:
-        offer = Offer.from_data(order.details["offer"])
-        return await self._client.buy(offer.service_id, int(order.details["quantity"]), order.id)
+        details = AccountsDetails.of(order)
+        return await self._client.buy(details.offer.service_id, details.quantity, order.id)
 
     def _from(self, reply: Reply[ShopPurchase], *, order: Order) -> Submission:
         bought = reply.value
@@ -234,14 +265,14 @@ class AccountsLine(LineBase):
             "the customer was refunded"
         )
         if reason in EXPLAINED:
-            details["accounts_failure"] = reason
+            details = AccountsDetails.facts(accounts_failure=reason)
             failure, alert = Failure.NOT_DELIVERED, None
         return Submission(Outcome.REJECTED, reason=reason, message=reply.message,
                           details=details, alert=alert, failure=failure)  # fmt: skip
 
     @staticmethod
     def _delivered(bought: ShopPurchase, order: Order) -> Submission:
-        quantity = int(order.details["quantity"])
+        quantity = AccountsDetails.of(order).quantity
         alert = None
         if len(bought.accounts) != quantity:
             # Never the accounts themselves: only how many there are.
@@ -253,17 +284,19 @@ class AccountsLine(LineBase):
             Outcome.SUCCEEDED,
             reason="delivered",
             upstream_ref=bought.order_id,
-            details={"accounts": list(bought.accounts), "shop_order_id": bought.order_id},
+            details=AccountsDetails.facts(
+                accounts=list(bought.accounts), shop_order_id=bought.order_id
+            ),
             alert=alert,
         )
 
 
 def accounts_file(order: Order) -> tuple[str, bytes] | None:
     """The delivered accounts as a text file, one per line (None: the order has none)."""
-    accounts = order.details.get("accounts")
-    if not isinstance(accounts, list) or not accounts:
+    accounts = AccountsDetails.of(order).accounts
+    if not accounts:
         return None
-    content = "".join(f"{line}\n" for line in accounts if isinstance(line, str))
+    content = "".join(f"{line}\n" for line in accounts)
     return f"accounts-{order.id}.txt", content.encode("utf-8")
 
 

@@ -21,14 +21,15 @@ from decimal import Decimal
 from typing import Any
 
 from bot.services.catalogue import Catalogue
+from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
-from bot.services.orders import Failure, Remember, Submission
+from bot.services.orders import Failure, Quote, Remember, Submission
 from bot.services.pricing import Price
 from providers.acedata import PAY_WAYS, AceDataClient, AceOrder, AceServices
 from providers.outcomes import Outcome, Reply
 from storage.orders import Order
 
-__all__ = ["PAY_WAYS", "AceDataLine", "Offer", "valid_application_id"]
+__all__ = ["PAY_WAYS", "AceDataDetails", "AceDataLine", "Offer", "valid_application_id"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,28 @@ class Offer:
         }
 
 
+class AceDataDetails(Details):
+    """An AceData order's details: which application gets which package, paid how, at what price
+    (as quoted), then what AceData said of the order."""
+
+    application_id: str
+    pay_way: str
+    package_id: str
+    service: str
+    title: str
+    credits: int
+    price: int  # micro-USD, as quoted
+    state: str | None = None  # AceData's state of the order: Pending, Paid, Expired, ...
+    paid_price: int | None = None  # micro-USD AceData asks, once created
+    pay_url: str | None = None  # where the customer pays AceData
+    create: str | None = None  # why creating it failed: no answer, or AceData's reason
+
+    @property
+    def asked(self) -> int:
+        """What AceData asks: its own price once the order is created, else the quoted one."""
+        return self.price if self.paid_price is None else self.paid_price
+
+
 def offers_of(listing: AceServices) -> list[Offer]:
     """The packages the shop offers: fixed ones with a price (custom amounts are not sold)."""
     offers = []
@@ -100,6 +123,7 @@ def from_config(setup: LineSetup) -> AceDataLine | None:
 
 class AceDataLine(LineBase):
     product = PRODUCT
+    details_model = AceDataDetails
 
     def __init__(self, client: AceDataClient) -> None:
         self._client = client
@@ -139,17 +163,29 @@ class AceDataLine(LineBase):
         return Price(upstream_cost=offer.price, upstream_currency="USD", rate=Decimal(1),
                      markup_percent=Decimal(0), charge=0)  # fmt: skip
 
-    @staticmethod
-    def order_details(application_id: str, offer: Offer, pay_way: str) -> dict[str, Any]:
-        return {"application_id": application_id, "pay_way": pay_way, **offer.to_details()}
+    @classmethod
+    def quote(cls, application_id: str, offer: Offer, pay_way: str) -> Quote:
+        """An order of `offer` for the application, paid to AceData `pay_way`."""
+        details = AceDataDetails(application_id=application_id, pay_way=pay_way,
+                                 **offer.to_details())  # fmt: skip
+        return Quote(cls.price(offer), details)
+
+    async def requote(self, order: Order) -> Quote | None:
+        """The same package for the same application, as AceData sells it now (None: no
+        longer sold)."""
+        details = AceDataDetails.of(order)
+        offer = await self.offer(details.package_id)
+        return None if offer is None else self.quote(details.application_id, offer,
+                                                     details.pay_way)  # fmt: skip
 
     async def submit(self, order: Order, remember: Remember) -> Submission:
         if order.upstream_ref is not None:  # created before: never create a second one
             return await self.query(order, remember)
+        details = AceDataDetails.of(order)
         created = await self._client.create_order(
-            application_id=order.details["application_id"],
-            package_id=order.details["package_id"],
-            pay_way=order.details["pay_way"],
+            application_id=details.application_id,
+            package_id=details.package_id,
+            pay_way=details.pay_way,
         )
         if created.value is None:
             return self._not_created(created)
@@ -173,7 +209,7 @@ class AceDataLine(LineBase):
             return Submission(
                 Outcome.REJECTED,
                 reason="no_answer",
-                details={"create": "no_answer"},
+                details=AceDataDetails.facts(create="no_answer"),
                 message="the create answer was lost; no pay link was shown",
             )
         status = await self._client.order(order.upstream_ref)
@@ -186,7 +222,7 @@ class AceDataLine(LineBase):
             return Submission(
                 Outcome.REJECTED,
                 reason="no_answer",
-                details={"create": "no_answer"},
+                details=AceDataDetails.facts(create="no_answer"),
                 message=f"AceData did not answer the create ({created.reason}): "
                 f"{created.message}; no pay link was shown",
             )
@@ -197,17 +233,17 @@ class AceDataLine(LineBase):
             Outcome.REJECTED,
             reason=created.reason or "refused",
             message=created.message,
-            details={"create": created.reason or "refused"},
+            details=AceDataDetails.facts(create=created.reason or "refused"),
             alert=alert,
             failure=FAILURES.get(created.reason, Failure.NOT_DELIVERED),
         )
 
     @staticmethod
     def _noted(upstream: AceOrder) -> dict[str, Any]:
-        noted: dict[str, Any] = {"state": upstream.state, "paid_price": upstream.price}
         if upstream.pay_url:
-            noted["pay_url"] = upstream.pay_url
-        return noted
+            return AceDataDetails.facts(state=upstream.state, paid_price=upstream.price,
+                                        pay_url=upstream.pay_url)  # fmt: skip
+        return AceDataDetails.facts(state=upstream.state, paid_price=upstream.price)
 
     def _from(self, reply: Reply[AceOrder]) -> Submission:
         assert reply.value is not None
@@ -215,5 +251,5 @@ class AceDataLine(LineBase):
             reply.outcome,
             reason=reply.reason,
             message=reply.message,
-            details={"state": reply.value.state},
+            details=AceDataDetails.facts(state=reply.value.state),
         )

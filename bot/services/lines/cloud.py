@@ -21,13 +21,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.services.money import CENT
-from bot.services.orders import Failure, Remember, Submission
+from bot.services.orders import Failure, Quote, Remember, Submission
 from bot.services.pricing import Price, Pricing, PricingError
 from providers.cloud import CloudAccount, CloudChannel, CloudOrder, CloudRechargeClient
 
-__all__ = ["CloudChannel", "CloudLine", "CloudQuote", "CloudTarget", "Lookup"]
+__all__ = ["CloudChannel", "CloudDetails", "CloudLine", "CloudQuote", "CloudTarget", "Lookup"]
 from providers.outcomes import Outcome, Reply
 from storage.orders import Order
 
@@ -101,6 +102,42 @@ class CloudQuote:
     cost: int  # micro-USD deducted from the agent balance (money / rate)
     price: Price
 
+    @property
+    def for_order(self) -> Quote:
+        """The price with the order's details as quoted."""
+        return Quote(self.price, CloudDetails.quoted(self))
+
+
+class CloudDetails(Details):
+    """A cloud order's details: the account as looked up, what it receives and what paying
+    deducts (all as quoted), then what upstream said of the order."""
+
+    channel: CloudChannel
+    uid: str
+    served_by: str
+    rate: Decimal
+    balance: int
+    currency: str
+    money: int  # micro-USD credited to the cloud account
+    cost: int  # micro-USD the quote expects paying to deduct
+    sn: str | None = None  # upstream's order number, once created
+    recharge_amount: int | None = None  # what upstream said paying deducts, once created
+    pay_sent_at: str | None = None  # when it was last paid (ISO, UTC)
+    upstream_status: str | None = None
+    paid_at: str | None = None
+
+    @classmethod
+    def quoted(cls, quote: CloudQuote) -> CloudDetails:
+        target = quote.target
+        return cls(channel=target.channel, uid=target.uid, served_by=target.served_by,
+                   rate=target.rate, balance=target.balance, currency=target.currency,
+                   money=quote.money, cost=quote.cost)  # fmt: skip
+
+    @property
+    def target(self) -> CloudTarget:
+        return CloudTarget(self.channel, self.uid, self.served_by, self.rate, self.balance,
+                           self.currency)  # fmt: skip
+
 
 def from_config(setup: LineSetup) -> CloudLine | None:
     config = setup.config
@@ -118,6 +155,7 @@ def from_config(setup: LineSetup) -> CloudLine | None:
 
 class CloudLine(LineBase):
     product = PRODUCT
+    details_model = CloudDetails
 
     def __init__(
         self,
@@ -162,16 +200,23 @@ class CloudLine(LineBase):
         price = await self._pricing.price(PRODUCT, cost, "USD")
         return CloudQuote(target, money, cost, price)
 
-    @staticmethod
-    def order_details(quote: CloudQuote) -> dict[str, object]:
-        return {**quote.target.to_data(), "money": quote.money, "cost": quote.cost}
+    async def requote(self, order: Order) -> Quote | None:
+        """The same money to the same account, at the rate upstream gives it now."""
+        details = CloudDetails.of(order)
+        target = await self.find(details.channel, details.uid)
+        if isinstance(target, Lookup):
+            return None
+        try:
+            quote = await self.quote(target, details.money)
+        except PricingError:
+            return None
+        return quote.for_order
 
     async def submit(self, order: Order, remember: Remember) -> Submission:
         sn = order.upstream_ref
         if sn is None:
-            created = await self._client.create_order(
-                CloudChannel(order.details["channel"]), order.details["uid"], order.details["money"]
-            )
+            details = CloudDetails.of(order)
+            created = await self._client.create_order(details.channel, details.uid, details.money)
             if created.value is None:
                 # Creating deducts nothing, and an order whose number we never learned can never
                 # be paid: whatever happened upstream, nothing was spent for this customer.
@@ -184,7 +229,9 @@ class CloudLine(LineBase):
                 )
             sn = created.value.sn
             deducts = created.value.recharge_amount
-            await remember(details={"sn": sn, "recharge_amount": deducts}, upstream_ref=sn)
+            await remember(
+                details=CloudDetails.facts(sn=sn, recharge_amount=deducts), upstream_ref=sn
+            )
             # Upstream rounds to the cent; more than that means its rate moved since the quote.
             if order.upstream_cost is not None and deducts > order.upstream_cost + CENT:
                 return Submission(
@@ -206,14 +253,14 @@ class CloudLine(LineBase):
             return self._unknown(status)
         if status.value.status != "pending":
             return self._from(status)
-        sent = order.details.get("pay_sent_at")
+        sent = CloudDetails.of(order).pay_sent_at
         if sent is None or datetime.now(UTC) - datetime.fromisoformat(sent) >= self._repay_after:
             return await self._pay(sn, remember)  # never paid, or the pay got lost on the way
         return Submission(Outcome.PENDING, reason="unpaid_for_now",
                           message="upstream has not executed the payment yet")  # fmt: skip
 
     async def _pay(self, sn: str, remember: Remember) -> Submission:
-        await remember(details={"pay_sent_at": datetime.now(UTC).isoformat()})
+        await remember(details=CloudDetails.facts(pay_sent_at=datetime.now(UTC).isoformat()))
         paid = await self._client.pay_order(sn)
         if paid.outcome != Outcome.UNKNOWN:
             return self._from(paid)
@@ -231,7 +278,8 @@ class CloudLine(LineBase):
     def _from(self, reply: Reply[CloudOrder]) -> Submission:
         details = {}
         if reply.value is not None:
-            details = {"upstream_status": reply.value.status, "paid_at": reply.value.paid_at}
+            details = CloudDetails.facts(upstream_status=reply.value.status,
+                                         paid_at=reply.value.paid_at)  # fmt: skip
         return Submission(
             reply.outcome,
             reason=reply.reason,

@@ -23,8 +23,9 @@ from fractions import Fraction
 from typing import Any
 
 from bot.services.catalogue import Catalogue
+from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
-from bot.services.orders import Failure, Remember, Submission, sent_again
+from bot.services.orders import Failure, Quote, Remember, Submission, sent_again
 from bot.services.pricing import Price, Pricing, PricingError
 from providers.amounts import MICRO
 from providers.energy import EnergyAccount, EnergyClient, EnergyOrder
@@ -94,9 +95,32 @@ class EnergyQuote:
     cost: int  # sun: energy × unit price
     price: Price
 
-    def details(self) -> dict[str, object]:
-        return {"address": self.address, "energy": self.energy, "period": self.period,
-                "unit_price": self.unit_price, "cost": self.cost}  # fmt: skip
+    def details(self) -> EnergyDetails:
+        return EnergyDetails(address=self.address, energy=self.energy, period=self.period,
+                             unit_price=self.unit_price, cost=self.cost)  # fmt: skip
+
+    @property
+    def for_order(self) -> Quote:
+        """The price with the order's details as quoted."""
+        return Quote(self.price, self.details())
+
+
+class EnergyDetails(Details):
+    """An energy order's details: what is delegated to which address for how long at what
+    price (as quoted), then what upstream said of the order."""
+
+    address: str
+    energy: int
+    period: str
+    unit_price: int  # sun per unit of energy
+    cost: int  # sun: energy × unit price
+    order_no: str | None = None  # upstream's order number, once placed
+    charged: int | None = None  # sun upstream said placing it took
+    out_trade_no_used: bool = False  # placed by an attempt whose answer was lost
+    upstream_status: str | None = None
+    paid_sun: int | None = None
+    refund_sun: int | None = None
+    energy_failure: EnergyFailure | None = None  # why it failed, in the line's own terms
 
 
 def from_config(setup: LineSetup) -> EnergyLine | None:
@@ -114,6 +138,7 @@ def from_config(setup: LineSetup) -> EnergyLine | None:
 
 class EnergyLine(LineBase):
     product = PRODUCT
+    details_model = EnergyDetails
 
     def __init__(self, client: EnergyClient, pricing: Pricing) -> None:
         self._client = client
@@ -169,20 +194,29 @@ class EnergyLine(LineBase):
 
     # -- the order engine's side --
 
+    async def requote(self, order: Order) -> Quote | None:
+        """The same energy to the same address for the same period, at today's unit price."""
+        details = EnergyDetails.of(order)
+        try:
+            quote = await self.quote(details.address, details.energy, details.period)
+        except PricingError:
+            return None
+        return None if quote is None else quote.for_order
+
     async def submit(self, order: Order, remember: Remember) -> Submission:
         if order.upstream_ref is not None:  # placed already: only its status can tell
             return await self.query(order, remember)
-        details = order.details
+        details = EnergyDetails.of(order)
         placed = await self._client.place_order(
-            energy=int(details["energy"]),
-            period=str(details["period"]),
-            receive_address=str(details["address"]),
+            energy=details.energy,
+            period=details.period,
+            receive_address=details.address,
             out_trade_no=order.id,
         )
         if placed.value is not None:
             order_no = placed.value.order_no
-            await remember(details={"order_no": order_no, "charged": placed.value.charged},
-                           upstream_ref=order_no)  # fmt: skip
+            noted = EnergyDetails.facts(order_no=order_no, charged=placed.value.charged)
+            await remember(details=noted, upstream_ref=order_no)
             return Submission(Outcome.PENDING, reason="placed", upstream_ref=order_no,
                               message=placed.message)  # fmt: skip
         if placed.outcome == Outcome.REJECTED:
@@ -190,14 +224,14 @@ class EnergyLine(LineBase):
         if placed.reason == "out_trade_no_used":
             # Placed by an earlier attempt whose answer was lost: its platform number is unknown
             # and cannot be looked up. Never placed again; the operators sort it out.
-            await remember(details={"out_trade_no_used": True})
+            await remember(details=EnergyDetails.facts(out_trade_no_used=True))
             return self._number_unknown()
         return Submission(Outcome.UNKNOWN, reason=placed.reason, message=placed.message)
 
     async def query(self, order: Order, remember: Remember) -> Submission:
         order_no = order.upstream_ref
         if order_no is None:
-            if order.details.get("out_trade_no_used"):
+            if EnergyDetails.of(order).out_trade_no_used:
                 return self._number_unknown()
             # Never answered: placing it again is safe, upstream refuses a used outTradeNo.
             return sent_again(await self.submit(order, remember))
@@ -237,20 +271,20 @@ class EnergyLine(LineBase):
             Outcome.REJECTED,
             reason=reason,
             message=reply.message,
-            details={"energy_failure": why.value} if why else {},
+            details=EnergyDetails.facts(energy_failure=why) if why else {},
             alert=alert,
             failure=failure,
         )
 
     @staticmethod
     def _settled(reply: Reply[EnergyOrder], info: EnergyOrder) -> Submission:
-        details: dict[str, Any] = {"upstream_status": info.status, "paid_sun": info.amount,
-                                   "refund_sun": info.refund_amount}  # fmt: skip
+        details = EnergyDetails.facts(upstream_status=info.status, paid_sun=info.amount,
+                                      refund_sun=info.refund_amount)  # fmt: skip
         if reply.outcome != Outcome.REJECTED:
             return Submission(reply.outcome, reason=reply.reason, message=reply.message,
                               details=details)  # fmt: skip
         why = EnergyFailure.ABORTED if info.status == "ABORT" else EnergyFailure.BROKEN_OFF
-        details["energy_failure"] = why.value
+        details |= EnergyDetails.facts(energy_failure=why)
         share: Fraction | None = None  # everything came back: nothing was delegated
         alert = None
         if info.amount > 0 and info.refund_amount < info.amount:

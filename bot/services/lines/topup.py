@@ -22,9 +22,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.services.catalogue import Catalogue
+from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
-from bot.services.orders import Failure, Remember, Submission, sent_again
-from bot.services.pricing import Price, Pricing
+from bot.services.orders import Failure, Quote, Remember, Submission, sent_again
+from bot.services.pricing import Price, Pricing, PricingError
 from bot.services.web_limits import flat_json_object, multipart_fields
 from providers.amounts import MICRO
 from providers.kumquat import (
@@ -106,6 +107,43 @@ class Offer:
     price: Price
 
 
+class TopupDetails(Details):
+    """A top-up's details: the number and its carrier, and the product (as quoted), then what
+    upstream said of the order."""
+
+    account: str  # digits with the country code, no +
+    country_code: str
+    country_name: str
+    carrier_id: str
+    carrier_name: str
+    product_id: int
+    product_name: str
+    kind: str  # the product's type: airtime or data
+    face_value: Decimal
+    face_unit: str | None = None  # airtime's currency or data's size
+    face_currency: str | None = None  # what orders quoted before units were read say instead
+    upstream_status: str | None = None
+    callback_result: str | None = None  # what upstream's callback said
+    refusal: str | None = None  # upstream's reason, when it refused the order
+
+    @classmethod
+    def quoted(cls, target: TopupTarget, offer: Offer) -> TopupDetails:
+        product = offer.product
+        return cls(**target.to_data(), product_id=product.id, product_name=product.name,
+                   kind=product.type, face_value=product.face_value,
+                   face_unit=product.unit)  # fmt: skip
+
+    @property
+    def target(self) -> TopupTarget:
+        return TopupTarget(self.account, self.country_code, self.country_name, self.carrier_id,
+                           self.carrier_name)  # fmt: skip
+
+    @property
+    def unit(self) -> str:
+        """Airtime's currency or data's size."""
+        return self.face_unit or self.face_currency or ""
+
+
 def from_config(setup: LineSetup) -> TopupLine | None:
     config = setup.config
     if not (config.kumquat_base_url and config.kumquat_partner_no and config.kumquat_sign_key):
@@ -125,6 +163,7 @@ def _value_or_none(reply: Reply[T]) -> T | None:
 
 class TopupLine(LineBase):
     product = PRODUCT
+    details_model = TopupDetails
 
     def __init__(
         self, client: KumquatClient, pricing: Pricing, *, callback_url: str | None
@@ -247,27 +286,30 @@ class TopupLine(LineBase):
         )
 
     @staticmethod
-    def order_details(target: TopupTarget, offer: Offer) -> dict[str, Any]:
-        product = offer.product
-        return {
-            **target.to_data(),
-            "product_id": product.id,
-            "product_name": product.name,
-            "kind": product.type,
-            "face_value": str(product.face_value),
-            "face_unit": product.unit,
-        }
+    def quote(target: TopupTarget, offer: Offer) -> Quote:
+        """An order of `offer` for the number, at its price."""
+        return Quote(offer.price, TopupDetails.quoted(target, offer))
 
     # -- orders --
+
+    async def requote(self, order: Order) -> Quote | None:
+        """The same product for the same number, at today's price (None: no longer sold)."""
+        details = TopupDetails.of(order)
+        try:
+            offer = await self.offer(details.target, details.product_id)
+        except PricingError:
+            return None
+        return None if offer is None else self.quote(details.target, offer)
 
     async def submit(self, order: Order, remember: Remember) -> Submission:
         return await self._place(order, remember)
 
     async def _place(self, order: Order, remember: Remember) -> Submission:
+        details = TopupDetails.of(order)
         reply = await self._client.place_order(
             request_no=order.id,
-            product_id=int(order.details["product_id"]),
-            account=str(order.details["account"]),
+            product_id=details.product_id,
+            account=details.account,
             callback_url=self.callback_url,
         )
         if reply.value is not None:
@@ -299,7 +341,7 @@ class TopupLine(LineBase):
             reason=reply.reason or f"upstream status {status}",
             message=reply.message,
             upstream_ref=reply.value.serial_no,
-            details={"upstream_status": status},
+            details=TopupDetails.facts(upstream_status=status),
         )
 
     @staticmethod
@@ -321,7 +363,7 @@ class TopupLine(LineBase):
             Outcome.REJECTED,
             reason=reason,
             message=reply.message,
-            details={"refusal": reason},
+            details=TopupDetails.facts(refusal=reason),
             failure=failure,
             alert=alert,
         )
@@ -363,7 +405,7 @@ class TopupLine(LineBase):
                         callback.serial_no[:40], order.upstream_ref)  # fmt: skip
             return web.Response(status=409, text="FAIL: serial does not match")
         status = callback.status.lower()
-        said = {"upstream_status": callback.status, "callback_result": callback.result}
+        said = TopupDetails.facts(upstream_status=callback.status, callback_result=callback.result)
         if status == "success":
             # (after a refund, the order service records it and alerts the operators)
             await report(order.id, Submission(
@@ -375,7 +417,7 @@ class TopupLine(LineBase):
                                 details=said)  # fmt: skip
             after = await report(order.id, failed)
             if after.status == OrderStatus.SUCCEEDED:  # success, then fail: take it back
-                alert = (f"KUMQUAT reversed a delivered top-up to {order.details.get('account')} "
+                alert = (f"KUMQUAT reversed a delivered top-up to {TopupDetails.of(order).account} "
                          f"(serial {callback.serial_no}): {callback.result}; the customer was "
                          "refunded")  # fmt: skip
                 await report(order.id, Submission(
