@@ -29,13 +29,11 @@ from bot.telegram.flood import WaitOutFloodControl
 from bot.telegram.i18n import CustomerLanguage, HtmlFluentCore
 from bot.telegram.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.telegram.late_presses import GoOnAfterLateAnswers
-from bot.telegram.stars import read_star_transactions, refund_star_payment
 from bot.wiring.watch import UpstreamWatch
 from bot.wiring.web import WebServer
 from handlers import get_routers, news, presenters
 from handlers.admin.broadcast import show_progress as show_broadcast_progress
 from handlers.admin.commands import operator_menu
-from handlers.admin.payments import announce_waiting_payment
 from handlers.admin.stars import check_stars_transactions, finish_star_refunds
 from handlers.middlewares import CustomerMiddleware
 
@@ -87,8 +85,6 @@ def build_dispatcher(shop: Shop) -> ShopDispatcher:
     dispatcher.include_routers(*get_routers())
     shop.outbox.renderers.update(news.renderers(shop, core, language))
     shop.broadcaster.show_progress = partial(show_broadcast_progress, shop)
-    if shop.usdt_watch is not None:
-        shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
     runs = JobRuns(scheduler)
     web = WebServer(shop)
@@ -104,10 +100,7 @@ async def _start(
     shop.messenger.attach(bot)
     shop.outbox.attach(_bot_letting_429_through(bot))
     shop.broadcaster.attach(_bot_letting_429_through(bot))
-    shop.deposits.refund_charge = partial(refund_star_payment, bot)
-    shop.stars_history.read = partial(
-        read_star_transactions, bot, shop.config.upstream_timeout_seconds
-    )
+    shop.telegram_stars.attach(bot)
     # What a stop or a crash left unsent: at once, then whatever Telegram does not take at first.
     shop.outbox.schedule(scheduler, timedelta(seconds=shop.config.outbox_retry_seconds))
     await web.start()
