@@ -277,7 +277,7 @@ async def _open_request(
     if watch is None:
         return
     try:
-        request = await shop.deposits.usdt.open_usdt(customer.id, amount, return_to=return_to)
+        request = await shop.deposits.usdt.open(customer.id, amount, return_to=return_to)
     except TooManyRequests:
         await message.answer(i18n.get("deposit-too-many"), reply_markup=menu_only(i18n))
         return

@@ -159,7 +159,7 @@ async def _send_invoice(
         return
     return_to = str((await state.get_data()).get("return_to") or "") or None
     try:
-        request = await shop.deposits.stars.open_stars(customer.id, stars, return_to=return_to)
+        request = await shop.deposits.stars.open(customer.id, stars, return_to=return_to)
     except TooManyRequests:
         await message.answer(i18n.get("deposit-too-many"), reply_markup=menu_only(i18n))
         return
@@ -199,7 +199,7 @@ async def pre_checkout(query: PreCheckoutQuery, i18n: I18nContext, shop: Shop) -
     if customer is None:
         verdict = StarsCheck.UNKNOWN
     else:
-        verdict = await shop.deposits.stars.check_stars(
+        verdict = await shop.deposits.stars.check(
             query.invoice_payload, customer.id, query.total_amount, query.currency
         )
     if verdict == StarsCheck.OK and customer is not None and not customer.banned:
@@ -252,7 +252,7 @@ async def paid(message: Message, shop: Shop, customer: Customer | None) -> None:
             language=language_from_telegram(payer.language_code),
         )
     try:
-        taken = await shop.deposits.stars.take_stars(
+        taken = await shop.deposits.stars.take(
             receipt.telegram_payment_charge_id, customer.id, receipt.total_amount,
             receipt.invoice_payload,
         )  # fmt: skip
@@ -268,7 +268,7 @@ async def paid(message: Message, shop: Shop, customer: Customer | None) -> None:
     if taken.seen_before:
         log.info("Stars payment %s delivered again: nothing to do", taken.payment.id)
     # Otherwise the customer was told with the credit (see `credited_letter`), and the operators
-    # of a payment that named no open request, both recorded with it (see `take_stars`).
+    # of a payment that named no open request, both recorded with it (see `StarsPayments.take`).
 
 
 async def credited_letter(i18n: I18nContext, shop: Shop, payment: Payment) -> Letter:

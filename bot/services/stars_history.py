@@ -6,7 +6,7 @@ has it in hand, so a bot killed before booking it, or a booking that failed, lea
 Stars paid and nothing credited. The bot's Stars transactions (`getStarTransactions`, oldest
 first) list every payment with its charge id, payer, Stars and invoice payload, the way the chain
 lists USDT transfers; this job reads them at start-up and every STARS_CHECK_EVERY_SECONDS and books
-a payment the shop does not have through `StarsPayments.take_stars`, under the same reference
+a payment the shop does not have through `StarsPayments.take`, under the same reference
 (`stars:<charge id>`) and ledger key as its message, so the two can race and still credit once.
 It is credited as its message would have been: at the amount its own request promised, if it
 names an unpaid request of the payer's for that many Stars; otherwise at today's STARS_RATE, for
@@ -151,7 +151,7 @@ class StarsHistory:
                 payer.id, username=payer.username, first_name=payer.first_name,
                 language=language_from_telegram(payer.language_code),
             )  # fmt: skip
-        taken = await self._deposits.stars.take_stars(
+        taken = await self._deposits.stars.take(
             transaction.id, payer.id, transaction.stars, transaction.payload,
             paid_at=transaction.date, from_record=True,
         )  # fmt: skip

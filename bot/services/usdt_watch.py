@@ -90,7 +90,7 @@ class UsdtWatch:
             n = occurrences[transfer.txid]
             txid = transfer.txid if n == 1 else f"{transfer.txid}:{n}"
             try:
-                await self._deposits.usdt.take_usdt(
+                await self._deposits.usdt.take(
                     txid, transfer.amount, transfer.sender, transfer.block_timestamp_ms
                 )
             except Exception:

@@ -31,6 +31,7 @@ from storage.deposits import (
     PaymentStatus,
     RequestStatus,
 )
+from tests.heard import OPERATORS_CHAT, Heard
 from tests.unit.conftest import Books
 
 USDT = 1_000_000
@@ -121,15 +122,15 @@ async def test_close_amounts_are_told_apart_and_a_transfer_seen_again_credits_no
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, bob = await books.customer(1), await books.customer(2)
-    first = await deposits.usdt.open_usdt(alice, 10 * USDT)
-    second = await deposits.usdt.open_usdt(bob, 10 * USDT)
+    first = await deposits.usdt.open(alice, 10 * USDT)
+    second = await deposits.usdt.open(bob, 10 * USDT)
     assert (first.pay_amount, second.pay_amount) == (10 * USDT + 1, 10 * USDT + 2)
 
-    taken = await deposits.usdt.take_usdt("b" * 64, 10 * USDT + 2, "TSender", clock.ms())
+    taken = await deposits.usdt.take("b" * 64, 10 * USDT + 2, "TSender", clock.ms())
     assert taken.credited_now and taken.request == second
-    taken = await deposits.usdt.take_usdt("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
+    taken = await deposits.usdt.take("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
     assert taken.credited_now and taken.request == first
-    again = await deposits.usdt.take_usdt("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
+    again = await deposits.usdt.take("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
     assert again.seen_before and not again.credited_now
     assert (await available(books, alice), await available(books, bob)) == (
         10 * USDT + 1,
@@ -139,22 +140,22 @@ async def test_close_amounts_are_told_apart_and_a_transfer_seen_again_credits_no
     assert request is not None and request.status == RequestStatus.CREDITED
     # A credited request's amount stays its own for a day: the same transfer sent twice must
     # reach the operators, not pay someone else's request.
-    assert (await deposits.usdt.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 3
-    twice = await deposits.usdt.take_usdt("c" * 64, 10 * USDT + 1, "TSender", clock.ms())
+    assert (await deposits.usdt.open(alice, 10 * USDT)).pay_amount == 10 * USDT + 3
+    twice = await deposits.usdt.take("c" * 64, 10 * USDT + 1, "TSender", clock.ms())
     assert not twice.credited_now and twice.payment.status == PaymentStatus.UNMATCHED
     clock.now += timedelta(hours=25)
-    assert (await deposits.usdt.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
+    assert (await deposits.usdt.open(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
 
 
 async def test_a_late_transfer_waits_for_an_operator_who_assigns_it_once(books: Books) -> None:
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice = await books.customer(1)
-    request = await deposits.usdt.open_usdt(alice, 5 * USDT)
+    request = await deposits.usdt.open(alice, 5 * USDT)
     clock.now += timedelta(minutes=33)  # past the request's 30 minutes and the clocks' slack
     assert await deposits.requests.expire_overdue() == 1
 
-    late = await deposits.usdt.take_usdt("c" * 64, request.pay_amount, "TSender", clock.ms())
+    late = await deposits.usdt.take("c" * 64, request.pay_amount, "TSender", clock.ms())
     assert not late.credited_now and late.payment.status == PaymentStatus.UNMATCHED
     assert await available(books, alice) == 0
     assert await deposits.store.usdt_candidates(request.pay_amount, late.payment.paid_at) == [alice]
@@ -169,15 +170,36 @@ async def test_a_late_transfer_waits_for_an_operator_who_assigns_it_once(books: 
     assert await available(books, alice) == request.pay_amount
 
 
+async def test_a_transfer_left_to_the_operators_carries_their_card_recorded_with_it_once(
+    books: Books,
+) -> None:
+    """The card is in the outbox once the transfer is: a crash right after cannot lose it, and a
+    transfer seen again, or one credited by itself, asks the operators nothing."""
+    clock = Clock()
+    deposits = deposits_of(books, clock, operators=OPERATORS_CHAT)
+    heard = Heard(Outbox(books.db, OPERATORS_CHAT))
+    alice, mallory = await books.customer(1), await books.customer(2)
+    request = await deposits.usdt.open(alice, 5 * USDT)
+    paid = await deposits.usdt.take("a" * 64, request.pay_amount, "TSender", clock.ms())
+    assert paid.credited_now
+    stray = await deposits.usdt.take("d" * 64, 7 * USDT, "TSender", clock.ms())
+    assert (await deposits.usdt.take("d" * 64, 7 * USDT, "TSender", clock.ms())).seen_before
+    claimed = await deposits.usdt.claim(mallory, "e" * 64, 3 * USDT)
+    assert await heard.told_of(Topic.PAYMENT_WAITING) == [str(stray.payment.id)]
+    seen = await deposits.usdt.take("e" * 64, 3 * USDT, "TOther", clock.ms())
+    assert seen.payment.id == claimed.id and seen.payment.status == PaymentStatus.CLAIMED
+    assert await heard.told_of(Topic.PAYMENT_WAITING) == [str(stray.payment.id), str(claimed.id)]
+
+
 async def test_a_transfer_sent_in_time_counts_even_when_seen_after_expiry(books: Books) -> None:
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice = await books.customer(1)
-    request = await deposits.usdt.open_usdt(alice, 5 * USDT)
+    request = await deposits.usdt.open(alice, 5 * USDT)
     sent = clock.ms(timedelta(minutes=29))
     clock.now += timedelta(minutes=45)  # the watch was slow, or the shop was down
     await deposits.requests.expire_overdue()
-    taken = await deposits.usdt.take_usdt("d" * 64, request.pay_amount, "TSender", sent)
+    taken = await deposits.usdt.take("d" * 64, request.pay_amount, "TSender", sent)
     assert taken.credited_now and taken.request is not None and taken.request.id == request.id
 
 
@@ -185,8 +207,8 @@ async def test_unknown_amounts_and_customers_change_nothing(books: Books) -> Non
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice = await books.customer(1)
-    await deposits.usdt.open_usdt(alice, 5 * USDT)
-    stray = await deposits.usdt.take_usdt("e" * 64, 5 * USDT, "TSender", clock.ms())  # no extra
+    await deposits.usdt.open(alice, 5 * USDT)
+    stray = await deposits.usdt.take("e" * 64, 5 * USDT, "TSender", clock.ms())  # no extra
     assert stray.payment.status == PaymentStatus.UNMATCHED
     with pytest.raises(DepositRefused, match="no customer 77"):
         await deposits.decisions.assign(stray.payment.id, 77, admin_id=900)
@@ -202,8 +224,8 @@ async def test_the_ledger_check_accounts_for_every_credited_payment(books: Books
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice = await books.customer(1)
-    request = await deposits.usdt.open_usdt(alice, 5 * USDT)
-    await deposits.usdt.take_usdt("f" * 64, request.pay_amount, "TSender", clock.ms())
+    request = await deposits.usdt.open(alice, 5 * USDT)
+    await deposits.usdt.take("f" * 64, request.pay_amount, "TSender", clock.ms())
     assert (await audit_ledger(books.db)).ok
 
     # A deposit booked without its payment, or a payment the ledger does not show, is reported.
@@ -219,21 +241,21 @@ async def test_a_customer_holds_at_most_five_open_requests_of_any_kind(books: Bo
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, bob = await books.customer(1), await books.customer(2)
-    requests = [await deposits.usdt.open_usdt(alice, 10 * USDT) for _ in range(4)]
-    await deposits.stars.open_stars(alice, 100)
+    requests = [await deposits.usdt.open(alice, 10 * USDT) for _ in range(4)]
+    await deposits.stars.open(alice, 100)
     with pytest.raises(TooManyRequests):
-        await deposits.usdt.open_usdt(alice, 10 * USDT)
+        await deposits.usdt.open(alice, 10 * USDT)
     with pytest.raises(TooManyRequests):
-        await deposits.stars.open_stars(alice, 100)
+        await deposits.stars.open(alice, 100)
     # A cancelled request holds nothing: its place, and its amount, are free at once.
     assert await deposits.requests.cancel(requests[0].id, alice)
-    assert (await deposits.usdt.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
-    assert (await deposits.usdt.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 6
+    assert (await deposits.usdt.open(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
+    assert (await deposits.usdt.open(alice, 10 * USDT)).pay_amount == 10 * USDT + 6
     with pytest.raises(TooManyRequests):
-        await deposits.stars.open_stars(alice, 100)
+        await deposits.stars.open(alice, 100)
     # Requests past their window hold no place either.
     clock.now += timedelta(minutes=31)
-    await deposits.stars.open_stars(alice, 100)
+    await deposits.stars.open(alice, 100)
 
 
 async def test_clocks_may_disagree_and_an_expired_amount_waits_while_others_are_free(
@@ -242,22 +264,22 @@ async def test_clocks_may_disagree_and_an_expired_amount_waits_while_others_are_
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, bob = await books.customer(1), await books.customer(2)
-    requests = [await deposits.usdt.open_usdt(alice, 10 * USDT) for _ in range(3)]
+    requests = [await deposits.usdt.open(alice, 10 * USDT) for _ in range(3)]
     # The chain's clock a minute behind ours: a transfer "before" the request still pays it.
     early = clock.ms(-timedelta(minutes=1))
-    taken = await deposits.usdt.take_usdt("1" * 64, requests[1].pay_amount, "TSender", early)
+    taken = await deposits.usdt.take("1" * 64, requests[1].pay_amount, "TSender", early)
     assert taken.credited_now and taken.request is not None and taken.request.id == requests[1].id
     too_early = clock.ms(-timedelta(minutes=3))
-    stray = await deposits.usdt.take_usdt("2" * 64, requests[2].pay_amount, "TSender", too_early)
+    stray = await deposits.usdt.take("2" * 64, requests[2].pay_amount, "TSender", too_early)
     assert not stray.credited_now
 
     # Within the clocks' slack after its window a request can still be paid: its amount is held.
     clock.now += timedelta(minutes=31)
-    assert (await deposits.usdt.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 4
+    assert (await deposits.usdt.open(bob, 10 * USDT)).pay_amount == 10 * USDT + 4
     # Past it, an expired amount is offered again only when no other is free (a late transfer of
     # it is then still its customer's), the one that expired first before the others.
     clock.now += timedelta(minutes=2)
-    assert (await deposits.usdt.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
+    assert (await deposits.usdt.open(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
 
 
 async def test_a_transfer_of_an_amount_given_out_again_is_credited_by_the_operators_only(
@@ -269,18 +291,18 @@ async def test_a_transfer_of_an_amount_given_out_again_is_credited_by_the_operat
     clock = Clock()
     deposits = deposits_of(books, clock)
     hal, ivy = await books.customer(1), await books.customer(2)
-    hals = await deposits.usdt.open_usdt(hal, 15 * USDT)
+    hals = await deposits.usdt.open(hal, 15 * USDT)
     sent_by_hal = clock.ms()  # he pays, then cancels before the watch sees it
     clock.now += timedelta(seconds=30)
     assert await deposits.requests.cancel(hals.id, hal)
     clock.now += timedelta(minutes=5)
     await hold_every_amount_but(books, deposits, clock, 15 * USDT, hals.pay_amount)
-    ivys = await deposits.usdt.open_usdt(ivy, 15 * USDT)
+    ivys = await deposits.usdt.open(ivy, 15 * USDT)
     assert ivys.pay_amount == hals.pay_amount  # freed at once, the only one left
     clock.now += timedelta(minutes=5)
-    first = await deposits.usdt.take_usdt("e5" * 32, hals.pay_amount, "THal", sent_by_hal)
+    first = await deposits.usdt.take("e5" * 32, hals.pay_amount, "THal", sent_by_hal)
     assert first.request is not None and first.request.id == hals.id
-    second = await deposits.usdt.take_usdt("f6" * 32, ivys.pay_amount, "TIvy", clock.ms())
+    second = await deposits.usdt.take("f6" * 32, ivys.pay_amount, "TIvy", clock.ms())
     assert not second.credited_now and second.request is None
     assert (second.payment.status, second.payment.request_id) == (PaymentStatus.UNMATCHED, None)
     assert (await available(books, hal), await available(books, ivy)) == (hals.pay_amount, 0)
@@ -298,15 +320,15 @@ async def test_a_late_transfer_never_pays_the_request_its_amount_went_to_since(
     clock = Clock()
     deposits = deposits_of(books, clock)
     ann, cal = await books.customer(1), await books.customer(3)
-    anns = await deposits.usdt.open_usdt(ann, 10 * USDT)
+    anns = await deposits.usdt.open(ann, 10 * USDT)
     clock.now += timedelta(minutes=33)  # past its window and the clocks' slack
     await deposits.requests.expire_overdue()
     await hold_every_amount_but(books, deposits, clock, 10 * USDT, anns.pay_amount)
-    cals = await deposits.usdt.open_usdt(cal, 10 * USDT)
+    cals = await deposits.usdt.open(cal, 10 * USDT)
     assert cals.pay_amount == anns.pay_amount  # given out again: nothing else is free
     await deposits.usdt.claim(cal, "a7" * 32, 10 * USDT + 1)
     clock.now += timedelta(minutes=1)
-    late = await deposits.usdt.take_usdt("a7" * 32, anns.pay_amount, "TAnn", clock.ms())
+    late = await deposits.usdt.take("a7" * 32, anns.pay_amount, "TAnn", clock.ms())
     assert not late.credited_now and late.request is None
     assert (late.payment.status, late.payment.request_id) == (PaymentStatus.UNMATCHED, None)
     with pytest.raises(DepositRefused):
@@ -326,22 +348,22 @@ async def test_five_accounts_cannot_use_up_the_amounts_of_a_deposit(books: Books
     for _ in range(45):  # 1,125 requests cancelled as fast as they are made hold nothing
         for mallory in mallories:
             for _ in range(MAX_LIVE_REQUESTS):
-                request = await deposits.usdt.open_usdt(mallory, 10 * USDT)
+                request = await deposits.usdt.open(mallory, 10 * USDT)
                 assert await deposits.requests.cancel(request.id, mallory)
-    first = await deposits.usdt.open_usdt(honest, 10 * USDT)
+    first = await deposits.usdt.open(honest, 10 * USDT)
     assert 10 * USDT < first.pay_amount <= 10 * USDT + 999
     assert await deposits.requests.cancel(first.id, honest)
 
     for _ in range(40):  # 1,000 requests left to expire, within a day
         for mallory in mallories:
             for _ in range(MAX_LIVE_REQUESTS):
-                await deposits.usdt.open_usdt(mallory, 10 * USDT)
+                await deposits.usdt.open(mallory, 10 * USDT)
         clock.now += timedelta(minutes=33)
-    request = await deposits.usdt.open_usdt(honest, 10 * USDT)
+    request = await deposits.usdt.open(honest, 10 * USDT)
     assert 10 * USDT < request.pay_amount <= 10 * USDT + 999
     # That amount was a Mallory's too, within the day: a transfer of it may be hers, sent late.
     # It is credited by an operator, never to whoever holds the amount now by itself.
-    taken = await deposits.usdt.take_usdt("4" * 64, request.pay_amount, "TSender", clock.ms())
+    taken = await deposits.usdt.take("4" * 64, request.pay_amount, "TSender", clock.ms())
     assert not taken.credited_now and taken.payment.request_id is None
     await deposits.decisions.assign(taken.payment.id, honest, admin_id=900)
     assert await available(books, honest) == request.pay_amount
@@ -355,12 +377,12 @@ async def test_an_amount_cancelled_is_offered_again_only_after_the_fresh_ones(
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, bob = await books.customer(1), await books.customer(2)
-    cancelled = await deposits.usdt.open_usdt(alice, 10 * USDT)
+    cancelled = await deposits.usdt.open(alice, 10 * USDT)
     assert await deposits.requests.cancel(cancelled.id, alice)
     clock.now += timedelta(minutes=1)
-    offered = await deposits.usdt.open_usdt(bob, 10 * USDT)
+    offered = await deposits.usdt.open(bob, 10 * USDT)
     assert offered.pay_amount != cancelled.pay_amount
-    taken = await deposits.usdt.take_usdt("5" * 64, cancelled.pay_amount, "TAlice", clock.ms())
+    taken = await deposits.usdt.take("5" * 64, cancelled.pay_amount, "TAlice", clock.ms())
     assert taken.request is not None and taken.request.id == cancelled.id
     assert await available(books, alice) == cancelled.pay_amount
     assert await available(books, bob) == 0
@@ -381,7 +403,7 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
     with pytest.raises(DepositRefused, match="has not seen that transfer on chain yet"):
         await deposits.decisions.approve(claimed.id, 12 * USDT, admin_id=900)
     # The watch sees it: the chain's amount and sender are recorded on the claim, which waits.
-    seen = await deposits.usdt.take_usdt("7" * 64, 11 * USDT, "TSender", clock.ms())
+    seen = await deposits.usdt.take("7" * 64, 11 * USDT, "TSender", clock.ms())
     assert not seen.seen_before and not seen.credited_now
     assert (seen.payment.status, seen.payment.paid, seen.payment.sender) == (
         PaymentStatus.CLAIMED,
@@ -392,7 +414,7 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
         await deposits.decisions.approve(claimed.id, 12 * USDT, admin_id=900)
     approved = await deposits.decisions.approve(claimed.id, 11 * USDT, admin_id=900)
     assert (approved.status, approved.credited) == (PaymentStatus.CREDITED, 11 * USDT)
-    assert (await deposits.usdt.take_usdt("7" * 64, 11 * USDT, "TSender", clock.ms())).seen_before
+    assert (await deposits.usdt.take("7" * 64, 11 * USDT, "TSender", clock.ms())).seen_before
     with pytest.raises(DepositRefused, match="already credited"):
         await deposits.decisions.approve(claimed.id, 11 * USDT, admin_id=900)
     with pytest.raises(ClaimRefused, match="already credited"):
@@ -404,7 +426,7 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
     ) == (0, 0)
 
     # A transfer the watch could not place becomes the claim, with the chain's amount.
-    stray = await deposits.usdt.take_usdt("8" * 64, 3 * USDT, "TSender", clock.ms())
+    stray = await deposits.usdt.take("8" * 64, 3 * USDT, "TSender", clock.ms())
     taken = await deposits.usdt.claim(bob, "8" * 64, 30 * USDT)
     assert (taken.id, taken.paid, taken.note) == (
         stray.payment.id,
@@ -423,10 +445,10 @@ async def test_a_claim_never_takes_a_transfer_from_the_request_it_pays(books: Bo
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, mallory = await books.customer(1), await books.customer(2)
-    request = await deposits.usdt.open_usdt(alice, 20 * USDT)
+    request = await deposits.usdt.open(alice, 20 * USDT)
     # Mallory watches the shop's address and claims Alice's transfer before the watch sees it.
     await deposits.usdt.claim(mallory, "9" * 64, request.pay_amount)
-    taken = await deposits.usdt.take_usdt("9" * 64, request.pay_amount, "TAlice", clock.ms())
+    taken = await deposits.usdt.take("9" * 64, request.pay_amount, "TAlice", clock.ms())
     assert taken.credited_now and taken.payment.user_id == alice
     assert (await available(books, alice), await available(books, mallory)) == (
         request.pay_amount,
@@ -435,7 +457,7 @@ async def test_a_claim_never_takes_a_transfer_from_the_request_it_pays(books: Bo
     # A rejected claim of a transfer nobody asked for goes back to the operators as unmatched.
     rejected = await deposits.usdt.claim(mallory, "6" * 64, 5 * USDT)
     await deposits.decisions.reject(rejected.id, admin_id=900)
-    later = await deposits.usdt.take_usdt("6" * 64, 5 * USDT, "TSomeone", clock.ms())
+    later = await deposits.usdt.take("6" * 64, 5 * USDT, "TSomeone", clock.ms())
     assert later.payment.status == PaymentStatus.UNMATCHED and not later.credited_now
     # At most three claims wait at once.
     for n in range(3):
@@ -447,10 +469,10 @@ async def test_a_claim_never_takes_a_transfer_from_the_request_it_pays(books: Bo
 
 async def late_transfer(deposits: Deposits, clock: Clock, user_id: int, txid: str) -> Taken:
     """A request of `user_id` for 20 USDT expires; a transfer of its amount arrives after."""
-    request = await deposits.usdt.open_usdt(user_id, 20 * USDT)
+    request = await deposits.usdt.open(user_id, 20 * USDT)
     clock.now += timedelta(minutes=33)
     await deposits.requests.expire_overdue()
-    return await deposits.usdt.take_usdt(txid, request.pay_amount, "TSender", clock.ms())
+    return await deposits.usdt.take(txid, request.pay_amount, "TSender", clock.ms())
 
 
 async def test_a_late_transfer_stays_with_the_request_it_matches_whoever_claims_it(
@@ -500,10 +522,10 @@ async def test_a_claim_made_before_the_watch_sees_a_late_transfer_gives_way_to_t
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, mallory = await books.customer(1), await books.customer(2)
-    request = await deposits.usdt.open_usdt(alice, 20 * USDT)
+    request = await deposits.usdt.open(alice, 20 * USDT)
     clock.now += timedelta(minutes=33)
     await deposits.usdt.claim(mallory, "b2" * 32, request.pay_amount)  # from the mempool, say
-    seen = await deposits.usdt.take_usdt("b2" * 32, request.pay_amount, "TAlice", clock.ms())
+    seen = await deposits.usdt.take("b2" * 32, request.pay_amount, "TAlice", clock.ms())
     assert not seen.credited_now and not seen.seen_before
     assert (seen.payment.status, seen.payment.request_id, seen.payment.user_id) == (
         PaymentStatus.UNMATCHED,
@@ -552,7 +574,7 @@ async def test_two_claims_of_one_transfer_are_both_kept_for_the_operators(books:
     clock = Clock()
     deposits = deposits_of(books, clock)
     bob, carol = await books.customer(2), await books.customer(3)
-    stray = await deposits.usdt.take_usdt("d4" * 32, 7 * USDT, "TSender", clock.ms())
+    stray = await deposits.usdt.take("d4" * 32, 7 * USDT, "TSender", clock.ms())
     first = await deposits.usdt.claim(bob, "d4" * 32, 7 * USDT)
     second = await deposits.usdt.claim(carol, "d4" * 32, 7 * USDT)
     assert first.id == second.id == stray.payment.id

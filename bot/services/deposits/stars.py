@@ -52,7 +52,7 @@ class StarsPayments:
         self.stars_rate = stars_rate
         self.currency = currency  # of the balances: what the operators' alerts count in
 
-    async def open_stars(
+    async def open(
         self, user_id: int, stars: int, *, return_to: str | None = None
     ) -> DepositRequest:
         """A request to pay `stars` Stars, crediting them at today's rate once paid."""
@@ -69,9 +69,7 @@ class StarsPayments:
             await books.store.insert_request(tx, request)
         return request
 
-    async def check_stars(
-        self, request_id: str, user_id: int, total: int, currency: str
-    ) -> StarsCheck:
+    async def check(self, request_id: str, user_id: int, total: int, currency: str) -> StarsCheck:
         """Whether Telegram may take the Stars of a pre-checkout query: only for an open,
         unexpired Stars request of that customer, for exactly its amount in XTR. Read-only, and
         quick: Telegram waits 10 seconds for the answer."""
@@ -86,7 +84,7 @@ class StarsPayments:
             return StarsCheck.MISMATCH
         return StarsCheck.OK
 
-    async def take_stars(
+    async def take(
         self,
         charge_id: str,
         user_id: int,

@@ -1,6 +1,6 @@
 """Giving a Telegram Stars payment back: the Stars to the payer through Telegram, and what they
 credited out of the wallet, in step whatever happens between the database and Telegram (see
-`StarsRefunds.refund_stars`)."""
+`StarsRefunds.refund`)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class StarsRefunds:
         self._asking: set[int] = set()  # payments whose refund is being asked of Telegram now
         self._told_unclear: set[int] = set()  # the operators heard these are unclear
 
-    async def refund_stars(self, payment_id: int, admin_id: int, reason: str) -> StarsRefund:
+    async def refund(self, payment_id: int, admin_id: int, reason: str) -> StarsRefund:
         """An operator gives a Stars payment back: the Stars to the payer, through Telegram, and
         what they credited out of the wallet. Refused unless the customer's available balance
         still covers it.
@@ -61,11 +61,11 @@ class StarsRefunds:
            `refunding`.
 
         A crash after step 1, or an answer that never came, leaves the payment `refunding`:
-        `finish_refunds` (at start-up, then every STARS_REFUND_RETRY_SECONDS) and the same
+        `finish` (at start-up, then every STARS_REFUND_RETRY_SECONDS) and the same
         command again ask Telegram once more, and a charge can be refunded only once, so that
         answer settles it; so does the refund showing in the bot's Stars transactions
         (`refund_seen`)."""
-        self._asking.add(payment_id)  # before step 1 commits: `finish_refunds` leaves it alone
+        self._asking.add(payment_id)  # before step 1 commits: `finish` leaves it alone
         try:
             before = await self._start_refund(payment_id, admin_id, reason)
             # Only the call that just took the money out can read a refusal as "nothing
@@ -77,7 +77,7 @@ class StarsRefunds:
             self._asking.discard(payment_id)
 
     async def _start_refund(self, payment_id: int, admin_id: int, reason: str) -> Payment:
-        """Step 1 of `refund_stars`: the money out of the wallet and the payment `refunding`, in
+        """Step 1 of `refund`: the money out of the wallet and the payment `refunding`, in
         one transaction (a payment already `refunding` is only asked about again)."""
         books, store = self._books, self._books.store
         now = as_stored(books.clock())
@@ -110,7 +110,7 @@ class StarsRefunds:
             )  # fmt: skip
         return payment
 
-    async def finish_refunds(self) -> list[StarsRefund]:
+    async def finish(self) -> list[StarsRefund]:
         """Ask Telegram again about every refund whose answer never came (or that a crash cut
         short), and settle each by its answer."""
         finished = []

@@ -135,7 +135,7 @@ class UsdtDeposits:
     def __init__(self, books: DepositBooks) -> None:
         self._books = books
 
-    async def open_usdt(
+    async def open(
         self, user_id: int, amount: int, *, return_to: str | None = None
     ) -> DepositRequest:
         """A request to pay `amount` micro-USDT, plus the few micro-units that make it unique."""
@@ -155,7 +155,7 @@ class UsdtDeposits:
             await books.store.insert_request(tx, request)
         return request
 
-    async def take_usdt(self, txid: str, amount: int, sender: str, sent_ms: int) -> Taken:
+    async def take(self, txid: str, amount: int, sender: str, sent_ms: int) -> Taken:
         """A confirmed USDT transfer to the shop's address: credited to the request it pays, or
         kept for an operator, against the request it matches if any (`request_owning`).
 
