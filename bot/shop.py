@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from bot.services.config import Settings
 from bot.services.deposits import Deposits
+from bot.services.deposits.books import DepositBooks
 from bot.services.figures import OperatorFigures
 from bot.services.lines import build_lines
 from bot.services.lines.base import Line, LineSetup
@@ -23,6 +24,7 @@ from bot.telegram.broadcast import Broadcaster, DescribeProgress, ProgressMessag
 from bot.telegram.link import BotLink
 from bot.telegram.notify import Messenger
 from bot.telegram.outbox import Outbox, Renderers
+from bot.telegram.stars import BotStars
 from providers.http import Timeouts
 from providers.trongrid import TronGridClient
 from storage.admin_log import AdminLog
@@ -57,6 +59,7 @@ class Shop:
     broadcaster: Broadcaster
     deposits: Deposits
     stars_history: StarsHistory  # Telegram's record of the bot's Stars, against the shop's
+    telegram_stars: BotStars  # refunds and the record, through the bot attached at start-up
     usdt_watch: UsdtWatch | None  # None: no DEPOSIT_ADDRESS, no USDT deposits
     outbox: Outbox
     support_desk: SupportDesk
@@ -120,12 +123,16 @@ class Shop:
         customers = CustomerStore(db)
         admin_log = AdminLog(db)
         broadcasts = BroadcastStore(db, admin_log)
+        telegram_stars = BotStars(link, config.upstream_timeout_seconds)
         deposits = Deposits(
-            db,
-            ledger,
-            admin_log,
-            outbox,
-            request_ttl=timedelta(minutes=config.deposit_request_minutes),
+            DepositBooks(
+                db,
+                ledger,
+                admin_log,
+                outbox,
+                request_ttl=timedelta(minutes=config.deposit_request_minutes),
+            ),
+            telegram_stars,
             stars_rate=config.stars_rate,
         )
         usdt_watch = None
@@ -165,7 +172,8 @@ class Shop:
                 broadcasts, link, ProgressMessage(messenger, describe_progress)
             ),
             deposits=deposits,
-            stars_history=StarsHistory(deposits, customers),
+            stars_history=StarsHistory(deposits, customers, telegram_stars),
+            telegram_stars=telegram_stars,
             usdt_watch=usdt_watch,
             outbox=outbox,
             support_desk=SupportDesk(db, outbox),

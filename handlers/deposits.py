@@ -22,7 +22,7 @@ from aiogram.types import (
 )
 from aiogram_i18n import I18nContext
 
-from bot.services.deposits import ClaimRefused, DepositRefused, TooManyClaims, TooManyRequests
+from bot.services.deposits.books import ClaimRefused, DepositRefused, TooManyClaims, TooManyRequests
 from bot.services.money import (
     MICRO,
     format_amount,
@@ -215,7 +215,7 @@ async def claimed_amount(
     txid = str((await state.get_data())["txid"])
     await state.clear()
     try:
-        payment = await shop.deposits.claim(customer.id, txid, amount)
+        payment = await shop.deposits.usdt.claim(customer.id, txid, amount)
     except ClaimRefused as refused:
         await message.answer(_claim_refusal(i18n, refused.status), reply_markup=menu_only(i18n))
         return
@@ -278,7 +278,7 @@ async def _open_request(
     if watch is None:
         return
     try:
-        request = await shop.deposits.open_usdt(customer.id, amount, return_to=return_to)
+        request = await shop.deposits.usdt.open(customer.id, amount, return_to=return_to)
     except TooManyRequests:
         await message.answer(i18n.get("deposit-too-many"), reply_markup=menu_only(i18n))
         return
@@ -317,7 +317,7 @@ async def cancel_request(
     shop: Shop,
     customer: Customer,
 ) -> None:
-    if not await shop.deposits.cancel(callback_data.request_id, customer.id):
+    if not await shop.deposits.requests.cancel(callback_data.request_id, customer.id):
         await query.answer(i18n.get("deposit-not-open"), show_alert=True)
         return
     await query.answer()

@@ -16,6 +16,7 @@ from bot.telegram.i18n import CustomerLanguage, HtmlFluentCore
 from bot.telegram.outbox import Letter, Renderers
 from handlers import deposits, presenters, stars
 from handlers.admin import customers, with_decisions, with_its_card
+from handlers.admin.payments import waiting_payment_news
 from handlers.purchase import result_screen
 from storage.deposits import Method, Payment
 from storage.orders import OrderStatus
@@ -38,6 +39,7 @@ def renderers(shop: Shop, core: HtmlFluentCore, language: CustomerLanguage) -> R
         Topic.ADJUSTMENT: partial(adjustment_news, shop, speak),
         Topic.ORDER_REVIEW: with_decisions,
         Topic.ORDER_ALERT: with_its_card,
+        Topic.PAYMENT_WAITING: partial(waiting_payment_news, shop),
     }
 
 

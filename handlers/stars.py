@@ -26,7 +26,8 @@ from aiogram.types import (
 )
 from aiogram_i18n import I18nContext
 
-from bot.services.deposits import MAX_STARS, STARS, StarsCheck, TooManyRequests
+from bot.services.deposits.books import TooManyRequests
+from bot.services.deposits.stars import MAX_STARS, STARS, StarsCheck
 from bot.services.money import (
     MICRO,
     AmountError,
@@ -89,7 +90,7 @@ async def choose_stars(
     markup = choices(i18n, options, back=Screen.DEPOSIT, per_row=4)
     text = i18n.get(
         "stars-choose-amount",
-        rate=format_rate(shop.deposits.stars_rate),
+        rate=format_rate(shop.deposits.stars.stars_rate),
         currency=shop.currency,
         maximum=stars_count(MAX_STARS),
     )
@@ -158,7 +159,7 @@ async def _send_invoice(
         return
     return_to = str((await state.get_data()).get("return_to") or "") or None
     try:
-        request = await shop.deposits.open_stars(customer.id, stars, return_to=return_to)
+        request = await shop.deposits.stars.open(customer.id, stars, return_to=return_to)
     except TooManyRequests:
         await message.answer(i18n.get("deposit-too-many"), reply_markup=menu_only(i18n))
         return
@@ -198,7 +199,7 @@ async def pre_checkout(query: PreCheckoutQuery, i18n: I18nContext, shop: Shop) -
     if customer is None:
         verdict = StarsCheck.UNKNOWN
     else:
-        verdict = await shop.deposits.check_stars(
+        verdict = await shop.deposits.stars.check(
             query.invoice_payload, customer.id, query.total_amount, query.currency
         )
     if verdict == StarsCheck.OK and customer is not None and not customer.banned:
@@ -251,7 +252,7 @@ async def paid(message: Message, shop: Shop, customer: Customer | None) -> None:
             language=language_from_telegram(payer.language_code),
         )
     try:
-        taken = await shop.deposits.take_stars(
+        taken = await shop.deposits.stars.take(
             receipt.telegram_payment_charge_id, customer.id, receipt.total_amount,
             receipt.invoice_payload,
         )  # fmt: skip
@@ -267,7 +268,7 @@ async def paid(message: Message, shop: Shop, customer: Customer | None) -> None:
     if taken.seen_before:
         log.info("Stars payment %s delivered again: nothing to do", taken.payment.id)
     # Otherwise the customer was told with the credit (see `credited_letter`), and the operators
-    # of a payment that named no open request, both recorded with it (see `Deposits.take_stars`).
+    # of a payment that named no open request, both recorded with it (see `StarsPayments.take`).
 
 
 async def credited_letter(i18n: I18nContext, shop: Shop, payment: Payment) -> Letter:

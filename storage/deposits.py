@@ -106,7 +106,7 @@ class Payment:
 @dataclass(frozen=True)
 class Claim:
     """A customer's word that a USDT transfer is theirs (see
-    `bot.services.deposits.Deposits.claim`)."""
+    `bot.services.deposits.usdt.UsdtDeposits.claim`)."""
 
     id: int
     payment_id: int
@@ -250,6 +250,11 @@ class DepositStore:
             (prefix, prefix[:-1] + ";"),  # ';' follows ':': the range is exactly the prefix
         )
         return count
+
+    async def customer_known(self, tx: Transaction, user_id: int) -> bool:
+        """Whether `user_id` is a customer of the shop: a payment is credited only to one."""
+        known = await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,))
+        return known is not None
 
     async def usdt_candidates(self, pay_amount: int, paid_at: str) -> list[int]:
         """Customers whose USDT requests asked for exactly this amount, those closest in time to

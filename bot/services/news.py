@@ -39,6 +39,8 @@ class Topic(StrEnum):
     ORDER_ALERT = "order-alert"  # about an order id, for the operators; body: {"text"}
     ORDER_REVIEW = "order-review"  # about an order id waiting for the operators' decision
     ALERT = "alert"  # for the operators; body: {"text", "markup"}
+    # About a payment id that now waits for the operators' decision: its card, worded when sent
+    PAYMENT_WAITING = "payment-waiting"
     NEWS = "news"  # for the operators; body: {"text", "markup"}
     SUPPORT = "support"  # about a customer id: their question; body: {"text"}
 
@@ -53,6 +55,7 @@ PRIORITIES = {
     Topic.ORDER_REVIEW: Priority.ALERT,
     Topic.ALERT: Priority.ALERT,
     Topic.NEWS: Priority.NEWS,
+    Topic.PAYMENT_WAITING: Priority.NEWS,
     Topic.SUPPORT: Priority.CHATTER,
 }
 

@@ -4,7 +4,8 @@ because its message was never handled, and one those transactions show refunded 
 
 Each is recorded in the outbox together with what it reports, under a key naming the charge, so
 the message and the record, or a record read again after a crash, raise it once (see
-`Deposits.take_stars` and `Deposits.refund_seen_outside`). Plain text: `alert_text` escapes it.
+`StarsPayments.take` and `StarsPayments.refund_seen_outside`). Plain text: `alert_text`
+escapes it.
 """
 
 from __future__ import annotations

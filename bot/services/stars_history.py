@@ -6,7 +6,7 @@ has it in hand, so a bot killed before booking it, or a booking that failed, lea
 Stars paid and nothing credited. The bot's Stars transactions (`getStarTransactions`, oldest
 first) list every payment with its charge id, payer, Stars and invoice payload, the way the chain
 lists USDT transfers; this job reads them at start-up and every STARS_CHECK_EVERY_SECONDS and books
-a payment the shop does not have through `Deposits.take_stars`, under the same reference
+a payment the shop does not have through `StarsPayments.take`, under the same reference
 (`stars:<charge id>`) and ledger key as its message, so the two can race and still credit once.
 It is credited as its message would have been: at the amount its own request promised, if it
 names an unpaid request of the payer's for that many Stars; otherwise at today's STARS_RATE, for
@@ -33,12 +33,15 @@ point, or a later page that fails, loses none of them, and a record read again r
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.services.deposits import CLOCK_SLACK, Deposits, StarsRefund, Taken
-from bot.telegram.i18n import language_from_telegram
+from bot.services.deposits import Deposits
+from bot.services.deposits.books import CLOCK_SLACK, Taken
+from bot.services.deposits.stars_refunds import StarsRefund
+from bot.services.languages import language_from_telegram
+from bot.services.telegram_stars import StarsTransaction, TelegramStars
 from storage.database import as_stored
 from storage.deposits import Method, Payment, PaymentStatus
 from storage.users import CustomerStore
@@ -49,31 +52,6 @@ MARK = "stars-transactions-settled"  # the cursor: how many transactions are set
 PAGE = 100  # transactions per `getStarTransactions` call, the most Telegram gives
 MAX_PAGES = 50  # per run: a long history is read over several runs
 LIVE_MESSAGE_GRACE = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class Payer:
-    """The user on the other side of an invoice payment (or of its refund)."""
-
-    id: int
-    first_name: str
-    username: str | None = None
-    language_code: str | None = None
-
-
-@dataclass(frozen=True)
-class StarsTransaction:
-    """One line of the bot's Stars history."""
-
-    id: str  # the charge id: a payment's and, again, its refund's
-    stars: int
-    date: datetime
-    incoming: bool  # a payment in; False: a refund, or something else paid out
-    payer: Payer | None  # for an invoice payment and its refund; None for anything else
-    payload: str = ""  # the invoice's payload: the shop's request id
-
-
-ReadHistory = Callable[[int, int], Awaitable[list[StarsTransaction]]]  # (offset, limit)
 
 
 @dataclass(frozen=True)
@@ -102,6 +80,7 @@ class StarsHistory:
         self,
         deposits: Deposits,
         customers: CustomerStore,
+        telegram: TelegramStars,
         *,
         grace: timedelta = LIVE_MESSAGE_GRACE,
         clock: Callable[[], datetime] = _now,
@@ -112,19 +91,16 @@ class StarsHistory:
         self._clock = clock
         self._started_at = clock()  # a payment made before was in a previous process's hands
         self._first_request: str | None = None
-        # Reads a page of the record (offset, limit); attached once the bot is.
-        self.read: ReadHistory | None = None
+        self._telegram = telegram
 
     async def check(self) -> HistoryCheck:
         """Read the record from the cursor on and settle each transaction in turn."""
         checked = HistoryCheck()
-        if self.read is None:
-            return checked
         store = self._deposits.store
         offset = await store.mark(MARK) or 0
         for _ in range(MAX_PAGES):
             try:
-                page = await self.read(offset, PAGE)
+                page = await self._telegram.read_transactions(offset, PAGE)
             except Exception as unread:  # a timeout, Telegram down: read again next time
                 log.warning("reading the bot's Stars transactions failed: %r", unread)
                 break
@@ -175,7 +151,7 @@ class StarsHistory:
                 payer.id, username=payer.username, first_name=payer.first_name,
                 language=language_from_telegram(payer.language_code),
             )  # fmt: skip
-        taken = await self._deposits.take_stars(
+        taken = await self._deposits.stars.take(
             transaction.id, payer.id, transaction.stars, transaction.payload,
             paid_at=transaction.date, from_record=True,
         )  # fmt: skip
@@ -188,11 +164,11 @@ class StarsHistory:
         if payment is None:
             return
         if payment.status == PaymentStatus.REFUNDING:
-            refund = await self._deposits.refund_seen(payment.id)
+            refund = await self._deposits.refunds.refund_seen(payment.id)
             if refund is not None:
                 checked.refunds_settled.append(refund)
         elif payment.status == PaymentStatus.CREDITED:
-            still_credited = await self._deposits.refund_seen_outside(payment.id)
+            still_credited = await self._deposits.stars.refund_seen_outside(payment.id)
             if still_credited is not None:
                 checked.refunded_elsewhere.append(still_credited)
 

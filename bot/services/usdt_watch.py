@@ -1,6 +1,7 @@
 """The job that finds USDT deposits: confirmed TRC20 transfers of USDT to DEPOSIT_ADDRESS, read
 from a TronGrid-style API every DEPOSIT_CHECK_EVERY_SECONDS, each credited once
-(`bot.services.deposits`).
+(`bot.services.deposits.usdt`). A transfer left to the operators is recorded with their card, in
+the transaction that takes it.
 
 Each check reads every transfer since the oldest moment a request could still be paid, or since a
 little before the newest transfer it has seen if that is older (the shop was down): a transfer is
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,7 +22,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.services.deposits import Deposits
 from bot.services.jobs import run_every
 from providers.trongrid import TRUNCATED, USDT_CONTRACT, Trc20Transfer, TronGridClient
-from storage.deposits import Payment
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,6 @@ LOOKBACK = timedelta(minutes=10)
 MARK = "usdt-newest-transfer-ms"
 MAX_ROUNDS = 5  # listings read in one check when each comes back truncated
 USDT_DECIMALS = 6  # as the shop's micro-units
-
-Notify = Callable[[Payment], Awaitable[None]]
 
 
 class UsdtWatch:
@@ -48,13 +46,12 @@ class UsdtWatch:
         self._deposits = deposits
         self._every = every
         self._clock = clock
-        self.on_unmatched: Notify | None = None  # ask the operators whose it is
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         run_every(scheduler, self.check, self._every, "watch-usdt-deposits")
 
     async def check(self) -> None:
-        await self._deposits.expire_overdue()
+        await self._deposits.requests.expire_overdue()
         store = self._deposits.store
         newest = await store.mark(MARK)
         lookback = int(LOOKBACK.total_seconds() * 1000)
@@ -93,20 +90,9 @@ class UsdtWatch:
             n = occurrences[transfer.txid]
             txid = transfer.txid if n == 1 else f"{transfer.txid}:{n}"
             try:
-                taken = await self._deposits.take_usdt(
+                await self._deposits.usdt.take(
                     txid, transfer.amount, transfer.sender, transfer.block_timestamp_ms
                 )
             except Exception:
                 log.exception("USDT transfer %s could not be taken", txid)
-                continue
-            if not taken.seen_before and not taken.credited_now:
-                await self._ask_operators(taken.payment)
         return newest
-
-    async def _ask_operators(self, payment: Payment) -> None:
-        if self.on_unmatched is None:
-            return
-        try:
-            await self.on_unmatched(payment)
-        except Exception:  # the payment is recorded; the card is only news
-            log.exception("telling the operators about payment %s failed", payment.id)

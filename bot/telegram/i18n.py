@@ -15,23 +15,16 @@ from aiogram.types import User
 from aiogram_i18n.cores import FluentRuntimeCore
 from aiogram_i18n.managers import BaseManager
 
+from bot.services.languages import DEFAULT_LANGUAGE as DEFAULT_LANGUAGE
+from bot.services.languages import LANGUAGES as LANGUAGES
+from bot.services.languages import language_from_telegram as language_from_telegram
 from storage.users import Customer, CustomerStore
 
 LOCALES_DIR = Path(__file__).parents[1] / "locales"
-LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文", "vi": "Tiếng Việt"}
-DEFAULT_LANGUAGE = "en"
 
 
 class Markup(str):
     """A string that is already safe HTML and must not be escaped again."""
-
-
-def language_from_telegram(language_code: str | None) -> str:
-    """Telegram reports IETF tags such as `zh-hans`, `vi`, `en-US`; anything else gets English."""
-    if not language_code:
-        return DEFAULT_LANGUAGE
-    primary = language_code.lower().replace("_", "-").split("-")[0]
-    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def escape_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:

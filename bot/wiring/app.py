@@ -31,13 +31,11 @@ from bot.telegram.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.telegram.late_presses import GoOnAfterLateAnswers
 from bot.telegram.link import BotLink
 from bot.telegram.outbox import Renderers
-from bot.telegram.stars import read_star_transactions, refund_star_payment
 from bot.wiring.watch import UpstreamWatch
 from bot.wiring.web import WebServer
 from handlers import get_routers, news, presenters
 from handlers.admin.broadcast import progress_message
 from handlers.admin.commands import operator_menu
-from handlers.admin.payments import announce_waiting_payment
 from handlers.admin.stars import check_stars_transactions, finish_star_refunds
 from handlers.middlewares import CustomerMiddleware
 
@@ -81,8 +79,6 @@ def build_dispatcher(shop: Shop, renderers: Renderers) -> ShopDispatcher:
     I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     renderers.update(news.renderers(shop, core, language))
-    if shop.usdt_watch is not None:
-        shop.usdt_watch.on_unmatched = partial(announce_waiting_payment, shop)
     scheduler = AsyncIOScheduler(timezone=UTC)
     runs = JobRuns(scheduler)
     web = WebServer(shop)
@@ -96,10 +92,6 @@ async def _start(
     shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
 ) -> None:
     shop.link.attach(bot)
-    shop.deposits.refund_charge = partial(refund_star_payment, bot)
-    shop.stars_history.read = partial(
-        read_star_transactions, bot, shop.config.upstream_timeout_seconds
-    )
     # What a stop or a crash left unsent: at once, then whatever Telegram does not take at first.
     shop.outbox.schedule(scheduler, timedelta(seconds=shop.config.outbox_retry_seconds))
     await web.start()

@@ -22,11 +22,13 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.services.deposits import DepositRefused
+from bot.services.deposits.books import DepositRefused
 from bot.services.money import AmountError, format_money, parse_amount
 from bot.shop import Shop
+from bot.telegram.outbox import Letter
 from handlers.admin.naming import customer_named
 from storage.deposits import DepositRequest, Payment, PaymentStatus, RequestStatus
+from storage.outbox import Entry
 
 router = Router(name="admin-payments")
 
@@ -190,22 +192,27 @@ def claim_keyboard(shop: Shop, payment: Payment) -> InlineKeyboardMarkup:
     )  # fmt: skip
 
 
-async def announce_claim(shop: Shop, payment: Payment) -> None:
-    await shop.messenger.tell_operators(
-        await claim_card(shop, payment), claim_keyboard(shop, payment)
-    )
+async def waiting_payment_letters(shop: Shop, payment: Payment) -> list[Letter]:
+    """The card of a payment that waits for the operators, with their decisions: an unmatched
+    transfer, or a claim the chain has just confirmed (its card shows what the chain says), or
+    one a customer has just claimed (its card shows every claim); none once it is decided."""
+    if payment.status == PaymentStatus.CLAIMED:
+        return [Letter(await claim_card(shop, payment), claim_keyboard(shop, payment))]
+    if payment.status == PaymentStatus.UNMATCHED:
+        return [Letter(await payment_card(shop, payment), await payment_keyboard(shop, payment))]
+    return []
 
 
 async def announce_waiting_payment(shop: Shop, payment: Payment) -> None:
-    """A payment that now waits for the operators: an unmatched transfer, or a claim the chain
-    has just confirmed (its card shows what the chain says), or one a customer has just claimed
-    (its card shows every claim)."""
-    if payment.status == PaymentStatus.CLAIMED:
-        await announce_claim(shop, payment)
-    elif payment.status == PaymentStatus.UNMATCHED:
-        await shop.messenger.tell_operators(
-            await payment_card(shop, payment), await payment_keyboard(shop, payment)
-        )
+    for letter in await waiting_payment_letters(shop, payment):
+        await shop.messenger.tell_operators(letter.text, letter.markup)
+
+
+async def waiting_payment_news(shop: Shop, entry: Entry) -> list[Letter]:
+    """The outbox's card of a transfer the USDT watch left to the operators (recorded with it,
+    see `bot.services.deposits.usdt`), as the payment stands when it goes out."""
+    payment = await shop.deposits.store.payment(int(entry.about))
+    return [] if payment is None else await waiting_payment_letters(shop, payment)
 
 
 @router.message(Command("payments"))
@@ -223,23 +230,23 @@ async def waiting_payments(message: Message, shop: Shop) -> None:
 
 @router.callback_query(PaymentButton.filter())
 async def decide(query: CallbackQuery, callback_data: PaymentButton, shop: Shop) -> None:
-    """Each claimant who is not credited hears it through the outbox (`Deposits`)."""
+    """Each claimant who is not credited hears it through the outbox (`PaymentDecisions`)."""
     admin = query.from_user.id
-    deposits, number = shop.deposits, callback_data.payment_id
+    decisions, number = shop.deposits.decisions, callback_data.payment_id
     try:
         match callback_data.action:
             case PaymentAction.ASSIGN:
-                await deposits.assign(number, callback_data.user_id, admin)
+                await decisions.assign(number, callback_data.user_id, admin)
                 done = f"✅ Credited to customer {callback_data.user_id}"
             case PaymentAction.IGNORE:
-                await deposits.ignore(number, admin)
+                await decisions.ignore(number, admin)
                 done = "🚫 Ignored"
             case PaymentAction.APPROVE:
-                payment = await deposits.approve(number, callback_data.amount, admin)
+                payment = await decisions.approve(number, callback_data.amount, admin)
                 amount = format_money(callback_data.amount, shop.currency, places=6)
                 done = f"✅ Approved: {amount} to customer {payment.user_id}"
             case PaymentAction.REJECT:
-                await deposits.reject(number, admin)
+                await decisions.reject(number, admin)
                 done = "❌ Rejected"
     except DepositRefused as refused:
         await query.answer(f"Not done: {refused}.", show_alert=True)
@@ -260,7 +267,9 @@ async def assign(message: Message, command: CommandObject, shop: Shop) -> None:
     if customer is None:
         return
     try:
-        payment = await shop.deposits.assign(int(parts[0]), customer.id, message.from_user.id)
+        payment = await shop.deposits.decisions.assign(
+            int(parts[0]), customer.id, message.from_user.id
+        )
     except DepositRefused as refused:
         await message.answer(f"⚠️ Not done: {html.escape(str(refused))}.")
         return
@@ -276,7 +285,7 @@ async def approve(message: Message, command: CommandObject, shop: Shop) -> None:
         return
     try:
         amount = parse_amount(parts[1], places=6)
-        payment = await shop.deposits.approve(int(parts[0]), amount, message.from_user.id)
+        payment = await shop.deposits.decisions.approve(int(parts[0]), amount, message.from_user.id)
     except AmountError as error:
         await message.answer(
             f"⚠️ Not done: the amount {html.escape(parts[1][:20])} is {error.words}."

@@ -1,5 +1,5 @@
 """`/refundstars PAYMENT [REASON]`: give a Telegram Stars payment back, the Stars to the customer
-and what they credited out of the wallet (see `Deposits.refund_stars` for how the money and
+and what they credited out of the wallet (see `StarsRefunds.refund` for how the money and
 Telegram's answer are kept in step), the job that settles a refund whose answer never came, and
 the one that checks the bot's Stars transactions against the shop's
 (`bot.services.stars_history`)."""
@@ -12,7 +12,8 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.services.deposits import BalanceShort, DepositRefused, RefundOutcome, StarsRefund
+from bot.services.deposits.books import BalanceShort, DepositRefused
+from bot.services.deposits.stars_refunds import RefundOutcome, StarsRefund
 from bot.services.money import exact_money, format_money
 from bot.shop import Shop
 
@@ -65,7 +66,7 @@ async def refund_stars(message: Message, command: CommandObject, shop: Shop) -> 
     payment_id = int(parts[0])
     reason = parts[1].strip()[:MAX_REASON] if len(parts) > 1 else "no reason given"
     try:
-        refund = await shop.deposits.refund_stars(payment_id, message.from_user.id, reason)
+        refund = await shop.deposits.refunds.refund(payment_id, message.from_user.id, reason)
     except BalanceShort as short:
         await message.answer(
             f"⚠️ Not done: customer <code>{short.user_id}</code> has "
@@ -82,16 +83,13 @@ async def refund_stars(message: Message, command: CommandObject, shop: Shop) -> 
 async def finish_star_refunds(shop: Shop) -> None:
     """The scheduled job: refunds left `refunding` (an answer that never came, a crash) are asked
     about again; the operators hear how each ended. One still unanswered is not repeated."""
-    for refund in await shop.deposits.finish_refunds():
+    refunds = shop.deposits.refunds
+    for refund in await refunds.finish():
         if refund.outcome == RefundOutcome.UNCLEAR:
-            if refund.payment.id not in _told_unclear:  # asked every minute: said once
-                _told_unclear.add(refund.payment.id)
+            if refunds.first_unclear(refund):  # asked every minute: said once
                 await shop.messenger.tell_operators(refund_report(shop, refund))
         elif refund.outcome != RefundOutcome.PENDING:
             await shop.messenger.tell_operators(refund_report(shop, refund))
-
-
-_told_unclear: set[int] = set()  # payments the operators heard are unclear, since start-up
 
 
 async def check_stars_transactions(shop: Shop) -> None:

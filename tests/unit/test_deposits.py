@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
-from bot.services.deposits import (
-    MAX_EXTRA,
+from bot.services.deposits import Deposits
+from bot.services.deposits.books import (
     MAX_LIVE_REQUESTS,
     ClaimRefused,
+    DepositBooks,
     DepositRefused,
-    Deposits,
     Taken,
     TooManyClaims,
     TooManyRequests,
 )
+from bot.services.deposits.stars import DEFAULT_STARS_RATE
+from bot.services.deposits.usdt import MAX_EXTRA
 from bot.services.news import Topic
+from bot.services.telegram_stars import RefundReply, StarsTransaction
 from bot.telegram.outbox import Outbox
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
@@ -27,6 +32,7 @@ from storage.deposits import (
     PaymentStatus,
     RequestStatus,
 )
+from tests.heard import OPERATORS_CHAT, Heard
 from tests.unit.conftest import Books
 
 USDT = 1_000_000
@@ -48,9 +54,44 @@ def deposits_outbox(books: Books) -> Outbox:
     return Outbox(books.db, None)
 
 
-def deposits_of(books: Books, clock: Clock) -> Deposits:
-    return Deposits(books.db, books.ledger, AdminLog(books.db), Outbox(books.db, None),
-                    clock=clock)  # fmt: skip
+class TelegramSide:
+    """Telegram's side of Stars as the deposits see it: how it answers refunds and what the bot's
+    Stars transactions hold, each set by the test (unset: Telegram cannot be reached)."""
+
+    def __init__(self) -> None:
+        self.refund: Callable[[int, str], Awaitable[RefundReply]] | None = None
+        self.read: Callable[[int, int], Awaitable[list[StarsTransaction]]] | None = None
+
+    async def refund_charge(self, user_id: int, charge_id: str) -> RefundReply:
+        if self.refund is None:
+            raise ConnectionError("Telegram cannot be reached")
+        return await self.refund(user_id, charge_id)
+
+    async def read_transactions(self, offset: int, limit: int) -> list[StarsTransaction]:
+        if self.read is None:
+            raise ConnectionError("Telegram cannot be reached")
+        return await self.read(offset, limit)
+
+
+class DepositsAtHand(Deposits):
+    """The shop's deposits, with the Telegram side they were built with at the test's hand."""
+
+    def __init__(self, books: DepositBooks, telegram: TelegramSide, stars_rate: Decimal) -> None:
+        super().__init__(books, telegram, stars_rate=stars_rate)
+        self.telegram = telegram
+
+
+def deposits_of(
+    books: Books,
+    clock: Clock,
+    *,
+    operators: int | None = None,
+    stars_rate: Decimal = DEFAULT_STARS_RATE,
+) -> DepositsAtHand:
+    """Deposits whose news stays in the outbox; the operators' too, given their chat."""
+    outbox = Outbox(books.db, operators)
+    kept = DepositBooks(books.db, books.ledger, AdminLog(books.db), outbox, clock=clock)
+    return DepositsAtHand(kept, TelegramSide(), stars_rate)
 
 
 async def hold_every_amount_but(
@@ -82,15 +123,15 @@ async def test_close_amounts_are_told_apart_and_a_transfer_seen_again_credits_no
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, bob = await books.customer(1), await books.customer(2)
-    first = await deposits.open_usdt(alice, 10 * USDT)
-    second = await deposits.open_usdt(bob, 10 * USDT)
+    first = await deposits.usdt.open(alice, 10 * USDT)
+    second = await deposits.usdt.open(bob, 10 * USDT)
     assert (first.pay_amount, second.pay_amount) == (10 * USDT + 1, 10 * USDT + 2)
 
-    taken = await deposits.take_usdt("b" * 64, 10 * USDT + 2, "TSender", clock.ms())
+    taken = await deposits.usdt.take("b" * 64, 10 * USDT + 2, "TSender", clock.ms())
     assert taken.credited_now and taken.request == second
-    taken = await deposits.take_usdt("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
+    taken = await deposits.usdt.take("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
     assert taken.credited_now and taken.request == first
-    again = await deposits.take_usdt("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
+    again = await deposits.usdt.take("a" * 64, 10 * USDT + 1, "TSender", clock.ms())
     assert again.seen_before and not again.credited_now
     assert (await available(books, alice), await available(books, bob)) == (
         10 * USDT + 1,
@@ -100,45 +141,66 @@ async def test_close_amounts_are_told_apart_and_a_transfer_seen_again_credits_no
     assert request is not None and request.status == RequestStatus.CREDITED
     # A credited request's amount stays its own for a day: the same transfer sent twice must
     # reach the operators, not pay someone else's request.
-    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 3
-    twice = await deposits.take_usdt("c" * 64, 10 * USDT + 1, "TSender", clock.ms())
+    assert (await deposits.usdt.open(alice, 10 * USDT)).pay_amount == 10 * USDT + 3
+    twice = await deposits.usdt.take("c" * 64, 10 * USDT + 1, "TSender", clock.ms())
     assert not twice.credited_now and twice.payment.status == PaymentStatus.UNMATCHED
     clock.now += timedelta(hours=25)
-    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
+    assert (await deposits.usdt.open(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
 
 
 async def test_a_late_transfer_waits_for_an_operator_who_assigns_it_once(books: Books) -> None:
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice = await books.customer(1)
-    request = await deposits.open_usdt(alice, 5 * USDT)
+    request = await deposits.usdt.open(alice, 5 * USDT)
     clock.now += timedelta(minutes=33)  # past the request's 30 minutes and the clocks' slack
-    assert await deposits.expire_overdue() == 1
+    assert await deposits.requests.expire_overdue() == 1
 
-    late = await deposits.take_usdt("c" * 64, request.pay_amount, "TSender", clock.ms())
+    late = await deposits.usdt.take("c" * 64, request.pay_amount, "TSender", clock.ms())
     assert not late.credited_now and late.payment.status == PaymentStatus.UNMATCHED
     assert await available(books, alice) == 0
     assert await deposits.store.usdt_candidates(request.pay_amount, late.payment.paid_at) == [alice]
 
-    assigned = await deposits.assign(late.payment.id, alice, admin_id=900)
+    assigned = await deposits.decisions.assign(late.payment.id, alice, admin_id=900)
     assert assigned.status == PaymentStatus.CREDITED and assigned.decided_by == 900
     assert await available(books, alice) == request.pay_amount
     with pytest.raises(DepositRefused, match="already credited"):
-        await deposits.assign(late.payment.id, alice, admin_id=901)
+        await deposits.decisions.assign(late.payment.id, alice, admin_id=901)
     with pytest.raises(DepositRefused, match="already credited"):
-        await deposits.ignore(late.payment.id, admin_id=901)
+        await deposits.decisions.ignore(late.payment.id, admin_id=901)
     assert await available(books, alice) == request.pay_amount
+
+
+async def test_a_transfer_left_to_the_operators_carries_their_card_recorded_with_it_once(
+    books: Books,
+) -> None:
+    """The card is in the outbox once the transfer is: a crash right after cannot lose it, and a
+    transfer seen again, or one credited by itself, asks the operators nothing."""
+    clock = Clock()
+    deposits = deposits_of(books, clock, operators=OPERATORS_CHAT)
+    heard = Heard(Outbox(books.db, OPERATORS_CHAT))
+    alice, mallory = await books.customer(1), await books.customer(2)
+    request = await deposits.usdt.open(alice, 5 * USDT)
+    paid = await deposits.usdt.take("a" * 64, request.pay_amount, "TSender", clock.ms())
+    assert paid.credited_now
+    stray = await deposits.usdt.take("d" * 64, 7 * USDT, "TSender", clock.ms())
+    assert (await deposits.usdt.take("d" * 64, 7 * USDT, "TSender", clock.ms())).seen_before
+    claimed = await deposits.usdt.claim(mallory, "e" * 64, 3 * USDT)
+    assert await heard.told_of(Topic.PAYMENT_WAITING) == [str(stray.payment.id)]
+    seen = await deposits.usdt.take("e" * 64, 3 * USDT, "TOther", clock.ms())
+    assert seen.payment.id == claimed.id and seen.payment.status == PaymentStatus.CLAIMED
+    assert await heard.told_of(Topic.PAYMENT_WAITING) == [str(stray.payment.id), str(claimed.id)]
 
 
 async def test_a_transfer_sent_in_time_counts_even_when_seen_after_expiry(books: Books) -> None:
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice = await books.customer(1)
-    request = await deposits.open_usdt(alice, 5 * USDT)
+    request = await deposits.usdt.open(alice, 5 * USDT)
     sent = clock.ms(timedelta(minutes=29))
     clock.now += timedelta(minutes=45)  # the watch was slow, or the shop was down
-    await deposits.expire_overdue()
-    taken = await deposits.take_usdt("d" * 64, request.pay_amount, "TSender", sent)
+    await deposits.requests.expire_overdue()
+    taken = await deposits.usdt.take("d" * 64, request.pay_amount, "TSender", sent)
     assert taken.credited_now and taken.request is not None and taken.request.id == request.id
 
 
@@ -146,25 +208,25 @@ async def test_unknown_amounts_and_customers_change_nothing(books: Books) -> Non
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice = await books.customer(1)
-    await deposits.open_usdt(alice, 5 * USDT)
-    stray = await deposits.take_usdt("e" * 64, 5 * USDT, "TSender", clock.ms())  # no extra
+    await deposits.usdt.open(alice, 5 * USDT)
+    stray = await deposits.usdt.take("e" * 64, 5 * USDT, "TSender", clock.ms())  # no extra
     assert stray.payment.status == PaymentStatus.UNMATCHED
     with pytest.raises(DepositRefused, match="no customer 77"):
-        await deposits.assign(stray.payment.id, 77, admin_id=900)
+        await deposits.decisions.assign(stray.payment.id, 77, admin_id=900)
     with pytest.raises(DepositRefused, match="no payment 99"):
-        await deposits.ignore(99, admin_id=900)
-    ignored = await deposits.ignore(stray.payment.id, admin_id=900)
+        await deposits.decisions.ignore(99, admin_id=900)
+    ignored = await deposits.decisions.ignore(stray.payment.id, admin_id=900)
     assert ignored.status == PaymentStatus.IGNORED
     assert await available(books, alice) == 0
-    assert not await deposits.cancel("DNOPE", alice)
+    assert not await deposits.requests.cancel("DNOPE", alice)
 
 
 async def test_the_ledger_check_accounts_for_every_credited_payment(books: Books) -> None:
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice = await books.customer(1)
-    request = await deposits.open_usdt(alice, 5 * USDT)
-    await deposits.take_usdt("f" * 64, request.pay_amount, "TSender", clock.ms())
+    request = await deposits.usdt.open(alice, 5 * USDT)
+    await deposits.usdt.take("f" * 64, request.pay_amount, "TSender", clock.ms())
     assert (await audit_ledger(books.db)).ok
 
     # A deposit booked without its payment, or a payment the ledger does not show, is reported.
@@ -180,21 +242,21 @@ async def test_a_customer_holds_at_most_five_open_requests_of_any_kind(books: Bo
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, bob = await books.customer(1), await books.customer(2)
-    requests = [await deposits.open_usdt(alice, 10 * USDT) for _ in range(4)]
-    await deposits.open_stars(alice, 100)
+    requests = [await deposits.usdt.open(alice, 10 * USDT) for _ in range(4)]
+    await deposits.stars.open(alice, 100)
     with pytest.raises(TooManyRequests):
-        await deposits.open_usdt(alice, 10 * USDT)
+        await deposits.usdt.open(alice, 10 * USDT)
     with pytest.raises(TooManyRequests):
-        await deposits.open_stars(alice, 100)
+        await deposits.stars.open(alice, 100)
     # A cancelled request holds nothing: its place, and its amount, are free at once.
-    assert await deposits.cancel(requests[0].id, alice)
-    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
-    assert (await deposits.open_usdt(alice, 10 * USDT)).pay_amount == 10 * USDT + 6
+    assert await deposits.requests.cancel(requests[0].id, alice)
+    assert (await deposits.usdt.open(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
+    assert (await deposits.usdt.open(alice, 10 * USDT)).pay_amount == 10 * USDT + 6
     with pytest.raises(TooManyRequests):
-        await deposits.open_stars(alice, 100)
+        await deposits.stars.open(alice, 100)
     # Requests past their window hold no place either.
     clock.now += timedelta(minutes=31)
-    await deposits.open_stars(alice, 100)
+    await deposits.stars.open(alice, 100)
 
 
 async def test_clocks_may_disagree_and_an_expired_amount_waits_while_others_are_free(
@@ -203,22 +265,22 @@ async def test_clocks_may_disagree_and_an_expired_amount_waits_while_others_are_
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, bob = await books.customer(1), await books.customer(2)
-    requests = [await deposits.open_usdt(alice, 10 * USDT) for _ in range(3)]
+    requests = [await deposits.usdt.open(alice, 10 * USDT) for _ in range(3)]
     # The chain's clock a minute behind ours: a transfer "before" the request still pays it.
     early = clock.ms(-timedelta(minutes=1))
-    taken = await deposits.take_usdt("1" * 64, requests[1].pay_amount, "TSender", early)
+    taken = await deposits.usdt.take("1" * 64, requests[1].pay_amount, "TSender", early)
     assert taken.credited_now and taken.request is not None and taken.request.id == requests[1].id
     too_early = clock.ms(-timedelta(minutes=3))
-    stray = await deposits.take_usdt("2" * 64, requests[2].pay_amount, "TSender", too_early)
+    stray = await deposits.usdt.take("2" * 64, requests[2].pay_amount, "TSender", too_early)
     assert not stray.credited_now
 
     # Within the clocks' slack after its window a request can still be paid: its amount is held.
     clock.now += timedelta(minutes=31)
-    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 4
+    assert (await deposits.usdt.open(bob, 10 * USDT)).pay_amount == 10 * USDT + 4
     # Past it, an expired amount is offered again only when no other is free (a late transfer of
     # it is then still its customer's), the one that expired first before the others.
     clock.now += timedelta(minutes=2)
-    assert (await deposits.open_usdt(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
+    assert (await deposits.usdt.open(bob, 10 * USDT)).pay_amount == 10 * USDT + 5
 
 
 async def test_a_transfer_of_an_amount_given_out_again_is_credited_by_the_operators_only(
@@ -230,22 +292,22 @@ async def test_a_transfer_of_an_amount_given_out_again_is_credited_by_the_operat
     clock = Clock()
     deposits = deposits_of(books, clock)
     hal, ivy = await books.customer(1), await books.customer(2)
-    hals = await deposits.open_usdt(hal, 15 * USDT)
+    hals = await deposits.usdt.open(hal, 15 * USDT)
     sent_by_hal = clock.ms()  # he pays, then cancels before the watch sees it
     clock.now += timedelta(seconds=30)
-    assert await deposits.cancel(hals.id, hal)
+    assert await deposits.requests.cancel(hals.id, hal)
     clock.now += timedelta(minutes=5)
     await hold_every_amount_but(books, deposits, clock, 15 * USDT, hals.pay_amount)
-    ivys = await deposits.open_usdt(ivy, 15 * USDT)
+    ivys = await deposits.usdt.open(ivy, 15 * USDT)
     assert ivys.pay_amount == hals.pay_amount  # freed at once, the only one left
     clock.now += timedelta(minutes=5)
-    first = await deposits.take_usdt("e5" * 32, hals.pay_amount, "THal", sent_by_hal)
+    first = await deposits.usdt.take("e5" * 32, hals.pay_amount, "THal", sent_by_hal)
     assert first.request is not None and first.request.id == hals.id
-    second = await deposits.take_usdt("f6" * 32, ivys.pay_amount, "TIvy", clock.ms())
+    second = await deposits.usdt.take("f6" * 32, ivys.pay_amount, "TIvy", clock.ms())
     assert not second.credited_now and second.request is None
     assert (second.payment.status, second.payment.request_id) == (PaymentStatus.UNMATCHED, None)
     assert (await available(books, hal), await available(books, ivy)) == (hals.pay_amount, 0)
-    await deposits.assign(second.payment.id, ivy, admin_id=900)
+    await deposits.decisions.assign(second.payment.id, ivy, admin_id=900)
     assert await available(books, ivy) == ivys.pay_amount
     assert (await audit_ledger(books.db)).ok
 
@@ -259,19 +321,19 @@ async def test_a_late_transfer_never_pays_the_request_its_amount_went_to_since(
     clock = Clock()
     deposits = deposits_of(books, clock)
     ann, cal = await books.customer(1), await books.customer(3)
-    anns = await deposits.open_usdt(ann, 10 * USDT)
+    anns = await deposits.usdt.open(ann, 10 * USDT)
     clock.now += timedelta(minutes=33)  # past its window and the clocks' slack
-    await deposits.expire_overdue()
+    await deposits.requests.expire_overdue()
     await hold_every_amount_but(books, deposits, clock, 10 * USDT, anns.pay_amount)
-    cals = await deposits.open_usdt(cal, 10 * USDT)
+    cals = await deposits.usdt.open(cal, 10 * USDT)
     assert cals.pay_amount == anns.pay_amount  # given out again: nothing else is free
-    await deposits.claim(cal, "a7" * 32, 10 * USDT + 1)
+    await deposits.usdt.claim(cal, "a7" * 32, 10 * USDT + 1)
     clock.now += timedelta(minutes=1)
-    late = await deposits.take_usdt("a7" * 32, anns.pay_amount, "TAnn", clock.ms())
+    late = await deposits.usdt.take("a7" * 32, anns.pay_amount, "TAnn", clock.ms())
     assert not late.credited_now and late.request is None
     assert (late.payment.status, late.payment.request_id) == (PaymentStatus.UNMATCHED, None)
     with pytest.raises(DepositRefused):
-        await deposits.approve(late.payment.id, anns.pay_amount, admin_id=900)
+        await deposits.decisions.approve(late.payment.id, anns.pay_amount, admin_id=900)
     assert (await available(books, ann), await available(books, cal)) == (0, 0)
     stored = await deposits.store.request(cals.id)
     assert stored is not None and stored.status == RequestStatus.OPEN
@@ -287,24 +349,24 @@ async def test_five_accounts_cannot_use_up_the_amounts_of_a_deposit(books: Books
     for _ in range(45):  # 1,125 requests cancelled as fast as they are made hold nothing
         for mallory in mallories:
             for _ in range(MAX_LIVE_REQUESTS):
-                request = await deposits.open_usdt(mallory, 10 * USDT)
-                assert await deposits.cancel(request.id, mallory)
-    first = await deposits.open_usdt(honest, 10 * USDT)
+                request = await deposits.usdt.open(mallory, 10 * USDT)
+                assert await deposits.requests.cancel(request.id, mallory)
+    first = await deposits.usdt.open(honest, 10 * USDT)
     assert 10 * USDT < first.pay_amount <= 10 * USDT + 999
-    assert await deposits.cancel(first.id, honest)
+    assert await deposits.requests.cancel(first.id, honest)
 
     for _ in range(40):  # 1,000 requests left to expire, within a day
         for mallory in mallories:
             for _ in range(MAX_LIVE_REQUESTS):
-                await deposits.open_usdt(mallory, 10 * USDT)
+                await deposits.usdt.open(mallory, 10 * USDT)
         clock.now += timedelta(minutes=33)
-    request = await deposits.open_usdt(honest, 10 * USDT)
+    request = await deposits.usdt.open(honest, 10 * USDT)
     assert 10 * USDT < request.pay_amount <= 10 * USDT + 999
     # That amount was a Mallory's too, within the day: a transfer of it may be hers, sent late.
     # It is credited by an operator, never to whoever holds the amount now by itself.
-    taken = await deposits.take_usdt("4" * 64, request.pay_amount, "TSender", clock.ms())
+    taken = await deposits.usdt.take("4" * 64, request.pay_amount, "TSender", clock.ms())
     assert not taken.credited_now and taken.payment.request_id is None
-    await deposits.assign(taken.payment.id, honest, admin_id=900)
+    await deposits.decisions.assign(taken.payment.id, honest, admin_id=900)
     assert await available(books, honest) == request.pay_amount
     assert (await audit_ledger(books.db)).ok
 
@@ -316,12 +378,12 @@ async def test_an_amount_cancelled_is_offered_again_only_after_the_fresh_ones(
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, bob = await books.customer(1), await books.customer(2)
-    cancelled = await deposits.open_usdt(alice, 10 * USDT)
-    assert await deposits.cancel(cancelled.id, alice)
+    cancelled = await deposits.usdt.open(alice, 10 * USDT)
+    assert await deposits.requests.cancel(cancelled.id, alice)
     clock.now += timedelta(minutes=1)
-    offered = await deposits.open_usdt(bob, 10 * USDT)
+    offered = await deposits.usdt.open(bob, 10 * USDT)
     assert offered.pay_amount != cancelled.pay_amount
-    taken = await deposits.take_usdt("5" * 64, cancelled.pay_amount, "TAlice", clock.ms())
+    taken = await deposits.usdt.take("5" * 64, cancelled.pay_amount, "TAlice", clock.ms())
     assert taken.request is not None and taken.request.id == cancelled.id
     assert await available(books, alice) == cancelled.pay_amount
     assert await available(books, bob) == 0
@@ -333,16 +395,16 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, bob = await books.customer(1), await books.customer(2)
-    claimed = await deposits.claim(alice, "7" * 64, 12 * USDT)
+    claimed = await deposits.usdt.claim(alice, "7" * 64, 12 * USDT)
     assert claimed.status == PaymentStatus.CLAIMED and claimed.user_id == alice
     with pytest.raises(ClaimRefused, match="already claimed"):
-        await deposits.claim(alice, "7" * 64, 12 * USDT)
-    beside = await deposits.claim(bob, "7" * 64, 12 * USDT)  # kept beside Alice's claim
+        await deposits.usdt.claim(alice, "7" * 64, 12 * USDT)
+    beside = await deposits.usdt.claim(bob, "7" * 64, 12 * USDT)  # kept beside Alice's claim
     assert (beside.id, beside.user_id) == (claimed.id, alice)
     with pytest.raises(DepositRefused, match="has not seen that transfer on chain yet"):
-        await deposits.approve(claimed.id, 12 * USDT, admin_id=900)
+        await deposits.decisions.approve(claimed.id, 12 * USDT, admin_id=900)
     # The watch sees it: the chain's amount and sender are recorded on the claim, which waits.
-    seen = await deposits.take_usdt("7" * 64, 11 * USDT, "TSender", clock.ms())
+    seen = await deposits.usdt.take("7" * 64, 11 * USDT, "TSender", clock.ms())
     assert not seen.seen_before and not seen.credited_now
     assert (seen.payment.status, seen.payment.paid, seen.payment.sender) == (
         PaymentStatus.CLAIMED,
@@ -350,14 +412,14 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
         "TSender",
     )
     with pytest.raises(DepositRefused, match=r"the chain shows only 11\.000000 USDT"):
-        await deposits.approve(claimed.id, 12 * USDT, admin_id=900)
-    approved = await deposits.approve(claimed.id, 11 * USDT, admin_id=900)
+        await deposits.decisions.approve(claimed.id, 12 * USDT, admin_id=900)
+    approved = await deposits.decisions.approve(claimed.id, 11 * USDT, admin_id=900)
     assert (approved.status, approved.credited) == (PaymentStatus.CREDITED, 11 * USDT)
-    assert (await deposits.take_usdt("7" * 64, 11 * USDT, "TSender", clock.ms())).seen_before
+    assert (await deposits.usdt.take("7" * 64, 11 * USDT, "TSender", clock.ms())).seen_before
     with pytest.raises(DepositRefused, match="already credited"):
-        await deposits.approve(claimed.id, 11 * USDT, admin_id=900)
+        await deposits.decisions.approve(claimed.id, 11 * USDT, admin_id=900)
     with pytest.raises(ClaimRefused, match="already credited"):
-        await deposits.claim(bob, "7" * 64, 12 * USDT)
+        await deposits.usdt.claim(bob, "7" * 64, 12 * USDT)
     assert (await available(books, alice), await available(books, bob)) == (11 * USDT, 0)
     assert (
         await deposits.store.open_claims_of(alice),
@@ -365,17 +427,17 @@ async def test_a_claim_is_decided_once_and_shares_its_reference_with_the_watch(
     ) == (0, 0)
 
     # A transfer the watch could not place becomes the claim, with the chain's amount.
-    stray = await deposits.take_usdt("8" * 64, 3 * USDT, "TSender", clock.ms())
-    taken = await deposits.claim(bob, "8" * 64, 30 * USDT)
+    stray = await deposits.usdt.take("8" * 64, 3 * USDT, "TSender", clock.ms())
+    taken = await deposits.usdt.claim(bob, "8" * 64, 30 * USDT)
     assert (taken.id, taken.paid, taken.note) == (
         stray.payment.id,
         3 * USDT,
         f"claimed {30 * USDT}",
     )
-    rejected = await deposits.reject(taken.id, admin_id=900)
+    rejected = await deposits.decisions.reject(taken.id, admin_id=900)
     assert rejected.status == PaymentStatus.REJECTED
     with pytest.raises(ClaimRefused, match="already rejected"):
-        await deposits.claim(bob, "8" * 64, 3 * USDT)
+        await deposits.usdt.claim(bob, "8" * 64, 3 * USDT)
     assert await available(books, bob) == 0
     assert (await audit_ledger(books.db)).ok
 
@@ -384,34 +446,34 @@ async def test_a_claim_never_takes_a_transfer_from_the_request_it_pays(books: Bo
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, mallory = await books.customer(1), await books.customer(2)
-    request = await deposits.open_usdt(alice, 20 * USDT)
+    request = await deposits.usdt.open(alice, 20 * USDT)
     # Mallory watches the shop's address and claims Alice's transfer before the watch sees it.
-    await deposits.claim(mallory, "9" * 64, request.pay_amount)
-    taken = await deposits.take_usdt("9" * 64, request.pay_amount, "TAlice", clock.ms())
+    await deposits.usdt.claim(mallory, "9" * 64, request.pay_amount)
+    taken = await deposits.usdt.take("9" * 64, request.pay_amount, "TAlice", clock.ms())
     assert taken.credited_now and taken.payment.user_id == alice
     assert (await available(books, alice), await available(books, mallory)) == (
         request.pay_amount,
         0,
     )
     # A rejected claim of a transfer nobody asked for goes back to the operators as unmatched.
-    rejected = await deposits.claim(mallory, "6" * 64, 5 * USDT)
-    await deposits.reject(rejected.id, admin_id=900)
-    later = await deposits.take_usdt("6" * 64, 5 * USDT, "TSomeone", clock.ms())
+    rejected = await deposits.usdt.claim(mallory, "6" * 64, 5 * USDT)
+    await deposits.decisions.reject(rejected.id, admin_id=900)
+    later = await deposits.usdt.take("6" * 64, 5 * USDT, "TSomeone", clock.ms())
     assert later.payment.status == PaymentStatus.UNMATCHED and not later.credited_now
     # At most three claims wait at once.
     for n in range(3):
-        await deposits.claim(mallory, f"{n}" * 64, USDT)
+        await deposits.usdt.claim(mallory, f"{n}" * 64, USDT)
     with pytest.raises(TooManyClaims):
-        await deposits.claim(mallory, "5" * 64, USDT)
+        await deposits.usdt.claim(mallory, "5" * 64, USDT)
     assert (await audit_ledger(books.db)).ok
 
 
 async def late_transfer(deposits: Deposits, clock: Clock, user_id: int, txid: str) -> Taken:
     """A request of `user_id` for 20 USDT expires; a transfer of its amount arrives after."""
-    request = await deposits.open_usdt(user_id, 20 * USDT)
+    request = await deposits.usdt.open(user_id, 20 * USDT)
     clock.now += timedelta(minutes=33)
-    await deposits.expire_overdue()
-    return await deposits.take_usdt(txid, request.pay_amount, "TSender", clock.ms())
+    await deposits.requests.expire_overdue()
+    return await deposits.usdt.take(txid, request.pay_amount, "TSender", clock.ms())
 
 
 async def test_a_late_transfer_stays_with_the_request_it_matches_whoever_claims_it(
@@ -428,18 +490,20 @@ async def test_a_late_transfer_stays_with_the_request_it_matches_whoever_claims_
     assert request is not None and request.user_id == alice
 
     # Mallory reads the hash on a block explorer and claims it: kept beside the match, no more.
-    claimed = await deposits.claim(mallory, "a1" * 32, 20 * USDT)
+    claimed = await deposits.usdt.claim(mallory, "a1" * 32, 20 * USDT)
     assert (claimed.status, claimed.request_id, claimed.user_id) == (
         PaymentStatus.UNMATCHED,
         matched,
         None,
     )
     with pytest.raises(DepositRefused, match="is unmatched now"):
-        await deposits.approve(claimed.id, 20 * USDT, admin_id=900)
+        await deposits.decisions.approve(claimed.id, 20 * USDT, admin_id=900)
     claims = await deposits.store.claims_of(claimed.id)
     assert [(c.user_id, c.amount, c.settled_at) for c in claims] == [(mallory, 20 * USDT, None)]
 
-    credited = await deposits.assign(claimed.id, alice, admin_id=900)  # the card's one press
+    credited = await deposits.decisions.assign(
+        claimed.id, alice, admin_id=900
+    )  # the card's one press
     assert (credited.status, credited.user_id) == (PaymentStatus.CREDITED, alice)
     assert (await available(books, alice), await available(books, mallory)) == (
         request.pay_amount,
@@ -449,7 +513,7 @@ async def test_a_late_transfer_stays_with_the_request_it_matches_whoever_claims_
     assert closed is not None and closed.status == RequestStatus.CREDITED
     assert all(c.settled_at is not None for c in await deposits.store.claims_of(claimed.id))
     with pytest.raises(ClaimRefused, match="already credited"):
-        await deposits.claim(mallory, "a1" * 32, 20 * USDT)
+        await deposits.usdt.claim(mallory, "a1" * 32, 20 * USDT)
     assert (await audit_ledger(books.db)).ok
 
 
@@ -459,10 +523,10 @@ async def test_a_claim_made_before_the_watch_sees_a_late_transfer_gives_way_to_t
     clock = Clock()
     deposits = deposits_of(books, clock)
     alice, mallory = await books.customer(1), await books.customer(2)
-    request = await deposits.open_usdt(alice, 20 * USDT)
+    request = await deposits.usdt.open(alice, 20 * USDT)
     clock.now += timedelta(minutes=33)
-    await deposits.claim(mallory, "b2" * 32, request.pay_amount)  # from the mempool, say
-    seen = await deposits.take_usdt("b2" * 32, request.pay_amount, "TAlice", clock.ms())
+    await deposits.usdt.claim(mallory, "b2" * 32, request.pay_amount)  # from the mempool, say
+    seen = await deposits.usdt.take("b2" * 32, request.pay_amount, "TAlice", clock.ms())
     assert not seen.credited_now and not seen.seen_before
     assert (seen.payment.status, seen.payment.request_id, seen.payment.user_id) == (
         PaymentStatus.UNMATCHED,
@@ -470,10 +534,10 @@ async def test_a_claim_made_before_the_watch_sees_a_late_transfer_gives_way_to_t
         None,
     )
     with pytest.raises(DepositRefused, match="is unmatched now"):
-        await deposits.approve(seen.payment.id, request.pay_amount, admin_id=900)
+        await deposits.decisions.approve(seen.payment.id, request.pay_amount, admin_id=900)
 
     # Only an operator's explicit decision credits someone else, and the admin log says so.
-    overruled = await deposits.assign(seen.payment.id, mallory, admin_id=900)
+    overruled = await deposits.decisions.assign(seen.payment.id, mallory, admin_id=900)
     assert (overruled.status, overruled.user_id) == (PaymentStatus.CREDITED, mallory)
     [logged] = await AdminLog(books.db).about("payment", str(seen.payment.id))
     assert logged.after == (
@@ -493,15 +557,15 @@ async def test_a_customer_claiming_their_own_late_transfer_is_credited_once(book
     deposits = deposits_of(books, clock)
     alice = await books.customer(1)
     late = await late_transfer(deposits, clock, alice, "c3" * 32)
-    claimed = await deposits.claim(alice, "c3" * 32, 20 * USDT)
+    claimed = await deposits.usdt.claim(alice, "c3" * 32, 20 * USDT)
     assert claimed.status == PaymentStatus.UNMATCHED and claimed.request_id is not None
     with pytest.raises(ClaimRefused, match="already claimed"):  # her claim waits already
-        await deposits.claim(alice, "c3" * 32, 20 * USDT)
-    await deposits.assign(late.payment.id, alice, admin_id=900)
+        await deposits.usdt.claim(alice, "c3" * 32, 20 * USDT)
+    await deposits.decisions.assign(late.payment.id, alice, admin_id=900)
     with pytest.raises(DepositRefused, match="already credited"):
-        await deposits.assign(late.payment.id, alice, admin_id=901)
+        await deposits.decisions.assign(late.payment.id, alice, admin_id=901)
     with pytest.raises(ClaimRefused, match="already credited"):
-        await deposits.claim(alice, "c3" * 32, 20 * USDT)
+        await deposits.usdt.claim(alice, "c3" * 32, 20 * USDT)
     assert await available(books, alice) == late.payment.paid
     assert await deposits.store.open_claims_of(alice) == 0
     assert (await audit_ledger(books.db)).ok
@@ -511,16 +575,16 @@ async def test_two_claims_of_one_transfer_are_both_kept_for_the_operators(books:
     clock = Clock()
     deposits = deposits_of(books, clock)
     bob, carol = await books.customer(2), await books.customer(3)
-    stray = await deposits.take_usdt("d4" * 32, 7 * USDT, "TSender", clock.ms())
-    first = await deposits.claim(bob, "d4" * 32, 7 * USDT)
-    second = await deposits.claim(carol, "d4" * 32, 7 * USDT)
+    stray = await deposits.usdt.take("d4" * 32, 7 * USDT, "TSender", clock.ms())
+    first = await deposits.usdt.claim(bob, "d4" * 32, 7 * USDT)
+    second = await deposits.usdt.claim(carol, "d4" * 32, 7 * USDT)
     assert first.id == second.id == stray.payment.id
     assert (second.status, second.user_id) == (PaymentStatus.CLAIMED, bob)  # the first claimant's
     claims = await deposits.store.claims_of(stray.payment.id)
     assert [c.user_id for c in claims] == [bob, carol]
 
     # Approving credits the claimant the card names; another only by an explicit /assign.
-    credited = await deposits.assign(stray.payment.id, carol, admin_id=900)
+    credited = await deposits.decisions.assign(stray.payment.id, carol, admin_id=900)
     assert (credited.status, credited.user_id) == (PaymentStatus.CREDITED, carol)
     [logged] = await AdminLog(books.db).about("payment", str(stray.payment.id))
     assert logged.after == f"credited {7 * USDT} to {carol}, not to customer {bob} who claimed it"

@@ -8,21 +8,16 @@ import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.services.deposits import Deposits, RefundAnswer, RefundOutcome
+from bot.services.deposits.stars_refunds import RefundOutcome
 from bot.services.news import Topic
-from bot.services.stars_history import (
-    LIVE_MESSAGE_GRACE,
-    MARK,
-    Payer,
-    StarsHistory,
-    StarsTransaction,
-)
+from bot.services.stars_history import LIVE_MESSAGE_GRACE, MARK, StarsHistory
+from bot.services.telegram_stars import Payer, RefundAnswer, StarsTransaction
 from bot.telegram.outbox import Outbox
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
 from tests.heard import OPERATORS_CHAT, Heard
 from tests.unit.conftest import Books
-from tests.unit.test_deposits import Clock, available
+from tests.unit.test_deposits import Clock, DepositsAtHand, available
 from tests.unit.test_deposits_stars import ADMIN, Telegram, deposits_of
 
 
@@ -57,15 +52,15 @@ class StarsShop:
 
     books: Books
     clock: Clock
-    deposits: Deposits
+    deposits: DepositsAtHand
     record: Record
     heard: Heard  # what the operators' group is to hear
 
     def history(self) -> StarsHistory:
         """A StarsHistory as a process starting now builds it."""
-        history = StarsHistory(self.deposits, self.books.customers, clock=self.clock)
-        history.read = self.record
-        return history
+        telegram = self.deposits.telegram
+        telegram.read = self.record
+        return StarsHistory(self.deposits, self.books.customers, telegram, clock=self.clock)
 
     async def told(self) -> list[int]:
         """The payments whose customers' news of the credit waits in the outbox, oldest first."""
@@ -91,10 +86,10 @@ async def test_a_payment_whose_message_was_lost_is_credited_once_from_the_record
 ) -> None:
     shop = shop_of(books)
     alice = await books.customer(1)
-    request = await shop.deposits.open_stars(alice, 250)
+    request = await shop.deposits.stars.open(alice, 250)
     shop.record.pay("stxLOST", alice, 250, request.id, shop.clock.now + timedelta(seconds=5))
     shop.clock.now += timedelta(minutes=1)  # the bot died with its message; a new one starts
-    shop.deposits.stars_rate *= 2  # the rate changed since: the invoice's promise holds
+    shop.deposits.stars.stars_rate *= 2  # the rate changed since: the invoice's promise holds
 
     checked = await shop.history().check()
     assert [found.taken.payment.reference for found in checked.found] == ["stars:stxLOST"]
@@ -110,7 +105,7 @@ async def test_a_payment_whose_message_was_lost_is_credited_once_from_the_record
     again = await shop.history().check()  # the next run, or the next start
     assert again.found == [] and await shop.told() == [payment.id]
     assert shop.record.reads == [0, 1]  # the second run starts after what the first settled
-    late = await shop.deposits.take_stars("stxLOST", alice, 250, request.id)
+    late = await shop.deposits.stars.take("stxLOST", alice, 250, request.id)
     assert late.seen_before and not late.credited_now  # its message, if it comes after all
     assert await available(books, alice) == 3_250_000
     assert (await audit_ledger(books.db)).ok
@@ -122,11 +117,11 @@ async def test_the_message_and_the_record_race_and_the_payment_is_credited_once(
     shop = shop_of(books)
     alice = await books.customer(1)
     for n in range(20):  # each time a payment, its message and a run of the job, all at once
-        request = await shop.deposits.open_stars(alice, 100)
+        request = await shop.deposits.stars.open(alice, 100)
         charge = f"stxRACE{n}"
         shop.record.pay(charge, alice, 100, request.id, shop.clock.now)
         shop.clock.now += LIVE_MESSAGE_GRACE  # its message comes as late as it may
-        message = shop.deposits.take_stars(charge, alice, 100, request.id)
+        message = shop.deposits.stars.take(charge, alice, 100, request.id)
         live, checked = await asyncio.gather(message, shop.history().check())
         found = [f.taken for f in checked.found if f.taken.payment.reference == f"stars:{charge}"]
         assert live.credited_now + len(found) == 1, n
@@ -145,10 +140,10 @@ async def test_the_record_is_read_page_by_page_from_a_cursor_and_known_charges_s
     paid_at = shop.clock.now
     for n in range(250):
         customer = await books.customer(1000 + n)
-        request = await shop.deposits.open_stars(customer, 10 + n)
+        request = await shop.deposits.stars.open(customer, 10 + n)
         shop.record.pay(f"stx{n:03}", customer, 10 + n, request.id, paid_at)
         if n < 120 or n % 2:  # these messages were handled as they came
-            await shop.deposits.take_stars(f"stx{n:03}", customer, 10 + n, request.id)
+            await shop.deposits.stars.take(f"stx{n:03}", customer, 10 + n, request.id)
     assert await shop.credited_payments() == 120 + 65
     shop.clock.now += timedelta(hours=1)
 
@@ -173,8 +168,8 @@ async def test_a_recent_payment_is_left_to_its_message_and_the_cursor_waits_for_
 ) -> None:
     shop = shop_of(books)
     alice = await books.customer(1)
-    old = await shop.deposits.open_stars(alice, 100)
-    recent = await shop.deposits.open_stars(alice, 200)
+    old = await shop.deposits.stars.open(alice, 100)
+    recent = await shop.deposits.stars.open(alice, 200)
     shop.record.pay("stxOLD", alice, 100, old.id, shop.clock.now - timedelta(seconds=30))
     history = shop.history()  # this process started now
     shop.clock.now += timedelta(seconds=10)
@@ -197,7 +192,7 @@ async def test_a_payment_naming_no_request_goes_in_at_the_rate_for_a_payer_never
 ) -> None:
     shop = shop_of(books)
     alice = await books.customer(1)
-    await shop.deposits.open_stars(alice, 100)  # the shop's first Stars request
+    await shop.deposits.stars.open(alice, 100)  # the shop's first Stars request
     stranger = 77
     shop.record.pay("stxODD", stranger, 300, "DNOSUCH", shop.clock.now - timedelta(minutes=1))
 
@@ -216,7 +211,7 @@ async def test_payments_older_than_the_shops_first_stars_request_are_not_the_sho
     shop = shop_of(books)
     alice = await books.customer(1)
     shop.record.pay("stxBEFORE", alice, 100, "someone else's", shop.clock.now - timedelta(days=3))
-    request = await shop.deposits.open_stars(alice, 100)  # the shop's first Stars request
+    request = await shop.deposits.stars.open(alice, 100)  # the shop's first Stars request
     shop.record.pay("stxAFTER", alice, 100, request.id, shop.clock.now + timedelta(seconds=1))
     shop.clock.now += timedelta(minutes=1)
 
@@ -234,12 +229,12 @@ async def test_refunds_in_the_record_settle_the_shops_and_one_made_elsewhere_is_
     long_ago = shop.clock.now
     payments = []
     for charge in ("stxLOSTANSWER", "stxELSEWHERE"):
-        request = await shop.deposits.open_stars(alice, 100)
+        request = await shop.deposits.stars.open(alice, 100)
         shop.record.pay(charge, alice, 100, request.id, long_ago)
-        payments.append((await shop.deposits.take_stars(charge, alice, 100, request.id)).payment)
+        payments.append((await shop.deposits.stars.take(charge, alice, 100, request.id)).payment)
     shop.clock.now += timedelta(hours=1)
-    shop.deposits.refund_charge = Telegram(RefundAnswer.UNKNOWN)  # refunded; the answer lost
-    pending = await shop.deposits.refund_stars(payments[0].id, ADMIN, "asked")
+    shop.deposits.telegram.refund = Telegram(RefundAnswer.UNKNOWN)  # refunded; the answer lost
+    pending = await shop.deposits.refunds.refund(payments[0].id, ADMIN, "asked")
     assert pending.outcome == RefundOutcome.PENDING
     shop.record.refund("stxLOSTANSWER", long_ago + timedelta(minutes=1))
     shop.record.refund("stxELSEWHERE", long_ago + timedelta(minutes=2))  # not by the shop
@@ -261,7 +256,7 @@ async def test_a_record_that_cannot_be_read_or_booked_is_read_again_from_the_sam
 ) -> None:
     shop = shop_of(books)
     alice = await books.customer(1)
-    request = await shop.deposits.open_stars(alice, 100)
+    request = await shop.deposits.stars.open(alice, 100)
     shop.record.pay("stxA", alice, 100, request.id, shop.clock.now)
     shop.record.pay("stxB", 404, 100, "DNOSUCH", shop.clock.now)  # a payer the shop can't save
     shop.clock.now += timedelta(minutes=1)
@@ -327,9 +322,9 @@ async def test_a_refund_made_outside_the_shop_is_recorded_for_the_operators_befo
 ) -> None:
     shop = shop_of(books)
     alice = await books.customer(1)
-    request = await shop.deposits.open_stars(alice, 100)
+    request = await shop.deposits.stars.open(alice, 100)
     shop.record.pay("stxOUTSIDE", alice, 100, request.id, shop.clock.now)
-    paid = await shop.deposits.take_stars("stxOUTSIDE", alice, 100, request.id)
+    paid = await shop.deposits.stars.take("stxOUTSIDE", alice, 100, request.id)
     shop.record.refund("stxOUTSIDE", shop.clock.now + timedelta(minutes=1))  # not by the shop
     shop.clock.now += timedelta(hours=1)
 
@@ -350,7 +345,7 @@ async def test_payments_booked_from_the_record_are_recorded_for_the_operators_wi
 ) -> None:
     shop = shop_of(books)
     alice = await books.customer(1)
-    request = await shop.deposits.open_stars(alice, 250)
+    request = await shop.deposits.stars.open(alice, 250)
     shop.record.pay("stxLOST", alice, 250, request.id, shop.clock.now)
     shop.record.pay("stxODD", alice, 300, "DNOSUCH", shop.clock.now)  # no request of the shop's
     shop.clock.now += timedelta(minutes=10)
@@ -377,9 +372,9 @@ async def test_a_payment_naming_no_request_alerts_once_whichever_path_books_it(
 ) -> None:
     shop = shop_of(books)
     alice = await books.customer(1)
-    await shop.deposits.open_stars(alice, 100)  # the shop's first Stars request
+    await shop.deposits.stars.open(alice, 100)  # the shop's first Stars request
     shop.record.pay("stxMESSAGE", alice, 300, "DNOSUCH", shop.clock.now)
-    await shop.deposits.take_stars("stxMESSAGE", alice, 300, "DNOSUCH")  # then the bot dies
+    await shop.deposits.stars.take("stxMESSAGE", alice, 300, "DNOSUCH")  # then the bot dies
     by_message = await payment_id_of(shop, "stxMESSAGE")
     alerts = [
         f"Telegram Stars payment #{by_message}: 300 ⭐ from customer {alice}. "
@@ -390,9 +385,9 @@ async def test_a_payment_naming_no_request_alerts_once_whichever_path_books_it(
     shop.record.pay("stxRECORD", alice, 200, "DGONE", shop.clock.now)
     shop.clock.now += timedelta(minutes=10)
     await shop.history().check()  # the first is booked already; the second's message is late
-    late = await shop.deposits.take_stars("stxRECORD", alice, 200, "DGONE")
+    late = await shop.deposits.stars.take("stxRECORD", alice, 200, "DGONE")
     assert late.seen_before
-    await shop.deposits.take_stars("stxMESSAGE", alice, 300, "DNOSUCH")  # delivered again
+    await shop.deposits.stars.take("stxMESSAGE", alice, 300, "DNOSUCH")  # delivered again
     by_record = await payment_id_of(shop, "stxRECORD")
     alerts.append(
         f"Telegram Stars payment #{by_record}: 200 ⭐ from customer {alice}, {NEVER_HANDLED}"
@@ -409,14 +404,14 @@ async def test_a_later_page_that_fails_keeps_what_the_earlier_pages_recorded_for
     alice = await books.customer(1)
     long_ago = shop.clock.now
     for n in range(98):  # handled as they came
-        request = await shop.deposits.open_stars(alice, 10)
+        request = await shop.deposits.stars.open(alice, 10)
         shop.record.pay(f"stx{n:03}", alice, 10, request.id, long_ago)
-        await shop.deposits.take_stars(f"stx{n:03}", alice, 10, request.id)
-    first_lost = await shop.deposits.open_stars(alice, 10)
+        await shop.deposits.stars.take(f"stx{n:03}", alice, 10, request.id)
+    first_lost = await shop.deposits.stars.open(alice, 10)
     shop.record.pay("stxLOST1", alice, 10, first_lost.id, long_ago)
     shop.record.refund("stx000", long_ago + timedelta(minutes=1))  # the 100th: end of page 1
     shop.record.refund("stx001", long_ago + timedelta(minutes=2))
-    second_lost = await shop.deposits.open_stars(alice, 10)
+    second_lost = await shop.deposits.stars.open(alice, 10)
     shop.record.pay("stxLOST2", alice, 10, second_lost.id, long_ago)
     shop.clock.now += timedelta(hours=1)
     history = shop.history()
