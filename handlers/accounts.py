@@ -369,7 +369,7 @@ CONVERSATION = register_conversation(
         key=AccountsLine.product,
         router=router,
         presenter=ACCOUNTS,
-        label="menu-accounts",
+        label=ACCOUNTS.name,
         entry=Open(screen=Screen.ACCOUNTS),
     )
 )

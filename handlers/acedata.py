@@ -304,7 +304,7 @@ CONVERSATION = register_conversation(
         key=AceDataLine.product,
         router=router,
         presenter=ACEDATA,
-        label="menu-acedata",
+        label=ACEDATA.name,
         entry=Open(screen=Screen.ACEDATA),
     )
 )

@@ -252,7 +252,7 @@ CONVERSATION = register_conversation(
         key=CloudLine.product,
         router=router,
         presenter=CLOUD,
-        label="menu-cloud",
+        label=CLOUD.name,
         entry=Open(screen=Screen.CLOUD),
     )
 )

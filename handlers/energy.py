@@ -328,7 +328,7 @@ CONVERSATION = register_conversation(
         key=EnergyLine.product,
         router=router,
         presenter=ENERGY,
-        label="menu-energy",
+        label=ENERGY.name,
         entry=Open(screen=Screen.ENERGY),
     )
 )

@@ -131,7 +131,7 @@ async def main_menu(
     entries: list[tuple[str, CallbackData]] = []
     # A product line appears when its upstream is configured.
     entries += [
-        (conversation.menu_label(i18n), conversation.entry)
+        (conversation.label(i18n), conversation.entry)
         for conversation in conversations()
         if conversation.key in shop.lines
     ]

@@ -439,7 +439,7 @@ CONVERSATION = register_conversation(
         key=TopupLine.product,
         router=router,
         presenter=TOPUP,
-        label="menu-topup",
+        label=TOPUP.name,
         entry=Open(screen=Screen.TOPUP),
     )
 )
