@@ -5,6 +5,7 @@ and is gone after it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
@@ -113,3 +114,9 @@ def test_extra_modules_that_cannot_be_imported_are_a_configuration_error() -> No
     assert import_extra_modules({}) == []
     with pytest.raises(ConfigError, match=r"STOREFRONT_EXTRA_MODULES names no\.such\.module"):
         import_extra_modules({"STOREFRONT_EXTRA_MODULES": "no.such.module"})
+
+
+def test_the_example_configuration_documents_every_variable() -> None:
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text("utf-8")
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    assert documented == setting_names()
