@@ -32,10 +32,6 @@ class GiftcardPick(CallbackData, prefix="gcpick"):
     value: int
 
 
-def _label(i18n: I18nContext) -> str:
-    return "🎁 Gift cards"
-
-
 @router.callback_query(GiftcardOpen.filter())
 async def choose_card(query: CallbackQuery, state: FSMContext, i18n: I18nContext) -> None:
     await state.clear()
@@ -66,7 +62,7 @@ async def card_chosen(
 
 class GiftcardPresenter(PresenterBase):
     def name(self, i18n: I18nContext) -> str:
-        return _label(i18n)
+        return "🎁 Gift cards"
 
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         return f"A gift card worth {order.details['value']} USD."
@@ -96,6 +92,6 @@ CONVERSATION = Conversation(
     key=KEY,
     router=router,
     presenter=GIFTCARD,
-    label=_label,
+    label=GIFTCARD.name,
     entry=GiftcardOpen(),
 )
