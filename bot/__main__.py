@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
 from bot.services.config import ConfigError, Settings, load_settings
+from bot.wiring.extra import import_extra_modules
 from bot.wiring.logs import configure_logging
 
 
@@ -26,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging()
     try:
+        import_extra_modules(os.environ)  # a test's own product line, if any
         if args.command == "demo":
             from bot.wiring.demo import run_demo
 

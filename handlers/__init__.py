@@ -1,4 +1,5 @@
-"""The bot's conversations, one router per module; `get_routers()` orders them."""
+"""The bot's conversations, one router per module; `get_routers()` orders them. The product
+lines' conversations declare themselves (`handlers.lines`) and come in the lines' order."""
 
 from __future__ import annotations
 
@@ -8,12 +9,8 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
 from handlers import (
-    accounts,
-    acedata,
     cancel,
-    cloud,
     deposits,
-    energy,
     errors,
     fallback,
     language,
@@ -22,10 +19,10 @@ from handlers import (
     stars,
     start,
     support,
-    topup,
     wallet,
 )
 from handlers.admin import operators_router
+from handlers.lines import conversations
 from handlers.middlewares import BannedCustomerGate
 from handlers.purchase import Presenter
 
@@ -59,11 +56,7 @@ def customer_router() -> Router:
         language.router,
         support.router,
         purchase.router,
-        cloud.router,
-        energy.router,
-        topup.router,
-        accounts.router,
-        acedata.router,
+        *(conversation.router for conversation in conversations()),
         fallback.router,
     )
     return customers
@@ -71,13 +64,7 @@ def customer_router() -> Router:
 
 def presenters() -> dict[str, Presenter]:
     """How each product line's orders read on the shared purchase screens."""
-    return {
-        "cloud": cloud.CLOUD,
-        "energy": energy.ENERGY,
-        "topup": topup.TOPUP,
-        "accounts": accounts.ACCOUNTS,
-        "acedata": acedata.ACEDATA,
-    }
+    return {conversation.key: conversation.presenter for conversation in conversations()}
 
 
 def get_routers() -> list[Router]:

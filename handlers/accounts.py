@@ -30,6 +30,7 @@ from bot.services.money import MICRO, AmountError, AmountProblem, parse_amount
 from bot.services.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
+from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, amount_error, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order
@@ -349,3 +350,13 @@ class AccountsPresenter(PresenterBase):
 
 
 ACCOUNTS = AccountsPresenter()
+
+CONVERSATION = register_conversation(
+    Conversation(
+        key=AccountsLine.product,
+        router=router,
+        presenter=ACCOUNTS,
+        label=ACCOUNTS.name,
+        entry=Open(screen=Screen.ACCOUNTS),
+    )
+)

@@ -22,6 +22,7 @@ from bot.services.lines.acedata import (
 from bot.services.money import format_amount
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
+from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order, OrderStatus
@@ -296,3 +297,13 @@ class AceDataPresenter(PresenterBase):
 
 
 ACEDATA = AceDataPresenter()
+
+CONVERSATION = register_conversation(
+    Conversation(
+        key=AceDataLine.product,
+        router=router,
+        presenter=ACEDATA,
+        label=ACEDATA.name,
+        entry=Open(screen=Screen.ACEDATA),
+    )
+)

@@ -20,6 +20,7 @@ from bot.services.money import MICRO, format_amount, format_rate
 from bot.services.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
+from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, cannot_price, present_quote, read_amount
 from handlers.screens import back_button, cancel_button, cancel_only, choices, show
 from storage.orders import Order
@@ -232,3 +233,13 @@ class CloudPresenter(PresenterBase):
 
 
 CLOUD = CloudPresenter()
+
+CONVERSATION = register_conversation(
+    Conversation(
+        key=CloudLine.product,
+        router=router,
+        presenter=CLOUD,
+        label=CLOUD.name,
+        entry=Open(screen=Screen.CLOUD),
+    )
+)

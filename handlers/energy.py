@@ -21,6 +21,7 @@ from bot.services.pricing import PricingError
 from bot.services.tron import ADDRESS_LENGTH, AddressProblem, address_problem
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
+from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, cancel_only, choices, menu_only, show
 from storage.orders import Order
@@ -311,3 +312,13 @@ class EnergyPresenter(PresenterBase):
 
 
 ENERGY = EnergyPresenter()
+
+CONVERSATION = register_conversation(
+    Conversation(
+        key=EnergyLine.product,
+        router=router,
+        presenter=ENERGY,
+        label=ENERGY.name,
+        entry=Open(screen=Screen.ENERGY),
+    )
+)

@@ -18,6 +18,7 @@ from bot.services.money import format_money
 from bot.services.paging import Page
 from bot.shop import Shop
 from handlers.callbacks import CancelFlow, Open, Screen
+from handlers.lines import conversations
 from storage.users import Customer
 
 
@@ -129,16 +130,11 @@ async def main_menu(
         text = f"{preface}\n\n{text}"
     entries: list[tuple[str, CallbackData]] = []
     # A product line appears when its upstream is configured.
-    if "cloud" in shop.lines:
-        entries.append((i18n.get("menu-cloud"), Open(screen=Screen.CLOUD)))
-    if "energy" in shop.lines:
-        entries.append((i18n.get("menu-energy"), Open(screen=Screen.ENERGY)))
-    if "topup" in shop.lines:
-        entries.append((i18n.get("menu-topup"), Open(screen=Screen.TOPUP)))
-    if "accounts" in shop.lines:
-        entries.append((i18n.get("menu-accounts"), Open(screen=Screen.ACCOUNTS)))
-    if "acedata" in shop.lines:
-        entries.append((i18n.get("menu-acedata"), Open(screen=Screen.ACEDATA)))
+    entries += [
+        (conversation.label(i18n), conversation.entry)
+        for conversation in conversations()
+        if conversation.key in shop.lines
+    ]
     entries.append((i18n.get("menu-orders"), Open(screen=Screen.ORDERS)))
     entries.append((i18n.get("menu-wallet"), Open(screen=Screen.WALLET)))
     entries.append((i18n.get("menu-language"), Open(screen=Screen.LANGUAGE)))

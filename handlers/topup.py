@@ -30,6 +30,7 @@ from bot.services.money import format_money
 from bot.services.pricing import PricingError
 from bot.shop import Shop
 from handlers.callbacks import Open, Screen
+from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
 from storage.orders import Order
@@ -416,3 +417,13 @@ class TopupPresenter(PresenterBase):
 
 
 TOPUP = TopupPresenter()
+
+CONVERSATION = register_conversation(
+    Conversation(
+        key=TopupLine.product,
+        router=router,
+        presenter=TOPUP,
+        label=TOPUP.name,
+        entry=Open(screen=Screen.TOPUP),
+    )
+)

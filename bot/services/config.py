@@ -1,7 +1,9 @@
 """The shop's configuration: environment variables, also read from `.env`.
 
-Every variable of docs/configuration.md is here. A bad value stops start-up with one
-line that names the variable (see `load_settings`), never a traceback.
+The shop's own variables are `Settings`; each product line reads its own variables with a
+`LineSettings` of its own (declared with the line, see `bot.services.lines.registry`), loaded and
+validated with the shop's. A bad value stops start-up with one line that names the variable (see
+`load_settings`), never a traceback.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from collections.abc import Mapping
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AnyHttpUrl,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
-    ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -32,13 +35,51 @@ class ConfigError(Exception):
     """Raised with a one-line, operator-readable explanation of a bad configuration."""
 
 
-class Settings(BaseSettings):
+class InvalidSetting(ValueError):
+    """A value that is fine alone but not beside the shop's other settings."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class _FromEnvironment(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
     )
+
+
+class LineSettings(_FromEnvironment):
+    """A product line's own variables. An empty value of a variable that is unset by default
+    (a key, an id, a host the operator must give) counts as unset."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_unset(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        unset_by_default = {
+            name for name, field in cls.model_fields.items() if field.default is None
+        }
+        return {
+            name: None if value == "" and name.lower() in unset_by_default else value
+            for name, value in values.items()
+        }
+
+    def check_with(self, shop: Settings) -> None:
+        """Raise `InvalidSetting` for a value that does not fit the shop's own settings."""
+        return None
+
+
+_L = TypeVar("_L", bound=LineSettings)
+
+
+class Settings(_FromEnvironment):
+    # Each line's own settings, by their class, as `load_settings` read them.
+    _lines: dict[type[LineSettings], LineSettings] = PrivateAttr(default_factory=dict)
 
     bot_token: SecretStr | None = None
     telegram_api_base: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
@@ -55,26 +96,6 @@ class Settings(BaseSettings):
     # of connections closes the ones that sent nothing (see bot/services/web_limits.py).
     web_read_timeout_seconds: float = Field(default=10, gt=0, le=300)
     web_max_connections: int = Field(default=256, ge=1, le=100_000)
-
-    cloudruby_base_url: AnyHttpUrl = AnyHttpUrl("https://bot.cloudruby.com")
-    cloudruby_app_id: str | None = None
-    cloudruby_app_secret: SecretStr | None = None
-
-    energy_base_url: AnyHttpUrl = AnyHttpUrl("https://openapi.ea888fee.top")
-    energy_api_key: SecretStr | None = None
-    energy_api_secret: SecretStr | None = None
-
-    # The KUMQUAT document names no host: the operator must give one with the credentials.
-    kumquat_base_url: AnyHttpUrl | None = None
-    kumquat_partner_no: str | None = None
-    kumquat_sign_key: SecretStr | None = None
-
-    shop_base_url: AnyHttpUrl = AnyHttpUrl("https://www.tempcloud.shop")
-    shop_api_key: SecretStr | None = None
-    shop_currency: str = Field(default="VND", pattern=r"^[A-Z]{3,5}$")
-
-    acedata_base_url: AnyHttpUrl = AnyHttpUrl("https://platform.acedata.cloud")
-    acedata_token: SecretStr | None = None
 
     deposit_address: str | None = None
     trongrid_base_url: AnyHttpUrl = AnyHttpUrl("https://api.trongrid.io")
@@ -95,15 +116,9 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(default=20, gt=0, le=300)
     reconcile_every_seconds: float = Field(default=15, gt=0, le=3600)
     review_after_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60)
-    cloudruby_repay_after_seconds: float = Field(default=60, ge=0, le=24 * 3600)
 
-    # Watching the upstreams and telling the operators (see bot/wiring/watch.py).
-    energy_low_balance_trx: Decimal = Field(
-        default=Decimal(100), ge=0, max_digits=18, decimal_places=6
-    )
-    kumquat_low_balance: Decimal = Field(  # in the KUMQUAT balance's own currency
-        default=Decimal(50), ge=0, max_digits=18, decimal_places=6
-    )
+    # Watching the upstreams and telling the operators (see bot/wiring/watch.py); each line
+    # with a balance upstream has its own low-balance threshold among its settings.
     provider_check_every_seconds: float = Field(default=60, gt=0, le=24 * 3600)
     upstream_down_alert_minutes: float = Field(default=5, gt=0, le=7 * 24 * 60)
     daily_report_at: time | None = time(9, 0)  # UTC; None: no daily report
@@ -120,23 +135,16 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
-    @field_validator("cloudruby_app_id", "kumquat_partner_no", "deposit_address", mode="before")
+    @field_validator("deposit_address", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
     @field_validator(
         "bot_token",
-        "cloudruby_app_secret",
-        "energy_api_key",
-        "energy_api_secret",
-        "kumquat_sign_key",
-        "shop_api_key",
-        "acedata_token",
         "trongrid_api_key",
         "admin_chat_id",
         "public_base_url",
-        "kumquat_base_url",
         mode="before",
     )
     @classmethod
@@ -164,16 +172,6 @@ class Settings(BaseSettings):
         hour, minute, second = (int(part) for part in found.groups(default="0"))
         return time(hour, minute, second)
 
-    @field_validator("cloudruby_repay_after_seconds")
-    @classmethod
-    def _repay_outlasts_a_call(cls, value: float, info: ValidationInfo) -> float:
-        # A cloud order still unpaid upstream this long after a pay whose answer was lost is paid
-        # again: sooner, and the first pay could still be on its way.
-        timeout = info.data.get("upstream_timeout_seconds")
-        if timeout is not None and value < timeout:
-            raise ValueError(f"must be at least UPSTREAM_TIMEOUT_SECONDS ({timeout:g})")
-        return value
-
     def require_bot_token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
             raise ConfigError("BOT_TOKEN is not set: put the token from @BotFather in BOT_TOKEN")
@@ -182,22 +180,70 @@ class Settings(BaseSettings):
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
 
+    def line(self, kind: type[_L]) -> _L:
+        """A product line's own settings (read now if these settings did not come from
+        `load_settings`)."""
+        found = self._lines.get(kind)
+        if found is None:
+            found = self._lines[kind] = kind()
+        assert isinstance(found, kind)
+        return found
+
+
+def _line_settings() -> tuple[type[LineSettings], ...]:
+    # The registry imports every line, and every line imports this module: asked when needed.
+    from bot.services.lines.registry import line_units
+
+    return tuple(unit.settings for unit in line_units())
+
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the configuration, turning a validation failure into one line naming the variable."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
-        extra = len(exc.errors()) - 1
+    """Read the configuration, the shop's and every product line's, turning validation failures
+    into one line naming the (first) variable. An override goes to whichever settings have its
+    name; `_env_file` and the like go to all."""
+    problems: list[tuple[str, str]] = []  # (variable, what is wrong with it)
+
+    def read(kind: type[_FromEnvironment]) -> Any:
+        own: dict[str, Any] = {
+            name: value
+            for name, value in overrides.items()
+            if name.startswith("_") or name.lower() in kind.model_fields
+        }
+        try:
+            return kind(**own)
+        except ValidationError as exc:
+            for error in exc.errors():
+                variable = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+                problems.append((variable, str(error["msg"]).removeprefix("Value error, ")))
+            return None
+
+    config: Settings | None = read(Settings)
+    lines = [(kind, read(kind)) for kind in _line_settings()]
+    if config is not None:
+        for kind, settings in lines:
+            if settings is None:
+                continue
+            try:
+                settings.check_with(config)
+            except InvalidSetting as exc:
+                problems.append((exc.field.upper(), str(exc)))
+            config._lines[kind] = settings
+    if problems or config is None:
+        variable, message = problems[0]
+        extra = len(problems) - 1
         more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
-        message = str(first["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{variable} is invalid: {message}{more}") from None
+    return config
+
+
+def setting_names() -> set[str]:
+    """The variables the shop's settings and every product line's read, upper case."""
+    every: tuple[type[BaseSettings], ...] = (Settings, *_line_settings())
+    return {name.upper() for kind in every for name in kind.model_fields}
 
 
 def without_settings(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment minus every variable the shop's settings read: what a bot of the demo or
     of a test starts from, so an operator's own configuration cannot leak into it."""
-    names = {name.upper() for name in Settings.model_fields}
+    names = setting_names()
     return {name: value for name, value in environ.items() if name.upper() not in names}

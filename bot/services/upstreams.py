@@ -1,6 +1,7 @@
-"""The five upstreams as the operators see them: configured or not, answering or not, the balance
-where the API has one and its low-balance threshold. Checked concurrently, each check bounded by
-UPSTREAM_TIMEOUT_SECONDS; shown by `/providers`, the daily report and the upstream watch."""
+"""The upstreams as the operators see them, one per product line the shop knows (in the lines'
+registry): configured or not, answering or not, the balance where the API has one and its
+low-balance threshold. Checked concurrently, each check bounded by UPSTREAM_TIMEOUT_SECONDS; shown
+by `/providers`, the daily report and the upstream watch."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from bot.services.config import Settings
-from bot.services.lines import accounts, acedata, cloud, energy, topup
 from bot.services.lines.base import Line, UpstreamHealth
+from bot.services.lines.registry import LineUnit, line_unit, line_units
 
 log = logging.getLogger(__name__)
 
@@ -26,23 +27,20 @@ class Upstream:
     has_balance: bool  # its API tells the shop's balance
     currency: str = ""  # of that balance, when it is always the same
 
+    @classmethod
+    def of(cls, unit: LineUnit[Any]) -> Upstream:
+        return cls(unit.key, unit.upstream, unit.has_balance, unit.currency)
 
-UPSTREAMS = (
-    Upstream(cloud.PRODUCT, "Cloud recharge", has_balance=False),
-    Upstream(energy.PRODUCT, "TRON energy", has_balance=True, currency="TRX"),
-    Upstream(topup.PRODUCT, "KUMQUAT top-up", has_balance=True),
-    Upstream(accounts.PRODUCT, "Account shop", has_balance=False),
-    Upstream(acedata.PRODUCT, "AceData", has_balance=False),
-)
+
+def upstreams() -> tuple[Upstream, ...]:
+    """Every product line's upstream, in the lines' order."""
+    return tuple(Upstream.of(unit) for unit in line_units())
 
 
 def low_balance_threshold(config: Settings, product: str) -> Decimal | None:
     """Under this balance the operators are alerted (None: the upstream has no balance)."""
-    thresholds = {
-        energy.PRODUCT: config.energy_low_balance_trx,  # TRX
-        topup.PRODUCT: config.kumquat_low_balance,  # the KUMQUAT balance's own currency
-    }
-    return thresholds.get(product)
+    unit = line_unit(product)
+    return None if unit is None else unit.threshold(config)
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class UpstreamState:
 
 
 async def check_upstreams(lines: Mapping[str, Line], config: Settings) -> list[UpstreamState]:
-    """Every upstream, in `UPSTREAMS` order; the configured ones checked at once."""
+    """Every upstream, in the lines' order; the configured ones checked at once."""
     wait = config.upstream_timeout_seconds
 
     async def check(upstream: Upstream) -> UpstreamState:
@@ -76,7 +74,7 @@ async def check_upstreams(lines: Mapping[str, Line], config: Settings) -> list[U
             health = UpstreamHealth(answers=False, problem="the check failed (see the bot's log)")
         return UpstreamState(upstream, health, threshold)
 
-    return list(await asyncio.gather(*(check(upstream) for upstream in UPSTREAMS)))
+    return list(await asyncio.gather(*(check(upstream) for upstream in upstreams())))
 
 
 async def _within(check: Coroutine[Any, Any, UpstreamHealth], wait: float) -> UpstreamHealth:

@@ -9,6 +9,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.services.lines.accounts import AccountsSettings
 from bot.services.operators import SettingRefused
 from bot.services.pricing import DEFAULT_MARKUPS, DEFAULT_RATES, PricingError
 from bot.shop import Shop
@@ -28,7 +29,7 @@ async def show_prices(message: Message, shop: Shop) -> None:
         sold = "" if line in shop.lines else " (not configured)"
         lines.append(f"{line}: {_number(await pricing.markup(line))} %{sold}")
     lines.append(f"<b>Rates</b> ({shop.currency} per unit):")
-    for currency in sorted({*DEFAULT_RATES, shop.config.shop_currency}):
+    for currency in sorted({*DEFAULT_RATES, shop.config.line(AccountsSettings).shop_currency}):
         try:
             rate = _number(await pricing.rate(currency))
         except PricingError as missing:

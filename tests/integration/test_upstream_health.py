@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.services.config import Settings
+from bot.services.config import Settings, load_settings
 from bot.services.lines import build_lines
 from bot.services.lines.base import Line, LineSetup, UpstreamHealth
 from bot.services.pricing import Pricing
@@ -54,7 +54,7 @@ def settings(urls: Mapping[str, str], **overrides: Any) -> Settings:
         "upstream_timeout_seconds": 2,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)
+    return load_settings(_env_file=None, **values)
 
 
 @asynccontextmanager

@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.services.config import ConfigError, load_settings
+from bot.services.lines.accounts import AccountsSettings
+from bot.services.lines.cloud import CloudSettings
+from bot.services.lines.energy import EnergySettings
+from bot.services.lines.topup import TopupSettings
 
 
 @pytest.fixture(autouse=True)
@@ -28,11 +32,16 @@ def test_defaults() -> None:
     assert settings.database_path == Path("data/storefront.sqlite3")
     assert str(settings.telegram_api_base) == "https://api.telegram.org/"
     assert settings.admin_ids == frozenset()
-    assert settings.kumquat_base_url is None
-    assert settings.shop_currency == "VND"
-    assert (settings.upstream_timeout_seconds, settings.cloudruby_repay_after_seconds) == (20, 60)
+    assert settings.line(TopupSettings).kumquat_base_url is None
+    assert settings.line(AccountsSettings).shop_currency == "VND"
+    repay_after = settings.line(CloudSettings).cloudruby_repay_after_seconds
+    assert (settings.upstream_timeout_seconds, repay_after) == (20, 60)
     assert (settings.reconcile_every_seconds, settings.review_after_minutes) == (15, 30)
-    assert (settings.energy_low_balance_trx, settings.kumquat_low_balance) == (
+    low_balances = (
+        settings.line(EnergySettings).energy_low_balance_trx,
+        settings.line(TopupSettings).kumquat_low_balance,
+    )
+    assert low_balances == (
         Decimal(100),
         Decimal(50),
     )
@@ -46,7 +55,7 @@ def test_values_from_the_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch)
     settings = load_settings()
     assert settings.admin_ids == frozenset({1, 2, 3})
     assert settings.admin_chat_id == -100123
-    assert settings.cloudruby_app_secret is None
+    assert settings.line(CloudSettings).cloudruby_app_secret is None
     assert settings.is_admin(2) and not settings.is_admin(4)
 
 
@@ -92,7 +101,7 @@ def test_paying_again_waits_at_least_one_upstream_call(monkeypatch: pytest.Monke
         "CLOUDRUBY_REPAY_AFTER_SECONDS is invalid: must be at least UPSTREAM_TIMEOUT_SECONDS (30)"
     )
     monkeypatch.setenv("CLOUDRUBY_REPAY_AFTER_SECONDS", "30")
-    assert load_settings().cloudruby_repay_after_seconds == 30
+    assert load_settings().line(CloudSettings).cloudruby_repay_after_seconds == 30
 
 
 @pytest.mark.parametrize(
@@ -112,7 +121,11 @@ def test_the_upstream_watch_from_the_environment(monkeypatch: pytest.MonkeyPatch
                         ("UPSTREAM_DOWN_ALERT_MINUTES", "0.05")):  # fmt: skip
         monkeypatch.setenv(name, value)
     settings = load_settings()
-    assert (settings.energy_low_balance_trx, settings.kumquat_low_balance) == (
+    low_balances = (
+        settings.line(EnergySettings).energy_low_balance_trx,
+        settings.line(TopupSettings).kumquat_low_balance,
+    )
+    assert low_balances == (
         Decimal("250.5"),
         Decimal(0),
     )

@@ -23,11 +23,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import AnyHttpUrl, Field, SecretStr
 
 from bot.services.catalogue import Catalogue
+from bot.services.config import LineSettings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
+from bot.services.lines.registry import LineUnit, register
 from bot.services.money import MICRO
 from bot.services.orders import Failure, Quote, Remember, Submission, sent_again
 from bot.services.pricing import Price, Pricing, PricingError
@@ -147,7 +149,7 @@ class AccountsDetails(Details):
 
 
 def from_config(setup: LineSetup) -> AccountsLine | None:
-    config = setup.config
+    config = setup.config.line(AccountsSettings)
     if config.shop_api_key is None:
         return None
     client = AccountShopClient(
@@ -321,3 +323,23 @@ def estimate(value: Decimal) -> str:
     quantum = Decimal(1).scaleb(-places)
     rounded = Decimal(math.ceil(value / quantum)) * quantum
     return f"{rounded:,.{places}f}"
+
+
+# -- the line as the shop wires it --
+
+
+class AccountsSettings(LineSettings):
+    shop_base_url: AnyHttpUrl = AnyHttpUrl("https://www.tempcloud.shop")
+    shop_api_key: SecretStr | None = None
+    shop_currency: str = Field(default="VND", pattern=r"^[A-Z]{3,5}$")
+
+
+UNIT = register(
+    LineUnit(
+        key=PRODUCT,
+        upstream="Account shop",
+        rank=40,
+        settings=AccountsSettings,
+        build=from_config,
+    )
+)

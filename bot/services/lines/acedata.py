@@ -20,9 +20,13 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import AnyHttpUrl, SecretStr
+
 from bot.services.catalogue import Catalogue
+from bot.services.config import LineSettings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
+from bot.services.lines.registry import LineUnit, register
 from bot.services.orders import Failure, Quote, Remember, Submission
 from bot.services.pricing import Price
 from providers.acedata import PAY_WAYS, AceDataClient, AceOrder, AceServices
@@ -110,7 +114,7 @@ def offers_of(listing: AceServices) -> list[Offer]:
 
 
 def from_config(setup: LineSetup) -> AceDataLine | None:
-    config = setup.config
+    config = setup.config.line(AceDataSettings)
     if config.acedata_token is None or not config.acedata_token.get_secret_value():
         return None
     client = AceDataClient(
@@ -253,3 +257,22 @@ class AceDataLine(LineBase):
             message=reply.message,
             details=AceDataDetails.facts(state=reply.value.state),
         )
+
+
+# -- the line as the shop wires it --
+
+
+class AceDataSettings(LineSettings):
+    acedata_base_url: AnyHttpUrl = AnyHttpUrl("https://platform.acedata.cloud")
+    acedata_token: SecretStr | None = None
+
+
+UNIT = register(
+    LineUnit(
+        key=PRODUCT,
+        upstream="AceData",
+        rank=50,
+        settings=AceDataSettings,
+        build=from_config,
+    )
+)

@@ -21,8 +21,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from pydantic import AnyHttpUrl, Field, SecretStr
+
+from bot.services.config import InvalidSetting, LineSettings, Settings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
+from bot.services.lines.registry import LineUnit, register
 from bot.services.money import CENT
 from bot.services.orders import Failure, Quote, Remember, Submission
 from bot.services.pricing import Price, Pricing, PricingError
@@ -140,7 +144,7 @@ class CloudDetails(Details):
 
 
 def from_config(setup: LineSetup) -> CloudLine | None:
-    config = setup.config
+    config = setup.config.line(CloudSettings)
     if not (config.cloudruby_app_id and config.cloudruby_app_secret):
         return None
     client = CloudRechargeClient(
@@ -305,3 +309,34 @@ class CloudLine(LineBase):
         return (
             f"cloud recharge refused ({reply.reason}): {reply.message}; the customer was refunded"
         )
+
+
+# -- the line as the shop wires it --
+
+
+class CloudSettings(LineSettings):
+    cloudruby_base_url: AnyHttpUrl = AnyHttpUrl("https://bot.cloudruby.com")
+    cloudruby_app_id: str | None = None
+    cloudruby_app_secret: SecretStr | None = None
+    cloudruby_repay_after_seconds: float = Field(default=60, ge=0, le=24 * 3600)
+
+    def check_with(self, shop: Settings) -> None:
+        # A cloud order still unpaid upstream this long after a pay whose answer was lost is paid
+        # again: sooner, and the first pay could still be on its way.
+        timeout = shop.upstream_timeout_seconds
+        if self.cloudruby_repay_after_seconds < timeout:
+            raise InvalidSetting(
+                "cloudruby_repay_after_seconds",
+                f"must be at least UPSTREAM_TIMEOUT_SECONDS ({timeout:g})",
+            )
+
+
+UNIT = register(
+    LineUnit(
+        key=PRODUCT,
+        upstream="Cloud recharge",
+        rank=10,
+        settings=CloudSettings,
+        build=from_config,
+    )
+)

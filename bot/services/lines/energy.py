@@ -22,9 +22,13 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from pydantic import AnyHttpUrl, Field, SecretStr
+
 from bot.services.catalogue import Catalogue
+from bot.services.config import LineSettings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
+from bot.services.lines.registry import LineUnit, register
 from bot.services.orders import Failure, Quote, Remember, Submission, sent_again
 from bot.services.pricing import Price, Pricing, PricingError
 from providers.amounts import MICRO
@@ -124,7 +128,7 @@ class EnergyDetails(Details):
 
 
 def from_config(setup: LineSetup) -> EnergyLine | None:
-    config = setup.config
+    config = setup.config.line(EnergySettings)
     if not (config.energy_api_key and config.energy_api_secret):
         return None
     client = EnergyClient(
@@ -302,3 +306,29 @@ class EnergyLine(LineBase):
             refund_share=share,
             alert=alert,
         )
+
+
+# -- the line as the shop wires it --
+
+
+class EnergySettings(LineSettings):
+    energy_base_url: AnyHttpUrl = AnyHttpUrl("https://openapi.ea888fee.top")
+    energy_api_key: SecretStr | None = None
+    energy_api_secret: SecretStr | None = None
+    energy_low_balance_trx: Decimal = Field(  # the operators are alerted under it
+        default=Decimal(100), ge=0, max_digits=18, decimal_places=6
+    )
+
+
+UNIT = register(
+    LineUnit(
+        key=PRODUCT,
+        upstream="TRON energy",
+        rank=20,
+        settings=EnergySettings,
+        build=from_config,
+        has_balance=True,
+        currency="TRX",
+        low_balance=lambda settings: settings.energy_low_balance_trx,
+    )
+)

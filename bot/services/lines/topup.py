@@ -20,10 +20,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from aiohttp import web
+from pydantic import AnyHttpUrl, Field, SecretStr
 
 from bot.services.catalogue import Catalogue
+from bot.services.config import LineSettings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
+from bot.services.lines.registry import LineUnit, register
 from bot.services.orders import Failure, Quote, Remember, Submission, sent_again
 from bot.services.pricing import Price, Pricing, PricingError
 from bot.services.web_limits import flat_json_object, multipart_fields
@@ -145,7 +148,7 @@ class TopupDetails(Details):
 
 
 def from_config(setup: LineSetup) -> TopupLine | None:
-    config = setup.config
+    config = setup.config.line(TopupSettings)
     if not (config.kumquat_base_url and config.kumquat_partner_no and config.kumquat_sign_key):
         return None
     client = KumquatClient(
@@ -443,3 +446,29 @@ async def _payload(request: web.Request) -> dict[str, Any] | None:
             return None
         return {name: str(value) for name, value in form.items()}
     return flat_json_object(await request.read())
+
+
+# -- the line as the shop wires it --
+
+
+class TopupSettings(LineSettings):
+    # The KUMQUAT document names no host: the operator must give one with the credentials.
+    kumquat_base_url: AnyHttpUrl | None = None
+    kumquat_partner_no: str | None = None
+    kumquat_sign_key: SecretStr | None = None
+    kumquat_low_balance: Decimal = Field(  # in the KUMQUAT balance's own currency
+        default=Decimal(50), ge=0, max_digits=18, decimal_places=6
+    )
+
+
+UNIT = register(
+    LineUnit(
+        key=PRODUCT,
+        upstream="KUMQUAT top-up",
+        rank=30,
+        settings=TopupSettings,
+        build=from_config,
+        has_balance=True,
+        low_balance=lambda settings: settings.kumquat_low_balance,
+    )
+)
