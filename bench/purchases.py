@@ -197,8 +197,10 @@ async def verify(shop: Shop, purchases: list[Purchase], paid_before: int) -> Non
 
 
 async def main() -> None:
-    header(f"Purchase concurrency: {CUSTOMERS} customers confirm at once, {LATENCY * 1000:.0f} ms "
-           "upstream latency")  # fmt: skip
+    header(
+        f"Purchase concurrency: {CUSTOMERS} customers confirm at once, {LATENCY * 1000:.0f} ms "
+        "upstream latency"
+    )
     print(f"  machine: {machine()}", flush=True)
     (ROOT / "data").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ROOT / "data", prefix="bench-purchases-") as workdir:

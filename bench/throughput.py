@@ -104,10 +104,15 @@ async def crowd(
     """`customers` new users do `steps` all at once; returns updates per second, first update
     to last answer. Fails the run unless every customer got every answer as expected."""
     chats = [
-        emulator.private_chat(user_id=user_id, first_name=f"C{user_id}", language_code="en",
-                              username=f"c{user_id}", bot=token)
+        emulator.private_chat(
+            user_id=user_id,
+            first_name=f"C{user_id}",
+            language_code="en",
+            username=f"c{user_id}",
+            bot=token,
+        )
         for user_id in itertools.islice(_user_ids, customers)
-    ]  # fmt: skip
+    ]
     started = time.perf_counter()
     results = await asyncio.gather(*(_walk(chat, steps) for chat in chats), return_exceptions=True)
     failures = [result for result in results if isinstance(result, BaseException)]
@@ -142,9 +147,15 @@ def _shop_env(emulator: TelegramEmulator, database: Path) -> dict[str, str]:
 
 async def _ledger_check(env: dict[str, str]) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "check", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "check",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await process.communicate()
     check(process.returncode == 0, "python -m bot check failed:\n" + output.decode())
 
@@ -179,8 +190,9 @@ async def main() -> None:
                     runs[name].append(await crowd(emulator, token, steps, CUSTOMERS))
                 print(
                     f"  run {run + 1}: shop {runs['shop'][-1]:,.0f}/s,"
-                    f" echo {runs['echo'][-1]:,.0f}/s", flush=True,
-                )  # fmt: skip
+                    f" echo {runs['echo'][-1]:,.0f}/s",
+                    flush=True,
+                )
             for process in (shop, echo):
                 check(process.running, "a bot stopped during the run:\n" + process.log)
                 errors = _errors(process)

@@ -106,13 +106,17 @@ async def list_services(
     services = await line.services(callback_data.kind)
     back = [back_button(i18n, Screen.ACCOUNTS), cancel_button(i18n)]
     if services is None:
-        await show(query, i18n.get("upstream-unavailable"),
-                   InlineKeyboardMarkup(inline_keyboard=[back]))  # fmt: skip
+        await show(
+            query, i18n.get("upstream-unavailable"), InlineKeyboardMarkup(inline_keyboard=[back])
+        )
         return
     kind = _kind_name(i18n, callback_data.kind)
     if not services:
-        await show(query, i18n.get("accounts-none", kind=kind),
-                   InlineKeyboardMarkup(inline_keyboard=[back]))  # fmt: skip
+        await show(
+            query,
+            i18n.get("accounts-none", kind=kind),
+            InlineKeyboardMarkup(inline_keyboard=[back]),
+        )
         return
     pages = (len(services) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(callback_data.page, 0), pages - 1)
@@ -127,15 +131,28 @@ async def list_services(
         )
         # A button's label is plain text, never HTML: the name goes in as it is, unescaped.
         label = f"{name} · {price} · {stock}"
-        rows.append([InlineKeyboardButton(
-            text=label, callback_data=AccountsPick(service_id=service.id).pack())])  # fmt: skip
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=label, callback_data=AccountsPick(service_id=service.id).pack()
+                )
+            ]
+        )
     turns = []
     if page > 0:
-        turns.append(InlineKeyboardButton(text="◀️", callback_data=AccountsKindButton(
-            kind=callback_data.kind, page=page - 1).pack()))  # fmt: skip
+        turns.append(
+            InlineKeyboardButton(
+                text="◀️",
+                callback_data=AccountsKindButton(kind=callback_data.kind, page=page - 1).pack(),
+            )
+        )
     if page < pages - 1:
-        turns.append(InlineKeyboardButton(text="▶️", callback_data=AccountsKindButton(
-            kind=callback_data.kind, page=page + 1).pack()))  # fmt: skip
+        turns.append(
+            InlineKeyboardButton(
+                text="▶️",
+                callback_data=AccountsKindButton(kind=callback_data.kind, page=page + 1).pack(),
+            )
+        )
     if turns:
         rows.append(turns)
     rows.append(back)
@@ -251,8 +268,12 @@ async def quantity_typed(
         await message.answer(i18n.get("stale-button"), reply_markup=menu_only(i18n))
         return
     try:
-        micro = parse_amount(message.text or "", places=0, minimum=offer.minimum * MICRO,
-                             maximum=offer.maximum * MICRO)  # fmt: skip
+        micro = parse_amount(
+            message.text or "",
+            places=0,
+            minimum=offer.minimum * MICRO,
+            maximum=offer.maximum * MICRO,
+        )
     except AmountError as error:
         if error.problem in (AmountProblem.NOT_A_NUMBER, AmountProblem.TOO_MANY_DECIMALS):
             hint = i18n.get("accounts-whole-number")
@@ -336,8 +357,9 @@ class AccountsPresenter(PresenterBase):
     async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         details = AccountsDetails.of(order)
         count = details.quantity if details.accounts is None else len(details.accounts)
-        return i18n.get("accounts-delivered", quantity=str(count),
-                        name=_clip(details.offer.name, NAME_IN_TEXT))  # fmt: skip
+        return i18n.get(
+            "accounts-delivered", quantity=str(count), name=_clip(details.offer.name, NAME_IN_TEXT)
+        )
 
     async def back(
         self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop

@@ -252,8 +252,9 @@ class AceDataPresenter(PresenterBase):
         details = AceDataDetails.of(order)
         price = _usd(details.asked)
         if self._payable(order) is not None:
-            return i18n.get("acedata-pay-now", order=order.id, price=price,
-                            way=_way_name(i18n, details.pay_way))  # fmt: skip
+            return i18n.get(
+                "acedata-pay-now", order=order.id, price=price, way=_way_name(i18n, details.pay_way)
+            )
         if details.state == "Paid":
             return i18n.get("acedata-paid", order=order.id, credits=details.credits)
         return None
@@ -277,8 +278,7 @@ class AceDataPresenter(PresenterBase):
             case _, "no_answer":
                 return i18n.get("acedata-no-answer")
             case _, "not_found":
-                return i18n.get("acedata-unknown-application",
-                                application=details.application_id)  # fmt: skip
+                return i18n.get("acedata-unknown-application", application=details.application_id)
             case _, "invalid_request":
                 return i18n.get("acedata-refused")
             case _:

@@ -12,7 +12,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.services.lines.cloud import CloudChannel, CloudDetails, CloudLine, CloudTarget, Lookup
@@ -22,7 +21,7 @@ from bot.shop import Shop
 from handlers.callbacks import Open, Screen
 from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, cannot_price, present_quote, read_amount
-from handlers.screens import back_button, cancel_button, cancel_only, choices, show
+from handlers.screens import back_button, cancel_button, cancel_only, choices, grid, show
 from storage.orders import Order
 from storage.users import Customer
 
@@ -67,11 +66,8 @@ def _valid_uid(channel: CloudChannel, text: str) -> bool:
 @router.callback_query(Open.filter(F.screen == Screen.CLOUD))
 async def choose_cloud(query: CallbackQuery, state: FSMContext, i18n: I18nContext) -> None:
     await state.clear()
-    builder = InlineKeyboardBuilder()
-    for channel in CloudChannel:
-        builder.button(text=_cloud_name(i18n, channel), callback_data=CloudPick(channel=channel))
-    builder.adjust(2)
-    markup = InlineKeyboardMarkup(inline_keyboard=[*builder.export(), [back_button(i18n)]])
+    options = [(_cloud_name(i18n, channel), CloudPick(channel=channel)) for channel in CloudChannel]
+    markup = InlineKeyboardMarkup(inline_keyboard=[*grid(options, 2), [back_button(i18n)]])
     await show(query, i18n.get("cloud-choose"), markup)
 
 
@@ -169,9 +165,12 @@ async def amount_typed(
     message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
 ) -> None:
     money = await read_amount(
-        message, i18n, places=2, least=(MINIMUM, "1 USD"),
+        message,
+        i18n,
+        places=2,
+        least=(MINIMUM, "1 USD"),
         most=(MAXIMUM, f"{format_amount(MAXIMUM)} USD"),
-    )  # fmt: skip
+    )
     if money is None:
         return
     await _quote(message, state, i18n, shop, customer, money)

@@ -167,9 +167,14 @@ async def choose_amount(
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
             await _open_request(
-                query.message, state, i18n, shop, customer, await _missing_for(shop, order),
+                query.message,
+                state,
+                i18n,
+                shop,
+                customer,
+                await _missing_for(shop, order),
                 return_to=order.id,
-            )  # fmt: skip
+            )
         return
     await state.set_state(DepositFlow.amount)
     options = [(f"{usdt} USDT", DepositAmount(usdt=usdt)) for usdt in PRESETS]

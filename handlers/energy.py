@@ -12,7 +12,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.services.lines.energy import EnergyDetails, EnergyFailure, EnergyLine
@@ -23,7 +22,7 @@ from bot.shop import Shop
 from handlers.callbacks import Open, Screen
 from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, cannot_price, present_quote
-from handlers.screens import back_button, cancel_button, cancel_only, choices, menu_only, show
+from handlers.screens import back_button, cancel_button, cancel_only, choices, grid, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
 
@@ -102,8 +101,10 @@ async def ask_address(query: CallbackQuery, state: FSMContext, i18n: I18nContext
 async def address_sent(message: Message, state: FSMContext, i18n: I18nContext, shop: Shop) -> None:
     text = (message.text or "").strip()
     if len(text) > _MAX_TEXT:
-        await message.answer(i18n.get("energy-bad-address-length", length=ADDRESS_LENGTH,
-                                      got=len(text)), reply_markup=cancel_only(i18n))  # fmt: skip
+        await message.answer(
+            i18n.get("energy-bad-address-length", length=ADDRESS_LENGTH, got=len(text)),
+            reply_markup=cancel_only(i18n),
+        )
         return
     problem = address_problem(text)
     if problem is not None:
@@ -135,8 +136,12 @@ async def _amount_screen(
         if offer.minimum <= amount <= MAXIMUM
     ]
     markup = choices(i18n, options, back=Screen.ENERGY, per_row=1)
-    text = i18n.get("energy-choose-amount", address=address, minimum=_energy(offer.minimum),
-                    maximum=_energy(MAXIMUM))  # fmt: skip
+    text = i18n.get(
+        "energy-choose-amount",
+        address=address,
+        minimum=_energy(offer.minimum),
+        maximum=_energy(MAXIMUM),
+    )
     await show(event, text, markup)
 
 
@@ -158,8 +163,10 @@ async def preset_chosen(
 async def amount_typed(message: Message, state: FSMContext, i18n: I18nContext, shop: Shop) -> None:
     text = (message.text or "").strip()
     if len(text) > _MAX_TEXT or not _WHOLE.fullmatch(text):
-        await message.answer(i18n.get("energy-bad-amount", example=_energy(PRESETS[0])),
-                             reply_markup=cancel_only(i18n))  # fmt: skip
+        await message.answer(
+            i18n.get("energy-bad-amount", example=_energy(PRESETS[0])),
+            reply_markup=cancel_only(i18n),
+        )
         return
     await _energy_chosen(message, state, i18n, shop, int(text.replace(",", "")))
 
@@ -189,8 +196,9 @@ async def _energy_chosen(
 
 @router.message(StateFilter(EnergyFlow.amount))
 async def amount_not_text(message: Message, i18n: I18nContext) -> None:
-    await message.answer(i18n.get("energy-bad-amount", example=_energy(PRESETS[0])),
-                         reply_markup=cancel_only(i18n))  # fmt: skip
+    await message.answer(
+        i18n.get("energy-bad-amount", example=_energy(PRESETS[0])), reply_markup=cancel_only(i18n)
+    )
 
 
 # -- step 3: for how long --
@@ -207,15 +215,20 @@ async def _period_screen(
     if not prices:
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
-    builder = InlineKeyboardBuilder()
-    for period, price in prices.items():
-        label = i18n.get("energy-period-button", period=period_name(i18n, period),
-                         price=format_money(price.charge, shop.currency))  # fmt: skip
-        builder.button(text=label, callback_data=EnergyPeriod(period=period))
-    builder.adjust(1)
+    options = [
+        (
+            i18n.get(
+                "energy-period-button",
+                period=period_name(i18n, period),
+                price=format_money(price.charge, shop.currency),
+            ),
+            EnergyPeriod(period=period),
+        )
+        for period, price in prices.items()
+    ]
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
-            *builder.export(),
+            *grid(options, 1),
             [
                 InlineKeyboardButton(
                     text=i18n.get("button-back"), callback_data=EnergyStep().pack()
@@ -224,14 +237,16 @@ async def _period_screen(
             ],
         ]
     )
-    text = i18n.get("energy-choose-period", energy=_energy(int(data["energy"])),
-                    address=str(data["address"]))  # fmt: skip
+    text = i18n.get(
+        "energy-choose-period", energy=_energy(int(data["energy"])), address=str(data["address"])
+    )
     await show(event, text, markup)
 
 
 @router.callback_query(StateFilter(EnergyFlow.period), EnergyStep.filter())
-async def back_to_amount(query: CallbackQuery, state: FSMContext, i18n: I18nContext,
-                         shop: Shop) -> None:  # fmt: skip
+async def back_to_amount(
+    query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop
+) -> None:
     data = await state.get_data()
     await state.set_state(EnergyFlow.amount)
     await _amount_screen(query, i18n, shop, str(data.get("address", "")))
@@ -271,15 +286,21 @@ class EnergyPresenter(PresenterBase):
 
     async def summary(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         details = EnergyDetails.of(order)
-        return i18n.get("energy-confirm", energy=_energy(details.energy),
-                        period=period_name(i18n, details.period),
-                        address=details.address)  # fmt: skip
+        return i18n.get(
+            "energy-confirm",
+            energy=_energy(details.energy),
+            period=period_name(i18n, details.period),
+            address=details.address,
+        )
 
     async def delivered(self, i18n: I18nContext, shop: Shop, order: Order) -> str:
         details = EnergyDetails.of(order)
-        return i18n.get("energy-delivered", energy=_energy(details.energy),
-                        period=period_name(i18n, details.period),
-                        address=details.address)  # fmt: skip
+        return i18n.get(
+            "energy-delivered",
+            energy=_energy(details.energy),
+            period=period_name(i18n, details.period),
+            address=details.address,
+        )
 
     def explain_failure(self, i18n: I18nContext, order: Order) -> str | None:
         details = EnergyDetails.of(order)
@@ -291,8 +312,7 @@ class EnergyPresenter(PresenterBase):
             case EnergyFailure.NO_RESOURCES:
                 return i18n.get("energy-failure-no-resources")
             case EnergyFailure.INACTIVE_ADDRESS:
-                return i18n.get("energy-failure-inactive-address",
-                                address=details.address)  # fmt: skip
+                return i18n.get("energy-failure-inactive-address", address=details.address)
             case EnergyFailure.ABORTED:
                 return i18n.get("energy-failure-aborted")
             case EnergyFailure.BROKEN_OFF:

@@ -101,8 +101,9 @@ class PresenterBase:
         return []
 
 
-def amount_error(i18n: I18nContext, error: AmountError, *, places: int, minimum: str,
-                 maximum: str) -> str:  # fmt: skip
+def amount_error(
+    i18n: I18nContext, error: AmountError, *, places: int, minimum: str, maximum: str
+) -> str:
     match error.problem:
         case AmountProblem.EMPTY:
             return i18n.get("amount-empty")
@@ -215,8 +216,9 @@ async def result_text(i18n: I18nContext, shop: Shop, order: Order, presenter: Pr
                 return i18n.get("order-failed-unpaid", order=order.id, why=why)
             if refunded < order.charge:
                 back = format_money(refunded, shop.currency)
-                return i18n.get("order-failed-partly", order=order.id, why=why, refunded=back,
-                                charge=charge)  # fmt: skip
+                return i18n.get(
+                    "order-failed-partly", order=order.id, why=why, refunded=back, charge=charge
+                )
             return i18n.get("order-failed", order=order.id, why=why, charge=charge)
         case OrderStatus.NEEDS_REVIEW:
             return i18n.get("order-review", order=order.id, charge=charge)
@@ -330,8 +332,9 @@ async def _confirm(
                 charge=format_money(order.charge, shop.currency),
                 missing=format_money(order.charge - confirmed.available, shop.currency),
             )
-            text, markup = await confirmation(i18n, shop, order, presenter, preface=short,
-                                              offer_top_up=True)  # fmt: skip
+            text, markup = await confirmation(
+                i18n, shop, order, presenter, preface=short, offer_top_up=True
+            )
             await redraw(query, text, markup)
         case ConfirmStatus.HELD:
             await state.clear()
@@ -373,8 +376,7 @@ async def back_to_order(
     if requoted.status == RequoteStatus.UNAVAILABLE:
         await redraw(query, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
-    await redraw(query, *await confirmation(i18n, shop, requoted.order, presenter,
-                                            preface=preface))  # fmt: skip
+    await redraw(query, *await confirmation(i18n, shop, requoted.order, presenter, preface=preface))
 
 
 async def _already_decided(

@@ -253,9 +253,11 @@ async def paid(message: Message, shop: Shop, customer: Customer | None) -> None:
         )
     try:
         taken = await shop.deposits.stars.take(
-            receipt.telegram_payment_charge_id, customer.id, receipt.total_amount,
+            receipt.telegram_payment_charge_id,
+            customer.id,
+            receipt.total_amount,
             receipt.invoice_payload,
-        )  # fmt: skip
+        )
     except Exception:  # Telegram sends it once: the operators must know
         await shop.messenger.alert_operators(
             f"A Telegram Stars payment could not be booked: charge "

@@ -68,8 +68,12 @@ async def forward_question(
         preface = i18n.get("support-sent")
     else:
         minutes = math.ceil(wait.total_seconds() / 60)
-        preface = i18n.get("support-slow-down", count=QUESTIONS_PER_WINDOW,
-                           window=int(WINDOW.total_seconds() // 60), minutes=minutes)  # fmt: skip
+        preface = i18n.get(
+            "support-slow-down",
+            count=QUESTIONS_PER_WINDOW,
+            window=int(WINDOW.total_seconds() // 60),
+            minutes=minutes,
+        )
     text, markup = await main_menu(i18n, shop, customer, preface=preface)
     await message.answer(text, reply_markup=markup)
 

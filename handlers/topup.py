@@ -14,7 +14,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.services.lines.topup import (
@@ -32,7 +31,7 @@ from bot.shop import Shop
 from handlers.callbacks import Open, Screen
 from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, cannot_price, present_quote
-from handlers.screens import back_button, cancel_button, menu_only, show
+from handlers.screens import back_button, cancel_button, grid, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
 
@@ -157,10 +156,9 @@ def _target_screen(i18n: I18nContext, target: TopupTarget) -> tuple[str, InlineK
         carrier=target.carrier_name,
     )
     kinds = [
-        InlineKeyboardButton(text=_kind_name(i18n, kind),
-                             callback_data=TopupKind(kind=kind).pack())
+        InlineKeyboardButton(text=_kind_name(i18n, kind), callback_data=TopupKind(kind=kind).pack())
         for kind in KINDS
-    ]  # fmt: skip
+    ]
     change = InlineKeyboardButton(
         text=i18n.get("topup-change-country"), callback_data=TopupCountries(page=0).pack()
     )
@@ -197,12 +195,12 @@ async def _countries(
         return
     pages = (len(countries) + COUNTRIES_PER_PAGE - 1) // COUNTRIES_PER_PAGE
     page = min(max(page, 0), pages - 1)
-    builder = InlineKeyboardBuilder()
-    for country in countries[page * COUNTRIES_PER_PAGE : (page + 1) * COUNTRIES_PER_PAGE]:
-        builder.button(text=country.name or country.country_code,
-                       callback_data=TopupCountry(code=country.country_code))  # fmt: skip
-    builder.adjust(2)
-    rows = builder.export()
+    shown = countries[page * COUNTRIES_PER_PAGE : (page + 1) * COUNTRIES_PER_PAGE]
+    options = [
+        (country.name or country.country_code, TopupCountry(code=country.country_code))
+        for country in shown
+    ]
+    rows = grid(options, 2)
     turn = []
     if page > 0:
         data = TopupCountries(page=page - 1).pack()
@@ -254,14 +252,11 @@ async def country_chosen(
     if carriers is None:
         await show(query, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
-    builder = InlineKeyboardBuilder()
-    for carrier in carriers:
-        builder.button(text=carrier.name, callback_data=TopupCarrier(id=carrier.id))
-    builder.adjust(2)
+    options = [(carrier.name, TopupCarrier(id=carrier.id)) for carrier in carriers]
     back = InlineKeyboardButton(
         text=i18n.get("button-back"), callback_data=TopupCountries(page=0).pack()
     )
-    rows = [*builder.export(), [back, cancel_button(i18n)]]
+    rows = [*grid(options, 2), [back, cancel_button(i18n)]]
     text = (
         i18n.get("topup-choose-carrier", country=await line.country_name(code))
         if carriers
@@ -312,15 +307,16 @@ async def _offers_screen(
     if offers is None:
         await show(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         return
-    builder = InlineKeyboardBuilder()
-    for offer in offers[:MAX_OFFERS]:
-        product = offer.product
-        label = (f"{_face(product.face_value)} {product.unit} · "
-                 f"{format_money(offer.price.charge, shop.currency)}")  # fmt: skip
-        builder.button(text=label, callback_data=TopupProduct(id=product.id))
-    builder.adjust(1)
+    options = [
+        (
+            f"{_face(offer.product.face_value)} {offer.product.unit} · "
+            f"{format_money(offer.price.charge, shop.currency)}",
+            TopupProduct(id=offer.product.id),
+        )
+        for offer in offers[:MAX_OFFERS]
+    ]
     back = InlineKeyboardButton(text=i18n.get("button-back"), callback_data=TopupToNumber().pack())
-    rows = [*builder.export(), [back, cancel_button(i18n)]]
+    rows = [*grid(options, 1), [back, cancel_button(i18n)]]
     kind_name, number, carrier = _kind_name(i18n, kind), f"+{target.account}", target.carrier_name
     text = (
         i18n.get("topup-offers", kind=kind_name, number=number, carrier=carrier)

@@ -160,8 +160,16 @@ class AccountShopClient:
             code = payload.get("code")
             known = ERRORS.get(code) if isinstance(code, int) else None
             outcome, reason = known or (Outcome.UNKNOWN, UNDOCUMENTED)
-            return refusal(result, Reply(outcome, reason=reason, upstream_code=str(code),
-                                         message=message, http_status=result.status))  # fmt: skip
+            return refusal(
+                result,
+                Reply(
+                    outcome,
+                    reason=reason,
+                    upstream_code=str(code),
+                    message=message,
+                    http_status=result.status,
+                ),
+            )
         if secret:
             return self._purchase(result, payload.get("data"), message)
         return decode(result, kind, payload.get("data"), self.name, message=message)
@@ -175,8 +183,11 @@ class AccountShopClient:
 
     def _withheld(self, exchange: Exchange) -> Reply[Any]:
         """An order answer that cannot be read: unknown, its body withheld."""
-        log.warning("%s: an order answer (HTTP %s) could not be read; its body is not logged",
-                    self.name, exchange.status)  # fmt: skip
+        log.warning(
+            "%s: an order answer (HTTP %s) could not be read; its body is not logged",
+            self.name,
+            exchange.status,
+        )
         return Reply(
             Outcome.UNKNOWN,
             reason=UNREADABLE if exchange.status < 500 else HTTP_ERROR,

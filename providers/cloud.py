@@ -161,7 +161,13 @@ class CloudRechargeClient:
         code, message = payload["code"], str(payload.get("message") or "")
         if code != 0:
             outcome, reason = classify_error(code, message)
-            return Reply(outcome, reason=reason, upstream_code=str(code), message=message,
-                         http_status=result.status)  # fmt: skip
-        return decode(result, model, payload.get("data"), self.name, upstream_code="0",
-                      message=message)  # fmt: skip
+            return Reply(
+                outcome,
+                reason=reason,
+                upstream_code=str(code),
+                message=message,
+                http_status=result.status,
+            )
+        return decode(
+            result, model, payload.get("data"), self.name, upstream_code="0", message=message
+        )

@@ -158,7 +158,16 @@ class EnergyClient:
         code, message = payload["code"], str(payload.get("msg") or "")
         if code != 200:
             outcome, reason = ERRORS.get(code, (Outcome.UNKNOWN, UNDOCUMENTED))
-            return refusal(result, Reply(outcome, reason=reason, upstream_code=str(code),
-                                         message=message, http_status=result.status))  # fmt: skip
-        return decode(result, model, payload.get("data"), self.name, upstream_code="200",
-                      message=message)  # fmt: skip
+            return refusal(
+                result,
+                Reply(
+                    outcome,
+                    reason=reason,
+                    upstream_code=str(code),
+                    message=message,
+                    http_status=result.status,
+                ),
+            )
+        return decode(
+            result, model, payload.get("data"), self.name, upstream_code="200", message=message
+        )

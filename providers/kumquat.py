@@ -339,8 +339,14 @@ class KumquatClient:
                 http_status=exchange.status,
             )
             return refusal(exchange, refused)
-        return decode(exchange, kind, payload.get("result"), self.name, upstream_code="SUCCESS",
-                      message=message)  # fmt: skip
+        return decode(
+            exchange,
+            kind,
+            payload.get("result"),
+            self.name,
+            upstream_code="SUCCESS",
+            message=message,
+        )
 
     async def _paged(self, path: str, params: Mapping[str, Any], item: Any) -> Reply[Page[Any]]:
         """A page of items, its position read from the X-* headers the document describes."""

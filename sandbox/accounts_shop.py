@@ -206,8 +206,11 @@ class AccountShopSimulator:
 
     @staticmethod
     def _purchase_data(purchase: Purchase) -> dict[str, Any]:
-        return {"order_id": purchase.order_id, "amount": purchase.amount,
-                "accounts": purchase.accounts}  # fmt: skip
+        return {
+            "order_id": purchase.order_id,
+            "amount": purchase.amount,
+            "accounts": purchase.accounts,
+        }
 
     async def _set_stock(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -142,9 +142,15 @@ class AceDataSimulator:
         price = package.price * amount if package.custom_amount else package.price
         now = time.time()
         order = AceOrder(
-            id=str(uuid.uuid4()), application_id=application, package=package, amount=amount,
-            price=price, pay_way=str(pay_way), created=now, created_at=_iso(now),
-        )  # fmt: skip
+            id=str(uuid.uuid4()),
+            application_id=application,
+            package=package,
+            amount=amount,
+            price=price,
+            pay_way=str(pay_way),
+            created=now,
+            created_at=_iso(now),
+        )
         self.orders[order.id] = order
         return web.json_response(self._order_json(order), status=201)
 

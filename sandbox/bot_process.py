@@ -140,10 +140,16 @@ async def run_bot_command(env: dict[str, str], workdir: Path, *args: str) -> tup
     """`python -m bot ARGS` with the configuration `env`: the exit code and what it printed. One
     that does not end by itself (a second shop polling) fails."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args,
-        cwd=workdir, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=workdir,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT)
     except TimeoutError:

@@ -47,8 +47,9 @@ OTHER_ADDRESS = "TWgsaZdFSuvnCPVwexYiEaQqcLmkgZUvs8"  # someone else's account
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 UNAUTHORIZED = {"Error": "ApiKey not exists"}
-RATE_LIMITED = {"Error": "The key exceeds the frequency limit(15), and the query server is "
-                         "suspended for 30s"}  # fmt: skip
+RATE_LIMITED = {
+    "Error": "The key exceeds the frequency limit(15), and the query server is suspended for 30s"
+}
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _DIGITS = {char: value for value, char in enumerate(_ALPHABET)}
 _HEX_ADDRESS = re.compile(r"(?:0x|41)([0-9a-fA-F]{40})")

@@ -53,40 +53,72 @@ class Upstreams:
         self.tron = trongrid.TronGridSimulator()  # USDT deposits to DEPOSIT_ADDRESS
         self.all = [
             Upstream(
-                "cloud", "Cloud recharge", "CLOUDRUBY_BASE_URL",
-                {"CLOUDRUBY_APP_ID": cloud.DEMO_APP_ID,
-                 "CLOUDRUBY_APP_SECRET": cloud.DEMO_APP_SECRET},
-                "/api/orders/*/pay", self.cloud.plan, SimulatorServer(self.cloud.app()),
+                "cloud",
+                "Cloud recharge",
+                "CLOUDRUBY_BASE_URL",
+                {
+                    "CLOUDRUBY_APP_ID": cloud.DEMO_APP_ID,
+                    "CLOUDRUBY_APP_SECRET": cloud.DEMO_APP_SECRET,
+                },
+                "/api/orders/*/pay",
+                self.cloud.plan,
+                SimulatorServer(self.cloud.app()),
             ),
             Upstream(
-                "energy", "TRON energy", "ENERGY_BASE_URL",
-                {"ENERGY_API_KEY": energy.DEMO_API_KEY,
-                 "ENERGY_API_SECRET": energy.DEMO_API_SECRET},
-                "/v1/order", self.energy.plan, SimulatorServer(self.energy.app()),
+                "energy",
+                "TRON energy",
+                "ENERGY_BASE_URL",
+                {
+                    "ENERGY_API_KEY": energy.DEMO_API_KEY,
+                    "ENERGY_API_SECRET": energy.DEMO_API_SECRET,
+                },
+                "/v1/order",
+                self.energy.plan,
+                SimulatorServer(self.energy.app()),
             ),
             Upstream(
-                "topup", "KUMQUAT top-ups", "KUMQUAT_BASE_URL",
-                {"KUMQUAT_PARTNER_NO": kumquat.DEMO_PARTNER,
-                 "KUMQUAT_SIGN_KEY": kumquat.DEMO_SIGN_KEY},
-                "/api/code/2.0/orders", self.topup.plan, SimulatorServer(self.topup.app()),
+                "topup",
+                "KUMQUAT top-ups",
+                "KUMQUAT_BASE_URL",
+                {
+                    "KUMQUAT_PARTNER_NO": kumquat.DEMO_PARTNER,
+                    "KUMQUAT_SIGN_KEY": kumquat.DEMO_SIGN_KEY,
+                },
+                "/api/code/2.0/orders",
+                self.topup.plan,
+                SimulatorServer(self.topup.app()),
             ),
             Upstream(
-                "accounts", "Account shop", "SHOP_BASE_URL",
+                "accounts",
+                "Account shop",
+                "SHOP_BASE_URL",
                 {"SHOP_API_KEY": accounts_shop.DEMO_API_KEY, "SHOP_CURRENCY": "VND"},
-                "/user/api/order.php", self.accounts.plan, SimulatorServer(self.accounts.app()),
+                "/user/api/order.php",
+                self.accounts.plan,
+                SimulatorServer(self.accounts.app()),
             ),
             Upstream(
-                "acedata", "AceData", "ACEDATA_BASE_URL",
+                "acedata",
+                "AceData",
+                "ACEDATA_BASE_URL",
                 {"ACEDATA_TOKEN": acedata.DEMO_TOKEN},
-                "/api/v1/orders/", self.acedata.plan, SimulatorServer(self.acedata.app()),
+                "/api/v1/orders/",
+                self.acedata.plan,
+                SimulatorServer(self.acedata.app()),
             ),
             Upstream(
-                "tron", "TronGrid (USDT-TRC20 deposits)", "TRONGRID_BASE_URL",
-                {"TRONGRID_API_KEY": trongrid.DEMO_API_KEY,
-                 "DEPOSIT_ADDRESS": trongrid.DEMO_DEPOSIT_ADDRESS},
-                "/v1/accounts/*", self.tron.plan, SimulatorServer(self.tron.app()),
+                "tron",
+                "TronGrid (USDT-TRC20 deposits)",
+                "TRONGRID_BASE_URL",
+                {
+                    "TRONGRID_API_KEY": trongrid.DEMO_API_KEY,
+                    "DEPOSIT_ADDRESS": trongrid.DEMO_DEPOSIT_ADDRESS,
+                },
+                "/v1/accounts/*",
+                self.tron.plan,
+                SimulatorServer(self.tron.app()),
             ),
-        ]  # fmt: skip
+        ]
         self._by_name = {upstream.name: upstream for upstream in self.all}
 
     def __getitem__(self, name: str) -> Upstream:

@@ -121,9 +121,13 @@ class BroadcastStore:
                 "SELECT COUNT(*) FROM broadcast_deliveries WHERE broadcast_id = ?", (broadcast_id,)
             )
             await self._admin_log.record(
-                admin_id, "broadcast", "broadcast", str(broadcast_id),
-                after=f"{recipients} customer{'' if recipients == 1 else 's'}", tx=tx,
-            )  # fmt: skip
+                admin_id,
+                "broadcast",
+                "broadcast",
+                str(broadcast_id),
+                after=f"{recipients} customer{'' if recipients == 1 else 's'}",
+                tx=tx,
+            )
             row = await tx.fetch_one("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
         assert row is not None
         return Broadcast.from_row(row)
@@ -212,9 +216,14 @@ class BroadcastStore:
             )
             if changed and by is not None:
                 await self._admin_log.record(
-                    by, f"{status.value} broadcast", "broadcast", str(broadcast_id),
-                    before="running", after=status.value, tx=tx,
-                )  # fmt: skip
+                    by,
+                    f"{status.value} broadcast",
+                    "broadcast",
+                    str(broadcast_id),
+                    before="running",
+                    after=status.value,
+                    tx=tx,
+                )
             return changed == 1
 
     async def tally(self, broadcast_id: int) -> Tally:

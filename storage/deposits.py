@@ -188,10 +188,18 @@ class DepositStore:
         await tx.execute(
             "INSERT INTO deposit_requests (id, user_id, method, amount, pay_amount, status,"
             " return_to, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (request.id, request.user_id, request.method.value, request.amount,
-             request.pay_amount, request.status.value, request.return_to, request.created_at,
-             request.expires_at),
-        )  # fmt: skip
+            (
+                request.id,
+                request.user_id,
+                request.method.value,
+                request.amount,
+                request.pay_amount,
+                request.status.value,
+                request.return_to,
+                request.created_at,
+                request.expires_at,
+            ),
+        )
 
     async def close_request(
         self, tx: Transaction, request_id: str, status: RequestStatus, now: str
@@ -284,9 +292,19 @@ class DepositStore:
         return await tx.execute(
             "INSERT INTO payments (reference, method, user_id, request_id, paid, status, sender,"
             " paid_at, seen_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (reference, method.value, user_id, request_id, paid, status.value, sender, paid_at,
-             now, note),
-        )  # fmt: skip
+            (
+                reference,
+                method.value,
+                user_id,
+                request_id,
+                paid,
+                status.value,
+                sender,
+                paid_at,
+                now,
+                note,
+            ),
+        )
 
     async def insert_claim(
         self, tx: Transaction, payment_id: int, user_id: int, amount: int, now: str

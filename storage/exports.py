@@ -18,10 +18,29 @@ from storage.database import Database
 Cell = str | int | Decimal | None  # text, a count or id, an amount, or nothing
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-ORDER_COLUMNS = ("id", "created_at", "updated_at", "user_id", "product", "status", "charge",
-                 "upstream_cost", "upstream_currency", "upstream_ref")  # fmt: skip
-LEDGER_COLUMNS = ("transaction_id", "created_at", "kind", "account", "amount", "user_id",
-                  "order_id", "actor", "memo")  # fmt: skip
+ORDER_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "user_id",
+    "product",
+    "status",
+    "charge",
+    "upstream_cost",
+    "upstream_currency",
+    "upstream_ref",
+)
+LEDGER_COLUMNS = (
+    "transaction_id",
+    "created_at",
+    "kind",
+    "account",
+    "amount",
+    "user_id",
+    "order_id",
+    "actor",
+    "memo",
+)
 
 
 def _units(micro: int | None) -> Decimal | None:

@@ -108,17 +108,39 @@ class OrderStore:
                     "INSERT INTO orders (id, user_id, product, status, charge, upstream_cost,"
                     " upstream_currency, details, quote_expires_at, created_at, updated_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (order_id, user_id, product, status.value, charge, upstream_cost,
-                     upstream_currency, json.dumps(details or {}, ensure_ascii=False),
-                     quote_expires_at, now, now),
-                )  # fmt: skip
+                    (
+                        order_id,
+                        user_id,
+                        product,
+                        status.value,
+                        charge,
+                        upstream_cost,
+                        upstream_currency,
+                        json.dumps(details or {}, ensure_ascii=False),
+                        quote_expires_at,
+                        now,
+                        now,
+                    ),
+                )
             except sqlite3.IntegrityError as exc:
                 if "orders.id" in str(exc):
                     raise DuplicateOrderId(order_id) from None
                 raise
             await self._event(tx, order_id, None, status, "created", actor, now)
-        return Order(order_id, user_id, product, status, charge, details or {}, now, now,
-                     upstream_cost, upstream_currency, None, quote_expires_at)  # fmt: skip
+        return Order(
+            order_id,
+            user_id,
+            product,
+            status,
+            charge,
+            details or {},
+            now,
+            now,
+            upstream_cost,
+            upstream_currency,
+            None,
+            quote_expires_at,
+        )
 
     async def get(self, order_id: str, *, tx: Transaction | None = None) -> Order | None:
         reader = tx or self._db

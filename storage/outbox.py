@@ -76,9 +76,18 @@ class OutboxStore:
             "INSERT INTO outbox (key, chat_id, priority, topic, about, body, screen, created_at,"
             " not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (key) DO NOTHING RETURNING id",
-            (key, chat_id, priority, topic, about, json.dumps(body or {}, ensure_ascii=False),
-             screen, now, now),
-        )  # fmt: skip
+            (
+                key,
+                chat_id,
+                priority,
+                topic,
+                about,
+                json.dumps(body or {}, ensure_ascii=False),
+                screen,
+                now,
+                now,
+            ),
+        )
         return None if row is None else int(row["id"])
 
     async def get(self, entry_id: int) -> Entry | None:

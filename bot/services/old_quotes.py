@@ -44,6 +44,7 @@ class OldQuotes:
         while batch := await self._orders.remove_unconfirmed_quotes(expired_before, limit=BATCH):
             removed += batch
         if removed:
-            log.info("removed %d quotes nobody confirmed, expired before %s", removed,
-                     expired_before)  # fmt: skip
+            log.info(
+                "removed %d quotes nobody confirmed, expired before %s", removed, expired_before
+            )
         return removed

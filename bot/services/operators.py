@@ -117,8 +117,9 @@ class Operators:
             told: list[int] = []
             if not txn.replayed:
                 change = f"+{format_money(amount, self._currency)} ({reason})"
-                await self.log.record(admin_id, "credit", "user", str(customer.id),
-                                      before=before, after=change, tx=tx)  # fmt: skip
+                await self.log.record(
+                    admin_id, "credit", "user", str(customer.id), before=before, after=change, tx=tx
+                )
                 told = await self._tell(tx, customer, amount, reason, key=key, credit=True)
         await self._outbox.send_now(told)
         return txn
@@ -129,13 +130,15 @@ class Operators:
         """Money out of the wallet; raises InsufficientFunds rather than go below zero."""
         before = await self._available(customer.id)
         async with self._db.write() as tx:
-            txn = await self._ledger.debit(customer.id, amount, key=key, memo=reason,
-                                           actor=f"admin:{admin_id}", tx=tx)  # fmt: skip
+            txn = await self._ledger.debit(
+                customer.id, amount, key=key, memo=reason, actor=f"admin:{admin_id}", tx=tx
+            )
             told: list[int] = []
             if not txn.replayed:
                 change = f"-{format_money(amount, self._currency)} ({reason})"
-                await self.log.record(admin_id, "debit", "user", str(customer.id),
-                                      before=before, after=change, tx=tx)  # fmt: skip
+                await self.log.record(
+                    admin_id, "debit", "user", str(customer.id), before=before, after=change, tx=tx
+                )
                 told = await self._tell(tx, customer, amount, reason, key=key, credit=False)
         await self._outbox.send_now(told)
         return txn
@@ -165,8 +168,14 @@ class Operators:
         if customer.banned == banned:
             return False
         await self._customers.set_banned(customer.id, banned)
-        await self.log.record(admin_id, "ban" if banned else "unban", "user", str(customer.id),
-                              before=str(customer.banned), after=str(banned))  # fmt: skip
+        await self.log.record(
+            admin_id,
+            "ban" if banned else "unban",
+            "user",
+            str(customer.id),
+            before=str(customer.banned),
+            after=str(banned),
+        )
         return True
 
     # -- prices --

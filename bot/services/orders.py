@@ -350,8 +350,13 @@ class OrderService:
     async def _cancel_quoted(self, order: Order, reason: str) -> None:
         if order.status == OrderStatus.QUOTED:
             with contextlib.suppress(StatusConflict):  # confirmed meanwhile: that stands
-                await self._orders.move(order.id, OrderStatus.QUOTED, OrderStatus.CANCELLED,
-                                        reason=reason, actor="customer")  # fmt: skip
+                await self._orders.move(
+                    order.id,
+                    OrderStatus.QUOTED,
+                    OrderStatus.CANCELLED,
+                    reason=reason,
+                    actor="customer",
+                )
 
     # -- talking to upstream --
 
@@ -407,10 +412,14 @@ class OrderService:
         if screen is not None:
             await self._orders.note(order.id, details=_SCREEN_TAKEN, tx=tx)
         return await self._outbox.to_customer(
-            tx, order.user_id, Topic.ORDER, order.id,
+            tx,
+            order.user_id,
+            Topic.ORDER,
+            order.id,
             key=f"order:{order.id}:{event or order.status.value}",
-            body={"status": order.status.value}, screen=screen,
-        )  # fmt: skip
+            body={"status": order.status.value},
+            screen=screen,
+        )
 
     async def _tell_operators(self, tx: Transaction, order: Order, text: str) -> list[int]:
         """An alert about `order` as it now stands in `tx`: one waiting for the operators comes
@@ -435,9 +444,13 @@ class OrderService:
         if settled.status in UNSETTLED and settled.charge > 0 and self._too_old(settled):
             says = submission.reason or submission.outcome
             async with self._db.write() as tx:
-                await self._orders.move(order_id, settled.status, OrderStatus.NEEDS_REVIEW,
-                                        reason=f"unsettled after {self._review_after}: {says}",
-                                        tx=tx)  # fmt: skip
+                await self._orders.move(
+                    order_id,
+                    settled.status,
+                    OrderStatus.NEEDS_REVIEW,
+                    reason=f"unsettled after {self._review_after}: {says}",
+                    tx=tx,
+                )
                 reviewed = await self._in(tx, order_id)
                 told = await self._tell_customer(tx, reviewed)
                 told += await self._tell_operators(
@@ -469,18 +482,28 @@ class OrderService:
             if decision == Decision.DELIVERED:
                 if hold is not None:
                     await self._ledger.post(hold.id, memo=memo, actor=actor, tx=tx)
-                await self._orders.move(order_id, order.status, OrderStatus.SUCCEEDED,
-                                        reason="marked delivered by an operator", actor=actor,
-                                        tx=tx)  # fmt: skip
+                await self._orders.move(
+                    order_id,
+                    order.status,
+                    OrderStatus.SUCCEEDED,
+                    reason="marked delivered by an operator",
+                    actor=actor,
+                    tx=tx,
+                )
             else:
                 if hold is not None:
                     await self._ledger.void(hold.id, memo=memo, actor=actor, tx=tx)
                 refunded = hold.amount if hold is not None else 0
                 failed = Settlement(failure=Failure.NOT_DELIVERED, refunded=refunded)
                 await self._orders.note(order_id, tx=tx, details=failed.dump())
-                await self._orders.move(order_id, order.status, OrderStatus.FAILED,
-                                        reason="refunded by an operator", actor=actor,
-                                        tx=tx)  # fmt: skip
+                await self._orders.move(
+                    order_id,
+                    order.status,
+                    OrderStatus.FAILED,
+                    reason="refunded by an operator",
+                    actor=actor,
+                    tx=tx,
+                )
             told = await self._tell_customer(tx, await self._in(tx, order_id))
         await self._outbox.send_now(told)
         return True, await self._current(order_id)
@@ -507,15 +530,29 @@ class OrderService:
             if amount <= 0 or settlement.refunded_by_operator:
                 return 0, order
             key = f"order:{order_id}:operator-refund"
-            await self._ledger.credit(order.user_id, amount, key=key, kind=Kind.REFUND,
-                                      order_id=order_id, memo=reason, actor=actor,
-                                      tx=tx)  # fmt: skip
+            await self._ledger.credit(
+                order.user_id,
+                amount,
+                key=key,
+                kind=Kind.REFUND,
+                order_id=order_id,
+                memo=reason,
+                actor=actor,
+                tx=tx,
+            )
             refund = Settlement(refunded=already + amount, refunded_by_operator=True)
             await self._orders.note(order_id, tx=tx, details=refund.dump())
-            await self._orders.move(order_id, order.status, to, actor=actor, tx=tx,
-                                    reason=f"refunded by an operator: {reason}")  # fmt: skip
-            told = await self._tell_customer(tx, await self._in(tx, order_id),
-                                             event="operator-refund")  # fmt: skip
+            await self._orders.move(
+                order_id,
+                order.status,
+                to,
+                actor=actor,
+                tx=tx,
+                reason=f"refunded by an operator: {reason}",
+            )
+            told = await self._tell_customer(
+                tx, await self._in(tx, order_id), event="operator-refund"
+            )
         await self._outbox.send_now(told)
         return amount, await self._current(order_id)
 
@@ -536,8 +573,12 @@ class OrderService:
         async with self._db.write() as tx:
             order = await self._in(tx, order_id)
             if not order.is_terminal or submission.reversal:  # a finished record stays as it was
-                await self._orders.note(order_id, details=submission.details,
-                                        upstream_ref=submission.upstream_ref, tx=tx)  # fmt: skip
+                await self._orders.note(
+                    order_id,
+                    details=submission.details,
+                    upstream_ref=submission.upstream_ref,
+                    tx=tx,
+                )
             changed = await self._apply(order, submission, tx)
             late = await self._delivered_after_refund(order, submission, tx)
             after = await self._in(tx, order_id)
@@ -553,11 +594,12 @@ class OrderService:
                 await self._orders.note(order_id, details=_SCREEN_TAKEN, tx=tx)
             if late:
                 told += await self._tell_operators(
-                    tx, after,
+                    tx,
+                    after,
                     f"Order {order_id}: upstream now reports it delivered ({submission.reason}), "
                     "but the customer was refunded when it failed: recover the charge from the "
                     "customer or the goods from upstream",
-                )  # fmt: skip
+                )
             after = await self._in(tx, order_id)
         await self._outbox.send_now(told)
         return after
@@ -590,8 +632,13 @@ class OrderService:
         if submission.review and submission.outcome == Outcome.UNKNOWN:
             if order.status == OrderStatus.NEEDS_REVIEW:
                 return False
-            await self._orders.move(order_id, order.status, OrderStatus.NEEDS_REVIEW,
-                                    reason=f"needs an operator: {reason}", tx=tx)  # fmt: skip
+            await self._orders.move(
+                order_id,
+                order.status,
+                OrderStatus.NEEDS_REVIEW,
+                reason=f"needs an operator: {reason}",
+                tx=tx,
+            )
             return True
         hold = await self._ledger.pending_hold(order_id, tx=tx)
         if submission.outcome == Outcome.SUCCEEDED:
@@ -630,13 +677,24 @@ class OrderService:
         if order.charge > 0:
             await self._refund(order, order.charge, tx)
         await self._orders.note(order.id, details=Settlement(refunded=order.charge).dump(), tx=tx)
-        await self._orders.move(order.id, OrderStatus.SUCCEEDED, OrderStatus.REVERSED,
-                                reason=f"reversed by upstream: {reason}", tx=tx)  # fmt: skip
+        await self._orders.move(
+            order.id,
+            OrderStatus.SUCCEEDED,
+            OrderStatus.REVERSED,
+            reason=f"reversed by upstream: {reason}",
+            tx=tx,
+        )
 
     async def _refund(self, order: Order, amount: int, tx: Transaction) -> None:
-        await self._ledger.credit(order.user_id, amount, key=f"order:{order.id}:refund",
-                                  kind=Kind.REFUND, order_id=order.id,
-                                  memo=f"order {order.id}", tx=tx)  # fmt: skip
+        await self._ledger.credit(
+            order.user_id,
+            amount,
+            key=f"order:{order.id}:refund",
+            kind=Kind.REFUND,
+            order_id=order.id,
+            memo=f"order {order.id}",
+            tx=tx,
+        )
 
     # -- helpers --
 

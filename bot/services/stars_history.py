@@ -148,13 +148,19 @@ class StarsHistory:
         customer = await self._customers.get(payer.id)
         if customer is None:  # paid, and never wrote to the bot: still the payer's money
             await self._customers.register(
-                payer.id, username=payer.username, first_name=payer.first_name,
+                payer.id,
+                username=payer.username,
+                first_name=payer.first_name,
                 language=language_from_telegram(payer.language_code),
-            )  # fmt: skip
+            )
         taken = await self._deposits.stars.take(
-            transaction.id, payer.id, transaction.stars, transaction.payload,
-            paid_at=transaction.date, from_record=True,
-        )  # fmt: skip
+            transaction.id,
+            payer.id,
+            transaction.stars,
+            transaction.payload,
+            paid_at=transaction.date,
+            from_record=True,
+        )
         if not taken.credited_now:
             return  # its message was handled meanwhile
         checked.found.append(Found(transaction, taken))  # its news and alert are in the outbox

@@ -83,8 +83,12 @@ class UsdtWatch:
             occurrences[transfer.txid] += 1
             newest = max(newest or 0, transfer.block_timestamp_ms)
             if transfer.decimals != USDT_DECIMALS or transfer.amount <= 0:
-                log.info("USDT transfer %s skipped: %s units, %s decimals", transfer.txid,
-                         transfer.amount, transfer.decimals)  # fmt: skip
+                log.info(
+                    "USDT transfer %s skipped: %s units, %s decimals",
+                    transfer.txid,
+                    transfer.amount,
+                    transfer.decimals,
+                )
                 continue
             # A contract can make several transfers in one transaction: each is its own payment.
             n = occurrences[transfer.txid]

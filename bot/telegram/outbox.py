@@ -139,9 +139,16 @@ class Outbox:
         """News for a customer, worded when it goes out. Returns the entries recorded now (none
         if this `key` was recorded before): `send_now` them once `tx` commits."""
         entry = await self.store.add(
-            tx, chat_id=user_id, priority=PRIORITIES[topic], topic=topic,
-            now=as_stored(self._clock()), about=about, body=body, key=key, screen=screen,
-        )  # fmt: skip
+            tx,
+            chat_id=user_id,
+            priority=PRIORITIES[topic],
+            topic=topic,
+            now=as_stored(self._clock()),
+            about=about,
+            body=body,
+            key=key,
+            screen=screen,
+        )
         return _recorded(entry)
 
     async def to_operators(
@@ -162,9 +169,15 @@ class Outbox:
         if markup is not None:
             body["markup"] = markup.model_dump(mode="json", exclude_none=True)
         entry = await self.store.add(
-            tx, chat_id=self.operators_chat, priority=PRIORITIES[topic], topic=topic,
-            now=as_stored(self._clock()), about=about, body=body, key=key,
-        )  # fmt: skip
+            tx,
+            chat_id=self.operators_chat,
+            priority=PRIORITIES[topic],
+            topic=topic,
+            now=as_stored(self._clock()),
+            about=about,
+            body=body,
+            key=key,
+        )
         return _recorded(entry)
 
     async def tell_operators(
@@ -202,8 +215,7 @@ class Outbox:
         sending.add_done_callback(self._going_on.discard)
         done, _ = await asyncio.wait({sending}, timeout=SEND_NOW_PATIENCE)
         if not done:
-            log.info("outbox: messages %s still on their way; the caller goes on",
-                     sorted(entries))  # fmt: skip
+            log.info("outbox: messages %s still on their way; the caller goes on", sorted(entries))
 
     async def _send_in_order(self, entries: Collection[int]) -> None:
         try:
@@ -283,8 +295,13 @@ class Outbox:
             return await self._refused(entry, refused.message)
         except Exception as trouble:  # a 5xx, no answer, an unreadable one, a renderer's failure
             pause = min(LONGEST_PAUSE, timedelta(seconds=2**entry.attempts))
-            log.warning("outbox: message %s (%s) not sent, again in %s: %r", entry.id,
-                        entry.topic, pause, trouble)  # fmt: skip
+            log.warning(
+                "outbox: message %s (%s) not sent, again in %s: %r",
+                entry.id,
+                entry.topic,
+                pause,
+                trouble,
+            )
             await self.store.later(entry.id, as_stored(self._clock() + pause), repr(trouble))
             return Delivery.TROUBLE
         await self.store.sent(entry.id, as_stored(self._clock()))
@@ -294,8 +311,12 @@ class Outbox:
         """An operators' message Telegram refused as it is (its HTML, its buttons, a right the
         bot lacks in the group): never dropped. Sent once more as plain text without buttons;
         if even that is refused, tried again later, as when the group refuses the bot."""
-        log.error("outbox: the operators' group refused message %s (%s): %s; sent as plain text",
-                  entry.id, entry.topic, why)  # fmt: skip
+        log.error(
+            "outbox: the operators' group refused message %s (%s): %s; sent as plain text",
+            entry.id,
+            entry.topic,
+            why,
+        )
         try:
             letters = await self._render(entry)
             for letter in letters[entry.parts_sent :]:
@@ -308,14 +329,16 @@ class Outbox:
     async def _refused(self, entry: Entry, why: str) -> Delivery:
         """Telegram read the message and refused it for good (the operators' group: for now)."""
         if entry.chat_id == self.operators_chat:  # the bot left the group: not for good
-            log.error("outbox: the operators' group refuses the bot (%s); message %s waits",
-                      why, entry.id)  # fmt: skip
+            log.error(
+                "outbox: the operators' group refuses the bot (%s); message %s waits", why, entry.id
+            )
             until = self._clock() + OPERATORS_GONE_PAUSE
             self._held_back[entry.chat_id] = until
             await self.store.later(entry.id, as_stored(until), why)
             return Delivery.HELD_BACK
-        log.warning("outbox: chat %s refused message %s (%s): %s", entry.chat_id, entry.id,
-                    entry.topic, why)  # fmt: skip
+        log.warning(
+            "outbox: chat %s refused message %s (%s): %s", entry.chat_id, entry.id, entry.topic, why
+        )
         await self.store.give_up(entry.id, as_stored(self._clock()), why)
         return Delivery.GIVEN_UP
 
@@ -335,15 +358,21 @@ class Outbox:
         A screen that cannot be edited (too old, gone) gets the letter as a new message."""
         if letter.document is not None:
             name, content = letter.document
-            await bot.send_document(entry.chat_id, BufferedInputFile(content, filename=name),
-                                    caption=letter.text or None,
-                                    reply_markup=letter.markup)  # fmt: skip
+            await bot.send_document(
+                entry.chat_id,
+                BufferedInputFile(content, filename=name),
+                caption=letter.text or None,
+                reply_markup=letter.markup,
+            )
             return
         if edit and entry.screen is not None:
             try:
-                await bot.edit_message_text(text=letter.text, chat_id=entry.chat_id,
-                                            message_id=entry.screen,
-                                            reply_markup=letter.markup)  # fmt: skip
+                await bot.edit_message_text(
+                    text=letter.text,
+                    chat_id=entry.chat_id,
+                    message_id=entry.screen,
+                    reply_markup=letter.markup,
+                )
                 return
             except TelegramBadRequest as refused:
                 if "message is not modified" in refused.message:  # shown already

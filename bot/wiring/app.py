@@ -101,20 +101,27 @@ async def _start(
     if shop.usdt_watch is not None:
         shop.usdt_watch.schedule(scheduler)
     run_every(
-        scheduler, partial(_refresh_catalogues, shop), CATALOGUE_REFRESH, "refresh-catalogues",
+        scheduler,
+        partial(_refresh_catalogues, shop),
+        CATALOGUE_REFRESH,
+        "refresh-catalogues",
         at_start=False,
-    )  # fmt: skip
+    )
     # Stars refunds a crash or a lost answer left unsettled: at once, then every so often.
     run_every(
-        scheduler, partial(finish_star_refunds, shop),
-        timedelta(seconds=shop.config.stars_refund_retry_seconds), "finish-stars-refunds",
-    )  # fmt: skip
+        scheduler,
+        partial(finish_star_refunds, shop),
+        timedelta(seconds=shop.config.stars_refund_retry_seconds),
+        "finish-stars-refunds",
+    )
     # Telegram's record of the bot's Stars: payments whose message was lost, at once, then
     # every so often.
     run_every(
-        scheduler, partial(check_stars_transactions, shop),
-        timedelta(seconds=shop.config.stars_check_every_seconds), "check-stars-transactions",
-    )  # fmt: skip
+        scheduler,
+        partial(check_stars_transactions, shop),
+        timedelta(seconds=shop.config.stars_check_every_seconds),
+        "check-stars-transactions",
+    )
     scheduler.start()
     await shop.broadcaster.resume()
     await _offer_commands(shop, bot)

@@ -138,9 +138,14 @@ def _emulated_telegram() -> tuple[TelegramEmulator, BotAccount, list[Seat]]:
     seats = [
         Seat("alice", "Alice", "Customer · starts with an empty wallet", alice.chat, alice.user),
         Seat("bob", "Bob", f"Customer · {BOB_WELCOME} USDT to spend", bob.chat, bob.user),
-        Seat("operators", "Shop operators", "Admin group · you are the operator", operator.chat,
-             operator.user),
-    ]  # fmt: skip
+        Seat(
+            "operators",
+            "Shop operators",
+            "Admin group · you are the operator",
+            operator.chat,
+            operator.user,
+        ),
+    ]
     return emulator, account, seats
 
 
@@ -236,18 +241,24 @@ async def _run(folder: Path, host: str, port: int, real_telegram: bool) -> int:
         # Started before the playground's view opens the database: no thread runs yet to trouble
         # the fork, and the bot is told to end with the demo.
         bot = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run",
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
             cwd=folder,  # no operator's .env is read from here
             env=_bot_environment(upstreams, database, telegram_base, free_port()),
             stdin=asyncio.subprocess.DEVNULL,
             preexec_fn=_die_with_the_demo,
-        )  # fmt: skip
+        )
         await shop_view.open()
         try:
             page = await playground.start(host, port) + "/"
         except OSError as busy:
-            print(f"cannot serve the playground on {host}:{port}: {busy.strerror}; "
-                  "choose another with --port", file=sys.stderr)  # fmt: skip
+            print(
+                f"cannot serve the playground on {host}:{port}: {busy.strerror}; "
+                "choose another with --port",
+                file=sys.stderr,
+            )
             return 2
         if account is not None and not await _wait_for_polling(account, bot, stop):
             if stop.is_set():
@@ -260,8 +271,9 @@ async def _run(folder: Path, host: str, port: int, real_telegram: bool) -> int:
         await asyncio.wait({bot_exit, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if bot_exit.done() and not stop.is_set():
-            print(f"the demo bot stopped (exit {bot.returncode}); its log is above",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"the demo bot stopped (exit {bot.returncode}); its log is above", file=sys.stderr
+            )
             return 1
         return 0
     finally:

@@ -50,9 +50,13 @@ async def ask_to_broadcast(message: Message, shop: Shop) -> None:
     if customers == 0:
         await message.answer("⚠️ Nothing sent: no customer would receive it.")
         return
-    options = [(text, BroadcastButton(action=action, ref=source.message_id))
-               for text, action in ((f"📣 Send to {customers} customers", BroadcastAction.SEND),
-                                    ("✖️ Don't send", BroadcastAction.DROP))]  # fmt: skip
+    options = [
+        (text, BroadcastButton(action=action, ref=source.message_id))
+        for text, action in (
+            (f"📣 Send to {customers} customers", BroadcastAction.SEND),
+            ("✖️ Don't send", BroadcastAction.DROP),
+        )
+    ]
     await message.answer(
         f"📣 Send the message above to <b>{customers}</b> customers? Each gets a copy from the "
         "bot, as it is.",

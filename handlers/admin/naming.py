@@ -33,9 +33,12 @@ def _unclear(problem: CustomerUnclear) -> str:
                 for candidate in candidates
             ]
             return "\n".join(
-                [f"⚠️ Not done: {len(candidates)} customers have the username {shown}; "
-                 "give the id of the one you mean:", *names]
-            )  # fmt: skip
+                [
+                    f"⚠️ Not done: {len(candidates)} customers have the username {shown}; "
+                    "give the id of the one you mean:",
+                    *names,
+                ]
+            )
         case _:
             return f"⚠️ Not done: no customer {shown or '(none given)'}. {HOW}"
 

@@ -20,13 +20,13 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.deposits.books import DepositRefused
 from bot.services.money import AmountError, format_money, parse_amount
 from bot.shop import Shop
 from bot.telegram.outbox import Letter
 from handlers.admin.naming import customer_named
+from handlers.screens import grid
 from storage.deposits import DepositRequest, Payment, PaymentStatus, RequestStatus
 from storage.outbox import Entry
 
@@ -129,11 +129,7 @@ async def payment_card(shop: Shop, payment: Payment) -> str:
 
 
 def _one_per_row(buttons: list[tuple[str, PaymentButton]]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for text, data in buttons:
-        builder.button(text=text, callback_data=data)
-    builder.adjust(1)
-    return builder.as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=grid(buttons, 1))
 
 
 async def payment_keyboard(shop: Shop, payment: Payment) -> InlineKeyboardMarkup:
@@ -187,9 +183,11 @@ def claim_keyboard(shop: Shop, payment: Payment) -> InlineKeyboardMarkup:
     approve = PaymentButton(action=PaymentAction.APPROVE, payment_id=payment.id, amount=amount)
     reject = PaymentButton(action=PaymentAction.REJECT, payment_id=payment.id)
     return _one_per_row(
-        [(f"✅ Approve {format_money(amount, shop.currency, places=6)}", approve),
-         ("❌ Reject", reject)]
-    )  # fmt: skip
+        [
+            (f"✅ Approve {format_money(amount, shop.currency, places=6)}", approve),
+            ("❌ Reject", reject),
+        ]
+    )
 
 
 async def waiting_payment_letters(shop: Shop, payment: Payment) -> list[Letter]:

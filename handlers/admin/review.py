@@ -26,10 +26,14 @@ class ReviewButton(CallbackData, prefix="rv"):
 
 
 def review_keyboard(order_id: str) -> InlineKeyboardMarkup:
-    options = [(label, ReviewButton(decision=decision, order_id=order_id))
-               for label, decision in (("💸 Refund", Decision.REFUND),
-                                       ("✅ Mark delivered", Decision.DELIVERED),
-                                       ("🔁 Retry", Decision.RETRY))]  # fmt: skip
+    options = [
+        (label, ReviewButton(decision=decision, order_id=order_id))
+        for label, decision in (
+            ("💸 Refund", Decision.REFUND),
+            ("✅ Mark delivered", Decision.DELIVERED),
+            ("🔁 Retry", Decision.RETRY),
+        )
+    ]
     return InlineKeyboardMarkup(inline_keyboard=grid(options, per_row=3))
 
 

@@ -91,9 +91,14 @@ class ChatDriver:
         the update of the approved payment: only the bot's Stars transactions show it."""
         self._cursor = len(self.chat.events)
         result = await pay_invoice(
-            self.bot, self.chat, self.user, message_id,
-            answer_within=answer_within, stale=stale, deliver=deliver,
-        )  # fmt: skip
+            self.bot,
+            self.chat,
+            self.user,
+            message_id,
+            answer_within=answer_within,
+            stale=stale,
+            deliver=deliver,
+        )
         self._last_update_id = result.update_id
         return result
 

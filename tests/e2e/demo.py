@@ -41,12 +41,18 @@ async def running_demo(
     env = without_settings(os.environ)
     env.update(environment or {}, PYTHONPATH=str(ROOT))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "demo", "--port", "0",
-        cwd=workdir, env=env,
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        "--port",
+        "0",
+        cwd=workdir,
+        env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    )
     assert process.stdout is not None
     log: list[str] = []
     address: asyncio.Future[str] = asyncio.get_running_loop().create_future()

@@ -60,8 +60,14 @@ async def test_a_package_paid_at_acedata_finishes_and_the_balance_never_moves(sh
     await dora.press(CHAT_500)
     ways = await dora.wait_for_bot()
     assert "500 credits for 49.99 USD" in ways.text
-    assert ways.labels == [STRIPE, "WeChat Pay (CNY)", "Alipay (CNY)", "🪙 Crypto (X402, USDC)",
-                           "⬅️ Back", "✖️ Cancel"]  # fmt: skip
+    assert ways.labels == [
+        STRIPE,
+        "WeChat Pay (CNY)",
+        "Alipay (CNY)",
+        "🪙 Crypto (X402, USDC)",
+        "⬅️ Back",
+        "✖️ Cancel",
+    ]
 
     await dora.press(STRIPE)
     confirm = await dora.wait_for_bot()

@@ -100,8 +100,14 @@ async def test_money_commands_from_anyone_else_do_nothing(shop: Shop) -> None:
 
 # Every operator command that names a customer (USER).
 def _naming(who: str) -> tuple[str, ...]:
-    return (f"/user {who}", f"/credit {who} 5 goodwill", f"/debit {who} 5 correction",
-            f"/ban {who}", f"/unban {who}", f"/assign 1 {who}")  # fmt: skip
+    return (
+        f"/user {who}",
+        f"/credit {who} 5 goodwill",
+        f"/debit {who} 5 correction",
+        f"/ban {who}",
+        f"/unban {who}",
+        f"/assign 1 {who}",
+    )
 
 
 async def _what_operators_changed(shop: Shop) -> tuple[int, ...]:

@@ -86,9 +86,11 @@ async def test_providers_tells_no_answer_from_a_refusal(tmp_path: Path) -> None:
         shop.energy.plan.add("5xx", path="/v1/balance", times=100)
         shop.cloud.plan.add("hang", path="/api/orders/*", times=100, seconds=5)
         shop.topup.plan.add(
-            "answer", path="/api/code/2.0/balance", times=100,
+            "answer",
+            path="/api/code/2.0/balance",
+            times=100,
             body={"returnCode": "FAIL", "returnMsg": "签名错误", "errorCode": "JU9994"},
-        )  # fmt: skip
+        )
         await boss.send("/providers")
         shown = await boss.wait_for_bot(timeout=WAIT)
         assert "Account shop: ❌ no answer: cannot connect · no balance in its API" in shown.text
@@ -142,8 +144,11 @@ async def test_a_low_balance_is_told_once_and_again_after_a_top_up(tmp_path: Pat
 async def test_an_upstream_in_trouble_is_told_after_the_minutes_and_when_back(
     tmp_path: Path,
 ) -> None:
-    env = {"ENERGY_LOW_BALANCE_TRX": "0", "PROVIDER_CHECK_EVERY_SECONDS": "0.5",
-           "UPSTREAM_DOWN_ALERT_MINUTES": "0.05"}  # fmt: skip
+    env = {
+        "ENERGY_LOW_BALANCE_TRX": "0",
+        "PROVIDER_CHECK_EVERY_SECONDS": "0.5",
+        "UPSTREAM_DOWN_ALERT_MINUTES": "0.05",
+    }
     async with shop_with(tmp_path, **env) as shop:
         boss = shop.admin()
         shop.energy.plan.add("5xx", path="/v1/balance", times=1_000_000)

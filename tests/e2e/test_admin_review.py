@@ -55,8 +55,10 @@ async def test_a_refund_pressed_by_two_operators_at_once_refunds_once(shop: Shop
     await boss.settle()
     await second.settle()
     answers = [a["text"] for a in boss.callback_answers + second.callback_answers]
-    assert sorted(answers) == ["Already decided: the order is failed.",
-                               "💸 Refunded: the order is failed."]  # fmt: skip
+    assert sorted(answers) == [
+        "Already decided: the order is failed.",
+        "💸 Refunded: the order is failed.",
+    ]
     assert await wallet_of(shop, customer) == (100 * USDT, 0)
     assert await orders_of(shop, customer.user_id) == [(order_id, OrderStatus.FAILED)]
     told = await customer.wait_until(lambda m: "could not be completed" in m.text)
@@ -104,8 +106,12 @@ async def test_only_operators_in_the_group_are_answered(shop: Shop) -> None:
     assert await wallet_of(shop, customer) == (100 * USDT - ENERGY_CHARGE, ENERGY_CHARGE)
 
     # The same commands in a private chat, even an operator's own, are just text a customer sent.
-    for person in (shop.customer("Stranger"), shop.emulator.private_chat(
-            ADMIN_ID, first_name="Operator", username="boss", language_code="en")):  # fmt: skip
+    for person in (
+        shop.customer("Stranger"),
+        shop.emulator.private_chat(
+            ADMIN_ID, first_name="Operator", username="boss", language_code="en"
+        ),
+    ):
         await person.send("/review")
         reply = await person.wait_for_bot()
         assert "I didn't understand that" in reply.text and order_id not in reply.text
@@ -113,9 +119,11 @@ async def test_only_operators_in_the_group_are_answered(shop: Shop) -> None:
 
 async def test_order_and_review_answer_bad_input_plainly(shop: Shop) -> None:
     boss = shop.admin()
-    for command, expected in (("/order", "Usage: /order ORDER_ID"),
-                              ("/order 1 2", "Usage: /order ORDER_ID"),
-                              ("/order nope<b>", "No order nope<b>.")):  # fmt: skip
+    for command, expected in (
+        ("/order", "Usage: /order ORDER_ID"),
+        ("/order 1 2", "Usage: /order ORDER_ID"),
+        ("/order nope<b>", "No order nope<b>."),
+    ):
         await boss.send(command)
         reply = await boss.wait_for_bot()
         assert expected in reply.text, (command, reply.text)

@@ -71,8 +71,13 @@ async def test_exports_hold_every_order_and_every_ledger_entry(own_shop: Shop) -
     assert sum(Decimal(row["amount"]) for row in entries) == 0  # double entry, exactly
     assert {row["kind"] for row in entries} == {"deposit", "hold", "post"}
 
-    for command in ("/export", "/export users", "/export orders 0", "/export orders x",
-                    "/export ledger 7 8"):  # fmt: skip
+    for command in (
+        "/export",
+        "/export users",
+        "/export orders 0",
+        "/export orders x",
+        "/export ledger 7 8",
+    ):
         await boss.send(command)
         reply = await boss.wait_for_bot()
         assert "Usage: /export orders|ledger [DAYS]" in reply.text, (command, reply.text)
@@ -81,8 +86,12 @@ async def test_exports_hold_every_order_and_every_ledger_entry(own_shop: Shop) -
 async def test_exported_text_is_never_taken_for_a_formula(own_shop: Shop) -> None:
     boss = own_shop.admin()
     cleo = await new_customer(own_shop, 0, "Cleo")
-    reasons = ('=HYPERLINK("http://127.0.0.1/x","refund")', "+1+2 goodwill", "-3 adjusted",
-               "@SUM(A1:A9)")  # fmt: skip
+    reasons = (
+        '=HYPERLINK("http://127.0.0.1/x","refund")',
+        "+1+2 goodwill",
+        "-3 adjusted",
+        "@SUM(A1:A9)",
+    )
     for reason in reasons:
         await boss.send(f"/credit {cleo.user_id} 2 {reason}")
         assert "Credited 2.00 USDT" in (await boss.wait_for_bot()).text
@@ -98,8 +107,11 @@ async def test_exported_text_is_never_taken_for_a_formula(own_shop: Shop) -> Non
     assert {row["memo"] for row in cleos} == {f"'{reason}" for reason in (*reasons, "=1-1")}
     # ... and numbers stay numbers, a minus sign and all.
     assert sorted({row["amount"] for row in cleos}) == [
-        "-1.500000", "-2.000000", "1.500000", "2.000000"
-    ]  # fmt: skip
+        "-1.500000",
+        "-2.000000",
+        "1.500000",
+        "2.000000",
+    ]
     assert sum(Decimal(row["amount"]) for row in entries) == 0
     assert {row["actor"] for row in cleos} == {"admin:900001"}
     await own_shop.check_ledger()

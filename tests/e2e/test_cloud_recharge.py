@@ -140,16 +140,23 @@ REFUNDED = {"code": 409, "message": "Order has been refunded and cannot be paid"
 @pytest.mark.parametrize(
     ("uid", "setup", "customer_hears", "operators_hear"),
     [
-        ("200000000500", None, "The supplier could not deliver it.",
-         "upstream owes the shop a refund"),
+        (
+            "200000000500",
+            None,
+            "The supplier could not deliver it.",
+            "upstream owes the shop a refund",
+        ),
         ("200000000409", None, "The supplier could not deliver it.", "(recharge_failed)"),
-        ("200000000000", "poor agent", "The supplier cannot take this order right now",
-         "(agent_balance_insufficient)"),
-        ("200000000000", "amount refused", "The supplier refused that amount.",
-         "(invalid_amount)"),
+        (
+            "200000000000",
+            "poor agent",
+            "The supplier cannot take this order right now",
+            "(agent_balance_insufficient)",
+        ),
+        ("200000000000", "amount refused", "The supplier refused that amount.", "(invalid_amount)"),
         ("200000000000", "refunded", "The supplier could not deliver it.", "(refunded)"),
     ],
-)  # fmt: skip
+)
 async def test_upstream_failures_refund_and_alert(
     shop: Shop, uid: str, setup: str | None, customer_hears: str, operators_hear: str
 ) -> None:

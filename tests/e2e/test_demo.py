@@ -179,11 +179,18 @@ async def test_with_a_bot_token_the_demo_uses_that_telegram(tmp_path: Path) -> N
 
 async def _second_demo(folder: Path, port: str) -> tuple[int | None, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "demo", "--port", port,
-        cwd=folder, env=without_settings(os.environ) | {"PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        "--port",
+        port,
+        cwd=folder,
+        env=without_settings(os.environ) | {"PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         stdin=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     output, _ = await asyncio.wait_for(process.communicate(), 30)
     return process.returncode, output.decode()
 
@@ -213,11 +220,18 @@ async def test_a_second_demo_leaves_the_first_alone(tmp_path: Path) -> None:
 
 async def test_the_bot_ends_with_a_killed_demo(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "demo", "--port", "0",
-        cwd=tmp_path, env=without_settings(os.environ) | {"PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        "--port",
+        "0",
+        cwd=tmp_path,
+        env=without_settings(os.environ) | {"PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         stdin=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     assert process.stdout is not None
     while b"Playground" not in await asyncio.wait_for(process.stdout.readline(), 40):
         pass

@@ -319,8 +319,9 @@ async def test_a_claimed_transfer_is_approved_once_and_its_hash_never_again(shop
     # The same hash again, by anyone, and the same button again: nothing more.
     again = await claim(kim, txid, "25.5")
     assert "That transfer was already credited" in again.text
-    await boss.press_data(f"pay:approve:{card.text.split('#')[1].split()[0]}:0:25500000",
-                          message_id=card.message_id)  # fmt: skip
+    await boss.press_data(
+        f"pay:approve:{card.text.split('#')[1].split()[0]}:0:25500000", message_id=card.message_id
+    )
     await boss.settle()
     assert "is already credited" in boss.callback_answers[-1]["text"]
     assert await wallet_of(shop, jo) == (25_500_000, 0) and await wallet_of(shop, kim) == (0, 0)

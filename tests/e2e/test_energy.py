@@ -33,8 +33,14 @@ async def test_renting_energy(shop: Shop) -> None:
     await cleo.press("65,000 energy")
     periods = await cleo.wait_for_bot()
     assert "65,000 energy for " + DOCUMENT_ADDRESS in periods.text
-    assert periods.labels == [ONE_HOUR, "1 day · 1.79 USDT", "3 days · 4.65 USDT",
-                              "30 days · 42.90 USDT", "⬅️ Back", "✖️ Cancel"]  # fmt: skip
+    assert periods.labels == [
+        ONE_HOUR,
+        "1 day · 1.79 USDT",
+        "3 days · 4.65 USDT",
+        "30 days · 42.90 USDT",
+        "⬅️ Back",
+        "✖️ Cancel",
+    ]
 
     await cleo.press(ONE_HOUR)
     confirm = await cleo.wait_for_bot()

@@ -66,17 +66,27 @@ async def test_orders_page_five_at_a_time_and_skip_unconfirmed_quotes(shop: Shop
     pia = await new_customer(shop, 0, "Pia")
     orders = OrderStore(shop.db)
     for n in range(6):
-        await orders.create(f"T{pia.user_id}-{n}", user_id=pia.user_id, product="cloud",
-                            charge=(n + 1) * USDT, status=OrderStatus.SUCCEEDED)  # fmt: skip
-    await orders.create(f"T{pia.user_id}-quote", user_id=pia.user_id, product="cloud",
-                        charge=99 * USDT)  # fmt: skip
+        await orders.create(
+            f"T{pia.user_id}-{n}",
+            user_id=pia.user_id,
+            product="cloud",
+            charge=(n + 1) * USDT,
+            status=OrderStatus.SUCCEEDED,
+        )
+    await orders.create(
+        f"T{pia.user_id}-quote", user_id=pia.user_id, product="cloud", charge=99 * USDT
+    )
 
     await pia.press(MY_ORDERS)
     first = await pia.wait_for_bot()
     assert "page 1 of 2" in first.text
     assert [label.split(" · ")[2] for label in first.labels[:5]] == [
-        "6.00 USDT", "5.00 USDT", "4.00 USDT", "3.00 USDT", "2.00 USDT",
-    ]  # fmt: skip
+        "6.00 USDT",
+        "5.00 USDT",
+        "4.00 USDT",
+        "3.00 USDT",
+        "2.00 USDT",
+    ]
     assert first.labels[5:] == ["Older ▶️", "⬅️ Back"]
     await pia.press("Older ▶️")
     second = await pia.wait_for_bot()

@@ -32,8 +32,9 @@ async def test_old_quotes_nobody_confirmed_are_removed_and_nothing_else(own_shop
     await ann.press("50 USD")
     shown = await ann.wait_for_bot()
     assert [status for _, status in await orders_of(own_shop, ann.user_id)] == [
-        "cancelled", "quoted"
-    ]  # fmt: skip
+        "cancelled",
+        "quoted",
+    ]
     await _expire(own_shop, ann.user_id, LONG_AGO)
     # Dan bought long ago: his order is no quote any more, whatever its quote's age.
     dan, _ = await cloud_confirmation(own_shop, 100 * USDT)

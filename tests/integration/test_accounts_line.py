@@ -117,8 +117,10 @@ async def test_a_refused_replay_goes_to_review_held_and_still_settles(
     engine.upstream.plan.add("answer", path=ORDER_PATH, body={"success": False, "code": code})
     assert (await engine.service.reconcile(order.id)).status == OrderStatus.NEEDS_REVIEW
     assert await engine.wallet() == (10 * USDT - 40_000, 40_000)  # still held
-    assert any(order.id in alert and "sending it again was refused" in alert
-               for alert in await engine.heard.alerts())  # fmt: skip
+    assert any(
+        order.id in alert and "sending it again was refused" in alert
+        for alert in await engine.heard.alerts()
+    )
     # Upstream answers before an operator acts: the order in review settles by itself.
     assert (await engine.service.reconcile(order.id)).status == OrderStatus.SUCCEEDED
     assert await engine.wallet() == (10 * USDT - 40_000, 0)
@@ -137,8 +139,11 @@ async def test_the_shops_own_short_balance_refunds_and_alerts(engine: Engine) ->
 
 async def test_fewer_accounts_than_ordered_alerts_without_showing_them(engine: Engine) -> None:
     secret = "1001|s3cr3t-pass|c_user=1001;xs=abc"
-    body = {"success": True, "message": "OK",
-            "data": {"order_id": "ORDER_X", "amount": 2, "accounts": [secret]}}  # fmt: skip
+    body = {
+        "success": True,
+        "message": "OK",
+        "data": {"order_id": "ORDER_X", "amount": 2, "accounts": [secret]},
+    }
     engine.upstream.plan.add("answer", path=ORDER_PATH, body=body)
     order = await engine.bought(4, 2)
     assert order.status == OrderStatus.SUCCEEDED

@@ -57,15 +57,22 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     upstream.finish_seconds = 0.05
     async with serving(upstream) as base:
         client = AceDataClient(base, DEMO_TOKEN, timeouts=FAST, retry=NO_WAIT)
-        async with running(tmp_path, lambda _: AceDataLine(client),
-                           balances={ALICE: 100 * USD}) as (world, line):  # fmt: skip
+        async with running(
+            tmp_path, lambda _: AceDataLine(client), balances={ALICE: 100 * USD}
+        ) as (world, line):
             yield Engine(world.ledger, world.orders, world.service, line, upstream, world.heard)
 
 
 def test_application_ids_are_uuids_in_any_case() -> None:
     assert valid_application_id(f"  {DEMO_APPLICATION.upper()} ") == DEMO_APPLICATION
-    for bad in ("", "abc", DEMO_APPLICATION[:-1], DEMO_APPLICATION.replace("-", ""),
-                DEMO_APPLICATION[:-1] + "g", "１" + DEMO_APPLICATION[1:]):  # fmt: skip
+    for bad in (
+        "",
+        "abc",
+        DEMO_APPLICATION[:-1],
+        DEMO_APPLICATION.replace("-", ""),
+        DEMO_APPLICATION[:-1] + "g",
+        "１" + DEMO_APPLICATION[1:],
+    ):
         assert valid_application_id(bad) is None, bad
 
 
@@ -109,7 +116,10 @@ async def test_an_order_asked_about_without_an_answer_stays_open(engine: Engine)
     engine.upstream.orders[str(sent.upstream_ref)].state = "Failed"
     failed = await engine.service.reconcile(order.id)
     assert (failed.status, failed.details["failure"], failed.details["refunded"]) == (
-        OrderStatus.FAILED, "not-delivered", 0)  # fmt: skip
+        OrderStatus.FAILED,
+        "not-delivered",
+        0,
+    )
     assert await engine.wallet() == (100 * USD, 0)
 
 
@@ -126,8 +136,9 @@ async def test_an_order_whose_create_answer_never_got_stored_ends_unsent(engine:
     """The process stopped after marking it submitted, before it stored AceData's answer: no link
     was shown, so the order ends; nothing is created again."""
     order = await engine.confirmed()
-    await engine.orders.move(order.id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED,
-                             reason="sent to upstream")  # fmt: skip
+    await engine.orders.move(
+        order.id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED, reason="sent to upstream"
+    )
     ended = await engine.service.reconcile(order.id)
     assert (ended.status, ended.details["create"]) == (OrderStatus.FAILED, "no_answer")
     assert engine.upstream.orders == {}
@@ -138,6 +149,8 @@ async def test_a_refused_token_alerts_the_operators(engine: Engine) -> None:
     order = await engine.confirmed()
     engine.upstream.token = "rotated"
     failed = await engine.service.submit(order.id)
-    assert (failed.status, failed.details["failure"]) == (OrderStatus.FAILED,
-                                                          "supplier-unavailable")  # fmt: skip
+    assert (failed.status, failed.details["failure"]) == (
+        OrderStatus.FAILED,
+        "supplier-unavailable",
+    )
     assert any("refused the shop's token" in alert for alert in await engine.heard.alerts())

@@ -65,12 +65,18 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     upstream = EnergySimulator()
     upstream.delegate_seconds, upstream.finish_seconds = 0.05, 0.1
     async with serving(upstream) as base:
-        client = EnergyClient(base, DEMO_API_KEY, DEMO_API_SECRET,
-                              timeouts=Timeouts(connect=1.0, total=0.5), retry=NO_WAIT)  # fmt: skip
+        client = EnergyClient(
+            base,
+            DEMO_API_KEY,
+            DEMO_API_SECRET,
+            timeouts=Timeouts(connect=1.0, total=0.5),
+            retry=NO_WAIT,
+        )
         make = partial(EnergyLine, client)
         async with running(tmp_path, make, balances={ALICE: 100 * USDT}) as (world, line):
-            yield Engine(world.db, world.ledger, world.orders, world.service, line, upstream,
-                         world.heard)  # fmt: skip
+            yield Engine(
+                world.db, world.ledger, world.orders, world.service, line, upstream, world.heard
+            )
 
 
 async def test_an_order_is_followed_until_delegated(engine: Engine) -> None:
@@ -123,11 +129,21 @@ async def test_an_unanswered_status_query_settles_nothing(engine: Engine) -> Non
 
 
 def _info(order: Order, status: str, refund: int) -> dict[str, object]:
-    return {"code": 200, "msg": "成功", "data": {
-        "orderNo": order.upstream_ref, "outTradeNo": order.id,
-        "receiveAddress": DOCUMENT_ADDRESS, "energyAmount": 65_000, "period": "1H",
-        "amount": 2_340_000, "createTime": "2026-01-01 00:00:00", "status": status,
-        "refundAmount": refund}}  # fmt: skip
+    return {
+        "code": 200,
+        "msg": "成功",
+        "data": {
+            "orderNo": order.upstream_ref,
+            "outTradeNo": order.id,
+            "receiveAddress": DOCUMENT_ADDRESS,
+            "energyAmount": 65_000,
+            "period": "1H",
+            "amount": 2_340_000,
+            "createTime": "2026-01-01 00:00:00",
+            "status": status,
+            "refundAmount": refund,
+        },
+    }
 
 
 async def test_an_abort_with_everything_refunded_releases_the_hold(engine: Engine) -> None:

@@ -46,8 +46,13 @@ class Engine:
     upstream_base: str
     heard: Heard
 
-    async def quoted(self, user_id: int, uid: str = "200000000000", money: int = 10 * USD,
-                     channel: CloudChannel = CloudChannel.TENCENT) -> Order:  # fmt: skip
+    async def quoted(
+        self,
+        user_id: int,
+        uid: str = "200000000000",
+        money: int = 10 * USD,
+        channel: CloudChannel = CloudChannel.TENCENT,
+    ) -> Order:
         target = await self.line.find(channel, uid)
         assert isinstance(target, CloudTarget)
         quote = await self.line.quote(target, money)
@@ -63,16 +68,25 @@ class Engine:
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     upstream = CloudSimulator()
     async with serving(upstream) as base:
-        client = CloudRechargeClient(base, DEMO_APP_ID, DEMO_APP_SECRET, timeouts=FAST,
-                                     retry=NO_WAIT)  # fmt: skip
+        client = CloudRechargeClient(
+            base, DEMO_APP_ID, DEMO_APP_SECRET, timeouts=FAST, retry=NO_WAIT
+        )
 
         def make(pricing: Pricing) -> CloudLine:
             return CloudLine(client, pricing, repay_after=timedelta(0))
 
         balances = {ALICE: 100 * USD, BOB: 100 * USD}
         async with running(tmp_path, make, balances=balances) as (world, line):
-            yield Engine(world.db, world.ledger, world.orders, world.service, line, upstream,
-                         base, world.heard)  # fmt: skip
+            yield Engine(
+                world.db,
+                world.ledger,
+                world.orders,
+                world.service,
+                line,
+                upstream,
+                base,
+                world.heard,
+            )
 
 
 async def _balance(engine: Engine, user: int) -> tuple[int, int]:
@@ -105,8 +119,9 @@ async def test_a_recharge_is_charged_once_with_the_markup(engine: Engine) -> Non
 
 
 async def test_an_alibaba_recharge_by_email_at_its_rate(engine: Engine) -> None:
-    order = await engine.bought(ALICE, uid="buyer@example.com", money=49 * USD,
-                                channel=CloudChannel.ALIBABA)  # fmt: skip
+    order = await engine.bought(
+        ALICE, uid="buyer@example.com", money=49 * USD, channel=CloudChannel.ALIBABA
+    )
     assert order.status == OrderStatus.SUCCEEDED
     assert order.upstream_cost == 50 * USD  # 49 / 0.98
     assert order.charge == 52_500_000
@@ -250,10 +265,12 @@ async def test_paying_again_refused_for_a_short_agent_balance_refunds(engine: En
 
 
 async def test_a_lost_pay_is_not_paid_again_too_soon(engine: Engine) -> None:
-    patient = CloudLine(engine.line._client, Pricing(SettingsStore(engine.db)),
-                        repay_after=timedelta(hours=1))  # fmt: skip
-    service = OrderService(engine.db, engine.ledger, engine.orders, {"cloud": patient},
-                           engine.heard.outbox)  # fmt: skip
+    patient = CloudLine(
+        engine.line._client, Pricing(SettingsStore(engine.db)), repay_after=timedelta(hours=1)
+    )
+    service = OrderService(
+        engine.db, engine.ledger, engine.orders, {"cloud": patient}, engine.heard.outbox
+    )
     engine.upstream.plan.add("hang", path="/api/orders/*/pay", seconds=3)
     engine.upstream.plan.add("hang", path="/api/orders/ba*", seconds=3, times=3)
     order = await engine.quoted(ALICE)
@@ -267,11 +284,13 @@ async def test_a_lost_pay_is_not_paid_again_too_soon(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     ("fault", "status", "body"),
-    [("answer", 401, {"code": 401, "message": "Agent authentication failed"}),
-     ("answer", 403, {"code": 403, "message": "IP is not in the whitelist"}),
-     ("answer", 404, {"code": 404, "message": "Order does not exist"}),
-     ("5xx", 502, None)],
-)  # fmt: skip
+    [
+        ("answer", 401, {"code": 401, "message": "Agent authentication failed"}),
+        ("answer", 403, {"code": 403, "message": "IP is not in the whitelist"}),
+        ("answer", 404, {"code": 404, "message": "Order does not exist"}),
+        ("5xx", 502, None),
+    ],
+)
 async def test_a_status_query_without_the_order_never_settles_it(
     engine: Engine, fault: str, status: int, body: object
 ) -> None:
@@ -298,9 +317,8 @@ async def test_a_price_rise_between_quote_and_create_pays_nothing(engine: Engine
 
 @pytest.mark.parametrize(
     ("uid", "setup", "owes"),
-    [("200000000500", None, True), ("200000000409", None, False),
-     ("200000000000", "poor", False)],
-)  # fmt: skip
+    [("200000000500", None, True), ("200000000409", None, False), ("200000000000", "poor", False)],
+)
 async def test_upstream_failures_refund_the_customer_and_alert_the_operators(
     engine: Engine, uid: str, setup: str | None, owes: bool
 ) -> None:
@@ -321,8 +339,9 @@ async def test_start_up_resumes_every_unfinished_order(engine: Engine) -> None:
 
     paid_but_unrecorded = await engine.quoted(BOB)
     await engine.service.confirm(paid_but_unrecorded.id, BOB)
-    await engine.orders.move(paid_but_unrecorded.id, OrderStatus.CONFIRMED,
-                             OrderStatus.SUBMITTED, reason="sent")  # fmt: skip
+    await engine.orders.move(
+        paid_but_unrecorded.id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED, reason="sent"
+    )
     client = CloudRechargeClient(engine.upstream_base, DEMO_APP_ID, DEMO_APP_SECRET)
     try:
         sn = (await client.create_order(CloudChannel.TENCENT, "200000000000", 10 * USD)).unwrap().sn
@@ -333,8 +352,10 @@ async def test_start_up_resumes_every_unfinished_order(engine: Engine) -> None:
 
     after_restart = Reconciler(engine.service, started_at=datetime.now(UTC) + timedelta(seconds=1))
     results = {order.id: order.status for order in await after_restart.run_once()}
-    assert results == {never_sent.id: OrderStatus.SUCCEEDED,
-                       paid_but_unrecorded.id: OrderStatus.SUCCEEDED}  # fmt: skip
+    assert results == {
+        never_sent.id: OrderStatus.SUCCEEDED,
+        paid_but_unrecorded.id: OrderStatus.SUCCEEDED,
+    }
     assert await _balance(engine, ALICE) == (89_500_000, 0)
     assert await _balance(engine, BOB) == (89_500_000, 0)
     assert await engine.service.unsettled() == []
@@ -344,8 +365,14 @@ async def test_an_order_unknown_for_too_long_goes_to_review(engine: Engine) -> N
     engine.upstream.plan.add("5xx", path="/api/orders/*", times=50)
     order = await engine.bought(ALICE)
     assert order.status == OrderStatus.UNKNOWN
-    impatient = OrderService(engine.db, engine.ledger, engine.orders, {"cloud": engine.line},
-                             engine.heard.outbox, review_after=timedelta(0))  # fmt: skip
+    impatient = OrderService(
+        engine.db,
+        engine.ledger,
+        engine.orders,
+        {"cloud": engine.line},
+        engine.heard.outbox,
+        review_after=timedelta(0),
+    )
     reviewed = await impatient.reconcile(order.id)
     assert reviewed.status == OrderStatus.NEEDS_REVIEW
     assert await _balance(engine, ALICE) == (89_500_000, 10_500_000)  # still held, not guessed

@@ -66,9 +66,13 @@ class Post:
     async def credited(self, payment: int, *, screen: int | None = None) -> list[int]:
         async with self.db.write() as tx:
             return await self.outbox.to_customer(
-                tx, CUSTOMER, Topic.DEPOSIT, str(payment), key=f"payment:{payment}:credited",
+                tx,
+                CUSTOMER,
+                Topic.DEPOSIT,
+                str(payment),
+                key=f"payment:{payment}:credited",
                 screen=screen,
-            )  # fmt: skip
+            )
 
     async def entry(self, entry_id: int) -> Entry:
         entry = await self.outbox.store.get(entry_id)
@@ -152,8 +156,12 @@ async def test_alerts_go_first_when_telegram_holds_the_group_back(post: Post) ->
         await asyncio.sleep(0.2)
         await post.outbox.send_due()
     assert post.group_texts() == [
-        "question 0", "question 1", "⚠️ recharge failed", "question 2", "question 3"
-    ]  # fmt: skip
+        "question 0",
+        "question 1",
+        "⚠️ recharge failed",
+        "question 2",
+        "question 3",
+    ]
     assert await post.outbox.store.waiting() == []
 
 
@@ -165,8 +173,9 @@ async def test_the_news_edits_its_screen_or_comes_as_a_message_of_its_own(post: 
     assert post.customer_texts() == ["payment 43 credited", "payment 44 credited"]
     assert post.customer.chat.messages[screen.message_id].edited
     # The screen shows it already (the answer to an edit was lost): that is no failure.
-    await bot.edit_message_text("payment 45 credited", chat_id=CUSTOMER,
-                                message_id=screen.message_id)  # fmt: skip
+    await bot.edit_message_text(
+        "payment 45 credited", chat_id=CUSTOMER, message_id=screen.message_id
+    )
     await post.outbox.send_now(await post.credited(45, screen=screen.message_id))
     assert post.customer_texts() == ["payment 45 credited", "payment 44 credited"]
     assert await post.outbox.store.waiting() == []
@@ -211,8 +220,9 @@ async def test_a_message_in_parts_sends_each_part_once(post: Post) -> None:
     assert await post.outbox.send_due() == 1
     shown = post.customer.bot_messages
     assert [(m.text, m.document is not None) for m in shown] == [
-        ("Done!", False), ("your accounts", True)
-    ]  # fmt: skip
+        ("Done!", False),
+        ("your accounts", True),
+    ]
 
 
 async def test_an_alert_that_cannot_be_recorded_still_reaches_the_operators(post: Post) -> None:

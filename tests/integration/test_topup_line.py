@@ -77,8 +77,9 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
             return TopupLine(client, pricing, callback_url=None)  # no callbacks
 
         async with running(tmp_path, make, balances={ALICE: 10 * USD}) as (world, line):
-            yield Engine(world.db, world.ledger, world.orders, world.service, line, upstream,
-                         world.heard)  # fmt: skip
+            yield Engine(
+                world.db, world.ledger, world.orders, world.service, line, upstream, world.heard
+            )
 
 
 async def test_without_callbacks_reconciliation_settles_by_request_no(engine: Engine) -> None:
@@ -105,8 +106,9 @@ async def test_a_failure_found_by_reconciliation_is_refunded(engine: Engine) -> 
 async def test_an_order_upstream_never_received_is_placed_once(engine: Engine) -> None:
     order = await engine.confirmed()
     # The bot stopped after marking the order submitted, before sending it.
-    await engine.orders.move(order.id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED,
-                             reason="sent to upstream")  # fmt: skip
+    await engine.orders.move(
+        order.id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED, reason="sent to upstream"
+    )
     placed = await engine.service.reconcile(order.id)
     assert placed.status == OrderStatus.SUBMITTED and order.id in engine.upstream.orders
     await engine.finished_upstream(order.id)

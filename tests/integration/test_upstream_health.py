@@ -32,8 +32,14 @@ SIMULATORS = {
     "acedata": acedata.AceDataSimulator,
 }
 QUICK = Timeouts(connect=1.0, total=2.0)
-SECRETS = (cloud.DEMO_APP_SECRET, energy.DEMO_API_SECRET, energy.DEMO_API_KEY,
-           kumquat.DEMO_SIGN_KEY, accounts_shop.DEMO_API_KEY, acedata.DEMO_TOKEN)  # fmt: skip
+SECRETS = (
+    cloud.DEMO_APP_SECRET,
+    energy.DEMO_API_SECRET,
+    energy.DEMO_API_KEY,
+    kumquat.DEMO_SIGN_KEY,
+    accounts_shop.DEMO_API_KEY,
+    acedata.DEMO_TOKEN,
+)
 
 
 def settings(urls: Mapping[str, str], **overrides: Any) -> Settings:
@@ -116,8 +122,11 @@ async def test_refused_credentials_are_an_answer_that_refuses(tmp_path: Path) ->
     }
     async with upstreams() as (_, urls), lines_for(tmp_path, settings(urls, **wrong)) as lines:
         found = await healths(lines)
-    refused = {product: health.problem for product, health in found.items()
-               if health.answers and health.refuses_credentials}  # fmt: skip
+    refused = {
+        product: health.problem
+        for product, health in found.items()
+        if health.answers and health.refuses_credentials
+    }
     assert refused == {
         "cloud": "refuses our credentials: auth_failed (code 401)",
         "energy": "refuses our credentials: bad_api_key (code 600001)",
@@ -156,9 +165,12 @@ async def test_the_check_of_all_is_bounded_and_never_shows_a_secret(
         config = settings(urls, acedata_token=None)
         simulators["energy"].plan.add("hang", path="/v1/balance", times=3, seconds=30)
         simulators["cloud"].plan.add(
-            "answer", path="/api/orders/*", times=3, status=401,
+            "answer",
+            path="/api/orders/*",
+            times=3,
+            status=401,
             body={"code": 401, "message": f"Agent authentication failed: {cloud.DEMO_APP_SECRET}"},
-        )  # fmt: skip
+        )
         client = Timeouts(connect=1.0, total=client_timeout)
         async with lines_for(tmp_path, config, client) as lines:
             started = time.monotonic()

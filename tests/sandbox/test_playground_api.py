@@ -229,9 +229,27 @@ async def test_a_usdt_transfer_goes_on_chain_for_exactly_the_amount(page: Page) 
 
 @pytest.mark.parametrize(
     "amount",
-    ["", "abc", "0", "0.000000", "-5", "1e3", "NaN", "Infinity", "0.0000001", "1000000.000001",
-     "٣", "１０", "10,5", " 10 . 5", "<b>10</b>", None, [], {"amount": 1}],
-)  # fmt: skip
+    [
+        "",
+        "abc",
+        "0",
+        "0.000000",
+        "-5",
+        "1e3",
+        "NaN",
+        "Infinity",
+        "0.0000001",
+        "1000000.000001",
+        "٣",
+        "１０",
+        "10,5",
+        " 10 . 5",
+        "<b>10</b>",
+        None,
+        [],
+        {"amount": 1},
+    ],
+)
 async def test_bad_usdt_amounts_send_nothing(page: Page, amount: Any) -> None:
     error = await page.refused("POST", "/api/sandbox/usdt", {"amount": amount})
     assert "above 0, at most 1,000,000, with up to 6 decimals" in error
@@ -252,12 +270,17 @@ async def test_the_panel_lists_the_usdt_requests_still_open(page: Page) -> None:
                 await store.insert_request(
                     tx,
                     DepositRequest(
-                        id=name, user_id=ALICE, method=Method.USDT, amount=10_000_000,
-                        pay_amount=10_000_042, status=status, return_to=None,
+                        id=name,
+                        user_id=ALICE,
+                        method=Method.USDT,
+                        amount=10_000_000,
+                        pay_amount=10_000_042,
+                        status=status,
+                        return_to=None,
                         created_at=as_stored(now - timedelta(minutes=5)),
                         expires_at=as_stored(expires),
                     ),
-                )  # fmt: skip
+                )
     _, panel = await page.call("GET", "/api/sandbox")
     [waiting] = panel["deposit_requests"]
     assert (waiting["id"], waiting["customer"], waiting["amount"]) == ("open", "Alice", "10.000042")
@@ -271,8 +294,10 @@ async def test_faults_arm_the_next_money_call_of_one_upstream(page: Page) -> Non
         assert status == 200
     plan = page.upstreams["cloud"].plan
     assert [(f.kind, f.path) for f in plan.faults] == [
-        ("5xx", "/api/orders/*/pay"), ("slow", "/api/orders/*/pay"), ("hang", "/api/orders/*/pay")
-    ]  # fmt: skip
+        ("5xx", "/api/orders/*/pay"),
+        ("slow", "/api/orders/*/pay"),
+        ("hang", "/api/orders/*/pay"),
+    ]
     assert [f.seconds for f in plan.faults[1:]] == [3, 3]
     assert plan.take("/api/uid") is None  # an account lookup is not a money call
     _, panel = await page.call("GET", "/api/sandbox")
@@ -295,9 +320,15 @@ async def test_a_kumquat_success_can_turn_failed_once(page: Page) -> None:
     product = next(iter(topups.products.values()))
     for serial, state in (("S-1", "SUCCESS"), ("S-2", "PROCESSING")):
         topups.orders[serial] = kumquat.TopUp(
-            request_no=f"R-{serial}", serial_no=serial, product=product, account="8613800000000",
-            status=state, callback_url=None, created_at="2026-11-24 10:00:00", ending="SUCCESS",
-        )  # fmt: skip
+            request_no=f"R-{serial}",
+            serial_no=serial,
+            product=product,
+            account="8613800000000",
+            status=state,
+            callback_url=None,
+            created_at="2026-11-24 10:00:00",
+            ending="SUCCESS",
+        )
     balance = topups.balance
 
     status, _ = await page.call("POST", "/api/sandbox/topups/S-1/reverse")
@@ -320,10 +351,15 @@ async def test_an_acedata_order_can_be_marked_paid_while_it_waits(page: Page) ->
     ace = page.upstreams.acedata
     package = next(iter(ace.packages.values()))
     ace.orders["o-1"] = AceOrder(
-        id="o-1", application_id="app", package=package, amount=package.amount,
-        price=Decimal("10.99"), pay_way="Stripe", created=time.time(),
+        id="o-1",
+        application_id="app",
+        package=package,
+        amount=package.amount,
+        price=Decimal("10.99"),
+        pay_way="Stripe",
+        created=time.time(),
         created_at="2026-11-24T10:00:00Z",
-    )  # fmt: skip
+    )
     _, panel = await page.call("GET", "/api/sandbox")
     assert panel["acedata"][0]["state"] == "Pending"
 
@@ -397,10 +433,15 @@ async def test_an_expired_acedata_order_cannot_be_marked_paid(page: Page) -> Non
     ace = page.upstreams.acedata
     package = next(iter(ace.packages.values()))
     ace.orders["o-old"] = AceOrder(
-        id="o-old", application_id="app", package=package, amount=package.amount,
-        price=Decimal("10.99"), pay_way="Stripe", created=time.time() - ace.expire_seconds - 1,
+        id="o-old",
+        application_id="app",
+        package=package,
+        amount=package.amount,
+        price=Decimal("10.99"),
+        pay_way="Stripe",
+        created=time.time() - ace.expire_seconds - 1,
         created_at="2026-11-24T09:00:00Z",
-    )  # fmt: skip
+    )
     _, panel = await page.call("GET", "/api/sandbox")
     assert panel["acedata"][0]["state"] == "Expired"
     assert await page.refused("POST", "/api/sandbox/acedata/o-old/pay", None) == (

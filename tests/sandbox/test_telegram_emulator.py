@@ -67,8 +67,11 @@ async def test_an_edit_happens_in_place_and_drops_the_keyboard_unless_given(
     assert isinstance(edited, Message) and edited.edit_date is not None
     shown = await alice.wait_for_bot()
     assert (shown.message_id, shown.text, shown.edited, shown.labels) == (
-        sent.message_id, "two", True, [],
-    )  # fmt: skip
+        sent.message_id,
+        "two",
+        True,
+        [],
+    )
     assert len(alice.bot_messages) == 1
 
 

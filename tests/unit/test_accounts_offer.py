@@ -12,10 +12,17 @@ from providers.accounts_shop import ShopServiceDetail
 
 def offer(*, stock: int, min_value: int = 0, max_value: int = 0) -> Offer:
     detail = ShopServiceDetail(
-        id=1, name="Clone US", price=300, status=1, total_available=stock,
-        typeofaccount="facebook", set_min=int(min_value > 0), min_value=min_value,
-        set_max=int(max_value > 0), max_value=max_value,
-    )  # fmt: skip
+        id=1,
+        name="Clone US",
+        price=300,
+        status=1,
+        total_available=stock,
+        typeofaccount="facebook",
+        set_min=int(min_value > 0),
+        min_value=min_value,
+        set_max=int(max_value > 0),
+        max_value=max_value,
+    )
     return Offer.of(detail)
 
 

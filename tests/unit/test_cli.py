@@ -26,8 +26,13 @@ def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
     clean.update(PYTHONPATH=str(ROOT), **env)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        cwd=cwd, env=clean, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
@@ -122,9 +127,12 @@ def test_run_refuses_a_database_another_shop_runs_on_before_touching_it(tmp_path
     db = tmp_path / "data" / "shop.sqlite3"
     with ProcessLock(db.with_name("shop.sqlite3.lock")):  # as a running shop holds it
         result = run_bot(
-            "run", cwd=tmp_path, DATABASE_PATH=str(db), BOT_TOKEN="1:never-used",
+            "run",
+            cwd=tmp_path,
+            DATABASE_PATH=str(db),
+            BOT_TOKEN="1:never-used",
             TELEGRAM_API_BASE="http://127.0.0.1:9",  # nothing there: it must not get that far
-        )  # fmt: skip
+        )
         assert result.returncode == 2, result.stdout + result.stderr
         assert result.stdout == ""
         [line] = result.stderr.strip().splitlines()

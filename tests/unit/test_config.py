@@ -18,12 +18,27 @@ from bot.services.lines.topup import TopupSettings
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # never read a developer's .env
-    for name in ("BOT_TOKEN", "ADMIN_IDS", "ADMIN_CHAT_ID", "WEB_PORT", "STARS_RATE",
-                 "SHOP_CURRENCY", "DATABASE_PATH", "TELEGRAM_API_BASE", "KUMQUAT_BASE_URL",
-                 "CLOUDRUBY_APP_SECRET", "UPSTREAM_TIMEOUT_SECONDS", "RECONCILE_EVERY_SECONDS",
-                 "REVIEW_AFTER_MINUTES", "CLOUDRUBY_REPAY_AFTER_SECONDS", "ENERGY_LOW_BALANCE_TRX",
-                 "KUMQUAT_LOW_BALANCE", "PROVIDER_CHECK_EVERY_SECONDS",
-                 "UPSTREAM_DOWN_ALERT_MINUTES", "DAILY_REPORT_AT"):  # fmt: skip
+    for name in (
+        "BOT_TOKEN",
+        "ADMIN_IDS",
+        "ADMIN_CHAT_ID",
+        "WEB_PORT",
+        "STARS_RATE",
+        "SHOP_CURRENCY",
+        "DATABASE_PATH",
+        "TELEGRAM_API_BASE",
+        "KUMQUAT_BASE_URL",
+        "CLOUDRUBY_APP_SECRET",
+        "UPSTREAM_TIMEOUT_SECONDS",
+        "RECONCILE_EVERY_SECONDS",
+        "REVIEW_AFTER_MINUTES",
+        "CLOUDRUBY_REPAY_AFTER_SECONDS",
+        "ENERGY_LOW_BALANCE_TRX",
+        "KUMQUAT_LOW_BALANCE",
+        "PROVIDER_CHECK_EVERY_SECONDS",
+        "UPSTREAM_DOWN_ALERT_MINUTES",
+        "DAILY_REPORT_AT",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -61,17 +76,32 @@ def test_values_from_the_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("WEB_PORT", "eighty"), ("WEB_PORT", "70000"), ("ADMIN_IDS", "12,abc"),
-     ("STARS_RATE", "-1"), ("SHOP_CURRENCY", "dong"), ("TELEGRAM_API_BASE", "not a url"),
-     ("ADMIN_CHAT_ID", "the group"), ("UPSTREAM_TIMEOUT_SECONDS", "0"),
-     ("RECONCILE_EVERY_SECONDS", "soon"), ("REVIEW_AFTER_MINUTES", "-5"),
-     ("CLOUDRUBY_REPAY_AFTER_SECONDS", "5"), ("ENERGY_LOW_BALANCE_TRX", "-1"),
-     ("ENERGY_LOW_BALANCE_TRX", "a lot"), ("KUMQUAT_LOW_BALANCE", "0.0000001"),
-     ("KUMQUAT_LOW_BALANCE", "inf"), ("PROVIDER_CHECK_EVERY_SECONDS", "0"),
-     ("PROVIDER_CHECK_EVERY_SECONDS", "1m"), ("UPSTREAM_DOWN_ALERT_MINUTES", "-1"),
-     ("DAILY_REPORT_AT", "9am"), ("DAILY_REPORT_AT", "24:00"), ("DAILY_REPORT_AT", "09:60"),
-     ("DAILY_REPORT_AT", "9:00"), ("DAILY_REPORT_AT", "09:00:00.5")],
-)  # fmt: skip
+    [
+        ("WEB_PORT", "eighty"),
+        ("WEB_PORT", "70000"),
+        ("ADMIN_IDS", "12,abc"),
+        ("STARS_RATE", "-1"),
+        ("SHOP_CURRENCY", "dong"),
+        ("TELEGRAM_API_BASE", "not a url"),
+        ("ADMIN_CHAT_ID", "the group"),
+        ("UPSTREAM_TIMEOUT_SECONDS", "0"),
+        ("RECONCILE_EVERY_SECONDS", "soon"),
+        ("REVIEW_AFTER_MINUTES", "-5"),
+        ("CLOUDRUBY_REPAY_AFTER_SECONDS", "5"),
+        ("ENERGY_LOW_BALANCE_TRX", "-1"),
+        ("ENERGY_LOW_BALANCE_TRX", "a lot"),
+        ("KUMQUAT_LOW_BALANCE", "0.0000001"),
+        ("KUMQUAT_LOW_BALANCE", "inf"),
+        ("PROVIDER_CHECK_EVERY_SECONDS", "0"),
+        ("PROVIDER_CHECK_EVERY_SECONDS", "1m"),
+        ("UPSTREAM_DOWN_ALERT_MINUTES", "-1"),
+        ("DAILY_REPORT_AT", "9am"),
+        ("DAILY_REPORT_AT", "24:00"),
+        ("DAILY_REPORT_AT", "09:60"),
+        ("DAILY_REPORT_AT", "9:00"),
+        ("DAILY_REPORT_AT", "09:00:00.5"),
+    ],
+)
 def test_a_bad_value_names_its_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
@@ -116,9 +146,12 @@ def test_the_daily_report_time(
 
 
 def test_the_upstream_watch_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in (("ENERGY_LOW_BALANCE_TRX", "250.5"), ("KUMQUAT_LOW_BALANCE", "0"),
-                        ("PROVIDER_CHECK_EVERY_SECONDS", "0.5"),
-                        ("UPSTREAM_DOWN_ALERT_MINUTES", "0.05")):  # fmt: skip
+    for name, value in (
+        ("ENERGY_LOW_BALANCE_TRX", "250.5"),
+        ("KUMQUAT_LOW_BALANCE", "0"),
+        ("PROVIDER_CHECK_EVERY_SECONDS", "0.5"),
+        ("UPSTREAM_DOWN_ALERT_MINUTES", "0.05"),
+    ):
         monkeypatch.setenv(name, value)
     settings = load_settings()
     low_balances = (

@@ -107,10 +107,17 @@ async def hold_every_amount_but(
                 await deposits.store.insert_request(
                     tx,
                     DepositRequest(
-                        f"DFILL{n:03}", filler, Method.USDT, amount, amount + n,
-                        RequestStatus.OPEN, None, now, until,
+                        f"DFILL{n:03}",
+                        filler,
+                        Method.USDT,
+                        amount,
+                        amount + n,
+                        RequestStatus.OPEN,
+                        None,
+                        now,
+                        until,
                     ),
-                )  # fmt: skip
+                )
 
 
 async def available(books: Books, user_id: int) -> int:

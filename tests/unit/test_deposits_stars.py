@@ -247,8 +247,12 @@ async def test_a_refused_refund_puts_the_money_back_and_can_be_asked_again(books
     assert again.outcome == RefundOutcome.REFUNDED
     assert await available(books, alice) == 0
     kinds = [line.kind for line in await books.ledger.wallet_history(alice, limit=5)]
-    assert kinds == [Kind.DEPOSIT_REFUND, Kind.DEPOSIT_REFUND_CANCELLED, Kind.DEPOSIT_REFUND,
-                     Kind.DEPOSIT]  # fmt: skip
+    assert kinds == [
+        Kind.DEPOSIT_REFUND,
+        Kind.DEPOSIT_REFUND_CANCELLED,
+        Kind.DEPOSIT_REFUND,
+        Kind.DEPOSIT,
+    ]
     assert (await audit_ledger(books.db)).ok
     figures = await FigureStore(books.db).since("2000-01-01")
     assert (figures.deposit_refunds, figures.deposit_refund_count) == (1_300_000, 1)

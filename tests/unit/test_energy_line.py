@@ -27,11 +27,19 @@ async def line(tmp_path: Path) -> AsyncIterator[EnergyLine]:
 
 
 def test_the_offer_keeps_only_usable_periods() -> None:
-    account = EnergyAccount.model_validate({
-        "platformAvailEnergy": 1, "minimumOrderEnergy": 65_000, "balance": 0,
-        "prices": [{"period": "1H", "price": 36}, {"period": "7D", "price": 0},
-                   {"period": "1:D", "price": 5}, {"period": "30D", "price": 2_400}],
-    })  # fmt: skip
+    account = EnergyAccount.model_validate(
+        {
+            "platformAvailEnergy": 1,
+            "minimumOrderEnergy": 65_000,
+            "balance": 0,
+            "prices": [
+                {"period": "1H", "price": 36},
+                {"period": "7D", "price": 0},
+                {"period": "1:D", "price": 5},
+                {"period": "30D", "price": 2_400},
+            ],
+        }
+    )
     assert EnergyOffer.of(account) == EnergyOffer(65_000, 1, {"1H": 36, "30D": 2_400})
     assert EnergyPrice(period="1H", price=36).price == 36
 
@@ -40,8 +48,9 @@ def _refusal(code: str, reason: str, message: str) -> Reply[object]:
     return Reply(Outcome.REJECTED, reason=reason, upstream_code=code, message=message)
 
 
-@pytest.mark.parametrize("message", ["接收地址未激活", "Receive address is not activated",
-                                     "address INACTIVE"])  # fmt: skip
+@pytest.mark.parametrize(
+    "message", ["接收地址未激活", "Receive address is not activated", "address INACTIVE"]
+)
 def test_an_inactive_address_is_told_apart_from_other_parameter_errors(
     line: EnergyLine, message: str
 ) -> None:
@@ -71,10 +80,18 @@ def test_no_resources_is_explained_without_an_alert(line: EnergyLine) -> None:
 
 def test_the_refund_share_follows_what_upstream_gave_back() -> None:
     def ended(status: str, refund: int) -> tuple[Fraction | None, str | None]:
-        info = EnergyOrder.model_validate({
-            "orderNo": "1", "outTradeNo": "2", "receiveAddress": "T", "energyAmount": 65_000,
-            "period": "1H", "amount": 2_340_000, "status": status, "refundAmount": refund,
-        })  # fmt: skip
+        info = EnergyOrder.model_validate(
+            {
+                "orderNo": "1",
+                "outTradeNo": "2",
+                "receiveAddress": "T",
+                "energyAmount": 65_000,
+                "period": "1H",
+                "amount": 2_340_000,
+                "status": status,
+                "refundAmount": refund,
+            }
+        )
         submission = EnergyLine._settled(Reply(Outcome.REJECTED, info), info)
         return submission.refund_share, submission.alert
 

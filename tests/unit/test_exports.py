@@ -24,15 +24,22 @@ async def test_every_text_cell_that_could_run_as_a_formula_is_quoted(books: Book
     alice = await books.customer(7)
     memos = ["=1+1", "+SUM(A1)", "-2", "@A1", "\t=1+1", "\r=1+1", "plain, with = inside", "'quoted"]
     for number, memo in enumerate(memos):
-        await books.ledger.credit(alice, USDT, key=f"k{number}", kind=Kind.ADJUSTMENT, memo=memo,
-                                  actor="=admin")  # fmt: skip
+        await books.ledger.credit(
+            alice, USDT, key=f"k{number}", kind=Kind.ADJUSTMENT, memo=memo, actor="=admin"
+        )
     count, content = await ExportStore(books.db).ledger(SINCE)
     rows = _rows(content)
     assert count == len(rows) == 2 * len(memos)
     assert [row["memo"] for row in rows[::2]] == [
-        "'=1+1", "'+SUM(A1)", "'-2", "'@A1", "'\t=1+1", "'\r=1+1", "plain, with = inside",
+        "'=1+1",
+        "'+SUM(A1)",
+        "'-2",
+        "'@A1",
+        "'\t=1+1",
+        "'\r=1+1",
+        "plain, with = inside",
         "'quoted",
-    ]  # fmt: skip
+    ]
     assert {row["actor"] for row in rows} == {"'=admin"}
     assert {row["amount"] for row in rows} == {"1.000000", "-1.000000"}  # numbers as numbers
     assert {row["user_id"] for row in rows} == {"7"}

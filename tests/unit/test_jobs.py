@@ -20,8 +20,14 @@ async def test_a_run_under_way_finishes_and_no_new_one_starts() -> None:
         await asyncio.sleep(0.3)
         finished.append(datetime.now(UTC))
 
-    scheduler.add_job(write_slowly, "interval", seconds=0.05, next_run_time=datetime.now(UTC),
-                      max_instances=1, coalesce=True)  # fmt: skip
+    scheduler.add_job(
+        write_slowly,
+        "interval",
+        seconds=0.05,
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.start()
     await asyncio.wait_for(started.wait(), 5)
     assert runs.under_way == 1

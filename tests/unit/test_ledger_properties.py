@@ -189,7 +189,12 @@ def test_the_check_command_agrees_on_random_ledgers(operations: list[tuple[Any, 
         env = {**os.environ, "DATABASE_PATH": str(path), "PYTHONPATH": str(ROOT)}
         result = subprocess.run(
             [sys.executable, "-m", "bot", "check"],
-            cwd=folder, env=env, capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "ledger OK: every invariant holds" in result.stdout

@@ -50,8 +50,12 @@ def test_the_shops_lines_are_found_by_walking_the_package() -> None:
     assert [conversation.key for conversation in conversations()] == SHOP_LINES
     assert list(presenters()) == SHOP_LINES
     assert [upstream.name for upstream in upstreams()] == [
-        "Cloud recharge", "TRON energy", "KUMQUAT top-up", "Account shop", "AceData"
-    ]  # fmt: skip
+        "Cloud recharge",
+        "TRON energy",
+        "KUMQUAT top-up",
+        "Account shop",
+        "AceData",
+    ]
 
 
 @pytest.mark.usefixtures("giftcard")

@@ -17,8 +17,13 @@ KEPT = timedelta(days=2)
 
 
 async def _quote(books: Books, order_id: str, expired_ago: timedelta) -> str:
-    await books.orders.create(order_id, user_id=7, product="cloud", charge=USDT,
-                              quote_expires_at=as_stored(NOW - expired_ago))  # fmt: skip
+    await books.orders.create(
+        order_id,
+        user_id=7,
+        product="cloud",
+        charge=USDT,
+        quote_expires_at=as_stored(NOW - expired_ago),
+    )
     return order_id
 
 

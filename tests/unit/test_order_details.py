@@ -24,9 +24,15 @@ from tests.unit.conftest import Books
 
 ALICE = 7
 CLOUD = CloudTarget.from_data(
-    {"channel": "qcloud", "uid": "200000000001", "served_by": "kelly_qcloud", "rate": "0.95",
-     "balance": 12_340_000, "currency": "USD"}
-)  # fmt: skip
+    {
+        "channel": "qcloud",
+        "uid": "200000000001",
+        "served_by": "kelly_qcloud",
+        "rate": "0.95",
+        "balance": 12_340_000,
+        "currency": "USD",
+    }
+)
 PHONE = TopupTarget("254771114118", "KE", "Kenya", "safaricom", "Safaricom")
 SERVICE = AccountsOffer(41, "Facebook VN 2020", "facebook", "VN", "aged", 12_000_000_000, 30, 1, 20)
 PACKAGE = AceOffer("pkg-chat-100", "Chat", "100 credits", 100, 1_990_000)
@@ -102,16 +108,27 @@ async def test_the_settlement_goes_through_storage_beside_the_lines_details(book
     await books.customer(ALICE)
     details, as_always = _quoted()[0]
     settlement = Settlement(
-        store_rate=Decimal("1.0000"), markup_percent=Decimal("5"), screen_message_id=42,
-        failure=Failure.PRICE_CHANGED, refunded=10_500_000, refunded_by_operator=True,
-        upstream_owes_refund=True, delivered_after_refund=True,
-    )  # fmt: skip
+        store_rate=Decimal("1.0000"),
+        markup_percent=Decimal("5"),
+        screen_message_id=42,
+        failure=Failure.PRICE_CHANGED,
+        refunded=10_500_000,
+        refunded_by_operator=True,
+        upstream_owes_refund=True,
+        delivered_after_refund=True,
+    )
     order = await _stored(books, "o1", {**details.dump(), **settlement.dump()})
     assert order.details == {
-        **as_always, "store_rate": "1.0000", "markup_percent": "5", "screen_message_id": 42,
-        "failure": "price-changed", "refunded": 10_500_000, "refunded_by_operator": True,
-        "upstream_owes_refund": True, "delivered_after_refund": True,
-    }  # fmt: skip
+        **as_always,
+        "store_rate": "1.0000",
+        "markup_percent": "5",
+        "screen_message_id": 42,
+        "failure": "price-changed",
+        "refunded": 10_500_000,
+        "refunded_by_operator": True,
+        "upstream_owes_refund": True,
+        "delivered_after_refund": True,
+    }
     assert Settlement.of(order) == settlement
     assert CloudDetails.of(order) == details  # each part reads its own keys only
 
@@ -119,15 +136,33 @@ async def test_the_settlement_goes_through_storage_beside_the_lines_details(book
 async def test_orders_stored_in_todays_shape_read_into_the_models(books: Books) -> None:
     """Rows exactly as the shop wrote them before the records, settled and all."""
     await books.customer(ALICE)
-    settled = {"store_rate": "1", "markup_percent": "5", "screen_message_id": None,
-               "failure": "not-delivered", "refunded": 10_500_000}  # fmt: skip
-    cloud = await _stored(books, "c", {
-        "channel": "qcloud", "uid": "200000000000", "served_by": "qcloud", "rate": "1.00",
-        "balance": 0, "currency": "USD", "money": 10_000_000, "cost": 10_000_000, **settled,
-        "sn": "ba2026", "recharge_amount": 10_000_000,
-        "pay_sent_at": "2026-11-22T13:45:12.123456+00:00", "upstream_status": "failed",
-        "paid_at": None,
-    })  # fmt: skip
+    settled = {
+        "store_rate": "1",
+        "markup_percent": "5",
+        "screen_message_id": None,
+        "failure": "not-delivered",
+        "refunded": 10_500_000,
+    }
+    cloud = await _stored(
+        books,
+        "c",
+        {
+            "channel": "qcloud",
+            "uid": "200000000000",
+            "served_by": "qcloud",
+            "rate": "1.00",
+            "balance": 0,
+            "currency": "USD",
+            "money": 10_000_000,
+            "cost": 10_000_000,
+            **settled,
+            "sn": "ba2026",
+            "recharge_amount": 10_000_000,
+            "pay_sent_at": "2026-11-22T13:45:12.123456+00:00",
+            "upstream_status": "failed",
+            "paid_at": None,
+        },
+    )
     read = CloudDetails.of(cloud)
     assert (read.channel, read.rate, read.sn, read.pay_sent_at) == (
         CloudChannel.TENCENT,
@@ -135,8 +170,9 @@ async def test_orders_stored_in_todays_shape_read_into_the_models(books: Books) 
         "ba2026",
         "2026-11-22T13:45:12.123456+00:00",
     )
-    assert read.target == CloudTarget(CloudChannel.TENCENT, "200000000000", "qcloud",
-                                      Decimal("1.00"), 0, "USD")  # fmt: skip
+    assert read.target == CloudTarget(
+        CloudChannel.TENCENT, "200000000000", "qcloud", Decimal("1.00"), 0, "USD"
+    )
     settlement = Settlement.of(cloud)
     assert (settlement.failure, settlement.refunded, settlement.store_rate) == (
         Failure.NOT_DELIVERED,
@@ -145,33 +181,81 @@ async def test_orders_stored_in_todays_shape_read_into_the_models(books: Books) 
     )
     assert settlement.screen_message_id is None and not settlement.refunded_by_operator
 
-    energy = EnergyDetails.of(await _stored(books, "e", {
-        "address": "TXYZ", "energy": 65_000, "period": "1H", "unit_price": 90, "cost": 5_850_000,
-        "order_no": "E1", "charged": 5_850_000, "upstream_status": "ABORT", "paid_sun": 5_850_000,
-        "refund_sun": 0, "energy_failure": "aborted", **settled,
-    }))  # fmt: skip
+    energy = EnergyDetails.of(
+        await _stored(
+            books,
+            "e",
+            {
+                "address": "TXYZ",
+                "energy": 65_000,
+                "period": "1H",
+                "unit_price": 90,
+                "cost": 5_850_000,
+                "order_no": "E1",
+                "charged": 5_850_000,
+                "upstream_status": "ABORT",
+                "paid_sun": 5_850_000,
+                "refund_sun": 0,
+                "energy_failure": "aborted",
+                **settled,
+            },
+        )
+    )
     assert (energy.energy_failure, energy.out_trade_no_used) == (EnergyFailure.ABORTED, False)
 
     # A top-up quoted before units were read says its face value's currency instead.
-    topup = TopupDetails.of(await _stored(books, "t", {
-        **PHONE.to_data(), "product_id": 3, "product_name": "Airtime 100 KES", "kind": "HF",
-        "face_value": "100", "face_currency": "KES", "refusal": "carrier_unknown", **settled,
-    }))  # fmt: skip
+    topup = TopupDetails.of(
+        await _stored(
+            books,
+            "t",
+            {
+                **PHONE.to_data(),
+                "product_id": 3,
+                "product_name": "Airtime 100 KES",
+                "kind": "HF",
+                "face_value": "100",
+                "face_currency": "KES",
+                "refusal": "carrier_unknown",
+                **settled,
+            },
+        )
+    )
     assert (topup.unit, topup.face_value, topup.refusal) == ("KES", Decimal(100), "carrier_unknown")
     assert topup.target == PHONE
 
-    accounts = AccountsDetails.of(await _stored(books, "a", {
-        "offer": SERVICE.to_data(), "quantity": 2, "cost": 24_000_000_000,
-        "accounts": ["user1|pass1", "user2|pass2"], "shop_order_id": "S9", "store_rate": "0.00004",
-        "markup_percent": "5",
-    }))  # fmt: skip
+    accounts = AccountsDetails.of(
+        await _stored(
+            books,
+            "a",
+            {
+                "offer": SERVICE.to_data(),
+                "quantity": 2,
+                "cost": 24_000_000_000,
+                "accounts": ["user1|pass1", "user2|pass2"],
+                "shop_order_id": "S9",
+                "store_rate": "0.00004",
+                "markup_percent": "5",
+            },
+        )
+    )
     assert (accounts.offer, accounts.accounts) == (SERVICE, ["user1|pass1", "user2|pass2"])
     assert "pass1" not in repr(accounts)  # the customer's secrets stay out of logs
 
-    ace = AceDataDetails.of(await _stored(books, "d", {
-        "application_id": "0b5e", "pay_way": "Stripe", **PACKAGE.to_details(), "state": "Pending",
-        "paid_price": 2_000_000, "pay_url": "https://pay.example/1", **settled,
-    }))  # fmt: skip
+    ace = AceDataDetails.of(
+        await _stored(
+            books,
+            "d",
+            {
+                "application_id": "0b5e",
+                "pay_way": "Stripe",
+                **PACKAGE.to_details(),
+                "state": "Pending",
+                "paid_price": 2_000_000,
+                "pay_url": "https://pay.example/1",
+                **settled,
+            },
+        )
+    )
     assert (ace.asked, ace.pay_url, ace.create) == (2_000_000, "https://pay.example/1", None)
 
 

@@ -60,8 +60,9 @@ class World:
         self.ledger = Ledger(db)
         self.line = ScriptedLine()
         self.heard = Heard(Outbox(db, OPERATORS_CHAT))
-        self.sales = OrderService(db, self.ledger, OrderStore(db), {"scripted": self.line},
-                                  self.heard.outbox)  # fmt: skip
+        self.sales = OrderService(
+            db, self.ledger, OrderStore(db), {"scripted": self.line}, self.heard.outbox
+        )
 
     async def bought(self, charge: int, first: Submission) -> Order:
         price = Price(charge, "USDT", Decimal(1), Decimal(0), charge)
@@ -131,9 +132,14 @@ async def test_an_order_paid_to_upstream_directly_holds_nothing(world: World) ->
 
 async def test_an_order_paid_upstream_directly_never_goes_to_review(world: World) -> None:
     order = await world.bought(0, Submission(Outcome.PENDING))
-    impatient = OrderService(world.db, world.ledger, OrderStore(world.db),
-                             {"scripted": world.line}, world.heard.outbox,
-                             review_after=timedelta(0))  # fmt: skip
+    impatient = OrderService(
+        world.db,
+        world.ledger,
+        OrderStore(world.db),
+        {"scripted": world.line},
+        world.heard.outbox,
+        review_after=timedelta(0),
+    )
     world.line.answers.append(Submission(Outcome.PENDING))
     assert (await impatient.reconcile(order.id)).status == OrderStatus.SUBMITTED
     assert await world.heard.alerts() == []

@@ -19,8 +19,9 @@ async def _add(
     books: Books, chat: int, priority: Priority, topic: Topic, key: str | None = None
 ) -> int | None:
     async with books.db.write() as tx:
-        return await OutboxStore.add(tx, chat_id=chat, priority=priority, topic=topic,
-                                     now=as_stored(NOW), key=key)  # fmt: skip
+        return await OutboxStore.add(
+            tx, chat_id=chat, priority=priority, topic=topic, now=as_stored(NOW), key=key
+        )
 
 
 async def test_messages_are_due_most_important_then_oldest_first(books: Books) -> None:

@@ -25,8 +25,10 @@ async def test_defaults_convert_mark_up_and_round_up(tmp_path: Path) -> None:
         pricing = Pricing(SettingsStore(db))
         price = await pricing.price("cloud", 10_000_000, "usd")
         assert (price.upstream_currency, price.rate, price.markup_percent) == (
-            "USD", Decimal("1"), Decimal("5"),
-        )  # fmt: skip
+            "USD",
+            Decimal("1"),
+            Decimal("5"),
+        )
         assert price.charge == 10_500_000
         tiny = await pricing.price("cloud", 1, "USD")
         assert tiny.charge == 10_000  # a fraction of a cent is charged as a cent

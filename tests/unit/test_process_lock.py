@@ -34,12 +34,20 @@ def test_a_second_taker_is_refused_and_told_who_holds_it(tmp_path: Path) -> None
 def test_a_killed_holder_leaves_the_lock_free(tmp_path: Path) -> None:
     path = tmp_path / "data" / "shop.sqlite3.lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from storage.process_lock import ProcessLock;"
-         "ProcessLock(Path(sys.argv[1])).acquire(); print('locked', flush=True); time.sleep(600)",
-         str(path)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path;"
+            " from storage.process_lock import ProcessLock;"
+            " ProcessLock(Path(sys.argv[1])).acquire();"
+            " print('locked', flush=True); time.sleep(600)",
+            str(path),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
         with pytest.raises(LockHeld) as refused:

@@ -267,8 +267,10 @@ async def test_a_record_that_cannot_be_read_or_booked_is_read_again_from_the_sam
 
     shop.record.down = False
     async with books.db.write() as tx:
-        await tx.execute("CREATE TRIGGER no_404 BEFORE INSERT ON users WHEN NEW.id = 404"
-                         " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")  # fmt: skip
+        await tx.execute(
+            "CREATE TRIGGER no_404 BEFORE INSERT ON users WHEN NEW.id = 404"
+            " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+        )
     checked = await history.check()
     assert [found.transaction.id for found in checked.found] == ["stxA"]
     assert await shop.deposits.store.mark(MARK) == 1  # stopped at the one that failed

@@ -23,8 +23,9 @@ def base58check(payload: bytes) -> str:
     return text
 
 
-@pytest.mark.parametrize("address", [DOCUMENT_ADDRESS, USDT_CONTRACT,
-                                     base58check(b"\x41" + bytes(range(20)))])  # fmt: skip
+@pytest.mark.parametrize(
+    "address", [DOCUMENT_ADDRESS, USDT_CONTRACT, base58check(b"\x41" + bytes(range(20)))]
+)
 def test_real_addresses_pass(address: str) -> None:
     assert address_problem(address) is None
     assert is_tron_address(address)

@@ -155,13 +155,24 @@ class DepositBooks:
         """Book the payment's money to `user_id`, once, with the customer's news of it, and
         settle its claims; returns the outbox entries to send once `tx` commits."""
         await self.ledger.credit(
-            user_id, amount, key=f"deposit:{reference}", kind=Kind.DEPOSIT, memo=memo,
-            actor=actor, tx=tx,
-        )  # fmt: skip
+            user_id,
+            amount,
+            key=f"deposit:{reference}",
+            kind=Kind.DEPOSIT,
+            memo=memo,
+            actor=actor,
+            tx=tx,
+        )
         await self.store.settle_payment(
-            tx, payment_id, PaymentStatus.CREDITED, now, user_id=user_id, request_id=request_id,
-            credited=amount, decided_by=decided_by,
-        )  # fmt: skip
+            tx,
+            payment_id,
+            PaymentStatus.CREDITED,
+            now,
+            user_id=user_id,
+            request_id=request_id,
+            credited=amount,
+            decided_by=decided_by,
+        )
         if request_id is not None:
             await self.store.close_request(tx, request_id, RequestStatus.CREDITED, now)
         told = await self.outbox.to_customer(
@@ -179,26 +190,35 @@ class DepositBooks:
         for claim in claims:
             if claim.user_id != credited:
                 told += await self.outbox.to_customer(
-                    tx, claim.user_id, Topic.CLAIM_UNCONFIRMED, str(payment_id),
+                    tx,
+                    claim.user_id,
+                    Topic.CLAIM_UNCONFIRMED,
+                    str(payment_id),
                     key=f"payment:{payment_id}:unconfirmed:{claim.user_id}",
-                )  # fmt: skip
+                )
         return told
 
     async def tell_refunded(self, tx: Transaction, payment: Payment) -> list[int]:
         """The customer's news that a Stars payment of theirs was given back."""
         assert payment.user_id is not None
         return await self.outbox.to_customer(
-            tx, payment.user_id, Topic.STARS_REFUND, str(payment.id),
+            tx,
+            payment.user_id,
+            Topic.STARS_REFUND,
+            str(payment.id),
             key=f"payment:{payment.id}:refunded",
-        )  # fmt: skip
+        )
 
     async def ask_operators(self, tx: Transaction, payment_id: int) -> list[int]:
         """The operators' card of a payment that now waits for their decision, recorded in `tx`
         once per payment; it is worded, with its buttons, when it goes out."""
         return await self.outbox.to_operators(
-            tx, Topic.PAYMENT_WAITING, "", about=str(payment_id),
+            tx,
+            Topic.PAYMENT_WAITING,
+            "",
+            about=str(payment_id),
             key=f"payment:{payment_id}:waiting",
-        )  # fmt: skip
+        )
 
     async def alert_operators(self, tx: Transaction, text: str, *, key: str) -> list[int]:
         """Plain `text` for the operators, recorded in `tx` once per `key`; logged too."""

@@ -29,15 +29,22 @@ class PaymentDecisions:
             return user_id, payment.paid
 
         return await self._decide(
-            payment_id, WAITING, admin_id, "assign payment", credit=chosen,
+            payment_id,
+            WAITING,
+            admin_id,
+            "assign payment",
+            credit=chosen,
             memo="USDT-TRC20 transfer, assigned by an operator",
-        )  # fmt: skip
+        )
 
     async def ignore(self, payment_id: int, admin_id: int) -> Payment:
         return await self._decide(
-            payment_id, (PaymentStatus.UNMATCHED,), admin_id, "ignore payment",
+            payment_id,
+            (PaymentStatus.UNMATCHED,),
+            admin_id,
+            "ignore payment",
             outcome=PaymentStatus.IGNORED,
-        )  # fmt: skip
+        )
 
     async def approve(self, payment_id: int, amount: int, admin_id: int) -> Payment:
         """An operator credits a claimed transfer to its (first) claimant, `amount` as they
@@ -56,15 +63,22 @@ class PaymentDecisions:
             return payment.user_id, amount
 
         return await self._decide(
-            payment_id, (PaymentStatus.CLAIMED,), admin_id, "approve payment", credit=claimant,
+            payment_id,
+            (PaymentStatus.CLAIMED,),
+            admin_id,
+            "approve payment",
+            credit=claimant,
             memo="USDT-TRC20 transfer, approved by an operator",
-        )  # fmt: skip
+        )
 
     async def reject(self, payment_id: int, admin_id: int) -> Payment:
         return await self._decide(
-            payment_id, (PaymentStatus.CLAIMED,), admin_id, "reject payment",
+            payment_id,
+            (PaymentStatus.CLAIMED,),
+            admin_id,
+            "reject payment",
             outcome=PaymentStatus.REJECTED,
-        )  # fmt: skip
+        )
 
     async def _decide(
         self,
@@ -94,10 +108,17 @@ class PaymentDecisions:
                     raise DepositRefused(f"no customer {user_id}")
                 paid = matched.id if matched is not None and matched.user_id == user_id else None
                 told = await books.credit(
-                    tx, payment.id, user_id, amount, reference=payment.reference,
-                    request_id=paid, memo=memo, now=now, actor=f"admin:{admin_id}",
+                    tx,
+                    payment.id,
+                    user_id,
+                    amount,
+                    reference=payment.reference,
+                    request_id=paid,
+                    memo=memo,
+                    now=now,
+                    actor=f"admin:{admin_id}",
                     decided_by=admin_id,
-                )  # fmt: skip
+                )
                 after = f"credited {amount} to {user_id}{_overruled(payment, matched, user_id)}"
             else:
                 await store.settle_payment(tx, payment.id, outcome, now, decided_by=admin_id)
@@ -105,9 +126,14 @@ class PaymentDecisions:
                 told = await books.tell_unconfirmed(tx, payment.id, unconfirmed, credited=None)
                 after = outcome.value
             await books.admin_log.record(
-                admin_id, action, "payment", str(payment.id), before=payment.status.value,
-                after=after, tx=tx,
-            )  # fmt: skip
+                admin_id,
+                action,
+                "payment",
+                str(payment.id),
+                before=payment.status.value,
+                after=after,
+                tx=tx,
+            )
             settled = await store.payment(payment.id, tx)
         assert settled is not None
         await books.outbox.send_now(told)

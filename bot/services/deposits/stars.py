@@ -127,14 +127,25 @@ class StarsPayments:
                 request = None
             amount = request.amount if request is not None else stars_credit(stars, self.stars_rate)
             payment_id = await store.insert_payment(
-                tx, reference=reference, method=Method.STARS, paid=stars,
-                status=PaymentStatus.UNMATCHED, paid_at=paid, now=now, user_id=user_id,
-            )  # fmt: skip
+                tx,
+                reference=reference,
+                method=Method.STARS,
+                paid=stars,
+                status=PaymentStatus.UNMATCHED,
+                paid_at=paid,
+                now=now,
+                user_id=user_id,
+            )
             told = await books.credit(
-                tx, payment_id, user_id, amount, reference=reference,
+                tx,
+                payment_id,
+                user_id,
+                amount,
+                reference=reference,
                 request_id=None if request is None else request.id,
-                memo=f"Telegram Stars payment #{payment_id}", now=now,
-            )  # fmt: skip
+                memo=f"Telegram Stars payment #{payment_id}",
+                now=now,
+            )
             payment = await store.payment(payment_id, tx)
             assert payment is not None
             alert = booked_alert(payment, request, payload, self.currency, from_record=from_record)
@@ -155,8 +166,9 @@ class StarsPayments:
             if payment is None or payment.status != PaymentStatus.CREDITED:
                 return None
             told = await books.alert_operators(
-                tx, refunded_elsewhere_alert(payment, self.currency),
+                tx,
+                refunded_elsewhere_alert(payment, self.currency),
                 key=f"{payment.reference}:refunded-elsewhere",
-            )  # fmt: skip
+            )
         await books.outbox.send_now(told)
         return payment

@@ -95,19 +95,28 @@ class StarsRefunds:
                 attempt = await store.refund_attempts(tx, payment.id) + 1
                 try:
                     await books.ledger.debit(
-                        user_id, amount, key=f"deposit-refund:{payment.id}:{attempt}",
-                        kind=Kind.DEPOSIT_REFUND, actor=f"admin:{admin_id}", tx=tx,
+                        user_id,
+                        amount,
+                        key=f"deposit-refund:{payment.id}:{attempt}",
+                        kind=Kind.DEPOSIT_REFUND,
+                        actor=f"admin:{admin_id}",
+                        tx=tx,
                         memo=f"Telegram Stars payment #{payment.id} refunded",
-                    )  # fmt: skip
+                    )
                 except InsufficientFunds as short:
                     raise BalanceShort(user_id, short.available, short.required) from None
                 await store.settle_payment(
                     tx, payment.id, PaymentStatus.REFUNDING, now, decided_by=admin_id, note=reason
                 )
             await books.admin_log.record(
-                admin_id, "refund stars payment", "payment", str(payment.id),
-                before=payment.status.value, after=f"refunding: {reason}"[:200], tx=tx,
-            )  # fmt: skip
+                admin_id,
+                "refund stars payment",
+                "payment",
+                str(payment.id),
+                before=payment.status.value,
+                after=f"refunding: {reason}"[:200],
+                tx=tx,
+            )
         return payment
 
     async def finish(self) -> list[StarsRefund]:
@@ -189,20 +198,27 @@ class StarsRefunds:
                 case RefundAnswer.REFUSED:
                     attempt = await store.refund_attempts(tx, payment.id)
                     await books.ledger.credit(
-                        payment.user_id, payment.credited,
+                        payment.user_id,
+                        payment.credited,
                         key=f"deposit-refund:{payment.id}:{attempt}:cancelled",
                         kind=Kind.DEPOSIT_REFUND_CANCELLED,
-                        memo=f"Telegram refused to refund Stars payment #{payment.id}", tx=tx,
-                    )  # fmt: skip
+                        memo=f"Telegram refused to refund Stars payment #{payment.id}",
+                        tx=tx,
+                    )
                     status, outcome = PaymentStatus.CREDITED, RefundOutcome.REFUSED
                 case RefundAnswer.UNKNOWN:
                     return StarsRefund(payment, RefundOutcome.PENDING, reply.detail), False
             await store.settle_payment(tx, payment.id, status, now, note=payment.note)
             after = f"{status.value}: Telegram answered {reply.answer.value} {reply.detail}"
             await books.admin_log.record(
-                admin, "refund stars payment", "payment", str(payment.id),
-                before="refunding", after=after.strip()[:200], tx=tx,
-            )  # fmt: skip
+                admin,
+                "refund stars payment",
+                "payment",
+                str(payment.id),
+                before="refunding",
+                after=after.strip()[:200],
+                tx=tx,
+            )
             settled = await store.payment(payment.id, tx)
         assert settled is not None
         return StarsRefund(settled, outcome, reply.detail), True

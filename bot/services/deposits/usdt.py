@@ -180,24 +180,42 @@ class UsdtDeposits:
             owner_id = None if owner is None else owner.id
             if known is None:
                 payment_id = await store.insert_payment(
-                    tx, reference=reference, method=Method.USDT, paid=amount,
-                    status=PaymentStatus.UNMATCHED, paid_at=as_stored(sent), now=now,
-                    sender=sender, request_id=owner_id,
-                )  # fmt: skip
+                    tx,
+                    reference=reference,
+                    method=Method.USDT,
+                    paid=amount,
+                    status=PaymentStatus.UNMATCHED,
+                    paid_at=as_stored(sent),
+                    now=now,
+                    sender=sender,
+                    request_id=owner_id,
+                )
             else:
                 payment_id = known.id
                 status, claimant = PaymentStatus.CLAIMED, known.user_id
                 if owner is not None or contested or known.status == PaymentStatus.REJECTED:
                     status, claimant = PaymentStatus.UNMATCHED, None
                 await store.record_chain(
-                    tx, payment_id, amount, sender, as_stored(sent), status, user_id=claimant,
+                    tx,
+                    payment_id,
+                    amount,
+                    sender,
+                    as_stored(sent),
+                    status,
+                    user_id=claimant,
                     request_id=owner_id,
-                )  # fmt: skip
+                )
             if request is not None:
                 told = await books.credit(
-                    tx, payment_id, request.user_id, amount, reference=reference,
-                    request_id=request.id, memo="USDT-TRC20 transfer", now=now,
-                )  # fmt: skip
+                    tx,
+                    payment_id,
+                    request.user_id,
+                    amount,
+                    reference=reference,
+                    request_id=request.id,
+                    memo="USDT-TRC20 transfer",
+                    now=now,
+                )
             else:  # whose it is, the operators decide: their card goes with it
                 told = await books.ask_operators(tx, payment_id)
             payment = await store.payment(payment_id, tx)
@@ -230,17 +248,27 @@ class UsdtDeposits:
                 raise TooManyClaims(f"{MAX_OPEN_CLAIMS} claims wait for the operators")
             if known is None:
                 payment_id = await store.insert_payment(
-                    tx, reference=reference, method=Method.MANUAL, paid=amount,
-                    status=PaymentStatus.CLAIMED, paid_at=now, now=now, user_id=user_id,
+                    tx,
+                    reference=reference,
+                    method=Method.MANUAL,
+                    paid=amount,
+                    status=PaymentStatus.CLAIMED,
+                    paid_at=now,
+                    now=now,
+                    user_id=user_id,
                     note=f"claimed {amount}",
-                )  # fmt: skip
+                )
             else:
                 payment_id = known.id
                 if known.status == PaymentStatus.UNMATCHED and known.request_id is None:
                     await store.settle_payment(
-                        tx, known.id, PaymentStatus.CLAIMED, now, user_id=user_id,
+                        tx,
+                        known.id,
+                        PaymentStatus.CLAIMED,
+                        now,
+                        user_id=user_id,
                         note=f"claimed {amount}",
-                    )  # fmt: skip
+                    )
             await store.insert_claim(tx, payment_id, user_id, amount, now)
             payment = await store.payment(payment_id, tx)
         assert payment is not None

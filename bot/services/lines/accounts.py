@@ -269,8 +269,14 @@ class AccountsLine(LineBase):
         if reason in EXPLAINED:
             details = AccountsDetails.facts(accounts_failure=reason)
             failure, alert = Failure.NOT_DELIVERED, None
-        return Submission(Outcome.REJECTED, reason=reason, message=reply.message,
-                          details=details, alert=alert, failure=failure)  # fmt: skip
+        return Submission(
+            Outcome.REJECTED,
+            reason=reason,
+            message=reply.message,
+            details=details,
+            alert=alert,
+            failure=failure,
+        )
 
     @staticmethod
     def _delivered(bought: ShopPurchase, order: Order) -> Submission:

@@ -108,8 +108,15 @@ def offers_of(listing: AceServices) -> list[Offer]:
         for package in service.packages:
             if package.custom_amount or package.price <= 0 or package.amount <= 0:
                 continue
-            offers.append(Offer(package.id, service.title or service.id,
-                                package.title, package.amount, package.price))  # fmt: skip
+            offers.append(
+                Offer(
+                    package.id,
+                    service.title or service.id,
+                    package.title,
+                    package.amount,
+                    package.price,
+                )
+            )
     return offers
 
 
@@ -164,14 +171,20 @@ class AceDataLine(LineBase):
     @staticmethod
     def price(offer: Offer) -> Price:
         """Paid to AceData directly: the shop charges nothing (confirming holds nothing)."""
-        return Price(upstream_cost=offer.price, upstream_currency="USD", rate=Decimal(1),
-                     markup_percent=Decimal(0), charge=0)  # fmt: skip
+        return Price(
+            upstream_cost=offer.price,
+            upstream_currency="USD",
+            rate=Decimal(1),
+            markup_percent=Decimal(0),
+            charge=0,
+        )
 
     @classmethod
     def quote(cls, application_id: str, offer: Offer, pay_way: str) -> Quote:
         """An order of `offer` for the application, paid to AceData `pay_way`."""
-        details = AceDataDetails(application_id=application_id, pay_way=pay_way,
-                                 **offer.to_details())  # fmt: skip
+        details = AceDataDetails(
+            application_id=application_id, pay_way=pay_way, **offer.to_details()
+        )
         return Quote(cls.price(offer), details)
 
     async def requote(self, order: Order) -> Quote | None:
@@ -179,8 +192,7 @@ class AceDataLine(LineBase):
         longer sold)."""
         details = AceDataDetails.of(order)
         offer = await self.offer(details.package_id)
-        return None if offer is None else self.quote(details.application_id, offer,
-                                                     details.pay_way)  # fmt: skip
+        return None if offer is None else self.quote(details.application_id, offer, details.pay_way)
 
     async def submit(self, order: Order, remember: Remember) -> Submission:
         if order.upstream_ref is not None:  # created before: never create a second one
@@ -245,8 +257,9 @@ class AceDataLine(LineBase):
     @staticmethod
     def _noted(upstream: AceOrder) -> dict[str, Any]:
         if upstream.pay_url:
-            return AceDataDetails.facts(state=upstream.state, paid_price=upstream.price,
-                                        pay_url=upstream.pay_url)  # fmt: skip
+            return AceDataDetails.facts(
+                state=upstream.state, paid_price=upstream.price, pay_url=upstream.pay_url
+            )
         return AceDataDetails.facts(state=upstream.state, paid_price=upstream.price)
 
     def _from(self, reply: Reply[AceOrder]) -> Submission:

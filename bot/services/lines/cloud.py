@@ -74,8 +74,9 @@ class CloudTarget:
 
     @classmethod
     def of(cls, channel: CloudChannel, account: CloudAccount) -> CloudTarget:
-        return cls(channel, account.uid, account.channel, account.rate, account.balance,
-                   account.currency)  # fmt: skip
+        return cls(
+            channel, account.uid, account.channel, account.rate, account.balance, account.currency
+        )
 
     def to_data(self) -> dict[str, str | int]:
         return {
@@ -133,14 +134,22 @@ class CloudDetails(Details):
     @classmethod
     def quoted(cls, quote: CloudQuote) -> CloudDetails:
         target = quote.target
-        return cls(channel=target.channel, uid=target.uid, served_by=target.served_by,
-                   rate=target.rate, balance=target.balance, currency=target.currency,
-                   money=quote.money, cost=quote.cost)  # fmt: skip
+        return cls(
+            channel=target.channel,
+            uid=target.uid,
+            served_by=target.served_by,
+            rate=target.rate,
+            balance=target.balance,
+            currency=target.currency,
+            money=quote.money,
+            cost=quote.cost,
+        )
 
     @property
     def target(self) -> CloudTarget:
-        return CloudTarget(self.channel, self.uid, self.served_by, self.rate, self.balance,
-                           self.currency)  # fmt: skip
+        return CloudTarget(
+            self.channel, self.uid, self.served_by, self.rate, self.balance, self.currency
+        )
 
 
 def from_config(setup: LineSetup) -> CloudLine | None:
@@ -250,8 +259,9 @@ class CloudLine(LineBase):
     async def query(self, order: Order, remember: Remember) -> Submission:
         sn = order.upstream_ref
         if sn is None:  # the bot stopped before it learned the upstream order: none was paid
-            return Submission(Outcome.REJECTED, reason="not_created",
-                              message="no upstream order was ever created")  # fmt: skip
+            return Submission(
+                Outcome.REJECTED, reason="not_created", message="no upstream order was ever created"
+            )
         status = await self._client.order(sn)
         if status.value is None:
             return self._unknown(status)
@@ -260,8 +270,11 @@ class CloudLine(LineBase):
         sent = CloudDetails.of(order).pay_sent_at
         if sent is None or datetime.now(UTC) - datetime.fromisoformat(sent) >= self._repay_after:
             return await self._pay(sn, remember)  # never paid, or the pay got lost on the way
-        return Submission(Outcome.PENDING, reason="unpaid_for_now",
-                          message="upstream has not executed the payment yet")  # fmt: skip
+        return Submission(
+            Outcome.PENDING,
+            reason="unpaid_for_now",
+            message="upstream has not executed the payment yet",
+        )
 
     async def _pay(self, sn: str, remember: Remember) -> Submission:
         await remember(details=CloudDetails.facts(pay_sent_at=datetime.now(UTC).isoformat()))
@@ -282,8 +295,9 @@ class CloudLine(LineBase):
     def _from(self, reply: Reply[CloudOrder]) -> Submission:
         details = {}
         if reply.value is not None:
-            details = CloudDetails.facts(upstream_status=reply.value.status,
-                                         paid_at=reply.value.paid_at)  # fmt: skip
+            details = CloudDetails.facts(
+                upstream_status=reply.value.status, paid_at=reply.value.paid_at
+            )
         return Submission(
             reply.outcome,
             reason=reply.reason,
@@ -299,8 +313,10 @@ class CloudLine(LineBase):
         if reply.outcome != Outcome.REJECTED:
             return None
         if reply.reason == "failed_balance_deducted":
-            return ("cloud recharge failed after the agent balance was deducted; the customer was "
-                    "refunded and upstream owes the shop a refund")  # fmt: skip
+            return (
+                "cloud recharge failed after the agent balance was deducted; the customer was "
+                "refunded and upstream owes the shop a refund"
+            )
         if reply.reason in ("failed", "recharge_failed"):
             return (
                 f"cloud recharge failed ({reply.reason}): {reply.message}; the customer was "

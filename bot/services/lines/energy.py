@@ -62,8 +62,13 @@ REFUSALS: dict[str, tuple[Failure, EnergyFailure | None]] = {
     "unreachable": (Failure.SUPPLIER_UNAVAILABLE, None),
 }
 # The shop's side of the upstream is broken: operators must act.
-ALERTED = {"upstream_balance_insufficient", "bad_api_key", "bad_signature", "ip_not_whitelisted",
-           "unreachable"}  # fmt: skip
+ALERTED = {
+    "upstream_balance_insufficient",
+    "bad_api_key",
+    "bad_signature",
+    "ip_not_whitelisted",
+    "unreachable",
+}
 # The document does not say how an inactive address is refused; 10001 with a message saying so.
 # A period goes into button data: a short word of letters and digits (1H, 1D, 3D, 30D).
 _PERIOD = re.compile(r"[0-9A-Za-z]{1,8}")
@@ -100,8 +105,13 @@ class EnergyQuote:
     price: Price
 
     def details(self) -> EnergyDetails:
-        return EnergyDetails(address=self.address, energy=self.energy, period=self.period,
-                             unit_price=self.unit_price, cost=self.cost)  # fmt: skip
+        return EnergyDetails(
+            address=self.address,
+            energy=self.energy,
+            period=self.period,
+            unit_price=self.unit_price,
+            cost=self.cost,
+        )
 
     @property
     def for_order(self) -> Quote:
@@ -221,8 +231,9 @@ class EnergyLine(LineBase):
             order_no = placed.value.order_no
             noted = EnergyDetails.facts(order_no=order_no, charged=placed.value.charged)
             await remember(details=noted, upstream_ref=order_no)
-            return Submission(Outcome.PENDING, reason="placed", upstream_ref=order_no,
-                              message=placed.message)  # fmt: skip
+            return Submission(
+                Outcome.PENDING, reason="placed", upstream_ref=order_no, message=placed.message
+            )
         if placed.outcome == Outcome.REJECTED:
             return self._refused(placed)
         if placed.reason == "out_trade_no_used":
@@ -267,8 +278,10 @@ class EnergyLine(LineBase):
             self.catalogue.forget()  # its periods are out of date
         alert = None
         if reply.reason in ALERTED:
-            alert = (f"energy order refused ({reply.reason}, code {reply.upstream_code}): "
-                     f"{reply.message}; the customer was refunded")  # fmt: skip
+            alert = (
+                f"energy order refused ({reply.reason}, code {reply.upstream_code}): "
+                f"{reply.message}; the customer was refunded"
+            )
             if reply.reason == "upstream_balance_insufficient":
                 alert += "; top up the energy account"
         return Submission(
@@ -282,11 +295,13 @@ class EnergyLine(LineBase):
 
     @staticmethod
     def _settled(reply: Reply[EnergyOrder], info: EnergyOrder) -> Submission:
-        details = EnergyDetails.facts(upstream_status=info.status, paid_sun=info.amount,
-                                      refund_sun=info.refund_amount)  # fmt: skip
+        details = EnergyDetails.facts(
+            upstream_status=info.status, paid_sun=info.amount, refund_sun=info.refund_amount
+        )
         if reply.outcome != Outcome.REJECTED:
-            return Submission(reply.outcome, reason=reply.reason, message=reply.message,
-                              details=details)  # fmt: skip
+            return Submission(
+                reply.outcome, reason=reply.reason, message=reply.message, details=details
+            )
         why = EnergyFailure.ABORTED if info.status == "ABORT" else EnergyFailure.BROKEN_OFF
         details |= EnergyDetails.facts(energy_failure=why)
         share: Fraction | None = None  # everything came back: nothing was delegated
@@ -294,9 +309,11 @@ class EnergyLine(LineBase):
         if info.amount > 0 and info.refund_amount < info.amount:
             share = Fraction(max(info.refund_amount, 0), info.amount)
             if why == EnergyFailure.ABORTED:
-                alert = (f"energy order failed (ABORT) but upstream refunded only "
-                         f"{info.refund_amount} of {info.amount} sun; the customer got the "
-                         "same share back: check with upstream")  # fmt: skip
+                alert = (
+                    f"energy order failed (ABORT) but upstream refunded only "
+                    f"{info.refund_amount} of {info.amount} sun; the customer got the "
+                    "same share back: check with upstream"
+                )
         return Submission(
             Outcome.REJECTED,
             reason=reply.reason,

@@ -54,9 +54,17 @@ MAX_PAGES = 50  # of 100 products: far more than one carrier sells
 # Refusals of an order that are about the phone number, and those that are the shop's side.
 NUMBER_REFUSALS = frozenset({"carrier_unknown", "bad_number_length", "invalid_parameters"})
 SUPPLIER_REFUSALS = frozenset(
-    {"bad_signature", "bad_timestamp", "ip_not_allowed", "unknown_partner", "no_permission",
-     "too_many_requests", "bad_format", "unreachable"}
-)  # fmt: skip
+    {
+        "bad_signature",
+        "bad_timestamp",
+        "ip_not_allowed",
+        "unknown_partner",
+        "no_permission",
+        "too_many_requests",
+        "bad_format",
+        "unreachable",
+    }
+)
 PRODUCT_REFUSALS = frozenset({"product_not_found", "product_invalid"})
 # Refusals of the shop's own partner number, signature or address.
 REFUSING = frozenset({"bad_signature", "ip_not_allowed", "unknown_partner", "no_permission"})
@@ -132,14 +140,20 @@ class TopupDetails(Details):
     @classmethod
     def quoted(cls, target: TopupTarget, offer: Offer) -> TopupDetails:
         product = offer.product
-        return cls(**target.to_data(), product_id=product.id, product_name=product.name,
-                   kind=product.type, face_value=product.face_value,
-                   face_unit=product.unit)  # fmt: skip
+        return cls(
+            **target.to_data(),
+            product_id=product.id,
+            product_name=product.name,
+            kind=product.type,
+            face_value=product.face_value,
+            face_unit=product.unit,
+        )
 
     @property
     def target(self) -> TopupTarget:
-        return TopupTarget(self.account, self.country_code, self.country_name, self.carrier_id,
-                           self.carrier_name)  # fmt: skip
+        return TopupTarget(
+            self.account, self.country_code, self.country_name, self.carrier_id, self.carrier_name
+        )
 
     @property
     def unit(self) -> str:
@@ -400,35 +414,64 @@ class TopupLine(LineBase):
             return web.Response(status=503, text="FAIL: not ready")
         order = await find(callback.request_no)
         if order is None or order.product != PRODUCT:
-            log.warning("KUMQUAT callback for an order that is not ours: request_no %r",
-                        callback.request_no[:40])  # fmt: skip
+            log.warning(
+                "KUMQUAT callback for an order that is not ours: request_no %r",
+                callback.request_no[:40],
+            )
             return web.Response(status=404, text="FAIL: unknown order")
         if order.upstream_ref not in (None, callback.serial_no):
-            log.warning("KUMQUAT callback for order %s names serial %r, not %s", order.id,
-                        callback.serial_no[:40], order.upstream_ref)  # fmt: skip
+            log.warning(
+                "KUMQUAT callback for order %s names serial %r, not %s",
+                order.id,
+                callback.serial_no[:40],
+                order.upstream_ref,
+            )
             return web.Response(status=409, text="FAIL: serial does not match")
         status = callback.status.lower()
         said = TopupDetails.facts(upstream_status=callback.status, callback_result=callback.result)
         if status == "success":
             # (after a refund, the order service records it and alerts the operators)
-            await report(order.id, Submission(
-                Outcome.SUCCEEDED, reason="callback: success", message=callback.result,
-                upstream_ref=callback.serial_no, details=said))  # fmt: skip
+            await report(
+                order.id,
+                Submission(
+                    Outcome.SUCCEEDED,
+                    reason="callback: success",
+                    message=callback.result,
+                    upstream_ref=callback.serial_no,
+                    details=said,
+                ),
+            )
         elif status in ("error", "fail", "failed"):
-            failed = Submission(Outcome.REJECTED, reason="callback: error",
-                                message=callback.result, upstream_ref=callback.serial_no,
-                                details=said)  # fmt: skip
+            failed = Submission(
+                Outcome.REJECTED,
+                reason="callback: error",
+                message=callback.result,
+                upstream_ref=callback.serial_no,
+                details=said,
+            )
             after = await report(order.id, failed)
             if after.status == OrderStatus.SUCCEEDED:  # success, then fail: take it back
-                alert = (f"KUMQUAT reversed a delivered top-up to {TopupDetails.of(order).account} "
-                         f"(serial {callback.serial_no}): {callback.result}; the customer was "
-                         "refunded")  # fmt: skip
-                await report(order.id, Submission(
-                    Outcome.REJECTED, reason="callback: error after success",
-                    message=callback.result, reversal=True, alert=alert))  # fmt: skip
+                alert = (
+                    f"KUMQUAT reversed a delivered top-up to {TopupDetails.of(order).account} "
+                    f"(serial {callback.serial_no}): {callback.result}; the customer was "
+                    "refunded"
+                )
+                await report(
+                    order.id,
+                    Submission(
+                        Outcome.REJECTED,
+                        reason="callback: error after success",
+                        message=callback.result,
+                        reversal=True,
+                        alert=alert,
+                    ),
+                )
         else:
-            log.warning("KUMQUAT callback for order %s with an unknown status %r", order.id,
-                        callback.status[:20])  # fmt: skip
+            log.warning(
+                "KUMQUAT callback for order %s with an unknown status %r",
+                order.id,
+                callback.status[:20],
+            )
             return web.Response(status=400, text="FAIL: unknown status")
         return web.Response(text="SUCCESS")
 
