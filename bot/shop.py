@@ -12,6 +12,7 @@ from bot.services.deposits.books import DepositBooks
 from bot.services.figures import OperatorFigures
 from bot.services.lines import build_lines
 from bot.services.lines.base import Line, LineSetup
+from bot.services.lines.registry import default_markups
 from bot.services.money import STORE_CURRENCY
 from bot.services.operators import Operators
 from bot.services.orders import OrderService
@@ -59,7 +60,6 @@ class Shop:
     broadcaster: Broadcaster
     deposits: Deposits
     stars_history: StarsHistory  # Telegram's record of the bot's Stars, against the shop's
-    telegram_stars: BotStars  # refunds and the record, through the bot attached at start-up
     usdt_watch: UsdtWatch | None  # None: no DEPOSIT_ADDRESS, no USDT deposits
     outbox: Outbox
     support_desk: SupportDesk
@@ -102,7 +102,7 @@ class Shop:
     ) -> Shop:
         await db.open()
         settings = SettingsStore(db)
-        pricing = Pricing(settings)
+        pricing = Pricing(settings, default_markups())
         outbox = Outbox(db, config.admin_chat_id, link, renderers)
         messenger = Messenger(outbox, link)
         wait = config.upstream_timeout_seconds
@@ -173,7 +173,6 @@ class Shop:
             ),
             deposits=deposits,
             stars_history=StarsHistory(deposits, customers, telegram_stars),
-            telegram_stars=telegram_stars,
             usdt_watch=usdt_watch,
             outbox=outbox,
             support_desk=SupportDesk(db, outbox),

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from bot.services.money import format_money
 from bot.services.news import News, Topic
-from bot.services.pricing import DEFAULT_MARKUPS, Pricing, PricingError, markup_key, rate_key
+from bot.services.pricing import Pricing, PricingError, markup_key, rate_key
 from storage.admin_log import AdminLog
 from storage.database import Database, Transaction
 from storage.ledger import Kind, Ledger, LedgerTransaction
@@ -182,8 +182,9 @@ class Operators:
 
     async def set_markup(self, admin_id: int, line: str, percent: str) -> tuple[Decimal, Decimal]:
         """The line's markup for new quotes; (before, after). Raises SettingRefused."""
-        if line not in DEFAULT_MARKUPS:
-            raise SettingRefused(f"no product line {line!r}; one of {', '.join(DEFAULT_MARKUPS)}")
+        if line not in self.pricing.lines:
+            known = ", ".join(self.pricing.lines)
+            raise SettingRefused(f"no product line {line!r}; one of {known}")
         if not _PERCENT.fullmatch(percent) or Decimal(percent) > MAX_MARKUP:
             raise SettingRefused(f"a markup is a percent from 0 to {MAX_MARKUP}, like 7.5")
         before = await self.pricing.markup(line)

@@ -6,6 +6,7 @@ markup, rounded up to the cent. Rates and markups live in settings, so operators
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -21,14 +22,6 @@ DEFAULT_RATES: dict[str, Decimal] = {
     "USDT": Decimal("1"),
     "TRX": Decimal("0.25"),
     "VND": Decimal("0.000039"),
-}
-# Percent added to the converted cost, per product line.
-DEFAULT_MARKUPS: dict[str, Decimal] = {
-    "cloud": Decimal("5"),
-    "energy": Decimal("10"),
-    "topup": Decimal("5"),
-    "accounts": Decimal("10"),
-    "acedata": Decimal("0"),
 }
 
 
@@ -66,8 +59,16 @@ def is_expired(expires_at: str | None, now: datetime | None = None) -> bool:
 
 
 class Pricing:
-    def __init__(self, settings: SettingsStore) -> None:
+    def __init__(self, settings: SettingsStore, markups: Mapping[str, Decimal]) -> None:
+        """`markups`: each product line's markup until operators set one (the lines declare
+        them, see `bot.services.lines.registry.default_markups`)."""
         self._settings = settings
+        self._markups = dict(markups)
+
+    @property
+    def lines(self) -> list[str]:
+        """The product lines that have a markup, in the lines' order."""
+        return list(self._markups)
 
     async def _decimal(self, key: str, default: Decimal | None) -> Decimal:
         stored = await self._settings.get(key)
@@ -90,7 +91,7 @@ class Pricing:
         return rate
 
     async def markup(self, line: str) -> Decimal:
-        return await self._decimal(markup_key(line), DEFAULT_MARKUPS.get(line, Decimal("0")))
+        return await self._decimal(markup_key(line), self._markups.get(line, Decimal("0")))
 
     async def price(self, line: str, upstream_cost: int, upstream_currency: str) -> Price:
         """The charge for something costing `upstream_cost` micro-units of `upstream_currency`."""

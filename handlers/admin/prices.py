@@ -11,7 +11,7 @@ from aiogram.types import Message
 
 from bot.services.lines.accounts import AccountsSettings
 from bot.services.operators import SettingRefused
-from bot.services.pricing import DEFAULT_MARKUPS, DEFAULT_RATES, PricingError
+from bot.services.pricing import DEFAULT_RATES, PricingError
 from bot.shop import Shop
 
 router = Router(name="admin-prices")
@@ -25,7 +25,7 @@ def _number(value: Decimal) -> str:
 async def show_prices(message: Message, shop: Shop) -> None:
     pricing = shop.operators.pricing
     lines = ["💱 <b>Prices for new quotes</b>", "<b>Markups</b> (percent added to the cost):"]
-    for line in DEFAULT_MARKUPS:
+    for line in pricing.lines:
         sold = "" if line in shop.lines else " (not configured)"
         lines.append(f"{line}: {_number(await pricing.markup(line))} %{sold}")
     lines.append(f"<b>Rates</b> ({shop.currency} per unit):")

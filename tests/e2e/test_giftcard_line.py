@@ -63,14 +63,15 @@ async def test_a_gift_card_is_in_the_menu_and_bought(
     await cleo.press("5 USD card")
     confirm = await cleo.wait_for_bot()
     assert "A gift card worth 5 USD." in confirm.text
-    assert "You pay 5.00 USDT from your balance (20.00 USDT available)" in confirm.text
+    # its own default markup, 8 %, declared with the line
+    assert "You pay 5.40 USDT from your balance (20.00 USDT available)" in confirm.text
 
     await cleo.press(CONFIRM)
     done = await cleo.wait_until(lambda m: "Done!" in m.text)
     [(order_id, status)] = await orders_of(gift_shop, cleo.user_id)
     assert f"a gift card worth 5 USD, code {gifts.orders[order_id]['code']}" in done.text
     assert status == OrderStatus.SUCCEEDED
-    assert await wallet_of(gift_shop, cleo) == (15 * USDT, 0)
+    assert await wallet_of(gift_shop, cleo) == (20 * USDT - 5_400_000, 0)
     assert gifts.balance == Decimal(95)
     await gift_shop.check_ledger()
 
@@ -93,7 +94,7 @@ async def test_a_lost_answer_is_settled_by_the_follow_up(
     assert gifts.lose_answers == 0 and gifts.lookups >= 1  # asked, never bought again
     assert list(gifts.orders) == [order_id]
     assert gifts.balance == Decimal(90)
-    assert await wallet_of(gift_shop, cleo) == (10 * USDT, 0)
+    assert await wallet_of(gift_shop, cleo) == (20 * USDT - 10_800_000, 0)
     await gift_shop.check_ledger()
 
 
@@ -120,6 +121,13 @@ async def test_operators_see_the_line_in_providers_and_stats(
     await boss.send("/stats")
     stats = await boss.wait_for_bot()
     assert (
-        "giftcard: 1 placed, 1 delivered · revenue 5.00 USDT · cost 5.00 USDT · "
-        "margin 0.00 USDT" in stats.text
+        "giftcard: 1 placed, 1 delivered · revenue 5.40 USDT · cost 5.00 USDT · "
+        "margin 0.40 USDT" in stats.text
     ), stats.text
+
+    await boss.send("/prices")
+    prices = await boss.wait_for_bot()
+    assert "giftcard: 8 %" in prices.text, prices.text
+    await boss.send("/setmarkup giftcard 12")
+    changed = await boss.wait_for_bot()
+    assert "giftcard" in changed.text and "12" in changed.text, changed.text

@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from bot.services.details import NoDetails
 from bot.services.lines.cloud import CloudDetails, CloudLine, CloudTarget
+from bot.services.lines.registry import default_markups
 from bot.services.orders import ConfirmStatus, OrderService, RequoteStatus
 from bot.services.pricing import Pricing
 from bot.services.reconciliation import Reconciler
@@ -266,7 +267,9 @@ async def test_paying_again_refused_for_a_short_agent_balance_refunds(engine: En
 
 async def test_a_lost_pay_is_not_paid_again_too_soon(engine: Engine) -> None:
     patient = CloudLine(
-        engine.line._client, Pricing(SettingsStore(engine.db)), repay_after=timedelta(hours=1)
+        engine.line._client,
+        Pricing(SettingsStore(engine.db), default_markups()),
+        repay_after=timedelta(hours=1),
     )
     service = OrderService(
         engine.db, engine.ledger, engine.orders, {"cloud": patient}, engine.heard.outbox

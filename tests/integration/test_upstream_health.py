@@ -16,6 +16,7 @@ import pytest
 from bot.services.config import Settings, load_settings
 from bot.services.lines import build_lines
 from bot.services.lines.base import Line, LineSetup, UpstreamHealth
+from bot.services.lines.registry import default_markups
 from bot.services.pricing import Pricing
 from bot.services.upstreams import check_upstreams, state_line
 from providers.http import Timeouts
@@ -68,7 +69,9 @@ async def lines_for(
     folder: Path, config: Settings, timeouts: Timeouts = QUICK
 ) -> AsyncIterator[dict[str, Line]]:
     async with Database(folder / "shop.sqlite3") as db:
-        lines = build_lines(LineSetup(config, Pricing(SettingsStore(db)), timeouts))
+        lines = build_lines(
+            LineSetup(config, Pricing(SettingsStore(db), default_markups()), timeouts)
+        )
         try:
             yield lines
         finally:

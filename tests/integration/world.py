@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.services.lines.base import Line
+from bot.services.lines.registry import default_markups
 from bot.services.orders import OrderService
 from bot.services.pricing import Pricing
 from bot.telegram.outbox import Outbox
@@ -40,7 +41,7 @@ async def running(
     """The line (made with the shop's pricing) behind an order service, customers with
     `balances`; on leaving, the line is closed and the ledger must pass its audit."""
     async with Database(folder / "shop.sqlite3") as db:
-        line = make_line(Pricing(SettingsStore(db)))
+        line = make_line(Pricing(SettingsStore(db), default_markups()))
         ledger, orders = Ledger(db), OrderStore(db)
         outbox = Outbox(db, OPERATORS_CHAT)
         service = OrderService(db, ledger, orders, {line.product: line}, outbox)

@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 
 from bot.services.lines.energy import EnergyLine, EnergyOffer
+from bot.services.lines.registry import default_markups
 from bot.services.orders import Failure
 from bot.services.pricing import Pricing
 from providers.energy import EnergyAccount, EnergyClient, EnergyOrder, EnergyPrice
@@ -22,7 +23,7 @@ from storage.settings import SettingsStore
 async def line(tmp_path: Path) -> AsyncIterator[EnergyLine]:
     async with Database(tmp_path / "shop.sqlite3") as db:
         client = EnergyClient("http://127.0.0.1:9", "key", "secret")
-        yield EnergyLine(client, Pricing(SettingsStore(db)))
+        yield EnergyLine(client, Pricing(SettingsStore(db), default_markups()))
         await client.close()
 
 

@@ -16,7 +16,7 @@ import pytest
 from bot.services.config import ConfigError, load_settings, setting_names, without_settings
 from bot.services.lines import build_lines
 from bot.services.lines.base import LineSetup
-from bot.services.lines.registry import line_units, register, registered
+from bot.services.lines.registry import default_markups, line_units, register, registered
 from bot.services.pricing import Pricing
 from bot.services.upstreams import Upstream, low_balance_threshold, upstreams
 from bot.wiring.extra import import_extra_modules
@@ -63,6 +63,14 @@ def test_a_registered_line_is_in_every_list() -> None:
     assert [unit.key for unit in line_units()] == [*SHOP_LINES, "giftcard"]
     assert [conversation.key for conversation in conversations()] == [*SHOP_LINES, "giftcard"]
     assert presenters()["giftcard"] is GIFTCARD
+    assert default_markups() == {
+        "cloud": Decimal(5),
+        "energy": Decimal(10),
+        "topup": Decimal(5),
+        "accounts": Decimal(10),
+        "acedata": Decimal(0),
+        "giftcard": Decimal(8),
+    }
     assert upstreams()[-1] == Upstream("giftcard", "Gift cards", has_balance=True, currency="USD")
     assert {"GIFTCARD_BASE_URL", "GIFTCARD_API_KEY", "GIFTCARD_LOW_BALANCE"} <= setting_names()
     assert without_settings({"GIFTCARD_API_KEY": "k", "HOME": "/home/x"}) == {"HOME": "/home/x"}
@@ -84,7 +92,7 @@ def test_a_registered_lines_settings_are_read_and_checked(monkeypatch: pytest.Mo
 async def test_a_registered_line_is_built_only_with_its_credentials(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    pricing = Pricing(SettingsStore(Database(tmp_path / "shop.sqlite3")))
+    pricing = Pricing(SettingsStore(Database(tmp_path / "shop.sqlite3")), default_markups())
 
     def built() -> list[str]:
         return list(build_lines(LineSetup(load_settings(), pricing, Timeouts())))

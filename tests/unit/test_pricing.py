@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services.lines.registry import default_markups
 from bot.services.pricing import (
     Pricing,
     PricingError,
@@ -22,7 +23,7 @@ from storage.settings import SettingsStore
 
 async def test_defaults_convert_mark_up_and_round_up(tmp_path: Path) -> None:
     async with Database(tmp_path / "p.sqlite3") as db:
-        pricing = Pricing(SettingsStore(db))
+        pricing = Pricing(SettingsStore(db), default_markups())
         price = await pricing.price("cloud", 10_000_000, "usd")
         assert (price.upstream_currency, price.rate, price.markup_percent) == (
             "USD",
@@ -39,7 +40,7 @@ async def test_defaults_convert_mark_up_and_round_up(tmp_path: Path) -> None:
 async def test_operators_settings_take_effect(tmp_path: Path) -> None:
     async with Database(tmp_path / "p.sqlite3") as db:
         settings = SettingsStore(db)
-        pricing = Pricing(settings)
+        pricing = Pricing(settings, default_markups())
         await settings.set(markup_key("cloud"), "12.5", actor="admin:1")
         await settings.set(rate_key("CNY"), "0.14", actor="admin:1")
         price = await pricing.price("cloud", 100_000_000, "CNY")
@@ -67,7 +68,7 @@ async def test_the_charge_is_the_smallest_whole_cent_covering_cost_and_markup(
     async with Database(tmp_path / "p.sqlite3") as db:
         settings = SettingsStore(db)
         await settings.set(markup_key("topup"), markup)
-        pricing = Pricing(settings)
+        pricing = Pricing(settings, default_markups())
         for cost in (1, 9_999, 10_000, 10_001, 123_456_789):
             exact = Decimal(cost) * (1 + Decimal(markup) / 100)
             charge = (await pricing.price("topup", cost, "USD")).charge

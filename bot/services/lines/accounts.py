@@ -347,5 +347,6 @@ UNIT = register(
         rank=40,
         settings=AccountsSettings,
         build=from_config,
+        markup=Decimal("10"),
     )
 )

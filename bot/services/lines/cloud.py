@@ -354,5 +354,6 @@ UNIT = register(
         rank=10,
         settings=CloudSettings,
         build=from_config,
+        markup=Decimal("5"),
     )
 )

@@ -347,5 +347,6 @@ UNIT = register(
         has_balance=True,
         currency="TRX",
         low_balance=lambda settings: settings.energy_low_balance_trx,
+        markup=Decimal("10"),
     )
 )

@@ -42,6 +42,7 @@ class LineUnit(Generic[S]):
     has_balance: bool = False  # its upstream's API tells the shop's balance there
     currency: str = ""  # of that balance, when it is always the same
     low_balance: Callable[[S], Decimal] | None = None
+    markup: Decimal = Decimal(0)  # percent added to the converted cost, until operators set one
 
     def threshold(self, config: Settings) -> Decimal | None:
         """Under this balance the operators are alerted (None: the upstream has no balance)."""
@@ -93,6 +94,11 @@ def line_units() -> list[LineUnit[Any]]:
     """Every line the shop knows, in their order."""
     _walk()
     return sorted(_units.values(), key=lambda unit: (unit.rank, unit.key))
+
+
+def default_markups() -> dict[str, Decimal]:
+    """Each line's markup until operators set one: what `/prices` lists, `/setmarkup` accepts."""
+    return {unit.key: unit.markup for unit in line_units()}
 
 
 def line_unit(key: str) -> LineUnit[Any] | None:

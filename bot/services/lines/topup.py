@@ -513,5 +513,6 @@ UNIT = register(
         build=from_config,
         has_balance=True,
         low_balance=lambda settings: settings.kumquat_low_balance,
+        markup=Decimal("5"),
     )
 )

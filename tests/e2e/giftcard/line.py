@@ -130,4 +130,5 @@ UNIT = LineUnit(
     has_balance=True,
     currency="USD",
     low_balance=lambda settings: settings.giftcard_low_balance,
+    markup=Decimal("8"),
 )
