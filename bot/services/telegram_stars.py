@@ -51,6 +51,11 @@ class StarsTransaction:
 
 
 class TelegramStars(Protocol):
+    @property
+    def connected(self) -> bool:
+        """Whether Telegram can be asked yet (the bot exists only once the shop has started)."""
+        ...
+
     async def refund_charge(self, user_id: int, charge_id: str) -> RefundReply:
         """Ask Telegram to give a charge's Stars back to `user_id`; never raises for Telegram's
         answer (an error on the way is `RefundAnswer.UNKNOWN`)."""

@@ -37,6 +37,10 @@ class BotStars:
         self._link = link
         self._timeout = timeout  # seconds Telegram gets to send a page of the record
 
+    @property
+    def connected(self) -> bool:
+        return self._link.attached
+
     async def refund_charge(self, user_id: int, charge_id: str) -> RefundReply:
         if not self._link.attached:
             return RefundReply(RefundAnswer.UNKNOWN, NOT_CONNECTED)

@@ -21,7 +21,7 @@ def import_extra_modules(environ: Mapping[str, str]) -> list[str]:
     for name in names:
         try:
             importlib.import_module(name)
-        except ImportError as exc:
+        except Exception as exc:  # a line that fails to declare itself: one line, no traceback
             message = f"{EXTRA_MODULES} names {name}, which cannot be imported: {exc}"
             raise ConfigError(message) from None
     return names

@@ -58,6 +58,8 @@ class TelegramSide:
     """Telegram's side of Stars as the deposits see it: how it answers refunds and what the bot's
     Stars transactions hold, each set by the test (unset: Telegram cannot be reached)."""
 
+    connected = True  # the bot is attached: Telegram is asked, however it answers
+
     def __init__(self) -> None:
         self.refund: Callable[[int, str], Awaitable[RefundReply]] | None = None
         self.read: Callable[[int, int], Awaitable[list[StarsTransaction]]] | None = None

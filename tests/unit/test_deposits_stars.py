@@ -189,22 +189,22 @@ async def test_a_refund_debits_the_wallet_once_and_is_refused_after(books: Books
     assert (figures.deposit_refunds, figures.deposit_refund_count) == (1_300_000, 1)
 
 
-async def test_a_refund_asked_before_the_bot_is_connected_keeps_the_money_out_until_asked_again(
+async def test_a_refund_asked_before_the_bot_is_connected_is_refused_and_takes_nothing(
     books: Books,
 ) -> None:
-    """Before start-up attaches the bot, Telegram is not asked: no definite answer, so the money
-    stays out of the wallet and the refund is asked again, as after a lost answer."""
+    """Before start-up attaches the bot, Telegram cannot be asked: the refund is refused before
+    any money leaves the wallet (taken, a later refusal of the charge would read as unclear)."""
     clock = Clock()
     outbox = Outbox(books.db, None)
     kept = DepositBooks(books.db, books.ledger, AdminLog(books.db), outbox, clock=clock)
     unconnected = Deposits(kept, BotStars(BotLink(), timeout=1))
     alice = await books.customer(1)
     payment = await paid_stars(unconnected, alice, 100, "stxN")
-    pending = await unconnected.refunds.refund(payment.id, ADMIN, "")
-    assert pending.outcome == RefundOutcome.PENDING
-    assert pending.detail == "the bot is not connected to Telegram yet"
-    assert pending.payment.status == PaymentStatus.REFUNDING
-    assert await available(books, alice) == 0
+    with pytest.raises(DepositRefused, match="not connected"):
+        await unconnected.refunds.refund(payment.id, ADMIN, "")
+    unrefunded = await kept.store.payment(payment.id)
+    assert unrefunded is not None and unrefunded.status == PaymentStatus.CREDITED
+    assert await available(books, alice) == 1_300_000
     assert (await audit_ledger(books.db)).ok
     with pytest.raises(ConnectionError, match="not connected"):
         await BotStars(BotLink(), timeout=1).read_transactions(0, 100)

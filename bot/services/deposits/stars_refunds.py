@@ -89,6 +89,8 @@ class StarsRefunds:
                 raise DepositRefused(f"payment {payment_id} is not a Telegram Stars payment")
             if payment.status not in (PaymentStatus.CREDITED, PaymentStatus.REFUNDING):
                 raise DepositRefused(f"payment {payment_id} is already {payment.status}")
+            if not self._telegram.connected:  # nothing taken that Telegram cannot be asked for
+                raise DepositRefused("the bot is not connected to Telegram yet")
             user_id, amount = payment.user_id, payment.credited
             assert user_id is not None and amount is not None
             if payment.status == PaymentStatus.CREDITED:
