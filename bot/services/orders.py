@@ -12,7 +12,7 @@ about, never resent blindly), and the hold is posted or voided in the same trans
 status. An unknown outcome keeps the hold until reconciliation knows.
 
 What the customer and the operators must hear of an order is written to the outbox in the same
-transaction as the status it tells of (see `bot.telegram.outbox`), and sent once that commits. The
+transaction as the status it tells of (see `bot.services.news`), and sent once that commits. The
 message that showed the order while it was processed (its screen, named at confirmation) is edited
 into its result; once a conversation shows the order as still pending, the result comes as a
 message of its own.
