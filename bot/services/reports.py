@@ -6,10 +6,10 @@ from __future__ import annotations
 import html
 from datetime import datetime, timedelta
 
+from bot.services.figures import OperatorFigures
 from bot.services.money import format_money
 from bot.services.upstreams import UpstreamState, state_line
-from storage.database import Database, as_stored
-from storage.figures import Figures, FigureStore, LineFigures
+from storage.figures import Figures, LineFigures
 
 DAY = timedelta(days=1)
 
@@ -52,7 +52,7 @@ def figures_lines(figures: Figures, currency: str) -> list[str]:
 
 
 async def daily_report(
-    db: Database,
+    books: OperatorFigures,
     currency: str,
     now: datetime,
     in_review: int,
@@ -60,7 +60,7 @@ async def daily_report(
 ) -> str:
     """The last 24 hours' figures, the review queue and every upstream, as of `now` (UTC)."""
     start = now - DAY
-    figures = await FigureStore(db).since(as_stored(start))
+    figures = await books.since(start)
     lines = [f"📅 <b>Daily report</b>: the 24 hours to {now:%Y-%m-%d %H:%M} UTC"]
     lines += figures_lines(figures, currency)
     if in_review:

@@ -126,7 +126,7 @@ class UpstreamWatch:
         shop = self._shop
         upstreams = await check_upstreams(shop.lines, shop.config)
         in_review = len(await shop.sales.in_review())
-        text = await daily_report(shop.db, shop.currency, self._clock(), in_review, upstreams)
+        text = await daily_report(shop.figures, shop.currency, self._clock(), in_review, upstreams)
         await shop.messenger.tell_operators(text)
 
 
