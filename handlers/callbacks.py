@@ -8,6 +8,9 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class Screen(StrEnum):
+    """The shop's own screens. Each product line opens on a button of its own, declared with its
+    conversation (`handlers.lines.Conversation.entry`)."""
+
     HOME = "home"
     WALLET = "wallet"
     DEPOSIT = "deposit"
@@ -15,11 +18,6 @@ class Screen(StrEnum):
     HELP = "help"
     SUPPORT = "support"
     ORDERS = "orders"
-    CLOUD = "cloud"
-    ENERGY = "energy"
-    TOPUP = "topup"
-    ACCOUNTS = "accounts"
-    ACEDATA = "acedata"
 
 
 class Open(CallbackData, prefix="open"):
