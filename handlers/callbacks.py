@@ -1,4 +1,5 @@
-"""Callback data of every customer button: parsed, never trusted; handlers re-check it."""
+"""Callback data of the shop's own customer buttons: parsed, never trusted; handlers re-check it.
+Each product line declares its buttons with its conversation (its entry among them)."""
 
 from __future__ import annotations
 
