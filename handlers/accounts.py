@@ -29,10 +29,9 @@ from bot.services.lines.accounts import (
 from bot.services.money import MICRO, AmountError, AmountProblem, parse_amount
 from bot.services.pricing import PricingError
 from bot.shop import Shop
-from handlers.callbacks import Open, Screen
 from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, amount_error, cannot_price, present_quote
-from handlers.screens import back_button, cancel_button, menu_only, show
+from handlers.screens import back_button, cancel_button, carried, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
 
@@ -47,6 +46,10 @@ DESCRIPTION_IN_TEXT = 1000
 
 class AccountsFlow(StatesGroup):
     quantity = State()
+
+
+class AccountsOpen(CallbackData, prefix="accopen"):
+    """The main menu's button, and Back to the choice of kind."""
 
 
 class AccountsKindButton(CallbackData, prefix="acck"):
@@ -77,7 +80,7 @@ def _kind_name(i18n: I18nContext, kind: str) -> str:
 # -- step 1: which kind --
 
 
-@router.callback_query(Open.filter(F.screen == Screen.ACCOUNTS))
+@router.callback_query(AccountsOpen.filter())
 async def choose_kind(query: CallbackQuery, state: FSMContext, i18n: I18nContext) -> None:
     await state.clear()
     row = [
@@ -104,7 +107,7 @@ async def list_services(
     await state.clear()
     line = shop.require(AccountsLine)
     services = await line.services(callback_data.kind)
-    back = [back_button(i18n, Screen.ACCOUNTS), cancel_button(i18n)]
+    back = [back_button(i18n, AccountsOpen()), cancel_button(i18n)]
     if services is None:
         await show(
             query, i18n.get("upstream-unavailable"), InlineKeyboardMarkup(inline_keyboard=[back])
@@ -190,7 +193,7 @@ async def _open(
         await query.answer(i18n.get("accounts-sold-out"), show_alert=True)
         return
     await state.set_state(AccountsFlow.quantity)
-    await state.set_data({"offer": offer.to_data()})
+    await state.set_data({"offer": offer.dump()})
     await show(query, *await _offer_screen(i18n, shop, offer))
 
 
@@ -238,8 +241,7 @@ async def _offer_screen(
 
 
 async def _offer(state: FSMContext) -> Offer | None:
-    data = await state.get_data()
-    return Offer.from_data(data["offer"]) if "offer" in data else None
+    return await carried(state, "offer", Offer)
 
 
 @router.callback_query(StateFilter(AccountsFlow.quantity), AccountsQuantity.filter())
@@ -379,6 +381,6 @@ CONVERSATION = register_conversation(
         router=router,
         presenter=ACCOUNTS,
         label=ACCOUNTS.name,
-        entry=Open(screen=Screen.ACCOUNTS),
+        entry=AccountsOpen(),
     )
 )

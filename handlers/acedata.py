@@ -21,7 +21,6 @@ from bot.services.lines.acedata import (
 )
 from bot.services.money import format_amount
 from bot.shop import Shop
-from handlers.callbacks import Open, Screen
 from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, present_quote
 from handlers.screens import back_button, cancel_button, menu_only, show
@@ -39,6 +38,10 @@ class AceFlow(StatesGroup):
     application = State()
     package = State()
     pay_way = State()
+
+
+class AceDataOpen(CallbackData, prefix="aceopen"):
+    """The main menu's button, and Back to the application step."""
 
 
 class AcePackage(CallbackData, prefix="acepkg"):
@@ -76,7 +79,7 @@ def _steps(i18n: I18nContext, back_to: InlineKeyboardButton) -> list[InlineKeybo
 # -- step 1: the application --
 
 
-@router.callback_query(Open.filter(F.screen == Screen.ACEDATA))
+@router.callback_query(AceDataOpen.filter())
 async def ask_application(query: CallbackQuery, state: FSMContext, i18n: I18nContext) -> None:
     await state.clear()
     await state.set_state(AceFlow.application)
@@ -136,7 +139,7 @@ async def _show_packages(
         await show(event, i18n.get("acedata-no-packages"), menu_only(i18n))
         return
     await state.set_state(AceFlow.package)
-    back = back_button(i18n, Screen.ACEDATA)
+    back = back_button(i18n, AceDataOpen())
     markup = InlineKeyboardMarkup(inline_keyboard=[*rows, _steps(i18n, back)])
     await show(event, i18n.get("acedata-choose-package", application=application), markup)
 
@@ -304,6 +307,6 @@ CONVERSATION = register_conversation(
         router=router,
         presenter=ACEDATA,
         label=ACEDATA.name,
-        entry=Open(screen=Screen.ACEDATA),
+        entry=AceDataOpen(),
     )
 )

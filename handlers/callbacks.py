@@ -1,4 +1,5 @@
-"""Callback data of every customer button: parsed, never trusted; handlers re-check it."""
+"""Callback data of the shop's own customer buttons: parsed, never trusted; handlers re-check it.
+Each product line declares its buttons with its conversation (its entry among them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class Screen(StrEnum):
+    """The shop's own screens. Each product line opens on a button of its own, declared with its
+    conversation (`handlers.lines.Conversation.entry`)."""
+
     HOME = "home"
     WALLET = "wallet"
     DEPOSIT = "deposit"
@@ -15,11 +19,6 @@ class Screen(StrEnum):
     HELP = "help"
     SUPPORT = "support"
     ORDERS = "orders"
-    CLOUD = "cloud"
-    ENERGY = "energy"
-    TOPUP = "topup"
-    ACCOUNTS = "accounts"
-    ACEDATA = "acedata"
 
 
 class Open(CallbackData, prefix="open"):

@@ -18,10 +18,18 @@ from bot.services.lines.cloud import CloudChannel, CloudDetails, CloudLine, Clou
 from bot.services.money import MICRO, format_amount, format_rate
 from bot.services.pricing import PricingError
 from bot.shop import Shop
-from handlers.callbacks import Open, Screen
 from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, cannot_price, present_quote, read_amount
-from handlers.screens import back_button, cancel_button, cancel_only, choices, grid, show
+from handlers.screens import (
+    back_button,
+    cancel_button,
+    cancel_only,
+    carried,
+    choices,
+    grid,
+    menu_only,
+    show,
+)
 from storage.orders import Order
 from storage.users import Customer
 
@@ -38,6 +46,10 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24
 class CloudFlow(StatesGroup):
     uid = State()
     amount = State()
+
+
+class CloudOpen(CallbackData, prefix="cloudopen"):
+    """The main menu's button, and Back to the choice of cloud."""
 
 
 class CloudPick(CallbackData, prefix="cloud"):
@@ -63,7 +75,7 @@ def _valid_uid(channel: CloudChannel, text: str) -> bool:
 # -- step 1: which cloud --
 
 
-@router.callback_query(Open.filter(F.screen == Screen.CLOUD))
+@router.callback_query(CloudOpen.filter())
 async def choose_cloud(query: CallbackQuery, state: FSMContext, i18n: I18nContext) -> None:
     await state.clear()
     options = [(_cloud_name(i18n, channel), CloudPick(channel=channel)) for channel in CloudChannel]
@@ -83,7 +95,7 @@ async def _ask_uid(
         else i18n.get("cloud-ask-uid-alibaba")
     )
     markup = InlineKeyboardMarkup(
-        inline_keyboard=[[back_button(i18n, Screen.CLOUD), cancel_button(i18n)]]
+        inline_keyboard=[[back_button(i18n, CloudOpen()), cancel_button(i18n)]]
     )
     await show(event, prompt, markup)
 
@@ -119,7 +131,7 @@ async def uid_sent(message: Message, state: FSMContext, i18n: I18nContext, shop:
         await message.answer(text, reply_markup=cancel_only(i18n))
         return
     await state.set_state(CloudFlow.amount)
-    await state.set_data({"channel": channel.value, "target": target.to_data()})
+    await state.set_data({"channel": channel.value, "target": target.dump()})
     text, markup = _account_screen(i18n, target)
     await message.answer(text, reply_markup=markup)
 
@@ -142,7 +154,7 @@ def _account_screen(i18n: I18nContext, target: CloudTarget) -> tuple[str, Inline
         rate=format_rate(target.rate),
     )
     options = [(f"{usd} USD", CloudAmount(usd=usd)) for usd in PRESETS]
-    return text, choices(i18n, options, back=Screen.CLOUD, per_row=4)
+    return text, choices(i18n, options, back=CloudOpen(), per_row=4)
 
 
 @router.callback_query(StateFilter(CloudFlow.amount), CloudAmount.filter())
@@ -184,7 +196,14 @@ async def _quote(
     customer: Customer,
     money: int,
 ) -> None:
-    target = CloudTarget.from_data((await state.get_data())["target"])
+    target = await carried(state, "target", CloudTarget)
+    if target is None:  # the conversation was left meanwhile, or stored by another version
+        await state.clear()
+        if isinstance(event, CallbackQuery):
+            await event.answer(i18n.get("stale-button"), show_alert=True)
+        else:
+            await event.answer(i18n.get("stale-button"), reply_markup=menu_only(i18n))
+        return
     line = shop.require(CloudLine)
     try:
         quote = await line.quote(target, money)
@@ -223,11 +242,11 @@ class CloudPresenter(PresenterBase):
     async def back(
         self, query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop
     ) -> None:
-        data = await state.get_data()
-        if "target" not in data:  # the conversation was left meanwhile: start it again
+        target = await carried(state, "target", CloudTarget)
+        if target is None:  # the conversation was left meanwhile: start it again
             await choose_cloud(query, state, i18n)
             return
-        text, markup = _account_screen(i18n, CloudTarget.from_data(data["target"]))
+        text, markup = _account_screen(i18n, target)
         await show(query, text, markup)
 
 
@@ -239,6 +258,6 @@ CONVERSATION = register_conversation(
         router=router,
         presenter=CLOUD,
         label=CLOUD.name,
-        entry=Open(screen=Screen.CLOUD),
+        entry=CloudOpen(),
     )
 )

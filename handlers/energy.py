@@ -19,7 +19,6 @@ from bot.services.money import format_money
 from bot.services.pricing import PricingError
 from bot.services.tron import ADDRESS_LENGTH, AddressProblem, address_problem
 from bot.shop import Shop
-from handlers.callbacks import Open, Screen
 from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, cannot_price, present_quote
 from handlers.screens import back_button, cancel_button, cancel_only, choices, grid, menu_only, show
@@ -40,6 +39,10 @@ class EnergyFlow(StatesGroup):
     address = State()
     amount = State()
     period = State()
+
+
+class EnergyOpen(CallbackData, prefix="enopen"):
+    """The main menu's button, and Back to the address step."""
 
 
 class EnergyAmount(CallbackData, prefix="enamt"):
@@ -89,7 +92,7 @@ def _address_hint(i18n: I18nContext, problem: AddressProblem, text: str) -> str:
 # -- step 1: the receiving address --
 
 
-@router.callback_query(Open.filter(F.screen == Screen.ENERGY))
+@router.callback_query(EnergyOpen.filter())
 async def ask_address(query: CallbackQuery, state: FSMContext, i18n: I18nContext) -> None:
     await state.clear()
     await state.set_state(EnergyFlow.address)
@@ -135,7 +138,7 @@ async def _amount_screen(
         for amount in PRESETS
         if offer.minimum <= amount <= MAXIMUM
     ]
-    markup = choices(i18n, options, back=Screen.ENERGY, per_row=1)
+    markup = choices(i18n, options, back=EnergyOpen(), per_row=1)
     text = i18n.get(
         "energy-choose-amount",
         address=address,
@@ -339,6 +342,6 @@ CONVERSATION = register_conversation(
         router=router,
         presenter=ENERGY,
         label=ENERGY.name,
-        entry=Open(screen=Screen.ENERGY),
+        entry=EnergyOpen(),
     )
 )

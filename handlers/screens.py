@@ -7,19 +7,24 @@ message gets a new one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
+from pydantic import ValidationError
 
+from bot.services.details import Details
 from bot.services.money import format_money
 from bot.services.paging import Page
 from bot.shop import Shop
 from handlers.callbacks import CancelFlow, Open, Screen
 from handlers.lines import conversations
 from storage.users import Customer
+
+D = TypeVar("D", bound=Details)
 
 
 async def show(
@@ -51,6 +56,19 @@ async def redraw(
         await event.bot.send_message(event.from_user.id, text, reply_markup=markup)
 
 
+async def carried(state: FSMContext, key: str, model: type[D]) -> D | None:
+    """What the conversation carried to this step under `key` (a model's `dump()`), read back;
+    None when it holds none, or none this version can read: a conversation stored by another
+    version is then out of date, like a stale button, never an error."""
+    value = (await state.get_data()).get(key)
+    if not isinstance(value, dict):
+        return None
+    try:
+        return model.read(value)
+    except ValidationError:
+        return None
+
+
 def pager_row(
     i18n: I18nContext, page: Page[Any], button: Callable[[int], CallbackData]
 ) -> list[InlineKeyboardButton]:
@@ -65,8 +83,10 @@ def pager_row(
     return row
 
 
-def back_button(i18n: I18nContext, to: Screen = Screen.HOME) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=i18n.get("button-back"), callback_data=Open(screen=to).pack())
+def back_button(i18n: I18nContext, to: Screen | CallbackData = Screen.HOME) -> InlineKeyboardButton:
+    """Back to one of the shop's screens, or to a product line's first screen (its entry)."""
+    data = Open(screen=to) if isinstance(to, Screen) else to
+    return InlineKeyboardButton(text=i18n.get("button-back"), callback_data=data.pack())
 
 
 def cancel_button(i18n: I18nContext) -> InlineKeyboardButton:
@@ -82,7 +102,7 @@ def choices(
     i18n: I18nContext,
     options: Sequence[tuple[str, CallbackData]],
     *,
-    back: Screen,
+    back: Screen | CallbackData,
     per_row: int,
 ) -> InlineKeyboardMarkup:
     """A step's preset choices in rows, then Back (to `back`) and Cancel."""

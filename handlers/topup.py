@@ -28,10 +28,9 @@ from bot.services.lines.topup import (
 from bot.services.money import format_money
 from bot.services.pricing import PricingError
 from bot.shop import Shop
-from handlers.callbacks import Open, Screen
 from handlers.lines import Conversation, register_conversation
 from handlers.purchase import PresenterBase, cannot_price, present_quote
-from handlers.screens import back_button, cancel_button, grid, menu_only, show
+from handlers.screens import back_button, cancel_button, carried, grid, menu_only, show
 from storage.orders import Order
 from storage.users import Customer
 
@@ -47,6 +46,10 @@ _NUMBER = re.compile(r"\+?[0-9]+")
 class TopupFlow(StatesGroup):
     number = State()  # waiting for the phone number
     choosing = State()  # number known: carrier, kind and product are chosen by buttons
+
+
+class TopupOpen(CallbackData, prefix="tpopen"):
+    """The main menu's button, and Back to the number step."""
 
 
 class TopupKind(CallbackData, prefix="tpk"):
@@ -101,7 +104,7 @@ async def _stale(query: CallbackQuery, i18n: I18nContext) -> None:
 # -- step 1: the number --
 
 
-@router.callback_query(Open.filter(F.screen == Screen.TOPUP))
+@router.callback_query(TopupOpen.filter())
 async def ask_number(query: CallbackQuery, state: FSMContext, i18n: I18nContext) -> None:
     await state.set_state(TopupFlow.number)
     await state.set_data({})
@@ -136,7 +139,7 @@ async def number_sent(message: Message, state: FSMContext, i18n: I18nContext, sh
         await message.answer(i18n.get("topup-bad-number-length"), reply_markup=_cancel_only(i18n))
         return
     await state.set_state(TopupFlow.choosing)
-    await state.set_data({"account": number, "target": found.to_data()})
+    await state.set_data({"account": number, "target": found.dump()})
     await show(message, *_target_screen(i18n, found))
 
 
@@ -162,13 +165,12 @@ def _target_screen(i18n: I18nContext, target: TopupTarget) -> tuple[str, InlineK
     change = InlineKeyboardButton(
         text=i18n.get("topup-change-country"), callback_data=TopupCountries(page=0).pack()
     )
-    rows = [kinds, [change], [back_button(i18n, Screen.TOPUP), cancel_button(i18n)]]
+    rows = [kinds, [change], [back_button(i18n, TopupOpen()), cancel_button(i18n)]]
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def _target(state: FSMContext) -> TopupTarget | None:
-    data = await state.get_data()
-    return TopupTarget.from_data(data["target"]) if "target" in data else None
+    return await carried(state, "target", TopupTarget)
 
 
 @router.callback_query(StateFilter(TopupFlow.choosing), TopupToNumber.filter())
@@ -213,7 +215,7 @@ async def _countries(
     back = (
         InlineKeyboardButton(text=i18n.get("button-back"), callback_data=TopupToNumber().pack())
         if can_go_back
-        else back_button(i18n, Screen.TOPUP)
+        else back_button(i18n, TopupOpen())
     )
     rows.append([back, cancel_button(i18n)])
     text = i18n.get("topup-choose-country", page=page + 1, pages=pages)
@@ -289,7 +291,7 @@ async def carrier_chosen(
         carrier_id=carrier.id,
         carrier_name=carrier.name,
     )
-    await state.update_data(target=target.to_data())
+    await state.update_data(target=target.dump())
     await show(query, *_target_screen(i18n, target))
 
 
@@ -420,6 +422,6 @@ CONVERSATION = register_conversation(
         router=router,
         presenter=TOPUP,
         label=TOPUP.name,
-        entry=Open(screen=Screen.TOPUP),
+        entry=TopupOpen(),
     )
 )

@@ -281,6 +281,23 @@ async def test_forged_and_stale_buttons_change_nothing(shop: Shop) -> None:
     assert "No movements yet." in wallet.text
 
 
+async def test_a_product_button_of_an_older_version_is_out_of_date(shop: Shop) -> None:
+    """The product lines used to open on `open:<line>`; such a button, still under an old menu in
+    the chat, changes nothing, and the customer is told to take a fresh menu."""
+    kit = shop.customer("Kit")
+    await kit.send("/start")
+    menu = await kit.wait_for_bot()
+
+    for old in ("open:cloud", "open:energy", "open:topup", "open:accounts", "open:acedata"):
+        await kit.press_data(old, message_id=menu.message_id)
+        await kit.settle()
+        assert kit.callback_answers[-1]["text"] == (
+            "⚠️ That button is out of date. Send /start for a fresh menu."
+        )
+        current = kit.last_bot_message
+        assert current is not None and current.text == menu.text
+
+
 async def test_unknown_text_points_to_the_menu(shop: Shop) -> None:
     ken = shop.customer("Ken")
     await ken.send("hello?")

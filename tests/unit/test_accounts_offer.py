@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
 
 from bot.services.lines.accounts import MAX_QUANTITY, Offer, estimate, quantity_presets, shop_amount
 from providers.accounts_shop import ShopServiceDetail
+from storage.conversations import encode_data
 
 
 def offer(*, stock: int, min_value: int = 0, max_value: int = 0) -> Offer:
@@ -23,7 +25,7 @@ def offer(*, stock: int, min_value: int = 0, max_value: int = 0) -> Offer:
         set_max=int(max_value > 0),
         max_value=max_value,
     )
-    return Offer.of(detail)
+    return Offer.opened(detail)
 
 
 @pytest.mark.parametrize(
@@ -48,7 +50,7 @@ def test_the_quantity_is_bounded_by_the_limits_the_stock_and_the_shop(
 
 def test_an_offer_survives_the_conversation_storage() -> None:
     found = offer(stock=40, min_value=2, max_value=20)
-    assert Offer.from_data(found.to_data()) == found
+    assert Offer.read(json.loads(encode_data({"offer": found.dump()}))["offer"]) == found
     assert found.unit_price == 300_000_000  # micro-units of the shop's currency
 
 

@@ -5,6 +5,7 @@ existed read into them."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -23,19 +24,45 @@ from storage.orders import Order
 from tests.unit.conftest import Books
 
 ALICE = 7
-CLOUD = CloudTarget.from_data(
-    {
-        "channel": "qcloud",
-        "uid": "200000000001",
-        "served_by": "kelly_qcloud",
-        "rate": "0.95",
-        "balance": 12_340_000,
-        "currency": "USD",
-    }
-)
-PHONE = TopupTarget("254771114118", "KE", "Kenya", "safaricom", "Safaricom")
-SERVICE = AccountsOffer(41, "Facebook VN 2020", "facebook", "VN", "aged", 12_000_000_000, 30, 1, 20)
-PACKAGE = AceOffer("pkg-chat-100", "Chat", "100 credits", 100, 1_990_000)
+# What a customer chose, as the shop always stored it (in an order's details, and in the data a
+# conversation carries between its steps), and read into the lines' models.
+CLOUD_STORED = {
+    "channel": "qcloud",
+    "uid": "200000000001",
+    "served_by": "kelly_qcloud",
+    "rate": "0.95",
+    "balance": 12_340_000,
+    "currency": "USD",
+}
+PHONE_STORED = {
+    "account": "254771114118",
+    "country_code": "KE",
+    "country_name": "Kenya",
+    "carrier_id": "safaricom",
+    "carrier_name": "Safaricom",
+}
+SERVICE_STORED = {
+    "service_id": 41,
+    "name": "Facebook VN 2020",
+    "kind": "facebook",
+    "geo": "VN",
+    "description": "aged",
+    "unit_price": 12_000_000_000,
+    "stock": 30,
+    "minimum": 1,
+    "maximum": 20,
+}
+PACKAGE_STORED = {
+    "package_id": "pkg-chat-100",
+    "service": "Chat",
+    "title": "100 credits",
+    "credits": 100,
+    "price": 1_990_000,
+}
+CLOUD = CloudTarget.read(CLOUD_STORED)
+PHONE = TopupTarget.read(PHONE_STORED)
+SERVICE = AccountsOffer.read(SERVICE_STORED)
+PACKAGE = AceOffer.read(PACKAGE_STORED)
 
 
 async def _stored(books: Books, order_id: str, details: dict[str, Any]) -> Order:
@@ -50,8 +77,8 @@ def _quoted() -> list[tuple[Details, dict[str, Any]]]:
     """Each line's details as quoted, with the object the shop always stored for them."""
     return [
         (
-            CloudDetails(**CLOUD.to_data(), money=50 * 10**6, cost=52_631_579),
-            {**CLOUD.to_data(), "money": 50 * 10**6, "cost": 52_631_579},
+            CloudDetails(**dict(CLOUD), money=50 * 10**6, cost=52_631_579),
+            {**CLOUD_STORED, "money": 50 * 10**6, "cost": 52_631_579},
         ),
         (
             EnergyDetails(
@@ -67,7 +94,7 @@ def _quoted() -> list[tuple[Details, dict[str, Any]]]:
         ),
         (
             TopupDetails(
-                **PHONE.to_data(),
+                **dict(PHONE),
                 product_id=3,
                 product_name="Airtime 100 KES",
                 kind="HF",
@@ -75,7 +102,7 @@ def _quoted() -> list[tuple[Details, dict[str, Any]]]:
                 face_unit="KES",
             ),
             {
-                **PHONE.to_data(),
+                **PHONE_STORED,
                 "product_id": 3,
                 "product_name": "Airtime 100 KES",
                 "kind": "HF",
@@ -85,11 +112,11 @@ def _quoted() -> list[tuple[Details, dict[str, Any]]]:
         ),
         (
             AccountsDetails(offer=SERVICE, quantity=3, cost=36_000_000_000),
-            {"offer": SERVICE.to_data(), "quantity": 3, "cost": 36_000_000_000},
+            {"offer": SERVICE_STORED, "quantity": 3, "cost": 36_000_000_000},
         ),
         (
-            AceDataDetails(application_id="0b5e", pay_way="Stripe", **PACKAGE.to_details()),
-            {"application_id": "0b5e", "pay_way": "Stripe", **PACKAGE.to_details()},
+            AceDataDetails(application_id="0b5e", pay_way="Stripe", **dict(PACKAGE)),
+            {"application_id": "0b5e", "pay_way": "Stripe", **PACKAGE_STORED},
         ),
     ]
 
@@ -171,7 +198,12 @@ async def test_orders_stored_in_todays_shape_read_into_the_models(books: Books) 
         "2026-11-22T13:45:12.123456+00:00",
     )
     assert read.target == CloudTarget(
-        CloudChannel.TENCENT, "200000000000", "qcloud", Decimal("1.00"), 0, "USD"
+        channel=CloudChannel.TENCENT,
+        uid="200000000000",
+        served_by="qcloud",
+        rate=Decimal("1.00"),
+        balance=0,
+        currency="USD",
     )
     settlement = Settlement.of(cloud)
     assert (settlement.failure, settlement.refunded, settlement.store_rate) == (
@@ -209,7 +241,7 @@ async def test_orders_stored_in_todays_shape_read_into_the_models(books: Books) 
             books,
             "t",
             {
-                **PHONE.to_data(),
+                **PHONE_STORED,
                 "product_id": 3,
                 "product_name": "Airtime 100 KES",
                 "kind": "HF",
@@ -222,13 +254,14 @@ async def test_orders_stored_in_todays_shape_read_into_the_models(books: Books) 
     )
     assert (topup.unit, topup.face_value, topup.refusal) == ("KES", Decimal(100), "carrier_unknown")
     assert topup.target == PHONE
+    assert topup.target.dump() == PHONE_STORED
 
     accounts = AccountsDetails.of(
         await _stored(
             books,
             "a",
             {
-                "offer": SERVICE.to_data(),
+                "offer": SERVICE_STORED,
                 "quantity": 2,
                 "cost": 24_000_000_000,
                 "accounts": ["user1|pass1", "user2|pass2"],
@@ -248,7 +281,7 @@ async def test_orders_stored_in_todays_shape_read_into_the_models(books: Books) 
             {
                 "application_id": "0b5e",
                 "pay_way": "Stripe",
-                **PACKAGE.to_details(),
+                **PACKAGE_STORED,
                 "state": "Pending",
                 "paid_price": 2_000_000,
                 "pay_url": "https://pay.example/1",
@@ -263,6 +296,27 @@ async def test_a_failure_this_version_does_not_know_reads_as_not_delivered(books
     await books.customer(ALICE)
     order = await _stored(books, "o", {"failure": "some-older-reason"})
     assert Settlement.of(order).failure == Failure.NOT_DELIVERED
+
+
+@pytest.mark.parametrize(
+    ("model", "stored"),
+    [
+        (CloudTarget, CLOUD_STORED),
+        (TopupTarget, PHONE_STORED),
+        (AccountsOffer, SERVICE_STORED),
+        (AceOffer, PACKAGE_STORED),
+    ],
+    ids=["cloud", "topup", "accounts", "acedata"],
+)
+def test_a_customers_choices_are_carried_in_the_shape_they_are_stored(
+    model: type[Details], stored: dict[str, Any]
+) -> None:
+    """A conversation carries a line's choices between its steps in the very shape the order's
+    details store them, the shape of the versions before: one in progress across an upgrade
+    reads on."""
+    chosen = model.read(stored)
+    assert chosen.dump() == stored
+    assert model.read(json.loads(json.dumps(chosen.dump()))) == chosen
 
 
 def test_facts_noted_later_are_stored_under_the_models_own_keys() -> None:

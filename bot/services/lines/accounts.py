@@ -59,9 +59,9 @@ class Lookup(StrEnum):
     UNAVAILABLE = "unavailable"  # the shop did not answer usefully: try again later
 
 
-@dataclass(frozen=True)
-class Offer:
-    """One service as opened by the customer (kept in the conversation's data)."""
+class Offer(Details):
+    """One service as opened by the customer: what the conversation carries between its steps
+    (`dump()`, read back with `read`), and the `offer` of an order's details, in one encoding."""
 
     service_id: int
     name: str
@@ -78,7 +78,7 @@ class Offer:
         return self.stock >= self.minimum and self.maximum >= self.minimum
 
     @classmethod
-    def of(cls, detail: ShopServiceDetail) -> Offer:
+    def opened(cls, detail: ShopServiceDetail) -> Offer:
         bounds = [detail.total_available, MAX_QUANTITY]
         if detail.maximum is not None:
             bounds.append(detail.maximum)
@@ -92,33 +92,6 @@ class Offer:
             stock=detail.total_available,
             minimum=detail.minimum,
             maximum=min(bounds),
-        )
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "service_id": self.service_id,
-            "name": self.name,
-            "kind": self.kind,
-            "geo": self.geo,
-            "description": self.description,
-            "unit_price": self.unit_price,
-            "stock": self.stock,
-            "minimum": self.minimum,
-            "maximum": self.maximum,
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Offer:
-        return cls(
-            service_id=int(data["service_id"]),
-            name=str(data["name"]),
-            kind=str(data["kind"]),
-            geo=str(data["geo"]),
-            description=str(data["description"]),
-            unit_price=int(data["unit_price"]),
-            stock=int(data["stock"]),
-            minimum=int(data["minimum"]),
-            maximum=int(data["maximum"]),
         )
 
 
@@ -205,7 +178,7 @@ class AccountsLine(LineBase):
         if found.value is not None:
             if found.value.status != 1 or found.value.typeofaccount not in set(AccountKind):
                 return Lookup.NOT_FOUND
-            return Offer.of(found.value)
+            return Offer.opened(found.value)
         if found.outcome == Outcome.REJECTED and found.reason in (
             "product_not_found",
             "product_id_required",

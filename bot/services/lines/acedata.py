@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -59,9 +58,9 @@ def valid_application_id(text: str) -> str | None:
     return candidate if len(candidate) == 36 and _UUID.fullmatch(candidate) else None
 
 
-@dataclass(frozen=True)
-class Offer:
-    """A package on sale: one fixed number of credits of one service for a fixed USD price."""
+class Offer(Details):
+    """A package on sale: one fixed number of credits of one service for a fixed USD price; the
+    first part of an order's details (`AceDataDetails`), under the same keys."""
 
     package_id: str
     service: str
@@ -69,27 +68,13 @@ class Offer:
     credits: int
     price: int  # micro-USD, paid to AceData
 
-    def to_details(self) -> dict[str, Any]:
-        return {
-            "package_id": self.package_id,
-            "service": self.service,
-            "title": self.title,
-            "credits": self.credits,
-            "price": self.price,
-        }
 
-
-class AceDataDetails(Details):
-    """An AceData order's details: which application gets which package, paid how, at what price
-    (as quoted), then what AceData said of the order."""
+class AceDataDetails(Offer):
+    """An AceData order's details: which package at what price (its `Offer`, as quoted), for
+    which application, paid how, then what AceData said of the order."""
 
     application_id: str
     pay_way: str
-    package_id: str
-    service: str
-    title: str
-    credits: int
-    price: int  # micro-USD, as quoted
     state: str | None = None  # AceData's state of the order: Pending, Paid, Expired, ...
     paid_price: int | None = None  # micro-USD AceData asks, once created
     pay_url: str | None = None  # where the customer pays AceData
@@ -110,11 +95,11 @@ def offers_of(listing: AceServices) -> list[Offer]:
                 continue
             offers.append(
                 Offer(
-                    package.id,
-                    service.title or service.id,
-                    package.title,
-                    package.amount,
-                    package.price,
+                    package_id=package.id,
+                    service=service.title or service.id,
+                    title=package.title,
+                    credits=package.amount,
+                    price=package.price,
                 )
             )
     return offers
@@ -182,9 +167,7 @@ class AceDataLine(LineBase):
     @classmethod
     def quote(cls, application_id: str, offer: Offer, pay_way: str) -> Quote:
         """An order of `offer` for the application, paid to AceData `pay_way`."""
-        details = AceDataDetails(
-            application_id=application_id, pay_way=pay_way, **offer.to_details()
-        )
+        details = AceDataDetails(**dict(offer), application_id=application_id, pay_way=pay_way)
         return Quote(cls.price(offer), details)
 
     async def requote(self, order: Order) -> Quote | None:

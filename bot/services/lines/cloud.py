@@ -61,9 +61,10 @@ class Lookup(StrEnum):
     UNAVAILABLE = "unavailable"  # upstream did not answer usefully: try again later
 
 
-@dataclass(frozen=True)
-class CloudTarget:
-    """The account a customer wants to recharge, as looked up (kept in the conversation's data)."""
+class CloudTarget(Details):
+    """The account a customer wants to recharge, as looked up: what the conversation carries
+    between its steps (`dump()`, read back with `read`), and the first part of an order's
+    details (`CloudDetails`), under the same keys."""
 
     channel: CloudChannel
     uid: str
@@ -73,30 +74,14 @@ class CloudTarget:
     currency: str = "USD"
 
     @classmethod
-    def of(cls, channel: CloudChannel, account: CloudAccount) -> CloudTarget:
+    def looked_up(cls, channel: CloudChannel, account: CloudAccount) -> CloudTarget:
         return cls(
-            channel, account.uid, account.channel, account.rate, account.balance, account.currency
-        )
-
-    def to_data(self) -> dict[str, str | int]:
-        return {
-            "channel": self.channel.value,
-            "uid": self.uid,
-            "served_by": self.served_by,
-            "rate": str(self.rate),
-            "balance": self.balance,
-            "currency": self.currency,
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> CloudTarget:
-        return cls(
-            channel=CloudChannel(data["channel"]),
-            uid=str(data["uid"]),
-            served_by=str(data["served_by"]),
-            rate=Decimal(str(data["rate"])),
-            balance=int(data["balance"]),
-            currency=str(data["currency"]),
+            channel=channel,
+            uid=account.uid,
+            served_by=account.channel,
+            rate=account.rate,
+            balance=account.balance,
+            currency=account.currency,
         )
 
 
@@ -113,16 +98,10 @@ class CloudQuote:
         return Quote(self.price, CloudDetails.quoted(self))
 
 
-class CloudDetails(Details):
-    """A cloud order's details: the account as looked up, what it receives and what paying
-    deducts (all as quoted), then what upstream said of the order."""
+class CloudDetails(CloudTarget):
+    """A cloud order's details: the account as looked up (its `CloudTarget`), what it receives
+    and what paying deducts (all as quoted), then what upstream said of the order."""
 
-    channel: CloudChannel
-    uid: str
-    served_by: str
-    rate: Decimal
-    balance: int
-    currency: str
     money: int  # micro-USD credited to the cloud account
     cost: int  # micro-USD the quote expects paying to deduct
     sn: str | None = None  # upstream's order number, once created
@@ -133,23 +112,11 @@ class CloudDetails(Details):
 
     @classmethod
     def quoted(cls, quote: CloudQuote) -> CloudDetails:
-        target = quote.target
-        return cls(
-            channel=target.channel,
-            uid=target.uid,
-            served_by=target.served_by,
-            rate=target.rate,
-            balance=target.balance,
-            currency=target.currency,
-            money=quote.money,
-            cost=quote.cost,
-        )
+        return cls(**dict(quote.target), money=quote.money, cost=quote.cost)
 
     @property
     def target(self) -> CloudTarget:
-        return CloudTarget(
-            self.channel, self.uid, self.served_by, self.rate, self.balance, self.currency
-        )
+        return CloudTarget.model_validate(dict(self))
 
 
 def from_config(setup: LineSetup) -> CloudLine | None:
@@ -200,7 +167,7 @@ class CloudLine(LineBase):
     async def find(self, channel: CloudChannel, uid: str) -> CloudTarget | Lookup:
         found = await self._client.lookup_account(channel, uid)
         if found.value is not None:
-            return CloudTarget.of(channel, found.value)
+            return CloudTarget.looked_up(channel, found.value)
         if found.outcome == Outcome.REJECTED and found.reason == "account_not_found":
             return Lookup.NOT_FOUND
         return Lookup.UNAVAILABLE

@@ -80,34 +80,16 @@ class NumberProblem(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class TopupTarget:
-    """The phone and the carrier a customer chose (kept in the conversation's data)."""
+class TopupTarget(Details):
+    """The phone and the carrier a customer chose: what the conversation carries between its
+    steps (`dump()`, read back with `read`), and the first part of an order's details
+    (`TopupDetails`), under the same keys."""
 
     account: str  # digits with the country code, no +
     country_code: str
     country_name: str
     carrier_id: str
     carrier_name: str
-
-    def to_data(self) -> dict[str, str]:
-        return {
-            "account": self.account,
-            "country_code": self.country_code,
-            "country_name": self.country_name,
-            "carrier_id": self.carrier_id,
-            "carrier_name": self.carrier_name,
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> TopupTarget:
-        return cls(
-            account=str(data["account"]),
-            country_code=str(data["country_code"]),
-            country_name=str(data["country_name"]),
-            carrier_id=str(data["carrier_id"]),
-            carrier_name=str(data["carrier_name"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -118,15 +100,10 @@ class Offer:
     price: Price
 
 
-class TopupDetails(Details):
-    """A top-up's details: the number and its carrier, and the product (as quoted), then what
-    upstream said of the order."""
+class TopupDetails(TopupTarget):
+    """A top-up's details: the number and its carrier (its `TopupTarget`), and the product (as
+    quoted), then what upstream said of the order."""
 
-    account: str  # digits with the country code, no +
-    country_code: str
-    country_name: str
-    carrier_id: str
-    carrier_name: str
     product_id: int
     product_name: str
     kind: str  # the product's type: airtime or data
@@ -141,7 +118,7 @@ class TopupDetails(Details):
     def quoted(cls, target: TopupTarget, offer: Offer) -> TopupDetails:
         product = offer.product
         return cls(
-            **target.to_data(),
+            **dict(target),
             product_id=product.id,
             product_name=product.name,
             kind=product.type,
@@ -151,9 +128,7 @@ class TopupDetails(Details):
 
     @property
     def target(self) -> TopupTarget:
-        return TopupTarget(
-            self.account, self.country_code, self.country_name, self.carrier_id, self.carrier_name
-        )
+        return TopupTarget.model_validate(dict(self))
 
     @property
     def unit(self) -> str:
