@@ -33,7 +33,6 @@ from bot.services.ownership import own
 from bot.shop import Shop
 from bot.telegram.outbox import Letter
 from bot.telegram.qr import qr_png
-from handlers.admin.payments import announce_waiting_payment
 from handlers.callbacks import BackToOrder, Open, Screen, TopUpFor
 from handlers.purchase import read_amount
 from handlers.screens import back_button, cancel_only, choices, menu_only, show
@@ -220,14 +219,13 @@ async def claimed_amount(
     txid = str((await state.get_data())["txid"])
     await state.clear()
     try:
-        payment = await shop.deposits.usdt.claim(customer.id, txid, amount)
+        await shop.deposits.usdt.claim(customer.id, txid, amount)  # its card goes with it
     except ClaimRefused as refused:
         await message.answer(_claim_refusal(i18n, refused.status), reply_markup=menu_only(i18n))
         return
     except TooManyClaims:
         await message.answer(i18n.get("deposit-claim-too-many"), reply_markup=menu_only(i18n))
         return
-    await announce_waiting_payment(shop, payment)  # its card, with every claim
     await message.answer(
         i18n.get("deposit-claim-received", tx=_short(txid)), reply_markup=menu_only(i18n)
     )

@@ -201,14 +201,10 @@ async def waiting_payment_letters(shop: Shop, payment: Payment) -> list[Letter]:
     return []
 
 
-async def announce_waiting_payment(shop: Shop, payment: Payment) -> None:
-    for letter in await waiting_payment_letters(shop, payment):
-        await shop.messenger.tell_operators(letter.text, letter.markup)
-
-
 async def waiting_payment_news(shop: Shop, entry: Entry) -> list[Letter]:
-    """The outbox's card of a transfer the USDT watch left to the operators (recorded with it,
-    see `bot.services.deposits.usdt`), as the payment stands when it goes out."""
+    """The outbox's card of a transfer the USDT watch left to the operators, or one a customer
+    claimed (recorded with it, see `bot.services.deposits.usdt`), as the payment stands when it
+    goes out."""
     payment = await shop.deposits.store.payment(int(entry.about))
     return [] if payment is None else await waiting_payment_letters(shop, payment)
 
@@ -223,7 +219,8 @@ async def waiting_payments(message: Message, shop: Shop) -> None:
         f"💵 <b>Payments waiting for an operator</b> (the oldest {SHOWN} at most):"
     )
     for payment in waiting:
-        await announce_waiting_payment(shop, payment)
+        for letter in await waiting_payment_letters(shop, payment):
+            await shop.messenger.tell_operators(letter.text, letter.markup)
 
 
 @router.callback_query(PaymentButton.filter())

@@ -4,6 +4,7 @@ bot shows to the shop's address, and the wallet is credited once the transfer is
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 
 from sandbox.telegram.driver import ChatDriver
@@ -336,6 +337,8 @@ async def test_a_rejected_claim_and_a_claim_of_a_transfer_the_watch_saw(shop: Sh
     boss = shop.admin()
     await claim(lou, "cd" * 32, "40")
     card = await boss.wait_until(lambda m: "Claimed USDT transfer" in m.text)
+    await boss.settle()
+    assert sum("cd" * 32 in m.text for m in boss.bot_messages) == 1  # one card
     await boss.press("❌ Reject", message_id=card.message_id)
     await boss.wait_for_message(card.message_id, lambda m: "❌ Rejected" in m.text)
     await lou.wait_until(lambda m: "could not confirm your USDT transfer" in m.text)
@@ -365,6 +368,34 @@ async def test_a_rejected_claim_and_a_claim_of_a_transfer_the_watch_saw(shop: Sh
     await lou.wait_until(lambda m: "The shop credited 9.000000 USDT" in m.text)
     assert await wallet_of(shop, lou) == (9 * USDT, 0)
     await shop.check_ledger()
+
+
+async def test_a_claims_card_lost_with_the_bot_reaches_the_operators_after_a_restart(
+    own_shop: Shop,
+) -> None:
+    """The bot dies as it sends the operators the card of a claim it has just taken: the claim
+    and its card were kept together, so the card goes out, once, when the bot is back."""
+    ned = own_shop.customer("Ned")
+    boss = own_shop.admin()
+    held = own_shop.emulator.hold("sendMessage", text_contains="Claimed USDT transfer")
+    assert DEMO_DEPOSIT_ADDRESS in (await top_up_way(ned, "🧾 I already sent USDT")).text
+    await ned.send("ef" * 32)
+    assert "How much USDT did transfer" in (await ned.wait_for_bot()).text
+    await ned.send("12.5")
+    await asyncio.wait_for(held.reached.wait(), 10)
+    assert own_shop.bot is not None
+    assert await own_shop.bot.stop(signal.SIGKILL) == -signal.SIGKILL
+    held.drop()  # the dead bot's card never reached Telegram
+    assert not [m for m in boss.bot_messages if "Claimed USDT transfer" in m.text]
+
+    await own_shop.start_bot()
+    card = await boss.wait_until(lambda m: "Claimed USDT transfer" in m.text, timeout=20)
+    assert f"Customer: Ned ({ned.user_id})" in card.text
+    assert "Says they sent: 12.500000 USDT" in card.text and "ef" * 32 in card.text
+    assert card.labels == ["✅ Approve 12.500000 USDT", "❌ Reject"]
+    await boss.settle()
+    assert sum("Claimed USDT transfer" in m.text for m in boss.bot_messages) == 1
+    await own_shop.check_ledger()
 
 
 def after_expiry() -> int:

@@ -195,10 +195,34 @@ async def test_a_transfer_left_to_the_operators_carries_their_card_recorded_with
     stray = await deposits.usdt.take("d" * 64, 7 * USDT, "TSender", clock.ms())
     assert (await deposits.usdt.take("d" * 64, 7 * USDT, "TSender", clock.ms())).seen_before
     claimed = await deposits.usdt.claim(mallory, "e" * 64, 3 * USDT)
-    assert await heard.told_of(Topic.PAYMENT_WAITING) == [str(stray.payment.id)]
+    cards = [str(stray.payment.id), str(claimed.id)]  # the claim's own card
+    assert await heard.told_of(Topic.PAYMENT_WAITING) == cards
     seen = await deposits.usdt.take("e" * 64, 3 * USDT, "TOther", clock.ms())
     assert seen.payment.id == claimed.id and seen.payment.status == PaymentStatus.CLAIMED
-    assert await heard.told_of(Topic.PAYMENT_WAITING) == [str(stray.payment.id), str(claimed.id)]
+    cards.append(str(claimed.id))  # shown again with what the chain says
+    assert await heard.told_of(Topic.PAYMENT_WAITING) == cards
+
+
+async def test_every_claim_carries_the_operators_card_recorded_with_it(books: Books) -> None:
+    """The claim and its card commit together: should the shop die right after the claim, before
+    anything is sent (nothing is, here), the card still goes out once it is back. Every claim has
+    its card, a second claimant's too, and a claimant's again once a rejected transfer waits
+    again; a claim refused has none."""
+    clock = Clock()
+    deposits = deposits_of(books, clock, operators=OPERATORS_CHAT)
+    heard = Heard(Outbox(books.db, OPERATORS_CHAT))
+    alice, bob = await books.customer(1), await books.customer(2)
+    first = await deposits.usdt.claim(alice, "f" * 64, 4 * USDT)
+    assert await heard.told_of(Topic.PAYMENT_WAITING) == [str(first.id)]
+    with pytest.raises(ClaimRefused):
+        await deposits.usdt.claim(alice, "f" * 64, 4 * USDT)
+    await deposits.usdt.claim(bob, "f" * 64, 5 * USDT)
+    assert await heard.told_of(Topic.PAYMENT_WAITING) == [str(first.id)] * 2
+    await deposits.decisions.reject(first.id, admin_id=900)
+    # The transfer turns up after all: it waits for the operators again, and Alice may say so.
+    await deposits.usdt.take("f" * 64, 4 * USDT, "TSender", clock.ms())
+    await deposits.usdt.claim(alice, "f" * 64, 4 * USDT)
+    assert await heard.told_of(Topic.PAYMENT_WAITING) == [str(first.id)] * 4
 
 
 async def test_a_transfer_sent_in_time_counts_even_when_seen_after_expiry(books: Books) -> None:

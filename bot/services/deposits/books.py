@@ -220,6 +220,17 @@ class DepositBooks:
             key=f"payment:{payment_id}:waiting",
         )
 
+    async def show_claim(self, tx: Transaction, payment_id: int, claim_id: int) -> list[int]:
+        """The operators' card of a transfer a customer has just claimed, recorded in `tx` with
+        the claim: one per claim, for each claim shows on it (worded when it goes out)."""
+        return await self.outbox.to_operators(
+            tx,
+            Topic.PAYMENT_WAITING,
+            "",
+            about=str(payment_id),
+            key=f"payment:{payment_id}:claim:{claim_id}",
+        )
+
     async def alert_operators(self, tx: Transaction, text: str, *, key: str) -> list[int]:
         """Plain `text` for the operators, recorded in `tx` once per `key`; logged too."""
         log.warning("operator alert: %s", text)

@@ -231,7 +231,8 @@ class UsdtDeposits:
         first claimant's, the others shown beside it. A transfer the watch saw but matched to no
         request becomes the claimant's claim (its amount is the one on chain). A transfer
         credited or decided already is refused, to anyone, and so is a customer's second claim of
-        one transfer."""
+        one transfer. The operators' card of the claim is recorded with it, and sent once it
+        commits."""
         books, store = self._books, self._books.store
         reference = f"usdt:{txid}"
         now = as_stored(books.clock())
@@ -270,6 +271,9 @@ class UsdtDeposits:
                         note=f"claimed {amount}",
                     )
             await store.insert_claim(tx, payment_id, user_id, amount, now)
+            made = (await store.claims_of(payment_id, tx))[-1]  # the claim just inserted
+            told = await books.show_claim(tx, payment_id, made.id)
             payment = await store.payment(payment_id, tx)
         assert payment is not None
+        await books.outbox.send_now(told)
         return payment
