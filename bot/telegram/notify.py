@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.services.news import Topic, alert_text
@@ -31,15 +31,6 @@ class Messenger:
         """News for the operators that is no alert (a report, a recovery): `text` is HTML made
         here, every stored or upstream string in it escaped. Recorded, then sent."""
         await self._outbox.tell_operators(Topic.NEWS, text, markup)
-
-    async def tell_customer(
-        self, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-    ) -> None:
-        """`text` is HTML made from a locale message (its arguments already escaped)."""
-        try:
-            await self._link.bot.send_message(user_id, text, reply_markup=markup)
-        except TelegramAPIError as exc:
-            log.warning("could not tell customer %s: %s", user_id, exc)
 
     async def edit(
         self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None

@@ -4,6 +4,7 @@ it, or its window passes."""
 from __future__ import annotations
 
 from bot.services.deposits.books import DepositBooks
+from bot.services.ownership import own
 from storage.database import as_stored
 from storage.deposits import RequestStatus
 
@@ -16,8 +17,8 @@ class DepositRequests:
         """The customer gives up a request of theirs; False if it was not open."""
         books = self._books
         async with books.db.write() as tx:
-            request = await books.store.request(request_id, tx)
-            if request is None or request.user_id != user_id:
+            request = own(user_id, await books.store.request(request_id, tx))
+            if request is None:
                 return False
             if request.status != RequestStatus.OPEN:
                 return False

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from bot.services.deposits.books import DepositBooks, DepositRefused, Taken
 from bot.services.money import MICRO, STORE_CURRENCY
+from bot.services.ownership import own
 from bot.services.stars_alerts import booked_alert, refunded_elsewhere_alert
 from storage.database import as_stored
 from storage.deposits import DepositRequest, Method, Payment, PaymentStatus, RequestStatus
@@ -73,8 +74,8 @@ class StarsPayments:
         """Whether Telegram may take the Stars of a pre-checkout query: only for an open,
         unexpired Stars request of that customer, for exactly its amount in XTR. Read-only, and
         quick: Telegram waits 10 seconds for the answer."""
-        request = await self._books.store.request(request_id)
-        if request is None or request.method != Method.STARS or request.user_id != user_id:
+        request = own(user_id, await self._books.store.request(request_id))
+        if request is None or request.method != Method.STARS:
             return StarsCheck.UNKNOWN
         if request.status != RequestStatus.OPEN:
             return StarsCheck.CLOSED
