@@ -308,8 +308,9 @@ class DepositStore:
 
     async def insert_claim(
         self, tx: Transaction, payment_id: int, user_id: int, amount: int, now: str
-    ) -> None:
-        await tx.execute(
+    ) -> int:
+        """The new claim's id."""
+        return await tx.execute(
             "INSERT INTO payment_claims (payment_id, user_id, amount, claimed_at)"
             " VALUES (?, ?, ?, ?)",
             (payment_id, user_id, amount, now),

@@ -270,9 +270,8 @@ class UsdtDeposits:
                         user_id=user_id,
                         note=f"claimed {amount}",
                     )
-            await store.insert_claim(tx, payment_id, user_id, amount, now)
-            made = (await store.claims_of(payment_id, tx))[-1]  # the claim just inserted
-            told = await books.show_claim(tx, payment_id, made.id)
+            claim_id = await store.insert_claim(tx, payment_id, user_id, amount, now)
+            told = await books.show_claim(tx, payment_id, claim_id)
             payment = await store.payment(payment_id, tx)
         assert payment is not None
         await books.outbox.send_now(told)
