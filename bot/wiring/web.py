@@ -1,13 +1,15 @@
 """The bot's own HTTP server (`WEB_HOST`:`WEB_PORT`): upstream callbacks and a health check.
 
 Each product line brings its routes (`web_routes()`); upstream reaches them at `PUBLIC_BASE_URL` +
-the route's path. The server is public: `bot.services.web_limits` bounds what a client can make it
-hold.
+the route's path. The wiring adds its own (`extra_routes`). The server always runs: a supervisor
+asks it whether the shop is alive. It is public: `bot.services.web_limits` bounds what a client
+can make it hold.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from aiohttp import web
 
@@ -23,7 +25,7 @@ from bot.shop import Shop
 log = logging.getLogger(__name__)
 
 
-def web_app(shop: Shop) -> web.Application:
+def web_app(shop: Shop, extra_routes: Iterable[web.AbstractRouteDef] = ()) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[within_limits])
 
     async def health(request: web.Request) -> web.Response:
@@ -32,25 +34,19 @@ def web_app(shop: Shop) -> web.Application:
     app.add_routes([web.get("/health", health)])
     for line in shop.lines.values():
         app.add_routes(line.web_routes())
+    app.add_routes(list(extra_routes))
     return app
 
 
 class WebServer:
-    """Started only when a configured line takes callbacks: nothing else needs a listening port."""
-
-    def __init__(self, shop: Shop) -> None:
+    def __init__(self, shop: Shop, extra_routes: Iterable[web.AbstractRouteDef] = ()) -> None:
         self._shop = shop
+        self._extra_routes = list(extra_routes)
         self._runner: web.AppRunner | None = None
 
-    @property
-    def needed(self) -> bool:
-        return any(line.web_routes() for line in self._shop.lines.values())
-
     async def start(self) -> None:
-        if not self.needed:
-            return
         config = self._shop.config
-        self._runner = web.AppRunner(web_app(self._shop), access_log=None)
+        self._runner = web.AppRunner(web_app(self._shop, self._extra_routes), access_log=None)
         await self._runner.setup()
         assert self._runner.server is not None
         connections = Connections(
