@@ -12,9 +12,11 @@ one. The shop's lock is held throughout, so no shop starts in the middle.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sqlite3
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -142,6 +144,7 @@ def _swap(candidate: Path, database: Path, moment: datetime) -> Path | None:
         Path(f"{candidate}{suffix}").unlink(missing_ok=True)
     kept = None
     if database.exists():
+        _same_owner_and_mode(candidate, database)
         kept = _unused(database.with_name(f"{database.name}.before-restore-{utc_stamp(moment)}"))
         _checkpoint(database)
         os.link(database, kept)  # the old database stays at its path until the last step
@@ -152,6 +155,15 @@ def _swap(candidate: Path, database: Path, moment: datetime) -> Path | None:
     os.rename(candidate, database)
     fsync_path(database.parent)
     return kept
+
+
+def _same_owner_and_mode(candidate: Path, database: Path) -> None:
+    """The restored database is the shop's as the old one was: its owner (where this process may
+    give it) and its mode. Without an old one it stays 0600, of the user running restore."""
+    old = database.stat()
+    os.chmod(candidate, stat.S_IMODE(old.st_mode))
+    with contextlib.suppress(PermissionError):
+        os.chown(candidate, old.st_uid, old.st_gid)
 
 
 def _checkpoint(database: Path) -> None:

@@ -87,15 +87,16 @@ class ScheduledBackups:
         self._database = config.database_path
         self._folder = config.backups_folder
         self._keep = config.backup_keep
-        self._every = config.backup_every or timedelta(hours=24)
+        self._every = config.backup_every  # None: taken only when `run` is called
         self._to_operators = config.backup_to_admin_chat
         self._delivery = delivery
         self._upload_limit = upload_limit
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         """The first backup one interval after start-up (a restart loop must not fill the folder),
-        then every interval."""
-        run_every(scheduler, self.run, self._every, JOB_ID, at_start=False)
+        then every interval (none without BACKUP_EVERY_HOURS)."""
+        if self._every is not None:
+            run_every(scheduler, self.run, self._every, JOB_ID, at_start=False)
 
     async def run(self, now: datetime | None = None) -> BackupFile | None:
         """One backup, told to the operators as configured; None when it failed. Never raises:
@@ -105,16 +106,13 @@ class ScheduledBackups:
             backup = await take_backup(self._database, self._folder, moment)
         except BackupFailed as failed:
             log.error("backup failed: %s", failed)
-            await self._delivery.alert(
-                f"The database backup failed: {failed}. The next try is in "
-                f"{every_text(self._every)}."
-            )
+            await self._delivery.alert(f"The database backup failed: {failed}.{self._next_try()}")
             return None
         except Exception as failed:  # unforeseen: the traceback for the log, one line for them
             log.exception("backup failed")
             await self._delivery.alert(
-                f"The database backup failed ({type(failed).__name__}); see the shop's log. "
-                f"The next try is in {every_text(self._every)}."
+                f"The database backup failed ({type(failed).__name__}); see the shop's log."
+                f"{self._next_try()}"
             )
             return None
         log.info(
@@ -129,6 +127,9 @@ class ScheduledBackups:
         if self._to_operators:
             await self._send(backup)
         return backup
+
+    def _next_try(self) -> str:
+        return "" if self._every is None else f" The next try is in {every_text(self._every)}."
 
     def _remove_old(self) -> None:
         for old in beyond_the_newest(backups_in(self._folder), self._keep):

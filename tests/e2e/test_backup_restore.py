@@ -5,7 +5,6 @@ that moment; restore refused while the bot runs; the file in the operators' grou
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,6 +16,7 @@ from sandbox.telegram import ChatDriver, ChatMessage
 from storage.backups import backups_in, taken_at
 from tests.e2e.flows import CONFIRM, TENCENT_UID, USDT, cloud_account, new_customer
 from tests.e2e.harness import Shop, until
+from tests.unit.test_backups import wallets_in
 
 EVERY_SECOND = "0.0003"  # hours: a backup every 1.08 s
 RECHARGE = 10_500_000  # 10 USD to the plain Tencent account, at rate 1.00 and the markup
@@ -71,15 +71,8 @@ async def _wallets(shop: Shop, customers: list[ChatDriver]) -> dict[int, tuple[i
 
 
 def _wallets_in(path: Path, customers: list[ChatDriver]) -> dict[int, int]:
-    conn = sqlite3.connect(path)
-    try:
-        rows = conn.execute(
-            "SELECT user_id, balance FROM ledger_accounts WHERE code LIKE 'customer:%:wallet'"
-        ).fetchall()
-    finally:
-        conn.close()
     ours = {customer.user_id for customer in customers}
-    return {int(user): int(balance) for user, balance in rows if int(user) in ours}
+    return {user: balance for user, balance in wallets_in(path).items() if user in ours}
 
 
 def _taken_after(name: str, moment: datetime) -> bool:

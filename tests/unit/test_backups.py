@@ -4,6 +4,7 @@ the operators' group is told (through a stand-in for Telegram that records what 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +20,6 @@ from storage.backups import (
     take_backup,
     taken_at,
 )
-from storage.database import Database
 from storage.ledger import Ledger
 from tests.unit.conftest import Books
 
@@ -27,12 +27,17 @@ USDT = 1_000_000
 NOON = datetime(2026, 12, 2, 12, 0, 0, tzinfo=UTC)
 
 
-async def _balances(path: Path) -> dict[int, int]:
-    async with Database(path) as db:
-        rows = await db.fetch_all(
+def wallets_in(path: Path) -> dict[int, int]:
+    """Each customer's wallet balance in a database file, read as it is (nothing opened for
+    writing, no migration): the backups' and restore's tests compare them."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
             "SELECT user_id, balance FROM ledger_accounts WHERE code LIKE 'customer:%:wallet'"
-        )
-    return {int(row["user_id"]): int(row["balance"]) for row in rows}
+        ).fetchall()
+    finally:
+        conn.close()
+    return {int(user): int(balance) for user, balance in rows}
 
 
 async def _shop_with_money(books: Books) -> None:
@@ -110,7 +115,7 @@ async def test_a_backup_is_a_private_checked_copy(books: Books, tmp_path: Path) 
     assert backup.audit.ok and backup.audit.transactions == 2
     assert _mode(backup.path) == 0o600 and _mode(folder) == 0o700
     assert sorted(p.name for p in folder.iterdir()) == [backup.path.name]  # no -wal, no partial
-    assert await _balances(backup.path) == {1: 7 * USDT, 2: 3 * USDT}
+    assert wallets_in(backup.path) == {1: 7 * USDT, 2: 3 * USDT}
 
 
 async def test_an_existing_folder_is_made_private(books: Books, tmp_path: Path) -> None:
@@ -144,7 +149,7 @@ async def test_a_backup_is_one_moment_while_the_shop_writes(books: Books, tmp_pa
     counts = [backup.audit.transactions for backup in taken]
     assert counts == sorted(counts) and counts[-1] <= total
     for backup in taken:  # each deposit is one transaction of 1 USDT: balance and count agree
-        assert await _balances(backup.path) == {1: backup.audit.transactions * USDT}
+        assert wallets_in(backup.path) == {1: backup.audit.transactions * USDT}
 
 
 async def test_a_leftover_of_a_crash_never_counts_and_is_cleared(

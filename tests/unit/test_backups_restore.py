@@ -19,6 +19,7 @@ from storage.ledger import Ledger
 from storage.migrations import available_migrations, split_statements
 from storage.process_lock import ProcessLock
 from storage.users import CustomerStore
+from tests.unit.test_backups import wallets_in
 from tests.unit.test_cli import run_bot
 
 USDT = 1_000_000
@@ -29,17 +30,6 @@ LATEST = len(available_migrations())
 async def _deposit(db: Database, user: int, amount: int, key: str) -> None:
     await CustomerStore(db).register(user, username=None, first_name="C", language="en")
     await Ledger(db).credit(user, amount, key=key)
-
-
-def _wallets(path: Path) -> dict[int, int]:
-    conn = sqlite3.connect(path)
-    try:
-        rows = conn.execute(
-            "SELECT user_id, balance FROM ledger_accounts WHERE code LIKE 'customer:%:wallet'"
-        ).fetchall()
-    finally:
-        conn.close()
-    return {int(user): int(balance) for user, balance in rows}
 
 
 async def _backup_of_seven_usdt(tmp_path: Path) -> Path:
@@ -85,6 +75,7 @@ async def test_a_backup_replaces_the_database_and_the_old_one_is_kept(tmp_path: 
         "INSERT INTO settings (key, value, updated_at) VALUES ('rate:USD', '1', '2026-12-02')"
     )
     assert _wal_size(database) > 0
+    database.chmod(0o640)  # as the operator set it up for the shop's user
 
     code, out, err = _restore(tmp_path, database, backup)
 
@@ -98,11 +89,11 @@ async def test_a_backup_replaces_the_database_and_the_old_one_is_kept(tmp_path: 
         f"restored {backup} to {database}",
     ]
     live.close()
-    assert _wallets(database) == {1: 7 * USDT}
-    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert wallets_in(database) == {1: 7 * USDT}
+    assert stat.S_IMODE(database.stat().st_mode) == 0o640  # the shop's, as before
     # Nothing of the old state beside the restored database; all of it in the kept one.
     assert _wal_size(database) == 0
-    assert _wallets(kept) == {1: 7 * USDT, 2: 5 * USDT}
+    assert wallets_in(kept) == {1: 7 * USDT, 2: 5 * USDT}
     conn = sqlite3.connect(kept)
     assert conn.execute("SELECT value FROM settings WHERE key = 'rate:USD'").fetchone() == ("1",)
     conn.close()
@@ -130,6 +121,7 @@ async def test_a_backup_of_an_older_schema_is_brought_up_to_date(tmp_path: Path)
         f"brought its schema from version {LATEST - 1} to {LATEST}",
         f"restored {backup} to {database}",
     ]
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600  # a new database: customer data
     conn = sqlite3.connect(database)
     assert conn.execute("PRAGMA user_version").fetchone() == (LATEST,)
     conn.close()
