@@ -75,6 +75,12 @@ def _wallets_in(path: Path, customers: list[ChatDriver]) -> dict[int, int]:
     return {user: balance for user, balance in wallets_in(path).items() if user in ours}
 
 
+async def _shows(customer: ChatDriver, text: str) -> None:
+    """The main menu, once the customer sends /start, shows `text`."""
+    await customer.send("/start")
+    await customer.wait_until(lambda message: text in message.text)
+
+
 def _taken_after(name: str, moment: datetime) -> bool:
     taken = taken_at(Path(name))
     return taken is not None and taken > moment
@@ -150,10 +156,8 @@ async def test_a_restored_backup_holds_the_balances_noted_at_its_time(
     # The restarted shop shows each customer the balance of the backup's time.
     await shop.start_bot()
     for customer in customers:
-        await customer.send("/start")
-        shown = await customer.wait_for_bot()
         available = Decimal(noted[customer.user_id][0]) / USDT
-        assert f"Balance: {available:.2f} USDT" in shown.text, shown.text
+        await _shows(customer, f"Balance: {available:.2f} USDT")
     await _buy_a_recharge(customers[0])  # and sells as before
     await shop.check_ledger()
 
