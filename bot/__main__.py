@@ -1,4 +1,4 @@
-"""`python -m bot run | demo | migrate | check | backup PATH`."""
+"""`python -m bot run | demo | migrate | check | backup PATH | restore PATH`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("check", help="verify the ledger's invariants; non-zero exit if broken")
     backup = commands.add_parser("backup", help="copy the database while it is in use")
     backup.add_argument("path", type=Path)
+    restore = commands.add_parser(
+        "restore", help="put a backup in the database's place (the shop stopped)"
+    )
+    restore.add_argument("path", type=Path)
     args = parser.parse_args(argv)
 
     configure_logging()
@@ -46,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{args.path} already exists; choose a new file", file=sys.stderr)
                 return 2
             return asyncio.run(_backup(config, args.path))
+        if args.command == "restore":
+            return asyncio.run(_restore(config, args.path))
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -108,6 +114,41 @@ async def _backup(config: Settings, target: Path) -> int:
     async with Database(config.database_path) as db:
         await db.backup(target)
     print(f"backed up {config.database_path} to {target}")
+    return 0
+
+
+async def _restore(config: Settings, backup: Path) -> int:
+    """Exit 0 restored, 1 the backup's ledger is broken, 2 refused for any other reason."""
+    from datetime import UTC, datetime
+
+    from storage.process_lock import LockHeld
+    from storage.restore import RestoreRefused, restore_database
+
+    try:
+        done = await restore_database(config.database_path, backup, datetime.now(UTC))
+    except LockHeld as held:
+        print(
+            f"not restored: a shop runs on {config.database_path} ({held.who}); stop it first",
+            file=sys.stderr,
+        )
+        return 2
+    except RestoreRefused as refused:
+        print(f"not restored: {refused}", file=sys.stderr)
+        for problem in refused.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1 if refused.problems else 2
+    audit = done.audit
+    print(
+        f"checked {backup}: {audit.transactions} transactions, {audit.accounts} accounts, "
+        f"{audit.open_holds} open holds; ledger OK"
+    )
+    if done.schema_was < done.schema_now:
+        print(f"brought its schema from version {done.schema_was} to {done.schema_now}")
+    else:
+        print(f"its schema is current (version {done.schema_now})")
+    if done.kept is not None:
+        print(f"kept the previous database as {done.kept}")
+    print(f"restored {backup} to {done.database}")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -21,6 +21,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -123,6 +124,12 @@ class Settings(_FromEnvironment):
     upstream_down_alert_minutes: float = Field(default=5, gt=0, le=7 * 24 * 60)
     daily_report_at: time | None = time(9, 0)  # UTC; None: no daily report
 
+    # Scheduled backups of the database (see docs/backups.md); None: none taken.
+    backup_every_hours: float | None = Field(default=None, gt=0, le=24 * 366, allow_inf_nan=False)
+    backup_dir: Path | None = None  # None: a `backups` folder beside the database
+    backup_keep: int = Field(default=14, ge=1, le=100_000)
+    backup_to_admin_chat: bool = False
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: object) -> object:
@@ -171,6 +178,37 @@ class Settings(_FromEnvironment):
             raise ValueError("expected a UTC time of day as HH:MM or HH:MM:SS, like 09:00")
         hour, minute, second = (int(part) for part in found.groups(default="0"))
         return time(hour, minute, second)
+
+    @field_validator("backup_every_hours", "backup_dir", mode="before")
+    @classmethod
+    def _empty_or_zero_is_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip() in ("", "0"):
+            return None
+        return None if value == 0 else value
+
+    @field_validator("backup_every_hours")
+    @classmethod
+    def _at_least_a_second(cls, value: float | None) -> float | None:
+        if value is not None and value * 3600 < 1:
+            raise ValueError("expected hours, at least one second's worth (0.0003); 0: no backups")
+        return value
+
+    @field_validator("backup_to_admin_chat")
+    @classmethod
+    def _admin_chat_to_send_to(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("admin_chat_id") is None:
+            raise ValueError("the backups go to ADMIN_CHAT_ID: set it too, or set this to false")
+        return value
+
+    @property
+    def backup_every(self) -> timedelta | None:
+        """How often the database is backed up; None: never by itself."""
+        hours = self.backup_every_hours
+        return None if hours is None else timedelta(hours=hours)
+
+    @property
+    def backups_folder(self) -> Path:
+        return self.backup_dir or self.database_path.parent / "backups"
 
     def require_bot_token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():

@@ -19,11 +19,13 @@ from aiogram.types import BotCommand, BotCommandScopeChatMember
 from aiogram_i18n import I18nMiddleware
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.services.backups import ScheduledBackups
 from bot.services.config import Settings
 from bot.services.jobs import JobRuns, run_every
 from bot.services.old_quotes import OldQuotes
 from bot.shop import Shop
 from bot.telegram.answer_models import KeepAnswerModels
+from bot.telegram.backup_delivery import GroupBackupDelivery
 from bot.telegram.conversation_storage import SQLiteStorage
 from bot.telegram.flood import WaitOutFloodControl
 from bot.telegram.i18n import CustomerLanguage, HtmlFluentCore
@@ -122,6 +124,9 @@ async def _start(
         timedelta(seconds=shop.config.stars_check_every_seconds),
         "check-stars-transactions",
     )
+    if shop.config.backup_every is not None:  # the database, copied every BACKUP_EVERY_HOURS
+        delivery = GroupBackupDelivery(shop.messenger, shop.link, shop.config.admin_chat_id)
+        ScheduledBackups(shop.config, delivery).schedule(scheduler)
     scheduler.start()
     await shop.broadcaster.resume()
     await _offer_commands(shop, bot)

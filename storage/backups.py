@@ -1,0 +1,165 @@
+"""Backup files of the shop's database: copied while the shop writes, named by the UTC time they
+were taken, written whole or not at all, and checked before they count.
+
+A backup is SQLite's online backup of one snapshot (one step, one read transaction: WAL lets the
+shop keep writing meanwhile) into a hidden `.partial` file. That copy is checked (SQLite's
+`quick_check` and the ledger audit `python -m bot check` runs) and only then given its name, by a
+hard link that never replaces a file, so a crash, a full disk or a failed check never leaves
+anything that looks like a backup. A backup holds customer data: the file is created 0600 and its
+folder made 0700.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storage.audit import AuditReport, audit_ledger
+from storage.database import Database
+
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite may keep beside a database file
+
+_NAME = re.compile(r"^shop-(\d{8}T\d{6}Z)\.sqlite3$")
+_STAMP = "%Y%m%dT%H%M%SZ"
+
+
+class BackupFailed(Exception):
+    """A backup that could not be taken whole and checked; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class BackupFile:
+    """A backup taken and checked."""
+
+    path: Path
+    taken_at: datetime  # UTC, to the second: what its name says
+    size: int  # bytes
+    audit: AuditReport  # the ledger check of the copy itself
+
+
+def backup_name(moment: datetime) -> str:
+    """`shop-20261202T153000Z.sqlite3`: names sort as the times they were taken."""
+    return f"shop-{utc_stamp(moment)}.sqlite3"
+
+
+def utc_stamp(moment: datetime) -> str:
+    """`20261202T153000Z`: a moment in UTC, to the second, as file names carry it."""
+    return f"{moment.astimezone(UTC):{_STAMP}}"
+
+
+def taken_at(path: Path) -> datetime | None:
+    """When a backup was taken, read from its name; None for any other file."""
+    found = _NAME.fullmatch(path.name)
+    if found is None:
+        return None
+    return datetime.strptime(found.group(1), _STAMP).replace(tzinfo=UTC)
+
+
+def backups_in(folder: Path) -> list[Path]:
+    """The backups in `folder`, oldest first (none if the folder does not exist)."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if taken_at(path) is not None)
+
+
+async def take_backup(database: Path, folder: Path, moment: datetime) -> BackupFile:
+    """Copy `database` (in use or not) into `folder` as the backup of `moment`, checked; raises
+    `BackupFailed` when it cannot, leaving no file behind."""
+    target = folder / backup_name(moment)
+    partial = folder / f".{target.name}.partial"
+    try:
+        await asyncio.to_thread(_prepare, database, folder, target, partial)
+        try:
+            await asyncio.to_thread(_copy_snapshot, database, partial)
+            audit = await _checked(partial)
+            await asyncio.to_thread(_publish, partial, target)
+        finally:
+            remove_with_side_files(partial)  # published, it is gone already
+    except OSError as trouble:
+        raise BackupFailed(_one_line(trouble)) from trouble
+    except sqlite3.Error as trouble:
+        raise BackupFailed(f"SQLite: {_one_line(trouble)}") from trouble
+    return BackupFile(target, moment.astimezone(UTC).replace(microsecond=0), _size(target), audit)
+
+
+def _prepare(database: Path, folder: Path, target: Path, partial: Path) -> None:
+    if not database.is_file():
+        raise BackupFailed(f"no database at {database}")
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    os.chmod(folder, FOLDER_MODE)
+    if target.exists():
+        raise BackupFailed(f"{target.name} exists already")
+    for leftover in folder.glob(".shop-*.sqlite3.partial*"):  # of a run a crash cut short
+        leftover.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+
+
+def _copy_snapshot(database: Path, partial: Path) -> None:
+    # `mode=rw`: a database that vanished is an error, never a new empty file.
+    source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True, timeout=5)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)  # every page in one step: one consistent snapshot
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    fsync_path(partial)
+
+
+async def _checked(partial: Path) -> AuditReport:
+    """The copy's own checks: SQLite's structure, then the ledger's invariants."""
+    async with Database(partial) as copy:
+        verdict = await copy.fetch_value("PRAGMA quick_check")
+        if verdict != "ok":
+            raise BackupFailed(f"the copy is damaged: {verdict}")
+        audit = await audit_ledger(copy)
+    if not audit.ok:
+        more = f" (and {len(audit.problems) - 1} more)" if len(audit.problems) > 1 else ""
+        raise BackupFailed(f"the copy fails the ledger check: {audit.problems[0]}{more}")
+    return audit
+
+
+def _publish(partial: Path, target: Path) -> None:
+    for suffix in SIDE_FILES:  # a clean close removes them; nothing may follow the copy
+        Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    fsync_path(partial)
+    try:
+        os.link(partial, target)  # never replaces a file that has the name
+    except FileExistsError:
+        raise BackupFailed(f"{target.name} exists already") from None
+    partial.unlink()
+    fsync_path(target.parent)
+
+
+def remove_with_side_files(path: Path) -> None:
+    """Remove a database file and whatever SQLite kept beside it."""
+    for suffix in ("", *SIDE_FILES):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+def fsync_path(path: Path) -> None:
+    """Make a file's (or a folder's entries') writes durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+def _one_line(trouble: BaseException) -> str:
+    return " ".join(str(trouble).split()) or type(trouble).__name__
