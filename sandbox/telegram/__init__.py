@@ -21,6 +21,7 @@ from aiohttp import web
 
 from sandbox.same_origin import same_origin_only
 from sandbox.server import SimulatorServer
+from sandbox.telegram.delivery import WebhookDeliveries
 from sandbox.telegram.driver import ChatDriver
 from sandbox.telegram.faults import ApiFault, ApiFaults, FiredFault
 from sandbox.telegram.html import EntityError, parse_html
@@ -40,10 +41,12 @@ from sandbox.telegram.state import (
     StoredFile,
     UserInfo,
 )
+from sandbox.telegram.webhook import AnswerError, Webhook, WebhookTiming
 
 __all__ = [
     "TELEGRAM_GROUP_LIMIT",
     "TELEGRAM_PRIVATE_LIMIT",
+    "AnswerError",
     "ApiFault",
     "ApiFaults",
     "BotAccount",
@@ -62,6 +65,8 @@ __all__ = [
     "StoredFile",
     "SuccessfulPayment",
     "TelegramEmulator",
+    "Webhook",
+    "WebhookTiming",
     "parse_html",
 ]
 
@@ -92,6 +97,7 @@ class TelegramEmulator:
         *,
         group_limit: ChatLimit | None = None,
         private_limit: ChatLimit | None = None,
+        webhook_timing: WebhookTiming | None = None,
     ) -> None:
         self.bots: dict[str, BotAccount] = {}
         self.flood_limit_per_second = flood_limit_per_second
@@ -100,6 +106,10 @@ class TelegramEmulator:
         self.closing = False
         self.held: list[HeldCalls] = []
         self.faults = ApiFaults()  # Bot API calls refused, lost or held: see `faults.py`
+        # How patient Telegram is with webhooks (timeout, retry delays): see `webhook.py`.
+        self.webhook_timing = webhook_timing or WebhookTiming()
+        self._api = BotApi(self)
+        self.webhooks = WebhookDeliveries(self.webhook_timing, self._api.carry_out_webhook_answer)
         self._server: SimulatorServer | None = None
 
     def hold(self, method: str, *, text_contains: str | None = None) -> HeldCalls:
@@ -134,7 +144,7 @@ class TelegramEmulator:
         raise KeyError(username)
 
     def app(self) -> web.Application:
-        api = BotApi(self)
+        api = self._api
         # The driver routes (/_emulator/...) for this machine's programs only.
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[same_origin_only()])
         app.router.add_route("*", "/bot{token}/{method}", api.handle)
@@ -148,7 +158,9 @@ class TelegramEmulator:
         for account in self.bots.values():
             account.closing = False
         self._server = SimulatorServer(self.app())
-        return await self._server.start(host, port)
+        base_url = await self._server.start(host, port)
+        await self.webhooks.start(list(self.bots.values()))
+        return base_url
 
     @property
     def base_url(self) -> str:
@@ -157,8 +169,10 @@ class TelegramEmulator:
         return self._server.base_url
 
     async def stop(self) -> None:
-        """Stop serving; long polls in progress return at once."""
+        """Stop serving; long polls in progress return at once, webhook deliveries stop (their
+        updates stay pending)."""
         self.closing = True
+        await self.webhooks.stop()
         self.faults.close()
         for held in self.held:
             held.release()
