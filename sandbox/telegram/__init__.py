@@ -11,6 +11,11 @@
     ...
     await emulator.stop()
 
+A bot in webhook mode calls `setWebhook` with a `http://127.0.0.1:PORT/...` URL; the emulator then
+posts its updates there as Telegram does (`delivery.py`), and tests wait with
+`await emulator.bot().wait_until_delivered()`, replay an update with `replay_update(update_id)` or
+lose the bot's next answers with `emulator.bot().webhook.lose_answers()`.
+
 It imports nothing from the application: it is Telegram as the Bot API documents it, so the bot and
 its stand-in cannot share a mistake.
 """

@@ -185,8 +185,9 @@ class WebhookDelivery:
                     await response.read()  # the bot answered; Telegram never hears it
                     failure: str | None = READ_TIMEOUT
                 elif 200 <= response.status < 300:
-                    answer = await read_answer(response)
                     failure = None
+                    with contextlib.suppress(ValueError, AssertionError, UnicodeDecodeError):
+                        answer = await read_answer(response)  # unreadable: no call in it
                 else:
                     failure = (
                         f"Wrong response from the webhook: {response.status} {response.reason}"

@@ -372,6 +372,8 @@ class BotApi:
             return error.description
         except web.HTTPException as lost:
             return f"lost: {lost.reason}"
+        except Exception as unexpected:  # Telegram would answer 500; the delivery goes on
+            return f"Internal Server Error: {unexpected!r}"
         if response.status == 200:
             return None
         try:

@@ -15,8 +15,13 @@ import pytest
 import pytest_asyncio
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramConflictError
-from aiogram.methods import SendMessage
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.methods import SendDocument, SendMessage
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
@@ -452,6 +457,38 @@ async def test_aiogram_webhook_handler_against_the_emulator(
         )
         assert (await bot.get_webhook_info()).pending_update_count == 1
         assert [m.text for m in alice.bot_messages] == ["echo: ping"]
+    finally:
+        await bot.delete_webhook()
+        await server.stop()
+
+
+async def test_a_file_sent_in_aiogram_answer_arrives_in_the_chat(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    dispatcher = Dispatcher()
+
+    @dispatcher.message()
+    async def send_file(message: Message) -> SendDocument:
+        data = BufferedInputFile(b"login:password\n", filename="accounts.txt")
+        return message.answer_document(data, caption="<b>Your accounts</b>", parse_mode="HTML")
+
+    app = web.Application()
+    SimpleRequestHandler(dispatcher, bot, handle_in_background=False).register(app, path=PATH)
+    server = SimulatorServer(app)
+    url = await server.start() + PATH
+    alice = emulator.private_chat(ALICE, "Alice")
+    try:
+        await bot.set_webhook(url)
+        await alice.send("my accounts")
+        shown = await alice.wait_for_bot()
+        assert shown.document is not None
+        assert (shown.document.file_name, shown.document.data) == (
+            "accounts.txt",
+            b"login:password\n",
+        )
+        assert (shown.text, shown.html) == ("Your accounts", "<b>Your accounts</b>")
+        assert emulator.bot().webhook.answered_calls == {"sendDocument": 1}
+        assert emulator.bot().webhook.answer_errors == []
     finally:
         await bot.delete_webhook()
         await server.stop()
