@@ -4,9 +4,12 @@ While a bot has a webhook URL, each pending update is POSTed to it as JSON, one 
 with `X-Telegram-Bot-Api-Secret-Token` when a secret was set, and at most `max_connections`
 requests in flight. An update leaves the queue only on a 2xx answer. Anything else (another
 status, a refused connection, no answer within `WebhookTiming.timeout`) is recorded in the words
-`getWebhookInfo` uses and the update is posted again later, after a delay that doubles with each
-failure. The updates of one chat go one at a time, in order: the next waits until the one before
-was answered with a 2xx; different chats go in parallel.
+`getWebhookInfo` uses and the update is posted again: at once after its first failure, then
+after a delay that doubles with each failure, or after the answer's `Retry-After` seconds; a
+refused connection pauses all posts the same way. The updates of one chat go one at a time, in
+order: the next waits until the one before was answered with a 2xx; other chats go in parallel.
+As in telegram-bot-api, a user's button presses (and, apart, their pre-checkout queries) form
+queues of their own beside their chat's messages.
 
 A 2xx answer may carry a Bot API call (`{"method": "sendMessage", ...}` as JSON, a form or
 multipart form): it is carried out as if the bot had sent it to `/bot{token}/{method}`, nobody
@@ -31,6 +34,7 @@ from sandbox.telegram.webhook import MAX_CONNECTIONS, AnswerError, WebhookTiming
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 READ_TIMEOUT = "Read timeout expired"
+MAX_RETRY_AFTER = 3600
 
 # Carries out a method from a webhook answer; returns why it failed, or None.
 AnswerCall = Callable[[BotAccount, str, dict[str, Any]], Awaitable[str | None]]
@@ -43,16 +47,14 @@ def not_taken_in_answers(method: str) -> bool:
 
 
 def queue_of(update: dict[str, Any]) -> tuple[str, int]:
-    """Which queue an update waits in: its chat's, or its sender's when it has no chat."""
-    for kind, body in update.items():
-        if kind == "update_id" or not isinstance(body, dict):
-            continue
-        chat = body.get("chat") or (body.get("message") or {}).get("chat")
-        if isinstance(chat, dict) and "id" in chat:
-            return ("chat", int(chat["id"]))
-        sender = body.get("from")
-        if isinstance(sender, dict) and "id" in sender:
-            return ("user", int(sender["id"]))
+    """Which queue an update waits in, as telegram-bot-api keys them: a chat's messages share
+    one; a user's button presses have another, and their pre-checkout queries a third."""
+    message = update.get("message") or update.get("edited_message")
+    if isinstance(message, dict):
+        return ("chat", int(message["chat"]["id"]))
+    for kind in ("callback_query", "pre_checkout_query"):
+        if kind in update:
+            return (kind, int(update[kind]["from"]["id"]))
     return ("update", int(update["update_id"]))
 
 
@@ -82,6 +84,14 @@ async def read_answer(response: aiohttp.ClientResponse) -> dict[str, Any]:
                 params[part.name] = data.decode(part.get_charset("utf-8"))
         return params
     return {}
+
+
+def _retry_after(header: str | None) -> float | None:
+    """A `Retry-After` in whole seconds, as telegram-bot-api reads it (at most an hour)."""
+    if header is None or not header.strip().isdigit():
+        return None
+    seconds = int(header.strip())
+    return float(min(seconds, MAX_RETRY_AFTER)) if seconds > 0 else None
 
 
 def connection_error(error: aiohttp.ClientConnectorError) -> str:
@@ -173,6 +183,7 @@ class WebhookDelivery:
             headers[SECRET_HEADER] = webhook.secret_token
         started = time.monotonic()
         answer: dict[str, Any] = {}
+        retry_after: float | None = None
         try:
             async with session.post(
                 webhook.url,
@@ -189,20 +200,20 @@ class WebhookDelivery:
                     with contextlib.suppress(ValueError, AssertionError, UnicodeDecodeError):
                         answer = await read_answer(response)  # unreadable: no call in it
                 else:
-                    failure = (
-                        f"Wrong response from the webhook: {response.status} {response.reason}"
-                    )
+                    status = f"{response.status} {response.reason}"
+                    failure = f"Wrong response from the webhook: {status}"
+                    retry_after = _retry_after(response.headers.get(aiohttp.hdrs.RETRY_AFTER))
         except aiohttp.ClientConnectorError as error:
             self._connection_refused(connection_error(error))
             return
         except TimeoutError:
             failure = READ_TIMEOUT
         except aiohttp.ClientError:
-            failure = "Connection reset by peer"
+            failure = "Webhook connection closed"
         self.bot.note_posted(update, started)
         self._refusals = 0
         if failure is not None:
-            self._failed(update_id=update["update_id"], message=failure)
+            self._failed(update["update_id"], failure, retry_after)
             return
         method = answer.pop("method", None)
         if isinstance(method, str) and method:
@@ -222,20 +233,25 @@ class WebhookDelivery:
             webhook.answer_errors.append(AnswerError(update_id, method, error))
 
     def _delay(self, failures: int) -> float:
-        return float(
-            min(self.timing.retry_delay * 2 ** (failures - 1), self.timing.max_retry_delay)
-        )
+        """Telegram posts an update again at once after its first failure, then after a delay
+        that doubles with each failure, up to a cap."""
+        if failures <= 1:
+            return 0.0
+        delay = self.timing.retry_delay * 2 ** (failures - 2)
+        return float(min(delay, self.timing.max_retry_delay))
 
-    def _failed(self, *, update_id: int, message: str) -> None:
+    def _failed(self, update_id: int, message: str, retry_after: float | None) -> None:
         self.bot.webhook.failed(message)
         failures = self._failures.get(update_id, 0) + 1
         self._failures[update_id] = failures
-        self._retry_at[update_id] = time.monotonic() + self._delay(failures)
+        delay = self._delay(failures) if retry_after is None else retry_after
+        self._retry_at[update_id] = time.monotonic() + delay
 
     def _connection_refused(self, message: str) -> None:
+        """Telegram stops connecting for a while, for every update, not update by update."""
         self.bot.webhook.failed(message)
         self._refusals += 1
-        self._paused_until = time.monotonic() + self._delay(self._refusals)
+        self._paused_until = time.monotonic() + self._delay(self._refusals + 1)
 
 
 class WebhookDeliveries:

@@ -68,9 +68,10 @@ class WebhookTiming:
     for longer; tests want a failure noticed and retried within a second or two.
 
     - `timeout`: seconds a delivery may take before it fails with "Read timeout expired".
-    - `retry_delay`: seconds before an update that failed is posted again; it doubles with each
-      failure of that update up to `max_retry_delay`. A refused connection pauses all delivery to
-      the URL the same way (Telegram stops connecting for a while, not update by update).
+    - `retry_delay`: seconds before an update that failed twice is posted again (the first
+      retry goes at once, as in Telegram); it doubles with each further failure of that update,
+      up to `max_retry_delay`. A refused connection pauses all delivery to the URL the same way
+      (Telegram stops connecting for a while, not update by update).
     """
 
     timeout: float = 5.0

@@ -265,12 +265,13 @@ async def test_a_500_is_retried_and_recorded_until_the_webhook_takes_the_update(
 ) -> None:
     emulator.webhook_timing.retry_delay = 0.5
     alice = emulator.private_chat(ALICE, "Alice")
-    receiver.replies(Reply(status=500))
+    receiver.replies(Reply(status=500), Reply(status=500))
     await bot.set_webhook(receiver.url)
 
     before = int(time.time())
     await alice.send("hello")
-    await until(lambda: len(receiver.posts) == 1, "the first post")
+    # The first retry goes at once, as in Telegram; the next one after retry_delay.
+    await until(lambda: len(receiver.posts) == 2, "the first post and its retry")
     failing = await bot.get_webhook_info()
     assert failing.pending_update_count == 1
     assert (
@@ -280,11 +281,30 @@ async def test_a_500_is_retried_and_recorded_until_the_webhook_takes_the_update(
     assert before <= failing.last_error_date.timestamp() <= time.time() + 1
 
     await emulator.bot().wait_until_delivered()
-    assert receiver.update_ids() == [1, 1]
+    assert receiver.update_ids() == [1, 1, 1]
+    _, second, third = receiver.posts
+    assert third.at - second.answered_at >= 0.45
     delivered = await bot.get_webhook_info()
     assert delivered.pending_update_count == 0
     # Telegram keeps the last error on record after the update got through.
     assert delivered.last_error_message == failing.last_error_message
+
+
+async def test_a_retry_after_in_a_refusal_is_waited_for(
+    emulator: TelegramEmulator, bot: Bot, receiver: Receiver
+) -> None:
+    alice = emulator.private_chat(ALICE, "Alice")
+    receiver.replies(Reply(status=503, headers={"Retry-After": "1"}))
+    await bot.set_webhook(receiver.url)
+
+    await alice.send("later, please")
+    await emulator.bot().wait_until_delivered()
+
+    first, second = receiver.posts
+    assert second.at - first.answered_at >= 0.95
+    assert emulator.bot().webhook.last_error_message == (
+        "Wrong response from the webhook: 503 Service Unavailable"
+    )
 
 
 async def test_no_answer_in_time_is_a_read_timeout_and_the_same_update_comes_again(
@@ -330,7 +350,7 @@ async def test_one_chat_goes_in_order_and_other_chats_in_parallel(
     emulator: TelegramEmulator, bot: Bot, receiver: Receiver
 ) -> None:
     emulator.webhook_timing.retry_delay = 0.2
-    first_answers = {"a1": [Reply(status=500), Reply(delay=0.4)]}
+    first_answers = {"a1": [Reply(status=500), Reply(delay=1.0)]}
 
     def reply(update: dict[str, Any]) -> Reply:
         queued = first_answers.get(update["message"]["text"], [])
@@ -358,10 +378,33 @@ async def test_one_chat_goes_in_order_and_other_chats_in_parallel(
     assert a1_failed.update_id == a1_taken.update_id
 
 
+async def test_a_press_does_not_wait_for_a_message_of_the_same_chat(
+    emulator: TelegramEmulator, bot: Bot, receiver: Receiver
+) -> None:
+    """As in telegram-bot-api, a user's button presses queue apart from their chat's messages."""
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Cancel", callback_data="cancel")]]
+    )
+    alice = emulator.private_chat(ALICE, "Alice")
+    await bot.send_message(ALICE, "menu", reply_markup=keyboard)
+    receiver.reply = lambda update: Reply(delay=1.0) if "message" in update else Reply()
+    await bot.set_webhook(receiver.url)
+
+    await alice.send("/start")
+    await alice.press("Cancel")
+    await alice.send("/help")
+    await emulator.bot().wait_until_delivered()
+
+    start, help_ = (p for p in receiver.posts if "message" in p.update)
+    [press] = [p for p in receiver.posts if "callback_query" in p.update]
+    assert press.answered_at < start.answered_at
+    assert help_.at >= start.answered_at
+
+
 async def test_no_more_posts_in_flight_than_max_connections(
     emulator: TelegramEmulator, bot: Bot, receiver: Receiver
 ) -> None:
-    receiver.reply = lambda update: Reply(delay=0.2)
+    receiver.reply = lambda update: Reply(delay=0.3)
     await bot.set_webhook(receiver.url, max_connections=2)
 
     for user_id in range(8001, 8007):

@@ -24,6 +24,7 @@ class Reply:
     form: dict[str, str] | None = None  # answered form-encoded instead of JSON
     delay: float = 0.0
     gate: asyncio.Event | None = None  # answered only once the test sets it
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,9 @@ class Receiver:
                 status=reply.status,
                 body=urlencode(reply.form).encode(),
                 content_type="application/x-www-form-urlencoded",
+                headers=reply.headers,
             )
-        return web.json_response(reply.json, status=reply.status)
+        return web.json_response(reply.json, status=reply.status, headers=reply.headers)
 
     def update_ids(self) -> list[int]:
         return [post.update_id for post in self.posts]
