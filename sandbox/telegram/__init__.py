@@ -111,11 +111,21 @@ class TelegramEmulator:
         self.closing = False
         self.held: list[HeldCalls] = []
         self.faults = ApiFaults()  # Bot API calls refused, lost or held: see `faults.py`
-        # How patient Telegram is with webhooks (timeout, retry delays): see `webhook.py`.
-        self.webhook_timing = webhook_timing or WebhookTiming()
         self._api = BotApi(self)
-        self.webhooks = WebhookDeliveries(self.webhook_timing, self._api.carry_out_webhook_answer)
+        self.webhooks = WebhookDeliveries(
+            webhook_timing or WebhookTiming(), self._api.carry_out_webhook_answer
+        )
         self._server: SimulatorServer | None = None
+
+    @property
+    def webhook_timing(self) -> WebhookTiming:
+        """How patient Telegram is with webhooks (timeout, retry delays): see `webhook.py`.
+        Change its fields or give a new one, at any time."""
+        return self.webhooks.timing
+
+    @webhook_timing.setter
+    def webhook_timing(self, timing: WebhookTiming) -> None:
+        self.webhooks.timing = timing
 
     def hold(self, method: str, *, text_contains: str | None = None) -> HeldCalls:
         """Hold back every call of `method` (a Bot API method name, any case) whose text contains

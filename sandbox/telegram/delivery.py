@@ -103,10 +103,9 @@ def connection_error(error: aiohttp.ClientConnectorError) -> str:
 class WebhookDelivery:
     """Posts one bot's pending updates to its webhook until stopped."""
 
-    def __init__(self, bot: BotAccount, timing: WebhookTiming, answer_call: AnswerCall) -> None:
+    def __init__(self, bot: BotAccount, owner: WebhookDeliveries) -> None:
         self.bot = bot
-        self.timing = timing
-        self.answer_call = answer_call
+        self._owner = owner  # its timing, read at each use, and how to carry out an answer
         self._posting: dict[int, asyncio.Task[None]] = {}  # by update_id
         self._retry_at: dict[int, float] = {}  # updates that failed: when to post them again
         self._failures: dict[int, int] = {}
@@ -123,8 +122,7 @@ class WebhookDelivery:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task])  # its CancelledError stays in it; the caller's does not
 
     async def _run(self) -> None:
         connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, ssl=False)
@@ -189,7 +187,7 @@ class WebhookDelivery:
                 webhook.url,
                 data=json.dumps(update, ensure_ascii=False).encode(),
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self.timing.timeout),
+                timeout=aiohttp.ClientTimeout(total=self._owner.timing.timeout),
                 allow_redirects=False,
             ) as response:
                 if webhook.take_lost_answer():
@@ -228,7 +226,7 @@ class WebhookDelivery:
         if not_taken_in_answers(method):
             error: str | None = f"{method} is not taken in a webhook answer"
         else:
-            error = await self.answer_call(self.bot, method, params)
+            error = await self._owner.answer_call(self.bot, method, params)
         if error is not None:
             webhook.answer_errors.append(AnswerError(update_id, method, error))
 
@@ -237,8 +235,8 @@ class WebhookDelivery:
         that doubles with each failure, up to a cap."""
         if failures <= 1:
             return 0.0
-        delay = self.timing.retry_delay * 2 ** (failures - 2)
-        return float(min(delay, self.timing.max_retry_delay))
+        delay = self._owner.timing.retry_delay * 2 ** (failures - 2)
+        return float(min(delay, self._owner.timing.max_retry_delay))
 
     def _failed(self, update_id: int, message: str, retry_after: float | None) -> None:
         self.bot.webhook.failed(message)
@@ -269,7 +267,7 @@ class WebhookDeliveries:
         delivery = self._by_token.get(bot.token)
         if bot.webhook.active and self.running:
             if delivery is None:
-                delivery = WebhookDelivery(bot, self.timing, self.answer_call)
+                delivery = WebhookDelivery(bot, self)
                 self._by_token[bot.token] = delivery
                 delivery.start()
             bot.pending_changed.set()

@@ -26,7 +26,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from sandbox.server import SimulatorServer, free_port
-from sandbox.telegram import TelegramEmulator
+from sandbox.telegram import TelegramEmulator, WebhookTiming
 from tests.sandbox.conftest import TOKEN
 from tests.sandbox.webhook_receiver import PATH, Receiver, Reply
 
@@ -310,7 +310,7 @@ async def test_a_retry_after_in_a_refusal_is_waited_for(
 async def test_no_answer_in_time_is_a_read_timeout_and_the_same_update_comes_again(
     emulator: TelegramEmulator, bot: Bot, receiver: Receiver
 ) -> None:
-    emulator.webhook_timing.timeout = 0.3
+    emulator.webhook_timing = WebhookTiming(timeout=0.3)
     alice = emulator.private_chat(ALICE, "Alice")
     receiver.replies(Reply(delay=1.0))
     await bot.set_webhook(receiver.url)
@@ -662,6 +662,9 @@ async def test_driver_routes_for_webhooks(
     assert waited["deliveries"] == {"1": 2}
     assert waited["last_error_message"] == "Read timeout expired"
 
+    foreign = {"Origin": "https://evil.example"}
+    async with http.post(f"{base}/replay", json={"update_id": 1}, headers=foreign) as r:
+        assert r.status == 403  # another site open in a browser cannot replay an update
     async with http.post(f"{base}/replay", json={"update_id": 1}) as r:
         assert await r.json() == {"update_id": 1}
     async with http.post(f"{base}/replay", json={"update_id": 42}) as r:
