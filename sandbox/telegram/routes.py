@@ -252,6 +252,7 @@ def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
                 for e in webhook.answer_errors
             ],
             "answers_to_lose": webhook.answers_to_lose,
+            "calls_over_http": dict(bot.calls_over_http),
         }
 
     async def webhook(request: web.Request) -> web.Response:

@@ -33,8 +33,9 @@ first bot the emulator was given, or on `?bot=USERNAME`:
 - `GET /_emulator/webhook`: the bot's webhook and its deliveries: `{"url", "pending",
   "last_error_date", "last_error_message", "deliveries": {update_id: posts that reached the bot},
   "answered_calls": {method: count}, "answer_errors": [{"update_id", "method", "description"}],
-  "answers_to_lose"}`. `answered_calls` counts the Bot API calls the bot made in its answers to
-  deliveries (carried out like any call, and failing silently, as in Telegram).
+  "answers_to_lose", "calls_over_http": {method: count}}`. `answered_calls` counts the Bot API
+  calls the bot made in its answers to deliveries (carried out like any call, and failing
+  silently, as in Telegram); `calls_over_http` those it sent to `/bot{token}/{method}`.
 - `POST /_emulator/webhook/replay` `{"update_id"}`: post an update the webhook already answered
   again, with the same `update_id`, as Telegram does when the answer was lost; 400 if it was never
   delivered or is still pending.
@@ -350,6 +351,7 @@ class BotApi:
         method = self.methods.get(name)
         if method is None:
             return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+        bot.calls_over_http[request.match_info["method"]] += 1
         try:
             params = await read_params(request)
             return await self._answer(bot, name, method, params, request)

@@ -325,6 +325,9 @@ class BotAccount:
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}  # by scope, see server._scope
         self.get_updates_calls = 0
+        # Bot API calls that came over HTTP, by method as named in the URL (the calls in webhook
+        # answers are counted apart, in `webhook.answered_calls`).
+        self.calls_over_http: Counter[str] = Counter()
         self.closing = False
         self.sent_times: list[float] = []  # for the flood limit
         self.flood_refusals: Counter[str] = Counter()  # calls answered 429 for it, by method

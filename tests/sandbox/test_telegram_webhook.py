@@ -490,6 +490,8 @@ async def test_aiogram_webhook_handler_against_the_emulator(
         await emulator.bot().wait_until_delivered()
         answered = emulator.bot().webhook.answered_calls
         assert answered == ({} if in_background else {"sendMessage": 1})
+        direct = emulator.bot().calls_over_http["sendMessage"]
+        assert direct == (1 if in_background else 0)
 
         await bot.set_webhook(url, secret_token="not-the-bots-secret")
         await alice.send("forged")
@@ -675,5 +677,6 @@ async def test_driver_routes_for_webhooks(
         now = await r.json()
     assert now["url"] == receiver.url
     assert now["answered_calls"] == {"sendMessage": 2}  # the lost answer's call never arrived
+    assert now["calls_over_http"] == {"setWebhook": 1}  # the answered ones are not among them
     assert now["answer_errors"] == []
     assert [m.text for m in alice.bot_messages] == ["hi", "hi"]
