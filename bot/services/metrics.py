@@ -17,7 +17,7 @@ import asyncio
 import functools
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar, cast
 
 from apscheduler.events import (
@@ -29,7 +29,8 @@ from apscheduler.events import (
 )
 from apscheduler.schedulers.base import BaseScheduler
 from prometheus_client import Counter, Gauge, Histogram
-from prometheus_client.registry import Collector
+from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
 
 from providers.outcomes import Reply
 
@@ -42,8 +43,9 @@ UPSTREAM_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80)
 
 UPDATES = Counter(
     f"{PREFIX}_updates",
-    "Telegram updates handled, by type (message, callback_query, ...) and outcome: handled, "
-    "unhandled (no handler took it) or failed (its handler raised).",
+    "Telegram updates taken in, by type (message, callback_query, ...) and outcome: handled, "
+    "unhandled (no handler took it), failed (its handler raised) or skipped (its chat already "
+    "had as many in hand as one chat may).",
     ["type", "outcome"],
     registry=None,
 )
@@ -98,7 +100,7 @@ JOB_FAILURES = Counter(
     registry=None,
 )
 
-PROCESS_WIDE: tuple[Collector, ...] = (
+PROCESS_WIDE: tuple[MetricWrapperBase, ...] = (
     UPDATES,
     HANDLER_SECONDS,
     BOT_API_CALLS,
@@ -172,23 +174,15 @@ class JobMeasures:
             JOB_LAST_SUCCESS.labels(event.job_id).set(time.time())
 
 
-def sample_names(collectors: Iterator[Collector] | tuple[Collector, ...]) -> set[str]:
-    """Every series name the collectors export (`_total` of a counter, `_bucket`, `_sum` and
-    `_count` of a histogram, ...), from their descriptions: what dashboards and alert rules may
-    refer to."""
+def sample_names(families: Iterable[Metric]) -> set[str]:
+    """Every series name the metric families show (`_total` of a counter, `_bucket`, `_sum` and
+    `_count` of a histogram, ...): what dashboards and alert rules may refer to."""
     suffixes = {
         "counter": ("_total", "_created"),
         "histogram": ("_bucket", "_sum", "_count", "_created"),
         "summary": ("_sum", "_count", "_created"),
-        "gauge": ("",),
         "info": ("_info",),
-        "stateset": ("",),
-        "unknown": ("",),
     }
-    names: set[str] = set()
-    for collector in collectors:
-        describe = getattr(collector, "describe", None)
-        families = describe() if describe is not None else collector.collect()
-        for family in families:
-            names.update(family.name + suffix for suffix in suffixes[family.type])
-    return names
+    return {
+        family.name + suffix for family in families for suffix in suffixes.get(family.type, ("",))
+    }

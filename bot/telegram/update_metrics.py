@@ -26,7 +26,7 @@ class CountUpdates(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        kind = _kind(event)
+        kind = update_type(event)
         started = time.perf_counter()
         outcome = "failed"
         try:
@@ -38,7 +38,8 @@ class CountUpdates(BaseMiddleware):
             HANDLER_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 
-def _kind(event: TelegramObject) -> str:
+def update_type(event: TelegramObject) -> str:
+    """The update's kind as Telegram names it: message, callback_query, ..."""
     if not isinstance(event, Update):
         return type(event).__name__
     try:

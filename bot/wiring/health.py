@@ -12,22 +12,29 @@ do its work), on the bot's own web server, for a supervisor or a load balancer.
   send and may make no call for hours, which says nothing about Telegram, so silence alone never
   fails the check. Before the shop's first call (it makes one at start) it is not ready;
 - `scheduler`: the background jobs' scheduler runs (it pauses when the shop stops).
+
+The server is public and the database check writes: checks asked for at once share one run,
+and a result stands for `FRESH_FOR` seconds, so a flood of requests costs the database at most
+one probe a second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from aiohttp import web
 from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 
-from bot.shop import Shop
 from bot.telegram.api_calls import TELEGRAM, TelegramContact
 from storage.readiness import NotWritable, newest_schema, schema_after_a_write
 
 TELEGRAM_PATIENCE = 60.0  # seconds of unanswered Bot API calls before the shop is not ready
 DATABASE_PATIENCE = 2.0  # seconds the write probe waits for the shop's own writer
+FRESH_FOR = 1.0  # seconds a result of the checks is given again
 
 
 @dataclass(frozen=True)
@@ -38,13 +45,30 @@ class Check:
 
 class Readiness:
     def __init__(
-        self, shop: Shop, scheduler: BaseScheduler, contact: TelegramContact = TELEGRAM
+        self,
+        database: Path,
+        scheduler: BaseScheduler,
+        contact: TelegramContact = TELEGRAM,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._shop = shop
+        self._database_path = database
         self._scheduler = scheduler
         self._contact = contact
+        self._clock = clock
+        self._checking = asyncio.Lock()
+        self._last: tuple[float, dict[str, Check]] | None = None
 
     async def checks(self) -> dict[str, Check]:
+        """Each check's state, by name (at most `FRESH_FOR` seconds old)."""
+        async with self._checking:
+            if self._last is not None and self._clock() - self._last[0] < FRESH_FOR:
+                return self._last[1]
+            checks = await self._check_all()
+            self._last = (self._clock(), checks)
+            return checks
+
+    async def _check_all(self) -> dict[str, Check]:
         database, migrations = await self._database()
         return {
             "database": database,
@@ -56,9 +80,7 @@ class Readiness:
     async def _database(self) -> tuple[Check, Check]:
         try:
             version = await asyncio.wait_for(
-                schema_after_a_write(
-                    self._shop.config.database_path, busy_timeout=DATABASE_PATIENCE
-                ),
+                schema_after_a_write(self._database_path, busy_timeout=DATABASE_PATIENCE),
                 DATABASE_PATIENCE + 1,
             )
         except NotWritable as refused:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -27,7 +27,7 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from bot.services.config import ConfigError
-from bot.services.metrics import PREFIX, PROCESS_WIDE
+from bot.services.metrics import PREFIX, PROCESS_WIDE, sample_names
 from bot.services.money import MICRO
 from bot.services.orders import UNSETTLED
 from bot.shop import Shop
@@ -234,16 +234,11 @@ class LoopbackMetricsServer:
 def metrics_series() -> set[str]:
     """Every series name `/metrics` can show, from the registry's own descriptions (what the
     dashboard and the alert rules may refer to)."""
-    from bot.services.metrics import sample_names
-
-    collectors: Iterable[Collector] = (*PROCESS_WIDE, _Described())
-    names = sample_names(tuple(collectors))
-    registry = CollectorRegistry()
-    ProcessCollector(namespace=PREFIX, registry=registry)
-    names |= {sample.name for family in registry.collect() for sample in family.samples}
-    return names
-
-
-class _Described(Collector):
-    def collect(self) -> Iterator[Metric]:
-        return iter(_families("").values())
+    families: list[Metric] = [
+        family for collector in PROCESS_WIDE for family in collector.describe()
+    ]
+    families += _families("").values()
+    process = CollectorRegistry()
+    ProcessCollector(namespace=PREFIX, registry=process)
+    families += process.collect()
+    return sample_names(families)
