@@ -3,6 +3,7 @@ product line and a USDT deposit; and who may scrape it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.telegram.intake import PER_CHAT
 from sandbox.server import free_port
 from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS
 from tests.e2e.flows import (
@@ -21,7 +23,7 @@ from tests.e2e.flows import (
     new_customer,
     wallet_of,
 )
-from tests.e2e.harness import Shop
+from tests.e2e.harness import Shop, until
 from tests.e2e.test_accounts import open_service
 from tests.e2e.test_acedata import pay_link
 from tests.e2e.test_deposits_usdt import ask_to_top_up, pay_amount
@@ -216,3 +218,31 @@ async def test_the_metrics_port_answers_on_loopback_only_without_a_token(
 async def test_without_a_token_the_public_server_has_no_metrics(shop: Shop) -> None:
     status, body = await get(f"http://127.0.0.1:{shop.web_port}/metrics", TOKEN)
     assert status == 404 and "storefront_" not in body
+
+
+async def test_updates_a_busy_chat_had_skipped_are_counted(metered_shop: MeteredShop) -> None:
+    """Ann's /start waits on a Telegram call held back while she sends 20 more: the chat's
+    places fill up (the held one and PER_CHAT - 1 waiting behind it) and the rest are skipped,
+    each counted."""
+    ann = await new_customer(metered_shop, 0, "Ann")
+    skipped = {"type": "message", "outcome": "skipped"}
+    before = (await scrape(metered_shop)).get(
+        ("storefront_updates_total", frozenset(skipped.items())), 0
+    )
+    stuck = metered_shop.emulator.hold("sendMessage", text_contains="Welcome back")
+    try:
+        await ann.send("/start")
+        await asyncio.wait_for(stuck.reached.wait(), 10)
+        for _ in range(20):
+            await ann.send("/start")
+        counted = 0.0
+        for _ in range(100):  # until the bot has taken all 20 in
+            after = await scrape(metered_shop)
+            counted = after.get(("storefront_updates_total", frozenset(skipped.items())), 0)
+            if counted - before >= 20 - (PER_CHAT - 1):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        stuck.release()
+    assert counted - before == 20 - (PER_CHAT - 1)
+    await until(lambda: len(ann.bot_messages) > 1, "Ann's held answer arrived")
