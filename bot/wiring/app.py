@@ -89,8 +89,10 @@ def build_dispatcher(shop: Shop, renderers: Renderers) -> ShopDispatcher:
     monitoring = Monitoring(shop, scheduler)
     web = WebServer(shop, monitoring.routes)
     watch = UpstreamWatch(shop)
-    dispatcher.startup.register(partial(_start, shop, scheduler, web, watch))
+    # The metrics port first: refused, nothing else has started yet (aiogram runs no shutdown
+    # after a start-up that failed).
     dispatcher.startup.register(monitoring.start)
+    dispatcher.startup.register(partial(_start, shop, scheduler, web, watch))
     dispatcher.shutdown.register(monitoring.stop)
     dispatcher.shutdown.register(partial(_stop, shop, runs, web))
     return dispatcher

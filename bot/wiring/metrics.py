@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -219,9 +220,9 @@ class LoopbackMetricsServer:
             await web.TCPSite(self._runner, self._host, self._port).start()
         except OSError as refused:
             await self.stop()
+            why = os.strerror(refused.errno).lower() if refused.errno else str(refused)
             raise ConfigError(
-                f"METRICS_PORT is invalid: cannot listen on {self._host}:{self._port} "
-                f"({refused.strerror or refused})"
+                f"METRICS_PORT is invalid: cannot listen on {self._host}:{self._port} ({why})"
             ) from None
         log.info("metrics on http://%s:%s/metrics", self._host, self._port)
 
