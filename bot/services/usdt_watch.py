@@ -46,8 +46,8 @@ class UsdtWatch:
         self._deposits = deposits
         self._every = every
         self._clock = clock
-        # Every transfer confirmed before this moment has been read (at first: the start, as
-        # the transfers from before it are read by the first check).
+        # The start of the last check that read the transfers to their end: every transfer
+        # confirmed before it has been seen. Until the first such check, the process's start.
         self._read_through = clock()
 
     def lag(self) -> timedelta:

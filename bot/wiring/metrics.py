@@ -18,7 +18,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -55,8 +55,7 @@ class ShopFigures(Collector):
     async def refresh(self) -> None:
         standing = await self._shop.figures.standing()
         checks = await self._readiness.checks()
-        families = _families(self._shop.currency)
-        _fill(families, standing, datetime.now(UTC))
+        families = standing_families(standing, self._shop.currency, datetime.now(UTC))
         for name, check in checks.items():
             families["ready"].add_metric([name], 1 if check.ok else 0)
         watch = self._shop.usdt_watch
@@ -119,7 +118,7 @@ def _families(currency: str) -> dict[str, Family]:
         ),
         "review_age": GaugeMetricFamily(
             f"{PREFIX}_review_oldest_age_seconds",
-            "Time since the longest-waiting order in review went there (0 when none).",
+            "Time since the longest-waiting order in review last changed (0 when none).",
         ),
         "usdt_lag": GaugeMetricFamily(
             f"{PREFIX}_usdt_watch_lag_seconds",
@@ -135,24 +134,21 @@ def _families(currency: str) -> dict[str, Family]:
     }
 
 
-def _fill(families: dict[str, Family], standing: Standing, now: datetime) -> None:
+def standing_families(standing: Standing, currency: str, now: datetime) -> dict[str, Family]:
+    """The metric families of where the books stand at `now` (the readiness checks and the
+    USDT watch's lag are left for the caller to add)."""
+    families = _families(currency)
+
     def age(stored: str | None) -> float:
         if stored is None:
             return 0.0
         then = datetime.fromisoformat(stored.replace("Z", "+00:00"))
         return max(0.0, (now - then).total_seconds())
 
-    backlog, review = 0, 0
-    backlog_oldest: str | None = None
-    review_oldest: str | None = None
     for count in standing.orders:
         families["orders"].add_metric([count.product, count.status], count.count)
-        if count.status in BACKLOG:
-            backlog += count.count
-            backlog_oldest = min(filter(None, (backlog_oldest, count.oldest_change)))
-        elif count.status == OrderStatus.NEEDS_REVIEW:
-            review += count.count
-            review_oldest = min(filter(None, (review_oldest, count.oldest_change)))
+    backlog, backlog_oldest = _waiting(standing, BACKLOG)
+    review, review_oldest = _waiting(standing, {OrderStatus.NEEDS_REVIEW})
     families["open_holds"].add_metric([], standing.open_holds)
     families["held"].add_metric([], standing.held / MICRO)
     families["oldest_hold"].add_metric([], age(standing.oldest_open_hold))
@@ -164,6 +160,14 @@ def _fill(families: dict[str, Family], standing: Standing, now: datetime) -> Non
     families["backlog_age"].add_metric([], age(backlog_oldest))
     families["review"].add_metric([], review)
     families["review_age"].add_metric([], age(review_oldest))
+    return families
+
+
+def _waiting(standing: Standing, statuses: Collection[str]) -> tuple[int, str | None]:
+    """How many orders are in one of `statuses`, and when the longest-unchanged last changed."""
+    counts = [count for count in standing.orders if count.status in statuses]
+    oldest = min((count.oldest_change for count in counts), default=None)
+    return sum(count.count for count in counts), oldest
 
 
 class MetricsExporter:
