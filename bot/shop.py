@@ -13,6 +13,7 @@ from bot.services.figures import OperatorFigures
 from bot.services.lines import build_lines
 from bot.services.lines.base import Line, LineSetup
 from bot.services.lines.registry import default_markups
+from bot.services.metrics import metered
 from bot.services.money import STORE_CURRENCY
 from bot.services.operators import Operators
 from bot.services.orders import OrderService
@@ -138,10 +139,13 @@ class Shop:
         usdt_watch = None
         if config.deposit_address is not None:
             key = config.trongrid_api_key
-            client = TronGridClient(
-                str(config.trongrid_base_url),
-                None if key is None else key.get_secret_value(),
-                timeouts=timeouts,
+            client = metered(
+                "usdt",
+                TronGridClient(
+                    str(config.trongrid_base_url),
+                    None if key is None else key.get_secret_value(),
+                    timeouts=timeouts,
+                ),
             )
             usdt_watch = UsdtWatch(
                 client,

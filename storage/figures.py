@@ -86,3 +86,67 @@ class FigureStore:
             figures.deposit_refund_count = deposits["refund_count"]
             figures.deposit_refunds = deposits["refunds"]
         return figures
+
+
+@dataclass(frozen=True)
+class OrderCount:
+    product: str
+    status: str
+    count: int
+    oldest_change: str  # when the longest-unchanged of them last changed (as stored)
+
+
+@dataclass(frozen=True)
+class DepositsCredited:
+    method: str
+    count: int
+    amount: int  # micro-units credited to wallets (refunded ones included: they were credited)
+
+
+@dataclass
+class Standing:
+    """Where the books stand now (the figures Prometheus reads on each scrape)."""
+
+    orders: list[OrderCount] = field(default_factory=list)
+    open_holds: int = 0
+    held: int = 0  # micro-units set aside by the open holds
+    oldest_open_hold: str | None = None  # when the oldest open hold was placed (as stored)
+    wallets: int = 0  # micro-units customers can spend: what the shop owes them
+    deposits: list[DepositsCredited] = field(default_factory=list)
+
+
+class StandingStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def now(self) -> Standing:
+        standing = Standing()
+        standing.orders = [
+            OrderCount(row["product"], row["status"], row["count"], row["oldest"])
+            for row in await self._db.fetch_all(
+                "SELECT product, status, COUNT(*) AS count, MIN(updated_at) AS oldest"
+                " FROM orders GROUP BY product, status ORDER BY product, status"
+            )
+        ]
+        holds = await self._db.fetch_one(
+            "SELECT COUNT(*) AS count, COALESCE(SUM(amount), 0) AS held,"
+            " MIN(created_at) AS oldest FROM ledger_holds WHERE status = 'pending'"
+        )
+        if holds is not None:
+            standing.open_holds, standing.held = holds["count"], holds["held"]
+            standing.oldest_open_hold = holds["oldest"]
+        standing.wallets = int(
+            await self._db.fetch_value(
+                "SELECT COALESCE(SUM(balance), 0) FROM ledger_accounts"
+                " WHERE code LIKE 'customer:%:wallet'"
+            )
+            or 0
+        )
+        standing.deposits = [
+            DepositsCredited(row["method"], row["count"], row["amount"])
+            for row in await self._db.fetch_all(
+                "SELECT method, COUNT(*) AS count, SUM(credited) AS amount FROM payments"
+                " WHERE credited IS NOT NULL GROUP BY method ORDER BY method"
+            )
+        ]
+        return standing

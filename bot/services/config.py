@@ -8,6 +8,7 @@ validated with the shop's. A bad value stops start-up with one line that names t
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from datetime import time, timedelta
@@ -29,7 +30,18 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.services.tron import is_tron_address
 
+_METRICS_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,256}")
 _TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine's loopback interface only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip()).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):
@@ -129,6 +141,12 @@ class Settings(_FromEnvironment):
     backup_dir: Path | None = None  # None: a `backups` folder beside the database
     backup_keep: int = Field(default=14, ge=1, le=100_000)
     backup_to_admin_chat: bool = False
+    # Prometheus metrics (see bot/wiring/metrics.py): never public by default. With a token,
+    # `/metrics` on the public server asks for it as a bearer token; with a port, a server of
+    # its own answers on a loopback address only.
+    metrics_token: SecretStr | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -152,6 +170,8 @@ class Settings(_FromEnvironment):
         "trongrid_api_key",
         "admin_chat_id",
         "public_base_url",
+        "metrics_token",
+        "metrics_port",
         mode="before",
     )
     @classmethod
@@ -163,6 +183,33 @@ class Settings(_FromEnvironment):
     def _tron_address(cls, value: str | None) -> str | None:
         if value is not None and not is_tron_address(value):
             raise ValueError("expected a TRON address (base58check, starting with T)")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _METRICS_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "expected at least 16 characters of A-Z, a-z, 0-9 and ._~+/=-, like the output "
+                "of `openssl rand -hex 32`"
+            )
+        return value
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _loopback_only(cls, value: str) -> str:
+        if not is_loopback(value):
+            raise ValueError(
+                "the metrics server listens on a loopback address only (127.0.0.1, ::1 or "
+                "localhost); to scrape from another machine, set METRICS_TOKEN instead"
+            )
+        return value
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _metrics_port_apart(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and value == info.data.get("web_port"):
+            raise ValueError("must differ from WEB_PORT (the public server's port)")
         return value
 
     @field_validator("daily_report_at", mode="before")

@@ -8,7 +8,7 @@ from typing import Literal
 
 from storage.database import Database, as_stored
 from storage.exports import ExportStore
-from storage.figures import Figures, FigureStore
+from storage.figures import Figures, FigureStore, Standing, StandingStore
 
 Export = Literal["orders", "ledger"]
 
@@ -17,10 +17,16 @@ class OperatorFigures:
     def __init__(self, db: Database) -> None:
         self._figures = FigureStore(db)
         self._exports = ExportStore(db)
+        self._standing = StandingStore(db)
 
     async def since(self, start: datetime) -> Figures:
         """Everything that happened at or after `start` (UTC)."""
         return await self._figures.since(as_stored(start))
+
+    async def standing(self) -> Standing:
+        """Where the books stand now: orders by line and status, open holds, what customers
+        hold, deposits credited (for /metrics)."""
+        return await self._standing.now()
 
     async def export(self, what: Export, since: datetime) -> tuple[int, bytes]:
         """The placed orders, or every ledger entry, at or after `since` (UTC); (rows, CSV)."""

@@ -46,11 +46,20 @@ class UsdtWatch:
         self._deposits = deposits
         self._every = every
         self._clock = clock
+        # The start of the last check that read the transfers to their end: every transfer
+        # confirmed before it has been seen. Until the first such check, the process's start.
+        self._read_through = clock()
+
+    def lag(self) -> timedelta:
+        """How far behind the chain the watch is: the time since the moment up to which its
+        last complete read saw every transfer."""
+        return max(timedelta(0), self._clock() - self._read_through)
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         run_every(scheduler, self.check, self._every, "watch-usdt-deposits")
 
     async def check(self) -> None:
+        reading_from = self._clock()
         await self._deposits.requests.expire_overdue()
         store = self._deposits.store
         newest = await store.mark(MARK)
@@ -71,6 +80,7 @@ class UsdtWatch:
                 now_ms = int(self._clock().timestamp() * 1000)
                 await store.set_mark(MARK, min(newest, now_ms))
             if reply.reason != TRUNCATED or not reply.value:
+                self._read_through = reading_from  # read to the end
                 break
             since = reply.value[-1].block_timestamp_ms
 

@@ -36,6 +36,9 @@ from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 
+from bot.services.metrics import UPDATES
+from bot.telegram.update_metrics import update_type
+
 log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT = 5  # seconds for the one getUpdates call that confirms what was handled
@@ -177,6 +180,7 @@ async def _skip(bot: Bot, update: Update, chat_id: int) -> None:
     """An update of a chat that already has PER_CHAT in hand: a button press gets an hourglass
     (in every language: the chat is still busy), anything else is let go."""
     log.warning("chat %s sends faster than it is answered: an update was skipped", chat_id)
+    UPDATES.labels(update_type(update), "skipped").inc()
     if update.callback_query is None:
         return
     try:

@@ -10,6 +10,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 
 from bot.telegram.answer_models import KeepAnswerModels
+from bot.telegram.api_calls import CountBotApiCalls
 
 
 class BotLink:
@@ -55,4 +56,5 @@ class BotLink:
 def _letting_429_through(bot: Bot) -> Bot:
     session = AiohttpSession(api=bot.session.api)
     session.middleware(KeepAnswerModels())
+    session.middleware(CountBotApiCalls())
     return Bot(token=bot.token, session=session, default=bot.default)

@@ -25,6 +25,7 @@ from bot.services.jobs import JobRuns, run_every
 from bot.services.old_quotes import OldQuotes
 from bot.shop import Shop
 from bot.telegram.answer_models import KeepAnswerModels
+from bot.telegram.api_calls import CountBotApiCalls
 from bot.telegram.backup_delivery import GroupBackupDelivery
 from bot.telegram.conversation_storage import SQLiteStorage
 from bot.telegram.flood import WaitOutFloodControl
@@ -33,6 +34,8 @@ from bot.telegram.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.telegram.late_presses import GoOnAfterLateAnswers
 from bot.telegram.link import BotLink
 from bot.telegram.outbox import Renderers
+from bot.telegram.update_metrics import CountUpdates
+from bot.wiring.monitoring import Monitoring
 from bot.wiring.watch import UpstreamWatch
 from bot.wiring.web import WebServer
 from handlers import get_routers, news, presenters
@@ -57,6 +60,7 @@ def build_bot(config: Settings) -> Bot:
     session.middleware(KeepAnswerModels())
     session.middleware(WaitOutFloodControl())
     session.middleware(GoOnAfterLateAnswers())
+    session.middleware(CountBotApiCalls())  # innermost: each attempt counts
     return Bot(
         token=config.require_bot_token(),
         session=session,
@@ -77,15 +81,21 @@ def build_dispatcher(shop: Shop, renderers: Renderers) -> ShopDispatcher:
     )
     core = HtmlFluentCore()
     language = CustomerLanguage(shop.customers)
+    dispatcher.update.outer_middleware(CountUpdates())  # first: it times the others too
     dispatcher.update.outer_middleware(CustomerMiddleware(shop))
     I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     renderers.update(news.renderers(shop, core, language))
     scheduler = AsyncIOScheduler(timezone=UTC)
     runs = JobRuns(scheduler)
-    web = WebServer(shop)
+    monitoring = Monitoring(shop, scheduler)
+    web = WebServer(shop, monitoring.routes)
     watch = UpstreamWatch(shop)
+    # The metrics port first: refused, nothing else has started yet (aiogram runs no shutdown
+    # after a start-up that failed).
+    dispatcher.startup.register(monitoring.start)
     dispatcher.startup.register(partial(_start, shop, scheduler, web, watch))
+    dispatcher.shutdown.register(monitoring.stop)
     dispatcher.shutdown.register(partial(_stop, shop, runs, web))
     return dispatcher
 

@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.services.jobs import run_every
+from bot.services.metrics import UPSTREAM_UP
 from bot.services.reports import daily_report
 from bot.services.upstreams import UpstreamState, amount_text, check_upstreams, health_words
 from bot.shop import Shop
@@ -74,6 +75,7 @@ class UpstreamWatch:
         for state in states:
             if state.health is None:
                 continue
+            UPSTREAM_UP.labels(state.upstream.product).set(1 if state.health.ok else 0)
             try:
                 await self._follow_balance(state)
                 await self._follow_trouble(state, moment)

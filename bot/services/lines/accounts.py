@@ -30,6 +30,7 @@ from bot.services.config import LineSettings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.services.lines.registry import LineUnit, register
+from bot.services.metrics import metered
 from bot.services.money import MICRO
 from bot.services.orders import Failure, Quote, Remember, Submission, sent_again
 from bot.services.pricing import Price, Pricing, PricingError
@@ -130,7 +131,7 @@ def from_config(setup: LineSetup) -> AccountsLine | None:
         config.shop_api_key.get_secret_value(),
         timeouts=setup.timeouts,
     )
-    return AccountsLine(client, setup.pricing, currency=config.shop_currency)
+    return AccountsLine(metered(PRODUCT, client), setup.pricing, currency=config.shop_currency)
 
 
 class AccountsLine(LineBase):

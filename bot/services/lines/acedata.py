@@ -26,6 +26,7 @@ from bot.services.config import LineSettings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.services.lines.registry import LineUnit, register
+from bot.services.metrics import metered
 from bot.services.orders import Failure, Quote, Remember, Submission
 from bot.services.pricing import Price
 from providers.acedata import PAY_WAYS, AceDataClient, AceOrder, AceServices
@@ -114,7 +115,7 @@ def from_config(setup: LineSetup) -> AceDataLine | None:
         config.acedata_token.get_secret_value(),
         timeouts=setup.timeouts,
     )
-    return AceDataLine(client)
+    return AceDataLine(metered(PRODUCT, client))
 
 
 class AceDataLine(LineBase):

@@ -27,6 +27,7 @@ from bot.services.config import InvalidSetting, LineSettings, Settings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.services.lines.registry import LineUnit, register
+from bot.services.metrics import metered
 from bot.services.money import CENT
 from bot.services.orders import Failure, Quote, Remember, Submission
 from bot.services.pricing import Price, Pricing, PricingError
@@ -130,7 +131,7 @@ def from_config(setup: LineSetup) -> CloudLine | None:
         timeouts=setup.timeouts,
     )
     repay_after = timedelta(seconds=config.cloudruby_repay_after_seconds)
-    return CloudLine(client, setup.pricing, repay_after=repay_after)
+    return CloudLine(metered(PRODUCT, client), setup.pricing, repay_after=repay_after)
 
 
 class CloudLine(LineBase):

@@ -29,6 +29,7 @@ from bot.services.config import LineSettings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.services.lines.registry import LineUnit, register
+from bot.services.metrics import metered
 from bot.services.orders import Failure, Quote, Remember, Submission, sent_again
 from bot.services.pricing import Price, Pricing, PricingError
 from providers.amounts import MICRO
@@ -147,7 +148,7 @@ def from_config(setup: LineSetup) -> EnergyLine | None:
         config.energy_api_secret.get_secret_value(),
         timeouts=setup.timeouts,
     )
-    return EnergyLine(client, setup.pricing)
+    return EnergyLine(metered(PRODUCT, client), setup.pricing)
 
 
 class EnergyLine(LineBase):

@@ -27,6 +27,7 @@ from bot.services.config import LineSettings
 from bot.services.details import Details
 from bot.services.lines.base import LineBase, LineSetup, UpstreamHealth, health_of
 from bot.services.lines.registry import LineUnit, register
+from bot.services.metrics import metered
 from bot.services.orders import Failure, Quote, Remember, Submission, sent_again
 from bot.services.pricing import Price, Pricing, PricingError
 from bot.services.web_limits import flat_json_object, multipart_fields
@@ -146,7 +147,9 @@ def from_config(setup: LineSetup) -> TopupLine | None:
         config.kumquat_sign_key.get_secret_value(),
         timeouts=setup.timeouts,
     )
-    return TopupLine(client, setup.pricing, callback_url=setup.public_url(CALLBACK_PATH))
+    return TopupLine(
+        metered(PRODUCT, client), setup.pricing, callback_url=setup.public_url(CALLBACK_PATH)
+    )
 
 
 def _value_or_none(reply: Reply[T]) -> T | None:
