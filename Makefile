@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# The browser test drives Debian's Chromium (with an emoji font, for the screenshot). It is
-# installed here when missing; where it cannot be, that one test is skipped and says why.
-BROWSER_PACKAGES := chromium fonts-noto-color-emoji
+# The browser test drives Debian's Chromium (with an emoji font, for the screenshot), and the
+# alert rules are checked by promtool (Debian's prometheus package). They are installed here when
+# missing; where they cannot be, those tests are skipped and say why.
+BROWSER_PACKAGES := chromium fonts-noto-color-emoji prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q
 
@@ -33,10 +34,10 @@ pytest: $(STAMP)
 
 browser:
 	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { \
-	  echo "installing $(BROWSER_PACKAGES) for the browser test"; \
+	  echo "installing $(BROWSER_PACKAGES) for the browser and alert-rule tests"; \
 	  $(APT) install $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
 	  { $(APT) update >/dev/null 2>&1 && $(APT) install $(BROWSER_PACKAGES) >/dev/null 2>&1; } || \
-	  echo "could not install $(BROWSER_PACKAGES): the browser test will be skipped"; }
+	  echo "could not install $(BROWSER_PACKAGES): the browser or promtool test will be skipped"; }
 
 # The README's picture of the playground, taken by the browser test.
 screenshot: $(STAMP) browser
