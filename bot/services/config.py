@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AnyHttpUrl,
@@ -21,6 +21,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -123,6 +124,10 @@ class Settings(_FromEnvironment):
     upstream_down_alert_minutes: float = Field(default=5, gt=0, le=7 * 24 * 60)
     daily_report_at: time | None = time(9, 0)  # UTC; None: no daily report
 
+    # The log (see bot/wiring/logs.py): plain lines, or one JSON object a line; what it keeps.
+    log_format: Literal["plain", "json"] = "plain"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: object) -> object:
@@ -150,6 +155,16 @@ class Settings(_FromEnvironment):
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _log_word(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        word = value.strip()
+        if not word:  # empty: the default
+            return cls.model_fields[info.field_name or ""].default
+        return word.lower() if info.field_name == "log_format" else word.upper()
 
     @field_validator("deposit_address")
     @classmethod
@@ -179,6 +194,17 @@ class Settings(_FromEnvironment):
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
+
+    def secret_values(self) -> set[str]:
+        """The value of every secret setting, the shop's and every product line's: what the log
+        must never show."""
+        every: list[BaseSettings] = [self, *(self.line(kind) for kind in _line_settings())]
+        return {
+            value.get_secret_value()
+            for settings in every
+            for name in type(settings).model_fields
+            if isinstance(value := getattr(settings, name), SecretStr) and value.get_secret_value()
+        }
 
     def line(self, kind: type[_L]) -> _L:
         """A product line's own settings (read now if these settings did not come from

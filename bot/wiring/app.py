@@ -31,6 +31,7 @@ from bot.telegram.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.telegram.late_presses import GoOnAfterLateAnswers
 from bot.telegram.link import BotLink
 from bot.telegram.outbox import Renderers
+from bot.telegram.update_log_ids import TagLogWithUpdate
 from bot.wiring.watch import UpstreamWatch
 from bot.wiring.web import WebServer
 from handlers import get_routers, news, presenters
@@ -75,6 +76,7 @@ def build_dispatcher(shop: Shop, renderers: Renderers) -> ShopDispatcher:
     )
     core = HtmlFluentCore()
     language = CustomerLanguage(shop.customers)
+    dispatcher.update.outer_middleware(TagLogWithUpdate())  # first: every line names the update
     dispatcher.update.outer_middleware(CustomerMiddleware(shop))
     I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
