@@ -25,23 +25,29 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets: list[str] = []
+        self._secrets: set[str] = set()
+        self._known: re.Pattern[str] | None = None
         self.learn(secrets)
 
     def learn(self, secrets: Iterable[str]) -> None:
-        """Blot out these too. A token of the form `<digits>:<secret>` loses its secret part."""
-        known = set(self._secrets)
+        """Blot out these too. A token of the form `<digits>:<secret>` loses its secret part; a
+        secret of digits only is blotted out as a number of its own, not as digits of a longer
+        one (an order's number, a time)."""
         for secret in secrets:
             shaped = _TOKEN_SHAPE.fullmatch(secret)
-            known.add(shaped.group(2) if shaped else secret)
-        known.discard("")
+            self._secrets.add(shaped.group(2) if shaped else secret)
+        self._secrets.discard("")
         # The longest first: a secret that contains another is blotted out whole.
-        self._secrets = sorted(known, key=len, reverse=True)
+        every = sorted(self._secrets, key=len, reverse=True)
+        self._known = (
+            re.compile("|".join(_whole_number(s) if s.isdigit() else re.escape(s) for s in every))
+            if every
+            else None
+        )
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, HIDDEN)
+        if self._known is not None:
+            text = self._known.sub(HIDDEN, text)
         return _TELEGRAM_TOKEN.sub(rf"\1:{HIDDEN}", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -56,3 +62,7 @@ class RedactSecrets(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
+
+
+def _whole_number(digits: str) -> str:
+    return rf"(?<!\d){digits}(?!\d)"

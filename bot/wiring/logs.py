@@ -71,8 +71,8 @@ def apply_log_settings(config: Settings) -> None:
         if isinstance(handler, ShopLog):
             handler.setFormatter(JsonLines() if config.log_format == "json" else PlainLines())
             handler.secrets.learn(secrets)
-    # Nothing reaches standard error beside the log: a warning is a line of it, and so is the
-    # error that stops the shop (its secrets blotted out too).
+    # In JSON, nothing reaches standard error beside the log's lines: a Python warning is one.
+    # In either format, so is the error that stops the shop (its secrets blotted out too).
     logging.captureWarnings(config.log_format == "json")
     sys.excepthook = _log_what_stopped_the_shop
 

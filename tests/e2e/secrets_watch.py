@@ -4,7 +4,8 @@ every secret its environment gave it.
 The secrets are found by their variables' names (a token, a secret, a key, a password...), not
 listed by hand: a setting added later is watched as soon as a test configures it. A value that
 looks like a bot token (`<id>:<secret>`) is also looked for by its secret part alone, since the
-bot's id is public and in the log by design.
+bot's id is public and in the log by design. A secret of digits only is looked for as a number of
+its own (the simulated KUMQUAT's signing key is 123456789, which a cloud order's number may hold).
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def secrets_in(environment: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
+def _shows(line: str, secret: str) -> bool:
+    """Whether `line` shows `secret`; one of digits only counts as a number of its own, not as
+    digits of a longer one (an upstream's order number, a time)."""
+    if secret.isdigit():
+        return re.search(rf"(?<!\d){secret}(?!\d)", line) is not None
+    return secret in line
+
+
 @dataclass
 class _Watched:
     what: str  # the process, as a failure names it
@@ -63,7 +72,9 @@ class SecretsWatch:
         for watched in self._watched:
             fresh, watched.read = watched.lines[watched.read :], len(watched.lines)
             for line in fresh:
-                names = sorted({name for text, name in watched.secrets.items() if text in line})
+                names = sorted(
+                    {name for text, name in watched.secrets.items() if _shows(line, text)}
+                )
                 if names:
                     shown = line
                     for text in sorted(watched.secrets, key=len, reverse=True):  # a token whole

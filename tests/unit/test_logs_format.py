@@ -214,3 +214,13 @@ def test_a_bad_log_setting_stops_start_up_in_one_line(
     assert result.returncode == 2
     assert result.stderr.splitlines() == [f"configuration error: {variable} is invalid: {said}"]
     assert result.stdout == ""
+
+
+def test_a_secret_of_digits_is_blotted_out_only_as_a_number_of_its_own(shop_log: Log) -> None:
+    apply_log_settings(load_settings(kumquat_sign_key="123456789"))
+    log.warning("cloud recharge POST /api/orders/ba202612021234567899/pay: disconnected")
+    log.warning("KUMQUAT signed with key=123456789&sign=ab12")
+    assert [line.split(": ", 1)[1] for line in shop_log.lines()] == [
+        "cloud recharge POST /api/orders/ba202612021234567899/pay: disconnected",
+        "KUMQUAT signed with key=***&sign=ab12",
+    ]

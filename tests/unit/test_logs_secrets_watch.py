@@ -81,3 +81,15 @@ def test_a_secret_is_found_in_a_json_line_and_in_any_process_watched() -> None:
 
 def test_values_too_short_to_look_for_and_empty_ones_are_left_out() -> None:
     assert secrets_in({"SHOP_API_KEY": "", "SOME_KEY": "1", "OTHER_TOKEN": "12:ab"}) == {}
+
+
+def test_a_secret_of_digits_is_a_number_of_its_own_not_digits_of_another() -> None:
+    watch = SecretsWatch()
+    log: list[str] = []
+    watch.watch("the bot", {"KUMQUAT_SIGN_KEY": "123456789"}, log)
+    log.append("cloud recharge POST /api/orders/ba202612021234567899/pay: disconnected")
+    assert watch.leaks() == []
+    log.append("KUMQUAT signs with key=123456789&sign=ab12")
+    assert watch.leaks() == [
+        "the bot logged KUMQUAT_SIGN_KEY: KUMQUAT signs with key=<KUMQUAT_SIGN_KEY>&sign=ab12"
+    ]
