@@ -219,6 +219,20 @@ NEWSWORTHY = frozenset(
 FOLLOWED = (OrderStatus.CONFIRMED, *UNSETTLED, OrderStatus.NEEDS_REVIEW)
 
 
+def _log_change(before: Order, after: Order, reason: str) -> None:
+    """One line of the shop's story: an order changed status (its customer named on it even in a
+    job's run; see `bot.services.log_context`)."""
+    log.info(
+        "order %s (%s): %s -> %s, %s",
+        after.id,
+        after.product,
+        before.status.value,
+        after.status.value,
+        reason,
+        extra={"user_id": after.user_id},
+    )
+
+
 class OrderService:
     def __init__(
         self,
@@ -335,6 +349,8 @@ class OrderService:
         except InsufficientFunds as short:
             return Confirmation(ConfirmStatus.INSUFFICIENT, order, available=short.available)
         confirmed = await self._orders.get(order_id)
+        if confirmed is not None:
+            _log_change(order, confirmed, "hold placed")
         return Confirmation(ConfirmStatus.HELD, confirmed)
 
     @about_the_order
@@ -592,15 +608,6 @@ class OrderService:
             after = await self._in(tx, order_id)
             told: list[int] = []
             if changed:  # a replayed answer tells nobody twice
-                log.info(
-                    "order %s (%s): %s -> %s, %s",
-                    order_id,
-                    order.product,
-                    order.status.value,
-                    after.status.value,
-                    submission.reason or submission.outcome.value,
-                    extra={"user_id": order.user_id},  # its customer's, in a job's run too
-                )
                 told += await self._tell_customer(tx, after)
                 if submission.alert:
                     told += await self._tell_operators(
@@ -618,6 +625,8 @@ class OrderService:
                     "customer or the goods from upstream",
                 )
             after = await self._in(tx, order_id)
+        if changed:
+            _log_change(order, after, submission.reason or submission.outcome.value)
         await self._outbox.send_now(told)
         return after
 

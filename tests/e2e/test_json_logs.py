@@ -37,8 +37,10 @@ async def test_a_purchase_in_the_json_log(tmp_path: Path) -> None:
     for entry in handled:
         assert entry["message"].startswith(f"Update id={entry['update_id']} is handled")
 
-    # Settled in the customer's update or by the follow-up job: the line names both anyway.
-    [settled] = [entry for entry in entries if entry.get("order_id") == order_id]
+    confirmed, settled = [entry for entry in entries if entry.get("order_id") == order_id]
+    assert confirmed["message"] == f"order {order_id} (energy): quoted -> confirmed, hold placed"
+    assert confirmed["update_id"] == max(entry["update_id"] for entry in handled)  # Confirm
     assert settled["message"].startswith(f"order {order_id} (energy): submitted -> succeeded")
-    assert settled["user_id"] == cleo.user_id
+    # settled in the customer's update or by the follow-up job: the customer is named anyway
+    assert confirmed["user_id"] == settled["user_id"] == cleo.user_id
     assert BOT_TOKEN.split(":")[1] not in "\n".join(bot.log_lines)
