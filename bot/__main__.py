@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.services.config import ConfigError, Settings, load_settings
 from bot.wiring.extra import import_extra_modules
-from bot.wiring.logs import configure_logging
+from bot.wiring.logs import apply_log_settings, configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return asyncio.run(run_demo(args.host, args.port))
         config = load_settings()
+        apply_log_settings(config)  # until here plain: a bad setting is said in one line
         if args.command == "run":
             config.require_bot_token()
             return _run(config)

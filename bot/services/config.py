@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AnyHttpUrl,
@@ -147,6 +147,9 @@ class Settings(_FromEnvironment):
     metrics_token: SecretStr | None = None
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The log (see bot/wiring/logs.py): plain lines, or one JSON object a line; what it keeps.
+    log_format: Literal["plain", "json"] = "plain"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -177,6 +180,16 @@ class Settings(_FromEnvironment):
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _log_word(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        word = value.strip()
+        if not word:  # empty: the default
+            return cls.model_fields[info.field_name or ""].default
+        return word.lower() if info.field_name == "log_format" else word.upper()
 
     @field_validator("deposit_address")
     @classmethod
@@ -264,6 +277,17 @@ class Settings(_FromEnvironment):
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
+
+    def secret_values(self) -> set[str]:
+        """The value of every secret setting, the shop's and every product line's: what the log
+        must never show."""
+        every: list[BaseSettings] = [self, *(self.line(kind) for kind in _line_settings())]
+        return {
+            value.get_secret_value()
+            for settings in every
+            for name in type(settings).model_fields
+            if isinstance(value := getattr(settings, name), SecretStr) and value.get_secret_value()
+        }
 
     def line(self, kind: type[_L]) -> _L:
         """A product line's own settings (read now if these settings did not come from

@@ -24,6 +24,8 @@ from apscheduler.events import (
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.services.log_context import on_its_own
+
 
 def run_every(
     scheduler: AsyncIOScheduler,
@@ -34,13 +36,21 @@ def run_every(
     at_start: bool = True,
 ) -> None:
     """Run `job` every `every`, at start-up too unless `at_start` is False; one run at a time,
-    and runs missed while one was under way (or the loop was busy) folded into one."""
+    and runs missed while one was under way (or the loop was busy) folded into one. Each run's
+    log lines are about no update or order but those it works on itself (see
+    `bot.services.log_context`), whichever task scheduled it."""
     first: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if at_start else {}
+
+    async def run() -> Any:
+        with on_its_own():
+            return await job()
+
     scheduler.add_job(
-        job,
+        run,
         "interval",
         seconds=every.total_seconds(),
         id=job_id,
+        name=job_id,  # what APScheduler's own lines call it
         max_instances=1,
         coalesce=True,
         replace_existing=True,

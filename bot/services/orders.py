@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from pydantic import field_validator
 
 from bot.services.details import Details, NoDetails
+from bot.services.log_context import about_the_order
 from bot.services.money import CENT
 from bot.services.news import News, Topic, alert_text
 from bot.services.ownership import own, owned_by
@@ -218,6 +219,20 @@ NEWSWORTHY = frozenset(
 FOLLOWED = (OrderStatus.CONFIRMED, *UNSETTLED, OrderStatus.NEEDS_REVIEW)
 
 
+def _log_change(before: Order, after: Order, reason: str) -> None:
+    """One line of the shop's story: an order changed status (its customer named on it even in a
+    job's run; see `bot.services.log_context`)."""
+    log.info(
+        "order %s (%s): %s -> %s, %s",
+        after.id,
+        after.product,
+        before.status.value,
+        after.status.value,
+        reason,
+        extra={"user_id": after.user_id},
+    )
+
+
 class OrderService:
     def __init__(
         self,
@@ -291,6 +306,7 @@ class OrderService:
         line = self._lines.get(order.product)
         return NoDetails.of(order) if line is None else line.details_model.of(order)
 
+    @about_the_order
     async def confirm(
         self, order_id: str, user_id: int, *, screen: int | None = None
     ) -> Confirmation:
@@ -333,8 +349,11 @@ class OrderService:
         except InsufficientFunds as short:
             return Confirmation(ConfirmStatus.INSUFFICIENT, order, available=short.available)
         confirmed = await self._orders.get(order_id)
+        if confirmed is not None:
+            _log_change(order, confirmed, "hold placed")
         return Confirmation(ConfirmStatus.HELD, confirmed)
 
+    @about_the_order
     async def cancel_quote(self, order_id: str, user_id: int) -> None:
         order = await self.find_owned(order_id, user_id)
         if order is not None:
@@ -360,6 +379,7 @@ class OrderService:
 
     # -- talking to upstream --
 
+    @about_the_order
     async def submit(self, order_id: str, *, watched: bool = False) -> Order:
         """Send a confirmed order upstream once, and settle what can be settled.
 
@@ -392,11 +412,13 @@ class OrderService:
         one (see `bot.services.ownership`)."""
         return own(user_id, await self._orders.get(order_id))
 
+    @about_the_order
     async def reconcile(self, order_id: str) -> Order:
         """Ask upstream about an unsettled order (in the background: no customer is watching);
         the customer is told when it ends."""
         return await self._follow_up(await self._current(order_id))
 
+    @about_the_order
     async def report(self, order_id: str, submission: Submission) -> Order:
         """News upstream sent by itself (a callback): settle what it says; the customer is told.
         Replays change nothing."""
@@ -462,6 +484,7 @@ class OrderService:
 
     # -- the operators' side --
 
+    @about_the_order
     async def decide(self, order_id: str, decision: Decision, operator: int) -> tuple[bool, Order]:
         """An operator's decision on an order in review, taken once: when two operators press at
         the same moment, or a decided order's button is pressed, the second changes nothing
@@ -508,6 +531,7 @@ class OrderService:
         await self._outbox.send_now(told)
         return True, await self._current(order_id)
 
+    @about_the_order
     async def refund_by_operator(
         self, order_id: str, operator: int, reason: str
     ) -> tuple[int, Order]:
@@ -601,6 +625,8 @@ class OrderService:
                     "customer or the goods from upstream",
                 )
             after = await self._in(tx, order_id)
+        if changed:
+            _log_change(order, after, submission.reason or submission.outcome.value)
         await self._outbox.send_now(told)
         return after
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.jobs import run_every
+from bot.services.log_context import working_on_order
 from bot.services.orders import OrderService
 from storage.orders import Order, OrderStatus
 
@@ -57,11 +58,12 @@ class Reconciler:
                 continue
             if order.status == OrderStatus.CONFIRMED and not self._left_behind(order, moment):
                 continue
-            try:
-                current = await self._service.reconcile(order.id)
-            except Exception:  # one order's trouble must not stop the others
-                log.exception("reconciling order %s failed", order.id)
-                current = order
+            with working_on_order(order.id):
+                try:
+                    current = await self._service.reconcile(order.id)
+                except Exception:  # one order's trouble must not stop the others
+                    log.exception("reconciling order %s failed", order.id)
+                    current = order
             followed.append(current)
             if current.is_terminal:
                 self._forget(order.id)

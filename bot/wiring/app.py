@@ -34,6 +34,7 @@ from bot.telegram.intake import ShopDispatcher, expect_updates_dropped_unstarted
 from bot.telegram.late_presses import GoOnAfterLateAnswers
 from bot.telegram.link import BotLink
 from bot.telegram.outbox import Renderers
+from bot.telegram.update_log_ids import TagLogWithUpdate
 from bot.telegram.update_metrics import CountUpdates
 from bot.wiring.monitoring import Monitoring
 from bot.wiring.watch import UpstreamWatch
@@ -81,7 +82,8 @@ def build_dispatcher(shop: Shop, renderers: Renderers) -> ShopDispatcher:
     )
     core = HtmlFluentCore()
     language = CustomerLanguage(shop.customers)
-    dispatcher.update.outer_middleware(CountUpdates())  # first: it times the others too
+    dispatcher.update.outer_middleware(TagLogWithUpdate())  # first: every line names the update
+    dispatcher.update.outer_middleware(CountUpdates())  # next: it times the rest
     dispatcher.update.outer_middleware(CustomerMiddleware(shop))
     I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())

@@ -1,12 +1,30 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from tests.e2e.harness import Shop
+from tests.e2e.secrets_watch import WATCH
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log_to_the_end() -> Iterator[None]:
+    """What the bots logged after the last test (the shared shop's shutdown) is read too."""
+    yield
+    leaks = WATCH.leaks()
+    assert not leaks, "a secret reached the log:\n" + "\n".join(leaks)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log() -> Iterator[None]:
+    """Every line any bot process logged during the test, the shared shop's included, holds
+    none of the secrets it was configured with (see secrets_watch.py)."""
+    yield
+    leaks = WATCH.leaks()
+    assert not leaks, "a secret reached the log:\n" + "\n".join(leaks)
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.services.config import without_settings
 from tests.e2e.harness import ROOT
+from tests.e2e.secrets_watch import WATCH
 
 START_TIMEOUT = 40.0
 STOP_TIMEOUT = 20.0
@@ -55,6 +56,7 @@ async def running_demo(
     )
     assert process.stdout is not None
     log: list[str] = []
+    WATCH.watch("python -m bot demo (and its bot)", env, log)
     address: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     reader = asyncio.create_task(_read_log(process.stdout, log, address))
     try:

@@ -23,6 +23,7 @@ from sandbox.upstreams import Upstreams
 from storage.database import Database
 from storage.ledger import Ledger
 from storage.users import CustomerStore
+from tests.e2e.secrets_watch import WATCH
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "4242424242:TEST-token-never-logged"
@@ -107,7 +108,9 @@ class Shop:
         await self.upstreams.bring_back(name)
 
     async def start_bot(self) -> None:
-        self.bot = BotProcess(self._env(), self.workdir, open_files=self._open_files)
+        env = self._env()
+        self.bot = BotProcess(env, self.workdir, open_files=self._open_files)
+        WATCH.watch("the bot (python -m bot run)", env, self.bot.log_lines)
         await self.bot.start()
 
     async def restart_bot(self, sig: int = signal.SIGTERM) -> None:
@@ -128,7 +131,10 @@ class Shop:
     async def run_command(self, *args: str) -> tuple[int, str]:
         """`python -m bot ARGS` beside the running bot, with its configuration: the exit code and
         what it printed. One that does not end by itself (a second shop polling) fails the test."""
-        return await run_bot_command(self._env(), self.workdir, *args)
+        env = self._env()
+        code, output = await run_bot_command(env, self.workdir, *args)
+        WATCH.watch(f"python -m bot {' '.join(args)}", env, output.splitlines())
+        return code, output
 
     async def stop(self) -> None:
         if self.bot is not None:

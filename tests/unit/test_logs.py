@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
 
-from bot.wiring.logs import FORMAT, FoldRepeats
+from bot.wiring.logs import FoldRepeats, PlainLines
 
 
 class Clock:
@@ -30,7 +31,7 @@ def written(clock: Clock) -> Iterator[io.StringIO]:
     """What a logger of the shop writes, through the folding filter."""
     out = io.StringIO()
     handler = logging.StreamHandler(out)
-    handler.setFormatter(logging.Formatter(FORMAT.replace("%(asctime)s ", "")))
+    handler.setFormatter(PlainLines())
     handler.addFilter(FoldRepeats(every=1.0, clock=clock))
     logger = logging.getLogger("shop.test")
     logger.addHandler(handler)
@@ -40,8 +41,12 @@ def written(clock: Clock) -> Iterator[io.StringIO]:
     logger.propagate = True
 
 
+TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
+
+
 def lines(out: io.StringIO) -> list[str]:
-    return out.getvalue().splitlines()
+    """The lines written, without their time."""
+    return [TIME.sub("", line) for line in out.getvalue().splitlines()]
 
 
 def test_a_repeated_error_is_written_once_a_second(written: io.StringIO, clock: Clock) -> None:
