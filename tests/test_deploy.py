@@ -46,6 +46,8 @@ NGINX_EXAMPLE = ROOT / "deploy" / "nginx.conf"
 UNIT = ROOT / "deploy" / "systemd" / "storefront.service"
 DATA = "/data"  # the container's volume
 SHAPE = ("DATABASE_PATH", "BACKUP_DIR", "WEB_HOST", "WEB_PORT")  # set by the image, not .env
+WEBHOOK_SECRET = "webhook-secret_never-logged"
+METRICS_TOKEN = "metrics-token-never-logged"
 SHUTDOWN_MARGIN = 10.0  # seconds for closing the web server, the outbox and the database
 _SECRET = re.compile(r"TOKEN|SECRET|KEY|PASSWORD")
 _DURATION = re.compile(r"(?:(\d+)m)?\s*(?:(\d+)s)?")
@@ -222,7 +224,8 @@ class StandIn:
         self.paths.append(request.path)
         await request.read()  # as the bot does: the whole body, before answering
         status = self.status if request.path == "/healthz" else 200
-        return web.json_response({"path": request.path}, status=status)
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        return web.json_response({"path": request.path, "secret": secret}, status=status)
 
     async def start(self) -> None:
         app = web.Application()
@@ -341,7 +344,8 @@ def needs(*tools: str) -> pytest.MarkDecorator:
 async def test_caddy_serves_the_caddyfile_as_meant(tmp_path: Path, stand_in: StandIn) -> None:
     """Caddy itself, on the Caddyfile as shipped, with three changes for this machine: the site
     is plain HTTP on a free loopback port (SHOP_DOMAIN, as compose passes it), the bot is the
-    stand-in (for `bot:8088`), and Caddy binds loopback only and opens no admin endpoint."""
+    stand-in (for `bot:8088`), and Caddy binds loopback only and opens no admin endpoint. The
+    webhook's secret header reaches the bot, and neither it nor a bearer token reaches the log."""
     port = free_port()
     shipped = CADDYFILE.read_text("utf-8")
     config = tmp_path / "Caddyfile"
@@ -377,13 +381,15 @@ async def test_caddy_serves_the_caddyfile_as_meant(tmp_path: Path, stand_in: Sta
                         break
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.05)
-            secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret_-token"}
+            secret = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
             async with session.post(base + webhook_path(), json={}, headers=secret) as answer:
                 assert answer.status == 200
+                assert await answer.json() == {"path": webhook_path(), "secret": WEBHOOK_SECRET}
             async with session.post(base + CALLBACK_PATH, data={"a": "1"}) as answer:
                 assert answer.status == 200
+            bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
             for path in ("/metrics", "/readyz", "/healthz", "/health", "/", "/telegram/other"):
-                async with session.get(base + path) as answer:
+                async with session.get(base + path, headers=bearer) as answer:
                     assert answer.status == 404, path
             too_large = io.BytesIO(b"x" * 2_000_000)
             async with session.post(base + CALLBACK_PATH, data=too_large) as answer:
@@ -391,8 +397,12 @@ async def test_caddy_serves_the_caddyfile_as_meant(tmp_path: Path, stand_in: Sta
     finally:
         caddy.terminate()
         _, errors = await caddy.communicate()
-    assert stand_in.paths[:2] == [webhook_path(), CALLBACK_PATH], errors.decode()
+    log = errors.decode()
+    assert stand_in.paths[:2] == [webhook_path(), CALLBACK_PATH], log
     assert not set(stand_in.paths) - {webhook_path(), CALLBACK_PATH}
+    # Caddy's access log has every request, and neither secret.
+    assert f'"uri":"{webhook_path()}"' in log and '"uri":"/metrics"' in log
+    assert WEBHOOK_SECRET not in log and METRICS_TOKEN not in log
 
 
 def test_the_nginx_example_passes_on_the_same_paths_as_caddy() -> None:
