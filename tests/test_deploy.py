@@ -125,7 +125,7 @@ def test_the_image_is_built_in_one_stage_and_runs_from_a_slim_one_as_a_user_of_i
 def test_the_data_lives_in_the_volume() -> None:
     runtime = read_dockerfile().final
     env = runtime.env()
-    assert DATA in runtime.last("VOLUME").exec_form()  # type: ignore[operator]
+    assert runtime.last("VOLUME").exec_form() == [DATA]
     assert env["DATABASE_PATH"].startswith(DATA + "/")
     assert env["BACKUP_DIR"].startswith(DATA + "/")
     assert runtime.last("WORKDIR").text == DATA  # a relative path lands in the volume too
@@ -309,11 +309,22 @@ def test_compose_holds_no_secret_value() -> None:
 
 def test_caddy_proxies_to_the_bots_port_on_the_compose_network() -> None:
     bot = compose()["services"]["bot"]
-    targets = re.findall(r"^\s*reverse_proxy\s+(\S+)\s*$", CADDYFILE.read_text("utf-8"), re.M)
+    targets = re.findall(r"^\s*reverse_proxy\s+(\S+)\s*\{?$", CADDYFILE.read_text("utf-8"), re.M)
     assert targets == [f"bot:{bot['environment']['WEB_PORT']}"]
 
 
 # --- Caddy and nginx ------------------------------------------------------------------------
+
+
+def test_the_proxies_drop_idle_connections_to_the_bot_before_the_bot_does() -> None:
+    """The bot closes a connection that sends no request for WEB_READ_TIMEOUT_SECONDS; a proxy
+    that kept it longer could send an update on it just as it closes (a 502, and Telegram's
+    retry). So both proxies let an idle connection go first."""
+    bot_closes = Settings.model_construct().web_read_timeout_seconds
+    caddy = re.findall(r"^\s*keepalive\s+(\S+)$", CADDYFILE.read_text("utf-8"), re.M)
+    nginx = re.findall(r"^\s*keepalive_timeout\s+(\S+);$", NGINX_EXAMPLE.read_text("utf-8"), re.M)
+    assert len(caddy) == len(nginx) == 1
+    assert seconds(caddy[0]) < bot_closes and seconds(nginx[0]) < bot_closes
 
 
 def caddy_public_paths() -> list[str]:
