@@ -211,6 +211,23 @@ class Container:
         )
         self._reader = asyncio.create_task(self._read_log())
 
+    async def beside(self, env: dict[str, str], workdir: Path, *argv: str) -> tuple[int, str]:
+        """A command run in the running container (`docker exec`): its exit status and output."""
+        program = shutil.which(argv[0], path=env["PATH"])
+        assert program is not None
+        process = await asyncio.create_subprocess_exec(
+            program,
+            *argv[1:],
+            cwd=workdir,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode is not None
+        return process.returncode, output.decode("utf-8", "replace")
+
     async def _read_log(self) -> None:
         assert self.process is not None and self.process.stdout is not None
         async for raw in self.process.stdout:
@@ -293,6 +310,9 @@ async def test_the_image_built_from_the_dockerfile_starts_a_shop_that_answers(
         menu = await customer.wait_for_bot()
         assert "Welcome to the shop, Alice!" in menu.text  # the installed locales are there
         assert (workdir / "shop.sqlite3").exists()  # the data is in the volume
+        # An operator's command beside it, as `docker compose exec bot python -m bot check`.
+        code, report = await container.beside(env, workdir, "python", "-m", "bot", "check")
+        assert code == 0 and "ledger OK" in report, report
     finally:
         stop_signal = signal.Signals[container.dockerfile.final.last("STOPSIGNAL").text]
         returncode = await container.stop(stop_signal)
