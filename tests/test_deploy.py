@@ -1,11 +1,12 @@
 """The deployment files, checked for what matters to an operator: the Dockerfile and
 `.dockerignore`, compose.yaml, Caddy's and nginx's configuration and the systemd unit.
 
-No image can be pulled here, so what can be verified offline is: the files' structure (parsed, not
-grepped), the health check's command run against a stand-in server, Caddy and nginx themselves on
-their configuration, and `systemd-analyze` on the unit, each where the tool is installed (a test
-that needs one is skipped, saying so, on a machine without it). The Dockerfile's build and start
-steps are performed by `tests/e2e/test_dockerfile_steps.py`.
+No image can be pulled here, so what can be verified offline is: the Dockerfile, compose.yaml and
+the unit parsed and checked, the proxies' rules read from their files, the health check's command
+run against a stand-in server, and the tools themselves on the files: Caddy serving the
+Caddyfile, `nginx -t` on the example, `systemd-analyze verify` and `security` on the unit, each
+where the tool is installed (a test that needs one is skipped, saying so, on a machine without
+it). The Dockerfile's build and start steps are performed by `tests/e2e/test_dockerfile_steps.py`.
 """
 
 from __future__ import annotations
