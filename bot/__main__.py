@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.services.config import ConfigError, Settings, load_settings
 from bot.wiring.extra import import_extra_modules
 from bot.wiring.logs import apply_log_settings, configure_logging
+from storage.migrations import SchemaTooNew
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_restore(config, args.path))
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except SchemaTooNew as exc:
+        print(f"refused: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

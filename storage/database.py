@@ -81,8 +81,12 @@ class Database(_Reads):
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
-        await apply_migrations(self._writer)
-        self._reader = await self._connect()
+        try:
+            await apply_migrations(self._writer)
+            self._reader = await self._connect()
+        except BaseException:
+            await self.close()  # an open connection's thread would keep the process alive
+            raise
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)

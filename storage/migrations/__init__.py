@@ -58,15 +58,23 @@ async def current_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer release than this code: nothing may touch it."""
+
+    def __init__(self, version: int, known: int) -> None:
+        super().__init__(
+            f"the database is at schema version {version}, newer than this code ({known}); run "
+            "the release that migrated it, or restore the backup taken before the upgrade"
+        )
+
+
 async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
     """Apply every migration newer than the database; returns the names applied."""
     applied: list[str] = []
     version = await current_version(conn)
     migrations = available_migrations()
     if version > len(migrations):
-        raise RuntimeError(
-            f"the database is at schema version {version}, newer than this code ({len(migrations)})"
-        )
+        raise SchemaTooNew(version, len(migrations))
     for migration in migrations:
         if migration.version <= version:
             continue

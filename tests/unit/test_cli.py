@@ -145,3 +145,26 @@ def test_run_refuses_a_database_another_shop_runs_on_before_touching_it(tmp_path
         assert checked.returncode == 0, checked.stdout + checked.stderr
         copy = tmp_path / "copy.sqlite3"
         assert run_bot("backup", str(copy), cwd=tmp_path, DATABASE_PATH=str(db)).returncode == 0
+
+
+@pytest.mark.parametrize("command", ["migrate", "check", "run"])
+def test_a_database_newer_than_the_code_is_refused_in_one_line(
+    tmp_path: Path, command: str
+) -> None:
+    """Older code started on a database a newer release migrated (a rollback of the code without
+    its backup): it says so and exits, rather than a traceback and a process that never ends."""
+    db = tmp_path / "shop.sqlite3"
+    assert run_bot("migrate", cwd=tmp_path, DATABASE_PATH=str(db)).returncode == 0
+    newer = len(available_migrations()) + 1
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version={newer}")
+    result = run_bot(
+        command, cwd=tmp_path, DATABASE_PATH=str(db), BOT_TOKEN="4242424242:TEST-never-used"
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"refused: the database is at schema version {newer}, newer than this code "
+        f"({newer - 1}); run the release that migrated it, or restore the backup taken before "
+        "the upgrade"
+    )

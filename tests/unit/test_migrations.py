@@ -10,7 +10,12 @@ import pytest
 
 from storage.admin_log import AdminLog
 from storage.database import Database
-from storage.migrations import apply_migrations, available_migrations, split_statements
+from storage.migrations import (
+    SchemaTooNew,
+    apply_migrations,
+    available_migrations,
+    split_statements,
+)
 
 
 async def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
@@ -33,7 +38,7 @@ async def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
 async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     async with aiosqlite.connect(tmp_path / "m.sqlite3", isolation_level=None) as conn:
         await conn.execute("PRAGMA user_version=99")
-        with pytest.raises(RuntimeError, match="newer than this code"):
+        with pytest.raises(SchemaTooNew, match="newer than this code"):
             await apply_migrations(conn)
 
 
