@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# The browser test drives Debian's Chromium (with an emoji font, for the screenshot), and the
-# alert rules are checked by promtool (Debian's prometheus package). They are installed here when
-# missing; where they cannot be, those tests are skipped and say why.
-BROWSER_PACKAGES := chromium fonts-noto-color-emoji prometheus
+# The browser test drives Debian's Chromium (with an emoji font, for the screenshot); the alert
+# rules are checked by promtool (Debian's prometheus package), the shipped proxy configurations by
+# Caddy and nginx themselves. They are installed here when missing (none is started); where they
+# cannot be, those tests are skipped and say why.
+BROWSER_PACKAGES := chromium fonts-noto-color-emoji prometheus caddy nginx-light
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q
 
@@ -34,10 +35,10 @@ pytest: $(STAMP)
 
 browser:
 	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { \
-	  echo "installing $(BROWSER_PACKAGES) for the browser and alert-rule tests"; \
+	  echo "installing $(BROWSER_PACKAGES) for the browser, alert-rule and proxy tests"; \
 	  $(APT) install $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
 	  { $(APT) update >/dev/null 2>&1 && $(APT) install $(BROWSER_PACKAGES) >/dev/null 2>&1; } || \
-	  echo "could not install $(BROWSER_PACKAGES): the browser or promtool test will be skipped"; }
+	  echo "could not install $(BROWSER_PACKAGES): the tests that need them will be skipped"; }
 
 # The README's picture of the playground, taken by the browser test.
 screenshot: $(STAMP) browser

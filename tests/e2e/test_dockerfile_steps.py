@@ -50,13 +50,14 @@ from tests.dockerfile import (
     container_path,
     copy_context,
     env_pairs,
+    healthcheck_command,
     read_dockerfile,
     relocated,
 )
 from tests.e2e.harness import BOT_TOKEN
 
 # Ready: until /readyz lands on main, /health (the shop's answer that it runs) stands in for it.
-READY_PATH = "/health"
+READY_PATH = "/readyz"
 START_WITHIN = 60.0  # seconds from the CMD to READY_PATH answering 200
 STOP_WITHIN = 30.0  # SIGTERM to exit, with nothing in hand
 BASE_IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -313,6 +314,10 @@ async def test_the_image_built_from_the_dockerfile_starts_a_shop_that_answers(
         # An operator's command beside it, as `docker compose exec bot python -m bot check`.
         code, report = await container.beside(env, workdir, "python", "-m", "bot", "check")
         assert code == 0 and "ledger OK" in report, report
+        # The image's own HEALTHCHECK, run as Docker runs it inside the container.
+        command = healthcheck_command(container.dockerfile.final)
+        code, said = await container.beside(env, workdir, *command)
+        assert code == 0, said
     finally:
         stop_signal = signal.Signals[container.dockerfile.final.last("STOPSIGNAL").text]
         returncode = await container.stop(stop_signal)
