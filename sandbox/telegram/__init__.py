@@ -11,6 +11,11 @@
     ...
     await emulator.stop()
 
+A bot in webhook mode calls `setWebhook` with a `http://127.0.0.1:PORT/...` URL; the emulator then
+posts its updates there as Telegram does (`delivery.py`), and tests wait with
+`await emulator.bot().wait_until_delivered()`, replay an update with `replay_update(update_id)` or
+lose the bot's next answers with `emulator.bot().webhook.lose_answers()`.
+
 It imports nothing from the application: it is Telegram as the Bot API documents it, so the bot and
 its stand-in cannot share a mistake.
 """
@@ -21,6 +26,7 @@ from aiohttp import web
 
 from sandbox.same_origin import same_origin_only
 from sandbox.server import SimulatorServer
+from sandbox.telegram.delivery import WebhookDeliveries
 from sandbox.telegram.driver import ChatDriver
 from sandbox.telegram.faults import ApiFault, ApiFaults, FiredFault
 from sandbox.telegram.html import EntityError, parse_html
@@ -40,10 +46,12 @@ from sandbox.telegram.state import (
     StoredFile,
     UserInfo,
 )
+from sandbox.telegram.webhook import AnswerError, Webhook, WebhookTiming
 
 __all__ = [
     "TELEGRAM_GROUP_LIMIT",
     "TELEGRAM_PRIVATE_LIMIT",
+    "AnswerError",
     "ApiFault",
     "ApiFaults",
     "BotAccount",
@@ -62,6 +70,8 @@ __all__ = [
     "StoredFile",
     "SuccessfulPayment",
     "TelegramEmulator",
+    "Webhook",
+    "WebhookTiming",
     "parse_html",
 ]
 
@@ -92,6 +102,7 @@ class TelegramEmulator:
         *,
         group_limit: ChatLimit | None = None,
         private_limit: ChatLimit | None = None,
+        webhook_timing: WebhookTiming | None = None,
     ) -> None:
         self.bots: dict[str, BotAccount] = {}
         self.flood_limit_per_second = flood_limit_per_second
@@ -100,7 +111,21 @@ class TelegramEmulator:
         self.closing = False
         self.held: list[HeldCalls] = []
         self.faults = ApiFaults()  # Bot API calls refused, lost or held: see `faults.py`
+        self._api = BotApi(self)
+        self.webhooks = WebhookDeliveries(
+            webhook_timing or WebhookTiming(), self._api.carry_out_webhook_answer
+        )
         self._server: SimulatorServer | None = None
+
+    @property
+    def webhook_timing(self) -> WebhookTiming:
+        """How patient Telegram is with webhooks (timeout, retry delays): see `webhook.py`.
+        Change its fields or give a new one, at any time."""
+        return self.webhooks.timing
+
+    @webhook_timing.setter
+    def webhook_timing(self, timing: WebhookTiming) -> None:
+        self.webhooks.timing = timing
 
     def hold(self, method: str, *, text_contains: str | None = None) -> HeldCalls:
         """Hold back every call of `method` (a Bot API method name, any case) whose text contains
@@ -134,7 +159,7 @@ class TelegramEmulator:
         raise KeyError(username)
 
     def app(self) -> web.Application:
-        api = BotApi(self)
+        api = self._api
         # The driver routes (/_emulator/...) for this machine's programs only.
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[same_origin_only()])
         app.router.add_route("*", "/bot{token}/{method}", api.handle)
@@ -148,7 +173,9 @@ class TelegramEmulator:
         for account in self.bots.values():
             account.closing = False
         self._server = SimulatorServer(self.app())
-        return await self._server.start(host, port)
+        base_url = await self._server.start(host, port)
+        await self.webhooks.start(list(self.bots.values()))
+        return base_url
 
     @property
     def base_url(self) -> str:
@@ -157,8 +184,10 @@ class TelegramEmulator:
         return self._server.base_url
 
     async def stop(self) -> None:
-        """Stop serving; long polls in progress return at once."""
+        """Stop serving; long polls in progress return at once, webhook deliveries stop (their
+        updates stay pending)."""
         self.closing = True
+        await self.webhooks.stop()
         self.faults.close()
         for held in self.held:
             held.release()

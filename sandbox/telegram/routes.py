@@ -238,6 +238,66 @@ def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
             headers={"Content-Disposition": f'attachment; filename="{stored.file_name}"'},
         )
 
+    def webhook_json(bot: BotAccount) -> dict[str, Any]:
+        webhook = bot.webhook
+        return {
+            "url": webhook.url,
+            "pending": len(bot.updates),
+            "last_error_date": webhook.last_error_date,
+            "last_error_message": webhook.last_error_message,
+            "deliveries": {str(uid): count for uid, count in webhook.deliveries.items()},
+            "answered_calls": dict(webhook.answered_calls),
+            "answer_errors": [
+                {"update_id": e.update_id, "method": e.method, "description": e.description}
+                for e in webhook.answer_errors
+            ],
+            "answers_to_lose": webhook.answers_to_lose,
+            "calls_over_http": dict(bot.calls_over_http),
+        }
+
+    async def webhook(request: web.Request) -> web.Response:
+        return web.json_response(webhook_json(account(request)))
+
+    async def replay(request: web.Request) -> web.Response:
+        bot = account(request)
+        try:
+            update_id = int((await request.json())["update_id"])
+            bot.replay_update(update_id)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise web.HTTPBadRequest(text=f"replay takes {{update_id}}: {exc}") from None
+        return web.json_response({"update_id": update_id})
+
+    async def lose_answers(request: web.Request) -> web.Response:
+        bot = account(request)
+        try:
+            bot.webhook.lose_answers(int((await request.json()).get("times", 1)))
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise web.HTTPBadRequest(text=f"lose_answers takes {{times}} >= 1: {exc}") from None
+        return web.json_response(webhook_json(bot))
+
+    async def wait_delivered(request: web.Request) -> web.Response:
+        bot = account(request)
+        timeout = min(float(request.query.get("timeout", "10")), 60.0)
+        with contextlib.suppress(AssertionError):
+            await bot.wait_until_delivered(timeout)
+        return web.json_response({**webhook_json(bot), "delivered": not bot.updates})
+
+    async def timing(request: web.Request) -> web.Response:
+        body = await request.json()
+        current = emulator.webhook_timing
+        try:
+            values = {
+                name: float(body.get(name, getattr(current, name)))
+                for name in ("timeout", "retry_delay", "max_retry_delay")
+            }
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise web.HTTPBadRequest(text=f"timing takes seconds: {exc}") from None
+        if min(values.values()) <= 0:
+            raise web.HTTPBadRequest(text="timing takes positive seconds")
+        for name, value in values.items():
+            setattr(current, name, value)
+        return web.json_response(values)
+
     return [
         web.post("/_emulator/users", create_user),
         web.post("/_emulator/groups", create_group),
@@ -252,4 +312,9 @@ def driver_routes(emulator: TelegramEmulator) -> list[web.RouteDef]:
         web.post("/_emulator/flood", flood),
         web.post("/_emulator/chat_limits", chat_limits),
         web.get("/_emulator/files/{file_id}", file),
+        web.get("/_emulator/webhook", webhook),
+        web.post("/_emulator/webhook/replay", replay),
+        web.post("/_emulator/webhook/lose_answers", lose_answers),
+        web.get("/_emulator/webhook/wait", wait_delivered),
+        web.post("/_emulator/webhook/timing", timing),
     ]

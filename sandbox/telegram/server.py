@@ -30,6 +30,26 @@ first bot the emulator was given, or on `?bot=USERNAME`:
   invoice the bot has deleted since. 400 if the message is not an invoice or is already paid.
 - `POST /_emulator/payments/{charge_id}/redeliver`: the bot gets that `successful_payment` message
   again in a new update, as when Telegram delivers an update twice; answers `{"update_id"}`.
+- `GET /_emulator/webhook`: the bot's webhook and its deliveries: `{"url", "pending",
+  "last_error_date", "last_error_message", "deliveries": {update_id: posts that reached the bot},
+  "answered_calls": {method: count}, "answer_errors": [{"update_id", "method", "description"}],
+  "answers_to_lose", "calls_over_http": {method: count}}`. `answered_calls` counts the Bot API
+  calls the bot made in its answers to deliveries (carried out like any call, and failing
+  silently, as in Telegram); `calls_over_http` those it sent to `/bot{token}/{method}`.
+- `POST /_emulator/webhook/replay` `{"update_id"}`: post an update the webhook already answered
+  again, with the same `update_id`, as Telegram does when the answer was lost; 400 if it was never
+  delivered or is still pending.
+- `POST /_emulator/webhook/lose_answers` `{"times"?: 1}`: the next deliveries reach the bot and it
+  answers, but the answer is lost: "Read timeout expired", and the same update comes again later.
+- `GET /_emulator/webhook/wait?timeout=SECONDS`: returns when no update waits for delivery (or at
+  the timeout): the same JSON as `/_emulator/webhook` plus `"delivered": true|false`.
+- `POST /_emulator/webhook/timing` `{"timeout"?, "retry_delay"?, "max_retry_delay"?}` (seconds):
+  how long a delivery may take before it fails, and the backoff before it is posted again.
+
+Webhooks (Bot API methods): `setWebhook`, `deleteWebhook`, `getWebhookInfo` as Telegram answers
+them, with the delivery described in `delivery.py`; `getUpdates` answers 409 while a URL is set.
+The emulator takes `http://127.0.0.1:PORT` URLs too (Telegram wants HTTPS on 443, 80, 88 or 8443)
+and no host but 127.0.0.1.
 
 Payments (Bot API methods): `sendInvoice` (Telegram Stars, `XTR`; other currencies only with a
 `provider_token`), `answerPreCheckoutQuery`, `refundStarPayment`, `getStarTransactions`,
@@ -43,6 +63,7 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -61,6 +82,13 @@ from sandbox.telegram.state import (
     StoredFile,
     UserInfo,
     bad_request,
+)
+from sandbox.telegram.webhook import (
+    DEFAULT_MAX_CONNECTIONS,
+    MAX_CONNECTIONS,
+    WebhookRefused,
+    check_secret_token,
+    check_url,
 )
 
 if TYPE_CHECKING:
@@ -220,6 +248,24 @@ def _buttons(params: Params) -> list[list[Button]]:
     return parsed
 
 
+def _allowed_updates(params: Params) -> list[str] | None:
+    """`allowed_updates` as given (None when left out: the bot's setting stays)."""
+    if params.get("allowed_updates") in (None, ""):
+        return None
+    value = _json(params, "allowed_updates")
+    if not isinstance(value, list) or not all(isinstance(kind, str) for kind in value):
+        raise bad_request("can't parse allowed_updates JSON array")
+    return list(dict.fromkeys(value))
+
+
+@dataclass(frozen=True)
+class Described:
+    """A result Telegram answers with a `description` beside it ("Webhook was set")."""
+
+    result: Any
+    description: str
+
+
 def _scope(params: Params) -> str:
     """Which users a command list is for: `default`, or e.g. `chat:-100123` for one chat and
     `chat_member:-100123:42` for one member of it."""
@@ -301,21 +347,62 @@ class BotApi:
         bot = self.emulator.bots.get(request.match_info["token"])
         if bot is None:
             return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
-        method = self.methods.get(request.match_info["method"].lower())
+        name = request.match_info["method"].lower()
+        method = self.methods.get(name)
         if method is None:
             return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+        bot.calls_over_http[request.match_info["method"]] += 1
         try:
             params = await read_params(request)
-            name = request.match_info["method"].lower()
-            for held in [held for held in self.emulator.held if held.matches(name, params)]:
-                if not await held.wait_for_release():  # dropped: it never reached Telegram
-                    return web.Response(status=502, text=BAD_GATEWAY, content_type="text/html")
-            taken = self.emulator.faults.take(name, _chat_of_call(bot, name, params))
-            if taken is not None:
-                return await self._faulted(bot, method, params, *taken, request)
-            result = await method(bot, params)
+            return await self._answer(bot, name, method, params, request)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.code)
+
+    async def carry_out_webhook_answer(
+        self, bot: BotAccount, method_name: str, params: Params
+    ) -> str | None:
+        """A call the bot made in its answer to a webhook delivery, carried out exactly as if it
+        had come to `/bot{token}/{method}` (held calls and faults included); nobody gets its
+        result. Returns why it failed, or None."""
+        name = method_name.lower()
+        method = self.methods.get(name)
+        if method is None:
+            return "Not Found"
+        try:
+            response = await self._answer(bot, name, method, params, None)
+        except ApiError as error:
+            return error.description
+        except web.HTTPException as lost:
+            return f"lost: {lost.reason}"
+        except Exception as unexpected:  # Telegram would answer 500; the delivery goes on
+            return f"Internal Server Error: {unexpected!r}"
+        if response.status == 200:
+            return None
+        try:
+            return str(json.loads(response.text or "")["description"])
+        except (ValueError, KeyError, TypeError):
+            return f"{response.status} {response.reason}"
+
+    async def _answer(
+        self,
+        bot: BotAccount,
+        name: str,
+        method: Method,
+        params: Params,
+        request: web.Request | None,
+    ) -> web.Response:
+        """A call (`name` in lower case) as Telegram answers it; raises `ApiError` for a refusal."""
+        for held in [held for held in self.emulator.held if held.matches(name, params)]:
+            if not await held.wait_for_release():  # dropped: it never reached Telegram
+                return web.Response(status=502, text=BAD_GATEWAY, content_type="text/html")
+        taken = self.emulator.faults.take(name, _chat_of_call(bot, name, params))
+        if taken is not None:
+            return await self._faulted(bot, method, params, *taken, request)
+        result = await method(bot, params)
+        if isinstance(result, Described):
+            return web.json_response(
+                {"ok": True, "result": result.result, "description": result.description}
+            )
         return web.json_response({"ok": True, "result": result})
 
     async def _faulted(
@@ -325,7 +412,7 @@ class BotApi:
         params: Params,
         fault: ApiFault,
         fired: FiredFault,
-        request: web.Request,
+        request: web.Request | None,
     ) -> web.Response:
         """The call as the fault has it: refused, carried out or not, answered by a gateway or
         never answered at all."""
@@ -366,8 +453,15 @@ class BotApi:
         }
 
     async def get_updates(self, bot: BotAccount, params: Params) -> Any:
-        if bot.webhook_url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        if bot.webhook.active:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
+        allowed = _allowed_updates(params)
+        if allowed is not None:
+            bot.allowed_updates = allowed
         timeout = min(max(_int(params, "timeout", default=0), 0), 50)
         if self.emulator.closing:
             timeout = 0
@@ -375,22 +469,58 @@ class BotApi:
             _int(params, "offset", default=0), _int(params, "limit", default=100), timeout
         )
 
-    async def delete_webhook(self, bot: BotAccount, params: Params) -> Any:
-        bot.webhook_url = ""
-        if _bool(params, "drop_pending_updates"):
-            bot.updates.clear()
-        return True
-
     async def set_webhook(self, bot: BotAccount, params: Params) -> Any:
-        bot.webhook_url = str(params.get("url") or "")
-        return True
+        """See `webhook.py` for what the emulator takes as a URL (127.0.0.1 only, http too)."""
+        url = str(params.get("url") or "")
+        try:
+            if url:
+                check_url(url)
+            secret = check_secret_token(str(params.get("secret_token") or ""))
+        except WebhookRefused as refused:
+            raise bad_request(str(refused)) from None
+        allowed = _allowed_updates(params)
+        connections = _clamped(
+            params, "max_connections", DEFAULT_MAX_CONNECTIONS, 1, MAX_CONNECTIONS
+        )
+        drop = _bool(params, "drop_pending_updates")
+        if drop:
+            bot.drop_pending_updates()
+        if allowed is not None:
+            bot.allowed_updates = allowed
+        if not url:
+            return await self._remove_webhook(bot)
+        webhook = bot.webhook
+        unchanged = (webhook.url, webhook.secret_token, webhook.max_connections) == (
+            url,
+            secret,
+            connections,
+        )
+        if webhook.url != url:
+            webhook.forget_errors()
+        webhook.url, webhook.secret_token, webhook.max_connections = url, secret, connections
+        await bot.wake_pollers()  # a long poll in progress ends with 409
+        await self.emulator.webhooks.follow(bot)
+        if unchanged and not drop:
+            return Described(True, "Webhook is already set")
+        return Described(True, "Webhook was set")
+
+    async def delete_webhook(self, bot: BotAccount, params: Params) -> Any:
+        if _bool(params, "drop_pending_updates"):
+            bot.drop_pending_updates()
+        return await self._remove_webhook(bot)
+
+    async def _remove_webhook(self, bot: BotAccount) -> Described:
+        webhook = bot.webhook
+        if not webhook.active:
+            return Described(True, "Webhook is already deleted")
+        webhook.url, webhook.secret_token = "", ""
+        webhook.max_connections = DEFAULT_MAX_CONNECTIONS
+        webhook.forget_errors()
+        await self.emulator.webhooks.follow(bot)
+        return Described(True, "Webhook was deleted")
 
     async def get_webhook_info(self, bot: BotAccount, params: Params) -> Any:
-        return {
-            "url": bot.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(bot.updates),
-        }
+        return bot.webhook.info(len(bot.updates), bot.allowed_updates)
 
     async def set_my_commands(self, bot: BotAccount, params: Params) -> Any:
         commands = _json(params, "commands")
@@ -712,9 +842,9 @@ def _chat_of_call(bot: BotAccount, method: str, params: Params) -> int | None:
         return None
 
 
-def _dropped(request: web.Request) -> web.HTTPException:
+def _dropped(request: web.Request | None) -> web.HTTPException:
     """The connection closed without an answer (the caller gave up on it long ago)."""
-    if request.transport is not None:
+    if request is not None and request.transport is not None:
         request.transport.abort()
     return web.HTTPServiceUnavailable()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.telegram.stars import Invoice, StarsLedger, SuccessfulPayment
+from sandbox.telegram.webhook import NOT_SENT_BY_DEFAULT, Webhook, update_type
 
 CALLBACK_QUERY_TTL = 15.0
 
@@ -308,17 +309,25 @@ class BotAccount:
         self.token = token
         self.user = UserInfo(int(bot_id), first_name, username, is_bot=True)
         self.chats: dict[int, Chat] = {}
-        self.updates: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []  # pending, by update_id
         self._update_ids = itertools.count(1)
-        self.fetched_up_to = 0  # highest update_id handed out by getUpdates
+        self.last_update_id = 0  # the latest update created
+        # Every update up to this one was handed out (by getUpdates, or posted to the webhook).
+        self.fetched_up_to = 0
         self.offered: set[str] = set()  # update_key of every update the bot was sent
-        self.handed_out: dict[str, list[float]] = {}  # by update_key: when getUpdates gave it
+        self.handed_out: dict[str, list[float]] = {}  # by update_key: each time the bot got it
         self.new_update = asyncio.Condition()
+        self.pending_changed = asyncio.Event()  # set at each change of `updates`, for delivery
+        self.allowed_updates: list[str] = []  # empty: Telegram's default types
+        self.webhook = Webhook()
+        self.delivered: dict[int, dict[str, Any]] = {}  # updates the webhook confirmed, by id
         self.callback_queries: dict[str, CallbackRecord] = {}
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}  # by scope, see server._scope
-        self.webhook_url = ""
         self.get_updates_calls = 0
+        # Bot API calls that came over HTTP, by method as named in the URL (the calls in webhook
+        # answers are counted apart, in `webhook.answered_calls`).
+        self.calls_over_http: Counter[str] = Counter()
         self.closing = False
         self.sent_times: list[float] = []  # for the flood limit
         self.flood_refusals: Counter[str] = Counter()  # calls answered 429 for it, by method
@@ -352,13 +361,25 @@ class BotAccount:
 
     # -- updates -----------------------------------------------------------------------------
 
+    def sends(self, kind: str) -> bool:
+        """Whether Telegram creates updates of this type for the bot (its `allowed_updates`)."""
+        if not self.allowed_updates:
+            return kind not in NOT_SENT_BY_DEFAULT
+        return kind in self.allowed_updates
+
     async def push_update(self, payload: dict[str, Any]) -> int:
+        """Queue an update for the bot; returns its id, or 0 when the bot's `allowed_updates`
+        leave its type out (Telegram then creates no update at all)."""
+        if not self.sends(update_type(payload)):
+            return 0
         update_id = next(self._update_ids)
+        self.last_update_id = update_id
         update = {"update_id": update_id, **payload}
         self.offered.add(update_key(update))
         async with self.new_update:
             self.updates.append(update)
             self.new_update.notify_all()
+        self.pending_changed.set()
         return update_id
 
     async def take_updates(self, offset: int, limit: int, timeout: float) -> list[dict[str, Any]]:
@@ -367,7 +388,7 @@ class BotAccount:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
         async with self.new_update:
-            while not self.updates and not self.closing:
+            while not self.updates and not self.closing and not self.webhook.active:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return []
@@ -375,6 +396,8 @@ class BotAccount:
                     await asyncio.wait_for(self.new_update.wait(), remaining)
                 except TimeoutError:
                     return []
+        if self.webhook.active:
+            raise ApiError(409, "Conflict: terminated by setWebhook request")
         batch = self.updates[: max(1, min(limit, 100))]
         if batch:
             self.fetched_up_to = max(self.fetched_up_to, batch[-1]["update_id"])
@@ -382,6 +405,59 @@ class BotAccount:
         for update in batch:
             self.handed_out.setdefault(update_key(update), []).append(now)
         return batch
+
+    def drop_pending_updates(self) -> None:
+        self.updates.clear()
+        self.pending_changed.set()
+
+    # -- webhook deliveries (see delivery.py) ----------------------------------------------------
+
+    def note_posted(self, update: dict[str, Any], at: float) -> None:
+        """A webhook post of `update` reached the bot (whatever it answered)."""
+        self.handed_out.setdefault(update_key(update), []).append(at)
+        self.webhook.deliveries[update["update_id"]] += 1
+        never_posted = (
+            u["update_id"] for u in self.updates if not self.webhook.deliveries[u["update_id"]]
+        )
+        first = next(never_posted, None)
+        reached = self.last_update_id if first is None else first - 1
+        self.fetched_up_to = max(self.fetched_up_to, reached)
+
+    def confirm(self, update: dict[str, Any]) -> None:
+        """The webhook answered `update` with a 2xx: it leaves the queue."""
+        self.delivered[update["update_id"]] = update
+        for index, pending in enumerate(self.updates):
+            if pending is update:
+                del self.updates[index]
+                break
+        self.pending_changed.set()
+
+    def replay_update(self, update_id: int) -> None:
+        """Queue a delivered update again with the same `update_id`, as Telegram posts an update
+        again when the bot's answer to it was lost."""
+        update = self.delivered.get(update_id)
+        if update is None:
+            raise ValueError(f"update {update_id} was never delivered to the webhook")
+        if any(pending is update for pending in self.updates):
+            raise ValueError(f"update {update_id} is still waiting to be delivered")
+        position = next(
+            (i for i, pending in enumerate(self.updates) if pending["update_id"] > update_id),
+            len(self.updates),
+        )
+        self.updates.insert(position, update)
+        self.pending_changed.set()
+
+    async def wait_until_delivered(self, timeout: float = 10.0) -> None:
+        """Wait until no update waits for delivery (each one answered with a 2xx, and the
+        method in that answer carried out)."""
+        deadline = time.monotonic() + timeout
+        while self.updates:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{len(self.updates)} updates still undelivered after {timeout} s; "
+                    f"the webhook's last error: {self.webhook.last_error_message}"
+                )
+            await asyncio.sleep(0.01)
 
     async def wake_pollers(self, closing: bool = False) -> None:
         self.closing = closing
