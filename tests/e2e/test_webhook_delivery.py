@@ -14,6 +14,22 @@ from sandbox.telegram import ApiFault
 from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, new_customer, orders_of, wallet_of
 from tests.e2e.harness import ADMIN_CHAT_ID, ADMIN_ID, WEBHOOK_SECRET, Shop, until
 
+
+async def test_the_webhook_is_set_with_its_secret_and_the_updates_the_shop_handles(
+    webhook_shop: Shop,
+) -> None:
+    account = webhook_shop.emulator.bot()
+    assert account.webhook.url == webhook_shop.webhook_url
+    assert account.webhook.secret_token == WEBHOOK_SECRET
+    assert account.webhook.max_connections == 100  # UPDATES_IN_FLIGHT, within Telegram's limit
+    # Payments and button presses among them; nothing the shop has no handler for.
+    assert {"message", "callback_query", "pre_checkout_query"} <= set(account.allowed_updates)
+    assert "poll" not in account.allowed_updates and "chat_member" not in account.allowed_updates
+    assert webhook_shop.bot is not None
+    started = [line for line in webhook_shop.bot.log_lines if "Run webhook for bot" in line]
+    assert len(started) == 1 and started[0].endswith(f"at {webhook_shop.webhook_url}")
+
+
 REFUSED_LINE = "refused a webhook request from 127.0.0.1"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -161,6 +177,7 @@ async def test_sigterm_refuses_new_updates_and_lets_the_one_in_hand_finish(
     assert "503" in (account.webhook.last_error_message or "")
     held.release()
     assert await stop == 0
+    assert account.webhook.active  # left set: Telegram keeps the updates for the next start
     assert "Welcome to the shop, Pia" in pia.bot_messages[-1].text
     assert account.webhook.deliveries[in_hand] == 1
     assert not quinn.bot_messages

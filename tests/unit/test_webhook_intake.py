@@ -34,16 +34,18 @@ class Served:
     url: str
     intake: WebhookIntake
     seen: list[str] = field(default_factory=list)  # texts the handler was given
+    go_on: asyncio.Event = field(default_factory=asyncio.Event)  # lets "wait" handlers end
+    two_waiting: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def _update(update_id: int, text: str) -> dict[str, Any]:
+def _update(update_id: int, text: str, chat_id: int = 5) -> dict[str, Any]:
     return {
         "update_id": update_id,
         "message": {
             "message_id": update_id,
             "date": 0,
-            "chat": {"id": 5, "type": "private"},
-            "from": {"id": 5, "is_bot": False, "first_name": "Ann"},
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Ann"},
             "text": text,
         },
     }
@@ -59,7 +61,7 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         webhook = Webhook(
             url="http://x" + PATH, path=PATH, secret=SECRET, drop_pending_updates=False
         )
-        intake = WebhookIntake(bot, webhook, once, updates_in_flight=10)
+        intake = WebhookIntake(bot, webhook, once, updates_in_flight=2)
         port = free_port()
         served = Served(f"http://127.0.0.1:{port}{PATH}", intake)
 
@@ -70,6 +72,10 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
                 raise RuntimeError("a bug in a handler")
             if text == "answer":
                 return SendMessage(chat_id=message.chat.id, text="sent back in the answer")
+            if text == "wait":
+                if served.seen.count("wait") == 2:
+                    served.two_waiting.set()
+                await served.go_on.wait()
             await asyncio.sleep(0.05)
             return None
 
@@ -140,3 +146,18 @@ async def test_a_body_that_is_no_update_is_let_go(served: Served) -> None:
     status, _ = await _post(served.url, {"not": "an update"})
     assert status == 200
     assert served.seen == []
+
+
+async def test_past_updates_in_flight_telegram_is_told_to_come_back(served: Served) -> None:
+    """UPDATES_IN_FLIGHT (2 here) in hand: the next is refused and waits at Telegram."""
+    waiting = [
+        asyncio.create_task(_post(served.url, _update(10 + chat, "wait", chat_id=chat)))
+        for chat in (1, 2)
+    ]
+    await served.two_waiting.wait()
+    status, _ = await _post(served.url, _update(20, "hello", chat_id=3))
+    assert status == 503
+    served.go_on.set()
+    assert [await answer for answer in waiting] == [(200, "{}")] * 2
+    assert await _post(served.url, _update(20, "hello", chat_id=3)) == (200, "{}")
+    assert served.seen == ["wait", "wait", "hello"]
