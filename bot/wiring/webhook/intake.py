@@ -35,7 +35,10 @@ from bot.wiring.webhook.refusals import RefusedSources
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-RETRY_AFTER = "5"  # seconds, in a 503's Retry-After: a hint; Telegram keeps its own pace
+# Seconds in a 503's Retry-After (a hint; Telegram keeps its own pace): soon when only busy,
+# later while starting or stopping.
+RETRY_WHEN_BUSY = 1
+RETRY_WHEN_STOPPED = 5
 
 
 class _CutShort(Exception):
@@ -83,7 +86,7 @@ class _RequestHandler(SimpleRequestHandler):
     async def handle(self, request: web.Request) -> web.Response:
         intake = self.intake
         if not intake.accepting:
-            return _busy("not taking updates now")
+            return _busy("not taking updates now", RETRY_WHEN_STOPPED)
         if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), self.bot):
             intake.refusals.refused(request.remote or "an unknown address")
             return web.Response(status=401, text="Unauthorized")
@@ -94,12 +97,12 @@ class _RequestHandler(SimpleRequestHandler):
             log.warning("a webhook request carried no update it could read: %s", unreadable)
             return web.json_response({})
         if len(self.shop_dispatcher.in_hand) >= intake.updates_in_flight:
-            return _busy("too many updates in hand")
+            return _busy("too many updates in hand", RETRY_WHEN_BUSY)
         try:
             async with intake.once.first_time(update.update_id) as first:
                 result = await self._feed(update) if first else None
         except _CutShort:
-            return _busy("stopping")
+            return _busy("stopping", RETRY_WHEN_STOPPED)
         return web.Response(body=self._build_response_writer(bot=self.bot, result=result))
 
     async def _feed(self, update: Update) -> TelegramMethod[Any] | None:
@@ -121,5 +124,5 @@ class _RequestHandler(SimpleRequestHandler):
         return result if isinstance(result, TelegramMethod) else None
 
 
-def _busy(why: str) -> web.Response:
-    return web.Response(status=503, text=why, headers={"Retry-After": RETRY_AFTER})
+def _busy(why: str, retry_after: int) -> web.Response:
+    return web.Response(status=503, text=why, headers={"Retry-After": str(retry_after)})
