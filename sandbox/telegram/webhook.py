@@ -3,9 +3,11 @@ delivering to it, and what tests and benchmarks count about its deliveries.
 
 Telegram posts each pending update to the URL and forgets it only on a 2xx answer; see
 `delivery.py` for how the emulator does that. The settings here are checked as Telegram checks
-them (https://core.telegram.org/bots/api#setwebhook), with one deviation: Telegram takes only HTTPS
-on ports 443, 80, 88 or 8443, while the emulator also takes `http://127.0.0.1` on any port, and
-nothing but 127.0.0.1, since nothing else is reachable from a test.
+them (https://core.telegram.org/bots/api#setwebhook), with these deviations: Telegram takes only
+HTTPS on ports 443, 80, 88 or 8443, while the emulator also takes `http://127.0.0.1` on any port,
+and nothing but 127.0.0.1, since nothing else is reachable from a test; Telegram answers a second
+`setWebhook` with a URL within a second 429 (retry after 1), the emulator takes it; and the
+emulator ignores `certificate` and `ip_address`.
 """
 
 from __future__ import annotations
