@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -188,3 +189,21 @@ async def test_sigterm_refuses_new_updates_and_lets_the_one_in_hand_finish(
     await account.wait_until_delivered()
     await pia.settle()
     assert len(pia.bot_messages) == 1  # the update finished before the stop is not handled again
+
+
+async def test_a_webhook_telegram_refuses_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    shop = Shop(tmp_path, {"PUBLIC_BASE_URL": "https://shop.example.com"}, webhook=True)
+    await shop.emulator.start()  # the emulator's Telegram posts to 127.0.0.1 only
+    await shop.upstreams.start()
+    try:
+        code, output = await shop.run_command("run")
+    finally:
+        await shop.upstreams.stop()
+        await shop.emulator.stop()
+    assert code == 2, output
+    last = output.strip().splitlines()[-1]
+    assert last.startswith(
+        "configuration error: PUBLIC_BASE_URL is invalid: Telegram refused the webhook at "
+        "https://shop.example.com/telegram/webhook: "
+    )
+    assert "Traceback" not in output and WEBHOOK_SECRET not in output
