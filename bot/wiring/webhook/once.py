@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable
 
 from storage.webhook_updates import HandledUpdates
 
-MEMORY = 100_000  # update ids of this process kept in memory; older ones are read from the table
+MEMORY = 10_000  # update ids of this process kept in memory; older ones are read from the table
 
 
 class HandledOnce:
