@@ -100,6 +100,8 @@ class _RequestHandler(SimpleRequestHandler):
             return _busy("too many updates in hand", RETRY_WHEN_BUSY)
         try:
             async with intake.once.first_time(update.update_id) as first:
+                if first and not intake.accepting:  # stopped while a delivery of it was handled
+                    raise _CutShort
                 result = await self._feed(update) if first else None
         except _CutShort:
             return _busy("stopping", RETRY_WHEN_STOPPED)
