@@ -1,19 +1,24 @@
-"""Update throughput: menu navigation through the whole shop against a bare aiogram echo bot.
+"""Update throughput: menu navigation through the whole shop against a bare aiogram echo bot,
+polling and on a webhook.
 
 The Telegram emulator runs in this process; the shop (`python -m bot run`, configured through its
 environment, a fresh database on the real disk, no upstream lines) and a bare echo bot
-(`bench.echo_bot`) each run as their own process, polling the same emulator with their own token.
+(`bench.echo_bot`) each run as their own process on the same emulator with their own token:
+both polling, and both again on their webhooks (the shop with `--webhook`; the echo bot as
+aiogram documents it, and once more with its echo sent back in the webhook's answer, to measure
+what that saves).
 
 In each run, 500 customers (each a new user in a private chat) act all at once, each doing 10
 steps one after another and waiting for the bot's answer to each step before the next: 5,000
 updates. In the shop the steps navigate the menu (/start, 💰 Wallet, ⬅️ Back, 🌐 Language, a
 language, …): the user lookup, the locale, the FSM storage and SQLite on every update. The echo
 bot gets 10 messages from each customer and echoes each. The figure is updates per second, from
-the first update sent to the last answer seen; the shop and the echo bot are measured in every
-run, one after the other (their order alternates), and compared run by run.
+the first update sent to the last answer seen; every bot is measured in every run, one after the
+other (their order alternates), and the shop compared with the echo bot of its mode run by run.
 
-Target (docs/benchmarks.md): the shop reaches at least 0.6× the echo bot. Correctness: every
-customer got every answer, each the screen expected, and `python -m bot check` passes afterwards.
+Target (docs/benchmarks.md): the shop reaches at least 0.6× the echo bot, in each mode.
+Correctness: every customer got every answer, each the screen expected, and `python -m bot check`
+passes afterwards on both shops' databases.
 
     python -m bench.throughput            # BENCH_RUNS=5 for steadier figures
 """
@@ -27,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import RUNS, check, figure, header, machine, ratio, run_main, show
@@ -42,6 +47,10 @@ WARM_UP_CUSTOMERS = 50
 ANSWER_TIMEOUT = 60.0  # for one answer, under the whole load
 SHOP_TOKEN = "5000000001:BENCH-shop"
 ECHO_TOKEN = "5000000002:BENCH-echo"
+WEBHOOK_SHOP_TOKEN = "5000000003:BENCH-shop-webhook"
+WEBHOOK_ECHO_TOKEN = "5000000004:BENCH-echo-webhook"
+ANSWERING_ECHO_TOKEN = "5000000005:BENCH-echo-answer"
+WEBHOOK_SECRET = "BENCH-webhook-secret"
 TARGET = 0.6
 
 _user_ids = itertools.count(7_000_001)
@@ -164,52 +173,113 @@ def _errors(process: BotProcess) -> list[str]:
     return [line for line in process.log_lines if " ERROR " in line or "Traceback" in line]
 
 
+@dataclass
+class Contender:
+    """One bot in the race: its process, and the steps its customers take."""
+
+    name: str
+    token: str
+    steps: Sequence[Step]
+    env: dict[str, str]
+    command: tuple[str, ...] = ("-m", "bot", "run")
+    runs: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.process = BotProcess(self.env, ROOT, command=self.command)
+
+
+def _contenders(emulator: TelegramEmulator, folder: Path) -> list[Contender]:
+    def env(token: str, database: str, *, webhook: bool = False) -> dict[str, str]:
+        own = {**_shop_env(emulator, folder / database), "BOT_TOKEN": token}
+        if webhook:
+            own.update(BOT_MODE="webhook", WEBHOOK_SECRET=WEBHOOK_SECRET)
+        return own
+
+    echo = ("-m", "bench.echo_bot")
+    return [
+        Contender("shop", SHOP_TOKEN, SHOP_STEPS, env(SHOP_TOKEN, "shop.sqlite3")),
+        Contender("echo", ECHO_TOKEN, ECHO_STEPS, env(ECHO_TOKEN, "-"), echo),
+        Contender(
+            "shop on its webhook",
+            WEBHOOK_SHOP_TOKEN,
+            SHOP_STEPS,
+            env(WEBHOOK_SHOP_TOKEN, "webhook-shop.sqlite3", webhook=True),
+        ),
+        Contender(
+            "echo on its webhook",
+            WEBHOOK_ECHO_TOKEN,
+            ECHO_STEPS,
+            env(WEBHOOK_ECHO_TOKEN, "-", webhook=True),
+            (*echo, "--webhook"),
+        ),
+        Contender(
+            "echo answering in the webhook's answer",
+            ANSWERING_ECHO_TOKEN,
+            ECHO_STEPS,
+            env(ANSWERING_ECHO_TOKEN, "-", webhook=True),
+            (*echo, "--webhook", "--answer-in-response"),
+        ),
+    ]
+
+
 async def main() -> None:
     header(f"Update throughput: {CUSTOMERS} customers × 10 steps = {UPDATES:,} updates per bot")
     print(f"  on {machine()}", flush=True)
     (ROOT / "data").mkdir(exist_ok=True)
     emulator = TelegramEmulator()
-    emulator.add_bot(SHOP_TOKEN, username="bench_shop_bot", first_name="Shop")
-    emulator.add_bot(ECHO_TOKEN, username="bench_echo_bot", first_name="Echo")
+    for token in (
+        SHOP_TOKEN,
+        ECHO_TOKEN,
+        WEBHOOK_SHOP_TOKEN,
+        WEBHOOK_ECHO_TOKEN,
+        ANSWERING_ECHO_TOKEN,
+    ):
+        emulator.add_bot(token, username=f"bench_{token.split(':')[0]}_bot", first_name="Bench")
     await emulator.start()
     with tempfile.TemporaryDirectory(dir=ROOT / "data", prefix="bench-throughput-") as folder:
-        env = _shop_env(emulator, Path(folder) / "shop.sqlite3")
-        shop = BotProcess(env, ROOT)
-        echo_env = {**env, "BOT_TOKEN": ECHO_TOKEN}
-        echo = BotProcess(echo_env, ROOT, command=("-m", "bench.echo_bot"))
+        contenders = _contenders(emulator, Path(folder))
+        shop, echo, webhook_shop, webhook_echo, answering_echo = contenders
         try:
-            await shop.start()
-            await echo.start()
-            bots = {"shop": (SHOP_TOKEN, SHOP_STEPS), "echo": (ECHO_TOKEN, ECHO_STEPS)}
-            for token, steps in bots.values():  # warm both up: first imports, first queries
-                await crowd(emulator, token, steps, WARM_UP_CUSTOMERS)
-            runs: dict[str, list[float]] = {"shop": [], "echo": []}
+            for contender in contenders:
+                await contender.process.start()
+            for contender in contenders:  # warm each up: first imports, first queries
+                await crowd(emulator, contender.token, contender.steps, WARM_UP_CUSTOMERS)
             for run in range(RUNS):
-                for name in ("shop", "echo") if run % 2 == 0 else ("echo", "shop"):
-                    token, steps = bots[name]
-                    runs[name].append(await crowd(emulator, token, steps, CUSTOMERS))
+                for contender in contenders if run % 2 == 0 else contenders[::-1]:
+                    contender.runs.append(
+                        await crowd(emulator, contender.token, contender.steps, CUSTOMERS)
+                    )
                 print(
-                    f"  run {run + 1}: shop {runs['shop'][-1]:,.0f}/s,"
-                    f" echo {runs['echo'][-1]:,.0f}/s",
+                    f"  run {run + 1}: "
+                    + ", ".join(f"{c.name} {c.runs[-1]:,.0f}/s" for c in contenders),
                     flush=True,
                 )
-            for process in (shop, echo):
+            for contender in contenders:
+                process = contender.process
                 check(process.running, "a bot stopped during the run:\n" + process.log)
                 errors = _errors(process)
                 check(not errors, "errors in a bot's log:\n" + "\n".join(errors))
         finally:
-            await echo.stop()
-            await shop.stop()
+            for contender in contenders[::-1]:
+                await contender.process.stop()
             await emulator.stop()
-        await _ledger_check(env)
-    shown = ratio("shop / echo bot", runs["shop"], runs["echo"])
+        for checked in (shop, webhook_shop):
+            await _ledger_check(checked.env)
+    polling = ratio("shop / echo bot, polling", shop.runs, echo.runs)
+    webhook = ratio("shop / echo bot, on their webhooks", webhook_shop.runs, webhook_echo.runs)
     show(
-        figure("shop: menu navigation", "updates/s", runs["shop"]),
-        figure("bare aiogram echo bot", "updates/s", runs["echo"]),
-        shown,
+        figure("shop: menu navigation, polling", "updates/s", shop.runs),
+        figure("bare aiogram echo bot, polling", "updates/s", echo.runs),
+        polling,
+        figure("shop: menu navigation, webhook", "updates/s", webhook_shop.runs),
+        figure("bare aiogram echo bot, webhook", "updates/s", webhook_echo.runs),
+        webhook,
+        figure("echo bot, echo in the webhook's answer", "updates/s", answering_echo.runs),
+        ratio("echo in the answer / echo bot, webhook", answering_echo.runs, webhook_echo.runs),
     )
-    verdict = "met" if shown.median >= TARGET else "NOT met"
-    print(f"  target: shop ≥ {TARGET}× the echo bot: {verdict}", flush=True)
+    for shown in (polling, webhook):
+        verdict = "met" if shown.median >= TARGET else "NOT met"
+        print(f"  target: {shown.name} ≥ {TARGET}×: {verdict}", flush=True)
 
 
 if __name__ == "__main__":

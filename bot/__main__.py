@@ -17,7 +17,12 @@ from storage.migrations import SchemaTooNew
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Telegram storefront")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or BOT_MODE's choice)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates on the webhook (PUBLIC_BASE_URL + WEBHOOK_PATH), as BOT_MODE=webhook",
+    )
     demo = commands.add_parser("demo", help="run the whole shop offline, in a browser tab")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080, help="the playground's port (0: any free)")
@@ -42,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         apply_log_settings(config)  # until here plain: a bad setting is said in one line
         if args.command == "run":
             config.require_bot_token()
-            return _run(config)
+            webhook = args.webhook or config.bot_mode == "webhook"
+            if webhook:
+                config.require_webhook()
+            return _run(config, webhook=webhook)
         if args.command == "migrate":
             return asyncio.run(_migrate(config))
         if args.command == "check":
@@ -66,12 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _run(config: Settings) -> int:
-    from bot.wiring.app import main_polling
+def _run(config: Settings, *, webhook: bool) -> int:
+    from bot.wiring.app import main_polling, main_webhook
     from storage.process_lock import LockHeld
 
     try:
-        main_polling(config)
+        (main_webhook if webhook else main_polling)(config)
     except LockHeld as held:
         print(
             f"not started: another shop already runs on {config.database_path} ({held.who}); "

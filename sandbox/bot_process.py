@@ -1,4 +1,5 @@
-"""Runs a polling bot as its own process, as an operator runs it (`python -m bot run`).
+"""Runs a bot as its own process, as an operator runs it (`python -m bot run`, polling or on its
+webhook).
 
 One home for starting, reading and stopping the bot beside the simulators: the end-to-end tests,
 the benchmarks and the soak all start it this way, configured only through its environment.
@@ -18,6 +19,8 @@ START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0  # a `python -m bot` command beside the bot: check, or a refused run
 POLLING_STARTED = "Run polling for bot"
+WEBHOOK_STARTED = "Run webhook for bot"  # the shop's start line in webhook mode, webhook set
+STARTED = (POLLING_STARTED, WEBHOOK_STARTED)
 
 # Upstream follow-ups, deposit checks and retries in seconds rather than minutes, so that tests and
 # the soak can watch them happen; no upstream watch or daily report in the group unless asked for.
@@ -35,9 +38,10 @@ QUICK_FOLLOW_UPS = {
 
 
 class BotProcess:
-    """One `python -m bot run` process (or another polling bot's `command`, as the benchmarks'
-    echo bot); its log is collected so tests can read it. `open_files` lowers the process's limit
-    of open files, as a small server's `ulimit -n` does."""
+    """One `python -m bot run` process (or another bot's `command`, as the benchmarks' echo bot),
+    started once its log says it takes updates (polling, or its webhook set); its log is
+    collected so tests can read it. `open_files` lowers the process's limit of open files, as a
+    small server's `ulimit -n` does."""
 
     def __init__(
         self,
@@ -78,7 +82,7 @@ class BotProcess:
         exited.cancel()
         if waiter not in done:
             await self.stop()
-            raise AssertionError("the bot did not start polling:\n" + self.log)
+            raise AssertionError("the bot did not start taking updates:\n" + self.log)
 
     def _limit_open_files(self) -> None:
         """Runs in the child before `exec`: the limit holds for the bot alone."""
@@ -92,7 +96,7 @@ class BotProcess:
         async for raw in process.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.log_lines.append(line)
-            if POLLING_STARTED in line:
+            if any(started in line for started in STARTED):
                 self._started.set()
 
     @property

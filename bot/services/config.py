@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +32,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.services.tron import is_tron_address
 
 _METRICS_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,256}")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_WEBHOOK_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)+")
 _TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
 
 
@@ -90,6 +93,16 @@ class LineSettings(_FromEnvironment):
 _L = TypeVar("_L", bound=LineSettings)
 
 
+@dataclass(frozen=True)
+class Webhook:
+    """Webhook mode's settings, checked: where Telegram posts updates and the secret it sends."""
+
+    url: str  # PUBLIC_BASE_URL + WEBHOOK_PATH
+    path: str
+    secret: str = field(repr=False)
+    drop_pending_updates: bool
+
+
 class Settings(_FromEnvironment):
     # Each line's own settings, by their class, as `load_settings` read them.
     _lines: dict[type[LineSettings], LineSettings] = PrivateAttr(default_factory=dict)
@@ -124,6 +137,14 @@ class Settings(_FromEnvironment):
 
     # Updates taken in from Telegram beyond those being handled: a flood waits at Telegram.
     updates_in_flight: int = Field(default=100, ge=1, le=10_000)
+
+    # How updates arrive: long polling, or Telegram posting them to PUBLIC_BASE_URL + WEBHOOK_PATH
+    # (`python -m bot run --webhook` chooses webhook mode too; see bot/wiring/webhook.py).
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram/webhook"
+    # Updates waiting at Telegram when the webhook is set are kept: a payment may be among them.
+    webhook_drop_pending_updates: bool = False
 
     # Following up upstream orders.
     upstream_timeout_seconds: float = Field(default=20, gt=0, le=300)
@@ -175,6 +196,7 @@ class Settings(_FromEnvironment):
         "public_base_url",
         "metrics_token",
         "metrics_port",
+        "webhook_secret",
         mode="before",
     )
     @classmethod
@@ -223,6 +245,21 @@ class Settings(_FromEnvironment):
     def _metrics_port_apart(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is not None and value == info.data.get("web_port"):
             raise ValueError("must differ from WEB_PORT (the public server's port)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for `secret_token`; the value never goes into the message.
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("expected 1 to 256 characters, each a letter, a digit, _ or -")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path(cls, value: str) -> str:
+        if not _WEBHOOK_PATH.fullmatch(value):
+            raise ValueError("expected a URL path like /telegram/webhook (letters, digits, ._~-)")
         return value
 
     @field_validator("daily_report_at", mode="before")
@@ -274,6 +311,25 @@ class Settings(_FromEnvironment):
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
             raise ConfigError("BOT_TOKEN is not set: put the token from @BotFather in BOT_TOKEN")
         return self.bot_token.get_secret_value()
+
+    def require_webhook(self) -> Webhook:
+        """What webhook mode needs, or a ConfigError naming the variable that is missing."""
+        if self.webhook_secret is None:
+            raise ConfigError(
+                "WEBHOOK_SECRET is not set: webhook mode needs a secret Telegram sends with every "
+                "update (1 to 256 of A-Z, a-z, 0-9, _ and -)"
+            )
+        if self.public_base_url is None:
+            raise ConfigError(
+                "PUBLIC_BASE_URL is not set: webhook mode needs the public https address at which "
+                "Telegram reaches WEB_HOST:WEB_PORT"
+            )
+        return Webhook(
+            url=str(self.public_base_url).rstrip("/") + self.webhook_path,
+            path=self.webhook_path,
+            secret=self.webhook_secret.get_secret_value(),
+            drop_pending_updates=self.webhook_drop_pending_updates,
+        )
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids

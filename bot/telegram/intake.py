@@ -20,6 +20,10 @@ Each update counts from the moment it is fed to the dispatcher, before it waits 
 lock, until its handler ends; the shutdown first lets them finish (for a bounded time), then
 confirms to Telegram exactly the updates that were handled, so the next start neither loses one
 nor handles one twice, and only then closes.
+
+In webhook mode (`bot.wiring.webhook`) Telegram posts each update and the answer to that request
+confirms it: the same count and per-chat rule apply, handlers run in tasks the webhook hands over
+(`handles_in`), and the shutdown, given no `bot`, confirms nothing by polling.
 """
 
 from __future__ import annotations
@@ -124,6 +128,12 @@ class ShopDispatcher(Dispatcher):
                 self._per_chat[chat.id] -= 1
                 if not self._per_chat[chat.id]:
                     del self._per_chat[chat.id]
+
+    def handles_in(self, task: asyncio.Task[Any]) -> None:
+        """`task` handles an update that came another way than polling (a webhook request): it
+        is cut short with polling's own at shutdown if its time runs out."""
+        self._handle_update_tasks.add(task)
+        task.add_done_callback(self._handle_update_tasks.discard)
 
     async def emit_shutdown(self, *args: Any, **kwargs: Any) -> None:
         """Runs once polling has stopped: the updates in hand finish before anything closes."""

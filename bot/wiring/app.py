@@ -1,10 +1,12 @@
-"""Wiring: the bot, the dispatcher with its middlewares and routers, and the polling loop."""
+"""Wiring: the bot, the dispatcher with its middlewares and routers, and the two ways to run it:
+polling, or the webhook (`bot.wiring.webhook`)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, timedelta
 from functools import partial
 
@@ -17,6 +19,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChatMember
 from aiogram_i18n import I18nMiddleware
+from aiohttp import web as aiohttp_web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.backups import ScheduledBackups
@@ -39,11 +42,15 @@ from bot.telegram.update_metrics import CountUpdates
 from bot.wiring.monitoring import Monitoring
 from bot.wiring.watch import UpstreamWatch
 from bot.wiring.web import WebServer
+from bot.wiring.webhook.intake import WebhookIntake
+from bot.wiring.webhook.once import HandledOnce
+from bot.wiring.webhook.serve import serve_webhook
 from handlers import get_routers, news, presenters
 from handlers.admin.broadcast import progress_message
 from handlers.admin.commands import operator_menu
 from handlers.admin.stars import check_stars_transactions, finish_star_refunds
 from handlers.middlewares import CustomerMiddleware
+from storage.webhook_updates import HandledUpdates
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +76,15 @@ def build_bot(config: Settings) -> Bot:
     )
 
 
-def build_dispatcher(shop: Shop, renderers: Renderers) -> ShopDispatcher:
+WebRoutes = Callable[[ShopDispatcher], Iterable[aiohttp_web.AbstractRouteDef]]
+
+
+def build_dispatcher(
+    shop: Shop, renderers: Renderers, web_routes: WebRoutes | None = None
+) -> ShopDispatcher:
     """The dispatcher of `shop`, which was opened with the `renderers` registry: the
-    conversations, which word the outbox's news, register in it here."""
+    conversations, which word the outbox's news, register in it here. `web_routes` gives the
+    routes of the bot's web server that need the dispatcher (the webhook's)."""
     dispatcher = ShopDispatcher(
         finish_within=updates_finish_within(shop.config),
         operators_chat=shop.config.admin_chat_id,
@@ -91,7 +104,8 @@ def build_dispatcher(shop: Shop, renderers: Renderers) -> ShopDispatcher:
     scheduler = AsyncIOScheduler(timezone=UTC)
     runs = JobRuns(scheduler)
     monitoring = Monitoring(shop, scheduler)
-    web = WebServer(shop, monitoring.routes)
+    webhook = web_routes(dispatcher) if web_routes is not None else ()
+    web = WebServer(shop, [*monitoring.routes, *webhook])
     watch = UpstreamWatch(shop)
     # The metrics port first: refused, nothing else has started yet (aiogram runs no shutdown
     # after a start-up that failed).
@@ -220,5 +234,33 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+async def run_webhook(config: Settings) -> None:
+    """Run the shop on its webhook until interrupted (see `bot.wiring.webhook`); like
+    `run_polling`, raises LockHeld while another shop runs on the database."""
+    webhook = config.require_webhook()
+    renderers: Renderers = {}
+    shop = await Shop.open(
+        config, link=BotLink(), renderers=renderers, describe_progress=progress_message
+    )
+    bot = build_bot(config)
+    try:
+        intake = WebhookIntake(
+            bot,
+            webhook,
+            HandledOnce(HandledUpdates(shop.db)),
+            updates_in_flight=config.updates_in_flight,
+        )
+        dispatcher = build_dispatcher(shop, renderers, web_routes=intake.routes)
+        settle_heap()
+        await serve_webhook(dispatcher, bot, intake)
+    finally:
+        await shop.close()
+        await bot.session.close()
+
+
 def main_polling(config: Settings) -> None:
     asyncio.run(run_polling(config))
+
+
+def main_webhook(config: Settings) -> None:
+    asyncio.run(run_webhook(config))

@@ -43,3 +43,21 @@ async def own_shop(tmp_path: Path) -> AsyncIterator[Shop]:
     await running.start()
     yield running
     await running.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def webhook_shop(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shop]:
+    """One shop running on its webhook, shared like `shop`."""
+    running = Shop(tmp_path_factory.mktemp("webhook-shop"), webhook=True)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest_asyncio.fixture
+async def own_webhook_shop(tmp_path: Path) -> AsyncIterator[Shop]:
+    """A shop of the test's own on its webhook, for tests that restart it."""
+    running = Shop(tmp_path, webhook=True)
+    await running.start()
+    yield running
+    await running.stop()

@@ -1,4 +1,5 @@
-"""Runs the real bot (`python -m bot run`, real polling) against the Telegram emulator.
+"""Runs the real bot (`python -m bot run`, real polling, or on its webhook with `webhook=True`)
+against the Telegram emulator.
 
 The bot is a separate process, configured only through its environment, exactly as an operator runs
 it. Tests talk to it as Telegram users through the emulator's driver and look at the shop's database
@@ -30,6 +31,7 @@ BOT_TOKEN = "4242424242:TEST-token-never-logged"
 ADMIN_CHAT_ID = -1001234567890
 ADMIN_ID = 900_001
 SECOND_ADMIN_ID = 900_002
+WEBHOOK_SECRET = "TEST-webhook_secret-never-logged"
 
 _user_ids = itertools.count(100_001)
 
@@ -44,7 +46,8 @@ async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0)
 
 
 class Shop:
-    """A running shop: emulator, bot process and a view on its database."""
+    """A running shop: emulator, bot process and a view on its database. With `webhook`, the bot
+    runs in webhook mode: the emulator posts each update to it, as Telegram does."""
 
     def __init__(
         self,
@@ -52,8 +55,10 @@ class Shop:
         extra_env: dict[str, str] | None = None,
         *,
         open_files: int | None = None,
+        webhook: bool = False,
     ) -> None:
         self.workdir = workdir
+        self.webhook = webhook
         self._open_files = open_files
         self.db_path = workdir / "shop.sqlite3"
         self.emulator = TelegramEmulator()
@@ -90,8 +95,15 @@ class Shop:
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
+        if self.webhook:
+            env.update(BOT_MODE="webhook", WEBHOOK_SECRET=WEBHOOK_SECRET)
         env.update(self._extra_env)
         return env
+
+    @property
+    def webhook_url(self) -> str:
+        """Where the bot takes updates in webhook mode (PUBLIC_BASE_URL + the default path)."""
+        return f"http://127.0.0.1:{self.web_port}/telegram/webhook"
 
     async def start(self) -> None:
         await self.emulator.start(host="127.0.0.1", port=0)

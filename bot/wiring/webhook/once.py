@@ -1,0 +1,110 @@
+"""Each Telegram update handled once in webhook mode, whatever Telegram delivers again.
+
+Telegram delivers an update again when it did not get a 2xx answer in time: the answer was lost,
+the handler took longer than Telegram waits, or the bot stopped between handling the update and
+answering. The update keeps its `update_id`. So an update is recorded as handled once its handler
+ended, before the answer goes out, and a delivery of an id already recorded is answered at once
+without being handled; one that arrives while the first is still being handled waits for it, then
+gets the same empty answer.
+
+The record must outlive the process (a delivery again after a restart), so it is a table
+(`storage.webhook_updates`), written in groups: the updates that finish while one write is under
+way share the next write, one commit for many under load. The ids recorded by this process are
+also kept in memory (at most MEMORY of them), and the table is only asked about an id at or below
+`floor`: the highest id recorded before this process started, or the highest one let go from
+memory. Telegram numbers updates upwards, so a new update almost never costs a read.
+
+An update cut short at shutdown (cancelled) is not recorded: Telegram did not get its answer and
+delivers it again after the restart, as polling does with updates it did not confirm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+
+from storage.webhook_updates import HandledUpdates
+
+MEMORY = 10_000  # update ids of this process kept in memory; older ones are read from the table
+
+
+class HandledOnce:
+    def __init__(
+        self,
+        store: HandledUpdates,
+        *,
+        memory: int = MEMORY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._memory = memory
+        self._clock = clock
+        self._recent: set[int] = set()
+        self._floor = 0  # ids at or below it are looked up in the table
+        self._in_hand: dict[int, asyncio.Event] = {}
+        self._pending: list[int] = []
+        self._batch: asyncio.Future[None] | None = None
+        self._writing = asyncio.Lock()
+        self._writes: set[asyncio.Task[None]] = set()
+
+    async def open(self) -> None:
+        self._floor = await self._store.newest() or 0
+
+    async def close(self) -> None:
+        """Wait for the writes under way."""
+        while self._writes:
+            await asyncio.wait(set(self._writes))
+
+    @contextlib.asynccontextmanager
+    async def first_time(self, update_id: int) -> AsyncIterator[bool]:
+        """True when update `update_id` is to be handled in the block: it was never handled
+        before. It is recorded when the block ends without being cancelled; the block's exit
+        waits for the record to be written."""
+        while (earlier := self._in_hand.get(update_id)) is not None:
+            await earlier.wait()
+        done = self._in_hand[update_id] = asyncio.Event()
+        try:
+            if await self.handled(update_id):
+                yield False
+                return
+            yield True
+            self._remember(update_id)
+            await asyncio.shield(self._write(update_id))
+        finally:
+            del self._in_hand[update_id]
+            done.set()
+
+    async def handled(self, update_id: int) -> bool:
+        if update_id in self._recent:
+            return True
+        return update_id <= self._floor and await self._store.contains(update_id)
+
+    def _remember(self, update_id: int) -> None:
+        self._recent.add(update_id)
+        if len(self._recent) > self._memory:
+            kept = sorted(self._recent)
+            let_go = kept[: len(kept) // 2]
+            self._floor = max(self._floor, let_go[-1])
+            self._recent = set(kept[len(kept) // 2 :])
+
+    def _write(self, update_id: int) -> asyncio.Future[None]:
+        """Join the next group write; its future resolves once the group is committed."""
+        self._pending.append(update_id)
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_future()
+            task = asyncio.create_task(self._write_group(self._batch))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+        return self._batch
+
+    async def _write_group(self, batch: asyncio.Future[None]) -> None:
+        async with self._writing:  # the ids arriving meanwhile join this group
+            ids, self._pending, self._batch = self._pending, [], None
+            try:
+                await self._store.record(ids, int(self._clock()))
+            except Exception as failed:  # each waiting request fails with it: no 200 goes out
+                batch.set_exception(failed)
+            else:
+                batch.set_result(None)

@@ -1,0 +1,36 @@
+"""The ids of the Telegram updates the webhook handled, kept as long as Telegram may deliver one
+again (a day: Telegram keeps an update no longer), so a second delivery is not handled twice."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from storage.database import Database
+
+KEPT_FOR = 24 * 3600  # seconds
+
+
+class HandledUpdates:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def newest(self) -> int | None:
+        """The highest update id recorded; None when there is none."""
+        newest = await self._db.fetch_value("SELECT MAX(update_id) FROM webhook_updates")
+        return None if newest is None else int(newest)
+
+    async def contains(self, update_id: int) -> bool:
+        found = await self._db.fetch_value(
+            "SELECT 1 FROM webhook_updates WHERE update_id = ?", (update_id,)
+        )
+        return found is not None
+
+    async def record(self, update_ids: Collection[int], now: int) -> None:
+        """Record `update_ids` as handled at `now` (Unix seconds), in one transaction, and forget
+        those recorded more than KEPT_FOR ago."""
+        async with self._db.write() as tx:
+            await tx.execute_many(
+                "INSERT OR IGNORE INTO webhook_updates (update_id, handled_at) VALUES (?, ?)",
+                [(update_id, now) for update_id in update_ids],
+            )
+            await tx.execute("DELETE FROM webhook_updates WHERE handled_at < ?", (now - KEPT_FOR,))

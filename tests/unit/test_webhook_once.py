@@ -1,0 +1,117 @@
+"""Each Telegram update handled once in webhook mode, also when delivered again after a restart,
+with the record written in groups and kept a day."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.wiring.webhook.once import HandledOnce
+from storage.database import Database
+from storage.webhook_updates import KEPT_FOR, HandledUpdates
+
+
+async def _deliver(once: HandledOnce, update_id: int, handled: list[int]) -> bool:
+    """One delivery of update `update_id`: True when it was handled."""
+    async with once.first_time(update_id) as first:
+        if first:
+            await asyncio.sleep(0.01)  # a handler at work
+            handled.append(update_id)
+        return first
+
+
+async def test_an_update_delivered_again_is_handled_once(tmp_path: Path) -> None:
+    handled: list[int] = []
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        once = HandledOnce(HandledUpdates(db))
+        await once.open()
+        assert await _deliver(once, 7, handled)
+        assert not await _deliver(once, 7, handled)
+        # Delivered again while the first delivery is still being handled: it waits for it.
+        results = await asyncio.gather(*(_deliver(once, 8, handled) for _ in range(3)))
+        assert sorted(results) == [False, False, True]
+        await once.close()
+    assert handled == [7, 8]
+
+
+async def test_an_update_handled_before_a_restart_is_not_handled_after_it(tmp_path: Path) -> None:
+    handled: list[int] = []
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        before = HandledOnce(HandledUpdates(db))
+        await before.open()
+        await asyncio.gather(*(_deliver(before, update_id, handled) for update_id in (3, 1, 2)))
+        await before.close()
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        after = HandledOnce(HandledUpdates(db))
+        await after.open()
+        assert [await _deliver(after, update_id, handled) for update_id in (1, 2, 3, 4)] == [
+            False,
+            False,
+            False,
+            True,
+        ]
+    assert sorted(handled) == [1, 2, 3, 4]
+
+
+async def test_updates_finishing_together_share_one_write(tmp_path: Path) -> None:
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        store = HandledUpdates(db)
+        writes: list[int] = []
+        record = store.record
+
+        async def counted(update_ids: object, now: int) -> None:
+            writes.append(len(update_ids))  # type: ignore[arg-type]
+            await record(update_ids, now)  # type: ignore[arg-type]
+
+        store.record = counted  # type: ignore[method-assign]
+        once = HandledOnce(store)
+        await once.open()
+        await asyncio.gather(*(_deliver(once, update_id, []) for update_id in range(1, 201)))
+        assert sum(writes) == 200
+        assert len(writes) < 20, writes
+        assert await db.fetch_value("SELECT COUNT(*) FROM webhook_updates") == 200
+
+
+async def test_a_cancelled_handler_is_not_recorded(tmp_path: Path) -> None:
+    """Cut short at shutdown: Telegram delivers it again after the restart, and it is handled."""
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        once = HandledOnce(HandledUpdates(db))
+        await once.open()
+        started = asyncio.Event()
+
+        async def slow() -> None:
+            async with once.first_time(5) as first:
+                assert first
+                started.set()
+                await asyncio.sleep(60)
+
+        task = asyncio.create_task(slow())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await _deliver(once, 5, [])
+
+
+async def test_ids_let_go_from_memory_are_read_from_the_table(tmp_path: Path) -> None:
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        once = HandledOnce(HandledUpdates(db), memory=10)
+        await once.open()
+        for update_id in range(1, 31):
+            assert await _deliver(once, update_id, [])
+        for update_id in range(1, 31):
+            assert not await _deliver(once, update_id, [])
+
+
+async def test_a_record_is_kept_a_day(tmp_path: Path) -> None:
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        store = HandledUpdates(db)
+        await store.record([1, 2], now=1_000)
+        await store.record([3], now=1_000 + KEPT_FOR)
+        assert await store.contains(1) and await store.contains(3)
+        await store.record([4], now=1_001 + KEPT_FOR)
+        assert not await store.contains(1) and not await store.contains(2)
+        assert await store.contains(3) and await store.contains(4)
+        assert await store.newest() == 4
