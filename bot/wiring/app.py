@@ -217,9 +217,20 @@ async def run_polling(config: Settings) -> None:
         await bot.delete_webhook(drop_pending_updates=False)
         settle_heap()
         expect_updates_dropped_unstarted()
-        await dispatcher.start_polling(
-            bot, polling_timeout=25, tasks_concurrency_limit=config.updates_in_flight
-        )
+        started = asyncio.Event()
+
+        async def start_up_done() -> None:  # the last start-up step
+            started.set()
+
+        dispatcher.startup.register(start_up_done)
+        try:
+            await dispatcher.start_polling(
+                bot, polling_timeout=25, tasks_concurrency_limit=config.updates_in_flight
+            )
+        except BaseException:
+            if not started.is_set():  # aiogram runs no shutdown after a start-up that failed
+                await dispatcher.emit_shutdown(dispatcher=dispatcher, **dispatcher.workflow_data)
+            raise
     finally:
         await shop.close()
         await bot.session.close()

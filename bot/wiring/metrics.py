@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 
@@ -33,6 +32,7 @@ from bot.services.money import MICRO
 from bot.services.orders import UNSETTLED
 from bot.shop import Shop
 from bot.wiring.health import Readiness
+from bot.wiring.web import listen_or_refuse
 from storage.figures import Standing
 from storage.orders import OrderStatus
 
@@ -221,13 +221,15 @@ class LoopbackMetricsServer:
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         try:
-            await web.TCPSite(self._runner, self._host, self._port).start()
-        except OSError as refused:
+            await listen_or_refuse(
+                web.TCPSite(self._runner, self._host, self._port).start(),
+                "METRICS_PORT",
+                self._host,
+                self._port,
+            )
+        except ConfigError:
             await self.stop()
-            why = os.strerror(refused.errno).lower() if refused.errno else str(refused)
-            raise ConfigError(
-                f"METRICS_PORT is invalid: cannot listen on {self._host}:{self._port} ({why})"
-            ) from None
+            raise
         log.info("metrics on http://%s:%s/metrics", self._host, self._port)
 
     async def stop(self) -> None:

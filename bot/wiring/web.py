@@ -9,10 +9,12 @@ can make it hold.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import os
+from collections.abc import Awaitable, Iterable
 
 from aiohttp import web
 
+from bot.services.config import ConfigError
 from bot.services.web_limits import (
     MAX_BODY,
     Connections,
@@ -23,6 +25,18 @@ from bot.services.web_limits import (
 from bot.shop import Shop
 
 log = logging.getLogger(__name__)
+
+
+async def listen_or_refuse(start: Awaitable[None], variable: str, host: str, port: int) -> None:
+    """Await `start`, a server beginning to listen: a port it cannot take (in use, not allowed)
+    is the operator's setting to change, said in one line naming `variable`, not a traceback."""
+    try:
+        await start
+    except OSError as refused:
+        why = os.strerror(refused.errno).lower() if refused.errno else str(refused)
+        raise ConfigError(
+            f"{variable} is invalid: cannot listen on {host}:{port} ({why})"
+        ) from None
 
 
 def web_app(shop: Shop, extra_routes: Iterable[web.AbstractRouteDef] = ()) -> web.Application:
@@ -54,7 +68,16 @@ class WebServer:
             limit=connection_limit(config.web_max_connections),
             read_timeout=config.web_read_timeout_seconds,
         )
-        await GuardedSite(self._runner, config.web_host, config.web_port, connections).start()
+        try:
+            await listen_or_refuse(
+                GuardedSite(self._runner, config.web_host, config.web_port, connections).start(),
+                "WEB_PORT",
+                config.web_host,
+                config.web_port,
+            )
+        except ConfigError:
+            await self.stop()
+            raise
         log.info(
             "web server on http://%s:%s (at most %d connections, %g s to send a request)",
             config.web_host,

@@ -13,9 +13,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import pytest
 import pytest_asyncio
 
 from sandbox import kumquat
+from sandbox.server import free_port
 from storage.orders import OrderStatus
 from tests.e2e.flows import CONFIRM, USDT, orders_of, wallet_of
 from tests.e2e.harness import Shop
@@ -236,3 +238,28 @@ async def test_hostile_callback_bodies_are_refused_and_change_nothing(small_serv
     assert "Traceback" not in shop.bot.log
     assert not any("签名" in line or "é" * 32 in line for line in shop.bot.log_lines)
     await shop.check_ledger()
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_a_busy_web_port_stops_start_up_in_one_line(tmp_path: Path, mode: str) -> None:
+    """The port is taken (another shop, a proxy): the operator reads one line naming WEB_PORT,
+    and what start-up had opened (here the loopback metrics server) is closed again, so the
+    process ends instead of hanging or writing a traceback."""
+    taken = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = taken.sockets[0].getsockname()[1]
+    shop = Shop(tmp_path, {"METRICS_PORT": str(free_port())}, webhook=mode == "webhook")
+    shop.web_port = port
+    await shop.emulator.start(host="127.0.0.1", port=0)
+    await shop.upstreams.start()
+    try:
+        code, said = await shop.run_command("run")
+    finally:
+        taken.close()
+        await taken.wait_closed()
+        await shop.stop()
+    assert code == 2, said
+    assert said.strip().splitlines()[-1] == (
+        f"configuration error: WEB_PORT is invalid: cannot listen on 127.0.0.1:{port} "
+        "(address already in use)"
+    )
+    assert "Traceback" not in said
