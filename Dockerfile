@@ -9,11 +9,12 @@ ENV VIRTUAL_ENV=/opt/venv \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv "$VIRTUAL_ENV"
-# The dependencies alone first: their layer is built again only when pyproject.toml changes.
-COPY pyproject.toml README.md ./
+# The dependencies alone first: their layer is built again only when pyproject.toml or the lock
+# changes. requirements.lock pins them to the versions the tests ran with.
+COPY pyproject.toml README.md requirements.lock ./
 RUN --mount=type=cache,target=/root/.cache/pip \
     python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
-    && "$VIRTUAL_ENV/bin/pip" install --requirement requirements.txt
+    && "$VIRTUAL_ENV/bin/pip" install --requirement requirements.txt --constraint requirements.lock
 # Then the shop itself (its locales and migrations travel as package data).
 COPY bot ./bot
 COPY handlers ./handlers

@@ -12,13 +12,21 @@ BROWSER_PACKAGES := chromium fonts-noto-color-emoji prometheus caddy nginx-light
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q
 
-.PHONY: test demo bench soak soak-ci lint typecheck pytest browser screenshot format clean
+.PHONY: lock test demo bench soak soak-ci lint typecheck pytest browser screenshot format clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --constraint requirements.lock
 	touch $(STAMP)
+
+# requirements.lock: the runtime dependencies as a clean virtualenv resolves them today.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	$(PYTHON) -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > .lock-venv/requirements.txt
+	.lock-venv/bin/pip install --quiet --requirement .lock-venv/requirements.txt
+	{ sed -n '1,3p' requirements.lock; .lock-venv/bin/pip freeze; } > .lock-venv/requirements.lock
+	mv .lock-venv/requirements.lock requirements.lock && rm -rf .lock-venv
 
 test: $(STAMP) lint typecheck browser pytest
 

@@ -18,7 +18,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import AsyncIterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,9 @@ import pytest
 import pytest_asyncio
 import yaml
 from aiohttp import web
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from bot.services.config import Settings, setting_names
 from bot.services.lines.topup import CALLBACK_PATH
@@ -538,3 +543,27 @@ def test_the_deployment_page_states_what_the_files_say() -> None:
         f"`{webhook_path()}`",
     ]
     assert [text for text in stated if text not in page] == []
+
+
+def _locked() -> dict[str, Version]:
+    pins: dict[str, Version] = {}
+    for line in (ROOT / "requirements.lock").read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = Version(version)
+    return pins
+
+
+def test_the_lock_pins_every_dependency_at_a_version_the_project_allows_and_the_tests_run() -> None:
+    """The image installs requirements.lock; make test's virtualenv is held to it too, so the
+    versions shipped are the versions tested."""
+    pins = _locked()
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    for dependency in map(Requirement, declared["dependencies"]):
+        name = canonicalize_name(dependency.name)
+        assert name in pins, f"{dependency.name} is not in requirements.lock: make lock"
+        assert pins[name] in dependency.specifier, f"{name}=={pins[name]} outside {dependency}"
+    for package, pinned in pins.items():
+        assert Version(metadata.version(package)) == pinned, (
+            f"the tests run {package} not at {pinned}"
+        )
