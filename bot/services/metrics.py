@@ -88,15 +88,15 @@ UPSTREAM_UP = Gauge(
 )
 JOB_LAST_SUCCESS = Gauge(
     f"{PREFIX}_job_last_success_timestamp_seconds",
-    "When each background job last ran to its end without an error (Unix time); absent until "
-    "its first run ends.",
-    ["job"],
+    "When each background job (the task label: `job` is Prometheus's own) last ran to its end "
+    "without an error (Unix time); absent until its first run ends.",
+    ["task"],
     registry=None,
 )
 JOB_FAILURES = Counter(
     f"{PREFIX}_job_failures",
     "Runs of each background job that ended with an error.",
-    ["job"],
+    ["task"],
     registry=None,
 )
 

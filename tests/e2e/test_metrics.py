@@ -173,10 +173,10 @@ async def test_a_scrape_after_a_purchase_of_every_line_reads_what_happened(
 
     # The background jobs, and /readyz's checks.
     assert (
-        value(scraped, "storefront_job_last_success_timestamp_seconds", job="reconcile-orders") > 0
+        value(scraped, "storefront_job_last_success_timestamp_seconds", task="reconcile-orders") > 0
     )
-    assert value(scraped, "storefront_job_failures_total", job="reconcile-orders") == 0
-    assert value(scraped, "storefront_job_failures_total", job="watch-usdt-deposits") == 0
+    assert value(scraped, "storefront_job_failures_total", task="reconcile-orders") == 0
+    assert value(scraped, "storefront_job_failures_total", task="watch-usdt-deposits") == 0
     for check in ("database", "migrations", "telegram", "scheduler"):
         assert value(scraped, "storefront_ready", check=check) == 1
 

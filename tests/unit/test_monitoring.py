@@ -319,13 +319,15 @@ async def test_each_job_has_its_failures_from_the_start_and_its_last_success() -
     scheduler.shutdown(wait=False)
 
     failures = "storefront_job_failures_total"
-    assert sample(JOB_FAILURES, failures, job="unit-works") == 0
-    assert sample(JOB_FAILURES, failures, job="unit-breaks") == 1
+    assert sample(JOB_FAILURES, failures, task="unit-works") == 0
+    assert sample(JOB_FAILURES, failures, task="unit-breaks") == 1
     success = sample(
-        JOB_LAST_SUCCESS, "storefront_job_last_success_timestamp_seconds", job="unit-works"
+        JOB_LAST_SUCCESS, "storefront_job_last_success_timestamp_seconds", task="unit-works"
     )
     assert success is not None and success >= started
     assert (
-        sample(JOB_LAST_SUCCESS, "storefront_job_last_success_timestamp_seconds", job="unit-breaks")
+        sample(
+            JOB_LAST_SUCCESS, "storefront_job_last_success_timestamp_seconds", task="unit-breaks"
+        )
         is None
     )
