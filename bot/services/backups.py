@@ -4,7 +4,9 @@ BACKUP_TO_ADMIN_CHAT).
 Every BACKUP_EVERY_HOURS the shop copies its database into BACKUP_DIR (see `storage.backups`: a
 consistent copy while the shop writes, checked before it counts). Only after a good one are the
 backups beyond the newest BACKUP_KEEP deleted, so a run of failures never eats into the good ones.
-A failure is logged and the operators are alerted in one line; the next run tries again. With
+A failure is logged and the operators are alerted in one line; the next run tries again. The run
+counts as the job's failure in the metrics (`storefront_job_failures_total`), and the job's last
+success time stays that of the last good backup. With
 BACKUP_TO_ADMIN_CHAT the file goes to the operators' group too, unless it is over what Telegram
 lets a bot send: then the operators are told where it is instead.
 """
@@ -20,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.config import Settings
 from bot.services.jobs import run_every
+from bot.services.metrics import FailedRun
 from storage.backups import BackupFailed, BackupFile, backups_in, take_backup
 
 log = logging.getLogger(__name__)
@@ -96,7 +99,12 @@ class ScheduledBackups:
         """The first backup one interval after start-up (a restart loop must not fill the folder),
         then every interval (none without BACKUP_EVERY_HOURS)."""
         if self._every is not None:
-            run_every(scheduler, self.run, self._every, JOB_ID, at_start=False)
+            run_every(scheduler, self._scheduled_run, self._every, JOB_ID, at_start=False)
+
+    async def _scheduled_run(self) -> BackupFile | FailedRun:
+        """`run`, with a failed backup told to the job's metrics as a failed run."""
+        backup = await self.run()
+        return FailedRun("the backup failed") if backup is None else backup
 
     async def run(self, now: datetime | None = None) -> BackupFile | None:
         """One backup, told to the operators as configured; None when it failed. Never raises:

@@ -4,15 +4,19 @@ the operators' group is told (through a stand-in for Telegram that records what 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CollectorRegistry
 
-from bot.services.backups import ScheduledBackups, beyond_the_newest, size_text
+from bot.services.backups import JOB_ID, ScheduledBackups, beyond_the_newest, size_text
 from bot.services.config import ConfigError, Settings, load_settings
+from bot.services.metrics import JOB_FAILURES, JOB_LAST_SUCCESS, JobMeasures
 from storage.backups import (
     BackupFailed,
     backup_name,
@@ -21,6 +25,7 @@ from storage.backups import (
     taken_at,
 )
 from storage.ledger import Ledger
+from tests.e2e.harness import until
 from tests.unit.conftest import Books
 
 USDT = 1_000_000
@@ -257,6 +262,53 @@ async def test_old_backups_go_only_after_a_good_one(books: Books, tmp_path: Path
     [alert] = group.alerts
     assert alert.startswith("The database backup failed: the copy fails the ledger check")
     assert alert.endswith("The next try is in 60 minutes.") and "\n" not in alert
+
+
+def _job_figures() -> tuple[float, float | None]:
+    """The backup job's failures so far and its last success time, as /metrics shows them."""
+    registry = CollectorRegistry()
+    for metric in (JOB_FAILURES, JOB_LAST_SUCCESS):
+        registry.register(metric)
+    labels = {"task": JOB_ID}
+    failures = registry.get_sample_value("storefront_job_failures_total", labels) or 0.0
+    success = registry.get_sample_value("storefront_job_last_success_timestamp_seconds", labels)
+    return failures, success
+
+
+async def test_a_failed_scheduled_backup_counts_as_a_failed_run_in_one_log_line(
+    books: Books, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _shop_with_money(books)
+    group = OperatorsGroup()
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    JobMeasures(scheduler)
+    ScheduledBackups(_config(books, tmp_path), group).schedule(scheduler)
+    scheduler.start()
+    try:
+        # A good run first: the success time moves.
+        failures, _ = _job_figures()
+        scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
+        await until(lambda: _job_figures()[1] is not None, "the good backup is counted")
+        good_at = _job_figures()[1]
+        for taken in backups_in(tmp_path / "backups"):  # the next run may come in the same second
+            taken.unlink()
+
+        async with books.db.write() as tx:  # the ledger breaks: the next copy fails its check
+            await tx.execute(
+                "UPDATE ledger_accounts SET balance = 9 WHERE code = 'customer:1:wallet'"
+            )
+        caplog.clear()
+        scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
+        await until(lambda: _job_figures()[0] == failures + 1, "the failed backup is counted")
+    finally:
+        scheduler.shutdown(wait=False)
+
+    assert _job_figures() == (failures + 1, good_at)  # the success time stays the good run's
+    [alert] = group.alerts
+    assert alert.startswith("The database backup failed: the copy fails the ledger check")
+    [line] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert line.getMessage().startswith("backup failed: the copy fails the ledger check")
+    assert line.exc_info is None
 
 
 async def test_the_file_goes_to_the_operators_with_a_caption(books: Books, tmp_path: Path) -> None:
