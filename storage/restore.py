@@ -33,6 +33,12 @@ SHOP_TABLES = frozenset(
 )
 
 
+# What SQLite answers about an old database it cannot read as one: it is kept as it is.
+DAMAGED = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+# What it answers while another connection holds the old database.
+IN_USE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
 class RestoreRefused(Exception):
     """The backup is not restored; the message says why in one line, `problems` lists a broken
     ledger's problems."""
@@ -167,20 +173,33 @@ def _same_owner_and_mode(candidate: Path, database: Path) -> None:
 
 
 def _checkpoint(database: Path) -> None:
-    """Write the old database's WAL into it. A process still reading it (a `check`, a `backup`)
-    keeps it from finishing: then it is not the time to swap files under it."""
+    """Write the old database's WAL into it. A process still using it (a `check`, a `backup`, a
+    shop whose lock is gone) keeps it from finishing or from starting: then it is not the time to
+    swap files under it. Only an old database SQLite cannot read at all (not a database, damaged)
+    is kept as it is, -wal and all, without a checkpoint."""
     try:
         conn = sqlite3.connect(database, timeout=5)
         try:
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         finally:
             conn.close()
-    except sqlite3.DatabaseError:
-        return  # a damaged old database: its files are kept as they are, -wal and all
+    except sqlite3.DatabaseError as trouble:
+        if _primary_code(trouble) in DAMAGED:
+            return
+        if _primary_code(trouble) in IN_USE:
+            raise RestoreRefused(_in_use(database, f" ({trouble})")) from None
+        raise RestoreRefused(f"the old database {database} cannot be read: {trouble}") from None
     if busy:
-        raise RestoreRefused(
-            f"{database} is in use by another process; stop whatever reads it and try again"
-        )
+        raise RestoreRefused(_in_use(database, ""))
+
+
+def _in_use(database: Path, why: str) -> str:
+    return f"{database} is in use by another process{why}; stop whatever reads it and try again"
+
+
+def _primary_code(trouble: sqlite3.DatabaseError) -> int:
+    """SQLite's primary result code of an error (SQLITE_BUSY for SQLITE_BUSY_SNAPSHOT, ...)."""
+    return getattr(trouble, "sqlite_errorcode", -1) & 0xFF
 
 
 def _unused(path: Path) -> Path:
