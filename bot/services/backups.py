@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.services.config import Settings
 from bot.services.jobs import run_every
 from bot.services.metrics import FailedRun
-from storage.backups import BackupFailed, BackupFile, backups_in, take_backup
+from storage.backups import BackupFailed, BackupFile, backups_in, folder_mode, take_backup
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class ScheduledBackups:
         self._to_operators = config.backup_to_admin_chat
         self._delivery = delivery
         self._upload_limit = upload_limit
+        self._warned_of_open_folder = False
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         """The first backup one interval after start-up (a restart loop must not fill the folder),
@@ -131,10 +132,24 @@ class ScheduledBackups:
             backup.audit.accounts,
             backup.audit.open_holds,
         )
+        if backup.folder_open_to_others:
+            self._warn_of_open_folder()
         self._remove_old()
         if self._to_operators:
             await self._send(backup)
         return backup
+
+    def _warn_of_open_folder(self) -> None:
+        """Once a process: the folder is the operator's to set, the warning theirs to act on."""
+        if self._warned_of_open_folder:
+            return
+        self._warned_of_open_folder = True
+        log.warning(
+            "BACKUP_DIR %s is open to every user of this machine (mode %04o): the backups in it "
+            "are 0600, but `chmod o-rwx` it to keep even their names private",
+            self._folder,
+            folder_mode(self._folder),
+        )
 
     def _next_try(self) -> str:
         return "" if self._every is None else f" The next try is in {every_text(self._every)}."

@@ -123,12 +123,18 @@ async def test_a_backup_is_a_private_checked_copy(books: Books, tmp_path: Path) 
     assert wallets_in(backup.path) == {1: 7 * USDT, 2: 3 * USDT}
 
 
-async def test_an_existing_folder_is_made_private(books: Books, tmp_path: Path) -> None:
+async def test_an_existing_folder_keeps_the_access_its_operator_gave_it(
+    books: Books, tmp_path: Path
+) -> None:
     folder = tmp_path / "backups"
-    folder.mkdir(mode=0o755)
+    folder.mkdir()
+    folder.chmod(0o750)  # the shop's group reads the backups, say to ship them elsewhere
+    backup = await take_backup(books.db.path, folder, NOON)
+    assert _mode(folder) == 0o750 and _mode(backup.path) == 0o600
+    assert backup.folder_open_to_others is False
     folder.chmod(0o755)
-    await take_backup(books.db.path, folder, NOON)
-    assert _mode(folder) == 0o700
+    later = await take_backup(books.db.path, folder, NOON + timedelta(hours=1))
+    assert _mode(folder) == 0o755 and later.folder_open_to_others is True
 
 
 async def test_a_backup_is_one_moment_while_the_shop_writes(books: Books, tmp_path: Path) -> None:
@@ -309,6 +315,24 @@ async def test_a_failed_scheduled_backup_counts_as_a_failed_run_in_one_log_line(
     [line] = [record for record in caplog.records if record.levelno >= logging.WARNING]
     assert line.getMessage().startswith("backup failed: the copy fails the ledger check")
     assert line.exc_info is None
+
+
+async def test_a_folder_open_to_every_user_is_warned_of_once(
+    books: Books, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    folder.chmod(0o755)
+    backups = ScheduledBackups(_config(books, tmp_path), OperatorsGroup())
+    caplog.set_level(logging.INFO)
+    for hour in range(3):
+        assert await backups.run(NOON + timedelta(hours=hour)) is not None
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"BACKUP_DIR {folder} is open to every user of this machine (mode 0755): the backups "
+        "in it are 0600, but `chmod o-rwx` it to keep even their names private"
+    ]
+    assert _mode(folder) == 0o755  # left as the operator made it
 
 
 async def test_the_file_goes_to_the_operators_with_a_caption(books: Books, tmp_path: Path) -> None:
