@@ -136,16 +136,43 @@ def _copy_snapshot(database: Path, partial: Path) -> None:
 
 
 async def _checked(partial: Path) -> AuditReport:
-    """The copy's own checks: SQLite's structure, then the ledger's invariants."""
-    async with Database(partial) as copy:
-        verdict = await copy.fetch_value("PRAGMA quick_check")
-        if verdict != "ok":
-            raise BackupFailed(f"the copy is damaged: {verdict}")
-        audit = await audit_ledger(copy)
+    try:
+        audit = await audited_copy(partial)
+    except CopyDamaged as damaged:
+        raise BackupFailed(f"the copy is damaged: {damaged}") from None
     if not audit.ok:
         more = f" (and {len(audit.problems) - 1} more)" if len(audit.problems) > 1 else ""
         raise BackupFailed(f"the copy fails the ledger check: {audit.problems[0]}{more}")
     return audit
+
+
+async def audited_copy(path: Path) -> AuditReport:
+    """The check of a copy of the shop's database, as a backup checks its copy and a restore the
+    backup: SQLite's structure first (`quick_check`; raises `CopyDamaged`), then, opened as the
+    shop opens it (the migrations it lacks applied), the ledger audit `python -m bot check` runs.
+    Returns the audit's report; whether its problems refuse the copy, and how that is said, is
+    the caller's."""
+    await asyncio.to_thread(_undamaged, path)
+    async with Database(path) as copy:
+        return await audit_ledger(copy)
+
+
+class CopyDamaged(Exception):
+    """SQLite finds a copy damaged or cannot read it; the message says what it found, in one
+    line."""
+
+
+def _undamaged(path: Path) -> None:
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+        try:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as unreadable:
+        raise CopyDamaged(_one_line(unreadable)) from None
+    if verdict != "ok":
+        raise CopyDamaged(" ".join(str(verdict).split()))
 
 
 def _publish(partial: Path, target: Path) -> None:

@@ -1,8 +1,9 @@
 """Putting a backup in the database's place (`python -m bot restore PATH`).
 
 Nothing is touched until the backup has passed every check, on a copy of it beside the database:
-it is an SQLite file, undamaged, a shop's database of a schema this code knows; its schema is
-brought up to date (migrations); and its ledger passes the audit `python -m bot check` runs. Only
+it is an SQLite file, a shop's database of a schema this code knows; then the check a backup makes
+of its own copy (`storage.backups.audited_copy`): undamaged, its schema brought up to date
+(migrations), and its ledger passing the audit `python -m bot check` runs. Only
 then is the old database kept under a new name (with its -wal and -shm, after a checkpoint, so
 nothing of the old state can reach the restored one) and the checked copy renamed into its place,
 in one step: at every moment the database's path holds either the old database or the restored
@@ -21,8 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storage.audit import AuditReport, audit_ledger
-from storage.backups import FILE_MODE, SIDE_FILES, fsync_path, remove_with_side_files, utc_stamp
+from storage.audit import AuditReport
+from storage.backups import (
+    FILE_MODE,
+    SIDE_FILES,
+    CopyDamaged,
+    audited_copy,
+    fsync_path,
+    remove_with_side_files,
+    utc_stamp,
+)
 from storage.database import Database
 from storage.migrations import available_migrations
 
@@ -111,20 +120,18 @@ def _copy_file(backup: Path, candidate: Path) -> None:
 
 
 def _shop_schema(candidate: Path) -> int:
-    """The copy's schema version, once it is known to be an undamaged shop database."""
+    """The copy's schema version, once it is known to hold a shop's database this code can
+    bring up to date."""
     latest = len(available_migrations())
     try:
-        conn = sqlite3.connect(candidate)
+        conn = sqlite3.connect(f"{candidate.resolve().as_uri()}?mode=rw", uri=True)
         try:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         finally:
             conn.close()
     except sqlite3.DatabaseError as trouble:
         raise RestoreRefused(f"the backup cannot be read as a database: {trouble}") from None
-    if verdict != "ok":
-        raise RestoreRefused(f"the backup is damaged: {verdict}")
     if not tables >= SHOP_TABLES or version < 1:
         raise RestoreRefused("the backup is not a shop database (it has no ledger)")
     if version > latest:
@@ -136,8 +143,12 @@ def _shop_schema(candidate: Path) -> int:
 
 
 async def _migrated_and_audited(candidate: Path) -> AuditReport:
-    async with Database(candidate) as restored:  # opening it applies the migrations it lacks
-        audit = await audit_ledger(restored)
+    """The check a backup makes of its copy (`storage.backups.audited_copy`), the migrations the
+    backup lacks applied on the way."""
+    try:
+        audit = await audited_copy(candidate)
+    except CopyDamaged as damaged:
+        raise RestoreRefused(f"the backup is damaged: {damaged}") from None
     if not audit.ok:
         raise RestoreRefused(
             f"the backup's ledger is BROKEN: {len(audit.problems)} problem(s)", audit.problems

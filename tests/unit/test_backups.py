@@ -19,6 +19,8 @@ from bot.services.config import ConfigError, Settings, load_settings
 from bot.services.metrics import JOB_FAILURES, JOB_LAST_SUCCESS, JobMeasures
 from storage.backups import (
     BackupFailed,
+    CopyDamaged,
+    audited_copy,
     backup_name,
     backups_in,
     take_backup,
@@ -183,6 +185,38 @@ async def test_a_broken_ledger_is_no_backup(books: Books, tmp_path: Path) -> Non
     with pytest.raises(BackupFailed, match="fails the ledger check: account customer:1:wallet"):
         await take_backup(books.db.path, folder, NOON)
     assert list(folder.iterdir()) == []
+
+
+async def test_a_copy_is_checked_in_one_place_for_backups_and_restores(
+    books: Books, tmp_path: Path
+) -> None:
+    """The check a backup and a restore make of their copy: the audit of a good one, the audit's
+    problems of a broken ledger for the caller to word, and SQLite's verdict on a damaged file."""
+    await _shop_with_money(books)
+    good = (await take_backup(books.db.path, tmp_path / "good", NOON)).path
+    audit = await audited_copy(good)
+    assert audit.ok and audit.transactions == 2
+
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(good.read_bytes())
+    conn = sqlite3.connect(broken)
+    conn.execute("UPDATE ledger_accounts SET balance = 1 WHERE code = 'customer:1:wallet'")
+    conn.commit()
+    conn.close()
+    audit = await audited_copy(broken)
+    assert not audit.ok
+    assert audit.problems == [
+        "account customer:1:wallet caches balance 1 but its entries sum to 7000000"
+    ]
+
+    damaged = tmp_path / "damaged.sqlite3"
+    pages = bytearray(good.read_bytes())
+    page_size = int.from_bytes(pages[16:18], "big")
+    pages[page_size + 8 : 2 * page_size] = b"\xff" * (page_size - 8)  # a table's page scribbled on
+    damaged.write_bytes(bytes(pages))
+    with pytest.raises(CopyDamaged):
+        await audited_copy(damaged)
+    assert damaged.read_bytes() == bytes(pages)  # checked, never repaired or migrated
 
 
 async def test_a_taken_name_is_never_overwritten(books: Books, tmp_path: Path) -> None:
