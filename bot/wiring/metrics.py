@@ -1,7 +1,8 @@
 """`GET /metrics`: the shop's measures in Prometheus's text format, never public by default.
 
 - With `METRICS_TOKEN`, the public web server answers `/metrics` to a request carrying
-  `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time) and 401 to any other;
+  `Authorization: Bearer <METRICS_TOKEN>` (the scheme in any case, the token compared in
+  constant time) and 401 to any other;
 - with `METRICS_PORT`, a server of its own answers `/metrics` on `METRICS_HOST` (a loopback
   address: the configuration refuses any other) without a token, for a Prometheus on the same
   machine;
@@ -193,11 +194,14 @@ def public_metrics_routes(exporter: MetricsExporter, token: str | None) -> list[
     """`/metrics` for the public server: only with a token, and only to a request bearing it."""
     if token is None:
         return []
-    expected = f"Bearer {token}".encode()
+    expected = token.encode()
 
     async def guarded(request: web.Request) -> web.Response:
-        offered = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(offered, expected):
+        scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+        # The scheme's name is case-insensitive (RFC 7235); the token is compared in constant
+        # time whatever the scheme, so a wrong one takes as long as a wrong token.
+        right_token = hmac.compare_digest(offered.lstrip(" ").encode(), expected)
+        if scheme.lower() != "bearer" or not right_token:
             return web.json_response(
                 {"error": "a bearer token is required"},
                 status=401,
