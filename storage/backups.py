@@ -5,8 +5,10 @@ A backup is SQLite's online backup of one snapshot (one step, one read transacti
 shop keep writing meanwhile) into a hidden `.partial` file. That copy is checked (SQLite's
 `quick_check` and the ledger audit `python -m bot check` runs) and only then given its name, by a
 hard link that never replaces a file, so a crash, a full disk or a failed check never leaves
-anything that looks like a backup. A backup holds customer data: the file is created 0600 and its
-folder made 0700.
+anything that looks like a backup. A backup holds customer data: the file is created 0600, and a
+folder this code creates is made 0700. A folder that exists already keeps the access its operator
+gave it (a group that ships the backups elsewhere, say); whether every user of the machine may
+enter it is reported with each backup.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import os
 import re
 import sqlite3
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +46,7 @@ class BackupFile:
     taken_at: datetime  # UTC, to the second: what its name says
     size: int  # bytes
     audit: AuditReport  # the ledger check of the copy itself
+    folder_open_to_others: bool  # every user of the machine may list or enter its folder
 
 
 def backup_name(moment: datetime) -> str:
@@ -87,14 +91,29 @@ async def take_backup(database: Path, folder: Path, moment: datetime) -> BackupF
         raise BackupFailed(_one_line(trouble)) from trouble
     except sqlite3.Error as trouble:
         raise BackupFailed(f"SQLite: {_one_line(trouble)}") from trouble
-    return BackupFile(target, moment.astimezone(UTC).replace(microsecond=0), _size(target), audit)
+    return BackupFile(
+        target,
+        moment.astimezone(UTC).replace(microsecond=0),
+        _size(target),
+        audit,
+        folder_mode(folder) & stat.S_IRWXO != 0,
+    )
+
+
+def folder_mode(folder: Path) -> int:
+    """A folder's permission bits (`0o750`)."""
+    return stat.S_IMODE(folder.stat().st_mode)
 
 
 def _prepare(database: Path, folder: Path, target: Path, partial: Path) -> None:
     if not database.is_file():
         raise BackupFailed(f"no database at {database}")
-    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    os.chmod(folder, FOLDER_MODE)
+    try:
+        folder.mkdir(mode=FOLDER_MODE, parents=True)
+    except FileExistsError:
+        pass  # the operator's folder: its access stays as they set it
+    else:
+        os.chmod(folder, FOLDER_MODE)  # whatever the umask took away or left
     if target.exists():
         raise BackupFailed(f"{target.name} exists already")
     for leftover in folder.glob(".shop-*.sqlite3.partial*"):  # of a run a crash cut short
@@ -117,16 +136,43 @@ def _copy_snapshot(database: Path, partial: Path) -> None:
 
 
 async def _checked(partial: Path) -> AuditReport:
-    """The copy's own checks: SQLite's structure, then the ledger's invariants."""
-    async with Database(partial) as copy:
-        verdict = await copy.fetch_value("PRAGMA quick_check")
-        if verdict != "ok":
-            raise BackupFailed(f"the copy is damaged: {verdict}")
-        audit = await audit_ledger(copy)
+    try:
+        audit = await audited_copy(partial)
+    except CopyDamaged as damaged:
+        raise BackupFailed(f"the copy is damaged: {damaged}") from None
     if not audit.ok:
         more = f" (and {len(audit.problems) - 1} more)" if len(audit.problems) > 1 else ""
         raise BackupFailed(f"the copy fails the ledger check: {audit.problems[0]}{more}")
     return audit
+
+
+async def audited_copy(path: Path) -> AuditReport:
+    """The check of a copy of the shop's database, as a backup checks its copy and a restore the
+    backup: SQLite's structure first (`quick_check`; raises `CopyDamaged`), then, opened as the
+    shop opens it (the migrations it lacks applied), the ledger audit `python -m bot check` runs.
+    Returns the audit's report; whether its problems refuse the copy, and how that is said, is
+    the caller's."""
+    await asyncio.to_thread(_undamaged, path)
+    async with Database(path) as copy:
+        return await audit_ledger(copy)
+
+
+class CopyDamaged(Exception):
+    """SQLite finds a copy damaged or cannot read it; the message says what it found, in one
+    line."""
+
+
+def _undamaged(path: Path) -> None:
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+        try:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as unreadable:
+        raise CopyDamaged(_one_line(unreadable)) from None
+    if verdict != "ok":
+        raise CopyDamaged(" ".join(str(verdict).split()))
 
 
 def _publish(partial: Path, target: Path) -> None:

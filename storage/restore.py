@@ -1,8 +1,9 @@
 """Putting a backup in the database's place (`python -m bot restore PATH`).
 
 Nothing is touched until the backup has passed every check, on a copy of it beside the database:
-it is an SQLite file, undamaged, a shop's database of a schema this code knows; its schema is
-brought up to date (migrations); and its ledger passes the audit `python -m bot check` runs. Only
+it is an SQLite file, a shop's database of a schema this code knows; then the check a backup makes
+of its own copy (`storage.backups.audited_copy`): undamaged, its schema brought up to date
+(migrations), and its ledger passing the audit `python -m bot check` runs. Only
 then is the old database kept under a new name (with its -wal and -shm, after a checkpoint, so
 nothing of the old state can reach the restored one) and the checked copy renamed into its place,
 in one step: at every moment the database's path holds either the old database or the restored
@@ -21,8 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storage.audit import AuditReport, audit_ledger
-from storage.backups import FILE_MODE, SIDE_FILES, fsync_path, remove_with_side_files, utc_stamp
+from storage.audit import AuditReport
+from storage.backups import (
+    FILE_MODE,
+    SIDE_FILES,
+    CopyDamaged,
+    audited_copy,
+    fsync_path,
+    remove_with_side_files,
+    utc_stamp,
+)
 from storage.database import Database
 from storage.migrations import available_migrations
 
@@ -31,6 +40,12 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 SHOP_TABLES = frozenset(
     {"users", "ledger_accounts", "ledger_transactions", "ledger_entries", "ledger_holds", "orders"}
 )
+
+
+# What SQLite answers about an old database it cannot read as one: it is kept as it is.
+DAMAGED = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+# What it answers while another connection holds the old database.
+IN_USE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 class RestoreRefused(Exception):
@@ -105,20 +120,18 @@ def _copy_file(backup: Path, candidate: Path) -> None:
 
 
 def _shop_schema(candidate: Path) -> int:
-    """The copy's schema version, once it is known to be an undamaged shop database."""
+    """The copy's schema version, once it is known to hold a shop's database this code can
+    bring up to date."""
     latest = len(available_migrations())
     try:
-        conn = sqlite3.connect(candidate)
+        conn = sqlite3.connect(f"{candidate.resolve().as_uri()}?mode=rw", uri=True)
         try:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         finally:
             conn.close()
     except sqlite3.DatabaseError as trouble:
         raise RestoreRefused(f"the backup cannot be read as a database: {trouble}") from None
-    if verdict != "ok":
-        raise RestoreRefused(f"the backup is damaged: {verdict}")
     if not tables >= SHOP_TABLES or version < 1:
         raise RestoreRefused("the backup is not a shop database (it has no ledger)")
     if version > latest:
@@ -130,8 +143,12 @@ def _shop_schema(candidate: Path) -> int:
 
 
 async def _migrated_and_audited(candidate: Path) -> AuditReport:
-    async with Database(candidate) as restored:  # opening it applies the migrations it lacks
-        audit = await audit_ledger(restored)
+    """The check a backup makes of its copy (`storage.backups.audited_copy`), the migrations the
+    backup lacks applied on the way."""
+    try:
+        audit = await audited_copy(candidate)
+    except CopyDamaged as damaged:
+        raise RestoreRefused(f"the backup is damaged: {damaged}") from None
     if not audit.ok:
         raise RestoreRefused(
             f"the backup's ledger is BROKEN: {len(audit.problems)} problem(s)", audit.problems
@@ -167,20 +184,33 @@ def _same_owner_and_mode(candidate: Path, database: Path) -> None:
 
 
 def _checkpoint(database: Path) -> None:
-    """Write the old database's WAL into it. A process still reading it (a `check`, a `backup`)
-    keeps it from finishing: then it is not the time to swap files under it."""
+    """Write the old database's WAL into it. A process still using it (a `check`, a `backup`, a
+    shop whose lock is gone) keeps it from finishing or from starting: then it is not the time to
+    swap files under it. Only an old database SQLite cannot read at all (not a database, damaged)
+    is kept as it is, -wal and all, without a checkpoint."""
     try:
         conn = sqlite3.connect(database, timeout=5)
         try:
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         finally:
             conn.close()
-    except sqlite3.DatabaseError:
-        return  # a damaged old database: its files are kept as they are, -wal and all
+    except sqlite3.DatabaseError as trouble:
+        if _primary_code(trouble) in DAMAGED:
+            return
+        if _primary_code(trouble) in IN_USE:
+            raise RestoreRefused(_in_use(database, f" ({trouble})")) from None
+        raise RestoreRefused(f"the old database {database} cannot be read: {trouble}") from None
     if busy:
-        raise RestoreRefused(
-            f"{database} is in use by another process; stop whatever reads it and try again"
-        )
+        raise RestoreRefused(_in_use(database, ""))
+
+
+def _in_use(database: Path, why: str) -> str:
+    return f"{database} is in use by another process{why}; stop whatever reads it and try again"
+
+
+def _primary_code(trouble: sqlite3.DatabaseError) -> int:
+    """SQLite's primary result code of an error (SQLITE_BUSY for SQLITE_BUSY_SNAPSHOT, ...)."""
+    return getattr(trouble, "sqlite_errorcode", -1) & 0xFF
 
 
 def _unused(path: Path) -> Path:

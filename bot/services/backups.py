@@ -4,7 +4,9 @@ BACKUP_TO_ADMIN_CHAT).
 Every BACKUP_EVERY_HOURS the shop copies its database into BACKUP_DIR (see `storage.backups`: a
 consistent copy while the shop writes, checked before it counts). Only after a good one are the
 backups beyond the newest BACKUP_KEEP deleted, so a run of failures never eats into the good ones.
-A failure is logged and the operators are alerted in one line; the next run tries again. With
+A failure is logged and the operators are alerted in one line; the next run tries again. The run
+counts as the job's failure in the metrics (`storefront_job_failures_total`), and the job's last
+success time stays that of the last good backup. With
 BACKUP_TO_ADMIN_CHAT the file goes to the operators' group too, unless it is over what Telegram
 lets a bot send: then the operators are told where it is instead.
 """
@@ -20,7 +22,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.config import Settings
 from bot.services.jobs import run_every
-from storage.backups import BackupFailed, BackupFile, backups_in, take_backup
+from bot.services.metrics import FailedRun
+from storage.backups import BackupFailed, BackupFile, backups_in, folder_mode, take_backup
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +94,18 @@ class ScheduledBackups:
         self._to_operators = config.backup_to_admin_chat
         self._delivery = delivery
         self._upload_limit = upload_limit
+        self._warned_of_open_folder = False
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         """The first backup one interval after start-up (a restart loop must not fill the folder),
         then every interval (none without BACKUP_EVERY_HOURS)."""
         if self._every is not None:
-            run_every(scheduler, self.run, self._every, JOB_ID, at_start=False)
+            run_every(scheduler, self._scheduled_run, self._every, JOB_ID, at_start=False)
+
+    async def _scheduled_run(self) -> BackupFile | FailedRun:
+        """`run`, with a failed backup told to the job's metrics as a failed run."""
+        backup = await self.run()
+        return FailedRun("the backup failed") if backup is None else backup
 
     async def run(self, now: datetime | None = None) -> BackupFile | None:
         """One backup, told to the operators as configured; None when it failed. Never raises:
@@ -123,10 +132,24 @@ class ScheduledBackups:
             backup.audit.accounts,
             backup.audit.open_holds,
         )
+        if backup.folder_open_to_others:
+            self._warn_of_open_folder()
         self._remove_old()
         if self._to_operators:
             await self._send(backup)
         return backup
+
+    def _warn_of_open_folder(self) -> None:
+        """Once a process: the folder is the operator's to set, the warning theirs to act on."""
+        if self._warned_of_open_folder:
+            return
+        self._warned_of_open_folder = True
+        log.warning(
+            "BACKUP_DIR %s is open to every user of this machine (mode %04o): the backups in it "
+            "are 0600, but `chmod o-rwx` it to keep even their names private",
+            self._folder,
+            folder_mode(self._folder),
+        )
 
     def _next_try(self) -> str:
         return "" if self._every is None else f" The next try is in {every_text(self._every)}."

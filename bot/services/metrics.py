@@ -18,6 +18,7 @@ import functools
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from apscheduler.events import (
@@ -88,15 +89,16 @@ UPSTREAM_UP = Gauge(
 )
 JOB_LAST_SUCCESS = Gauge(
     f"{PREFIX}_job_last_success_timestamp_seconds",
-    "When each background job last ran to its end without an error (Unix time); absent until "
-    "its first run ends.",
-    ["job"],
+    "When each background job (the task label: `job` is Prometheus's own) last ran to its end "
+    "without an error (Unix time); absent until its first run ends.",
+    ["task"],
     registry=None,
 )
 JOB_FAILURES = Counter(
     f"{PREFIX}_job_failures",
-    "Runs of each background job that ended with an error.",
-    ["job"],
+    "Runs of each background job that ended with an error, or that failed and said so (a "
+    "backup that could not be taken).",
+    ["task"],
     registry=None,
 )
 
@@ -154,9 +156,19 @@ def _timed(
     return timed
 
 
+@dataclass(frozen=True)
+class FailedRun:
+    """What a background job returns from a run that failed and was dealt with (logged in one
+    line, the operators alerted) rather than raising, which would have APScheduler log a
+    traceback: the run counts as a failure, and the job's last success time stays as it was."""
+
+    why: str
+
+
 class JobMeasures:
-    """Follows the scheduler's events: each job's last success and its failures. A job's failure
-    count is there (at 0) from the moment it is scheduled, so an alert can ask for its increase."""
+    """Follows the scheduler's events: each job's last success and its failures (a run that
+    raised, or returned a `FailedRun`). A job's failure count is there (at 0) from the moment it
+    is scheduled, so an alert can ask for its increase."""
 
     def __init__(self, scheduler: BaseScheduler) -> None:
         scheduler.add_listener(self._added, EVENT_JOB_ADDED)
@@ -168,7 +180,7 @@ class JobMeasures:
 
     @staticmethod
     def _ended(event: JobExecutionEvent) -> None:
-        if event.exception is not None:
+        if event.exception is not None or isinstance(event.retval, FailedRun):
             JOB_FAILURES.labels(event.job_id).inc()
         else:
             JOB_LAST_SUCCESS.labels(event.job_id).set(time.time())

@@ -15,7 +15,9 @@ do its work), on the bot's own web server, for a supervisor or a load balancer.
 
 The server is public and the database check writes: checks asked for at once share one run,
 and a result stands for `FRESH_FOR` seconds, so a flood of requests costs the database at most
-one probe a second.
+one probe a second. The probe runs in a thread, which nothing can stop: on a hung filesystem it
+may never return. So at most one probe runs at a time: while one that went unanswered is still
+under way, the database check fails at once, saying since when, and no other is started.
 """
 
 from __future__ import annotations
@@ -25,12 +27,20 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 from aiohttp import web
 from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 
 from bot.telegram.api_calls import TELEGRAM, TelegramContact
 from storage.readiness import NotWritable, newest_schema, schema_after_a_write
+
+
+class WriteProbe(Protocol):
+    """Whether the database file takes a write (`storage.readiness.schema_after_a_write`)."""
+
+    async def __call__(self, path: Path, *, busy_timeout: float) -> int: ...
+
 
 TELEGRAM_PATIENCE = 60.0  # seconds of unanswered Bot API calls before the shop is not ready
 DATABASE_PATIENCE = 2.0  # seconds the write probe waits for the shop's own writer
@@ -51,13 +61,17 @@ class Readiness:
         contact: TelegramContact = TELEGRAM,
         *,
         clock: Callable[[], float] = time.monotonic,
+        probe: WriteProbe = schema_after_a_write,
     ) -> None:
         self._database_path = database
         self._scheduler = scheduler
         self._contact = contact
         self._clock = clock
+        self._probe = probe
         self._checking = asyncio.Lock()
         self._last: tuple[float, dict[str, Check]] | None = None
+        # The last database probe and when it started: one runs at a time, however long.
+        self._probing: tuple[float, asyncio.Future[int]] | None = None
 
     async def checks(self) -> dict[str, Check]:
         """Each check's state, by name (at most `FRESH_FOR` seconds old)."""
@@ -78,17 +92,26 @@ class Readiness:
         }
 
     async def _database(self) -> tuple[Check, Check]:
-        try:
-            version = await asyncio.wait_for(
-                schema_after_a_write(self._database_path, busy_timeout=DATABASE_PATIENCE),
-                DATABASE_PATIENCE + 1,
+        patience = DATABASE_PATIENCE + 1
+        if self._probing is not None and not self._probing[1].done():
+            ago = self._clock() - self._probing[0]
+            return _no_answer(
+                f"no answer within {patience:g} s: the probe started {ago:.0f} s ago "
+                "has not returned"
             )
+        probe = asyncio.ensure_future(
+            self._probe(self._database_path, busy_timeout=DATABASE_PATIENCE)
+        )
+        probe.add_done_callback(_retrieve_its_outcome)
+        self._probing = (self._clock(), probe)
+        try:
+            # Shielded: a probe given up on goes on to its end, so the next check knows it has.
+            version = await asyncio.wait_for(asyncio.shield(probe), patience)
         except NotWritable as refused:
             unknown = Check(False, "unknown: the database could not be written")
             return Check(False, f"takes no write: {refused}"), unknown
         except TimeoutError:
-            unknown = Check(False, "unknown: the database did not answer")
-            return Check(False, f"no answer within {DATABASE_PATIENCE + 1:g} s"), unknown
+            return _no_answer(f"no answer within {patience:g} s")
         newest = newest_schema()
         migrations = Check(version == newest, f"schema {version}, newest {newest}")
         return Check(True, "takes a write"), migrations
@@ -108,6 +131,17 @@ class Readiness:
         if self._scheduler.state == STATE_RUNNING:
             return Check(True, "running")
         return Check(False, "stopped" if not self._scheduler.running else "paused")
+
+
+def _no_answer(detail: str) -> tuple[Check, Check]:
+    return Check(False, detail), Check(False, "unknown: the database did not answer")
+
+
+def _retrieve_its_outcome(probe: asyncio.Future[int]) -> None:
+    """A probe's error, when it was given up on before it had one, is of no use any more; taken
+    here, asyncio does not log it as never retrieved."""
+    if not probe.cancelled():
+        probe.exception()
 
 
 def health_routes(readiness: Readiness) -> list[web.RouteDef]:

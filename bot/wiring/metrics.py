@@ -1,7 +1,8 @@
 """`GET /metrics`: the shop's measures in Prometheus's text format, never public by default.
 
 - With `METRICS_TOKEN`, the public web server answers `/metrics` to a request carrying
-  `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time) and 401 to any other;
+  `Authorization: Bearer <METRICS_TOKEN>` (the scheme in any case, the token compared in
+  constant time) and 401 to any other;
 - with `METRICS_PORT`, a server of its own answers `/metrics` on `METRICS_HOST` (a loopback
   address: the configuration refuses any other) without a token, for a Prometheus on the same
   machine;
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector, CollectorRegistry
 
@@ -192,11 +194,14 @@ def public_metrics_routes(exporter: MetricsExporter, token: str | None) -> list[
     """`/metrics` for the public server: only with a token, and only to a request bearing it."""
     if token is None:
         return []
-    expected = f"Bearer {token}".encode()
+    expected = token.encode()
 
     async def guarded(request: web.Request) -> web.Response:
-        offered = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(offered, expected):
+        scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+        # The scheme's name is case-insensitive (RFC 7235); the token is compared in constant
+        # time whatever the scheme, so a wrong one takes as long as a wrong token.
+        right_token = hmac.compare_digest(offered.lstrip(" ").encode(), expected)
+        if scheme.lower() != "bearer" or not right_token:
             return web.json_response(
                 {"error": "a bearer token is required"},
                 status=401,
@@ -241,11 +246,30 @@ class LoopbackMetricsServer:
 def metrics_series() -> set[str]:
     """Every series name `/metrics` can show, from the registry's own descriptions (what the
     dashboard and the alert rules may refer to)."""
-    families: list[Metric] = [
-        family for collector in PROCESS_WIDE for family in collector.describe()
+    return set(metrics_labels())
+
+
+def metrics_labels() -> dict[str, frozenset[str]]:
+    """The label names of every series `/metrics` can show, by series name (a histogram's
+    `_bucket` carries `le` besides its own), from the registry's own descriptions: what a
+    dashboard's legend or an alert's text may name."""
+    described: list[tuple[Metric, frozenset[str]]] = [
+        (family, _label_names(collector))
+        for collector in PROCESS_WIDE
+        for family in collector.describe()
     ]
-    families += _families("").values()
+    described += [(family, _label_names(family)) for family in _families("").values()]
     process = CollectorRegistry()
     ProcessCollector(namespace=PREFIX, registry=process)
-    families += process.collect()
-    return sample_names(families)
+    described += [(family, _label_names(family)) for family in process.collect()]
+    return {
+        series: labels | {"le"} if series.endswith("_bucket") else labels
+        for family, labels in described
+        for series in sample_names([family])
+    }
+
+
+def _label_names(described: MetricWrapperBase | Metric) -> frozenset[str]:
+    # prometheus_client keeps the label names a metric was declared with in `_labelnames` (a
+    # family read from a collector has none: its samples carry theirs).
+    return frozenset(getattr(described, "_labelnames", ()))

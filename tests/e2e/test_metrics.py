@@ -33,8 +33,8 @@ TOKEN = "e2e-metrics-token-0123456789abcdef"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
-async def get(url: str, token: str | None = None) -> tuple[int, str]:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+async def get(url: str, token: str | None = None, scheme: str = "Bearer") -> tuple[int, str]:
+    headers = {} if token is None else {"Authorization": f"{scheme} {token}"}
     async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as answer:
         return answer.status, await answer.text()
 
@@ -173,10 +173,10 @@ async def test_a_scrape_after_a_purchase_of_every_line_reads_what_happened(
 
     # The background jobs, and /readyz's checks.
     assert (
-        value(scraped, "storefront_job_last_success_timestamp_seconds", job="reconcile-orders") > 0
+        value(scraped, "storefront_job_last_success_timestamp_seconds", task="reconcile-orders") > 0
     )
-    assert value(scraped, "storefront_job_failures_total", job="reconcile-orders") == 0
-    assert value(scraped, "storefront_job_failures_total", job="watch-usdt-deposits") == 0
+    assert value(scraped, "storefront_job_failures_total", task="reconcile-orders") == 0
+    assert value(scraped, "storefront_job_failures_total", task="watch-usdt-deposits") == 0
     for check in ("database", "migrations", "telegram", "scheduler"):
         assert value(scraped, "storefront_ready", check=check) == 1
 
@@ -199,6 +199,12 @@ async def test_metrics_need_the_token_on_the_public_server(metered_shop: Shop) -
     assert status == 401 and "storefront_" not in body
     status, body = await get(url, TOKEN[:-1])
     assert status == 401
+    status, body = await get(url, TOKEN, scheme="Basic")
+    assert status == 401 and "storefront_" not in body
+    # The scheme's name is case-insensitive (RFC 7235): Prometheus and curl users write either.
+    for scheme in ("bearer", "BEARER"):
+        status, body = await get(url, TOKEN, scheme=scheme)
+        assert status == 200 and "storefront_updates_total" in body, scheme
 
 
 async def test_the_metrics_port_answers_on_loopback_only_without_a_token(

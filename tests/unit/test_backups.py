@@ -4,23 +4,30 @@ the operators' group is told (through a stand-in for Telegram that records what 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CollectorRegistry
 
-from bot.services.backups import ScheduledBackups, beyond_the_newest, size_text
+from bot.services.backups import JOB_ID, ScheduledBackups, beyond_the_newest, size_text
 from bot.services.config import ConfigError, Settings, load_settings
+from bot.services.metrics import JOB_FAILURES, JOB_LAST_SUCCESS, JobMeasures
 from storage.backups import (
     BackupFailed,
+    CopyDamaged,
+    audited_copy,
     backup_name,
     backups_in,
     take_backup,
     taken_at,
 )
 from storage.ledger import Ledger
+from tests.e2e.harness import until
 from tests.unit.conftest import Books
 
 USDT = 1_000_000
@@ -118,12 +125,18 @@ async def test_a_backup_is_a_private_checked_copy(books: Books, tmp_path: Path) 
     assert wallets_in(backup.path) == {1: 7 * USDT, 2: 3 * USDT}
 
 
-async def test_an_existing_folder_is_made_private(books: Books, tmp_path: Path) -> None:
+async def test_an_existing_folder_keeps_the_access_its_operator_gave_it(
+    books: Books, tmp_path: Path
+) -> None:
     folder = tmp_path / "backups"
-    folder.mkdir(mode=0o755)
+    folder.mkdir()
+    folder.chmod(0o750)  # the shop's group reads the backups, say to ship them elsewhere
+    backup = await take_backup(books.db.path, folder, NOON)
+    assert _mode(folder) == 0o750 and _mode(backup.path) == 0o600
+    assert backup.folder_open_to_others is False
     folder.chmod(0o755)
-    await take_backup(books.db.path, folder, NOON)
-    assert _mode(folder) == 0o700
+    later = await take_backup(books.db.path, folder, NOON + timedelta(hours=1))
+    assert _mode(folder) == 0o755 and later.folder_open_to_others is True
 
 
 async def test_a_backup_is_one_moment_while_the_shop_writes(books: Books, tmp_path: Path) -> None:
@@ -172,6 +185,38 @@ async def test_a_broken_ledger_is_no_backup(books: Books, tmp_path: Path) -> Non
     with pytest.raises(BackupFailed, match="fails the ledger check: account customer:1:wallet"):
         await take_backup(books.db.path, folder, NOON)
     assert list(folder.iterdir()) == []
+
+
+async def test_a_copy_is_checked_in_one_place_for_backups_and_restores(
+    books: Books, tmp_path: Path
+) -> None:
+    """The check a backup and a restore make of their copy: the audit of a good one, the audit's
+    problems of a broken ledger for the caller to word, and SQLite's verdict on a damaged file."""
+    await _shop_with_money(books)
+    good = (await take_backup(books.db.path, tmp_path / "good", NOON)).path
+    audit = await audited_copy(good)
+    assert audit.ok and audit.transactions == 2
+
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(good.read_bytes())
+    conn = sqlite3.connect(broken)
+    conn.execute("UPDATE ledger_accounts SET balance = 1 WHERE code = 'customer:1:wallet'")
+    conn.commit()
+    conn.close()
+    audit = await audited_copy(broken)
+    assert not audit.ok
+    assert audit.problems == [
+        "account customer:1:wallet caches balance 1 but its entries sum to 7000000"
+    ]
+
+    damaged = tmp_path / "damaged.sqlite3"
+    pages = bytearray(good.read_bytes())
+    page_size = int.from_bytes(pages[16:18], "big")
+    pages[page_size + 8 : 2 * page_size] = b"\xff" * (page_size - 8)  # a table's page scribbled on
+    damaged.write_bytes(bytes(pages))
+    with pytest.raises(CopyDamaged):
+        await audited_copy(damaged)
+    assert damaged.read_bytes() == bytes(pages)  # checked, never repaired or migrated
 
 
 async def test_a_taken_name_is_never_overwritten(books: Books, tmp_path: Path) -> None:
@@ -257,6 +302,71 @@ async def test_old_backups_go_only_after_a_good_one(books: Books, tmp_path: Path
     [alert] = group.alerts
     assert alert.startswith("The database backup failed: the copy fails the ledger check")
     assert alert.endswith("The next try is in 60 minutes.") and "\n" not in alert
+
+
+def _job_figures() -> tuple[float, float | None]:
+    """The backup job's failures so far and its last success time, as /metrics shows them."""
+    registry = CollectorRegistry()
+    for metric in (JOB_FAILURES, JOB_LAST_SUCCESS):
+        registry.register(metric)
+    labels = {"task": JOB_ID}
+    failures = registry.get_sample_value("storefront_job_failures_total", labels) or 0.0
+    success = registry.get_sample_value("storefront_job_last_success_timestamp_seconds", labels)
+    return failures, success
+
+
+async def test_a_failed_scheduled_backup_counts_as_a_failed_run_in_one_log_line(
+    books: Books, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _shop_with_money(books)
+    group = OperatorsGroup()
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    JobMeasures(scheduler)
+    ScheduledBackups(_config(books, tmp_path), group).schedule(scheduler)
+    scheduler.start()
+    try:
+        # A good run first: the success time moves.
+        failures, _ = _job_figures()
+        scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
+        await until(lambda: _job_figures()[1] is not None, "the good backup is counted")
+        good_at = _job_figures()[1]
+        for taken in backups_in(tmp_path / "backups"):  # the next run may come in the same second
+            taken.unlink()
+
+        async with books.db.write() as tx:  # the ledger breaks: the next copy fails its check
+            await tx.execute(
+                "UPDATE ledger_accounts SET balance = 9 WHERE code = 'customer:1:wallet'"
+            )
+        caplog.clear()
+        scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
+        await until(lambda: _job_figures()[0] == failures + 1, "the failed backup is counted")
+    finally:
+        scheduler.shutdown(wait=False)
+
+    assert _job_figures() == (failures + 1, good_at)  # the success time stays the good run's
+    [alert] = group.alerts
+    assert alert.startswith("The database backup failed: the copy fails the ledger check")
+    [line] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert line.getMessage().startswith("backup failed: the copy fails the ledger check")
+    assert line.exc_info is None
+
+
+async def test_a_folder_open_to_every_user_is_warned_of_once(
+    books: Books, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    folder.chmod(0o755)
+    backups = ScheduledBackups(_config(books, tmp_path), OperatorsGroup())
+    caplog.set_level(logging.INFO)
+    for hour in range(3):
+        assert await backups.run(NOON + timedelta(hours=hour)) is not None
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"BACKUP_DIR {folder} is open to every user of this machine (mode 0755): the backups "
+        "in it are 0600, but `chmod o-rwx` it to keep even their names private"
+    ]
+    assert _mode(folder) == 0o755  # left as the operator made it
 
 
 async def test_the_file_goes_to_the_operators_with_a_caption(books: Books, tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ import re
 import socket
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,3 +236,61 @@ async def test_the_database_itself_is_no_backup(tmp_path: Path) -> None:
         await _deposit(db, 2, 5 * USDT, "live")
     code, _, err = _restore(tmp_path, database, database)
     assert code == 2 and err == [f"not restored: {database} is the database itself"]
+
+
+HOLD_EXCLUSIVELY = """
+import sqlite3, sys
+holder = sqlite3.connect(sys.argv[1], isolation_level=None)
+holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+holder.execute("SELECT count(*) FROM users").fetchone()
+print("holding", flush=True)
+sys.stdin.readline()
+"""
+
+
+def _held_exclusively(database: Path) -> subprocess.Popen[str]:
+    """Another process that has the database to itself until its standard input is closed.
+    Another process: closing any descriptor of the file would drop this one's locks on it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_EXCLUSIVELY, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+    return holder
+
+
+async def test_restore_is_refused_while_another_process_keeps_the_old_database_locked(
+    tmp_path: Path,
+) -> None:
+    backup = await _backup_of_seven_usdt(tmp_path)
+    database = tmp_path / "data" / "shop.sqlite3"
+    async with Database(database) as db:
+        await _deposit(db, 2, 5 * USDT, "live")
+    # The old database's checkpoint finds it locked, not merely busy.
+    holder = _held_exclusively(database)
+    try:
+        before = _files(database.parent)
+        code, out, err = _restore(tmp_path, database, backup)
+        assert _files(database.parent) == before  # nothing moved while it still holds it
+    finally:
+        holder.communicate("done\n", timeout=10)
+    assert code == 2 and out == []
+    assert err == [
+        f"not restored: {database} is in use by another process (database is locked); "
+        "stop whatever reads it and try again"
+    ]
+    assert wallets_in(database) == {2: 5 * USDT}
+
+
+async def test_a_damaged_old_database_is_kept_as_it_is(tmp_path: Path) -> None:
+    backup = await _backup_of_seven_usdt(tmp_path)
+    database = tmp_path / "data" / "shop.sqlite3"
+    database.parent.mkdir()
+    database.write_bytes(b"\x00" * 8192)  # no SQLite file any more: nothing to checkpoint
+    code, out, err = _restore(tmp_path, database, backup)
+    assert code == 0, err
+    kept = database.with_name("shop.sqlite3.before-restore-" + out[2][-16:])
+    assert kept.read_bytes() == b"\x00" * 8192
+    assert wallets_in(database) == {1: 7 * USDT}

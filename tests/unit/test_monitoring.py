@@ -4,6 +4,7 @@ variables, the readiness checks, the counted upstream and Bot API calls, and the
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,14 @@ from bot.services.metrics import (
     metered,
 )
 from bot.telegram.api_calls import CountBotApiCalls, TelegramContact
-from bot.wiring.health import FRESH_FOR, TELEGRAM_PATIENCE, Readiness
+from bot.wiring.health import DATABASE_PATIENCE, FRESH_FOR, TELEGRAM_PATIENCE, Readiness
 from providers.outcomes import Outcome, Reply
 from storage.database import Database
 from storage.readiness import NotWritable, newest_schema, schema_after_a_write
+from tests.e2e.harness import until
 
 TOKEN = "42:TEST"
+PATIENCE = DATABASE_PATIENCE + 1  # how long /readyz waits for the database probe
 
 
 def reading(metric: MetricWrapperBase) -> CollectorRegistry:
@@ -167,6 +170,45 @@ async def test_ready_needs_the_schema_telegram_and_the_jobs(tmp_path: Path) -> N
         assert not migrations.ok
         assert migrations.detail == f"schema {newest_schema() - 1}, newest {newest_schema()}"
         scheduler.shutdown(wait=False)
+
+
+async def test_a_hung_database_probe_is_waited_for_once_and_never_run_twice_at_once(
+    tmp_path: Path,
+) -> None:
+    """On a hung filesystem the probe's thread cannot be stopped: while it has not returned, the
+    shop answers not ready at once and starts no other (a thread more per probe otherwise)."""
+    clock = Clock()
+    hung = threading.Event()
+    probes = {"started": 0, "returned": 0}
+
+    async def probe(path: Path, *, busy_timeout: float) -> int:
+        probes["started"] += 1
+        try:
+            await asyncio.to_thread(hung.wait, 30)  # a write the filesystem does not answer
+            return newest_schema()
+        finally:
+            probes["returned"] += 1
+
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    readiness = Readiness(tmp_path / "shop.sqlite3", scheduler, clock=clock, probe=probe)
+    try:
+        database = (await readiness.checks())["database"]
+        assert (database.ok, database.detail) == (False, f"no answer within {PATIENCE:g} s")
+        for waited in (FRESH_FOR, 2 * FRESH_FOR):
+            clock.now += FRESH_FOR
+            checks = await asyncio.wait_for(readiness.checks(), 0.5)  # at once, no new wait
+            assert not checks["database"].ok and not checks["migrations"].ok
+            assert checks["database"].detail == (
+                f"no answer within {PATIENCE:g} s: the probe started "
+                f"{waited:g} s ago has not returned"
+            )
+        assert probes == {"started": 1, "returned": 0}
+    finally:
+        hung.set()
+    await until(lambda: probes["returned"] == 1, "the hung probe returns")
+    clock.now += FRESH_FOR
+    assert (await readiness.checks())["database"].ok  # a new probe, answered
+    assert probes == {"started": 2, "returned": 2}
 
 
 async def test_telegram_is_judged_by_unanswered_calls_never_by_silence(tmp_path: Path) -> None:
@@ -315,17 +357,26 @@ async def test_each_job_has_its_failures_from_the_start_and_its_last_success() -
     for job, job_id in ((works, "unit-works"), (breaks, "unit-breaks")):
         scheduler.add_job(job, "date", run_date=datetime.now(UTC), id=job_id)
     await asyncio.wait_for(asyncio.gather(ran.wait(), failed.wait()), 5)
-    await asyncio.sleep(0.1)  # the events follow the runs' ends
+
+    def ended(task: str) -> bool:  # the scheduler's events follow the runs' ends
+        done = sample(JOB_LAST_SUCCESS, "storefront_job_last_success_timestamp_seconds", task=task)
+        return done is not None or bool(
+            sample(JOB_FAILURES, "storefront_job_failures_total", task=task)
+        )
+
+    await until(lambda: ended("unit-works") and ended("unit-breaks"), "both runs are counted")
     scheduler.shutdown(wait=False)
 
     failures = "storefront_job_failures_total"
-    assert sample(JOB_FAILURES, failures, job="unit-works") == 0
-    assert sample(JOB_FAILURES, failures, job="unit-breaks") == 1
+    assert sample(JOB_FAILURES, failures, task="unit-works") == 0
+    assert sample(JOB_FAILURES, failures, task="unit-breaks") == 1
     success = sample(
-        JOB_LAST_SUCCESS, "storefront_job_last_success_timestamp_seconds", job="unit-works"
+        JOB_LAST_SUCCESS, "storefront_job_last_success_timestamp_seconds", task="unit-works"
     )
     assert success is not None and success >= started
     assert (
-        sample(JOB_LAST_SUCCESS, "storefront_job_last_success_timestamp_seconds", job="unit-breaks")
+        sample(
+            JOB_LAST_SUCCESS, "storefront_job_last_success_timestamp_seconds", task="unit-breaks"
+        )
         is None
     )

@@ -14,13 +14,19 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.wiring.metrics import metrics_series
+from bot.wiring.metrics import metrics_labels, metrics_series
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "storefront.json"
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 METRIC = re.compile(r"\bstorefront_[a-z0-9_]+")
 DURATION = re.compile(r"[0-9]+[smhdwy]")
+LEGEND_LABEL = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+ANNOTATION_LABEL = re.compile(r"\$labels\.([A-Za-z_][A-Za-z0-9_]*)")
+# The labels Prometheus gives every series of a scrape target. A metric's own label of that name
+# becomes `exported_job` (without honor_labels), and a legend or alert naming it shows the
+# scrape job's name instead of the metric's value.
+TARGET_LABELS = frozenset({"job", "instance"})
 
 
 def used_metrics(expr: str) -> set[str]:
@@ -67,6 +73,41 @@ def test_the_exported_series_include_every_kind_of_metric() -> None:
     ):
         assert name in exported, name
     assert "storefront_no_such_thing" not in exported
+
+
+def test_no_metric_has_a_label_prometheus_gives_its_targets() -> None:
+    labels = metrics_labels()
+    # The labels are the registry's own: every kind of metric shows them.
+    assert labels["storefront_updates_total"] == {"type", "outcome"}
+    assert labels["storefront_handler_seconds_bucket"] == {"type", "le"}
+    assert labels["storefront_orders"] == {"line", "status"}
+    assert labels["storefront_ready"] == {"check"}
+    assert labels["storefront_process_resident_memory_bytes"] == set()
+    assert set(labels) == metrics_series()
+    clashing = {
+        series: sorted(names & TARGET_LABELS)
+        for series, names in labels.items()
+        if names & TARGET_LABELS
+    }
+    assert clashing == {}
+
+
+def labels_of(expr: str) -> frozenset[str]:
+    """The labels the series an expression uses carry, and the target's `instance`."""
+    labels = metrics_labels()
+    return frozenset({"instance"}).union(*(labels[name] for name in used_metrics(expr)))
+
+
+def test_legends_and_alert_texts_name_only_labels_their_series_carry() -> None:
+    dashboard = json.loads(DASHBOARD.read_text("utf-8"))
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            named = set(LEGEND_LABEL.findall(target.get("legendFormat", "")))
+            assert named <= labels_of(target["expr"]), (panel["title"], target["legendFormat"])
+    for rule in alert_rules():
+        for text in rule["annotations"].values():
+            named = set(ANNOTATION_LABEL.findall(text))
+            assert named <= labels_of(rule["expr"]), (rule["alert"], text)
 
 
 def test_the_dashboard_uses_only_exported_metrics_and_imports_as_grafana_json() -> None:
