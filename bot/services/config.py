@@ -51,6 +51,14 @@ class ConfigError(Exception):
     """Raised with a one-line, operator-readable explanation of a bad configuration."""
 
 
+def bot_token_refused() -> ConfigError:
+    """Telegram answered 401 to BOT_TOKEN: revoked or mistyped; starting again would not help."""
+    return ConfigError(
+        "BOT_TOKEN is invalid: Telegram refused it (401 Unauthorized); copy the bot's current "
+        "token from @BotFather"
+    )
+
+
 class InvalidSetting(ValueError):
     """A value that is fine alone but not beside the shop's other settings."""
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from sandbox.telegram import ApiFault
 from tests.e2e.flows import CONFIRM, USDT, cloud_confirmation, new_customer, orders_of, wallet_of
@@ -207,3 +208,51 @@ async def test_a_webhook_telegram_refuses_stops_the_start_in_one_line(tmp_path: 
         "https://shop.example.com/telegram/webhook: "
     )
     assert "Traceback" not in output and WEBHOOK_SECRET not in output
+
+
+async def test_a_setwebhook_telegram_does_not_answer_is_tried_again_until_taken(
+    tmp_path: Path,
+) -> None:
+    """A gateway's 502 page, then no answer at all: neither is a bad URL, and the shop comes up."""
+    shop = Shop(tmp_path, webhook=True)
+    faults = shop.emulator.faults
+    faults.add(ApiFault("5xx", "setWebhook", carried_out=False))
+    faults.add(ApiFault("timeout", "setWebhook", carried_out=False, seconds=0.5))
+    await shop.start()
+    try:
+        bot = shop.bot
+        assert bot is not None
+        assert [fired.kind for fired in faults.fired] == ["5xx", "timeout"]
+        account = shop.emulator.bot()
+        assert account.webhook.url == shop.webhook_url
+        retried = [line for line in bot.log_lines if "setWebhook failed" in line]
+        assert len(retried) == 2, bot.log
+        assert "trying again in 1 s" in retried[0] and "trying again in 2 s" in retried[1]
+        assert not [line for line in bot.log_lines if "Traceback" in line or " ERROR " in line]
+
+        ada = shop.customer("Ada")
+        await ada.send("/start")
+        assert "Welcome" in (await ada.wait_for_bot()).text
+    finally:
+        await shop.stop()
+
+
+@pytest.mark.parametrize("webhook", [True, False], ids=["webhook", "polling"])
+async def test_a_token_telegram_refuses_stops_the_start_in_one_line(
+    tmp_path: Path, webhook: bool
+) -> None:
+    shop = Shop(tmp_path, {"BOT_TOKEN": "4242424242:TEST-revoked-token"}, webhook=webhook)
+    await shop.emulator.start()
+    await shop.upstreams.start()
+    try:
+        code, output = await shop.run_command("run")
+    finally:
+        await shop.upstreams.stop()
+        await shop.emulator.stop()
+    assert code == 2, output
+    last = output.strip().splitlines()[-1]
+    assert last == (
+        "configuration error: BOT_TOKEN is invalid: Telegram refused it (401 Unauthorized); "
+        "copy the bot's current token from @BotFather"
+    )
+    assert "Traceback" not in output and "revoked-token" not in output
