@@ -4,6 +4,8 @@ taking updates, a failing handler, an update posted twice, a method sent back in
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from aiogram import Bot
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 from aiohttp import web
+from yarl import URL
 
 from bot.services.config import Webhook
 from bot.telegram.intake import ShopDispatcher
@@ -161,3 +164,40 @@ async def test_past_updates_in_flight_telegram_is_told_to_come_back(served: Serv
     assert [await answer for answer in waiting] == [(200, "{}")] * 2
     assert await _post(served.url, _update(20, "hello", chat_id=3)) == (200, "{}")
     assert served.seen == ["wait", "wait", "hello"]
+
+
+async def _post_raw_secret(url: str, secret: bytes) -> bytes:
+    """A request whose secret header carries raw bytes (no HTTP client sends those): the status
+    line of the answer."""
+    parsed = URL(url)
+    body = json.dumps(_update(30, "hello")).encode()
+    reader, writer = await asyncio.open_connection(parsed.host, parsed.port)
+    writer.write(
+        b"POST " + parsed.path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nConnection: close\r\n"
+        + SECRET_HEADER.encode()
+        + b": "
+        + secret
+        + b"\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+    await writer.drain()
+    status = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return status.strip()
+
+
+async def test_a_secret_of_other_than_ascii_is_refused_in_one_line(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Compared as text, `café` made the comparison raise: a 500 and a traceback each time."""
+    with caplog.at_level(logging.WARNING):
+        for secret in (b"caf\xc3\xa9", b"\xff\xfe", SECRET.encode() + b"\xc3\xa9"):
+            assert await _post_raw_secret(served.url, secret) == b"HTTP/1.1 401 Unauthorized"
+    assert served.seen == []
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 1 and lines[0].startswith("refused a webhook request from 127.0.0.1")
+    assert not [record for record in caplog.records if record.exc_info]
