@@ -5,6 +5,8 @@ while Telegram keeps posting. The real bot in webhook mode, the emulator posting
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -256,3 +258,57 @@ async def test_a_token_telegram_refuses_stops_the_start_in_one_line(
         "copy the bot's current token from @BotFather"
     )
     assert "Traceback" not in output and "revoked-token" not in output
+
+
+def _long_message(chat: int, user: int, message_id: int) -> dict[str, Any]:
+    """A customer's /help of 4,000 characters with a thousand entities: about 60 KB of JSON."""
+    words = ["/help", *(f"w{n:03}" for n in range(1000))]
+    entities, offset = [], 0
+    for number, word in enumerate(words):
+        kind = "bot_command" if number == 0 else "bold"
+        entities.append({"type": kind, "offset": offset, "length": len(word)})
+        offset += len(word) + 1
+    return {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": chat, "type": "private", "first_name": "Lea"},
+        "from": {"id": user, "is_bot": False, "first_name": "Lea", "language_code": "en"},
+        "text": " ".join(words),
+        "entities": entities,
+    }
+
+
+async def test_a_large_update_is_handled_and_one_too_large_is_let_go(webhook_shop: Shop) -> None:
+    """An update past the 64 KB an upstream callback may send is handled; one past the 1 MB a
+    proxy passes is answered 200 (Telegram would otherwise post it again forever) and logged."""
+    shop = webhook_shop
+    assert shop.bot is not None
+    lea = shop.customer("Lea")
+    await lea.send("/start")
+    await lea.wait_for_bot()
+    large = {
+        "update_id": 7_000_001,
+        "message": {
+            **_long_message(lea.chat_id, lea.user_id, 70_001),
+            "reply_to_message": _long_message(lea.chat_id, lea.user_id, 70_000),
+        },
+    }
+    body = json.dumps(large).encode()
+    assert 100_000 < len(body) < 1_000_000
+    headers = {SECRET_HEADER: WEBHOOK_SECRET, "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(shop.webhook_url, data=body, headers=headers) as answer:
+            assert answer.status == 200
+        assert "How this shop works" in (await lea.wait_for_bot()).text
+
+        too_large = {**large, "update_id": 7_000_002, "pad": "x" * 1_100_000}
+        data = io.BytesIO(json.dumps(too_large).encode())  # as bytes, aiohttp's client warns
+        async with session.post(shop.webhook_url, data=data, headers=headers) as answer:
+            assert answer.status == 200
+        forged = {**headers, SECRET_HEADER: "guessed"}
+        data.seek(0)
+        async with session.post(shop.webhook_url, data=data, headers=forged) as answer:
+            assert answer.status == 401
+    await until(lambda: any("past the 1 MB" in line for line in shop.bot.log_lines), "logged")
+    await lea.settle()
+    assert len(lea.bot_messages) == 2

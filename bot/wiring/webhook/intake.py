@@ -29,6 +29,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.services.config import Webhook
+from bot.services.web_limits import LargeBodyRoute
 from bot.telegram.intake import ShopDispatcher
 from bot.wiring.webhook.once import HandledOnce
 from bot.wiring.webhook.refusals import RefusedSources
@@ -40,6 +41,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # later while starting or stopping.
 RETRY_WHEN_BUSY = 1
 RETRY_WHEN_STOPPED = 5
+# The largest update taken, as Caddy and nginx (`client_max_body_size 1m`) pass: far past any
+# update Telegram sends (4,096 characters of text, their entities, the message replied to).
+MAX_UPDATE = 1024 * 1024
 
 
 class _CutShort(Exception):
@@ -65,10 +69,10 @@ class WebhookIntake:
         self.refusals = refusals or RefusedSources()
         self.accepting = False
 
-    def routes(self, dispatcher: ShopDispatcher) -> list[web.RouteDef]:
+    def routes(self, dispatcher: ShopDispatcher) -> list[web.AbstractRouteDef]:
         """The route on the bot's web server that takes `dispatcher`'s updates."""
         handler = _RequestHandler(dispatcher, self)
-        return [web.post(self.webhook.path, handler.handle)]
+        return [LargeBodyRoute(self.webhook.path, handler.handle, MAX_UPDATE, handler.too_large)]
 
 
 class _RequestHandler(SimpleRequestHandler):
@@ -96,9 +100,8 @@ class _RequestHandler(SimpleRequestHandler):
         intake = self.intake
         if not intake.accepting:
             return _busy("not taking updates now", RETRY_WHEN_STOPPED)
-        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), self.bot):
-            intake.refusals.refused(request.remote or "an unknown address")
-            return web.Response(status=401, text="Unauthorized")
+        if (refused := self._unless_secret(request)) is not None:
+            return refused
         try:
             raw = await request.json(loads=self.bot.session.json_loads)
             update = Update.model_validate(raw, context={"bot": self.bot})
@@ -115,6 +118,26 @@ class _RequestHandler(SimpleRequestHandler):
         except _CutShort:
             return _busy("stopping", RETRY_WHEN_STOPPED)
         return web.Response(body=self._build_response_writer(bot=self.bot, result=result))
+
+    async def too_large(self, request: web.Request) -> web.Response:
+        """A request past MAX_UPDATE, unread: answered 200 all the same, or Telegram would post
+        it again and again, and the updates of that chat would wait behind it."""
+        if (refused := self._unless_secret(request)) is not None:
+            return refused
+        log.warning(
+            "a webhook request of %s bytes, past the %d MB an update may have, was answered "
+            "unread: its update is not handled",
+            request.content_length or "more than that many",
+            MAX_UPDATE // (1024 * 1024),
+        )
+        return web.json_response({})
+
+    def _unless_secret(self, request: web.Request) -> web.Response | None:
+        """401 for a request without the webhook's secret (logged once a minute per source)."""
+        if self.verify_secret(request.headers.get(SECRET_HEADER, ""), self.bot):
+            return None
+        self.intake.refusals.refused(request.remote or "an unknown address")
+        return web.Response(status=401, text="Unauthorized")
 
     async def _feed(self, update: Update) -> TelegramMethod[Any] | None:
         task = asyncio.ensure_future(self.shop_dispatcher.feed_update(self.bot, update))
