@@ -16,13 +16,13 @@ import pytest
 import pytest_asyncio
 from aiogram import Bot
 from aiogram.methods import SendMessage
-from aiogram.types import Message
+from aiogram.types import Message, Update
 from aiohttp import web
 from yarl import URL
 
 from bot.services.config import Webhook
 from bot.telegram.intake import ShopDispatcher
-from bot.wiring.webhook.intake import SECRET_HEADER, WebhookIntake
+from bot.wiring.webhook.intake import SECRET_HEADER, WebhookIntake, _RequestHandler
 from bot.wiring.webhook.once import HandledOnce
 from sandbox.server import free_port
 from storage.database import Database
@@ -201,3 +201,29 @@ async def test_a_secret_of_other_than_ascii_is_refused_in_one_line(
     lines = [record.getMessage() for record in caplog.records]
     assert len(lines) == 1 and lines[0].startswith("refused a webhook request from 127.0.0.1")
     assert not [record for record in caplog.records if record.exc_info]
+
+
+async def test_a_stop_in_the_turn_an_update_is_taken_lets_it_finish(tmp_path: Path) -> None:
+    """The update counts as in hand from the moment its request hands it over, not from when
+    its handler first runs: a SIGTERM in between still gives it its time to finish."""
+    finished: list[str] = []
+    dispatcher = ShopDispatcher(finish_within=5)
+
+    async def handler(message: Message) -> None:
+        await asyncio.sleep(0.2)
+        finished.append(message.text or "")
+
+    dispatcher.message.register(handler)
+    bot = Bot(token="42:TEST")
+    webhook = Webhook(url="http://x" + PATH, path=PATH, secret=SECRET, drop_pending_updates=False)
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        intake = WebhookIntake(bot, webhook, HandledOnce(HandledUpdates(db)), updates_in_flight=2)
+        request_handler = _RequestHandler(dispatcher, intake)
+        update = Update.model_validate(_update(40, "in hand"), context={"bot": bot})
+        request = asyncio.ensure_future(request_handler._feed(update))
+        await asyncio.sleep(0)  # the request handed the update over; its handler has not run
+        assert len(dispatcher.in_hand) == 1  # what a stop reads to know it must wait
+        await dispatcher.emit_shutdown()  # the stop, in the same turn of the loop
+        assert finished == ["in hand"]
+        assert await request is None
+    await bot.session.close()

@@ -140,8 +140,16 @@ class _RequestHandler(SimpleRequestHandler):
         return web.Response(status=401, text="Unauthorized")
 
     async def _feed(self, update: Update) -> TelegramMethod[Any] | None:
-        task = asyncio.ensure_future(self.shop_dispatcher.feed_update(self.bot, update))
-        self.shop_dispatcher.handles_in(task)
+        # In hand from now, not from the task's first step: a stop in this turn of the loop
+        # would otherwise find nothing in hand and close the shop under the handler.
+        with self.shop_dispatcher.in_hand.handling(update.update_id):
+            task = asyncio.ensure_future(self.shop_dispatcher.feed_update(self.bot, update))
+            self.shop_dispatcher.handles_in(task)
+            return await self._outcome(task, update)
+
+    async def _outcome(
+        self, task: asyncio.Future[Any], update: Update
+    ) -> TelegramMethod[Any] | None:
         try:
             result = await task
         except asyncio.CancelledError:
