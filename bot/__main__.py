@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(config: Settings, *, webhook: bool) -> int:
     from bot.wiring.app import main_polling, main_webhook
+    from bot.wiring.webhook.serve import WebhookNotSet
     from storage.process_lock import LockHeld
 
     try:
@@ -87,6 +88,9 @@ def _run(config: Settings, *, webhook: bool) -> int:
             file=sys.stderr,
         )
         return 2
+    except WebhookNotSet as unanswered:  # not a configuration error: a restart may well do
+        print(f"stopped: {unanswered}", file=sys.stderr)
+        return 1
     return 0
 
 

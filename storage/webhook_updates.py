@@ -1,5 +1,8 @@
 """The ids of the Telegram updates the webhook handled, kept as long as Telegram may deliver one
-again (a day: Telegram keeps an update no longer), so a second delivery is not handled twice."""
+again (a day: Telegram keeps an update no longer), so a second delivery is not handled twice.
+
+A record older than that is never read, even before a write forgets it: after a week without
+updates Telegram numbers the next ones afresh, and an id in an old record may be a new update."""
 
 from __future__ import annotations
 
@@ -19,9 +22,11 @@ class HandledUpdates:
         newest = await self._db.fetch_value("SELECT MAX(update_id) FROM webhook_updates")
         return None if newest is None else int(newest)
 
-    async def contains(self, update_id: int) -> bool:
+    async def contains(self, update_id: int, now: int) -> bool:
+        """Whether update `update_id` was recorded as handled within KEPT_FOR before `now`."""
         found = await self._db.fetch_value(
-            "SELECT 1 FROM webhook_updates WHERE update_id = ?", (update_id,)
+            "SELECT 1 FROM webhook_updates WHERE update_id = ? AND handled_at >= ?",
+            (update_id, now - KEPT_FOR),
         )
         return found is not None
 

@@ -32,7 +32,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.services.tron import is_tron_address
 
 _METRICS_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,256}")
-_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Telegram takes 1 to 256 of these; in webhook mode the secret is all that stands between anyone
+# who finds the URL and the operators' commands, so at least 16, as METRICS_TOKEN.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 _WEBHOOK_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)+")
 _TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
 
@@ -49,6 +51,14 @@ def is_loopback(host: str) -> bool:
 
 class ConfigError(Exception):
     """Raised with a one-line, operator-readable explanation of a bad configuration."""
+
+
+def bot_token_refused() -> ConfigError:
+    """Telegram answered 401 to BOT_TOKEN: revoked or mistyped; starting again would not help."""
+    return ConfigError(
+        "BOT_TOKEN is invalid: Telegram refused it (401 Unauthorized); copy the bot's current "
+        "token from @BotFather"
+    )
 
 
 class InvalidSetting(ValueError):
@@ -250,9 +260,12 @@ class Settings(_FromEnvironment):
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        # Telegram's own rule for `secret_token`; the value never goes into the message.
+        # Telegram's rule, at least 16 long (see _WEBHOOK_SECRET); the value is never shown.
         if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
-            raise ValueError("expected 1 to 256 characters, each a letter, a digit, _ or -")
+            raise ValueError(
+                "expected 16 to 256 characters, each a letter, a digit, _ or -, like the output "
+                "of `openssl rand -hex 32`"
+            )
         return value
 
     @field_validator("webhook_path")
@@ -317,7 +330,7 @@ class Settings(_FromEnvironment):
         if self.webhook_secret is None:
             raise ConfigError(
                 "WEBHOOK_SECRET is not set: webhook mode needs a secret Telegram sends with every "
-                "update (1 to 256 of A-Z, a-z, 0-9, _ and -)"
+                "update (16 to 256 of A-Z, a-z, 0-9, _ and -, e.g. from `openssl rand -hex 32`)"
             )
         if self.public_base_url is None:
             raise ConfigError(

@@ -10,7 +10,9 @@ bot can reach neither Telegram nor its database nor its upstreams. Here:
 - at most `limit` connections are open. At the limit, the one that has waited longest without
   delivering a request is closed to make room for the newcomer (one being answered is never
   cut); when every one is being answered, the newcomer is closed at once;
-- a body is at most `MAX_BODY` bytes, on every route (413 beyond);
+- a body is at most `MAX_BODY` bytes (413 beyond), except on a `LargeBodyRoute`, which takes
+  up to its own limit and answers a larger one its own way (Telegram's webhook: an update can
+  be larger than any callback, and a 413 would have Telegram post it again forever);
 - `flat_json_object` and `multipart_fields` read a callback's body: a JSON object of plain
   values, or a multipart form of plain fields, or nothing.
 """
@@ -21,7 +23,8 @@ import asyncio
 import json
 import logging
 import resource
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 
@@ -33,6 +36,24 @@ MAX_BODY = 64 * 1024  # an upstream callback is a few hundred bytes
 MAX_BACKLOG = 128  # connections the kernel holds before they are accepted
 Plain = str | int | float | bool | None
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class LargeBodyRoute(web.AbstractRouteDef):
+    """A POST route taking bodies of up to `limit` bytes, past MAX_BODY; `past_it` answers a
+    request whose body is larger still, unread (instead of 413)."""
+
+    path: str
+    handler: Handler
+    limit: int
+    past_it: Handler
+
+    def register(self, router: web.UrlDispatcher) -> list[web.AbstractRoute]:
+        return [router.add_post(self.path, self.handler)]
+
+
+# The app's large-body routes, by the route aiohttp registered for each.
+LARGE_BODY_ROUTES = web.AppKey("large_body_routes", Mapping[web.AbstractRoute, LargeBodyRoute])
 
 
 def connection_limit(wanted: int) -> int:
@@ -144,12 +165,21 @@ class Connections:
 
 @web.middleware
 async def within_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The whole body arrives (before the connection's deadline, and at most MAX_BODY bytes)
-    before any route sees the request; meanwhile the connection counts as waiting."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(MAX_BODY, request.content_length)
+    """The whole body arrives (before the connection's deadline, and at most MAX_BODY bytes, or
+    a large-body route's limit) before any route sees the request; meanwhile the connection
+    counts as waiting."""
+    large = request.app.get(LARGE_BODY_ROUTES, {}).get(request.match_info.route)
+    if large is not None:
+        request = request.clone(client_max_size=large.limit)
+    limit = MAX_BODY if large is None else large.limit
     try:
+        if request.content_length is not None and request.content_length > limit:
+            raise web.HTTPRequestEntityTooLarge(limit, request.content_length)
         await request.read()  # kept: the route's own read gets it at once
+    except web.HTTPRequestEntityTooLarge:  # said by its length, or found while reading
+        if large is None:
+            raise
+        return await large.past_it(request)
     except ConnectionError:  # closed by its deadline, or by the client: nobody to answer
         return web.Response(status=408)
     connection = request.protocol

@@ -61,10 +61,11 @@ def expect_updates_dropped_unstarted() -> None:
 
 
 class UpdatesInHand:
-    """The updates taken in and not handled yet, by id."""
+    """The updates taken in and not handled yet, by id. An update may be entered again while in
+    hand (a webhook request enters it before its handler does): it leaves with the last exit."""
 
     def __init__(self) -> None:
-        self._ids: set[int] = set()
+        self._ids: Counter[int] = Counter()
         self._newest: int | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -74,12 +75,14 @@ class UpdatesInHand:
 
     @contextlib.contextmanager
     def handling(self, update_id: int) -> Iterator[None]:
-        self._ids.add(update_id)
+        self._ids[update_id] += 1
         self._idle.clear()
         try:
             yield
         finally:
-            self._ids.discard(update_id)
+            self._ids[update_id] -= 1
+            if not self._ids[update_id]:
+                del self._ids[update_id]
             self._newest = max(update_id, self._newest or 0)
             if not self._ids:
                 self._idle.set()

@@ -15,7 +15,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChatMember
 from aiogram_i18n import I18nMiddleware
@@ -23,7 +23,7 @@ from aiohttp import web as aiohttp_web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.backups import ScheduledBackups
-from bot.services.config import Settings
+from bot.services.config import Settings, bot_token_refused
 from bot.services.jobs import JobRuns, run_every
 from bot.services.old_quotes import OldQuotes
 from bot.shop import Shop
@@ -214,7 +214,10 @@ async def run_polling(config: Settings) -> None:
     bot = build_bot(config)
     try:
         dispatcher = build_dispatcher(shop, renderers)
-        await bot.delete_webhook(drop_pending_updates=False)
+        try:
+            await bot.delete_webhook(drop_pending_updates=False)  # the shop's first call
+        except TelegramUnauthorizedError:
+            raise bot_token_refused() from None
         settle_heap()
         expect_updates_dropped_unstarted()
         started = asyncio.Event()

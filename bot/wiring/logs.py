@@ -18,11 +18,11 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TextIO
+from typing import Generic, TextIO, TypeVar
 
 from bot.services import log_context
 from bot.services.config import Settings
@@ -146,10 +146,39 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+Key = TypeVar("Key", bound=Hashable)
+
+
 @dataclass
 class _Seen:
-    at: float  # when the last line of this kind was written
+    at: float  # when the last line about its key was written
     left_out: int = 0
+
+
+class OneLinePerKey(Generic[Key]):
+    """One log line about a key per `every` seconds, the others counted: `due(key)` is None
+    for a line to leave out, else the count left out since the last one. At most `remembered`
+    keys are kept in mind; those written about longest ago are forgotten first."""
+
+    def __init__(
+        self, every: float, *, remembered: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.every = every
+        self._remembered = remembered
+        self._clock = clock
+        self._seen: dict[Key, _Seen] = {}
+
+    def due(self, key: Key) -> int | None:
+        now = self._clock()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen.at < self.every:
+            seen.left_out += 1
+            return None
+        self._seen.pop(key, None)
+        self._seen[key] = _Seen(now)  # the newest last: the oldest are forgotten first
+        if len(self._seen) > self._remembered:
+            del self._seen[next(iter(self._seen))]
+        return 0 if seen is None else seen.left_out
 
 
 class FoldRepeats(logging.Filter):
@@ -161,23 +190,16 @@ class FoldRepeats(logging.Filter):
         self, every: float = FOLD_EVERY, clock: Callable[[], float] = time.monotonic
     ) -> None:
         super().__init__()
-        self.every = every
-        self._clock = clock
-        self._seen: dict[tuple[str, int, str], _Seen] = {}
+        self._kinds = OneLinePerKey[tuple[str, int, str]](every, remembered=REMEMBERED, clock=clock)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True
-        kind = (record.name, record.levelno, record.getMessage().split("\n", 1)[0])
-        now = self._clock()
-        seen = self._seen.get(kind)
-        if seen is not None and now - seen.at < self.every:
-            seen.left_out += 1
+        left_out = self._kinds.due(
+            (record.name, record.levelno, record.getMessage().split("\n", 1)[0])
+        )
+        if left_out is None:
             return False
-        if seen is not None and seen.left_out:
-            record.msg = f"{record.msg} ({seen.left_out} more like this since the last one)"
-        self._seen.pop(kind, None)
-        self._seen[kind] = _Seen(now)  # the newest last: the oldest are forgotten first
-        if len(self._seen) > REMEMBERED:
-            del self._seen[next(iter(self._seen))]
+        if left_out:
+            record.msg = f"{record.msg} ({left_out} more like this since the last one)"
         return True

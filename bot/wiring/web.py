@@ -16,9 +16,11 @@ from aiohttp import web
 
 from bot.services.config import ConfigError
 from bot.services.web_limits import (
+    LARGE_BODY_ROUTES,
     MAX_BODY,
     Connections,
     GuardedSite,
+    LargeBodyRoute,
     connection_limit,
     within_limits,
 )
@@ -48,7 +50,13 @@ def web_app(shop: Shop, extra_routes: Iterable[web.AbstractRouteDef] = ()) -> we
     app.add_routes([web.get("/health", health)])
     for line in shop.lines.values():
         app.add_routes(line.web_routes())
-    app.add_routes(list(extra_routes))
+    extra = list(extra_routes)
+    large: dict[web.AbstractRoute, LargeBodyRoute] = {}
+    for route in extra:
+        registered = app.add_routes([route])
+        if isinstance(route, LargeBodyRoute):
+            large.update(dict.fromkeys(registered, route))
+    app[LARGE_BODY_ROUTES] = large
     return app
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.wiring.logs import FoldRepeats, PlainLines
+from bot.wiring.logs import FoldRepeats, OneLinePerKey, PlainLines
 
 
 class Clock:
@@ -97,3 +97,13 @@ def test_info_lines_are_never_folded(written: io.StringIO) -> None:
     for number in range(5):
         log.info("order %s succeeded", number)
     assert len(lines(written)) == 5
+
+
+def test_one_line_per_key_counts_those_left_out_and_forgets_the_oldest_keys() -> None:
+    now = [0.0]
+    lines = OneLinePerKey[str](10, remembered=2, clock=lambda: now[0])
+    assert [lines.due("a"), lines.due("a"), lines.due("a")] == [0, None, None]
+    now[0] = 10.0
+    assert lines.due("a") == 2  # the two left out since its last line
+    assert [lines.due("b"), lines.due("c")] == [0, 0]  # "a", written about longest ago, goes
+    assert lines.due("a") == 0 and lines.due("c") is None

@@ -4,6 +4,8 @@ taking updates, a failing handler, an update posted twice, a method sent back in
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +16,13 @@ import pytest
 import pytest_asyncio
 from aiogram import Bot
 from aiogram.methods import SendMessage
-from aiogram.types import Message
+from aiogram.types import Message, Update
 from aiohttp import web
+from yarl import URL
 
 from bot.services.config import Webhook
 from bot.telegram.intake import ShopDispatcher
-from bot.wiring.webhook.intake import SECRET_HEADER, WebhookIntake
+from bot.wiring.webhook.intake import SECRET_HEADER, WebhookIntake, _RequestHandler
 from bot.wiring.webhook.once import HandledOnce
 from sandbox.server import free_port
 from storage.database import Database
@@ -161,3 +164,66 @@ async def test_past_updates_in_flight_telegram_is_told_to_come_back(served: Serv
     assert [await answer for answer in waiting] == [(200, "{}")] * 2
     assert await _post(served.url, _update(20, "hello", chat_id=3)) == (200, "{}")
     assert served.seen == ["wait", "wait", "hello"]
+
+
+async def _post_raw_secret(url: str, secret: bytes) -> bytes:
+    """A request whose secret header carries raw bytes (no HTTP client sends those): the status
+    line of the answer."""
+    parsed = URL(url)
+    body = json.dumps(_update(30, "hello")).encode()
+    reader, writer = await asyncio.open_connection(parsed.host, parsed.port)
+    writer.write(
+        b"POST " + parsed.path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nConnection: close\r\n"
+        + SECRET_HEADER.encode()
+        + b": "
+        + secret
+        + b"\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+    await writer.drain()
+    status = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return status.strip()
+
+
+async def test_a_secret_of_other_than_ascii_is_refused_in_one_line(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Compared as text, `café` made the comparison raise: a 500 and a traceback each time."""
+    with caplog.at_level(logging.WARNING):
+        for secret in (b"caf\xc3\xa9", b"\xff\xfe", SECRET.encode() + b"\xc3\xa9"):
+            assert await _post_raw_secret(served.url, secret) == b"HTTP/1.1 401 Unauthorized"
+    assert served.seen == []
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 1 and lines[0].startswith("refused a webhook request from 127.0.0.1")
+    assert not [record for record in caplog.records if record.exc_info]
+
+
+async def test_a_stop_in_the_turn_an_update_is_taken_lets_it_finish(tmp_path: Path) -> None:
+    """The update counts as in hand from the moment its request hands it over, not from when
+    its handler first runs: a SIGTERM in between still gives it its time to finish."""
+    finished: list[str] = []
+    dispatcher = ShopDispatcher(finish_within=5)
+
+    async def handler(message: Message) -> None:
+        await asyncio.sleep(0.2)
+        finished.append(message.text or "")
+
+    dispatcher.message.register(handler)
+    bot = Bot(token="42:TEST")
+    webhook = Webhook(url="http://x" + PATH, path=PATH, secret=SECRET, drop_pending_updates=False)
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        intake = WebhookIntake(bot, webhook, HandledOnce(HandledUpdates(db)), updates_in_flight=2)
+        request_handler = _RequestHandler(dispatcher, intake)
+        update = Update.model_validate(_update(40, "in hand"), context={"bot": bot})
+        request = asyncio.ensure_future(request_handler._feed(update))
+        await asyncio.sleep(0)  # the request handed the update over; its handler has not run
+        assert len(dispatcher.in_hand) == 1  # what a stop reads to know it must wait
+        await dispatcher.emit_shutdown()  # the stop, in the same turn of the loop
+        assert finished == ["in hand"]
+        assert await request is None
+    await bot.session.close()

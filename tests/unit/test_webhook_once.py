@@ -110,8 +110,29 @@ async def test_a_record_is_kept_a_day(tmp_path: Path) -> None:
         store = HandledUpdates(db)
         await store.record([1, 2], now=1_000)
         await store.record([3], now=1_000 + KEPT_FOR)
-        assert await store.contains(1) and await store.contains(3)
+        now = 1_000 + KEPT_FOR
+        assert await store.contains(1, now) and await store.contains(3, now)
         await store.record([4], now=1_001 + KEPT_FOR)
-        assert not await store.contains(1) and not await store.contains(2)
-        assert await store.contains(3) and await store.contains(4)
+        now += 1
+        assert not await store.contains(1, now) and not await store.contains(2, now)
+        assert await store.contains(3, now) and await store.contains(4, now)
         assert await store.newest() == 4
+
+
+async def test_a_record_older_than_a_day_is_not_read_even_when_still_there(
+    tmp_path: Path,
+) -> None:
+    """Nothing was handled for more than a day (no write since to forget the old records):
+    Telegram may number its next updates afresh, and one whose id is in an old record is new."""
+    clock = [1_000.0]
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        before = HandledOnce(HandledUpdates(db), clock=lambda: clock[0])
+        await before.open()
+        assert await _deliver(before, 50, [])
+        await before.close()
+    clock[0] += KEPT_FOR + 1
+    async with Database(tmp_path / "shop.sqlite3") as db:
+        after = HandledOnce(HandledUpdates(db), clock=lambda: clock[0])
+        await after.open()
+        assert await db.fetch_value("SELECT COUNT(*) FROM webhook_updates") == 1  # still there
+        assert await _deliver(after, 50, [])

@@ -58,6 +58,8 @@ def test_the_webhook_is_at_the_public_url_and_path(monkeypatch: pytest.MonkeyPat
         ("WEBHOOK_SECRET", "dots.are.refused"),
         ("WEBHOOK_SECRET", "x" * 257),
         ("WEBHOOK_SECRET", "ünïcode"),
+        ("WEBHOOK_SECRET", "Q"),
+        ("WEBHOOK_SECRET", "0123456789abcde"),  # 15: too short to be the operators' only guard
         ("WEBHOOK_PATH", "telegram/webhook"),
         ("WEBHOOK_PATH", "/"),
         ("WEBHOOK_PATH", "/a b"),
@@ -75,6 +77,12 @@ def test_a_bad_value_names_its_variable_and_never_shows_a_secret(
     assert "\n" not in message
     if variable == "WEBHOOK_SECRET":
         assert value not in message
+        assert "`openssl rand -hex 32`" in message
+
+
+def test_the_shortest_secret_taken_is_16_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", "0123456789abcdef")
+    assert load_settings().webhook_secret is not None
 
 
 def test_the_longest_secret_telegram_takes_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ anyone whether it worked, so the shop's own handlers never do (see docs/benchmar
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from typing import Any
 
@@ -28,6 +29,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.services.config import Webhook
+from bot.services.web_limits import LargeBodyRoute
 from bot.telegram.intake import ShopDispatcher
 from bot.wiring.webhook.once import HandledOnce
 from bot.wiring.webhook.refusals import RefusedSources
@@ -39,6 +41,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # later while starting or stopping.
 RETRY_WHEN_BUSY = 1
 RETRY_WHEN_STOPPED = 5
+# The largest update taken, as Caddy and nginx (`client_max_body_size 1m`) pass: far past any
+# update Telegram sends (4,096 characters of text, their entities, the message replied to).
+MAX_UPDATE = 1024 * 1024
 
 
 class _CutShort(Exception):
@@ -64,10 +69,10 @@ class WebhookIntake:
         self.refusals = refusals or RefusedSources()
         self.accepting = False
 
-    def routes(self, dispatcher: ShopDispatcher) -> list[web.RouteDef]:
+    def routes(self, dispatcher: ShopDispatcher) -> list[web.AbstractRouteDef]:
         """The route on the bot's web server that takes `dispatcher`'s updates."""
         handler = _RequestHandler(dispatcher, self)
-        return [web.post(self.webhook.path, handler.handle)]
+        return [LargeBodyRoute(self.webhook.path, handler.handle, MAX_UPDATE, handler.too_large)]
 
 
 class _RequestHandler(SimpleRequestHandler):
@@ -83,13 +88,20 @@ class _RequestHandler(SimpleRequestHandler):
         self.shop_dispatcher = dispatcher
         self.intake = intake
 
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        """Whether the request's secret header is the webhook's secret, compared as bytes in
+        constant time. aiogram compares text, and `secrets.compare_digest` raises on text other
+        than ASCII (a header of `café`): a 500 and a traceback for every such request. aiohttp
+        reads a header's bytes as UTF-8 with surrogateescape, which gives those bytes back."""
+        given = telegram_secret_token.encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(given, self.intake.webhook.secret.encode("utf-8"))
+
     async def handle(self, request: web.Request) -> web.Response:
         intake = self.intake
         if not intake.accepting:
             return _busy("not taking updates now", RETRY_WHEN_STOPPED)
-        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), self.bot):
-            intake.refusals.refused(request.remote or "an unknown address")
-            return web.Response(status=401, text="Unauthorized")
+        if (refused := self._unless_secret(request)) is not None:
+            return refused
         try:
             raw = await request.json(loads=self.bot.session.json_loads)
             update = Update.model_validate(raw, context={"bot": self.bot})
@@ -107,9 +119,37 @@ class _RequestHandler(SimpleRequestHandler):
             return _busy("stopping", RETRY_WHEN_STOPPED)
         return web.Response(body=self._build_response_writer(bot=self.bot, result=result))
 
+    async def too_large(self, request: web.Request) -> web.Response:
+        """A request past MAX_UPDATE, unread: answered 200 all the same, or Telegram would post
+        it again and again, and the updates of that chat would wait behind it."""
+        if (refused := self._unless_secret(request)) is not None:
+            return refused
+        log.warning(
+            "a webhook request of %s bytes, past the %d MB an update may have, was answered "
+            "unread: its update is not handled",
+            request.content_length or "more than that many",
+            MAX_UPDATE // (1024 * 1024),
+        )
+        return web.json_response({})
+
+    def _unless_secret(self, request: web.Request) -> web.Response | None:
+        """401 for a request without the webhook's secret (logged once a minute per source)."""
+        if self.verify_secret(request.headers.get(SECRET_HEADER, ""), self.bot):
+            return None
+        self.intake.refusals.refused(request.remote or "an unknown address")
+        return web.Response(status=401, text="Unauthorized")
+
     async def _feed(self, update: Update) -> TelegramMethod[Any] | None:
-        task = asyncio.ensure_future(self.shop_dispatcher.feed_update(self.bot, update))
-        self.shop_dispatcher.handles_in(task)
+        # In hand from now, not from the task's first step: a stop in this turn of the loop
+        # would otherwise find nothing in hand and close the shop under the handler.
+        with self.shop_dispatcher.in_hand.handling(update.update_id):
+            task = asyncio.ensure_future(self.shop_dispatcher.feed_update(self.bot, update))
+            self.shop_dispatcher.handles_in(task)
+            return await self._outcome(task, update)
+
+    async def _outcome(
+        self, task: asyncio.Future[Any], update: Update
+    ) -> TelegramMethod[Any] | None:
         try:
             result = await task
         except asyncio.CancelledError:

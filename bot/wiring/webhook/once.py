@@ -79,7 +79,9 @@ class HandledOnce:
     async def handled(self, update_id: int) -> bool:
         if update_id in self._recent:
             return True
-        return update_id <= self._floor and await self._store.contains(update_id)
+        if update_id > self._floor:
+            return False
+        return await self._store.contains(update_id, int(self._clock()))
 
     def _remember(self, update_id: int) -> None:
         self._recent.add(update_id)
