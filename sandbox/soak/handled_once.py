@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import signal
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,10 +42,12 @@ class _Fed:
     handled: bool
 
 
-def fed_twice(runs: Sequence[BotRun]) -> list[Violation]:
-    """One violation an update fed to the shop again where no exception above allows it."""
+def fed_twice(runs: Sequence[BotRun], again: Counter[str] | None = None) -> list[Violation]:
+    """One violation an update fed to the shop again where no exception above allows it; the
+    repeats an exception allows are counted in `again`, by the exception."""
     last_fed: dict[int, _Fed] = {}
     found: list[Violation] = []
+    again = Counter() if again is None else again
     for index, run in enumerate(runs):
         for line in run.lines:
             match = FED.search(line)
@@ -57,7 +60,9 @@ def fed_twice(runs: Sequence[BotRun]) -> list[Violation]:
             if earlier is None:
                 continue
             why = _why_again(earlier, now, runs)
-            if why is not None:
+            if why is None:
+                again[_allowed(earlier, runs)] += 1
+            else:
                 about = (f"update {update_id} again",)  # a replay of it, in the action log
                 found.append(Violation("update handled once", f"update {update_id} {why}", about))
     return found
@@ -75,3 +80,19 @@ def _why_again(earlier: _Fed, now: _Fed, runs: Sequence[BotRun]) -> str | None:
     if ended_by == signal.SIGTERM and not earlier.handled:
         return None
     return f"was fed {where}, though the first one stopped without a SIGKILL"
+
+
+def _allowed(earlier: _Fed, runs: Sequence[BotRun]) -> str:
+    return "after a SIGKILL" if runs[earlier.run].ended_by == signal.SIGKILL else "cut short"
+
+
+def fed_summary(runs: Sequence[BotRun], violations: int, again: Counter[str]) -> str:
+    """How many updates the bot processes' logs say were fed, and how many came again."""
+    fed = {
+        int(match.group(1))
+        for run in runs
+        for line in run.lines
+        if (match := FED.search(line)) is not None
+    }
+    repeats = "".join(f", {count} again {why}" for why, count in sorted(again.items()))
+    return f"{len(fed)} updates fed to {len(runs)} processes{repeats}, {violations} twice"

@@ -18,7 +18,7 @@ from sandbox.soak.books import OutsideRecords, audit_books, unbooked_stars
 from sandbox.soak.callback_faults import CallbackFaultInjector
 from sandbox.soak.customers import Customer, Tally, Transfers
 from sandbox.soak.faults import FaultInjector, FaultRates
-from sandbox.soak.handled_once import fed_twice
+from sandbox.soak.handled_once import fed_summary, fed_twice
 from sandbox.soak.invariants import (
     Violation,
     WhatCustomersWereTold,
@@ -36,7 +36,12 @@ from sandbox.soak.webhook_faults import Replays, WebhookFaultInjector, WebhookRa
 from sandbox.telegram import BotAccount
 
 # The auditor's findings that sum up a whole run, printed with the summary.
-SUMMED_UP = ("judge the answers", "what the lines' upstreams did")
+SUMMED_UP = (
+    "judge the answers",
+    "what the lines' upstreams did",
+    "read the updates fed",
+    "what the webhook saw",
+)
 TAIL = 30  # steps of the action log shown with a violation that names nothing in particular
 # Once faults stopped and orders settled, how long Telegram may take to deliver what it still
 # holds for the webhook (a delivery retried waits at most its backoff, a couple of seconds).
@@ -162,6 +167,17 @@ async def every_update_delivered(
         return [Violation("every update delivered", str(waiting))]
     log.add("auditor", f"wait up to {seconds:g} s for the webhook's queue", "empty")
     return []
+
+
+def webhook_summary(bot: BotAccount) -> str:
+    """What Telegram's side of the webhook saw: posts that reached the bot, and answers it
+    carried out."""
+    posts = bot.webhook.deliveries
+    again = sum(count - 1 for count in posts.values())
+    return (
+        f"{len(posts)} updates posted {sum(posts.values())} times ({again} again);"
+        f" {sum(bot.webhook.answered_calls.values())} calls in answers"
+    )
 
 
 async def settle(shop: SoakShop, log: ActionLog, seconds: float) -> None:
@@ -315,6 +331,7 @@ async def soak(settings: SoakSettings) -> Outcome:
                 outcome.violations.extend(
                     await every_update_delivered(shop.emulator.bot(), log, DELIVERED_WITHIN)
                 )
+                log.add("auditor", "what the webhook saw", webhook_summary(shop.emulator.bot()))
             await check_ledger(shop, log, outcome, "the run")
             outcome.violations.extend(
                 audit(
@@ -363,7 +380,12 @@ async def soak(settings: SoakSettings) -> Outcome:
         finally:
             await shop.stop()
         outcome.violations.extend(tracebacks(shop.logs))
-        outcome.violations.extend(fed_twice(shop.runs))
+        again: Counter[str] = Counter()
+        handled_twice = fed_twice(shop.runs, again)
+        log.add(
+            "auditor", "read the updates fed", fed_summary(shop.runs, len(handled_twice), again)
+        )
+        outcome.violations.extend(handled_twice)
     return outcome
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 
 from sandbox.soak.__main__ import settings_from
 from sandbox.soak.answers import Answers
-from sandbox.soak.handled_once import BotRun, fed_twice
+from sandbox.soak.handled_once import BotRun, fed_summary, fed_twice
 from sandbox.soak.log import Action, ActionLog
 from sandbox.soak.run import Outcome, every_update_delivered, replay_command, report
 from sandbox.soak.telegram_faults import draw_telegram_fault
@@ -37,8 +37,13 @@ def test_an_update_fed_twice_to_one_process_is_a_violation() -> None:
 
 
 def test_an_update_fed_again_after_a_sigkill_is_the_power_cuts_window() -> None:
-    runs = [BotRun([fed(7)], signal.SIGKILL), BotRun([fed(7)], signal.SIGTERM)]
-    assert fed_twice(runs) == []
+    runs = [BotRun([fed(7), fed(8)], signal.SIGKILL), BotRun([fed(7)], signal.SIGTERM)]
+    again: Counter[str] = Counter()
+    assert fed_twice(runs, again) == []
+    assert again == Counter({"after a SIGKILL": 1})
+    assert fed_summary(runs, 0, again) == (
+        "2 updates fed to 2 processes, 1 again after a SIGKILL, 0 twice"
+    )
 
 
 def test_after_a_sigterm_only_an_update_cut_short_may_come_again() -> None:
