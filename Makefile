@@ -61,15 +61,24 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 # A short soak: customers buy while upstreams fail and the bot is killed; 1 on any violation.
+# `make soak SOAK_MODE=webhook` runs the bot on its webhook instead of polling.
+SOAK_MODE ?= polling
 soak: $(STAMP)
-	$(BIN)/python -m sandbox.soak --seed 1 --minutes 1
+	@case "$(SOAK_MODE)" in polling) mode="";; webhook) mode="--webhook";; \
+	  *) echo "make soak: SOAK_MODE is polling or webhook, not '$(SOAK_MODE)'"; exit 2;; esac; \
+	$(BIN)/python -m sandbox.soak --seed 1 --minutes 1 $$mode
 
-# CI's soak: a few seeds, about two minutes in all, each killing the bot a few times; every seed
-# runs, and the target fails if any of them found a violation.
+# CI's soak: a few seeds polling and one on the webhook, about four minutes in all, each killing
+# the bot a few times; every seed runs, and the target fails if any of them found a violation.
 SOAK_CI_SEEDS := 1 2 3
+SOAK_CI_WEBHOOK_SEEDS := 4
 soak-ci: $(STAMP)
 	@failed=""; for seed in $(SOAK_CI_SEEDS); do \
 	  $(BIN)/python -m sandbox.soak --seed $$seed --minutes 0.5 --kill-every 12 || failed="$$failed $$seed"; \
+	done; \
+	for seed in $(SOAK_CI_WEBHOOK_SEEDS); do \
+	  $(BIN)/python -m sandbox.soak --seed $$seed --minutes 0.5 --kill-every 12 --webhook \
+	    || failed="$$failed $$seed(webhook)"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "soak: violations with seed(s)$$failed"; exit 1; fi
 

@@ -1,4 +1,5 @@
-"""`python -m sandbox.soak --seed N --minutes M`: a soak run; exit code 1 on any violation."""
+"""`python -m sandbox.soak --seed N --minutes M [--webhook]`: a soak run, the bot polling or on
+its webhook; exit code 1 on any violation."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import sys
 
 from sandbox.soak.faults import FaultRates
 from sandbox.soak.run import SoakSettings, report, soak
+from sandbox.soak.webhook_faults import WebhookRates
 
 
 def settings_from(argv: list[str] | None = None) -> SoakSettings:
     defaults = FaultRates()
+    webhook_defaults = WebhookRates()
     parser = argparse.ArgumentParser(prog="python -m sandbox.soak", description=__doc__)
     parser.add_argument("--seed", type=int, default=1, help="replays the same choices and faults")
     parser.add_argument("--minutes", type=float, default=2.0, help="how long customers act")
@@ -58,6 +61,25 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
             dest=name,
             help=f"chance per tick of a '{kind}' fault",
         )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="the bot takes its updates on its webhook (BOT_MODE=webhook), not by polling",
+    )
+    parser.add_argument(
+        "--lost-answer-rate",
+        type=float,
+        default=webhook_defaults.lost_answer,
+        dest="lost_answer",
+        help="with --webhook: chance per tick that the bot's next answer to Telegram is lost",
+    )
+    parser.add_argument(
+        "--replay-rate",
+        type=float,
+        default=webhook_defaults.replay,
+        dest="replay",
+        help="with --webhook: chance per tick that an answered update is delivered again",
+    )
     parser.add_argument("--show-log", action="store_true", help="print the whole action log")
     args = parser.parse_args(argv)
     rates = FaultRates(
@@ -79,6 +101,8 @@ def settings_from(argv: list[str] | None = None) -> SoakSettings:
         kill_every=args.kill_every,
         settle_seconds=args.settle_seconds,
         show_log=args.show_log,
+        webhook=args.webhook,
+        webhook_rates=WebhookRates(lost_answer=args.lost_answer, replay=args.replay),
     )
 
 

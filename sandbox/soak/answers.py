@@ -7,7 +7,7 @@ What excuses an update is in `answer_excuses`.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sandbox.soak.answer_excuses import (
@@ -69,7 +69,19 @@ class Answers:
             if not message.from_bot and message_id not in watched.messages:
                 watched.messages[message_id] = now
 
-    def updates(self, bot: BotAccount) -> list[CustomerUpdate]:
+    def updates(
+        self, bot: BotAccount, replayed: Mapping[str, float] | None = None
+    ) -> list[CustomerUpdate]:
+        """Each press and message, with the times the bot was handed it. `replayed`: when the
+        soak itself posted an update again (by `update_key`); those posts and any later one are
+        left out, since the update had been answered by then and a replay asks for no answer."""
+        replays: Mapping[str, float] = replayed or {}
+
+        def handed_out_before_replay(key: str) -> tuple[float, ...]:
+            times = bot.handed_out.get(key, ())
+            since = replays.get(key)
+            return tuple(at for at in times if since is None or at < since)
+
         found = [
             CustomerUpdate(
                 self._chats[record.chat_id].customer,
@@ -78,7 +90,7 @@ class Answers:
                 record.created,
                 record.answered,
                 press=True,
-                handed_out=tuple(bot.handed_out.get(press_key(record.id), ())),
+                handed_out=handed_out_before_replay(press_key(record.id)),
                 refused_too_old=record.refused_too_old,
             )
             for record in bot.callback_queries.values()
@@ -90,7 +102,7 @@ class Answers:
                 if key not in bot.offered:  # Telegram lost its update (a Stars payment's fault)
                     continue
                 text = watched.chat.messages[message_id].text
-                handed_out = tuple(bot.handed_out.get(key, ()))
+                handed_out = handed_out_before_replay(key)
                 taken = max(handed_out, default=at)
                 answered = replied(at, taken, watched.changes)
                 found.append(
@@ -106,9 +118,13 @@ class Answers:
         return sorted(found, key=lambda update: update.at)
 
     def violations(
-        self, bot: BotAccount, fired: Iterable[FiredFault], log: ActionLog
+        self,
+        bot: BotAccount,
+        fired: Iterable[FiredFault],
+        log: ActionLog,
+        replayed: Mapping[str, float] | None = None,
     ) -> list[Violation]:
-        updates = self.updates(bot)
+        updates = self.updates(bot, replayed)
         missing = [update for update in updates if not update.answered]
         left, reasons = excused_by_reason(missing, kills(log.actions), telegram_failing(fired))
         why = "".join(f"; {reason}: {count}" for reason, count in sorted(reasons.items()))

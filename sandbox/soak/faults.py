@@ -103,8 +103,11 @@ class FaultInjector:
         rng: random.Random,
         log: ActionLog,
         injected: Counter[str],
+        *,
+        polling: bool = True,
     ) -> None:
         self._upstreams = upstreams
+        self._polling = polling
         self._telegram = telegram
         self._rates = rates
         self._rng = rng
@@ -149,7 +152,7 @@ class FaultInjector:
         self._log.add("faults", f"arm {target} {path}", what)
 
     def _arm_telegram(self) -> None:
-        fault = draw_telegram_fault(self._rng)
+        fault = draw_telegram_fault(self._rng, polling=self._polling)
         self._telegram.faults.add(fault)
         self._injected[f"telegram {fault.kind}"] += 1
         self._log.add("faults", f"arm telegram {fault.method}", describe(fault))

@@ -1,5 +1,7 @@
 """One soak run: start everything, let the customers, the fault injector and the killer loose
-until the time is up, stop the faults, let orders settle, then audit and summarise."""
+until the time is up, stop the faults, let orders settle, then audit and summarise. With
+`webhook`, the bot takes its updates on its webhook instead of polling, and the webhook's own
+faults (`webhook_faults`) join the others."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sandbox.soak.books import OutsideRecords, audit_books, unbooked_stars
 from sandbox.soak.callback_faults import CallbackFaultInjector
 from sandbox.soak.customers import Customer, Tally, Transfers
 from sandbox.soak.faults import FaultInjector, FaultRates
+from sandbox.soak.handled_once import fed_summary, fed_twice
 from sandbox.soak.invariants import (
     Violation,
     WhatCustomersWereTold,
@@ -29,10 +32,20 @@ from sandbox.soak.operators import Operator, OperatorRecord, Supplier
 from sandbox.soak.shop import MICRO_PER_STAR, SoakShop
 from sandbox.soak.shortest import shortest_log
 from sandbox.soak.stars import StarsReceipts
+from sandbox.soak.webhook_faults import Replays, WebhookFaultInjector, WebhookRates
+from sandbox.telegram import BotAccount
 
 # The auditor's findings that sum up a whole run, printed with the summary.
-SUMMED_UP = ("judge the answers", "what the lines' upstreams did")
+SUMMED_UP = (
+    "judge the answers",
+    "what the lines' upstreams did",
+    "read the updates fed",
+    "what the webhook saw",
+)
 TAIL = 30  # steps of the action log shown with a violation that names nothing in particular
+# Once faults stopped and orders settled, how long Telegram may take to deliver what it still
+# holds for the webhook (a delivery retried waits at most its backoff, a couple of seconds).
+DELIVERED_WITHIN = 30.0
 NAMES = (
     "Ana",
     "Bao",
@@ -70,6 +83,12 @@ class SoakSettings:
     kill_every: float = 30.0  # mean seconds between two SIGKILLs of the bot; 0: never
     settle_seconds: float = 60.0  # after faults stop, how long orders may take to settle
     show_log: bool = False  # print every step, not only those that led to a violation
+    webhook: bool = False  # the bot on its webhook (BOT_MODE=webhook) instead of polling
+    webhook_rates: WebhookRates = field(default_factory=WebhookRates)  # only with `webhook`
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.webhook else "polling"
 
 
 @dataclass
@@ -134,6 +153,31 @@ async def check_ledger(shop: SoakShop, log: ActionLog, outcome: Outcome, when: s
     log.add("auditor", f"bot check after {when}", f"exit {code}: {last_line[:80]}")
     if code != 0:
         outcome.violations.append(Violation("bot check passes", f"after {when}:\n{report[-1500:]}"))
+
+
+async def every_update_delivered(
+    bot: BotAccount, log: ActionLog, seconds: float
+) -> list[Violation]:
+    """On a webhook, Telegram keeps an update until the bot answers it with a 2xx: once faults
+    stopped, nothing may be left waiting (a bot that keeps refusing an update loses it)."""
+    try:
+        await bot.wait_until_delivered(seconds)
+    except AssertionError as waiting:
+        log.add("auditor", f"wait up to {seconds:g} s for the webhook's queue", "not empty")
+        return [Violation("every update delivered", str(waiting))]
+    log.add("auditor", f"wait up to {seconds:g} s for the webhook's queue", "empty")
+    return []
+
+
+def webhook_summary(bot: BotAccount) -> str:
+    """What Telegram's side of the webhook saw: posts that reached the bot, and answers it
+    carried out."""
+    posts = bot.webhook.deliveries
+    again = sum(count - 1 for count in posts.values())
+    return (
+        f"{len(posts)} updates posted {sum(posts.values())} times ({again} again);"
+        f" {sum(bot.webhook.answered_calls.values())} calls in answers"
+    )
 
 
 async def settle(shop: SoakShop, log: ActionLog, seconds: float) -> None:
@@ -212,8 +256,9 @@ async def soak(settings: SoakSettings) -> Outcome:
     receipts = StarsReceipts()
     operated = OperatorRecord()
     answers = Answers()
+    replays = Replays()
     with tempfile.TemporaryDirectory(prefix="soak-") as workdir:
-        shop = SoakShop(Path(workdir))
+        shop = SoakShop(Path(workdir), webhook=settings.webhook)
         await shop.start()
         try:
             loop = asyncio.get_running_loop()
@@ -235,6 +280,7 @@ async def soak(settings: SoakSettings) -> Outcome:
                 random.Random(master.getrandbits(64)),
                 log,
                 outcome.injected,
+                polling=not settings.webhook,
             )
             killer = Killer(
                 shop, random.Random(master.getrandbits(64)), log, settings.kill_every, outcome
@@ -256,17 +302,36 @@ async def soak(settings: SoakSettings) -> Outcome:
                 log,
                 outcome.injected,
             )
+            # Drawn last, and only on a webhook: a polling seed plays as it always did.
+            webhook_faults = (
+                WebhookFaultInjector(
+                    shop.emulator.bot(),
+                    settings.webhook_rates,
+                    random.Random(master.getrandbits(64)),
+                    log,
+                    outcome.injected,
+                    replays,
+                ).run(until)
+                if settings.webhook
+                else asyncio.sleep(0)
+            )
             await asyncio.gather(
                 injector.run(until),
                 killer.run(until),
                 operator.run(until),
                 callbacks.run(until),
+                webhook_faults,
                 *(customer.run(until) for customer in customers),
             )
             if shop.bot is None:  # a failed restart: the audit still needs a running shop
                 await shop.start_bot()
             await settle(shop, log, settings.settle_seconds)
             await book_lost_stars(shop, log, settings.settle_seconds)
+            if settings.webhook:
+                outcome.violations.extend(
+                    await every_update_delivered(shop.emulator.bot(), log, DELIVERED_WITHIN)
+                )
+                log.add("auditor", "what the webhook saw", webhook_summary(shop.emulator.bot()))
             await check_ledger(shop, log, outcome, "the run")
             outcome.violations.extend(
                 audit(
@@ -308,17 +373,27 @@ async def soak(settings: SoakSettings) -> Outcome:
                 upstream_summary(shop.db_path, shop.upstreams),
             )
             outcome.violations.extend(
-                answers.violations(shop.emulator.bot(), shop.emulator.faults.fired, log)
+                answers.violations(
+                    shop.emulator.bot(), shop.emulator.faults.fired, log, replays.by_key
+                )
             )
         finally:
             await shop.stop()
         outcome.violations.extend(tracebacks(shop.logs))
+        again: Counter[str] = Counter()
+        handled_twice = fed_twice(shop.runs, again)
+        log.add(
+            "auditor", "read the updates fed", fed_summary(shop.runs, len(handled_twice), again)
+        )
+        outcome.violations.extend(handled_twice)
     return outcome
 
 
 def replay_command(settings: SoakSettings) -> str:
     """The command that replays a run: its seed and length, and every setting not at its default."""
     parts = [f"python -m sandbox.soak --seed {settings.seed} --minutes {settings.minutes:g}"]
+    if settings.webhook:
+        parts.append("--webhook")
     usual = SoakSettings(seed=settings.seed, minutes=settings.minutes)
     for name in ("customers", "kill_every", "settle_seconds"):
         if getattr(settings, name) != getattr(usual, name):
@@ -326,6 +401,10 @@ def replay_command(settings: SoakSettings) -> str:
     for kind, rate in vars(settings.rates).items():
         if rate != getattr(usual.rates, kind):
             parts.append(f"--{kind.replace('_', '-')}-rate {rate:g}")
+    if settings.webhook:
+        for kind, rate in vars(settings.webhook_rates).items():
+            if rate != getattr(usual.webhook_rates, kind):
+                parts.append(f"--{kind.replace('_', '-')}-rate {rate:g}")
     return " ".join(parts)
 
 
@@ -334,7 +413,8 @@ def report(settings: SoakSettings, outcome: Outcome) -> str:
     log, tally, injected = outcome.log, outcome.tally, outcome.injected
     lines = [str(step) for step in log.actions] if settings.show_log else []
     lines.append(
-        f"soak seed {settings.seed}: {settings.minutes:g} min, {settings.customers} customers"
+        f"soak seed {settings.seed}: {settings.minutes:g} min, {settings.customers} customers,"
+        f" {settings.mode}"
     )
     lines.append("purchases: " + _counts(tally.purchases))
     lines.append("deposits: " + _counts(tally.deposits))

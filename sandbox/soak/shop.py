@@ -11,11 +11,13 @@ from pathlib import Path
 
 from sandbox.bot_process import QUICK_FOLLOW_UPS, BotProcess, run_bot_command
 from sandbox.server import free_port
+from sandbox.soak.handled_once import BotRun
 from sandbox.telegram import ChatDriver, TelegramEmulator
 from sandbox.upstreams import Upstreams
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "5151515151:SOAK-token-never-logged"
+WEBHOOK_SECRET = "SOAK-webhook_secret-never-logged"
 ADMIN_CHAT_ID = -1005151515151
 ADMIN_ID = 950_001
 WELL_FUNDED_SUN = 10**12  # a million TRX
@@ -29,8 +31,12 @@ PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
 class SoakShop:
-    def __init__(self, workdir: Path) -> None:
+    """With `webhook`, the bot runs in webhook mode (`BOT_MODE=webhook`): the emulator posts each
+    update to PUBLIC_BASE_URL + the default path, as Telegram does, and keeps it until answered."""
+
+    def __init__(self, workdir: Path, *, webhook: bool = False) -> None:
         self.workdir = workdir
+        self.webhook = webhook
         self.db_path = workdir / "shop.sqlite3"
         self.emulator = TelegramEmulator()
         self.emulator.add_bot(token=BOT_TOKEN, username="storefront_soak_bot", first_name="Shop")
@@ -50,6 +56,7 @@ class SoakShop:
         self.web_port = free_port()
         self.bot: BotProcess | None = None
         self.logs: list[str] = []  # every bot process's log, the killed ones' too
+        self.runs: list[BotRun] = []  # each bot process's log and how it ended, in order
         self._user_ids = itertools.count(300_001)
 
     def environment(self) -> dict[str, str]:
@@ -69,6 +76,8 @@ class SoakShop:
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
+        if self.webhook:
+            env.update(BOT_MODE="webhook", WEBHOOK_SECRET=WEBHOOK_SECRET)
         return env
 
     async def start(self) -> None:
@@ -78,7 +87,12 @@ class SoakShop:
 
     async def start_bot(self) -> None:
         self.bot = BotProcess(self.environment(), self.workdir)
-        await self.bot.start()
+        try:
+            await self.bot.start()
+        except AssertionError:  # it stopped itself: its log is kept, and there is no bot
+            bot, self.bot = self.bot, None
+            self._keep_log(bot, None)
+            raise
 
     async def restart_bot(self) -> None:
         """Stopped as a service manager stops it (SIGTERM), and started again."""
@@ -94,7 +108,11 @@ class SoakShop:
             return
         bot, self.bot = self.bot, None
         await bot.stop(sig)
+        self._keep_log(bot, sig)
+
+    def _keep_log(self, bot: BotProcess, ended_by: int | None) -> None:
         self.logs.extend(bot.log_lines)
+        self.runs.append(BotRun(bot.log_lines, ended_by))
 
     async def check(self) -> tuple[int, str]:
         """`python -m bot check` beside the running bot: its exit code and report."""

@@ -26,11 +26,13 @@ KIND_WEIGHTS = {"429": 3, "5xx": 3, "timeout": 1}
 RETRY_AFTER = (1, 5)  # seconds Telegram names in a 429
 
 
-def draw_telegram_fault(rng: random.Random) -> ApiFault:
+def draw_telegram_fault(rng: random.Random, *, polling: bool = True) -> ApiFault:
+    """A fault of a call the bot makes; getUpdates only when it polls (on a webhook it never
+    calls it)."""
     [kind] = rng.choices(list(KIND_WEIGHTS), list(KIND_WEIGHTS.values()))
     methods: tuple[str, ...] = SENDING_METHODS
     if kind != "timeout":
-        methods = (*SENDING_METHODS, *STARS_METHODS, "getUpdates")
+        methods = (*SENDING_METHODS, *STARS_METHODS, *(("getUpdates",) if polling else ()))
     method = rng.choice(methods)
     if kind == "429":
         return ApiFault("429", method, carried_out=False, retry_after=rng.randint(*RETRY_AFTER))

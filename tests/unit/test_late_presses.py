@@ -1,6 +1,7 @@
-"""Which refusals of Telegram the shop lets go: only a button press's answer refused as too old
-(or its id unknown, which Telegram says in the same words), each noted in a line naming the
-press, so that a wrong id would show in the log; any other refusal is the caller's to handle."""
+"""Which refusals of Telegram the shop lets go: only a button press's or a payment's
+pre-checkout query's answer refused as too old (or its id unknown, which Telegram says in the
+same words), each noted in a line naming the query, so that a wrong id would show in the log;
+any other refusal is the caller's to handle."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import AnswerCallbackQuery, Response, SendMessage, TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    AnswerPreCheckoutQuery,
+    Response,
+    SendMessage,
+    TelegramMethod,
+)
 
 from bot.telegram.late_presses import GoOnAfterLateAnswers
 
@@ -51,12 +58,31 @@ async def test_a_press_answered_too_late_goes_on_and_the_log_names_the_press(
     assert "q-7f3a" in line
 
 
+async def test_a_payment_check_answered_too_late_goes_on_and_the_log_names_the_query(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Telegram waits 10 s for the answer to a pre-checkout query, then declines the payment
+    itself; an answer after that (or a second one, after a restart) changes nothing."""
+    caplog.set_level(logging.INFO, logger="bot.telegram.late_presses")
+
+    method = AnswerPreCheckoutQuery(pre_checkout_query_id="pcq-91b2", ok=True)
+    response = await answer(method, TELEGRAMS_WORDS)
+
+    assert response.ok and response.result is True
+    [line] = [record.getMessage() for record in caplog.records]
+    assert "pcq-91b2" in line
+
+
 @pytest.mark.parametrize(
     ("method", "refusal"),
     [
         (AnswerCallbackQuery(callback_query_id="q-7f3a"), "Bad Request: message is not modified"),
         (AnswerCallbackQuery(callback_query_id="q-7f3a"), "Bad Request: URL_INVALID"),
         (SendMessage(chat_id=1, text="hi"), TELEGRAMS_WORDS),
+        (
+            AnswerPreCheckoutQuery(pre_checkout_query_id="pcq-91b2", ok=True),
+            "Bad Request: PAYMENT_CHECK_FAILED",
+        ),
     ],
 )
 async def test_any_other_refusal_reaches_the_caller(
