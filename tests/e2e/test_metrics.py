@@ -252,22 +252,3 @@ async def test_updates_a_busy_chat_had_skipped_are_counted(metered_shop: Metered
         stuck.release()
     assert counted - before == 20 - (PER_CHAT - 1)
     await until(lambda: len(ann.bot_messages) > 1, "Ann's held answer arrived")
-
-
-async def test_a_busy_metrics_port_stops_start_up_in_one_line(tmp_path: Path) -> None:
-    taken = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
-    port = taken.sockets[0].getsockname()[1]
-    shop = Shop(tmp_path, {"METRICS_PORT": str(port)})
-    await shop.emulator.start(host="127.0.0.1", port=0)
-    await shop.upstreams.start()
-    try:
-        code, said = await shop.run_command("run")
-    finally:
-        taken.close()
-        await taken.wait_closed()
-        await shop.stop()
-    assert code == 2, said
-    assert said.strip() == (
-        f"configuration error: METRICS_PORT is invalid: cannot listen on 127.0.0.1:{port} "
-        "(address already in use)"
-    )  # refused before anything started: no job ran into a closed database

@@ -240,15 +240,23 @@ async def test_hostile_callback_bodies_are_refused_and_change_nothing(small_serv
     await shop.check_ledger()
 
 
-@pytest.mark.parametrize("mode", ["polling", "webhook"])
-async def test_a_busy_web_port_stops_start_up_in_one_line(tmp_path: Path, mode: str) -> None:
-    """The port is taken (another shop, a proxy): the operator reads one line naming WEB_PORT,
-    and what start-up had opened (here the loopback metrics server) is closed again, so the
-    process ends instead of hanging or writing a traceback."""
+@pytest.mark.parametrize(
+    ("variable", "mode"),
+    [("WEB_PORT", "polling"), ("WEB_PORT", "webhook"), ("METRICS_PORT", "polling")],
+)
+async def test_a_busy_port_stops_start_up_in_one_line(
+    tmp_path: Path, variable: str, mode: str
+) -> None:
+    """The port is taken (another shop, a proxy): the operator reads one line naming the
+    variable, and what start-up had opened (the loopback metrics server, when the web port is
+    the one taken) is closed again, so the process ends instead of hanging or writing a
+    traceback, and no job ran into a closed database."""
     taken = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
     port = taken.sockets[0].getsockname()[1]
-    shop = Shop(tmp_path, {"METRICS_PORT": str(free_port())}, webhook=mode == "webhook")
-    shop.web_port = port
+    metrics_port = port if variable == "METRICS_PORT" else free_port()
+    shop = Shop(tmp_path, {"METRICS_PORT": str(metrics_port)}, webhook=mode == "webhook")
+    if variable == "WEB_PORT":
+        shop.web_port = port
     await shop.emulator.start(host="127.0.0.1", port=0)
     await shop.upstreams.start()
     try:
@@ -259,7 +267,7 @@ async def test_a_busy_web_port_stops_start_up_in_one_line(tmp_path: Path, mode: 
         await shop.stop()
     assert code == 2, said
     assert said.strip().splitlines()[-1] == (
-        f"configuration error: WEB_PORT is invalid: cannot listen on 127.0.0.1:{port} "
+        f"configuration error: {variable} is invalid: cannot listen on 127.0.0.1:{port} "
         "(address already in use)"
     )
     assert "Traceback" not in said
