@@ -22,8 +22,9 @@ from pathlib import Path
 
 from bench.common import RUNS, check, figure, header, machine, ratio, run_main, show
 from storage.audit import audit_ledger
-from storage.database import _PRAGMAS, Database
+from storage.database import Database
 from storage.ledger import DEPOSITS, SALES, Ledger
+from storage.sqlite import _PRAGMAS, SqliteDatabase
 from storage.users import CustomerStore
 
 SLICES = 20  # turns each side takes per run
@@ -108,7 +109,7 @@ async def one_run(folder: Path) -> tuple[float, float]:
     """(pairs per second, raw commits per second), measured in alternating slices."""
     raw = RawCommits(folder / "raw.sqlite3")
     try:
-        async with Database(folder / "ledger.sqlite3") as db:
+        async with SqliteDatabase(folder / "ledger.sqlite3") as db:
             purchases = Purchases(db)
             await purchases.open()
             raw.commit(WARM_UP)

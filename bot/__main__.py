@@ -95,22 +95,21 @@ def _run(config: Settings, *, webhook: bool) -> int:
 
 
 async def _migrate(config: Settings) -> int:
-    from storage.database import Database
-
-    async with Database(config.database_path) as db:
-        version = await db.fetch_value("PRAGMA user_version")
-    print(f"database {config.database_path} is at schema version {version}")
+    async with config.database() as db:
+        version = await db.schema_version()
+    print(f"database {db.where} is at schema version {version}")
     return 0
 
 
 async def _check(config: Settings) -> int:
     from storage.audit import audit_ledger
-    from storage.database import Database
+    from storage.sqlite import SqliteDatabase
 
-    if not config.database_path.exists():
-        print(f"no database at {config.database_path}", file=sys.stderr)
+    db = config.database()
+    if isinstance(db, SqliteDatabase) and not db.path.exists():
+        print(f"no database at {db.path}", file=sys.stderr)
         return 2
-    async with Database(config.database_path) as db:
+    async with db:
         report = await audit_ledger(db)
     print(
         f"checked {report.transactions} transactions, {report.accounts} accounts, "
@@ -126,11 +125,9 @@ async def _check(config: Settings) -> int:
 
 
 async def _backup(config: Settings, target: Path) -> int:
-    from storage.database import Database
-
-    async with Database(config.database_path) as db:
+    async with config.database() as db:
         await db.backup(target)
-    print(f"backed up {config.database_path} to {target}")
+    print(f"backed up {db.where} to {target}")
     return 0
 
 

@@ -35,7 +35,7 @@ from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import OrderStore
-from storage.process_lock import ProcessLock
+from storage.process_lock import ShopLock
 from storage.settings import SettingsStore
 from storage.users import CustomerStore
 
@@ -46,7 +46,7 @@ L = TypeVar("L")
 class Shop:
     config: Settings
     db: Database
-    lock: ProcessLock  # this process's hold on the database: one shop per database
+    lock: ShopLock  # this process's hold on the database: one shop per database
     customers: CustomerStore
     ledger: Ledger
     orders: OrderStore
@@ -82,7 +82,7 @@ class Shop:
         it and build a product line for every configured upstream. What sends to Telegram is
         given the `link` its bot is attached to at start-up, the `renderers` that word the
         outbox's news, and how a broadcast's progress reads (`describe_progress`)."""
-        db = Database(config.database_path)
+        db = config.database()
         lock = db.shop_lock()
         lock.acquire()  # before anything reads or writes the database
         try:
@@ -96,7 +96,7 @@ class Shop:
         cls,
         config: Settings,
         db: Database,
-        lock: ProcessLock,
+        lock: ShopLock,
         link: BotLink,
         renderers: Renderers,
         describe_progress: DescribeProgress,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.database import Database
+from storage.database import Database, Dialect, as_dict
 from storage.orders import TERMINAL_STATUSES
 
 
@@ -27,13 +27,13 @@ _CHECKS: tuple[tuple[str, str], ...] = (
     (
         "SELECT t.id, t.idempotency_key, COALESCE(SUM(e.amount), 0) AS total, COUNT(e.id) AS n"
         " FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id"
-        " GROUP BY t.id HAVING total != 0 OR n < 2",
+        " GROUP BY t.id HAVING COALESCE(SUM(e.amount), 0) != 0 OR COUNT(e.id) < 2",
         "transaction {id} ({idempotency_key}) has {n} entries summing to {total}, not zero",
     ),
     (
         "SELECT a.code, a.balance, COALESCE(SUM(e.amount), 0) AS total"
         " FROM ledger_accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id"
-        " GROUP BY a.id HAVING a.balance != total",
+        " GROUP BY a.id HAVING a.balance != COALESCE(SUM(e.amount), 0)",
         "account {code} caches balance {balance} but its entries sum to {total}",
     ),
     (
@@ -70,7 +70,7 @@ _CHECKS: tuple[tuple[str, str], ...] = (
         " LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id ="
         "   (SELECT id FROM ledger_accounts WHERE code = 'customer:' || p.user_id || ':wallet')"
         " WHERE p.status IN ('credited', 'refunding', 'refunded')"
-        " GROUP BY p.id HAVING booked != COALESCE(p.credited, -1)",
+        " GROUP BY p.id HAVING COALESCE(SUM(e.amount), 0) != COALESCE(p.credited, -1)",
         "payment {id} ({reference}) credited {credited} but the ledger has {booked}",
     ),
     (
@@ -93,7 +93,8 @@ _CHECKS: tuple[tuple[str, str], ...] = (
         "  AND t.idempotency_key < 'deposit-refund:' || p.id || ';'"
         " LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id ="
         "   (SELECT id FROM ledger_accounts WHERE code = 'customer:' || p.user_id || ':wallet')"
-        " GROUP BY p.id HAVING taken != expected",
+        " GROUP BY p.id HAVING -COALESCE(SUM(e.amount), 0) !="
+        " CASE WHEN p.status IN ('refunding', 'refunded') THEN p.credited ELSE 0 END",
         "payment {id} is {status} and its refunds took {taken} from the wallet, not {expected}",
     ),
     (
@@ -101,7 +102,7 @@ _CHECKS: tuple[tuple[str, str], ...] = (
         "SELECT t.id, t.idempotency_key FROM ledger_transactions t"
         " LEFT JOIN payments p ON t.idempotency_key LIKE 'deposit-refund:%'"
         "  AND p.id = CAST(substr(t.idempotency_key, 16,"
-        "                         instr(substr(t.idempotency_key, 16), ':') - 1) AS INTEGER)"
+        "                         {position} - 1) AS INTEGER)"
         "  AND p.user_id = t.user_id"
         " WHERE t.kind IN ('deposit_refund', 'deposit_refund_cancelled') AND p.id IS NULL",
         "deposit refund transaction {id} ({idempotency_key}) names no payment of its customer",
@@ -111,23 +112,22 @@ _CHECKS: tuple[tuple[str, str], ...] = (
 
 async def audit_ledger(db: Database) -> AuditReport:
     """Run every check inside one read transaction, so they all see the same moment."""
-    conn = db.reader
     problems: list[str] = []
-    await conn.execute("BEGIN")
-    try:
-        for sql, description in _CHECKS:
-            async with conn.execute(sql) as cursor:
-                for row in await cursor.fetchall():
-                    problems.append(description.format(**dict(row)))
-        counts = []
-        for sql in (
-            "SELECT COUNT(*) FROM ledger_transactions",
-            "SELECT COUNT(*) FROM ledger_accounts",
-            "SELECT COUNT(*) FROM ledger_holds WHERE status = 'pending'",
-        ):
-            async with conn.execute(sql) as cursor:
-                count = await cursor.fetchone()
-                counts.append(int(count[0]) if count else 0)
-    finally:
-        await conn.execute("COMMIT")
+    async with db.snapshot() as reads:
+        for sql, description in _checks(db.dialect):
+            for row in await reads.fetch_all(sql):
+                problems.append(description.format(**as_dict(row)))
+        counts = [
+            int(await reads.fetch_value(sql) or 0)
+            for sql in (
+                "SELECT COUNT(*) FROM ledger_transactions",
+                "SELECT COUNT(*) FROM ledger_accounts",
+                "SELECT COUNT(*) FROM ledger_holds WHERE status = 'pending'",
+            )
+        ]
     return AuditReport(counts[0], counts[1], counts[2], problems)
+
+
+def _checks(dialect: Dialect) -> list[tuple[str, str]]:
+    colon = dialect.position("':'", "substr(t.idempotency_key, 16)")
+    return [(sql.replace("{position}", colon), description) for sql, description in _CHECKS]

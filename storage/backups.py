@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storage.audit import AuditReport, audit_ledger
-from storage.database import Database
+from storage.sqlite import SqliteDatabase
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -153,7 +153,7 @@ async def audited_copy(path: Path) -> AuditReport:
     Returns the audit's report; whether its problems refuse the copy, and how that is said, is
     the caller's."""
     await asyncio.to_thread(_undamaged, path)
-    async with Database(path) as copy:
+    async with SqliteDatabase(path) as copy:
         return await audit_ledger(copy)
 
 

@@ -106,7 +106,7 @@ class BroadcastStore:
             )
             if taken is not None:
                 return None
-            broadcast_id = await tx.execute(
+            broadcast_id = await tx.insert(
                 "INSERT INTO broadcasts (admin_id, source_chat_id, source_message_id,"
                 " progress_chat_id, progress_message_id, status, created_at)"
                 " VALUES (?, ?, ?, ?, ?, 'running', ?)",

@@ -269,7 +269,9 @@ class DepositStore:
         the transfer first (for an operator to choose from when it arrived late or twice)."""
         rows = await self._db.fetch_all(
             "SELECT user_id FROM deposit_requests WHERE method = 'usdt' AND pay_amount = ?"
-            " GROUP BY user_id ORDER BY MIN(ABS(julianday(created_at) - julianday(?))) LIMIT 3",
+            " GROUP BY user_id ORDER BY MIN(ABS("
+            + self._db.dialect.seconds_between("created_at", "?")
+            + ")) LIMIT 3",
             (pay_amount, paid_at),
         )
         return [row[0] for row in rows]
@@ -289,7 +291,7 @@ class DepositStore:
         request_id: str | None = None,
         note: str = "",
     ) -> int:
-        return await tx.execute(
+        return await tx.insert(
             "INSERT INTO payments (reference, method, user_id, request_id, paid, status, sender,"
             " paid_at, seen_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -310,7 +312,7 @@ class DepositStore:
         self, tx: Transaction, payment_id: int, user_id: int, amount: int, now: str
     ) -> int:
         """The new claim's id."""
-        return await tx.execute(
+        return await tx.insert(
             "INSERT INTO payment_claims (payment_id, user_id, amount, claimed_at)"
             " VALUES (?, ?, ?, ?)",
             (payment_id, user_id, amount, now),

@@ -254,7 +254,7 @@ class Ledger:
                     raise IdempotencyConflict(f"key {key!r} was not used for a hold")
                 hold = Hold.from_row(row)
             else:
-                hold_id = await tx.execute(
+                hold_id = await tx.insert(
                     "INSERT INTO ledger_holds (user_id, order_id, amount, status,"
                     " hold_transaction_id, created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
                     (user_id, order_id, amount, txn.id, utc_now()),
@@ -399,27 +399,30 @@ class Ledger:
 
         txn_id = int(inserted["id"])
         account_ids = {code: await self._account_id(tx, new_ids, code) for code in entries}
+        # The floor is checked on the accounts' rows, locked against every other writer until
+        # this transaction ends (on PostgreSQL two processes may hold one wallet at once); the
+        # database refuses a negative customer account too, should a check here ever be missed.
+        debited = {account_ids[code]: amount for code, amount in entries.items() if amount < 0}
+        for account_id, row in (await tx.lock_rows("ledger_accounts", debited)).items():
+            amount = debited[account_id]
+            if not row["may_go_negative"] and row["balance"] + amount < 0:
+                raise InsufficientFunds(user_id or 0, int(row["balance"]), -amount)
         await tx.execute_many(
             "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES (?, ?, ?)",
             [(txn_id, account_ids[code], amount) for code, amount in entries.items()],
         )
-        # Every balance in one statement; the wallets' floor is checked on what it returns.
+        # Every balance in one statement.
         moves = [(account_ids[code], amount) for code, amount in entries.items()]
-        rows = await tx.fetch_all(
+        changed = await tx.execute_changes(
             "UPDATE ledger_accounts SET balance = balance + CASE id"
-            + " WHEN ? THEN ?" * len(moves)
+            + " WHEN ? THEN CAST(? AS BIGINT)" * len(moves)
             + " END WHERE id IN ("
             + ", ".join("?" * len(moves))
-            + ") RETURNING id, balance, may_go_negative",
+            + ")",
             [*(value for move in moves for value in move), *(account for account, _ in moves)],
         )
-        after = {int(row["id"]): row for row in rows}
-        if len(after) != len(entries):
+        if changed != len(entries):
             raise LedgerError(f"entries of {key!r} name an account that does not exist")
-        for code, amount in entries.items():
-            row = after[account_ids[code]]
-            if amount < 0 and row["balance"] < 0 and not row["may_go_negative"]:
-                raise InsufficientFunds(user_id or 0, row["balance"] - amount, -amount)
         return LedgerTransaction(
             txn_id, key, kind, user_id, order_id, hold_id, memo, actor, now, replayed=False
         )
@@ -429,16 +432,18 @@ class Ledger:
         cached = self._account_ids.get(code) or new_ids.get(code)
         if cached is not None:
             return cached
-        row = await tx.fetch_one("SELECT id FROM ledger_accounts WHERE code = ?", (code,))
-        if row is not None:
-            account_id = int(row["id"])
-        else:
-            owner = int(code.split(":")[1]) if code.startswith("customer:") else None
-            account_id = await tx.execute(
-                "INSERT INTO ledger_accounts (code, user_id, may_go_negative, balance, created_at)"
-                " VALUES (?, ?, ?, 0, ?)",
-                (code, owner, 1 if code in _SHOP_ACCOUNTS else 0, utc_now()),
-            )
+        # Opened by the insert itself: of two writers opening one account at once (PostgreSQL),
+        # the second waits for the first and then finds the account it opened.
+        owner = int(code.split(":")[1]) if code.startswith("customer:") else None
+        opened = await tx.fetch_one(
+            "INSERT INTO ledger_accounts (code, user_id, may_go_negative, balance, created_at)"
+            " VALUES (?, ?, ?, 0, ?) ON CONFLICT (code) DO NOTHING RETURNING id",
+            (code, owner, 1 if code in _SHOP_ACCOUNTS else 0, utc_now()),
+        )
+        if opened is None:
+            opened = await tx.fetch_one("SELECT id FROM ledger_accounts WHERE code = ?", (code,))
+        assert opened is not None
+        account_id = int(opened["id"])
         new_ids[code] = account_id
         return account_id
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -103,29 +102,27 @@ class OrderStore:
     ) -> Order:
         now = utc_now()
         async with self._db.write() as tx:
-            try:
-                await tx.execute(
-                    "INSERT INTO orders (id, user_id, product, status, charge, upstream_cost,"
-                    " upstream_currency, details, quote_expires_at, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        order_id,
-                        user_id,
-                        product,
-                        status.value,
-                        charge,
-                        upstream_cost,
-                        upstream_currency,
-                        json.dumps(details or {}, ensure_ascii=False),
-                        quote_expires_at,
-                        now,
-                        now,
-                    ),
-                )
-            except sqlite3.IntegrityError as exc:
-                if "orders.id" in str(exc):
-                    raise DuplicateOrderId(order_id) from None
-                raise
+            created = await tx.fetch_one(
+                "INSERT INTO orders (id, user_id, product, status, charge, upstream_cost,"
+                " upstream_currency, details, quote_expires_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING RETURNING id",
+                (
+                    order_id,
+                    user_id,
+                    product,
+                    status.value,
+                    charge,
+                    upstream_cost,
+                    upstream_currency,
+                    json.dumps(details or {}, ensure_ascii=False),
+                    quote_expires_at,
+                    now,
+                    now,
+                ),
+            )
+            if created is None:
+                raise DuplicateOrderId(order_id)
             await self._event(tx, order_id, None, status, "created", actor, now)
         return Order(
             order_id,

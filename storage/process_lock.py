@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,36 @@ class LockHeld(Exception):
     @property
     def who(self) -> str:
         return str(self.holder) if self.holder else "a process that has not said which yet"
+
+
+class ShopLock(Protocol):
+    """What keeps shop processes that must not run together apart."""
+
+    def acquire(self) -> None: ...
+
+    def release(self) -> None: ...
+
+    @property
+    def held(self) -> bool: ...
+
+
+class SharedDatabase:
+    """The lock of a database made for several shop processes (PostgreSQL): none. Each process
+    takes its share of the queues row by row, and the work that must run once runs on the
+    leader (`storage/leases.py`)."""
+
+    def __init__(self) -> None:
+        self._held = False
+
+    def acquire(self) -> None:
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+
+    @property
+    def held(self) -> bool:
+        return self._held
 
 
 class ProcessLock:

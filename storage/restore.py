@@ -32,8 +32,8 @@ from storage.backups import (
     remove_with_side_files,
     utc_stamp,
 )
-from storage.database import Database
 from storage.migrations import available_migrations
+from storage.sqlite import SqliteDatabase
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Tables every shop database has had since its first schema.
@@ -70,7 +70,7 @@ class Restored:
 async def restore_database(database: Path, backup: Path, moment: datetime) -> Restored:
     """Put `backup` in the place of `database` (keeping the old one as of `moment`). Raises
     `LockHeld` while a shop runs on `database`, `RestoreRefused` for a backup that does not pass."""
-    lock = Database(database).shop_lock()
+    lock = SqliteDatabase(database).shop_lock()
     lock.acquire()  # LockHeld: a shop runs on it; held, no shop starts until the end
     try:
         _readable_sqlite_file(backup, database)

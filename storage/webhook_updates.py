@@ -35,7 +35,8 @@ class HandledUpdates:
         those recorded more than KEPT_FOR ago."""
         async with self._db.write() as tx:
             await tx.execute_many(
-                "INSERT OR IGNORE INTO webhook_updates (update_id, handled_at) VALUES (?, ?)",
+                "INSERT INTO webhook_updates (update_id, handled_at) VALUES (?, ?)"
+                " ON CONFLICT (update_id) DO NOTHING",
                 [(update_id, now) for update_id in update_ids],
             )
             await tx.execute("DELETE FROM webhook_updates WHERE handled_at < ?", (now - KEPT_FOR,))

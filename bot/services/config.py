@@ -30,6 +30,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.services.tron import is_tron_address
+from storage.database import Database
+from storage.engines import UnknownDatabase, database_for
 
 _METRICS_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,256}")
 # Telegram takes 1 to 256 of these; in webhook mode the secret is all that stands between anyone
@@ -124,6 +126,9 @@ class Settings(_FromEnvironment):
     # How often what Telegram has not taken yet (its flood limit, an error, a stop) is sent again.
     outbox_retry_seconds: float = Field(default=3, gt=0, le=600)
     database_path: Path = Path("data/storefront.sqlite3")
+    # postgresql://user:password@host:port/db for several shop processes on one database;
+    # unset (or sqlite:///path): SQLite at DATABASE_PATH.
+    database_url: SecretStr | None = None
 
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8088, ge=1, le=65535)
@@ -267,6 +272,26 @@ class Settings(_FromEnvironment):
                 "of `openssl rand -hex 32`"
             )
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                database_for(value.get_secret_value())
+            except UnknownDatabase as unknown:
+                raise ValueError(str(unknown)) from None
+        return value
+
+    def database(self) -> Database:
+        """The shop's database, not yet open."""
+        url = self.database_url.get_secret_value() if self.database_url else None
+        return database_for(url, self.database_path)
+
+    @property
+    def database_name(self) -> str:
+        """The database as logs and messages may name it: never its password."""
+        return self.database().where
 
     @field_validator("webhook_path")
     @classmethod

@@ -27,9 +27,9 @@ from sandbox.server import free_port
 from sandbox.telegram import TelegramEmulator
 from sandbox.telegram.state import BotAccount
 from sandbox.upstreams import Upstreams
-from storage.database import Database
 from storage.ledger import Kind, Ledger
 from storage.process_lock import LockHeld, ProcessLock
+from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +78,7 @@ def _fresh_database(folder: Path) -> Path:
 
 
 async def _seed(database: Path) -> None:
-    async with Database(database) as db:
+    async with SqliteDatabase(database) as db:
         customers = CustomerStore(db)
         await customers.register(BOB, username="bob", first_name="Bob", language="en")
         await Ledger(db).credit(
@@ -218,7 +218,7 @@ async def _run(folder: Path, host: str, port: int, real_telegram: bool) -> int:
     seats: list[Seat] = []
     if real_telegram:
         database = folder / TELEGRAM_DATABASE
-        async with Database(database):  # migrated here, before the bot and the page share it
+        async with SqliteDatabase(database):  # migrated here, before the bot and the page share it
             pass
     else:
         emulator, account, seats = _emulated_telegram()

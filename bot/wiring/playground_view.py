@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sandbox.playground.shop_view import WaitingDeposit
-from storage.database import Database, utc_now
+from storage.database import utc_now
 from storage.deposits import DepositStore, Method
+from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
 
 
@@ -16,7 +17,7 @@ class StoredShopView:
     from `open()` to `close()`."""
 
     def __init__(self, database: Path) -> None:
-        self._db = Database(database)
+        self._db = SqliteDatabase(database)
         self._deposits = DepositStore(self._db)
         self._customers = CustomerStore(self._db)
 

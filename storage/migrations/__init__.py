@@ -1,7 +1,11 @@
-"""Numbered SQL migrations (`NNNN_name.sql`), tracked by `PRAGMA user_version`.
+"""Numbered SQL migrations (`NNNN_name.sql`), one set per database.
 
-Each file runs in its own transaction together with the bump of `user_version`, so a crash mid-way
-leaves the database at the previous version, never half-migrated.
+SQLite's are in this folder, tracked by `PRAGMA user_version`. PostgreSQL's are in `postgresql/`,
+tracked by the `schema_version` table (see `storage/postgres.py`); its first file is a baseline that
+takes an empty database straight to that version (no shop ran on PostgreSQL before it), and every
+migration after it is written for both, under the same number. Each file runs in its own
+transaction together with the bump of the version, so a crash mid-way leaves the database at the
+previous version, never half-migrated.
 """
 
 from __future__ import annotations
@@ -10,8 +14,11 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 import aiosqlite
+
+from storage.database import Dialect
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -23,16 +30,30 @@ class Migration:
     sql: str
 
 
-def available_migrations() -> list[Migration]:
+def available_migrations(dialect: Dialect = Dialect.SQLITE) -> list[Migration]:
+    found = _read_folder(resources.files(__package__))
+    if dialect is Dialect.SQLITE:
+        return found
+    own = _read_folder(resources.files(__package__).joinpath("postgresql"), first=None)
+    if not own or own[-1].version != found[-1].version:
+        raise RuntimeError(
+            f"PostgreSQL's migrations must end where SQLite's do ({found[-1].version}); "
+            f"write the new one for both"
+        )
+    return own
+
+
+def _read_folder(folder: Traversable, first: int | None = 1) -> list[Migration]:
     found: list[Migration] = []
-    for entry in resources.files(__package__).iterdir():
+    for entry in folder.iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..N without gaps, found {versions}")
+    start = versions[0] if first is None and versions else (first or 1)
+    if versions != list(range(start, start + len(found))):
+        raise RuntimeError(f"migrations must be numbered without gaps, found {versions}")
     return found
 
 

@@ -21,8 +21,8 @@ from sandbox.bot_process import QUICK_FOLLOW_UPS, BotProcess, run_bot_command
 from sandbox.server import free_port
 from sandbox.telegram import ChatDriver, TelegramEmulator
 from sandbox.upstreams import Upstreams
-from storage.database import Database
 from storage.ledger import Ledger
+from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
 from tests.e2e.secrets_watch import WATCH
 
@@ -65,7 +65,7 @@ class Shop:
         self.emulator.add_bot(token=BOT_TOKEN, username="storefront_test_bot", first_name="Shop")
         self._extra_env = extra_env or {}
         self.bot: BotProcess | None = None
-        self.db = Database(self.db_path)
+        self.db = SqliteDatabase(self.db_path)
         self.ledger = Ledger(self.db)
         self.customers = CustomerStore(self.db)
         self.admin_group = self.emulator.group(chat_id=ADMIN_CHAT_ID, title="Shop operators")

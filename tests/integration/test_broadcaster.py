@@ -14,7 +14,7 @@ from bot.telegram.broadcast import Broadcaster, Progress
 from bot.telegram.link import BotLink
 from storage.admin_log import AdminLog
 from storage.broadcasts import BroadcastStatus, BroadcastStore, Delivery
-from storage.database import Database
+from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
 
 
@@ -36,7 +36,7 @@ class Shown:
 
 
 async def test_an_outage_skips_nobody_and_cancel_leaves_them_unsent(tmp_path: Path) -> None:
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         customers = CustomerStore(db)
         for user in (1, 2, 3):
             await customers.register(user, username=None, first_name="C", language="en")

@@ -21,8 +21,8 @@ from bot.services.pricing import Pricing
 from bot.services.upstreams import check_upstreams, state_line
 from providers.http import Timeouts
 from sandbox import accounts_shop, acedata, cloud, energy, kumquat
-from storage.database import Database
 from storage.settings import SettingsStore
+from storage.sqlite import SqliteDatabase
 from tests.contract.conftest import closed_port_url, serving
 
 SIMULATORS = {
@@ -68,7 +68,7 @@ def settings(urls: Mapping[str, str], **overrides: Any) -> Settings:
 async def lines_for(
     folder: Path, config: Settings, timeouts: Timeouts = QUICK
 ) -> AsyncIterator[dict[str, Line]]:
-    async with Database(folder / "shop.sqlite3") as db:
+    async with SqliteDatabase(folder / "shop.sqlite3") as db:
         lines = build_lines(
             LineSetup(config, Pricing(SettingsStore(db), default_markups()), timeouts)
         )

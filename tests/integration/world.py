@@ -19,6 +19,7 @@ from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import OrderStore
 from storage.settings import SettingsStore
+from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
 from tests.heard import OPERATORS_CHAT, Heard
 
@@ -40,7 +41,7 @@ async def running(
 ) -> AsyncIterator[tuple[World, L]]:
     """The line (made with the shop's pricing) behind an order service, customers with
     `balances`; on leaving, the line is closed and the ledger must pass its audit."""
-    async with Database(folder / "shop.sqlite3") as db:
+    async with SqliteDatabase(folder / "shop.sqlite3") as db:
         line = make_line(Pricing(SettingsStore(db), default_markups()))
         ledger, orders = Ledger(db), OrderStore(db)
         outbox = Outbox(db, OPERATORS_CHAT)

@@ -34,8 +34,9 @@ from sandbox.playground.server import Playground, Seat
 from sandbox.telegram import TelegramEmulator
 from sandbox.trongrid import DEMO_DEPOSIT_ADDRESS
 from sandbox.upstreams import Upstreams
-from storage.database import Database, as_stored
+from storage.database import as_stored
 from storage.deposits import DepositRequest, DepositStore, Method, RequestStatus
+from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
 
 ALICE = 8101
@@ -258,7 +259,7 @@ async def test_bad_usdt_amounts_send_nothing(page: Page, amount: Any) -> None:
 
 async def test_the_panel_lists_the_usdt_requests_still_open(page: Page) -> None:
     now = datetime.now(UTC)
-    async with Database(page.database) as db:
+    async with SqliteDatabase(page.database) as db:
         await CustomerStore(db).register(ALICE, username="alice", first_name="Alice", language="en")
         store = DepositStore(db)
         async with db.write() as tx:

@@ -3,12 +3,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import OrderStore
+from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
+from tests.databases import BACKENDS, fresh_database
 
 
 class Books:
@@ -32,7 +35,19 @@ class Books:
         return int(await self.db.fetch_value(f"SELECT COUNT(*) FROM {table}"))
 
 
-@pytest_asyncio.fixture
-async def books(tmp_path: Path) -> AsyncIterator[Books]:
-    async with Database(tmp_path / "ledger.sqlite3") as db:
+@pytest_asyncio.fixture(params=BACKENDS)
+async def books(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Books]:
+    """On SQLite and on PostgreSQL: every test that takes it runs on both."""
+    async with fresh_database(request.param, tmp_path, "ledger") as db:
         yield Books(db)
+
+
+class SqliteBooks(Books):
+    db: SqliteDatabase
+
+
+@pytest_asyncio.fixture
+async def sqlite_books(tmp_path: Path) -> AsyncIterator[SqliteBooks]:
+    """For what only SQLite has: a file to copy, check and restore."""
+    async with SqliteDatabase(tmp_path / "ledger.sqlite3") as db:
+        yield SqliteBooks(db)

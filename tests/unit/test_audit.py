@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage.audit import audit_ledger
+from storage.database import Dialect
 from storage.orders import OrderStatus
 from tests.unit.conftest import Books
 
@@ -22,11 +23,28 @@ async def _healthy(books: Books) -> None:
     await books.ledger.hold(alice, 2 * USDT, order_id="OPEN")
 
 
+# What guards the ledger inside the database, to be taken away before tampering with it.
+_GUARDS = {
+    Dialect.SQLITE: [
+        *(
+            f"DROP TRIGGER ledger_{table}_append_only_{action}"
+            for table in ("entries", "transactions")
+            for action in ("update", "delete")
+        ),
+        "DROP TRIGGER ledger_accounts_customer_floor",
+    ],
+    Dialect.POSTGRESQL: [
+        "ALTER TABLE ledger_entries DISABLE TRIGGER USER",
+        "ALTER TABLE ledger_transactions DISABLE TRIGGER USER",
+        "ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_customer_floor",
+    ],
+}
+
+
 async def _tamper(books: Books, *statements: str) -> None:
     async with books.db.write() as tx:
-        for trigger in ("entries", "transactions"):
-            for action in ("update", "delete"):
-                await tx.execute(f"DROP TRIGGER IF EXISTS ledger_{trigger}_append_only_{action}")
+        for guard in _GUARDS[books.db.dialect]:
+            await tx.execute(guard)
         for statement in statements:
             await tx.execute(statement)
 

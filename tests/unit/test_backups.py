@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry
 
@@ -28,7 +29,14 @@ from storage.backups import (
 )
 from storage.ledger import Ledger
 from tests.e2e.harness import until
-from tests.unit.conftest import Books
+from tests.unit.conftest import SqliteBooks
+
+
+@pytest_asyncio.fixture
+async def books(sqlite_books: SqliteBooks) -> SqliteBooks:
+    """Backups copy SQLite's file: these tests run on SQLite only."""
+    return sqlite_books
+
 
 USDT = 1_000_000
 NOON = datetime(2026, 12, 2, 12, 0, 0, tzinfo=UTC)
@@ -47,7 +55,7 @@ def wallets_in(path: Path) -> dict[int, int]:
     return {int(user): int(balance) for user, balance in rows}
 
 
-async def _shop_with_money(books: Books) -> None:
+async def _shop_with_money(books: SqliteBooks) -> None:
     for user, amount in ((1, 7 * USDT), (2, 3 * USDT)):
         await books.customer(user)
         await books.ledger.credit(user, amount, key=f"deposit-{user}")
@@ -111,7 +119,7 @@ def test_sizes_read_as_an_operator_expects() -> None:
 # -- the copy --
 
 
-async def test_a_backup_is_a_private_checked_copy(books: Books, tmp_path: Path) -> None:
+async def test_a_backup_is_a_private_checked_copy(books: SqliteBooks, tmp_path: Path) -> None:
     await _shop_with_money(books)
     folder = tmp_path / "backups"
 
@@ -126,7 +134,7 @@ async def test_a_backup_is_a_private_checked_copy(books: Books, tmp_path: Path) 
 
 
 async def test_an_existing_folder_keeps_the_access_its_operator_gave_it(
-    books: Books, tmp_path: Path
+    books: SqliteBooks, tmp_path: Path
 ) -> None:
     folder = tmp_path / "backups"
     folder.mkdir()
@@ -139,7 +147,9 @@ async def test_an_existing_folder_keeps_the_access_its_operator_gave_it(
     assert _mode(folder) == 0o755 and later.folder_open_to_others is True
 
 
-async def test_a_backup_is_one_moment_while_the_shop_writes(books: Books, tmp_path: Path) -> None:
+async def test_a_backup_is_one_moment_while_the_shop_writes(
+    books: SqliteBooks, tmp_path: Path
+) -> None:
     """Deposits land one after another while backups are taken: each backup holds whole
     transactions only, and its ledger passes the check."""
     await books.customer(1)
@@ -166,7 +176,7 @@ async def test_a_backup_is_one_moment_while_the_shop_writes(books: Books, tmp_pa
 
 
 async def test_a_leftover_of_a_crash_never_counts_and_is_cleared(
-    books: Books, tmp_path: Path
+    books: SqliteBooks, tmp_path: Path
 ) -> None:
     folder = tmp_path / "backups"
     folder.mkdir()
@@ -177,7 +187,7 @@ async def test_a_leftover_of_a_crash_never_counts_and_is_cleared(
     assert sorted(folder.iterdir()) == [backup.path]
 
 
-async def test_a_broken_ledger_is_no_backup(books: Books, tmp_path: Path) -> None:
+async def test_a_broken_ledger_is_no_backup(books: SqliteBooks, tmp_path: Path) -> None:
     await _shop_with_money(books)
     async with books.db.write() as tx:
         await tx.execute("UPDATE ledger_accounts SET balance = 1 WHERE code = 'customer:1:wallet'")
@@ -188,7 +198,7 @@ async def test_a_broken_ledger_is_no_backup(books: Books, tmp_path: Path) -> Non
 
 
 async def test_a_copy_is_checked_in_one_place_for_backups_and_restores(
-    books: Books, tmp_path: Path
+    books: SqliteBooks, tmp_path: Path
 ) -> None:
     """The check a backup and a restore make of their copy: the audit of a good one, the audit's
     problems of a broken ledger for the caller to word, and SQLite's verdict on a damaged file."""
@@ -219,7 +229,7 @@ async def test_a_copy_is_checked_in_one_place_for_backups_and_restores(
     assert damaged.read_bytes() == bytes(pages)  # checked, never repaired or migrated
 
 
-async def test_a_taken_name_is_never_overwritten(books: Books, tmp_path: Path) -> None:
+async def test_a_taken_name_is_never_overwritten(books: SqliteBooks, tmp_path: Path) -> None:
     folder = tmp_path / "backups"
     first = await take_backup(books.db.path, folder, NOON)
     before = first.path.read_bytes()
@@ -230,7 +240,9 @@ async def test_a_taken_name_is_never_overwritten(books: Books, tmp_path: Path) -
     assert backups_in(folder) == [first.path]
 
 
-async def test_a_folder_that_cannot_be_made_fails_in_one_line(books: Books, tmp_path: Path) -> None:
+async def test_a_folder_that_cannot_be_made_fails_in_one_line(
+    books: SqliteBooks, tmp_path: Path
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(BackupFailed) as failed:
@@ -272,7 +284,7 @@ class OperatorsGroup:
         self.news.append(text)
 
 
-def _config(books: Books, tmp_path: Path, **settings: object) -> Settings:
+def _config(books: SqliteBooks, tmp_path: Path, **settings: object) -> Settings:
     values: dict[str, object] = {
         "_env_file": None,
         "database_path": books.db.path,
@@ -284,7 +296,7 @@ def _config(books: Books, tmp_path: Path, **settings: object) -> Settings:
     return load_settings(**values)
 
 
-async def test_old_backups_go_only_after_a_good_one(books: Books, tmp_path: Path) -> None:
+async def test_old_backups_go_only_after_a_good_one(books: SqliteBooks, tmp_path: Path) -> None:
     await _shop_with_money(books)
     group = OperatorsGroup()
     backups = ScheduledBackups(_config(books, tmp_path, backup_keep="2"), group)
@@ -316,7 +328,7 @@ def _job_figures() -> tuple[float, float | None]:
 
 
 async def test_a_failed_scheduled_backup_counts_as_a_failed_run_in_one_log_line(
-    books: Books, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    books: SqliteBooks, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     await _shop_with_money(books)
     group = OperatorsGroup()
@@ -352,7 +364,7 @@ async def test_a_failed_scheduled_backup_counts_as_a_failed_run_in_one_log_line(
 
 
 async def test_a_folder_open_to_every_user_is_warned_of_once(
-    books: Books, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    books: SqliteBooks, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     folder = tmp_path / "backups"
     folder.mkdir()
@@ -369,7 +381,9 @@ async def test_a_folder_open_to_every_user_is_warned_of_once(
     assert _mode(folder) == 0o755  # left as the operator made it
 
 
-async def test_the_file_goes_to_the_operators_with_a_caption(books: Books, tmp_path: Path) -> None:
+async def test_the_file_goes_to_the_operators_with_a_caption(
+    books: SqliteBooks, tmp_path: Path
+) -> None:
     await _shop_with_money(books)
     group = OperatorsGroup()
     config = _config(books, tmp_path, backup_to_admin_chat="true", backup_every_hours="0.5")
@@ -385,7 +399,7 @@ async def test_the_file_goes_to_the_operators_with_a_caption(books: Books, tmp_p
 
 
 async def test_a_file_over_telegrams_limit_is_not_sent_and_they_are_told(
-    books: Books, tmp_path: Path
+    books: SqliteBooks, tmp_path: Path
 ) -> None:
     group = OperatorsGroup()
     config = _config(books, tmp_path, backup_to_admin_chat="true")
@@ -399,7 +413,7 @@ async def test_a_file_over_telegrams_limit_is_not_sent_and_they_are_told(
 
 
 async def test_a_file_telegram_does_not_take_is_kept_and_alerted(
-    books: Books, tmp_path: Path
+    books: SqliteBooks, tmp_path: Path
 ) -> None:
     group = OperatorsGroup(refuse_files=True)
     config = _config(books, tmp_path, backup_to_admin_chat="true")

@@ -20,6 +20,7 @@ from storage.database import Database
 from storage.ledger import Ledger
 from storage.migrations import available_migrations, split_statements
 from storage.process_lock import ProcessLock
+from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
 from tests.unit.test_backups import wallets_in
 from tests.unit.test_cli import run_bot
@@ -37,7 +38,7 @@ async def _deposit(db: Database, user: int, amount: int, key: str) -> None:
 async def _backup_of_seven_usdt(tmp_path: Path) -> Path:
     """A shop database whose customer 1 had 7 USDT when it was backed up."""
     source = tmp_path / "was" / "shop.sqlite3"
-    async with Database(source) as db:
+    async with SqliteDatabase(source) as db:
         await _deposit(db, 1, 7 * USDT, "first")
         backup = await take_backup(source, tmp_path / "backups", NOON)
     return backup.path
@@ -68,7 +69,7 @@ async def test_a_backup_replaces_the_database_and_the_old_one_is_kept(tmp_path: 
     database = tmp_path / "data" / "shop.sqlite3"
     # The database has moved on since: more money, part of it only in its -wal so far (a
     # connection still holds it open, as a process that was killed would have left it).
-    async with Database(database) as db:
+    async with SqliteDatabase(database) as db:
         await _deposit(db, 1, 7 * USDT, "first")
         await _deposit(db, 2, 5 * USDT, "second")
     live = sqlite3.connect(database, isolation_level=None)
@@ -135,7 +136,7 @@ async def test_a_backup_of_an_older_schema_is_brought_up_to_date(tmp_path: Path)
 async def test_restore_is_refused_while_a_shop_runs(tmp_path: Path) -> None:
     backup = await _backup_of_seven_usdt(tmp_path)
     database = tmp_path / "data" / "shop.sqlite3"
-    async with Database(database) as db:
+    async with SqliteDatabase(database) as db:
         await _deposit(db, 2, 5 * USDT, "live")
     before = _files(database.parent)
     with ProcessLock(database.with_name("shop.sqlite3.lock")):  # as `python -m bot run` does
@@ -196,7 +197,7 @@ async def test_a_file_that_is_no_good_backup_is_refused_and_nothing_changes(
     backup = await _backup_of_seven_usdt(tmp_path)
     spoil(backup)
     database = tmp_path / "data" / "shop.sqlite3"
-    async with Database(database) as db:
+    async with SqliteDatabase(database) as db:
         await _deposit(db, 2, 5 * USDT, "live")
     before = _files(database.parent)
 
@@ -216,7 +217,7 @@ async def test_a_backup_whose_ledger_is_broken_is_refused_with_its_problems(
     conn.commit()
     conn.close()
     database = tmp_path / "data" / "shop.sqlite3"
-    async with Database(database) as db:
+    async with SqliteDatabase(database) as db:
         await _deposit(db, 2, 5 * USDT, "live")
     before = _files(database.parent)
 
@@ -232,7 +233,7 @@ async def test_a_backup_whose_ledger_is_broken_is_refused_with_its_problems(
 
 async def test_the_database_itself_is_no_backup(tmp_path: Path) -> None:
     database = tmp_path / "shop.sqlite3"
-    async with Database(database) as db:
+    async with SqliteDatabase(database) as db:
         await _deposit(db, 2, 5 * USDT, "live")
     code, _, err = _restore(tmp_path, database, database)
     assert code == 2 and err == [f"not restored: {database} is the database itself"]
@@ -266,7 +267,7 @@ async def test_restore_is_refused_while_another_process_keeps_the_old_database_l
 ) -> None:
     backup = await _backup_of_seven_usdt(tmp_path)
     database = tmp_path / "data" / "shop.sqlite3"
-    async with Database(database) as db:
+    async with SqliteDatabase(database) as db:
         await _deposit(db, 2, 5 * USDT, "live")
     # The old database's checkpoint finds it locked, not merely busy.
     holder = _held_exclusively(database)

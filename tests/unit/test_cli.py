@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import Database
 from storage.migrations import available_migrations
 from storage.orders import OrderStatus
 from storage.process_lock import ProcessLock
+from storage.sqlite import SqliteDatabase
 from tests.unit.conftest import Books
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
 
 
 async def _some_ledger(path: Path) -> None:
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         books = Books(db)
         alice = await books.customer(1)
         await books.ledger.credit(alice, 10 * USDT, key="dep")
@@ -117,7 +117,7 @@ async def test_backup_copies_a_live_database(tmp_path: Path) -> None:
 @pytest.mark.parametrize("pragma", ["journal_mode", "synchronous", "busy_timeout", "foreign_keys"])
 async def test_connections_use_the_durable_settings(tmp_path: Path, pragma: str) -> None:
     expected = {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 5000, "foreign_keys": 1}
-    async with Database(tmp_path / "x.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "x.sqlite3") as db:
         assert await db.fetch_value(f"PRAGMA {pragma}") == expected[pragma]
         async with db.write() as tx:
             assert await tx.fetch_value(f"PRAGMA {pragma}") == expected[pragma]

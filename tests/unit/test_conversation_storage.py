@@ -11,6 +11,7 @@ from aiogram.fsm.storage.base import StorageKey
 from bot.telegram.conversation_storage import SQLiteStorage
 from storage.conversations import Conversation, ConversationStore
 from storage.database import Database
+from storage.sqlite import SqliteDatabase
 
 
 class Flow(StatesGroup):
@@ -23,13 +24,13 @@ OTHER = StorageKey(bot_id=1, chat_id=43, user_id=43)
 
 async def test_state_and_data_survive_reopening_the_database(tmp_path: Path) -> None:
     path = tmp_path / "fsm.sqlite3"
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         storage = SQLiteStorage(ConversationStore(db))
         await storage.set_state(KEY, Flow.amount)
         await storage.set_data(KEY, {"product": "cloud", "amount": "12.50", "ünïcode": "越南"})
         await storage.update_data(KEY, {"step": 2})
 
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         storage = SQLiteStorage(ConversationStore(db))
         assert await storage.get_state(KEY) == "Flow:amount"
         assert await storage.get_data(KEY) == {
@@ -43,7 +44,7 @@ async def test_state_and_data_survive_reopening_the_database(tmp_path: Path) -> 
 
 
 async def test_clearing_removes_the_row(tmp_path: Path) -> None:
-    async with Database(tmp_path / "fsm.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "fsm.sqlite3") as db:
         storage = SQLiteStorage(ConversationStore(db))
         await storage.set_state(KEY, "Flow:amount")
         await storage.set_data(KEY, {"a": 1})
@@ -75,7 +76,7 @@ class CountingStore(ConversationStore):
 
 
 async def test_clearing_a_clear_conversation_writes_nothing(tmp_path: Path) -> None:
-    async with Database(tmp_path / "fsm.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "fsm.sqlite3") as db:
         store = CountingStore(db)
         storage = SQLiteStorage(store)
         for _ in range(3):  # as every update does: read the state, then clear it
@@ -86,7 +87,7 @@ async def test_clearing_a_clear_conversation_writes_nothing(tmp_path: Path) -> N
 
 
 async def test_reads_after_the_first_come_from_memory_and_follow_writes(tmp_path: Path) -> None:
-    async with Database(tmp_path / "fsm.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "fsm.sqlite3") as db:
         store = CountingStore(db)
         storage = SQLiteStorage(store)
         await storage.set_state(KEY, Flow.amount)
@@ -100,7 +101,7 @@ async def test_reads_after_the_first_come_from_memory_and_follow_writes(tmp_path
 
 
 async def test_changing_the_data_read_changes_nothing_stored(tmp_path: Path) -> None:
-    async with Database(tmp_path / "fsm.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "fsm.sqlite3") as db:
         storage = SQLiteStorage(ConversationStore(db))
         await storage.set_data(KEY, {"items": [1]})
         (await storage.get_data(KEY))["items"].append(2)
@@ -108,7 +109,7 @@ async def test_changing_the_data_read_changes_nothing_stored(tmp_path: Path) -> 
 
 
 async def test_memory_keeps_the_most_recent_conversations(tmp_path: Path) -> None:
-    async with Database(tmp_path / "fsm.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "fsm.sqlite3") as db:
         store = CountingStore(db)
         storage = SQLiteStorage(store, remembered=1)
         await storage.set_state(KEY, Flow.amount)
@@ -119,7 +120,7 @@ async def test_memory_keeps_the_most_recent_conversations(tmp_path: Path) -> Non
 
 
 async def test_a_failed_write_is_forgotten(tmp_path: Path) -> None:
-    async with Database(tmp_path / "fsm.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "fsm.sqlite3") as db:
         store = CountingStore(db)
         storage = SQLiteStorage(store)
         assert await storage.get_state(KEY) is None

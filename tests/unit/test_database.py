@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from storage.database import Database
+from storage.sqlite import SqliteDatabase
 
 
 async def test_a_read_after_a_commit_sees_it_while_other_reads_keep_the_reader_busy(
@@ -15,7 +15,7 @@ async def test_a_read_after_a_commit_sees_it_while_other_reads_keep_the_reader_b
     # Reads share one connection. A statement left open between two of its steps keeps that
     # connection's read transaction (its snapshot) alive for every read that joins meanwhile, so
     # under a steady stream of overlapping reads a read could miss what was committed long before.
-    async with Database(tmp_path / "reads.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "reads.sqlite3") as db:
         async with db.write() as tx:
             await tx.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)")
             await tx.execute("INSERT INTO counter VALUES (1, 0)")

@@ -15,13 +15,13 @@ from bot.services.orders import Failure
 from bot.services.pricing import Pricing
 from providers.energy import EnergyAccount, EnergyClient, EnergyOrder, EnergyPrice
 from providers.outcomes import Outcome, Reply
-from storage.database import Database
 from storage.settings import SettingsStore
+from storage.sqlite import SqliteDatabase
 
 
 @pytest_asyncio.fixture
 async def line(tmp_path: Path) -> AsyncIterator[EnergyLine]:
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         client = EnergyClient("http://127.0.0.1:9", "key", "secret")
         yield EnergyLine(client, Pricing(SettingsStore(db), default_markups()))
         await client.close()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 
+from storage.database import IntegrityError
 from storage.ledger import (
     ADJUSTMENTS,
     DEPOSITS,
@@ -18,6 +18,7 @@ from storage.ledger import (
     Kind,
     LedgerError,
     UnknownHold,
+    wallet_account,
 )
 from tests.unit.conftest import Books
 
@@ -156,7 +157,7 @@ async def test_a_wallet_cannot_be_credited_as_a_sale(books: Books) -> None:
 async def test_the_ledger_is_append_only(books: Books, statement: str) -> None:
     alice = await books.customer(1)
     await books.ledger.credit(alice, USDT, key="dep")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"):
         async with books.db.write() as tx:
             await tx.execute(statement)
     assert (await books.ledger.balance(alice)).available == USDT
@@ -199,3 +200,39 @@ async def test_concurrent_holds_never_overdraw(books: Books) -> None:
     assert (len(held), len(refused)) == (3, 17)
     balance = await books.ledger.balance(alice)
     assert (balance.available, balance.held) == (USDT, 6 * USDT)
+
+
+async def test_the_database_refuses_a_customer_account_below_zero(books: Books) -> None:
+    """Should a writer ever skip the ledger's check, the database itself keeps the floor."""
+    alice = await books.customer(1)
+    await books.ledger.credit(alice, USDT, key="dep")
+    with pytest.raises(IntegrityError, match=r"below zero|customer_floor"):
+        async with books.db.write() as tx:
+            await tx.execute(
+                "UPDATE ledger_accounts SET balance = -1 WHERE code = ?", (wallet_account(alice),)
+            )
+    assert (await books.ledger.balance(alice)).available == USDT
+
+
+async def test_the_database_refuses_a_transaction_that_does_not_sum_to_zero(books: Books) -> None:
+    """Entries written past the ledger's code are checked when their transaction commits, and the
+    whole write is refused."""
+    alice = await books.customer(1)
+    await books.ledger.credit(alice, USDT, key="dep")
+    before = await books.count("ledger_entries")
+    with pytest.raises(IntegrityError, match="does not sum to zero"):
+        async with books.db.write() as tx:
+            txn = await tx.insert(
+                "INSERT INTO ledger_transactions (idempotency_key, kind, fingerprint, user_id,"
+                " created_at) VALUES ('forged', 'deposit', '', ?, '2026-01-01T00:00:00Z')",
+                (alice,),
+            )
+            wallet = await tx.fetch_value(
+                "SELECT id FROM ledger_accounts WHERE code = ?", (wallet_account(alice),)
+            )
+            await tx.execute(
+                "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES (?, ?, ?)",
+                (txn, wallet, 5 * USDT),
+            )
+    assert await books.count("ledger_entries") == before
+    assert await books.count("ledger_transactions") == 1

@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage.audit import audit_ledger
-from storage.database import Database
 from storage.ledger import (
     HoldAlreadySettled,
     HoldStatus,
@@ -30,6 +29,7 @@ from storage.ledger import (
     Kind,
 )
 from storage.orders import OrderStatus
+from storage.sqlite import SqliteDatabase
 from tests.unit.conftest import Books
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,7 +151,7 @@ async def apply(books: Books, model: Model, step: int, op: tuple[Any, ...]) -> N
 
 
 async def check_sequence(path: Path, operations: list[tuple[Any, ...]]) -> None:
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         books = Books(db)
         for user in CUSTOMERS:
             await books.customer(user)

@@ -23,8 +23,8 @@ from bot.wiring.extra import import_extra_modules
 from handlers import presenters
 from handlers.lines import conversations, registered_conversation
 from providers.http import Timeouts
-from storage.database import Database
 from storage.settings import SettingsStore
+from storage.sqlite import SqliteDatabase
 from tests.e2e.giftcard.conversation import CONVERSATION, GIFTCARD
 from tests.e2e.giftcard.line import UNIT, GiftcardLine
 
@@ -92,7 +92,7 @@ def test_a_registered_lines_settings_are_read_and_checked(monkeypatch: pytest.Mo
 async def test_a_registered_line_is_built_only_with_its_credentials(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    pricing = Pricing(SettingsStore(Database(tmp_path / "shop.sqlite3")), default_markups())
+    pricing = Pricing(SettingsStore(SqliteDatabase(tmp_path / "shop.sqlite3")), default_markups())
 
     def built() -> list[str]:
         return list(build_lines(LineSetup(load_settings(), pricing, Timeouts())))

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
 from storage.admin_log import AdminLog
-from storage.database import Database
+from storage.database import IntegrityError
 from storage.migrations import (
     SchemaTooNew,
     apply_migrations,
     available_migrations,
     split_statements,
 )
+from storage.sqlite import SqliteDatabase
 
 
 async def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite3"
-    async with Database(path):
+    async with SqliteDatabase(path):
         pass
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         assert await apply_migrations(conn) == []
@@ -54,13 +54,13 @@ def test_statements_split_like_sqlite_reads_them() -> None:
 
 
 async def test_the_admin_log_is_append_only(tmp_path: Path) -> None:
-    async with Database(tmp_path / "log.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "log.sqlite3") as db:
         log = AdminLog(db)
         await log.record(7, "ban", "user", "42", before="False", after="True")
         [action] = await log.about("user", "42")
         assert (action.admin_id, action.action, action.after) == (7, "ban", "True")
         for statement in ("UPDATE admin_actions SET after = 'False'", "DELETE FROM admin_actions"):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            with pytest.raises(IntegrityError, match="append-only"):
                 async with db.write() as tx:
                     await tx.execute(statement)
         assert len(await log.about("user", "42")) == 1

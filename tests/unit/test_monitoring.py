@@ -36,8 +36,8 @@ from bot.services.metrics import (
 from bot.telegram.api_calls import CountBotApiCalls, TelegramContact
 from bot.wiring.health import DATABASE_PATIENCE, FRESH_FOR, TELEGRAM_PATIENCE, Readiness
 from providers.outcomes import Outcome, Reply
-from storage.database import Database
 from storage.readiness import NotWritable, newest_schema, schema_after_a_write
+from storage.sqlite import SqliteDatabase
 from tests.e2e.harness import until
 
 TOKEN = "42:TEST"
@@ -129,7 +129,7 @@ class Clock:
 
 
 async def test_the_database_probe_commits_a_write_and_creates_nothing(tmp_path: Path) -> None:
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         version = await schema_after_a_write(db.path, busy_timeout=1)
         assert version == newest_schema() == await db.fetch_value("PRAGMA user_version")
     missing = tmp_path / "gone.sqlite3"
@@ -139,7 +139,7 @@ async def test_the_database_probe_commits_a_write_and_creates_nothing(tmp_path: 
 
 
 async def test_the_database_probe_waits_for_the_writer_only_so_long(tmp_path: Path) -> None:
-    async with Database(tmp_path / "shop.sqlite3") as db, db.write():
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db, db.write():
         with pytest.raises(NotWritable, match="locked"):
             await schema_after_a_write(db.path, busy_timeout=0.2)
 
@@ -148,7 +148,7 @@ async def test_ready_needs_the_schema_telegram_and_the_jobs(tmp_path: Path) -> N
     clock = Clock()
     contact = TelegramContact(clock)
     scheduler = AsyncIOScheduler(timezone=UTC)
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         readiness = Readiness(db.path, scheduler, contact, clock=clock)
 
         checks = await readiness.checks()
@@ -215,7 +215,7 @@ async def test_telegram_is_judged_by_unanswered_calls_never_by_silence(tmp_path:
     clock = Clock()
     contact = TelegramContact(clock)
     scheduler = AsyncIOScheduler(timezone=UTC)
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         readiness = Readiness(db.path, scheduler, contact, clock=clock)
 
         async def telegram() -> tuple[bool, str]:

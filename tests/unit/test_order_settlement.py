@@ -28,6 +28,7 @@ from storage.audit import audit_ledger
 from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import Order, OrderStatus, OrderStore
+from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
 from tests.heard import OPERATORS_CHAT, Heard
 
@@ -78,7 +79,7 @@ class World:
 
 @pytest_asyncio.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         await CustomerStore(db).register(ALICE, username=None, first_name="A", language="en")
         await Ledger(db).credit(ALICE, 100 * USDT, key="deposit")
         yield World(db)

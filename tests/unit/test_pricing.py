@@ -17,12 +17,12 @@ from bot.services.pricing import (
     quote_expiry,
     rate_key,
 )
-from storage.database import Database
 from storage.settings import SettingsStore
+from storage.sqlite import SqliteDatabase
 
 
 async def test_defaults_convert_mark_up_and_round_up(tmp_path: Path) -> None:
-    async with Database(tmp_path / "p.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "p.sqlite3") as db:
         pricing = Pricing(SettingsStore(db), default_markups())
         price = await pricing.price("cloud", 10_000_000, "usd")
         assert (price.upstream_currency, price.rate, price.markup_percent) == (
@@ -38,7 +38,7 @@ async def test_defaults_convert_mark_up_and_round_up(tmp_path: Path) -> None:
 
 
 async def test_operators_settings_take_effect(tmp_path: Path) -> None:
-    async with Database(tmp_path / "p.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "p.sqlite3") as db:
         settings = SettingsStore(db)
         pricing = Pricing(settings, default_markups())
         await settings.set(markup_key("cloud"), "12.5", actor="admin:1")
@@ -65,7 +65,7 @@ async def test_operators_settings_take_effect(tmp_path: Path) -> None:
 async def test_the_charge_is_the_smallest_whole_cent_covering_cost_and_markup(
     tmp_path: Path, markup: str
 ) -> None:
-    async with Database(tmp_path / "p.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "p.sqlite3") as db:
         settings = SettingsStore(db)
         await settings.set(markup_key("topup"), markup)
         pricing = Pricing(settings, default_markups())

@@ -25,7 +25,7 @@ from bot.telegram.intake import ShopDispatcher
 from bot.wiring.webhook.intake import SECRET_HEADER, WebhookIntake, _RequestHandler
 from bot.wiring.webhook.once import HandledOnce
 from sandbox.server import free_port
-from storage.database import Database
+from storage.sqlite import SqliteDatabase
 from storage.webhook_updates import HandledUpdates
 
 SECRET = "unit-test_secret"
@@ -56,7 +56,7 @@ def _update(update_id: int, text: str, chat_id: int = 5) -> dict[str, Any]:
 
 @pytest_asyncio.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         bot = Bot(token="42:TEST")  # no Bot API call is made
         dispatcher = ShopDispatcher(finish_within=1)
         once = HandledOnce(HandledUpdates(db))
@@ -216,7 +216,7 @@ async def test_a_stop_in_the_turn_an_update_is_taken_lets_it_finish(tmp_path: Pa
     dispatcher.message.register(handler)
     bot = Bot(token="42:TEST")
     webhook = Webhook(url="http://x" + PATH, path=PATH, secret=SECRET, drop_pending_updates=False)
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         intake = WebhookIntake(bot, webhook, HandledOnce(HandledUpdates(db)), updates_in_flight=2)
         request_handler = _RequestHandler(dispatcher, intake)
         update = Update.model_validate(_update(40, "in hand"), context={"bot": bot})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.wiring.webhook.once import HandledOnce
-from storage.database import Database
+from storage.sqlite import SqliteDatabase
 from storage.webhook_updates import KEPT_FOR, HandledUpdates
 
 
@@ -24,7 +24,7 @@ async def _deliver(once: HandledOnce, update_id: int, handled: list[int]) -> boo
 
 async def test_an_update_delivered_again_is_handled_once(tmp_path: Path) -> None:
     handled: list[int] = []
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         once = HandledOnce(HandledUpdates(db))
         await once.open()
         assert await _deliver(once, 7, handled)
@@ -38,12 +38,12 @@ async def test_an_update_delivered_again_is_handled_once(tmp_path: Path) -> None
 
 async def test_an_update_handled_before_a_restart_is_not_handled_after_it(tmp_path: Path) -> None:
     handled: list[int] = []
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         before = HandledOnce(HandledUpdates(db))
         await before.open()
         await asyncio.gather(*(_deliver(before, update_id, handled) for update_id in (3, 1, 2)))
         await before.close()
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         after = HandledOnce(HandledUpdates(db))
         await after.open()
         assert [await _deliver(after, update_id, handled) for update_id in (1, 2, 3, 4)] == [
@@ -56,7 +56,7 @@ async def test_an_update_handled_before_a_restart_is_not_handled_after_it(tmp_pa
 
 
 async def test_updates_finishing_together_share_one_write(tmp_path: Path) -> None:
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         store = HandledUpdates(db)
         writes: list[int] = []
         record = store.record
@@ -76,7 +76,7 @@ async def test_updates_finishing_together_share_one_write(tmp_path: Path) -> Non
 
 async def test_a_cancelled_handler_is_not_recorded(tmp_path: Path) -> None:
     """Cut short at shutdown: Telegram delivers it again after the restart, and it is handled."""
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         once = HandledOnce(HandledUpdates(db))
         await once.open()
         started = asyncio.Event()
@@ -96,7 +96,7 @@ async def test_a_cancelled_handler_is_not_recorded(tmp_path: Path) -> None:
 
 
 async def test_ids_let_go_from_memory_are_read_from_the_table(tmp_path: Path) -> None:
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         once = HandledOnce(HandledUpdates(db), memory=10)
         await once.open()
         for update_id in range(1, 31):
@@ -106,7 +106,7 @@ async def test_ids_let_go_from_memory_are_read_from_the_table(tmp_path: Path) ->
 
 
 async def test_a_record_is_kept_a_day(tmp_path: Path) -> None:
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         store = HandledUpdates(db)
         await store.record([1, 2], now=1_000)
         await store.record([3], now=1_000 + KEPT_FOR)
@@ -125,13 +125,13 @@ async def test_a_record_older_than_a_day_is_not_read_even_when_still_there(
     """Nothing was handled for more than a day (no write since to forget the old records):
     Telegram may number its next updates afresh, and one whose id is in an old record is new."""
     clock = [1_000.0]
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         before = HandledOnce(HandledUpdates(db), clock=lambda: clock[0])
         await before.open()
         assert await _deliver(before, 50, [])
         await before.close()
     clock[0] += KEPT_FOR + 1
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         after = HandledOnce(HandledUpdates(db), clock=lambda: clock[0])
         await after.open()
         assert await db.fetch_value("SELECT COUNT(*) FROM webhook_updates") == 1  # still there

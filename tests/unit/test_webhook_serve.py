@@ -17,7 +17,7 @@ from bot.wiring.webhook.intake import WebhookIntake
 from bot.wiring.webhook.once import HandledOnce
 from bot.wiring.webhook.serve import WebhookNotSet, set_webhook
 from sandbox.server import free_port
-from storage.database import Database
+from storage.sqlite import SqliteDatabase
 from storage.webhook_updates import HandledUpdates
 
 
@@ -33,7 +33,7 @@ async def test_telegram_unreachable_is_tried_again_then_given_up_on(
         secret="s" * 16,
         drop_pending_updates=False,
     )
-    async with Database(tmp_path / "shop.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
         intake = WebhookIntake(bot, webhook, HandledOnce(HandledUpdates(db)), updates_in_flight=5)
         try:
             with (
