@@ -12,7 +12,7 @@ import time
 
 from bench.common import RUNS, machine
 
-BENCHMARKS = ("throughput", "purchases", "ledger", "footprint")
+BENCHMARKS = ("throughput", "purchases", "ledger", "ledger_postgres", "footprint")
 
 
 def main(argv: list[str]) -> int:

@@ -100,18 +100,17 @@ class BroadcastStore:
         its progress shown in message `progress`; None if that message was broadcast already."""
         now = utc_now()
         async with self._db.write() as tx:
-            taken = await tx.fetch_value(
-                "SELECT id FROM broadcasts WHERE source_chat_id = ? AND source_message_id = ?",
-                source,
-            )
-            if taken is not None:
-                return None
-            broadcast_id = await tx.insert(
+            # Claimed by the insert: of two operators' processes broadcasting one message at
+            # once, the second finds it taken.
+            broadcast_id = await tx.fetch_value(
                 "INSERT INTO broadcasts (admin_id, source_chat_id, source_message_id,"
                 " progress_chat_id, progress_message_id, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                " VALUES (?, ?, ?, ?, ?, 'running', ?)"
+                " ON CONFLICT (source_chat_id, source_message_id) DO NOTHING RETURNING id",
                 (admin_id, *source, *progress, now),
             )
+            if broadcast_id is None:
+                return None
             await tx.execute(
                 "INSERT INTO broadcast_deliveries (broadcast_id, user_id, status)"
                 " SELECT ?, id, 'pending' FROM users WHERE banned = 0 AND blocked_bot_at IS NULL",

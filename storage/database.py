@@ -66,9 +66,14 @@ class Dialect(StrEnum):
         """SQL for the seconds from one stored timestamp (or `?`) to another."""
         if self is Dialect.SQLITE:
             return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
-        return (
-            f"EXTRACT(EPOCH FROM (CAST({later} AS timestamptz) - CAST({earlier} AS timestamptz)))"
-        )
+        moments = [f"CAST(CAST({moment} AS text) AS timestamptz)" for moment in (later, earlier)]
+        return f"EXTRACT(EPOCH FROM ({moments[0]} - {moments[1]}))"
+
+    def json_field(self, column: str, key: str) -> str:
+        """SQL for the value at `key` of the JSON object stored as text in `column`."""
+        if self is Dialect.SQLITE:
+            return f"json_extract({column}, '$.{key}')"
+        return f"(CAST({column} AS jsonb) ->> '{key}')"
 
     def position(self, needle: str, haystack: str) -> str:
         """SQL for where `needle` first occurs in `haystack`, from 1 (0: nowhere)."""
@@ -96,6 +101,11 @@ class Reads(ABC):
 class Transaction(Reads):
     """The statements of one `Database.write()` block."""
 
+    # Appended to a SELECT whose rows this transaction reads to decide what it writes: on
+    # PostgreSQL they are locked until it ends (`FOR UPDATE`), as SQLite's single writer keeps
+    # everything from changing under it anyway.
+    for_update: str = ""
+
     @abstractmethod
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
@@ -111,7 +121,14 @@ class Transaction(Reads):
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
     @abstractmethod
-    async def lock_rows(self, table: str, ids: Iterable[int]) -> dict[int, Row]:
+    async def serialize(self, topic: str) -> None:
+        """Wait until no other transaction is in a section of `topic`, and keep others out of it
+        until this one ends: for a choice among rows that do not exist yet (a free amount for a
+        new deposit request). PostgreSQL's transaction-level advisory lock; on SQLite the single
+        writer already is that."""
+
+    @abstractmethod
+    async def lock_rows(self, table: str, ids: Iterable[Any]) -> dict[Any, Row]:
         """The rows of `table` with these ids, locked against every other writer until this
         transaction ends (in id order, so two writers never wait on each other). On SQLite the
         single writer already holds everything; on PostgreSQL this is `FOR UPDATE`."""

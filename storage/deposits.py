@@ -136,22 +136,22 @@ class DepositStore:
     async def request(
         self, request_id: str, tx: Transaction | None = None
     ) -> DepositRequest | None:
-        reads = tx or self._db
-        row = await reads.fetch_one("SELECT * FROM deposit_requests WHERE id = ?", (request_id,))
+        sql = "SELECT * FROM deposit_requests WHERE id = ?"
+        row = await (tx or self._db).fetch_one(sql + _locked(tx), (request_id,))
         return None if row is None else DepositRequest.from_row(row)
 
     async def payment(self, payment_id: int, tx: Transaction | None = None) -> Payment | None:
         if not 0 < payment_id < 2**63:  # SQLite's integers: anything else names no payment
             return None
-        reads = tx or self._db
-        row = await reads.fetch_one("SELECT * FROM payments WHERE id = ?", (payment_id,))
+        sql = "SELECT * FROM payments WHERE id = ?"
+        row = await (tx or self._db).fetch_one(sql + _locked(tx), (payment_id,))
         return None if row is None else Payment.from_row(row)
 
     async def payment_by_reference(
         self, reference: str, tx: Transaction | None = None
     ) -> Payment | None:
-        reads = tx or self._db
-        row = await reads.fetch_one("SELECT * FROM payments WHERE reference = ?", (reference,))
+        sql = "SELECT * FROM payments WHERE reference = ?"
+        row = await (tx or self._db).fetch_one(sql + _locked(tx), (reference,))
         return None if row is None else Payment.from_row(row)
 
     async def usdt_amounts_in_use(
@@ -162,7 +162,7 @@ class DepositStore:
         it is cancelled); `bot.services.deposits` decides which of them a new request may still
         get."""
         rows = await tx.fetch_all(
-            "SELECT pay_amount, MAX(status = 'credited'),"
+            "SELECT pay_amount, MAX(CASE WHEN status = 'credited' THEN 1 ELSE 0 END),"
             " MAX(CASE WHEN status != 'cancelled' THEN expires_at END) FROM deposit_requests"
             " WHERE method = 'usdt' AND pay_amount BETWEEN ? AND ?"
             " AND (expires_at > ? AND status != 'cancelled' OR closed_at > ?"
@@ -409,3 +409,9 @@ class DepositStore:
             (limit,),
         )
         return [Payment.from_row(row) for row in rows]
+
+
+def _locked(tx: Transaction | None) -> str:
+    """Read inside a write transaction, a row is read to decide what to write: locked until it
+    ends, on PostgreSQL."""
+    return "" if tx is None else tx.for_update

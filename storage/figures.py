@@ -57,7 +57,9 @@ class FigureStore:
         ):
             line(row["product"]).revenue = row["revenue"]
         for row in await self._db.fetch_all(
-            "SELECT o.product, o.upstream_cost, json_extract(o.details, '$.store_rate') AS rate"
+            "SELECT o.product, o.upstream_cost, "
+            + self._db.dialect.json_field("o.details", "store_rate")
+            + " AS rate"
             " FROM ledger_transactions t JOIN orders o ON o.id = t.order_id"
             " WHERE t.kind = 'post' AND t.created_at >= ? AND o.upstream_cost IS NOT NULL",
             (moment,),
@@ -71,9 +73,10 @@ class FigureStore:
         # `shop:deposits` mirrors money in (deposits) and money paid back (refunds of deposits,
         # less the refunds Telegram refused, whose money came back).
         deposits = await self._db.fetch_one(
-            "SELECT COALESCE(SUM(t.kind = 'deposit'), 0) AS count,"
+            "SELECT COALESCE(SUM(CASE WHEN t.kind = 'deposit' THEN 1 ELSE 0 END), 0) AS count,"
             " COALESCE(-SUM(CASE WHEN t.kind = 'deposit' THEN e.amount END), 0) AS total,"
-            " COALESCE(SUM(t.kind = 'deposit_refund') - SUM(t.kind = 'deposit_refund_cancelled'),"
+            " COALESCE(SUM(CASE WHEN t.kind = 'deposit_refund' THEN 1 ELSE 0 END)"
+            "          - SUM(CASE WHEN t.kind = 'deposit_refund_cancelled' THEN 1 ELSE 0 END),"
             "          0) AS refund_count,"
             " COALESCE(SUM(CASE WHEN t.kind != 'deposit' THEN e.amount END), 0) AS refunds"
             " FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id"

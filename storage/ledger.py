@@ -284,7 +284,9 @@ class Ledger:
         tx: Transaction | None,
     ) -> Hold:
         async with self._writing(tx) as (tx, new_ids):
-            row = await tx.fetch_one("SELECT * FROM ledger_holds WHERE id = ?", (hold_id,))
+            row = await tx.fetch_one(
+                "SELECT * FROM ledger_holds WHERE id = ?" + tx.for_update, (hold_id,)
+            )
             if row is None:
                 raise UnknownHold(f"no hold {hold_id}")
             hold = Hold.from_row(row)
@@ -407,9 +409,14 @@ class Ledger:
             amount = debited[account_id]
             if not row["may_go_negative"] and row["balance"] + amount < 0:
                 raise InsufficientFunds(user_id or 0, int(row["balance"]), -amount)
-        await tx.execute_many(
-            "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES (?, ?, ?)",
-            [(txn_id, account_ids[code], amount) for code, amount in entries.items()],
+        await tx.execute(  # one statement, one trip to the database
+            "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES "
+            + ", ".join(["(?, ?, ?)"] * len(entries)),
+            [
+                value
+                for code, amount in entries.items()
+                for value in (txn_id, account_ids[code], amount)
+            ],
         )
         # Every balance in one statement.
         moves = [(account_ids[code], amount) for code, amount in entries.items()]

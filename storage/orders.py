@@ -140,8 +140,14 @@ class OrderStore:
         )
 
     async def get(self, order_id: str, *, tx: Transaction | None = None) -> Order | None:
-        reader = tx or self._db
-        row = await reader.fetch_one("SELECT * FROM orders WHERE id = ?", (order_id,))
+        """With `tx`, read to decide what that transaction writes: the row stays as read until
+        it ends (locked, on PostgreSQL)."""
+        if tx is None:
+            row = await self._db.fetch_one("SELECT * FROM orders WHERE id = ?", (order_id,))
+        else:
+            row = await tx.fetch_one(
+                "SELECT * FROM orders WHERE id = ?" + tx.for_update, (order_id,)
+            )
         return None if row is None else Order.from_row(row)
 
     async def with_status(
@@ -195,7 +201,11 @@ class OrderStore:
             if gone:
                 marks = ", ".join("?" for _ in gone)
                 await tx.execute(f"DELETE FROM order_events WHERE order_id IN ({marks})", gone)
-                await tx.execute(f"DELETE FROM orders WHERE id IN ({marks})", gone)
+                # Still a quote (another process may have moved it since): only then it goes.
+                await tx.execute(
+                    f"DELETE FROM orders WHERE id IN ({marks}) AND status IN (?, ?)",
+                    [*gone, OrderStatus.QUOTED.value, OrderStatus.CANCELLED.value],
+                )
         return len(gone)
 
     async def note(
@@ -217,7 +227,9 @@ class OrderStore:
     async def _note(
         tx: Transaction, order_id: str, details: dict[str, Any], upstream_ref: str | None
     ) -> None:
-        row = await tx.fetch_one("SELECT details FROM orders WHERE id = ?", (order_id,))
+        row = await tx.fetch_one(
+            "SELECT details FROM orders WHERE id = ?" + tx.for_update, (order_id,)
+        )
         if row is None:
             raise KeyError(order_id)
         merged = {**json.loads(row["details"]), **details}

@@ -99,9 +99,10 @@ class OutboxStore:
         none for `skip_chats` (chats Telegram asked to wait)."""
         skipped = list(skip_chats)
         marks = ", ".join("?" for _ in skipped)
+        waiting = f" AND chat_id NOT IN ({marks})" if skipped else ""
         rows = await self._db.fetch_all(
             "SELECT * FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL"
-            f" AND not_before <= ? AND chat_id NOT IN ({marks})"
+            f" AND not_before <= ?{waiting}"
             " ORDER BY priority, id LIMIT ?",
             (now, *skipped, limit),
         )

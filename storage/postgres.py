@@ -66,7 +66,7 @@ class _ConnectionReads(Reads):
 
 
 class PostgresTransaction(Transaction, _ConnectionReads):
-    pass
+    for_update = " FOR UPDATE"
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self._conn.execute(numbered(sql), *params)
@@ -80,14 +80,17 @@ class PostgresTransaction(Transaction, _ConnectionReads):
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(numbered(sql), list(rows))
 
-    async def lock_rows(self, table: str, ids: Iterable[int]) -> dict[int, Row]:
+    async def serialize(self, topic: str) -> None:
+        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", topic)
+
+    async def lock_rows(self, table: str, ids: Iterable[Any]) -> dict[Any, Row]:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
         rows = await self._conn.fetch(
-            f"SELECT * FROM {table} WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", wanted
+            f"SELECT * FROM {table} WHERE id = ANY($1) ORDER BY id FOR UPDATE", wanted
         )
-        return {int(row["id"]): row for row in rows}
+        return {row["id"]: row for row in rows}
 
 
 class PostgresDatabase(Database):

@@ -84,13 +84,16 @@ class SqliteTransaction(Transaction, _ConnectionReads):
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
-    async def lock_rows(self, table: str, ids: Iterable[int]) -> dict[int, Row]:
+    async def serialize(self, topic: str) -> None:
+        return None  # the single writer is in every section already
+
+    async def lock_rows(self, table: str, ids: Iterable[Any]) -> dict[Any, Row]:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
         marks = ", ".join("?" * len(wanted))
         rows = await self.fetch_all(f"SELECT * FROM {table} WHERE id IN ({marks})", wanted)
-        return {int(row["id"]): row for row in rows}
+        return {row["id"]: row for row in rows}
 
 
 class SqliteDatabase(Database):

@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from storage.database import Database
+from storage.database import Database, Dialect
 from storage.postgres import PostgresDatabase
 from storage.sqlite import SqliteDatabase
 from tests.servers import need_postgres
@@ -52,3 +52,32 @@ async def fresh_database(backend: str, folder: Path, name: str = "shop") -> Asyn
         return
     async with postgres_schema() as url, PostgresDatabase(url) as pg:
         yield pg
+
+
+async def break_writes(db: Database, name: str, table: str, action: str, when: str) -> None:
+    """Make the database refuse `action` (INSERT, UPDATE) on `table` for rows where `when` (on
+    `NEW`), as a failing disk would: a trigger named `name`, removed by `mend_writes`."""
+    async with db.write() as tx:
+        if db.dialect is Dialect.SQLITE:
+            await tx.execute(
+                f"CREATE TRIGGER {name} BEFORE {action} ON {table} WHEN {when}"
+                " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+            )
+            return
+        await tx.execute(
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN RAISE EXCEPTION 'disk trouble'; END; $$"
+        )
+        await tx.execute(
+            f"CREATE TRIGGER {name} BEFORE {action} ON {table} FOR EACH ROW"
+            f" WHEN ({when}) EXECUTE FUNCTION {name}()"
+        )
+
+
+async def mend_writes(db: Database, name: str, table: str) -> None:
+    async with db.write() as tx:
+        if db.dialect is Dialect.SQLITE:
+            await tx.execute(f"DROP TRIGGER {name}")
+        else:
+            await tx.execute(f"DROP TRIGGER {name} ON {table}")
+            await tx.execute(f"DROP FUNCTION {name}()")

@@ -55,7 +55,7 @@ class Engine:
 
 
 @pytest_asyncio.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+async def engine(tmp_path: Path, backend: str) -> AsyncIterator[Engine]:
     upstream = AccountShopSimulator()
     async with serving(upstream) as base:
         client = AccountShopClient(base, DEMO_API_KEY, timeouts=FAST, retry=NO_WAIT)
@@ -63,7 +63,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
         def make(pricing: Pricing) -> AccountsLine:
             return AccountsLine(client, pricing, currency="VND")
 
-        async with running(tmp_path, make, balances={ALICE: 10 * USDT}) as (world, line):
+        async with running(tmp_path, backend, make, balances={ALICE: 10 * USDT}) as (world, line):
             yield Engine(world.ledger, world.orders, world.service, line, upstream, world.heard)
 
 

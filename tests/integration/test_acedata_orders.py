@@ -52,13 +52,13 @@ class Engine:
 
 
 @pytest_asyncio.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+async def engine(tmp_path: Path, backend: str) -> AsyncIterator[Engine]:
     upstream = AceDataSimulator()
     upstream.finish_seconds = 0.05
     async with serving(upstream) as base:
         client = AceDataClient(base, DEMO_TOKEN, timeouts=FAST, retry=NO_WAIT)
         async with running(
-            tmp_path, lambda _: AceDataLine(client), balances={ALICE: 100 * USD}
+            tmp_path, backend, lambda _: AceDataLine(client), balances={ALICE: 100 * USD}
         ) as (world, line):
             yield Engine(world.ledger, world.orders, world.service, line, upstream, world.heard)
 

@@ -14,8 +14,8 @@ from bot.telegram.broadcast import Broadcaster, Progress
 from bot.telegram.link import BotLink
 from storage.admin_log import AdminLog
 from storage.broadcasts import BroadcastStatus, BroadcastStore, Delivery
-from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
+from tests.databases import fresh_database
 
 
 def _closed_port() -> int:
@@ -35,8 +35,10 @@ class Shown:
         self.progress.append(progress)
 
 
-async def test_an_outage_skips_nobody_and_cancel_leaves_them_unsent(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
+async def test_an_outage_skips_nobody_and_cancel_leaves_them_unsent(
+    tmp_path: Path, backend: str
+) -> None:
+    async with fresh_database(backend, tmp_path) as db:
         customers = CustomerStore(db)
         for user in (1, 2, 3):
             await customers.register(user, username=None, first_name="C", language="en")

@@ -61,7 +61,7 @@ class Engine:
 
 
 @pytest_asyncio.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+async def engine(tmp_path: Path, backend: str) -> AsyncIterator[Engine]:
     upstream = EnergySimulator()
     upstream.delegate_seconds, upstream.finish_seconds = 0.05, 0.1
     async with serving(upstream) as base:
@@ -73,7 +73,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
             retry=NO_WAIT,
         )
         make = partial(EnergyLine, client)
-        async with running(tmp_path, make, balances={ALICE: 100 * USDT}) as (world, line):
+        async with running(tmp_path, backend, make, balances={ALICE: 100 * USDT}) as (world, line):
             yield Engine(
                 world.db, world.ledger, world.orders, world.service, line, upstream, world.heard
             )

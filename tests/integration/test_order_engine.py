@@ -66,7 +66,7 @@ class Engine:
 
 
 @pytest_asyncio.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+async def engine(tmp_path: Path, backend: str) -> AsyncIterator[Engine]:
     upstream = CloudSimulator()
     async with serving(upstream) as base:
         client = CloudRechargeClient(
@@ -77,7 +77,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
             return CloudLine(client, pricing, repay_after=timedelta(0))
 
         balances = {ALICE: 100 * USD, BOB: 100 * USD}
-        async with running(tmp_path, make, balances=balances) as (world, line):
+        async with running(tmp_path, backend, make, balances=balances) as (world, line):
             yield Engine(
                 world.db,
                 world.ledger,

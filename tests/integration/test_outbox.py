@@ -22,7 +22,7 @@ from bot.telegram.outbox import Letter, Outbox
 from sandbox.telegram import ChatDriver, ChatLimit, GroupDriver, TelegramEmulator
 from storage.database import Database, as_stored
 from storage.outbox import Entry
-from storage.sqlite import SqliteDatabase
+from tests.databases import fresh_database
 
 TOKEN = "555111:OUTBOX-test"
 GROUP = -100_777
@@ -87,7 +87,7 @@ async def credited_letters(entry: Entry) -> list[Letter]:
 
 
 @pytest_asyncio.fixture
-async def post(tmp_path: Path) -> AsyncIterator[Post]:
+async def post(tmp_path: Path, backend: str) -> AsyncIterator[Post]:
     emulator = TelegramEmulator()
     emulator.add_bot(token=TOKEN, username="outbox_bot")
     await emulator.start()
@@ -96,7 +96,7 @@ async def post(tmp_path: Path) -> AsyncIterator[Post]:
     session = AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))
     bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     clock = Clock()
-    async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
+    async with fresh_database(backend, tmp_path) as db:
         link = BotLink()
         link.attach(bot)
         outbox = Outbox(db, GROUP, link, {Topic.DEPOSIT: credited_letters}, clock=clock)

@@ -67,7 +67,7 @@ class Engine:
 
 
 @pytest_asyncio.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+async def engine(tmp_path: Path, backend: str) -> AsyncIterator[Engine]:
     upstream = KumquatSimulator()
     upstream.process_seconds = 0.01
     async with serving(upstream) as base:
@@ -76,7 +76,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
         def make(pricing: Pricing) -> TopupLine:
             return TopupLine(client, pricing, callback_url=None)  # no callbacks
 
-        async with running(tmp_path, make, balances={ALICE: 10 * USD}) as (world, line):
+        async with running(tmp_path, backend, make, balances={ALICE: 10 * USD}) as (world, line):
             yield Engine(
                 world.db, world.ledger, world.orders, world.service, line, upstream, world.heard
             )

@@ -19,8 +19,8 @@ from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import OrderStore
 from storage.settings import SettingsStore
-from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
+from tests.databases import fresh_database
 from tests.heard import OPERATORS_CHAT, Heard
 
 L = TypeVar("L", bound=Line)
@@ -37,11 +37,15 @@ class World:
 
 @asynccontextmanager
 async def running(
-    folder: Path, make_line: Callable[[Pricing], L], *, balances: Mapping[int, int]
+    folder: Path,
+    backend: str,
+    make_line: Callable[[Pricing], L],
+    *,
+    balances: Mapping[int, int],
 ) -> AsyncIterator[tuple[World, L]]:
     """The line (made with the shop's pricing) behind an order service, customers with
     `balances`; on leaving, the line is closed and the ledger must pass its audit."""
-    async with SqliteDatabase(folder / "shop.sqlite3") as db:
+    async with fresh_database(backend, folder) as db:
         line = make_line(Pricing(SettingsStore(db), default_markups()))
         ledger, orders = Ledger(db), OrderStore(db)
         outbox = Outbox(db, OPERATORS_CHAT)

@@ -15,6 +15,7 @@ from bot.services.telegram_stars import Payer, RefundAnswer, StarsTransaction
 from bot.telegram.outbox import Outbox
 from storage.audit import audit_ledger
 from storage.deposits import PaymentStatus, RequestStatus
+from tests.databases import break_writes, mend_writes
 from tests.heard import OPERATORS_CHAT, Heard
 from tests.unit.conftest import Books
 from tests.unit.test_deposits import Clock, DepositsAtHand, available
@@ -266,16 +267,11 @@ async def test_a_record_that_cannot_be_read_or_booked_is_read_again_from_the_sam
     assert await shop.deposits.store.mark(MARK) is None
 
     shop.record.down = False
-    async with books.db.write() as tx:
-        await tx.execute(
-            "CREATE TRIGGER no_404 BEFORE INSERT ON users WHEN NEW.id = 404"
-            " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
-        )
+    await break_writes(books.db, "no_404", "users", "INSERT", "NEW.id = 404")
     checked = await history.check()
     assert [found.transaction.id for found in checked.found] == ["stxA"]
     assert await shop.deposits.store.mark(MARK) == 1  # stopped at the one that failed
-    async with books.db.write() as tx:
-        await tx.execute("DROP TRIGGER no_404")
+    await mend_writes(books.db, "no_404", "users")
     checked = await history.check()
     assert [found.transaction.id for found in checked.found] == ["stxB"]
     assert await shop.deposits.store.mark(MARK) == 2
@@ -429,9 +425,8 @@ async def test_a_later_page_that_fails_keeps_what_the_earlier_pages_recorded_for
     assert await shop.heard.alerts() == first
 
     shop.record.unreadable_from = None
-    stuck = "CREATE TRIGGER stuck_mark BEFORE UPDATE ON watch_marks WHEN NEW.value > 100"
-    async with books.db.write() as tx:  # page 2 is settled, and its cursor cannot be saved
-        await tx.execute(stuck + " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+    # Page 2 is settled, and its cursor cannot be saved.
+    await break_writes(books.db, "stuck_mark", "watch_marks", "UPDATE", "NEW.value > 100")
     await history.check()
     assert await shop.deposits.store.mark(MARK) == 100
     every = [
@@ -441,8 +436,7 @@ async def test_a_later_page_that_fails_keeps_what_the_earlier_pages_recorded_for
     ]
     assert await shop.heard.alerts() == every
 
-    async with books.db.write() as tx:
-        await tx.execute("DROP TRIGGER stuck_mark")
+    await mend_writes(books.db, "stuck_mark", "watch_marks")
     await history.check()  # page 2 again, from the cursor saved last
     assert await shop.deposits.store.mark(MARK) == 102
     assert await shop.heard.alerts() == every

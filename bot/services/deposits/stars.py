@@ -113,6 +113,7 @@ class StarsPayments:
         now = as_stored(books.clock())
         paid = now if paid_at is None else as_stored(paid_at)
         async with books.db.write() as tx:
+            await tx.serialize(reference)  # the update and the history's record at once: once
             known = await store.payment_by_reference(reference, tx)
             if known is not None:
                 return Taken(known, None, credited_now=False, seen_before=True)

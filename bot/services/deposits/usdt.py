@@ -142,6 +142,7 @@ class UsdtDeposits:
         books = self._books
         now = books.clock()
         async with books.db.write() as tx:
+            await tx.serialize("usdt request amounts")  # two requests never get one amount
             await books.limit_requests(tx, user_id, now)
             in_use = await books.store.usdt_amounts_in_use(
                 tx, amount + 1, amount + MAX_EXTRA, as_stored(now - AMOUNT_RESERVED)
@@ -169,6 +170,7 @@ class UsdtDeposits:
         now = as_stored(books.clock())
         sent = datetime.fromtimestamp(sent_ms / 1000, UTC)
         async with books.db.write() as tx:
+            await tx.serialize(reference)  # seen by two processes at once: taken once
             known = await store.payment_by_reference(reference, tx)
             claimed = known is not None and known.status in CLAIM_STATES and not known.sender
             if known is not None and not claimed:
@@ -237,6 +239,7 @@ class UsdtDeposits:
         reference = f"usdt:{txid}"
         now = as_stored(books.clock())
         async with books.db.write() as tx:
+            await tx.serialize(reference)  # a claim and the watch seeing the transfer: one by one
             known = await store.payment_by_reference(reference, tx)
             if known is not None and known.status not in WAITING:
                 raise ClaimRefused(known.status)
