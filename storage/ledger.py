@@ -401,13 +401,19 @@ class Ledger:
 
         txn_id = int(inserted["id"])
         account_ids = {code: await self._account_id(tx, new_ids, code) for code in entries}
-        # The floor is checked on the accounts' rows, locked against every other writer until
-        # this transaction ends (on PostgreSQL two processes may hold one wallet at once); the
-        # database refuses a negative customer account too, should a check here ever be missed.
-        debited = {account_ids[code]: amount for code, amount in entries.items() if amount < 0}
-        for account_id, row in (await tx.lock_rows("ledger_accounts", debited)).items():
-            amount = debited[account_id]
-            if not row["may_go_negative"] and row["balance"] + amount < 0:
+        # The floor is checked on the customer's accounts' rows, locked against every other
+        # writer until this transaction ends (on PostgreSQL two processes may hold one wallet at
+        # once); the database refuses a negative customer account too, should a check here ever
+        # be missed. All of them are locked first, in id order, and the shop's account (one at
+        # most) after them: two writers never wait on each other in a circle.
+        customers = {
+            account_ids[code]: amount
+            for code, amount in entries.items()
+            if code not in _SHOP_ACCOUNTS
+        }
+        for account_id, row in (await tx.lock_rows("ledger_accounts", customers)).items():
+            amount = customers[account_id]
+            if amount < 0 and not row["may_go_negative"] and row["balance"] + amount < 0:
                 raise InsufficientFunds(user_id or 0, int(row["balance"]), -amount)
         await tx.execute(  # one statement, one trip to the database
             "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES "

@@ -236,3 +236,25 @@ async def test_the_database_refuses_a_transaction_that_does_not_sum_to_zero(book
             )
     assert await books.count("ledger_entries") == before
     assert await books.count("ledger_transactions") == 1
+
+
+async def test_a_hold_and_a_void_of_one_customer_at_once_never_deadlock(books: Books) -> None:
+    """A void (held -> wallet) and a new hold (wallet -> held) of one customer, side by side: on
+    PostgreSQL each locks both accounts in the same order, so neither is ever aborted as a
+    deadlock; the books stay exact."""
+    alice = await books.customer(1)
+    await books.ledger.credit(alice, 100 * USDT, key="dep")
+    rounds = 15
+    for number in range(rounds):
+        await books.order(f"OLD{number}", alice, USDT)
+        await books.order(f"NEW{number}", alice, USDT)
+    holds = [
+        await books.ledger.hold(alice, USDT, order_id=f"OLD{number}") for number in range(rounds)
+    ]
+    for number, hold in enumerate(holds):
+        voided, held = await asyncio.gather(
+            books.ledger.void(hold.id), books.ledger.hold(alice, USDT, order_id=f"NEW{number}")
+        )
+        assert (voided.status, held.status) == (HoldStatus.VOIDED, HoldStatus.PENDING)
+    balance = await books.ledger.balance(alice)
+    assert (balance.available, balance.held) == (85 * USDT, 15 * USDT)
