@@ -35,6 +35,7 @@ class SupportDesk:
         the answer is how long until they may write again."""
         now = self._clock()
         async with self._db.write() as tx:
+            await tx.serialize(f"support:{customer_id}")  # two questions at once: counted apart
             asked = await self._asked.created_since(
                 tx, Topic.SUPPORT, str(customer_id), as_stored(now - WINDOW)
             )
