@@ -81,3 +81,16 @@ async def mend_writes(db: Database, name: str, table: str) -> None:
         else:
             await tx.execute(f"DROP TRIGGER {name} ON {table}")
             await tx.execute(f"DROP FUNCTION {name}()")
+
+
+@asynccontextmanager
+async def another_process(db: Database) -> AsyncIterator[Database]:
+    """The same database opened a second time, as a second shop process would: its own
+    connections (its own SQLite writer, its own PostgreSQL pool)."""
+    if isinstance(db, SqliteDatabase):
+        async with SqliteDatabase(db.path) as twin:
+            yield twin
+        return
+    assert isinstance(db, PostgresDatabase)
+    async with PostgresDatabase(db.url) as pg:
+        yield pg
