@@ -17,6 +17,12 @@ class HandledUpdates:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def shared(self) -> bool:
+        """Whether other shop processes record updates here too (PostgreSQL, several replicas):
+        then an update this process never saw may have been handled by another."""
+        return self._db.is_server
+
     async def newest(self) -> int | None:
         """The highest update id recorded; None when there is none."""
         newest = await self._db.fetch_value("SELECT MAX(update_id) FROM webhook_updates")

@@ -11,6 +11,7 @@ import pytest
 from bot.wiring.webhook.once import HandledOnce
 from storage.sqlite import SqliteDatabase
 from storage.webhook_updates import KEPT_FOR, HandledUpdates
+from tests.databases import another_process, fresh_database
 
 
 async def _deliver(once: HandledOnce, update_id: int, handled: list[int]) -> bool:
@@ -136,3 +137,19 @@ async def test_a_record_older_than_a_day_is_not_read_even_when_still_there(
         await after.open()
         assert await db.fetch_value("SELECT COUNT(*) FROM webhook_updates") == 1  # still there
         assert await _deliver(after, 50, [])
+
+
+async def test_an_update_handled_by_one_replica_is_not_handled_by_another(tmp_path: Path) -> None:
+    """Two replicas on one PostgreSQL database, both started before the update came: Telegram
+    delivers it again (its answer was lost) and the proxy sends it to the other replica."""
+    handled: list[int] = []
+    async with fresh_database("postgresql", tmp_path) as db, another_process(db) as twin:
+        first, second = HandledOnce(HandledUpdates(db)), HandledOnce(HandledUpdates(twin))
+        await first.open()
+        await second.open()
+        assert await _deliver(first, 41, handled)
+        await first.close()
+        assert not await _deliver(second, 41, handled)
+        assert await _deliver(second, 42, handled)
+        await second.close()
+    assert handled == [41, 42]

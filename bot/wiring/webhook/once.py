@@ -12,7 +12,10 @@ The record must outlive the process (a delivery again after a restart), so it is
 way share the next write, one commit for many under load. The ids recorded by this process are
 also kept in memory (at most MEMORY of them), and the table is only asked about an id at or below
 `floor`: the highest id recorded before this process started, or the highest one let go from
-memory. Telegram numbers updates upwards, so a new update almost never costs a read.
+memory. Telegram numbers updates upwards, so a new update almost never costs a read. Several
+replicas on one database (PostgreSQL) each see only some updates, and an update delivered again may
+reach another replica than the one that handled it: there the table is asked about every id not in
+memory.
 
 An update cut short at shutdown (cancelled) is not recorded: Telegram did not get its answer and
 delivers it again after the restart, as polling does with updates it did not confirm.
@@ -79,7 +82,7 @@ class HandledOnce:
     async def handled(self, update_id: int) -> bool:
         if update_id in self._recent:
             return True
-        if update_id > self._floor:
+        if update_id > self._floor and not self._store.shared:
             return False
         return await self._store.contains(update_id, int(self._clock()))
 
