@@ -46,3 +46,26 @@ class HandledUpdates:
                 [(update_id, now) for update_id in update_ids],
             )
             await tx.execute("DELETE FROM webhook_updates WHERE handled_at < ?", (now - KEPT_FOR,))
+
+    async def claim(self, update_id: int, holder: str, now: int, lasting: int) -> bool:
+        """Take update `update_id` for `holder` to handle, unless another holder's claim on it
+        is still running at `now`; the claim runs until `now + lasting`."""
+        async with self._db.write() as tx:
+            taken = await tx.fetch_value(
+                "INSERT INTO webhook_claims (update_id, holder, until) VALUES (?, ?, ?)"
+                " ON CONFLICT (update_id) DO UPDATE SET holder = excluded.holder,"
+                " until = excluded.until"
+                " WHERE webhook_claims.until < ? OR webhook_claims.holder = excluded.holder"
+                " RETURNING holder",
+                (update_id, holder, now + lasting, now),
+            )
+        return taken is not None
+
+    async def let_go(self, update_id: int, holder: str, now: int) -> None:
+        """Give up a claim (handled and recorded, or cut short), and forget those that ran out
+        a day ago (their update was never delivered again)."""
+        async with self._db.write() as tx:
+            await tx.execute(
+                "DELETE FROM webhook_claims WHERE update_id = ? AND holder = ? OR until < ?",
+                (update_id, holder, now - KEPT_FOR),
+            )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.wiring.webhook.once import HandledOnce
+from bot.wiring.webhook.once import CLAIM_SECONDS, HandledOnce
 from storage.sqlite import SqliteDatabase
 from storage.webhook_updates import KEPT_FOR, HandledUpdates
 from tests.databases import another_process, fresh_database
@@ -153,3 +153,55 @@ async def test_an_update_handled_by_one_replica_is_not_handled_by_another(tmp_pa
         assert await _deliver(second, 42, handled)
         await second.close()
     assert handled == [41, 42]
+
+
+async def test_an_update_in_hand_on_one_replica_waits_there_on_another(tmp_path: Path) -> None:
+    """Telegram delivers an update again while the first replica is still handling it (its
+    answer is late) and the proxy sends it to a second replica: that one waits for the first,
+    then answers without handling it."""
+    handled: list[str] = []
+    async with fresh_database("postgresql", tmp_path) as db, another_process(db) as twin:
+        first, second = HandledOnce(HandledUpdates(db)), HandledOnce(HandledUpdates(twin))
+        await first.open()
+        await second.open()
+        working = asyncio.Event()
+
+        async def slow_on_first() -> bool:
+            async with first.first_time(77) as fresh:
+                if fresh:
+                    working.set()
+                    await asyncio.sleep(1.0)
+                    handled.append("first")
+                return fresh
+
+        async def again_on_second() -> bool:
+            await working.wait()
+            async with second.first_time(77) as fresh:
+                if fresh:
+                    handled.append("second")
+                return fresh
+
+        assert await asyncio.gather(slow_on_first(), again_on_second()) == [True, False]
+        await first.close()
+        await second.close()
+    assert handled == ["first"]
+
+
+async def test_an_update_a_killed_replica_had_in_hand_is_taken_over(tmp_path: Path) -> None:
+    """The first replica claimed the update and died (its claim stays): once the claim runs out,
+    the update delivered again is handled by the replica it reaches."""
+    clock = [1_000.0]
+    handled: list[int] = []
+    async with fresh_database("postgresql", tmp_path) as db:
+        store = HandledUpdates(db)
+        assert await store.claim(90, "dead-replica", int(clock[0]), CLAIM_SECONDS)
+        survivor = HandledOnce(store, clock=lambda: clock[0])
+        await survivor.open()
+        delivery = asyncio.create_task(_deliver(survivor, 90, handled))
+        await asyncio.sleep(0.5)
+        assert not delivery.done() and handled == []  # waits on the dead replica's claim
+        clock[0] += CLAIM_SECONDS + 1
+        assert await delivery
+        await survivor.close()
+        assert await db.fetch_value("SELECT COUNT(*) FROM webhook_claims") == 0
+    assert handled == [90]

@@ -17,6 +17,11 @@ replicas on one database (PostgreSQL) each see only some updates, and an update 
 reach another replica than the one that handled it: there the table is asked about every id not in
 memory.
 
+Where replicas share the database, an update delivered again (its answer was late) may reach a
+replica while another is still handling it: each replica claims an update before handling it
+(`webhook_claims`, for CLAIM_SECONDS), and one that finds it claimed waits until it is recorded,
+or until the claim runs out (its holder was killed) and takes it over.
+
 An update cut short at shutdown (cancelled) is not recorded: Telegram did not get its answer and
 delivers it again after the restart, as polling does with updates it did not confirm.
 """
@@ -25,12 +30,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 
 from storage.webhook_updates import HandledUpdates
 
+log = logging.getLogger(__name__)
+
 MEMORY = 10_000  # update ids of this process kept in memory; older ones are read from the table
+# How long a replica's claim on an update it handles lasts: longer than any handler runs (each
+# upstream call has its timeout), and how long an update a killed replica had in hand waits.
+CLAIM_SECONDS = 30
+CLAIM_POLL_SECONDS = 0.2  # how often a replica waiting on another's claim looks again
 
 
 class HandledOnce:
@@ -51,6 +66,7 @@ class HandledOnce:
         self._batch: asyncio.Future[None] | None = None
         self._writing = asyncio.Lock()
         self._writes: set[asyncio.Task[None]] = set()
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
     async def open(self) -> None:
         self._floor = await self._store.newest() or 0
@@ -68,16 +84,43 @@ class HandledOnce:
         while (earlier := self._in_hand.get(update_id)) is not None:
             await earlier.wait()
         done = self._in_hand[update_id] = asyncio.Event()
+        claimed = False
         try:
-            if await self.handled(update_id):
+            first = not await self.handled(update_id)
+            if first and self._store.shared:
+                first = claimed = await self._claim(update_id)
+            if not first:
                 yield False
                 return
             yield True
             self._remember(update_id)
             await asyncio.shield(self._write(update_id))
         finally:
+            if claimed:
+                await asyncio.shield(self._let_go(update_id))
             del self._in_hand[update_id]
             done.set()
+
+    async def _claim(self, update_id: int) -> bool:
+        """Claim the update for this replica: True once claimed, False once another replica
+        recorded it as handled."""
+        while not await self._store.claim(
+            update_id, self._holder, int(self._clock()), CLAIM_SECONDS
+        ):
+            await asyncio.sleep(CLAIM_POLL_SECONDS)
+        # Its holder records an update before it lets go of it: one handled while this replica
+        # waited is in the table now.
+        if await self._store.contains(update_id, int(self._clock())):
+            await self._let_go(update_id)
+            self._remember(update_id)
+            return False
+        return True
+
+    async def _let_go(self, update_id: int) -> None:
+        try:
+            await self._store.let_go(update_id, self._holder, int(self._clock()))
+        except Exception:  # the claim runs out by itself
+            log.warning("webhook: could not let go of update %s's claim", update_id, exc_info=True)
 
     async def handled(self, update_id: int) -> bool:
         if update_id in self._recent:
