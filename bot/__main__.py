@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot.services.config import ConfigError, Settings, load_settings
 from bot.wiring.extra import import_extra_modules
@@ -56,16 +58,16 @@ def main(argv: list[str] | None = None) -> int:
                 config.require_webhook()
             return _run(config, webhook=webhook)
         if args.command == "migrate":
-            return asyncio.run(_migrate(config))
+            return _on_the_database(config, _migrate(config))
         if args.command == "check":
-            return asyncio.run(_check(config))
+            return _on_the_database(config, _check(config))
         if args.command == "backup":
             if args.path.exists():
                 print(f"{args.path} already exists; choose a new file", file=sys.stderr)
                 return 2
-            return asyncio.run(_backup(config, args.path))
+            return _on_the_database(config, _backup(config, args.path))
         if args.command == "restore":
-            return asyncio.run(_restore(config, args.path))
+            return _on_the_database(config, _restore(config, args.path))
         if args.command == "copy-db":
             return asyncio.run(_copy_db(config, args.target))
     except ConfigError as exc:
@@ -78,6 +80,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def _on_the_database(config: Settings, command: Coroutine[Any, Any, int]) -> int:
+    """Run an operator's command; a database that cannot be reached or used (the server down,
+    refusing us, no such database) is said in one line: never a traceback, and never the URL's
+    password (asyncpg's messages carry none)."""
+    import asyncpg
+
+    try:
+        return asyncio.run(command)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as trouble:
+        print(
+            f"cannot use the database {config.database_name}: {_one_line(trouble)}", file=sys.stderr
+        )
+        return 2
+
+
+def _one_line(trouble: BaseException) -> str:
+    return " ".join(str(trouble).split()) or type(trouble).__name__
 
 
 def _run(config: Settings, *, webhook: bool) -> int:
