@@ -248,7 +248,10 @@ async def _copy_db(config: Settings, target_url: str) -> int:
         for problem in audit.problems:
             print(f"  - {problem}")
     if not report.ok:
-        print(f"verification FAILED: {plural(len(report.mismatches), 'difference')}")
+        failed = [] if audit is not None and audit.ok else ["the ledger check"]
+        if report.mismatches:
+            failed.append(f"{plural(len(report.mismatches), 'difference')} from the source")
+        print(f"verification FAILED: {' and '.join(failed)}")
         for mismatch in report.mismatches:
             print(f"  - {mismatch}")
         return 1

@@ -381,3 +381,38 @@ def test_the_command_takes_only_a_postgresql_target_from_an_sqlite_shop(
     )
     assert already.returncode == 2
     assert already.stderr.startswith("not copied: the shop already runs on PostgreSQL")
+
+
+async def test_a_copy_whose_ledger_fails_the_check_exits_1_saying_what(
+    filled: Path, target: str, tmp_path: Path
+) -> None:
+    """A cached balance that is not the sum of its entries breaks no rule PostgreSQL enforces
+    while the rows go in: the copy is made, and its verification says what is wrong."""
+    with sqlite3.connect(filled) as conn:
+        conn.execute("UPDATE ledger_accounts SET balance = balance + 1 WHERE code = 'shop:sales'")
+    result = run_bot("copy-db", "--to", target, cwd=tmp_path, DATABASE_PATH=str(filled))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "ledger BROKEN: 1 problem" in "\n".join(lines)
+    assert any(
+        line.startswith("  - account shop:sales caches balance")
+        and "but its entries sum to" in line
+        for line in lines
+    )
+    assert lines[-1] == "verification FAILED: the ledger check"
+
+
+async def test_a_source_that_breaks_a_rule_postgresql_enforces_is_refused_whole(
+    filled: Path, target: str
+) -> None:
+    with sqlite3.connect(filled) as conn:
+        conn.execute("DROP TRIGGER ledger_entries_append_only_update")
+        conn.execute("UPDATE ledger_entries SET amount = amount + 1 WHERE id = 1")
+    with pytest.raises(
+        CopyRefused,
+        match=r"^the target refused the copy: ledger transaction 1 does not sum to zero",
+    ):
+        await copy_database(filled, target)
+    async with PostgresDatabase(target) as db:  # nothing of it stayed
+        for table in ("users", "ledger_entries", "orders", "payments"):
+            assert await db.fetch_value(f"SELECT COUNT(*) FROM {table}") == 0
