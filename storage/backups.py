@@ -36,6 +36,7 @@ import asyncpg
 from storage.audit import AuditReport, audit_ledger, audit_reads
 from storage.database import Dialect, Reads, Row
 from storage.postgres import (
+    CONNECT_TIMEOUT_SECONDS,
     PostgresDatabase,
     _asyncpg_dsn,
     describe_url,
@@ -276,8 +277,8 @@ async def _dumped_and_audited(url: str, partial: Path) -> AuditReport:
     """pg_dump of one exported snapshot, and the ledger audit of that same snapshot."""
     where = describe_url(url)
     try:
-        conn = await asyncpg.connect(_asyncpg_dsn(url))
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as trouble:
+        conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=CONNECT_TIMEOUT_SECONDS)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as trouble:
         raise BackupFailed(f"cannot connect to {where}: {_one_line(trouble)}") from None
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):

@@ -33,7 +33,13 @@ import asyncpg
 from storage.audit import AuditReport, audit_ledger
 from storage.database import Reads
 from storage.migrations import SchemaTooNew, available_migrations
-from storage.postgres import PostgresDatabase, _asyncpg_dsn, current_version, migrate
+from storage.postgres import (
+    CONNECT_TIMEOUT_SECONDS,
+    PostgresDatabase,
+    _asyncpg_dsn,
+    current_version,
+    migrate,
+)
 from storage.process_lock import LockHeld
 from storage.sqlite import SqliteDatabase
 
@@ -70,9 +76,10 @@ class CopyReport:
 
 async def copy_database(source: Path, target_url: str) -> CopyReport:
     """Copy the shop at the SQLite file `source` into the empty PostgreSQL at `target_url` and
-    verify it. Raises `CopyRefused` (nothing written to the target) when the shop runs on
-    `source`, the target is not empty, or either cannot be used; returns the report, whose `ok`
-    says whether the verification passed."""
+    verify it. Raises `CopyRefused` when the shop runs on `source`, the target is not empty, or
+    either cannot be used: then no row of the shop is in the target (an empty one may have been
+    migrated, and a copy run again goes on from there). Returns the report, whose `ok` says
+    whether the verification passed."""
     if not await asyncio.to_thread(source.is_file):
         raise CopyRefused(f"no database at {source}")
     lock = SqliteDatabase(source).shop_lock()
@@ -105,8 +112,14 @@ async def _copy(src: SqliteDatabase, schema_was: int, target_url: str) -> CopyRe
     target = PostgresDatabase(target_url)
     tables = await source_tables(src)
     try:
-        conn = await asyncpg.connect(_asyncpg_dsn(target_url))
-    except (OSError, asyncpg.PostgresError) as trouble:
+        conn = await asyncpg.connect(_asyncpg_dsn(target_url), timeout=CONNECT_TIMEOUT_SECONDS)
+    except (
+        OSError,
+        TimeoutError,
+        ValueError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+    ) as trouble:
         raise CopyRefused(f"cannot connect to {target.where}: {_one_line(trouble)}") from None
     try:
         await _refuse_unless_empty(conn, tables)
