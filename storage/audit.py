@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.database import Database, Dialect, as_dict
+from storage.database import Database, Dialect, Reads, as_dict
 from storage.orders import TERMINAL_STATUSES
 
 
@@ -112,19 +112,24 @@ _CHECKS: tuple[tuple[str, str], ...] = (
 
 async def audit_ledger(db: Database) -> AuditReport:
     """Run every check inside one read transaction, so they all see the same moment."""
-    problems: list[str] = []
     async with db.snapshot() as reads:
-        for sql, description in _checks(db.dialect):
-            for row in await reads.fetch_all(sql):
-                problems.append(description.format(**as_dict(row)))
-        counts = [
-            int(await reads.fetch_value(sql) or 0)
-            for sql in (
-                "SELECT COUNT(*) FROM ledger_transactions",
-                "SELECT COUNT(*) FROM ledger_accounts",
-                "SELECT COUNT(*) FROM ledger_holds WHERE status = 'pending'",
-            )
-        ]
+        return await audit_reads(reads, db.dialect)
+
+
+async def audit_reads(reads: Reads, dialect: Dialect) -> AuditReport:
+    """The checks, through reads that already see one moment (a snapshot a backup dumps)."""
+    problems: list[str] = []
+    for sql, description in _checks(dialect):
+        for row in await reads.fetch_all(sql):
+            problems.append(description.format(**as_dict(row)))
+    counts = [
+        int(await reads.fetch_value(sql) or 0)
+        for sql in (
+            "SELECT COUNT(*) FROM ledger_transactions",
+            "SELECT COUNT(*) FROM ledger_accounts",
+            "SELECT COUNT(*) FROM ledger_holds WHERE status = 'pending'",
+        )
+    ]
     return AuditReport(counts[0], counts[1], counts[2], problems)
 
 

@@ -67,6 +67,20 @@ class Restored:
     audit: AuditReport  # of the restored database
 
 
+def postgres_restore_by_hand(where: str) -> str:
+    """Why `restore` does not put a pg_dump in place of a PostgreSQL shop, and how to, in one line.
+
+    Over a live PostgreSQL database a restore is not one rename as on SQLite: the shop's
+    replicas and other clients are connected, and a failed `pg_restore` halfway leaves a mix.
+    The operator restores into a new, empty database, checks it, and points the shop at it."""
+    return (
+        f"the shop is on PostgreSQL ({where}): restore a pg_dump by hand into a new, empty "
+        "database (`createdb NEW && pg_restore --no-owner --exit-on-error --single-transaction "
+        "--dbname=NEW FILE`), run `python -m bot check` with DATABASE_URL pointing at NEW, then "
+        "move the shop to it"
+    )
+
+
 async def restore_database(database: Path, backup: Path, moment: datetime) -> Restored:
     """Put `backup` in the place of `database` (keeping the old one as of `moment`). Raises
     `LockHeld` while a shop runs on `database`, `RestoreRefused` for a backup that does not pass."""

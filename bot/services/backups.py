@@ -2,7 +2,8 @@
 BACKUP_TO_ADMIN_CHAT).
 
 Every BACKUP_EVERY_HOURS the shop copies its database into BACKUP_DIR (see `storage.backups`: a
-consistent copy while the shop writes, checked before it counts). Only after a good one are the
+consistent copy while the shop writes, checked before it counts): SQLite's online backup, or on
+PostgreSQL pg_dump's custom format. Only after a good one are the
 backups beyond the newest BACKUP_KEEP deleted, so a run of failures never eats into the good ones.
 A failure is logged and the operators are alerted in one line; the next run tries again. The run
 counts as the job's failure in the metrics (`storefront_job_failures_total`), and the job's last
@@ -23,7 +24,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.services.config import Settings
 from bot.services.jobs import run_every
 from bot.services.metrics import FailedRun
-from storage.backups import BackupFailed, BackupFile, backups_in, folder_mode, take_backup
+from storage.backups import (
+    BackupFailed,
+    BackupFile,
+    backups_in,
+    folder_mode,
+    take_backup,
+    take_postgres_backup,
+)
+from storage.sqlite import SqliteDatabase
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +96,10 @@ class ScheduledBackups:
         *,
         upload_limit: int = TELEGRAM_UPLOAD_LIMIT,
     ) -> None:
-        self._database = config.database_path
+        database = config.database()
+        self._sqlite_file = database.path if isinstance(database, SqliteDatabase) else None
+        # The PostgreSQL URL, password and all, for pg_dump's environment: never logged.
+        self._server_url = None if config.database_url is None else config.database_url
         self._folder = config.backups_folder
         self._keep = config.backup_keep
         self._every = config.backup_every  # None: taken only when `run` is called
@@ -112,7 +124,7 @@ class ScheduledBackups:
         the next run tries again."""
         moment = now or datetime.now(UTC)
         try:
-            backup = await take_backup(self._database, self._folder, moment)
+            backup = await self._take(moment)
         except BackupFailed as failed:
             log.error("backup failed: %s", failed)
             await self._delivery.alert(f"The database backup failed: {failed}.{self._next_try()}")
@@ -138,6 +150,13 @@ class ScheduledBackups:
         if self._to_operators:
             await self._send(backup)
         return backup
+
+    async def _take(self, moment: datetime) -> BackupFile:
+        if self._sqlite_file is not None:
+            return await take_backup(self._sqlite_file, self._folder, moment)
+        if self._server_url is None:
+            raise BackupFailed("no database to back up")
+        return await take_postgres_backup(self._server_url.get_secret_value(), self._folder, moment)
 
     def _warn_of_open_folder(self) -> None:
         """Once a process: the folder is the operator's to set, the warning theirs to act on."""

@@ -32,6 +32,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.services.tron import is_tron_address
 from storage.database import Database
 from storage.engines import UnknownDatabase, database_for
+from storage.sqlite import SqliteDatabase
 
 _METRICS_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,256}")
 # Telegram takes 1 to 256 of these; in webhook mode the secret is all that stands between anyone
@@ -343,7 +344,12 @@ class Settings(_FromEnvironment):
 
     @property
     def backups_folder(self) -> Path:
-        return self.backup_dir or self.database_path.parent / "backups"
+        if self.backup_dir is not None:
+            return self.backup_dir
+        database = self.database()
+        # Beside the SQLite file, wherever DATABASE_URL or DATABASE_PATH puts it.
+        folder = database.path if isinstance(database, SqliteDatabase) else self.database_path
+        return folder.parent / "backups"
 
     def require_bot_token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():

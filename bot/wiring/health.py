@@ -3,7 +3,8 @@ do its work), on the bot's own web server, for a supervisor or a load balancer.
 
 `/readyz` answers JSON with each check's state, 200 when all pass and 503 when any fails:
 
-- `database`: the database file takes a write now (`storage.readiness`);
+- `database`: the database takes a write now (`storage.readiness`): on SQLite its file, from a
+  connection of its own; on PostgreSQL through the shop's pool;
 - `migrations`: its schema is the newest this code ships;
 - `telegram`: Telegram answers the shop's Bot API calls. The check is on failures, not on
   silence: it fails once calls have gone unanswered (or the token was refused) for
@@ -26,20 +27,20 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Protocol
 
 from aiohttp import web
 from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 
 from bot.telegram.api_calls import TELEGRAM, TelegramContact
-from storage.readiness import NotWritable, newest_schema, schema_after_a_write
+from storage.database import Database
+from storage.readiness import NotWritable, database_schema_after_a_write, newest_schema
 
 
 class WriteProbe(Protocol):
-    """Whether the database file takes a write (`storage.readiness.schema_after_a_write`)."""
+    """Whether the database takes a write (`storage.readiness.database_schema_after_a_write`)."""
 
-    async def __call__(self, path: Path, *, busy_timeout: float) -> int: ...
+    async def __call__(self, db: Database, *, busy_timeout: float) -> int: ...
 
 
 TELEGRAM_PATIENCE = 60.0  # seconds of unanswered Bot API calls before the shop is not ready
@@ -56,14 +57,14 @@ class Check:
 class Readiness:
     def __init__(
         self,
-        database: Path,
+        database: Database,
         scheduler: BaseScheduler,
         contact: TelegramContact = TELEGRAM,
         *,
         clock: Callable[[], float] = time.monotonic,
-        probe: WriteProbe = schema_after_a_write,
+        probe: WriteProbe = database_schema_after_a_write,
     ) -> None:
-        self._database_path = database
+        self._db = database
         self._scheduler = scheduler
         self._contact = contact
         self._clock = clock
@@ -99,9 +100,7 @@ class Readiness:
                 f"no answer within {patience:g} s: the probe started {ago:.0f} s ago "
                 "has not returned"
             )
-        probe = asyncio.ensure_future(
-            self._probe(self._database_path, busy_timeout=DATABASE_PATIENCE)
-        )
+        probe = asyncio.ensure_future(self._probe(self._db, busy_timeout=DATABASE_PATIENCE))
         probe.add_done_callback(_retrieve_its_outcome)
         self._probing = (self._clock(), probe)
         try:

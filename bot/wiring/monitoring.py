@@ -15,7 +15,7 @@ from bot.wiring.metrics import LoopbackMetricsServer, MetricsExporter, public_me
 class Monitoring:
     def __init__(self, shop: Shop, scheduler: BaseScheduler) -> None:
         JobMeasures(scheduler)
-        readiness = Readiness(shop.config.database_path, scheduler)
+        readiness = Readiness(shop.db, scheduler)
         exporter = MetricsExporter(shop, readiness)
         config = shop.config
         token = None if config.metrics_token is None else config.metrics_token.get_secret_value()

@@ -461,3 +461,22 @@ def test_bad_backup_settings_name_the_variable(settings: dict[str, str], expecte
     with pytest.raises(ConfigError) as error:
         load_settings(_env_file=None, **settings)
     assert str(error.value).startswith(expected), error.value
+
+
+async def test_a_shop_named_by_a_sqlite_url_is_the_one_backed_up_beside_its_file(
+    books: SqliteBooks, tmp_path: Path
+) -> None:
+    """DATABASE_URL=sqlite:///... names the shop's file; DATABASE_PATH (its default here) is not
+    the shop's and must not be what is copied."""
+    await _shop_with_money(books)
+    config = load_settings(
+        _env_file=None,
+        database_url=f"sqlite:///{books.db.path}",
+        database_path=str(tmp_path / "elsewhere" / "unused.sqlite3"),
+        backup_every_hours="1",
+    )
+    assert config.backups_folder == books.db.path.parent / "backups"
+    backup = await ScheduledBackups(config, OperatorsGroup()).run(NOON)
+    assert backup is not None and backup.path.parent == books.db.path.parent / "backups"
+    assert wallets_in(backup.path) == {1: 7 * USDT, 2: 3 * USDT}
+    assert not (tmp_path / "elsewhere").exists()

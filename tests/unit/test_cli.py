@@ -9,12 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from storage.database import Database
 from storage.migrations import available_migrations
 from storage.orders import OrderStatus
+from storage.postgres import PostgresDatabase
 from storage.process_lock import ProcessLock
 from storage.sqlite import SqliteDatabase
+from tests.databases import postgres_schema
 from tests.unit.conftest import Books
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,13 +70,17 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
 
 async def _some_ledger(path: Path) -> None:
     async with SqliteDatabase(path) as db:
-        books = Books(db)
-        alice = await books.customer(1)
-        await books.ledger.credit(alice, 10 * USDT, key="dep")
-        order = await books.order("O1", alice, 4 * USDT)
-        hold = await books.ledger.hold(alice, 4 * USDT, order_id=order)
-        await books.ledger.post(hold.id)
-        await books.orders.move(order, OrderStatus.QUOTED, OrderStatus.SUCCEEDED, reason="ok")
+        await _fill(db)
+
+
+async def _fill(db: Database) -> None:
+    books = Books(db)
+    alice = await books.customer(1)
+    await books.ledger.credit(alice, 10 * USDT, key="dep")
+    order = await books.order("O1", alice, 4 * USDT)
+    hold = await books.ledger.hold(alice, 4 * USDT, order_id=order)
+    await books.ledger.post(hold.id)
+    await books.orders.move(order, OrderStatus.QUOTED, OrderStatus.SUCCEEDED, reason="ok")
 
 
 async def test_check_passes_on_a_healthy_ledger_and_reports_a_broken_one(tmp_path: Path) -> None:
@@ -168,3 +176,78 @@ def test_a_database_newer_than_the_code_is_refused_in_one_line(
         f"({newer - 1}); run the release that migrated it, or restore the backup taken before "
         "the upgrade"
     )
+
+
+async def test_migrate_check_backup_and_restore_on_postgresql(tmp_path: Path) -> None:
+    """The operator's commands on a shop whose DATABASE_URL is PostgreSQL: a backup is pg_dump's,
+    restore says how to put one back by hand, and the password is never printed."""
+    async with postgres_schema() as url:
+        secret = "s3cret-pw"  # the test server trusts loopback: any password is taken
+        with_password = url.replace("postgres@", f"postgres:{secret}@", 1)
+        named = "postgresql://postgres@127.0.0.1:5432/test"
+        outputs: list[str] = []
+
+        def command(*args: str) -> subprocess.CompletedProcess[str]:
+            result = run_bot(*args, cwd=tmp_path, DATABASE_URL=with_password)
+            outputs.append(result.stdout + result.stderr)
+            return result
+
+        migrated = command("migrate")
+        assert migrated.returncode == 0, migrated.stderr
+        latest = len(available_migrations())
+        assert migrated.stdout.strip() == f"database {named} is at schema version {latest}"
+
+        async with PostgresDatabase(url) as db:
+            await _fill(db)
+        checked = command("check")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "checked 3 transactions, 4 accounts, 0 open holds" in checked.stdout
+        assert "ledger OK" in checked.stdout
+
+        dump = tmp_path / "shop.dump"
+        backed_up = command("backup", str(dump))
+        assert backed_up.returncode == 0, backed_up.stderr
+        assert backed_up.stdout.strip() == (
+            f"backed up {named} to {dump} (pg_dump, custom format: restore it with pg_restore)"
+        )
+        schema = url.rsplit("=", 1)[1]
+        assert f"TABLE DATA {schema} ledger_transactions" in _archive_contents(dump)
+
+        restored = command("restore", str(dump))
+        assert restored.returncode == 2
+        [line] = restored.stderr.strip().splitlines()
+        assert line.startswith(f"not restored: the shop is on PostgreSQL ({named}): restore a ")
+        assert "pg_restore --no-owner" in line
+
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("DROP TRIGGER ledger_entries_append_only ON ledger_entries")
+            await conn.execute("UPDATE ledger_entries SET amount = amount + 1 WHERE id = 1")
+        finally:
+            await conn.close()
+        broken = command("check")
+        assert broken.returncode == 1
+        assert "transaction 1 (dep) has 2 entries summing to 1, not zero" in broken.stdout
+
+        assert not [output for output in outputs if secret in output]
+
+
+def _archive_contents(dump: Path) -> str:
+    """What pg_restore reads in a pg_dump archive (it refuses anything else)."""
+    listed = subprocess.run(
+        ["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=True
+    )
+    return listed.stdout
+
+
+@pytest.mark.parametrize("args", [("migrate",), ("check",), ("backup", "copy.dump")])
+def test_a_postgresql_it_cannot_reach_is_one_line_without_the_password(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # Nothing listens on port 9.
+    url = "postgresql://shop:s3cret-pw@127.0.0.1:9/shop"
+    result = run_bot(*args, cwd=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 2
+    assert "s3cret-pw" not in result.stdout + result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("cannot use the database postgresql://shop@127.0.0.1:9/shop: ")

@@ -36,8 +36,11 @@ from bot.services.metrics import (
 from bot.telegram.api_calls import CountBotApiCalls, TelegramContact
 from bot.wiring.health import DATABASE_PATIENCE, FRESH_FOR, TELEGRAM_PATIENCE, Readiness
 from providers.outcomes import Outcome, Reply
+from storage.database import Database
+from storage.postgres import PostgresDatabase
 from storage.readiness import NotWritable, newest_schema, schema_after_a_write
 from storage.sqlite import SqliteDatabase
+from tests.databases import postgres_schema
 from tests.e2e.harness import until
 
 TOKEN = "42:TEST"
@@ -149,7 +152,7 @@ async def test_ready_needs_the_schema_telegram_and_the_jobs(tmp_path: Path) -> N
     contact = TelegramContact(clock)
     scheduler = AsyncIOScheduler(timezone=UTC)
     async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
-        readiness = Readiness(db.path, scheduler, contact, clock=clock)
+        readiness = Readiness(db, scheduler, contact, clock=clock)
 
         checks = await readiness.checks()
         assert checks["database"].ok and checks["migrations"].ok
@@ -172,6 +175,42 @@ async def test_ready_needs_the_schema_telegram_and_the_jobs(tmp_path: Path) -> N
         scheduler.shutdown(wait=False)
 
 
+async def test_ready_on_postgresql_takes_a_write_through_the_pool_and_knows_the_schema() -> None:
+    clock = Clock()
+    contact = TelegramContact(clock)
+    contact.answered()
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start()
+    async with postgres_schema() as url:
+        async with PostgresDatabase(url) as db:
+            readiness = Readiness(db, scheduler, contact, clock=clock)
+            checks = await readiness.checks()
+            assert all(check.ok for check in checks.values()), checks
+            assert checks["database"].detail == "takes a write"
+            assert (
+                checks["migrations"].detail == f"schema {newest_schema()}, newest {newest_schema()}"
+            )
+
+            async with db.write() as tx:  # a database from before the newest migration
+                await tx.execute("UPDATE schema_version SET version = ?", (newest_schema() - 1,))
+            clock.now += FRESH_FOR
+            migrations = (await readiness.checks())["migrations"]
+            assert not migrations.ok
+            assert migrations.detail == f"schema {newest_schema() - 1}, newest {newest_schema()}"
+            async with db.write() as tx:
+                await tx.execute("UPDATE schema_version SET version = ?", (newest_schema(),))
+
+        # A server that takes no writes (a standby, or made read-only): not ready, and why.
+        async with PostgresDatabase(f"{url}&default_transaction_read_only=on") as read_only:
+            readiness = Readiness(read_only, scheduler, contact, clock=clock)
+            database = (await readiness.checks())["database"]
+            assert not database.ok
+            assert database.detail == (
+                "takes no write: cannot execute UPDATE in a read-only transaction"
+            )
+    scheduler.shutdown(wait=False)
+
+
 async def test_a_hung_database_probe_is_waited_for_once_and_never_run_twice_at_once(
     tmp_path: Path,
 ) -> None:
@@ -181,7 +220,7 @@ async def test_a_hung_database_probe_is_waited_for_once_and_never_run_twice_at_o
     hung = threading.Event()
     probes = {"started": 0, "returned": 0}
 
-    async def probe(path: Path, *, busy_timeout: float) -> int:
+    async def probe(db: Database, *, busy_timeout: float) -> int:
         probes["started"] += 1
         try:
             await asyncio.to_thread(hung.wait, 30)  # a write the filesystem does not answer
@@ -190,7 +229,8 @@ async def test_a_hung_database_probe_is_waited_for_once_and_never_run_twice_at_o
             probes["returned"] += 1
 
     scheduler = AsyncIOScheduler(timezone=UTC)
-    readiness = Readiness(tmp_path / "shop.sqlite3", scheduler, clock=clock, probe=probe)
+    unopened = SqliteDatabase(tmp_path / "shop.sqlite3")
+    readiness = Readiness(unopened, scheduler, clock=clock, probe=probe)
     try:
         database = (await readiness.checks())["database"]
         assert (database.ok, database.detail) == (False, f"no answer within {PATIENCE:g} s")
@@ -216,7 +256,7 @@ async def test_telegram_is_judged_by_unanswered_calls_never_by_silence(tmp_path:
     contact = TelegramContact(clock)
     scheduler = AsyncIOScheduler(timezone=UTC)
     async with SqliteDatabase(tmp_path / "shop.sqlite3") as db:
-        readiness = Readiness(db.path, scheduler, contact, clock=clock)
+        readiness = Readiness(db, scheduler, contact, clock=clock)
 
         async def telegram() -> tuple[bool, str]:
             clock.now += FRESH_FOR
