@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import secrets
@@ -104,10 +105,13 @@ class HandledOnce:
     async def _claim(self, update_id: int) -> bool:
         """Claim the update for this replica: True once claimed, False once another replica
         recorded it as handled."""
-        while not await self._store.claim(
-            update_id, self._holder, int(self._clock()), CLAIM_SECONDS
-        ):
-            await asyncio.sleep(CLAIM_POLL_SECONDS)
+        # Another replica's claim ends in a row changing in the database, which no event here
+        # tells of: looked at again every CLAIM_POLL_SECONDS.
+        for attempt in itertools.count():
+            if attempt:
+                await asyncio.sleep(CLAIM_POLL_SECONDS)
+            if await self._store.claim(update_id, self._holder, int(self._clock()), CLAIM_SECONDS):
+                break
         # Its holder records an update before it lets go of it: one handled while this replica
         # waited is in the table now.
         if await self._store.contains(update_id, int(self._clock())):
