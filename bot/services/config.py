@@ -203,6 +203,9 @@ class Settings(_FromEnvironment):
     # bot/wiring/conversations.py); None: in the database, for one process. A secret: it may
     # hold a password.
     redis_url: SecretStr | None = None
+    # What every key the shop writes in Redis starts with (then the bot's id): two shops, or a
+    # shop and its tests, can share one Redis.
+    redis_key_prefix: str = Field(default="storefront", pattern=r"^[A-Za-z0-9._-]{1,64}$")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

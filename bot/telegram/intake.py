@@ -41,6 +41,7 @@ from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 
 from bot.services.metrics import UPDATES
+from bot.telegram.chat_places import ChatPlaces, PlacesInProcess
 from bot.telegram.update_metrics import update_type
 
 log = logging.getLogger(__name__)
@@ -108,29 +109,34 @@ class ShopDispatcher(Dispatcher):
     first when it shuts down."""
 
     def __init__(
-        self, *, finish_within: float, operators_chat: int | None = None, **kwargs: Any
+        self,
+        *,
+        finish_within: float,
+        operators_chat: int | None = None,
+        chat_places: ChatPlaces | None = None,
+        **kwargs: Any,
     ) -> None:
+        """`chat_places` counts each chat's updates in hand: this process's own by default,
+        every replica's with Redis (see `bot.telegram.chat_places`)."""
         super().__init__(**kwargs)
         self.in_hand = UpdatesInHand()
         self.finish_within = finish_within
         self._operators_chat = operators_chat
-        self._per_chat: Counter[int] = Counter()
+        self._places = chat_places or PlacesInProcess()
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         with self.in_hand.handling(update.update_id):
             chat = UserContextMiddleware.resolve_event_context(update).chat
             if chat is None or chat.id == self._operators_chat:
                 return await super().feed_update(bot, update, **kwargs)
-            if self._per_chat[chat.id] >= PER_CHAT and not _is_payment(update):
+            limit = None if _is_payment(update) else PER_CHAT
+            if not await self._places.take(bot.id, chat.id, limit=limit):
                 await _skip(bot, update, chat.id)
                 return None
-            self._per_chat[chat.id] += 1
             try:
                 return await super().feed_update(bot, update, **kwargs)
             finally:
-                self._per_chat[chat.id] -= 1
-                if not self._per_chat[chat.id]:
-                    del self._per_chat[chat.id]
+                await self._places.give_back(bot.id, chat.id)
 
     def handles_in(self, task: asyncio.Task[Any]) -> None:
         """`task` handles an update that came another way than polling (a webhook request): it

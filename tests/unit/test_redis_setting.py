@@ -17,6 +17,7 @@ PASSWORD = "hunter2-s3cret"
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # never read a developer's .env
     monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("REDIS_KEY_PREFIX", raising=False)
 
 
 def test_unset_or_empty_means_no_redis(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,3 +73,12 @@ def test_the_operator_reads_one_line_without_the_password(tmp_path: Path) -> Non
         "redis://[user:password@]host[:port][/db] or rediss://... (TLS)"
     ]
     assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_the_key_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().redis_key_prefix == "storefront"
+    monkeypatch.setenv("REDIS_KEY_PREFIX", "shop-2.staging")
+    assert load_settings().redis_key_prefix == "shop-2.staging"
+    monkeypatch.setenv("REDIS_KEY_PREFIX", "two shops")
+    with pytest.raises(ConfigError, match="^REDIS_KEY_PREFIX is invalid"):
+        load_settings()
