@@ -31,7 +31,6 @@ from aiogram.types import Chat, Message, Update, User
 from redis.asyncio import Redis
 
 from bot.services.config import ConfigError, Settings, load_settings
-from bot.telegram.chat_places import RedisChatPlaces
 from bot.telegram.conversation_storage import SQLiteStorage
 from bot.telegram.intake import PER_CHAT, ShopDispatcher
 from bot.wiring.conversations import Conversations, conversations
@@ -248,9 +247,7 @@ async def test_a_chats_limit_of_updates_in_hand_holds_across_replicas(
     release = asyncio.Event()
     first = world.replica(held_up(heard, release))
     second = world.replica(held_up(heard, release))
-    places = world.replicas[0].chat_places
-    assert isinstance(places, RedisChatPlaces)
-    held = places.key(BOT_ID, CUSTOMER)
+    held = f"{world.prefix}:{BOT_ID}:places:{CUSTOMER}"  # the chat's count, every replica's
 
     on_first = [asyncio.create_task(first.feed_update(bot, message("1")))]
     await until(lambda: _now(bool(heard)), "the first holds its chat's turn")
@@ -326,3 +323,19 @@ async def test_a_redis_that_does_not_answer_stops_start_up_in_one_line(
     message = str(refused.value)
     assert message.startswith(f"REDIS_URL is invalid: Redis at 127.0.0.1:{port} did not answer")
     assert "hunter2" not in message
+
+
+async def test_places_past_the_limit_for_payments_and_never_below_zero(world: World) -> None:
+    places = world.conversations().chat_places
+    held = f"{world.prefix}:{BOT_ID}:places:{CUSTOMER}"
+
+    assert [await places.take(BOT_ID, CUSTOMER, limit=2) for _ in range(3)] == [True, True, False]
+    assert await places.take(BOT_ID, CUSTOMER, limit=None)  # a payment is always handled
+    assert int(await world.redis.get(held) or 0) == 3
+    assert 0 < await world.redis.ttl(held) <= 60  # a killed replica's places expire
+
+    await world.redis.delete(held)  # expired while its updates were still being handled
+    for _ in range(3):
+        await places.give_back(BOT_ID, CUSTOMER)
+    assert await world.redis.exists(held) == 0
+    assert [await places.take(BOT_ID, CUSTOMER, limit=2) for _ in range(3)] == [True, True, False]
