@@ -80,5 +80,5 @@ def test_the_key_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REDIS_KEY_PREFIX", "shop-2.staging")
     assert load_settings().redis_key_prefix == "shop-2.staging"
     monkeypatch.setenv("REDIS_KEY_PREFIX", "two shops")
-    with pytest.raises(ConfigError, match="^REDIS_KEY_PREFIX is invalid"):
+    with pytest.raises(ConfigError, match=r"^REDIS_KEY_PREFIX is invalid"):
         load_settings()
