@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
@@ -49,10 +50,11 @@ async def _question_reaches_the_operators(shop: Shop, customer: ChatDriver, text
     assert "went to the shop's operators" in (await customer.wait_for_bot()).text
 
 
+@pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
 async def test_a_conversation_goes_on_through_another_bot_process_on_the_same_redis(
-    tmp_path: Path, redis_env: dict[str, str]
+    tmp_path: Path, redis_env: dict[str, str], webhook: bool
 ) -> None:
-    shop = Shop(tmp_path, extra_env=dict(redis_env))
+    shop = Shop(tmp_path, extra_env=dict(redis_env), webhook=webhook)
     await shop.start()
     try:
         customer = shop.customer("Linh")
