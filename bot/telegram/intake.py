@@ -12,8 +12,8 @@ So the polling takes in at most UPDATES_IN_FLIGHT updates beyond those being han
 `tasks_concurrency_limit`): a flood waits at Telegram. One chat may hold at most `PER_CHAT` of
 those places (counted across every replica with REDIS_URL, see `bot.telegram.chat_places`): its
 updates are handled one at a time, so while its handler waits (a slow upstream) the rest only
-queue on its lock, and one customer tapping away would otherwise hold
-every place and stall the whole shop. Updates past that are skipped (a button press answered, so
+queue on its lock, and one customer tapping away would otherwise hold every place and stall the
+whole shop. Updates past that are skipped (a button press answered, so
 its spinner stops and shows ⏳), except payments, which are always handled, and the operators'
 group, whose operators share one chat.
 
