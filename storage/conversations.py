@@ -57,3 +57,9 @@ class ConversationStore:
                 "DELETE FROM conversation_state WHERE key = ? AND state IS NULL AND data = ?",
                 (key, EMPTY_DATA),
             )
+
+    async def every(self) -> list[tuple[str, Conversation]]:
+        """Every conversation that holds something, by key: what a shop moving its conversations
+        elsewhere (Redis) takes along."""
+        rows = await self._db.fetch_all("SELECT key, state, data FROM conversation_state")
+        return [(row["key"], Conversation(row["state"], row["data"])) for row in rows]

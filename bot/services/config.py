@@ -16,6 +16,7 @@ from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -50,6 +51,23 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip()).is_loopback
     except ValueError:
         return False
+
+
+def _is_redis_url(url: str) -> bool:
+    """A `redis://` or `rediss://` URL naming a host, a valid port if any and a numbered
+    database if any."""
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or parts.port > 0  # raises ValueError when not a number
+    except ValueError:
+        return False
+    database = parts.path.lstrip("/")
+    return (
+        parts.scheme in ("redis", "rediss")
+        and bool(parts.hostname)
+        and port_ok
+        and (not database or database.isdigit())
+    )
 
 
 class ConfigError(Exception):
@@ -187,6 +205,13 @@ class Settings(_FromEnvironment):
     # The log (see bot/wiring/logs.py): plain lines, or one JSON object a line; what it keeps.
     log_format: Literal["plain", "json"] = "plain"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Conversations and each chat's turn kept in Redis, shared by every replica (see
+    # bot/wiring/conversations.py); None: in the database, for one process. A secret: it may
+    # hold a password.
+    redis_url: SecretStr | None = None
+    # What every key the shop writes in Redis starts with (then the bot's id): two shops, or a
+    # shop and its tests, can share one Redis.
+    redis_key_prefix: str = Field(default="storefront", pattern=r"^[A-Za-z0-9._-]{1,64}$")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -213,6 +238,7 @@ class Settings(_FromEnvironment):
         "metrics_token",
         "metrics_port",
         "webhook_secret",
+        "redis_url",
         mode="before",
     )
     @classmethod
@@ -293,6 +319,16 @@ class Settings(_FromEnvironment):
     def database_name(self) -> str:
         """The database as logs and messages may name it: never its password."""
         return self.database().where
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # What is wrong is said without the value: it may hold a password.
+        if value is not None and not _is_redis_url(value.get_secret_value()):
+            raise ValueError(
+                "expected redis://[user:password@]host[:port][/db] or rediss://... (TLS)"
+            )
+        return value
 
     @field_validator("webhook_path")
     @classmethod

@@ -10,9 +10,10 @@ was lost.
 
 So the polling takes in at most UPDATES_IN_FLIGHT updates beyond those being handled (aiogram's
 `tasks_concurrency_limit`): a flood waits at Telegram. One chat may hold at most `PER_CHAT` of
-those places: its updates are handled one at a time, so while its handler waits (a slow
-upstream) the rest only queue on its lock, and one customer tapping away would otherwise hold
-every place and stall the whole shop. Updates past that are skipped (a button press answered, so
+those places (counted across every replica with REDIS_URL, see `bot.telegram.chat_places`): its
+updates are handled one at a time, so while its handler waits (a slow upstream) the rest only
+queue on its lock, and one customer tapping away would otherwise hold every place and stall the
+whole shop. Updates past that are skipped (a button press answered, so
 its spinner stops and shows ⏳), except payments, which are always handled, and the operators'
 group, whose operators share one chat.
 
@@ -41,6 +42,7 @@ from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 
 from bot.services.metrics import UPDATES
+from bot.telegram.chat_places import ChatPlaces, PlacesInProcess
 from bot.telegram.update_metrics import update_type
 
 log = logging.getLogger(__name__)
@@ -108,29 +110,34 @@ class ShopDispatcher(Dispatcher):
     first when it shuts down."""
 
     def __init__(
-        self, *, finish_within: float, operators_chat: int | None = None, **kwargs: Any
+        self,
+        *,
+        finish_within: float,
+        operators_chat: int | None = None,
+        chat_places: ChatPlaces | None = None,
+        **kwargs: Any,
     ) -> None:
+        """`chat_places` counts each chat's updates in hand: this process's own by default,
+        every replica's with Redis (see `bot.telegram.chat_places`)."""
         super().__init__(**kwargs)
         self.in_hand = UpdatesInHand()
         self.finish_within = finish_within
         self._operators_chat = operators_chat
-        self._per_chat: Counter[int] = Counter()
+        self._places = chat_places or PlacesInProcess()
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         with self.in_hand.handling(update.update_id):
             chat = UserContextMiddleware.resolve_event_context(update).chat
             if chat is None or chat.id == self._operators_chat:
                 return await super().feed_update(bot, update, **kwargs)
-            if self._per_chat[chat.id] >= PER_CHAT and not _is_payment(update):
+            limit = None if _is_payment(update) else PER_CHAT
+            if not await self._places.take(bot.id, chat.id, limit=limit):
                 await _skip(bot, update, chat.id)
                 return None
-            self._per_chat[chat.id] += 1
             try:
                 return await super().feed_update(bot, update, **kwargs)
             finally:
-                self._per_chat[chat.id] -= 1
-                if not self._per_chat[chat.id]:
-                    del self._per_chat[chat.id]
+                await self._places.give_back(bot.id, chat.id)
 
     def handles_in(self, task: asyncio.Task[Any]) -> None:
         """`task` handles an update that came another way than polling (a webhook request): it

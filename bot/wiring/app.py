@@ -16,7 +16,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChatMember
 from aiogram_i18n import I18nMiddleware
 from aiohttp import web as aiohttp_web
@@ -30,7 +29,6 @@ from bot.shop import Shop
 from bot.telegram.answer_models import KeepAnswerModels
 from bot.telegram.api_calls import CountBotApiCalls
 from bot.telegram.backup_delivery import GroupBackupDelivery
-from bot.telegram.conversation_storage import SQLiteStorage
 from bot.telegram.flood import WaitOutFloodControl
 from bot.telegram.i18n import CustomerLanguage, HtmlFluentCore
 from bot.telegram.intake import ShopDispatcher, expect_updates_dropped_unstarted
@@ -39,6 +37,7 @@ from bot.telegram.link import BotLink
 from bot.telegram.outbox import Renderers
 from bot.telegram.update_log_ids import TagLogWithUpdate
 from bot.telegram.update_metrics import CountUpdates
+from bot.wiring.conversations import conversations
 from bot.wiring.monitoring import Monitoring
 from bot.wiring.watch import UpstreamWatch
 from bot.wiring.web import WebServer
@@ -85,11 +84,15 @@ def build_dispatcher(
     """The dispatcher of `shop`, which was opened with the `renderers` registry: the
     conversations, which word the outbox's news, register in it here. `web_routes` gives the
     routes of the bot's web server that need the dispatcher (the webhook's)."""
+    finish_within = updates_finish_within(shop.config)
+    # In the database and this process, or in Redis for every replica (REDIS_URL).
+    chats = conversations(shop.config, shop.conversations, turn_held=2 * finish_within)
     dispatcher = ShopDispatcher(
-        finish_within=updates_finish_within(shop.config),
+        finish_within=finish_within,
         operators_chat=shop.config.admin_chat_id,
-        storage=SQLiteStorage(shop.conversations),
-        events_isolation=SimpleEventIsolation(),
+        storage=chats.storage,
+        events_isolation=chats.isolation,
+        chat_places=chats.chat_places,
         shop=shop,
         presenters=presenters(),
     )
@@ -110,6 +113,8 @@ def build_dispatcher(
     # The metrics port first: refused, nothing else has started yet (aiogram runs no shutdown
     # after a start-up that failed).
     dispatcher.startup.register(monitoring.start)
+    # Before the web server takes a webhook's update: the database's conversations into Redis.
+    dispatcher.startup.register(partial(chats.start, store=shop.conversations))
     dispatcher.startup.register(partial(_start, shop, scheduler, web, watch))
     dispatcher.shutdown.register(monitoring.stop)
     dispatcher.shutdown.register(partial(_stop, shop, runs, web))

@@ -181,7 +181,7 @@ async def test_an_update_in_hand_on_one_replica_waits_there_on_another(tmp_path:
                     handled.append("second")
                 return fresh
 
-        assert await asyncio.gather(slow_on_first(), again_on_second()) == [True, False]
+        assert list(await asyncio.gather(slow_on_first(), again_on_second())) == [True, False]
         await first.close()
         await second.close()
     assert handled == ["first"]
