@@ -86,11 +86,11 @@ def _on_the_database(config: Settings, command: Coroutine[Any, Any, int]) -> int
     """Run an operator's command; a database that cannot be reached or used (the server down,
     refusing us, no such database) is said in one line: never a traceback, and never the URL's
     password (asyncpg's messages carry none)."""
-    import asyncpg
+    from storage.engines import DATABASE_TROUBLE
 
     try:
         return asyncio.run(command)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as trouble:
+    except DATABASE_TROUBLE as trouble:
         print(
             f"cannot use the database {config.database_name}: {_one_line(trouble)}", file=sys.stderr
         )

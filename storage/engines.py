@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+
+import asyncpg
 
 from storage.database import Database
 from storage.postgres import PostgresDatabase
@@ -10,6 +13,17 @@ from storage.sqlite import SqliteDatabase
 
 SQLITE_SCHEME = "sqlite:///"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+
+
+# What a database that cannot be reached or used raises (the server down or refusing us, no such
+# database, a file that is no database), for the command line to say in one line. asyncpg's
+# messages never carry the URL's password.
+DATABASE_TROUBLE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    sqlite3.Error,
+)
 
 
 class UnknownDatabase(ValueError):
