@@ -86,7 +86,9 @@ def build_dispatcher(
     routes of the bot's web server that need the dispatcher (the webhook's)."""
     finish_within = updates_finish_within(shop.config)
     # In the database and this process, or in Redis for every replica (REDIS_URL).
-    chats = conversations(shop.config, shop.conversations, turn_held=2 * finish_within)
+    chats = conversations(
+        shop.config, shop.conversations, turn_held=2 * finish_within, shared=shop.db.is_server
+    )
     dispatcher = ShopDispatcher(
         finish_within=finish_within,
         operators_chat=shop.config.admin_chat_id,

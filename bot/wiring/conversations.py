@@ -69,12 +69,25 @@ class Conversations:
         return await move_into_redis(store, self.storage, bot.id)
 
 
-def conversations(config: Settings, store: ConversationStore, *, turn_held: float) -> Conversations:
+def conversations(
+    config: Settings, store: ConversationStore, *, turn_held: float, shared: bool = False
+) -> Conversations:
     """Conversations as `config` asks. `turn_held`: the longest one update may keep its chat's
     turn (its handler's bound); a turn held longer, by a replica that was killed, is given up
-    then, and a chat's count of updates in hand outlives its last update as long."""
+    then, and a chat's count of updates in hand outlives its last update as long. `shared`: other
+    shop processes may use the same database (PostgreSQL)."""
     if config.redis_url is None:
-        return Conversations(SQLiteStorage(store), SimpleEventIsolation(), PlacesInProcess())
+        if not shared:
+            return Conversations(SQLiteStorage(store), SimpleEventIsolation(), PlacesInProcess())
+        # Another process may have moved a conversation on: none is answered from memory.
+        log.warning(
+            "conversations: the database may be shared by several shop processes and REDIS_URL"
+            " is not set; conversations are read from the database each time, and each chat's"
+            " turn holds in this process only: run several replicas with REDIS_URL"
+        )
+        return Conversations(
+            SQLiteStorage(store, remembered=0), SimpleEventIsolation(), PlacesInProcess()
+        )
     redis = Redis.from_url(config.redis_url.get_secret_value())
     keys = redis_keys(config.redis_key_prefix)
     held = max(60, int(turn_held) + 1)

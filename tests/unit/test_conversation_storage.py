@@ -8,10 +8,13 @@ import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
+from bot.services.config import Settings
 from bot.telegram.conversation_storage import SQLiteStorage
+from bot.wiring.conversations import conversations
 from storage.conversations import Conversation, ConversationStore
 from storage.database import Database
 from storage.sqlite import SqliteDatabase
+from tests.databases import another_process, fresh_database
 
 
 class Flow(StatesGroup):
@@ -130,3 +133,21 @@ async def test_a_failed_write_is_forgotten(tmp_path: Path) -> None:
         await db.open()
         assert await storage.get_state(KEY) is None  # read from the table again
         assert store.reads == 2
+
+
+async def test_on_a_shared_database_without_redis_no_conversation_is_answered_from_memory(
+    tmp_path: Path,
+) -> None:
+    """Two shop processes on one PostgreSQL database and no Redis: a conversation moved on by
+    one is read as it is now by the other, not as that one last saw it."""
+    config = Settings(_env_file=None)
+    async with fresh_database("postgresql", tmp_path) as db, another_process(db) as twin:
+        first = conversations(config, ConversationStore(db), turn_held=1, shared=True).storage
+        second = conversations(config, ConversationStore(twin), turn_held=1, shared=True).storage
+        assert await second.get_state(KEY) is None  # read once, before the other moved it on
+        await first.set_state(KEY, Flow.amount)
+        await first.set_data(KEY, {"product": "cloud"})
+        assert await second.get_state(KEY) == "Flow:amount"
+        assert await second.get_data(KEY) == {"product": "cloud"}
+        await second.set_state(KEY, None)
+        assert await first.get_state(KEY) is None
