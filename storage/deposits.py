@@ -162,7 +162,7 @@ class DepositStore:
         it is cancelled); `bot.services.deposits` decides which of them a new request may still
         get."""
         rows = await tx.fetch_all(
-            "SELECT pay_amount, MAX(status = 'credited'),"
+            "SELECT pay_amount, MAX(CASE WHEN status = 'credited' THEN 1 ELSE 0 END),"
             " MAX(CASE WHEN status != 'cancelled' THEN expires_at END) FROM deposit_requests"
             " WHERE method = 'usdt' AND pay_amount BETWEEN ? AND ?"
             " AND (expires_at > ? AND status != 'cancelled' OR closed_at > ?"

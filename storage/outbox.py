@@ -101,8 +101,9 @@ class OutboxStore:
         marks = ", ".join("?" for _ in skipped)
         rows = await self._db.fetch_all(
             "SELECT * FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL"
-            f" AND not_before <= ? AND chat_id NOT IN ({marks})"
-            " ORDER BY priority, id LIMIT ?",
+            " AND not_before <= ?"
+            + (f" AND chat_id NOT IN ({marks})" if skipped else "")
+            + " ORDER BY priority, id LIMIT ?",
             (now, *skipped, limit),
         )
         return [Entry.from_row(row) for row in rows]
