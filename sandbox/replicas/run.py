@@ -54,7 +54,7 @@ class ReplicaSettings:
     purchases: int = 2  # each customer's purchases, on lines in turn from its own
     latency: float = 0.2  # seconds every upstream call takes
     arrive_within: float = 30.0  # customers come in over this many seconds
-    kill_after: float = 25.0  # seconds after the first customer, SIGKILL one replica
+    kill_after: float = 25.0  # seconds after the start, SIGKILL one replica (0: never)
     settle_seconds: float = 90.0
     postgres_url: str = POSTGRES_URL
     redis_url: str | None = REDIS_URL
@@ -67,6 +67,7 @@ class Outcome:
     violations: list[Violation] = field(default_factory=list)
     killed: str = ""
     notes: list[str] = field(default_factory=list)  # what the auditor could not check, and why
+    logs: list[str] = field(default_factory=list)  # every replica's log, the killed one's too
 
 
 class ReplicaCustomer:
@@ -121,6 +122,8 @@ def singleton_jobs_on_a_survivor(db: Reader, killed_pid: int) -> tuple[list[Viol
     with the killed one. Switched on by the leases table: a shop without one runs every job on
     every replica, which this says instead of judging."""
     exists = db.execute("SELECT to_regclass(?) IS NOT NULL", (LEASES_TABLE,)).fetchone()[0]
+    if not killed_pid:
+        return [], "singleton jobs: nobody was killed"
     if not exists:
         return [], f"singleton jobs: no {LEASES_TABLE} table, check off (every replica runs them)"
     rows = db.execute(f"SELECT * FROM {LEASES_TABLE}").fetchall()
@@ -153,7 +156,8 @@ async def replicas_run(settings: ReplicaSettings) -> Outcome:
                 await _play(shop, settings, master, outcome)
             finally:
                 await shop.stop()
-            outcome.violations.extend(tracebacks(shop.logs()))
+            outcome.logs = shop.logs()
+            outcome.violations.extend(tracebacks(outcome.logs))
             again: Counter[str] = Counter()
             twice = fed_twice(shop.runs(), again)
             outcome.log.add(
@@ -181,10 +185,16 @@ async def _play(
         )
         customers.append(ReplicaCustomer(customer, number, settings.purchases))
     arrivals = [master.uniform(0, settings.arrive_within) for _ in customers]
-    killer = asyncio.create_task(kill_one(shop, outcome, settings.kill_after))
+    killing = settings.kill_after > 0 and settings.replicas > 1  # someone must survive
+    killer = asyncio.create_task(kill_one(shop, outcome, settings.kill_after if killing else 0))
+    if not killing:
+        killer.cancel()
     await asyncio.gather(*(c.run(at) for c, at in zip(customers, arrivals, strict=True)))
-    victim = await killer
-    killed_pid = int(victim.log[-1].rsplit(" ", 1)[-1])
+    if not killer.done():  # the customers were done first: the kill is not "in the middle"
+        killer.cancel()
+        outcome.notes.append("nobody killed: every customer was done before --kill-after")
+    victim = None if killer.cancelled() else killer.result()
+    killed_pid = int(victim.log[-1].rsplit(" ", 1)[-1]) if victim else 0
     await settle(shop.where, log, settings.settle_seconds)
     bot = shop.emulator.bot()
     outcome.violations.extend(await every_update_delivered(bot, log, DELIVERED_WITHIN))
@@ -247,7 +257,9 @@ def report(settings: ReplicaSettings, outcome: Outcome) -> str:
     )
     lines.extend(outcome.notes)
     gave_up = Counter(
-        step.action for step in outcome.log.actions if step.outcome.startswith("gave up")
+        f"{step.action}: {step.outcome.removeprefix('gave up: ')[:70]}"
+        for step in outcome.log.actions
+        if step.outcome.startswith("gave up")
     )
     lines.append("customers gave up: " + _counts(gave_up))
     by_kind = Counter(violation.invariant for violation in outcome.violations)

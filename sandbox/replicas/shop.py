@@ -116,7 +116,7 @@ class ReplicaShop:
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
             if self.redis_prefix:
-                env["REDIS_PREFIX"] = self.redis_prefix
+                env["REDIS_KEY_PREFIX"] = self.redis_prefix
         return env
 
     async def start(self) -> None:

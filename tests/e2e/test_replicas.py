@@ -1,0 +1,74 @@
+"""Three webhook replicas on one PostgreSQL database behind nginx, one of them killed with SIGKILL
+while customers buy on all five lines: the short run of `make replicas` (sandbox/replicas/).
+
+The run is shared by the tests below. The first holds what any number of replicas must keep
+today; the second holds every check of the run, and waits for the work that must run once to run
+on one leader (the leader lease) and for conversations to be shared between replicas (Redis):
+until both are in the shop, three replicas each run the USDT watch and the outbox, and each keeps
+its own copy of a conversation, and that test says so instead of passing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sandbox.replicas.proxy import nginx_path
+from sandbox.replicas.run import Outcome, ReplicaSettings, replicas_run, report
+from sandbox.soak.shop import BOT_TOKEN, WEBHOOK_SECRET
+from tests.servers import need_postgres, need_redis
+
+# What must hold however many replicas run, whatever else is missing.
+ALWAYS = (
+    "bot check passes",
+    "every update delivered",
+    "update handled once",
+    "order not settled",
+    "paid twice upstream",
+    "upstream order without a shop order",
+    "paid upstream order not one shop order's",
+    "told both",
+)
+
+
+@pytest.fixture(scope="module")
+def run() -> tuple[ReplicaSettings, Outcome]:
+    if nginx_path() is None:
+        pytest.skip("nginx is not installed here (make browser installs nginx-light)")
+    settings = ReplicaSettings(
+        seed=7,
+        customers=30,
+        arrive_within=10.0,
+        kill_after=8.0,  # customers are still arriving and buying
+        settle_seconds=60.0,
+        postgres_url=need_postgres(),
+        redis_url=need_redis(),
+    )
+    return settings, asyncio.run(replicas_run(settings))
+
+
+def test_a_replica_killed_mid_purchase_leaves_the_books_and_updates_whole(
+    run: tuple[ReplicaSettings, Outcome],
+) -> None:
+    settings, outcome = run
+    summary = report(settings, outcome)
+    assert outcome.killed.startswith("replica-1"), summary
+    assert sum(outcome.tally.purchases.values()) > 0, summary
+    broken = [v for v in outcome.violations if v.invariant in ALWAYS]
+    assert not broken, summary
+    logged = "\n".join(outcome.logs)
+    assert BOT_TOKEN not in logged and BOT_TOKEN.split(":")[1] not in logged
+    assert WEBHOOK_SECRET not in logged
+
+
+@pytest.mark.xfail(
+    reason="until the leader lease and Redis conversations are in the shop: each replica runs "
+    "the USDT watch and the outbox, and keeps conversations of its own",
+    strict=False,
+)
+def test_three_replicas_keep_every_invariant_of_the_run(
+    run: tuple[ReplicaSettings, Outcome],
+) -> None:
+    settings, outcome = run
+    assert not outcome.violations, report(settings, outcome)
