@@ -53,28 +53,45 @@ class Row:
         return list(self._names)
 
 
-class Rows:
-    """What a query returned, read at once: fetched one, all, or iterated."""
+class Rows(Protocol):
+    """What a query returned: fetched one, all, or iterated (sqlite3's cursor is one too)."""
+
+    def fetchone(self) -> Any: ...  # a row or None, typed loosely as sqlite3's cursor is
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Fetched:
+    """Rows read at once."""
 
     def __init__(self, rows: list[Row]) -> None:
         self._rows = rows
 
-    def fetchone(self) -> Any:  # Row | None, typed loosely as sqlite3's cursor is
+    def fetchone(self) -> Any:
         return self._rows[0] if self._rows else None
 
-    def fetchall(self) -> list[Row]:
+    def fetchall(self) -> list[Any]:
         return list(self._rows)
 
-    def __iter__(self) -> Iterator[Row]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._rows)
 
 
 class Reader(Protocol):
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows: ...
+    """What the checks ask of a database: a query's rows. An `sqlite3.Connection` whose
+    `row_factory` is `sqlite3.Row` is one as well (the soak's own tests hand them one)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Rows: ...
+
+
+class Opened(Reader, Protocol):
+    """A reader this module opened, closed when done with."""
 
     def close(self) -> None: ...
 
-    def __enter__(self) -> Reader: ...
+    def __enter__(self) -> Opened: ...
 
     def __exit__(
         self,
@@ -88,8 +105,8 @@ class _Closing:
     def close(self) -> None:
         raise NotImplementedError
 
-    def __enter__(self) -> Reader:
-        return self  # type: ignore[return-value]  # each subclass is a Reader
+    def __enter__(self) -> Opened:
+        return self  # type: ignore[return-value]  # each subclass is an Opened reader
 
     def __exit__(
         self,
@@ -104,10 +121,10 @@ class SqliteReader(_Closing):
     def __init__(self, path: Path) -> None:
         self._connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Rows:
         cursor = self._connection.execute(sql, tuple(params))
         names = [column[0] for column in cursor.description or ()]
-        return Rows([Row(names, values) for values in cursor.fetchall()])
+        return Fetched([Row(names, values) for values in cursor.fetchall()])
 
     def close(self) -> None:
         self._connection.close()
@@ -132,9 +149,9 @@ class PostgresReader(_Closing):
     def _call(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result(CALL_TIMEOUT)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Rows:
         records = self._call(self._connection.fetch(numbered(sql), *params))
-        return Rows([Row(list(record.keys()), list(record.values())) for record in records])
+        return Fetched([Row(list(record.keys()), list(record.values())) for record in records])
 
     def close(self) -> None:
         try:
@@ -174,7 +191,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_only(where: Where) -> Reader:
+def read_only(where: Where) -> Opened:
     """A reader of the shop's database at `where`: an SQLite file or a PostgreSQL URL."""
     if isinstance(where, str) and where.startswith(POSTGRES_SCHEMES):
         return PostgresReader(where)
