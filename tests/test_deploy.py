@@ -36,6 +36,7 @@ from packaging.version import Version
 from bot.services.config import Settings, setting_names
 from bot.services.lines.topup import CALLBACK_PATH
 from bot.wiring.app import updates_finish_within
+from sandbox.replicas.proxy import configuration as replicas_proxy_configuration
 from sandbox.server import free_port
 from tests.dockerfile import (
     ROOT,
@@ -521,6 +522,21 @@ def test_the_nginx_example_passes_on_the_same_paths_as_caddy() -> None:
     assert public.match(webhook_path()) and public.match(CALLBACK_PATH)
     assert not any(public.match(path) for path in ["/metrics", "/readyz", "/healthz", "/"])
     assert re.search(r"location / \{\s*return 404;", text)
+
+
+def test_the_replicas_proxy_passes_on_what_the_nginx_example_does_and_skips_dead_replicas(
+    tmp_path: Path,
+) -> None:
+    """The proxy `make replicas` runs is the shipped example's rules on several replicas."""
+    example = NGINX_EXAMPLE.read_text("utf-8")
+    written = replicas_proxy_configuration(tmp_path, 18080, [18081, 18082, 18083])
+    location = re.compile(r"location ~ (\S+) \{")
+    assert location.findall(written) == location.findall(example)
+    next_upstream = re.compile(r"^\s*proxy_next_upstream (.+);$", re.M)
+    assert next_upstream.findall(written) == next_upstream.findall(example)
+    assert "non_idempotent" in next_upstream.findall(example)[0]
+    assert re.findall(r"server 127\.0\.0\.1:(\d+)", written) == ["18081", "18082", "18083"]
+    assert "listen 127.0.0.1:18080;" in written  # loopback only
 
 
 @needs("nginx", "openssl")

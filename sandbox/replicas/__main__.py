@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ProxyMissing, OSError) as missing:
         print(f"replicas: cannot run: {missing}", file=sys.stderr)
         return 2
+    except AssertionError as refused:  # a replica or nginx did not start
+        print(f"replicas: did not start: {str(refused)[-2000:]}", file=sys.stderr)
+        return 1
     print(report(settings, outcome), flush=True)
     return 1 if outcome.violations else 0
 

@@ -151,8 +151,8 @@ async def replicas_run(settings: ReplicaSettings) -> Outcome:
                 redis_url=settings.redis_url,
                 redis_prefix=prefix,
             )
-            await shop.start()
             try:
+                await shop.start()
                 await _play(shop, settings, master, outcome)
             finally:
                 await shop.stop()

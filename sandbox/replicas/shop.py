@@ -127,13 +127,19 @@ class ReplicaShop:
             await self.start_replica(replica)
 
     async def start_replica(self, replica: Replica) -> None:
-        replica.bot = BotProcess(self.environment(replica), self.workdir)
-        replica.ended_by = None
-        try:
-            await replica.bot.start()
-        except AssertionError:
-            self._ended(replica, None)
-            raise
+        """Start one replica; on a busy machine, Python alone may take longer than the start's
+        timeout, so a replica that said nothing at all is given a second try."""
+        for attempt in (1, 2):
+            replica.bot = BotProcess(self.environment(replica), self.workdir)
+            replica.ended_by = None
+            try:
+                await replica.bot.start()
+                return
+            except AssertionError:
+                silent = not replica.bot.log_lines
+                self._ended(replica, None)
+                if attempt == 2 or not silent:
+                    raise
 
     async def kill(self, replica: Replica) -> None:
         """SIGKILL: the replica dies wherever it is, as its host does in a power cut."""
