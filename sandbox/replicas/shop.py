@@ -36,6 +36,10 @@ from sandbox.soak.shop import (
 from sandbox.telegram import ChatDriver, TelegramEmulator
 from sandbox.upstreams import Upstreams
 
+# A replica starts as one shop does, and migrates the schema first (the first one) or waits for
+# the one migrating: on a shared, busy machine that can take longer than a lone shop's start.
+START_TIMEOUT = 90.0
+
 
 @dataclass
 class Replica:
@@ -127,19 +131,15 @@ class ReplicaShop:
             await self.start_replica(replica)
 
     async def start_replica(self, replica: Replica) -> None:
-        """Start one replica; on a busy machine, Python alone may take longer than the start's
-        timeout, so a replica that said nothing at all is given a second try."""
-        for attempt in (1, 2):
-            replica.bot = BotProcess(self.environment(replica), self.workdir)
-            replica.ended_by = None
-            try:
-                await replica.bot.start()
-                return
-            except AssertionError:
-                silent = not replica.bot.log_lines
-                self._ended(replica, None)
-                if attempt == 2 or not silent:
-                    raise
+        replica.bot = BotProcess(
+            self.environment(replica), self.workdir, start_timeout=START_TIMEOUT
+        )
+        replica.ended_by = None
+        try:
+            await replica.bot.start()
+        except AssertionError:
+            self._ended(replica, None)
+            raise
 
     async def kill(self, replica: Replica) -> None:
         """SIGKILL: the replica dies wherever it is, as its host does in a power cut."""
