@@ -17,7 +17,7 @@ import asyncio
 import random
 import tempfile
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,22 +117,32 @@ async def settle(where: str, log: ActionLog, seconds: float) -> list[str]:
     return waiting
 
 
-def singleton_jobs_on_a_survivor(db: Reader, killed_pid: int) -> tuple[list[Violation], str]:
-    """Where the work that must run once runs: every lease held by a live replica, none left
-    with the killed one. Switched on by the leases table: a shop without one runs every job on
-    every replica, which this says instead of judging."""
-    exists = db.execute("SELECT to_regclass(?) IS NOT NULL", (LEASES_TABLE,)).fetchone()[0]
+def singleton_jobs_on_a_survivor(
+    db: Reader, killed_pid: int, survivors: Collection[int]
+) -> tuple[list[Violation], str]:
+    """Where the work that must run once runs: every lease (`holder` is `host:pid:random`) held
+    by a replica alive, none left with the killed one. Switched on by the leases table: a shop
+    without one runs every job on every replica, which this says instead of judging."""
     if not killed_pid:
         return [], "singleton jobs: nobody was killed"
+    exists = db.execute("SELECT to_regclass(?) IS NOT NULL", (LEASES_TABLE,)).fetchone()[0]
     if not exists:
         return [], f"singleton jobs: no {LEASES_TABLE} table, check off (every replica runs them)"
-    rows = db.execute(f"SELECT * FROM {LEASES_TABLE}").fetchall()
-    dead = [row for row in rows if any(str(killed_pid) in str(value) for value in row)]
-    found = [
-        Violation("singleton jobs moved to a survivor", f"lease {list(row)} still names pid")
-        for row in dead
-    ]
-    return found, f"singleton jobs: {len(rows)} leases, {len(dead)} with the killed replica"
+    rows = db.execute(f"SELECT name, holder FROM {LEASES_TABLE} ORDER BY name").fetchall()
+    found = []
+    for name, holder in rows:
+        parts = str(holder).split(":")
+        pid = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+        if pid == killed_pid:
+            found.append(
+                Violation("singleton jobs on a survivor", f"{name} still held by killed {holder}")
+            )
+        elif pid not in survivors:
+            found.append(
+                Violation("singleton jobs on a survivor", f"{name} held by {holder}, not alive")
+            )
+    held = ", ".join(f"{name} by pid {str(holder).split(':')[1:2]}" for name, holder in rows)
+    return found, f"singleton jobs: {len(rows)} leases ({held or 'none taken'})"
 
 
 async def replicas_run(settings: ReplicaSettings) -> Outcome:
@@ -220,7 +230,8 @@ async def _play(
     with read_only(shop.where) as db:
         outcome.violations.extend(audit_books(db, outside, chats))
         outcome.violations.extend(tellings.violations(db))
-        lease_violations, note = singleton_jobs_on_a_survivor(db, killed_pid)
+        survivors = {replica.bot.pid for replica in shop.survivors if replica.bot}
+        lease_violations, note = singleton_jobs_on_a_survivor(db, killed_pid, survivors)
     outcome.violations.extend(lease_violations)
     outcome.notes.append(note)
     outcome.violations.extend(

@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 
 from sandbox.replicas.proxy import nginx_path
-from sandbox.replicas.run import Outcome, ReplicaSettings, replicas_run, report
+from sandbox.replicas.run import (
+    Outcome,
+    ReplicaSettings,
+    replicas_run,
+    report,
+    singleton_jobs_on_a_survivor,
+)
+from sandbox.replicas.servers import fresh_schema
+from sandbox.soak.reader import read_only
 from sandbox.soak.shop import BOT_TOKEN, WEBHOOK_SECRET
 from tests.servers import need_postgres, need_redis
 
@@ -72,3 +81,28 @@ def test_three_replicas_keep_every_invariant_of_the_run(
 ) -> None:
     settings, outcome = run
     assert not outcome.violations, report(settings, outcome)
+
+
+async def test_the_singleton_check_finds_a_lease_left_with_the_killed_replica() -> None:
+    """Off while the shop has no leases table; then every lease must be a live replica's."""
+    async with fresh_schema(need_postgres(), "test_leases") as url:
+        with read_only(url) as db:
+            assert singleton_jobs_on_a_survivor(db, 4242, {5151}) == (
+                [],
+                "singleton jobs: no leases table, check off (every replica runs them)",
+            )
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(
+                "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL);"
+                "INSERT INTO leases VALUES ('reconcile', 'host:5151:ab12'),"
+                " ('usdt-watch', 'host:4242:cd34'), ('outbox', 'host:6000:ef56');"
+            )
+        finally:
+            await conn.close()
+        with read_only(url) as db:
+            found, _ = singleton_jobs_on_a_survivor(db, 4242, {5151})
+    assert [violation.detail for violation in found] == [
+        "outbox held by host:6000:ef56, not alive",
+        "usdt-watch still held by killed host:4242:cd34",
+    ]
