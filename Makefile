@@ -83,8 +83,8 @@ soak-ci: $(STAMP)
 	if [ -n "$$failed" ]; then echo "soak: violations with seed(s)$$failed"; exit 1; fi
 
 # Three webhook replicas on PostgreSQL and Redis behind nginx: 300 customers buy on all five lines
-# with upstream latency, one replica is killed with SIGKILL in the middle (sandbox/replicas/, about
-# five minutes). Needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379; installs nginx
+# with upstream latency, one replica is killed with SIGKILL in the middle (sandbox/replicas/, six
+# minutes or so). Needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379; installs nginx
 # when missing, as `make browser` does. 1 on any violation, 2 when a server is missing.
 REPLICAS_SEED ?= 1
 replicas: $(STAMP)
