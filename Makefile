@@ -12,7 +12,7 @@ BROWSER_PACKAGES := chromium fonts-noto-color-emoji prometheus caddy nginx-light
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q
 
-.PHONY: lock test demo bench soak soak-ci lint typecheck pytest browser screenshot format clean
+.PHONY: lock test demo bench soak soak-ci replicas lint typecheck pytest browser screenshot format clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,18 @@ soak-ci: $(STAMP)
 	    || failed="$$failed $$seed(webhook)"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "soak: violations with seed(s)$$failed"; exit 1; fi
+
+# Three webhook replicas on PostgreSQL and Redis behind nginx: 300 customers buy on all five lines
+# with upstream latency, one replica is killed with SIGKILL in the middle (sandbox/replicas/, six
+# minutes or so). Needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379; installs nginx
+# when missing, as `make browser` does. 1 on any violation, 2 when a server is missing.
+REPLICAS_SEED ?= 1
+replicas: $(STAMP)
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "installing nginx-light for the replicas' proxy"; \
+	  $(APT) install nginx-light >/dev/null 2>&1 || \
+	  { $(APT) update >/dev/null 2>&1 && $(APT) install nginx-light >/dev/null 2>&1; }; }
+	$(BIN)/python -m sandbox.replicas --seed $(REPLICAS_SEED) --customers 300
 
 format: $(STAMP)
 	$(BIN)/ruff format .

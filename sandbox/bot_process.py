@@ -50,8 +50,10 @@ class BotProcess:
         command: Sequence[str] = ("-m", "bot", "run"),
         *,
         open_files: int | None = None,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
         self._env = env
+        self._start_timeout = start_timeout
         self._workdir = workdir
         self._command = tuple(command)
         self._open_files = open_files
@@ -76,7 +78,7 @@ class BotProcess:
         waiter = asyncio.create_task(self._started.wait())
         exited = asyncio.create_task(self._process.wait())
         done, _ = await asyncio.wait(
-            {waiter, exited}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            {waiter, exited}, timeout=self._start_timeout, return_when=asyncio.FIRST_COMPLETED
         )
         waiter.cancel()
         exited.cancel()

@@ -36,6 +36,7 @@ from packaging.version import Version
 from bot.services.config import Settings, setting_names
 from bot.services.lines.topup import CALLBACK_PATH
 from bot.wiring.app import updates_finish_within
+from sandbox.replicas.proxy import configuration as replicas_proxy_configuration
 from sandbox.server import free_port
 from tests.dockerfile import (
     ROOT,
@@ -47,7 +48,9 @@ from tests.dockerfile import (
 )
 
 COMPOSE_FILE = ROOT / "compose.yaml"
+REPLICAS_FILE = ROOT / "compose.replicas.yaml"
 CADDYFILE = ROOT / "deploy" / "Caddyfile"
+REPLICAS_CADDYFILE = ROOT / "deploy" / "Caddyfile.replicas"
 NGINX_EXAMPLE = ROOT / "deploy" / "nginx.conf"
 UNIT = ROOT / "deploy" / "systemd" / "storefront.service"
 DATA = "/data"  # the container's volume
@@ -61,6 +64,30 @@ _DURATION = re.compile(r"(?:(\d+)m)?\s*(?:(\d+)s)?")
 
 def compose() -> dict[str, Any]:
     loaded = yaml.safe_load(COMPOSE_FILE.read_text("utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """YAML as compose reads an override file: `!reset` (drop what the first file said) and
+    `!override` (replace it whole) kept as ("!reset", value) pairs for the tests to see."""
+
+
+def _tagged(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> tuple[str, Any]:
+    if isinstance(node, yaml.SequenceNode):
+        value: Any = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:
+        value = loader.construct_scalar(node)  # type: ignore[arg-type]
+    return (f"!{tag_suffix}", value)
+
+
+_ComposeLoader.add_multi_constructor("!", _tagged)
+
+
+def replicas_override() -> dict[str, Any]:
+    loaded = yaml.load(REPLICAS_FILE.read_text("utf-8"), Loader=_ComposeLoader)
     assert isinstance(loaded, dict)
     return loaded
 
@@ -283,7 +310,11 @@ async def test_the_health_check_passes_only_while_the_shop_answers(stand_in: Sta
 def test_compose_runs_the_bot_with_its_data_in_a_volume_and_caddy_in_front() -> None:
     project = compose()
     services = project["services"]
-    assert set(services) == {"bot", "caddy"}
+    # What `docker compose up` starts: the bot and Caddy; the rest only with several replicas.
+    assert {name for name, service in services.items() if "profiles" not in service} == {
+        "bot",
+        "caddy",
+    }
     bot, caddy = services["bot"], services["caddy"]
     assert bot["build"] == "."
     assert bot["env_file"] in (".env", [".env"])
@@ -317,6 +348,67 @@ def test_caddy_proxies_to_the_bots_port_on_the_compose_network() -> None:
     bot = compose()["services"]["bot"]
     targets = re.findall(r"^\s*reverse_proxy\s+(\S+)\s*\{?$", CADDYFILE.read_text("utf-8"), re.M)
     assert targets == [f"bot:{bot['environment']['WEB_PORT']}"]
+
+
+def test_compose_has_postgresql_15_and_redis_7_for_replicas_with_volumes_and_health_checks() -> (
+    None
+):
+    project = compose()
+    postgres, redis = project["services"]["postgres"], project["services"]["redis"]
+    assert postgres["image"] == "postgres:15" and redis["image"] == "redis:7"
+    for service, data in ((postgres, "/var/lib/postgresql/data"), (redis, "/data")):
+        assert service["profiles"] == ["replicas"]  # never started by the single setup
+        assert service["restart"] == "unless-stopped"
+        volume, _, mounted = service["volumes"][0].partition(":")
+        assert mounted == data and volume in project["volumes"]
+        assert {"test", "interval", "timeout", "retries"} <= set(service["healthcheck"])
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "--appendonly" in redis["command"]
+    assert "ports" not in postgres and "ports" not in redis  # the compose network only
+    # The password is .env's, by reference; nothing in compose.yaml is a password.
+    assert postgres["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD")
+
+
+def test_the_replicas_file_runs_several_webhook_bots_on_postgres_and_redis_behind_caddy() -> None:
+    services = replicas_override()["services"]
+    bot, caddy = services["bot"], services["caddy"]
+    assert bot["deploy"]["replicas"] == "${REPLICAS:-3}"
+    environment = bot["environment"]
+    assert environment["BOT_MODE"] == "webhook"  # several processes cannot poll one bot
+    assert environment["DATABASE_URL"].startswith("postgresql://")
+    assert "@postgres:5432/" in environment["DATABASE_URL"]
+    assert "${POSTGRES_PASSWORD:?" in environment["DATABASE_URL"]  # from .env, never written here
+    assert environment["REDIS_URL"].startswith("redis://redis:6379")
+    assert {name for name in environment if name in secret_names()} == set()
+    assert bot["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+    assert bot["ports"] == ("!reset", [])  # replicas cannot share one host port
+    assert services["postgres"]["profiles"] == services["redis"]["profiles"] == ("!reset", [])
+    tag, volumes = caddy["volumes"]
+    assert tag == "!override"
+    mounted = volumes[0].split(":")
+    assert (ROOT / mounted[0]).resolve() == REPLICAS_CADDYFILE
+    assert mounted[1] == "/etc/caddy/Caddyfile"
+    assert {name for name in compose()["services"]} >= set(services)  # it only overrides
+
+
+def test_caddy_in_front_of_replicas_passes_on_the_same_paths_to_every_replica() -> None:
+    text = REPLICAS_CADDYFILE.read_text("utf-8")
+    shop_paths = re.compile(r"^\s*@shop\s+path\s+(.+)$", re.M)
+    public, single = shop_paths.search(text), shop_paths.search(CADDYFILE.read_text("utf-8"))
+    assert public is not None and single is not None
+    assert public.group(1) == single.group(1)
+    port = compose()["services"]["bot"]["environment"]["WEB_PORT"]
+    assert re.search(rf"^\s*dynamic a bot {port}\b", text, re.M)
+    assert re.search(r"^\s*lb_try_duration\s+\S+$", text, re.M)  # a dead replica is passed over
+    assert re.search(r"handle\s*\{\s*respond 404\s*\}", text)
+    assert "request>headers>X-Telegram-Bot-Api-Secret-Token delete" in text
+    bot_closes = Settings.model_construct().web_read_timeout_seconds
+    [keepalive] = re.findall(r"^\s*keepalive\s+(\S+)$", text, re.M)
+    assert seconds(keepalive) < bot_closes
 
 
 # --- Caddy and nginx ------------------------------------------------------------------------
@@ -430,6 +522,21 @@ def test_the_nginx_example_passes_on_the_same_paths_as_caddy() -> None:
     assert public.match(webhook_path()) and public.match(CALLBACK_PATH)
     assert not any(public.match(path) for path in ["/metrics", "/readyz", "/healthz", "/"])
     assert re.search(r"location / \{\s*return 404;", text)
+
+
+def test_the_replicas_proxy_passes_on_what_the_nginx_example_does_and_skips_dead_replicas(
+    tmp_path: Path,
+) -> None:
+    """The proxy `make replicas` runs is the shipped example's rules on several replicas."""
+    example = NGINX_EXAMPLE.read_text("utf-8")
+    written = replicas_proxy_configuration(tmp_path, 18080, [18081, 18082, 18083])
+    location = re.compile(r"location ~ (\S+) \{")
+    assert location.findall(written) == location.findall(example)
+    next_upstream = re.compile(r"^\s*proxy_next_upstream (.+);$", re.M)
+    assert next_upstream.findall(written) == next_upstream.findall(example)
+    assert "non_idempotent" in next_upstream.findall(example)[0]
+    assert re.findall(r"server 127\.0\.0\.1:(\d+)", written) == ["18081", "18082", "18083"]
+    assert "listen 127.0.0.1:18080;" in written  # loopback only
 
 
 @needs("nginx", "openssl")

@@ -10,12 +10,12 @@ outside the shop, so a wrong booking in the shop cannot hide itself by being in 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sandbox.soak.invariants import Violation
 from sandbox.soak.operators import Adjustment, OperatorRecord
+from sandbox.soak.reader import Reader
 from sandbox.telegram.stars import StarsLedger
 from sandbox.telegram.state import Chat
 from sandbox.trongrid import TronGridSimulator
@@ -31,7 +31,7 @@ class OutsideRecords:
     group: Chat  # the admin group, where the shop answered each operator's command
 
 
-def unbooked_stars(db: sqlite3.Connection, stars: StarsLedger) -> list[str]:
+def unbooked_stars(db: Reader, stars: StarsLedger) -> list[str]:
     """The Stars payments in Telegram's record the shop has not booked (yet)."""
     booked = {
         row[0].removeprefix("stars:")
@@ -44,14 +44,14 @@ def unbooked_stars(db: sqlite3.Connection, stars: StarsLedger) -> list[str]:
     ]
 
 
-def customers_hold(db: sqlite3.Connection) -> int:
+def customers_hold(db: Reader) -> int:
     held: int = db.execute(
         "SELECT COALESCE(SUM(balance), 0) FROM ledger_accounts WHERE code LIKE 'customer:%'"
     ).fetchone()[0]
     return held
 
 
-def stars_credited_once(db: sqlite3.Connection, outside: OutsideRecords) -> Iterable[Violation]:
+def stars_credited_once(db: Reader, outside: OutsideRecords) -> Iterable[Violation]:
     """Every Stars payment in Telegram's record is credited by the shop (once: one payment per
     charge) for exactly its Stars at the rate, or refunded if Telegram refunded it; the shop
     holds no Stars payment Telegram does not know."""
@@ -106,12 +106,12 @@ def _shown_credited(said: list[str], txid: str, number: str) -> bool:
     )
 
 
-def _shop_credited(db: sqlite3.Connection, txid: str) -> bool:
+def _shop_credited(db: Reader, txid: str) -> bool:
     query = "SELECT 1 FROM payments WHERE reference = ? AND status = 'credited'"
     return db.execute(query, (f"usdt:{txid}",)).fetchone() is not None
 
 
-def assigned_credited(db: sqlite3.Connection, outside: OutsideRecords) -> set[str]:
+def assigned_credited(db: Reader, outside: OutsideRecords) -> set[str]:
     """The transfers operators asked to credit that the group shows credited (the card edited to
     say so, or the answer to /assign); for one the group never confirmed, the shop's word."""
     said = [message.text for message in outside.group.messages.values() if message.from_bot]
@@ -122,7 +122,7 @@ def assigned_credited(db: sqlite3.Connection, outside: OutsideRecords) -> set[st
     }
 
 
-def _usdt_in(db: sqlite3.Connection, outside: OutsideRecords) -> int:
+def _usdt_in(db: Reader, outside: OutsideRecords) -> int:
     credited = set(outside.matching) | assigned_credited(db, outside)
     return sum(outside.tron.events[txid].value for txid in credited)
 
@@ -147,7 +147,7 @@ def _answered(adjustment: Adjustment, group: Chat) -> str:
     return ""
 
 
-def _booked(db: sqlite3.Connection, adjustment: Adjustment) -> bool:
+def _booked(db: Reader, adjustment: Adjustment) -> bool:
     """The shop's own word, only for a command whose answer the group never showed."""
     row = db.execute(
         "SELECT 1 FROM ledger_transactions WHERE idempotency_key = ?", (adjustment.key,)
@@ -155,7 +155,7 @@ def _booked(db: sqlite3.Connection, adjustment: Adjustment) -> bool:
     return row is not None
 
 
-def operators_moved(db: sqlite3.Connection, outside: OutsideRecords) -> tuple[int, list[str]]:
+def operators_moved(db: Reader, outside: OutsideRecords) -> tuple[int, list[str]]:
     """What operators' credits and debits moved, as the group showed them; and the commands the
     group never answered, whose booking is read from the shop's ledger."""
     moved, unanswered = 0, []
@@ -169,7 +169,7 @@ def operators_moved(db: sqlite3.Connection, outside: OutsideRecords) -> tuple[in
     return moved, unanswered
 
 
-def money_conserved(db: sqlite3.Connection, outside: OutsideRecords) -> Iterable[Violation]:
+def money_conserved(db: Reader, outside: OutsideRecords) -> Iterable[Violation]:
     """What customers hold (wallets and held money) is what reached the shop from outside, plus
     what operators credited, minus what they debited and what the orders that succeeded cost,
     to the micro-unit."""
@@ -203,9 +203,7 @@ def broadcast_at_most_once(customers: Iterable[Chat], texts: list[str]) -> Itera
                 yield Violation("broadcast twice", detail, (text,))
 
 
-def audit_books(
-    db: sqlite3.Connection, outside: OutsideRecords, customers: Iterable[Chat]
-) -> list[Violation]:
+def audit_books(db: Reader, outside: OutsideRecords, customers: Iterable[Chat]) -> list[Violation]:
     return [
         *stars_credited_once(db, outside),
         *money_conserved(db, outside),

@@ -79,6 +79,8 @@ def _why_again(earlier: _Fed, now: _Fed, runs: Sequence[BotRun]) -> str | None:
         return None
     if ended_by == signal.SIGTERM and not earlier.handled:
         return None
+    if ended_by is None:  # processes side by side (replicas): the first one never stopped
+        return f"was fed {where}, both running"
     return f"was fed {where}, though the first one stopped without a SIGKILL"
 
 

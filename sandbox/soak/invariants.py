@@ -1,18 +1,17 @@
-"""What must hold whatever the faults, judged from outside: the shop's SQLite file (read-only, as
-an auditor reads it), what the simulators hold, and what each customer's chat showed."""
+"""What must hold whatever the faults, judged from outside: the shop's database (read-only, as an
+auditor reads it: `reader.py`), what the simulators hold, and what each customer's chat showed."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sandbox.cloud import CloudSimulator
 from sandbox.energy import EnergySimulator
 from sandbox.soak.customers import Transfers
+from sandbox.soak.reader import Reader, Row, Where, read_only
 from sandbox.telegram.state import Chat
 
 TERMINAL = ("succeeded", "failed", "reversed", "cancelled")
@@ -73,7 +72,7 @@ class WhatCustomersWereTold:
         ]
 
 
-def sold(row: sqlite3.Row, refunded: Collection[str]) -> bool:
+def sold(row: Row, refunded: Collection[str]) -> bool:
     """Whether an order upstream delivered for ended as it should: sold, with an operator, or
     sold and then refunded because an operator asked (/refund reverses it: the money goes back, the
     delivery stays where it went). A delivered order the shop reversed by itself was not sold."""
@@ -81,22 +80,16 @@ def sold(row: sqlite3.Row, refunded: Collection[str]) -> bool:
     return status in ("succeeded", IN_REVIEW) or (status == "reversed" and row["id"] in refunded)
 
 
-def read_only(db_path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10.0)
-    connection.row_factory = sqlite3.Row
-    return connection
-
-
-def unsettled_orders(db_path: Path) -> list[str]:
+def unsettled_orders(where: Where) -> list[str]:
     """Orders still on their way upstream: the auditor waits for these before judging."""
     marks = ",".join("?" * len(UNSETTLED))
-    with read_only(db_path) as db:
+    with read_only(where) as db:
         rows = db.execute(f"SELECT id FROM orders WHERE status IN ({marks})", UNSETTLED)
         return [row["id"] for row in rows]
 
 
 def audit(
-    db_path: Path,
+    where: Where,
     cloud: CloudSimulator,
     energy: EnergySimulator,
     transfers: Transfers,
@@ -108,7 +101,7 @@ def audit(
     """Every invariant at the end of a run, once faults stopped and orders had time to settle.
     Money is counted in `books` from the records outside the shop; `assigned` are the transfers
     operators credited by hand, `refunded` the orders operators asked to refund."""
-    connection = read_only(db_path)
+    connection = read_only(where)
     try:
         return [
             *_orders_settled(connection),
@@ -123,7 +116,7 @@ def audit(
         connection.close()
 
 
-def _orders_settled(db: sqlite3.Connection) -> Iterable[Violation]:
+def _orders_settled(db: Reader) -> Iterable[Violation]:
     """Every order ends terminal or with an operator; a quote never confirmed holds no money."""
     rows = db.execute(
         "SELECT o.id, o.status, COUNT(h.id) AS holds FROM orders o"
@@ -139,7 +132,7 @@ def _orders_settled(db: sqlite3.Connection) -> Iterable[Violation]:
 
 
 def _deposits_credited_once(
-    db: sqlite3.Connection, transfers: Transfers, assigned: Collection[str]
+    db: Reader, transfers: Transfers, assigned: Collection[str]
 ) -> Iterable[Violation]:
     credited = Counter(
         row["reference"].removeprefix("usdt:")
@@ -158,7 +151,7 @@ def _deposits_credited_once(
 
 
 def _deposits_reach_their_senders(
-    db: sqlite3.Connection, transfers: Transfers, assigned: Collection[str]
+    db: Reader, transfers: Transfers, assigned: Collection[str]
 ) -> Iterable[Violation]:
     """Each matching transfer is one deposit in the ledger, of what was sent, to the wallet of the
     customer who sent it (unless an operator assigned it by hand): counted in the ledger, not in
@@ -184,7 +177,7 @@ def _deposits_reach_their_senders(
             )
 
 
-def orders_of(db: sqlite3.Connection, product: str) -> dict[str, sqlite3.Row]:
+def orders_of(db: Reader, product: str) -> dict[str, Row]:
     rows = db.execute(
         "SELECT id, status, upstream_ref FROM orders WHERE product = ?", (product,)
     ).fetchall()
@@ -192,7 +185,7 @@ def orders_of(db: sqlite3.Connection, product: str) -> dict[str, sqlite3.Row]:
 
 
 def _energy_orders_belong(
-    db: sqlite3.Connection, energy: EnergySimulator, refunded: Collection[str]
+    db: Reader, energy: EnergySimulator, refunded: Collection[str]
 ) -> Iterable[Violation]:
     """Each energy order upstream names one shop order (its outTradeNo), delivered for it once;
     each energy order the shop sold was delivered."""
@@ -228,11 +221,11 @@ def _energy_orders_belong(
 
 
 def _cloud_orders_belong(
-    db: sqlite3.Connection, cloud: CloudSimulator, refunded: Collection[str]
+    db: Reader, cloud: CloudSimulator, refunded: Collection[str]
 ) -> Iterable[Violation]:
     """Each paid cloud order upstream is one shop order's (its `sn`), which sold it; each cloud
     order the shop sold was paid upstream."""
-    owners: defaultdict[str, list[sqlite3.Row]] = defaultdict(list)
+    owners: defaultdict[str, list[Row]] = defaultdict(list)
     shop = orders_of(db, "cloud")
     for row in shop.values():
         if row["upstream_ref"]:
@@ -266,7 +259,7 @@ def _cloud_orders_belong(
 
 
 def _success_was_delivered(
-    db: sqlite3.Connection,
+    db: Reader,
     told: WhatCustomersWereTold,
     cloud: CloudSimulator,
     energy: EnergySimulator,

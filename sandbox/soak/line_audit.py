@@ -6,10 +6,8 @@ nothing. Judged from the shop's database (read-only), the simulators and the cus
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from pathlib import Path
 
 from sandbox.accounts_shop import AccountShopSimulator
 from sandbox.acedata import AceDataSimulator
@@ -19,10 +17,10 @@ from sandbox.soak.invariants import (
     Violation,
     WhatCustomersWereTold,
     orders_of,
-    read_only,
     sold,
 )
 from sandbox.soak.purchases import EXPIRED_ANSWERS, ExpiredQuotePress
+from sandbox.soak.reader import Reader, Row, Where, read_only
 from sandbox.telegram.state import Chat
 from sandbox.upstreams import Upstreams
 
@@ -30,14 +28,14 @@ ACEDATA_PAID = ("Paid", "Finished")
 
 
 def audit_lines(
-    db_path: Path,
+    where: Where,
     upstreams: Upstreams,
     told: WhatCustomersWereTold,
     chats: list[Chat],
     expired_quotes: list[ExpiredQuotePress],
     refunded: Collection[str] = (),
 ) -> list[Violation]:
-    connection = read_only(db_path)
+    connection = read_only(where)
     try:
         return [
             *_topups(connection, upstreams.topup, told, refunded),
@@ -49,12 +47,12 @@ def audit_lines(
         connection.close()
 
 
-def _told_success(told: WhatCustomersWereTold, orders: dict[str, sqlite3.Row]) -> list[str]:
+def _told_success(told: WhatCustomersWereTold, orders: dict[str, Row]) -> list[str]:
     return [order_id for order_id in orders if "success" in told.told.get(order_id, set())]
 
 
 def _topups(
-    db: sqlite3.Connection,
+    db: Reader,
     kumquat: KumquatSimulator,
     told: WhatCustomersWereTold,
     refunded: Collection[str],
@@ -122,7 +120,7 @@ def _topups(
 
 
 def _accounts(
-    db: sqlite3.Connection,
+    db: Reader,
     shop_api: AccountShopSimulator,
     told: WhatCustomersWereTold,
     chats: list[Chat],
@@ -180,7 +178,7 @@ def _files(chats: list[Chat]) -> dict[str, list[str]]:
 
 
 def _acedata(
-    db: sqlite3.Connection,
+    db: Reader,
     acedata: AceDataSimulator,
     told: WhatCustomersWereTold,
     refunded: Collection[str],
@@ -226,9 +224,7 @@ def _acedata(
             )
 
 
-def _expired_quotes(
-    db: sqlite3.Connection, presses: list[ExpiredQuotePress]
-) -> Iterable[Violation]:
+def _expired_quotes(db: Reader, presses: list[ExpiredQuotePress]) -> Iterable[Violation]:
     """Confirm on an expired quote re-quotes: the old order is never confirmed, nothing moves."""
     for press in presses:
         row = db.execute("SELECT status FROM orders WHERE id = ?", (press.order_id,)).fetchone()
@@ -256,20 +252,24 @@ def _expired_quotes(
             )
 
 
-def upstream_summary(db_path: Path, upstreams: Upstreams) -> str:
+def upstream_summary(where: Where, upstreams: Upstreams) -> str:
     """What these lines' upstreams did, for the log: the faults that happened there, not only
     the ones armed."""
     kumquat = upstreams.topup
     reversed_ids = [order.request_no for order in kumquat.orders.values() if order.reversed]
-    connection = read_only(db_path)
+    connection = read_only(where)
     try:
         marks = ",".join("?" * len(reversed_ids))
-        statuses = [
-            row["status"]
-            for row in connection.execute(
-                f"SELECT status FROM orders WHERE id IN ({marks})", reversed_ids
-            )
-        ]
+        statuses = (
+            [
+                row["status"]
+                for row in connection.execute(
+                    f"SELECT status FROM orders WHERE id IN ({marks})", reversed_ids
+                )
+            ]
+            if reversed_ids
+            else []
+        )  # PostgreSQL takes no empty IN ()
     finally:
         connection.close()
     answers = sorted({str(forgery.status) for forgery in kumquat.forgeries})

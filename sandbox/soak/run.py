@@ -23,12 +23,12 @@ from sandbox.soak.invariants import (
     Violation,
     WhatCustomersWereTold,
     audit,
-    read_only,
     unsettled_orders,
 )
 from sandbox.soak.line_audit import audit_lines, upstream_summary
 from sandbox.soak.log import ActionLog
 from sandbox.soak.operators import Operator, OperatorRecord, Supplier
+from sandbox.soak.reader import read_only
 from sandbox.soak.shop import MICRO_PER_STAR, SoakShop
 from sandbox.soak.shortest import shortest_log
 from sandbox.soak.stars import StarsReceipts

@@ -57,6 +57,14 @@ def test_after_a_sigterm_only_an_update_cut_short_may_come_again() -> None:
     )
 
 
+def test_replicas_side_by_side_may_not_both_handle_an_update() -> None:
+    """Several replicas run at once: neither stopped, so neither excuses the other."""
+    [found] = fed_twice([BotRun([fed(7)]), BotRun([fed(8)]), BotRun([fed(7)])])
+    assert found.detail == (
+        "update 7 was fed to bot process 1 (handled) and again to process 3, both running"
+    )
+
+
 def test_a_process_that_never_started_excuses_nothing() -> None:
     runs = [BotRun([fed(7)], signal.SIGTERM), BotRun([], None), BotRun([fed(7)])]
     assert len(fed_twice(runs)) == 1

@@ -1,0 +1,195 @@
+"""Several shop processes on one PostgreSQL database behind nginx: the Telegram emulator posts
+every update to the proxy's address (the one PUBLIC_BASE_URL all replicas share), the upstream
+simulators call back through it too, and nginx passes each request to a replica that is alive.
+
+Each replica is `python -m bot run --webhook` on a port of its own, configured only through its
+environment, as the soak's single shop is (`sandbox/soak/shop.py`, whose world of simulators and
+customers this reuses). A replica can be killed with SIGKILL; it is not started again (a host that
+died stays dead for the rest of the run), so what it was doing must be finished by the others.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox.bot_process import QUICK_FOLLOW_UPS, BotProcess, run_bot_command
+from sandbox.replicas.proxy import Nginx
+from sandbox.server import free_port
+from sandbox.soak.handled_once import BotRun
+from sandbox.soak.shop import (
+    ACCOUNTS_RESTOCKED,
+    ACEDATA_LINK_SECONDS,
+    ADMIN_CHAT_ID,
+    ADMIN_ID,
+    BOT_TOKEN,
+    PASSED_THROUGH,
+    ROOT,
+    STARS_RATE,
+    WEBHOOK_SECRET,
+    WELL_FUNDED,
+    WELL_FUNDED_SUN,
+)
+from sandbox.telegram import ChatDriver, TelegramEmulator
+from sandbox.upstreams import Upstreams
+
+# A replica starts as one shop does, and migrates the schema first (the first one) or waits for
+# the one migrating: on a shared, busy machine that can take longer than a lone shop's start.
+START_TIMEOUT = 90.0
+
+
+@dataclass
+class Replica:
+    """One shop process's slot: its name, port, the process while it runs, and its log."""
+
+    name: str
+    port: int
+    bot: BotProcess | None = None
+    ended_by: int | None = None  # the signal that ended it, once it ended
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def alive(self) -> bool:
+        return self.bot is not None and self.bot.running
+
+
+class ReplicaShop:
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str,
+        *,
+        replicas: int = 3,
+        latency: float = 0.0,
+        redis_url: str | None = None,
+        redis_prefix: str | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.redis_prefix = redis_prefix
+        self.emulator = TelegramEmulator()
+        self.emulator.add_bot(token=BOT_TOKEN, username="storefront_soak_bot", first_name="Shop")
+        self.upstreams = Upstreams()
+        self.upstreams.energy.balance = WELL_FUNDED_SUN
+        self.upstreams.cloud.agent_balance = WELL_FUNDED
+        self.upstreams.topup.balance = WELL_FUNDED
+        self.upstreams.accounts.balance = int(WELL_FUNDED)
+        self.upstreams.topup.callback_delay = 1.0
+        self.upstreams.acedata.expire_seconds = ACEDATA_LINK_SECONDS
+        for service_id in ACCOUNTS_RESTOCKED:
+            self.upstreams.accounts.services[service_id].available = 1_000_000
+        for upstream in self.upstreams.all:
+            upstream.plan.latency = latency  # every call to every upstream takes this long
+        self.replicas = [
+            Replica(f"replica-{number}", free_port()) for number in range(1, replicas + 1)
+        ]
+        self.proxy = Nginx(workdir / "nginx", free_port(), [r.port for r in self.replicas])
+        self._user_ids = itertools.count(300_001)
+
+    @property
+    def where(self) -> str:
+        """The database, as the soak's auditor reads it (`sandbox/soak/reader.py`)."""
+        return self.database_url
+
+    def environment(self, replica: Replica | None = None) -> dict[str, str]:
+        env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+        port = replica.port if replica else self.replicas[0].port
+        env.update(
+            BOT_TOKEN=BOT_TOKEN,
+            TELEGRAM_API_BASE=self.emulator.base_url,
+            DATABASE_URL=self.database_url,
+            ADMIN_CHAT_ID=str(ADMIN_CHAT_ID),
+            ADMIN_IDS=str(ADMIN_ID),
+            WEB_HOST="127.0.0.1",
+            WEB_PORT=str(port),
+            PUBLIC_BASE_URL=self.proxy.base_url,
+            BOT_MODE="webhook",
+            WEBHOOK_SECRET=WEBHOOK_SECRET,
+            **self.upstreams.bot_environment(),
+            **QUICK_FOLLOW_UPS,
+            STARS_RATE=STARS_RATE,
+            PYTHONPATH=str(ROOT),
+            PYTHONUNBUFFERED="1",
+        )
+        # Read by the shop once it keeps conversations and flood counters in Redis; ignored
+        # (as every unknown variable is) before that.
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+            if self.redis_prefix:
+                env["REDIS_KEY_PREFIX"] = self.redis_prefix
+        return env
+
+    async def start(self) -> None:
+        await self.emulator.start(host="127.0.0.1", port=0)
+        await self.upstreams.start()
+        await self.proxy.start()
+        for replica in self.replicas:
+            await self.start_replica(replica)
+
+    async def start_replica(self, replica: Replica) -> None:
+        replica.bot = BotProcess(
+            self.environment(replica), self.workdir, start_timeout=START_TIMEOUT
+        )
+        replica.ended_by = None
+        try:
+            await replica.bot.start()
+        except AssertionError:
+            self._ended(replica, None)
+            raise
+
+    async def kill(self, replica: Replica) -> None:
+        """SIGKILL: the replica dies wherever it is, as its host does in a power cut."""
+        await self._stop(replica, signal.SIGKILL)
+
+    async def _stop(self, replica: Replica, sig: int) -> None:
+        if replica.bot is None:
+            return
+        await replica.bot.stop(sig)
+        self._ended(replica, sig)
+
+    def _ended(self, replica: Replica, sig: int | None) -> None:
+        bot, replica.bot = replica.bot, None
+        if bot is not None:
+            replica.log.extend(bot.log_lines)
+        replica.ended_by = sig
+
+    @property
+    def survivors(self) -> list[Replica]:
+        return [replica for replica in self.replicas if replica.alive]
+
+    def runs(self) -> list[BotRun]:
+        """Each replica's log and how it ended, for the soak's "handled once" reading; a
+        replica still running counts as one not stopped by a signal."""
+        return [
+            BotRun(replica.bot.log_lines if replica.bot else replica.log, replica.ended_by)
+            for replica in self.replicas
+        ]
+
+    def logs(self) -> list[str]:
+        return [line for run in self.runs() for line in run.lines]
+
+    async def check(self) -> tuple[int, str]:
+        """`python -m bot check` against the shared database, beside the replicas."""
+        return await run_bot_command(self.environment(), self.workdir, "check")
+
+    def customer(self, name: str) -> ChatDriver:
+        user_id = next(self._user_ids)
+        return self.emulator.private_chat(
+            user_id=user_id, first_name=name, username=f"replica{user_id}", language_code="en"
+        )
+
+    def operator(self) -> ChatDriver:
+        group = self.emulator.group(ADMIN_CHAT_ID, "Shop operators")
+        return group.as_user(user_id=ADMIN_ID, first_name="Operator", username="replicaboss")
+
+    async def stop(self) -> None:
+        """SIGTERM to every replica still running (each finishes what it holds), then the rest."""
+        for replica in self.replicas:
+            await self._stop(replica, signal.SIGTERM)
+        await self.proxy.stop()
+        await self.upstreams.stop()
+        await self.emulator.stop()

@@ -1,0 +1,84 @@
+"""Each customer told exactly once about each result: read from the customers' chats.
+
+A result is told by one message (the purchase's screen edited to say it, or the news the outbox
+sends); edits of that message are the same telling. Two messages telling one order's outcome, or
+two copies of one deposit's credit, mean the news went out twice: with several replicas, two of
+them sending what the outbox held. An order that ended (succeeded or failed) and was told nothing
+is the other half of "exactly once"."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sandbox.soak.invariants import TOLD_FAILURE, TOLD_REVERSED, TOLD_SUCCESS, Violation
+from sandbox.soak.reader import Reader
+from sandbox.telegram.state import Chat
+
+TELLINGS = {"success": TOLD_SUCCESS, "failure": TOLD_FAILURE, "reversed": TOLD_REVERSED}
+CREDITED = re.compile(r"added to your balance \(USDT transfer")
+TOLD_AT_THE_END = ("succeeded", "failed", "reversed")
+
+
+class Tellings:
+    """Which messages told what: (order id, outcome) -> the ids of the messages that told it, and
+    a deposit's credit notice (its text, per chat) -> the messages that carried it."""
+
+    def __init__(self) -> None:
+        self.orders: defaultdict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
+        self.credits: defaultdict[tuple[int, str], set[int]] = defaultdict(set)
+        self._read: dict[int, int] = {}
+
+    def watch(self, chat: Chat) -> None:
+        self._read[chat.id] = len(chat.events)
+        chat.watchers.append(self._changed)
+
+    def _changed(self, chat: Chat) -> None:
+        start = self._read.get(chat.id, 0)
+        self._read[chat.id] = len(chat.events)
+        for message_id in chat.events[start:]:
+            message = chat.messages.get(message_id)
+            if message is None or message.deleted or not message.from_bot:
+                continue
+            for outcome, pattern in TELLINGS.items():
+                for order_id in pattern.findall(message.text):
+                    self.orders[(order_id, outcome)].add((chat.id, message_id))
+            if CREDITED.search(message.text):
+                self.credits[(chat.id, message.text)].add(message_id)
+
+    def violations(self, db: Reader) -> list[Violation]:
+        return [*self._twice(), *self._never(db)]
+
+    def _twice(self) -> Iterable[Violation]:
+        for (order_id, outcome), messages in sorted(self.orders.items()):
+            if len(messages) > 1:
+                yield Violation(
+                    "told exactly once",
+                    f"order {order_id}: {outcome} told in {len(messages)} messages"
+                    f" {sorted(message for _, message in messages)}",
+                    (order_id,),
+                )
+        for (chat_id, text), copies in sorted(self.credits.items()):
+            if len(copies) > 1:
+                first_line = text.splitlines()[0][:80]
+                yield Violation(
+                    "told exactly once",
+                    f"chat {chat_id}: {first_line!r} sent {len(copies)} times"
+                    f" (messages {sorted(copies)})",
+                )
+
+    def _never(self, db: Reader) -> Iterable[Violation]:
+        told = {order_id for order_id, _ in self.orders}
+        marks = ",".join("?" * len(TOLD_AT_THE_END))
+        rows = db.execute(
+            f"SELECT id, status, product FROM orders WHERE status IN ({marks})", TOLD_AT_THE_END
+        )
+        for row in rows:
+            if row["id"] not in told:
+                yield Violation(
+                    "told exactly once",
+                    f"{row['product']} order {row['id']} is {row['status']};"
+                    " its customer was never told",
+                    (row["id"],),
+                )
