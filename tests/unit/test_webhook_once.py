@@ -205,3 +205,36 @@ async def test_an_update_a_killed_replica_had_in_hand_is_taken_over(tmp_path: Pa
         await survivor.close()
         assert await db.fetch_value("SELECT COUNT(*) FROM webhook_claims") == 0
     assert handled == [90]
+
+
+async def test_a_claim_is_renewed_while_its_update_waits_long(tmp_path: Path) -> None:
+    """An update in hand longer than a claim lasts (waiting for its chat's turn behind others):
+    its replica renews the claim, and a delivery again on another replica still waits."""
+    handled: list[str] = []
+    async with fresh_database("postgresql", tmp_path) as db, another_process(db) as twin:
+        first = HandledOnce(HandledUpdates(db), claim_seconds=1)
+        second = HandledOnce(HandledUpdates(twin), claim_seconds=1)
+        await first.open()
+        await second.open()
+        working = asyncio.Event()
+
+        async def long_on_first() -> bool:
+            async with first.first_time(88) as fresh:
+                if fresh:
+                    working.set()
+                    await asyncio.sleep(3.5)  # more than three claims' worth
+                    handled.append("first")
+                return fresh
+
+        async def again_on_second() -> bool:
+            await working.wait()
+            await asyncio.sleep(1.5)  # past the first claim's own end
+            async with second.first_time(88) as fresh:
+                if fresh:
+                    handled.append("second")
+                return fresh
+
+        assert list(await asyncio.gather(long_on_first(), again_on_second())) == [True, False]
+        await first.close()
+        await second.close()
+    assert handled == ["first"]

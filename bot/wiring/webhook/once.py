@@ -43,8 +43,8 @@ from storage.webhook_updates import HandledUpdates
 log = logging.getLogger(__name__)
 
 MEMORY = 10_000  # update ids of this process kept in memory; older ones are read from the table
-# How long a replica's claim on an update it handles lasts: longer than any handler runs (each
-# upstream call has its timeout), and how long an update a killed replica had in hand waits.
+# How long a replica's claim on an update it handles lasts past its last renewal (renewed every
+# third of it while the update is in hand): how long an update a killed replica had in hand waits.
 CLAIM_SECONDS = 30
 CLAIM_POLL_SECONDS = 0.2  # how often a replica waiting on another's claim looks again
 
@@ -56,8 +56,10 @@ class HandledOnce:
         *,
         memory: int = MEMORY,
         clock: Callable[[], float] = time.time,
+        claim_seconds: int = CLAIM_SECONDS,
     ) -> None:
         self._store = store
+        self._claim_seconds = claim_seconds
         self._memory = memory
         self._clock = clock
         self._recent: set[int] = set()
@@ -85,11 +87,13 @@ class HandledOnce:
         while (earlier := self._in_hand.get(update_id)) is not None:
             await earlier.wait()
         done = self._in_hand[update_id] = asyncio.Event()
-        claimed = False
+        keeping: asyncio.Task[None] | None = None
         try:
             first = not await self.handled(update_id)
-            if first and self._store.shared:
-                first = claimed = await self._claim(update_id)
+            if first and self._store.shared and await self._claim(update_id):
+                keeping = asyncio.create_task(self._keep_claim(update_id))
+            elif first and self._store.shared:
+                first = False
             if not first:
                 yield False
                 return
@@ -97,7 +101,10 @@ class HandledOnce:
             self._remember(update_id)
             await asyncio.shield(self._write(update_id))
         finally:
-            if claimed:
+            if keeping is not None:
+                keeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeping
                 await asyncio.shield(self._let_go(update_id))
             del self._in_hand[update_id]
             done.set()
@@ -110,7 +117,8 @@ class HandledOnce:
         for attempt in itertools.count():
             if attempt:
                 await asyncio.sleep(CLAIM_POLL_SECONDS)
-            if await self._store.claim(update_id, self._holder, int(self._clock()), CLAIM_SECONDS):
+            now = int(self._clock())
+            if await self._store.claim(update_id, self._holder, now, self._claim_seconds):
                 break
         # Its holder records an update before it lets go of it: one handled while this replica
         # waited is in the table now.
@@ -119,6 +127,17 @@ class HandledOnce:
             self._remember(update_id)
             return False
         return True
+
+    async def _keep_claim(self, update_id: int) -> None:
+        """Renew the claim while the update is in hand (it may wait long for its chat's turn):
+        it runs out only CLAIM_SECONDS after this replica stopped renewing it, killed."""
+        while True:
+            await asyncio.sleep(self._claim_seconds / 3)
+            now = int(self._clock())
+            try:
+                await self._store.claim(update_id, self._holder, now, self._claim_seconds)
+            except Exception:  # tried again at the next turn; the claim outlives one miss
+                log.warning("webhook: could not renew update %s's claim", update_id, exc_info=True)
 
     async def _let_go(self, update_id: int) -> None:
         try:
