@@ -3,7 +3,8 @@ SQLite file, and the operator's commands read it.
 
 The flows themselves run on both databases where they are written: the tests that take `any_shop`
 or `any_own_shop` (a purchase on each product line, USDT and Stars deposits, an operator's refund
-and credit, a purchase killed midway) run once on SQLite and once on PostgreSQL.
+and credit, a refund two operators press at once, a purchase killed midway) run once on SQLite and
+once on PostgreSQL.
 """
 
 from __future__ import annotations
