@@ -3,7 +3,8 @@ against the Telegram emulator.
 
 The bot is a separate process, configured only through its environment, exactly as an operator runs
 it. Tests talk to it as Telegram users through the emulator's driver and look at the shop's database
-with the shop's own storage classes (SQLite in WAL mode lets both processes use it at once).
+with the shop's own storage classes (SQLite in WAL mode lets both processes use it at once). Given a
+`database_url`, the bot and the test's view both use that database instead (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from sandbox.bot_process import QUICK_FOLLOW_UPS, BotProcess, run_bot_command
 from sandbox.server import free_port
 from sandbox.telegram import ChatDriver, TelegramEmulator
 from sandbox.upstreams import Upstreams
+from storage.database import Database
+from storage.engines import database_for
 from storage.ledger import Ledger
-from storage.sqlite import SqliteDatabase
 from storage.users import CustomerStore
 from tests.e2e.secrets_watch import WATCH
 
@@ -47,7 +49,9 @@ async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0)
 
 class Shop:
     """A running shop: emulator, bot process and a view on its database. With `webhook`, the bot
-    runs in webhook mode: the emulator posts each update to it, as Telegram does."""
+    runs in webhook mode: the emulator posts each update to it, as Telegram does. With
+    `database_url` (`postgresql://...`), the shop runs on that database rather than on SQLite in
+    `workdir`."""
 
     def __init__(
         self,
@@ -56,6 +60,7 @@ class Shop:
         *,
         open_files: int | None = None,
         webhook: bool = False,
+        database_url: str | None = None,
     ) -> None:
         self.workdir = workdir
         self.webhook = webhook
@@ -65,7 +70,8 @@ class Shop:
         self.emulator.add_bot(token=BOT_TOKEN, username="storefront_test_bot", first_name="Shop")
         self._extra_env = extra_env or {}
         self.bot: BotProcess | None = None
-        self.db = SqliteDatabase(self.db_path)
+        self.database_url = database_url
+        self.db: Database = database_for(database_url, self.db_path)
         self.ledger = Ledger(self.db)
         self.customers = CustomerStore(self.db)
         self.admin_group = self.emulator.group(chat_id=ADMIN_CHAT_ID, title="Shop operators")
@@ -95,6 +101,8 @@ class Shop:
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
+        if self.database_url is not None:
+            env.update(DATABASE_URL=self.database_url)
         if self.webhook:
             env.update(BOT_MODE="webhook", WEBHOOK_SECRET=WEBHOOK_SECRET)
         env.update(self._extra_env)

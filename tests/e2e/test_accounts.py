@@ -57,10 +57,10 @@ def assert_accounts_only_in_the_file(shop: Shop, customer: ChatDriver, accounts:
             assert password not in message.text and password not in (message.html or "")
 
 
-async def test_a_purchase_delivers_the_accounts_as_a_file(shop: Shop) -> None:
-    cleo = await new_customer(shop, 10 * USDT)
-    purchases_before = set(shop.accounts.purchases)
-    shop_balance = shop.accounts.balance
+async def test_a_purchase_delivers_the_accounts_as_a_file(any_shop: Shop) -> None:
+    cleo = await new_customer(any_shop, 10 * USDT)
+    purchases_before = set(any_shop.accounts.purchases)
+    shop_balance = any_shop.accounts.balance
 
     await cleo.press(ACCOUNTS)
     kinds = await cleo.wait_for_bot()
@@ -91,19 +91,19 @@ async def test_a_purchase_delivers_the_accounts_as_a_file(shop: Shop) -> None:
     assert "5 × Clone US; the accounts are in the file" in result.text
     assert result.labels == ["🏠 Main menu"]
 
-    [new_id] = set(shop.accounts.purchases) - purchases_before
-    [(order_id, status)] = await orders_of(shop, cleo.user_id)
+    [new_id] = set(any_shop.accounts.purchases) - purchases_before
+    [(order_id, status)] = await orders_of(any_shop, cleo.user_id)
     assert new_id == order_id and status == OrderStatus.SUCCEEDED  # our order id as request_id
-    accounts = shop.accounts.purchases[order_id].accounts
+    accounts = any_shop.accounts.purchases[order_id].accounts
     assert done.document is not None
     assert done.document.file_name == f"accounts-{order_id}.txt"
     assert done.document.data.decode().splitlines() == accounts
     assert len(accounts) == 5 and all(line.count("|") == 2 for line in accounts)
-    assert_accounts_only_in_the_file(shop, cleo, accounts)
+    assert_accounts_only_in_the_file(any_shop, cleo, accounts)
 
-    assert await wallet_of(shop, cleo) == (10 * USDT - 70_000, 0)
-    assert shop.accounts.balance == shop_balance - 1_500
-    await shop.check_ledger()
+    assert await wallet_of(any_shop, cleo) == (10 * USDT - 70_000, 0)
+    assert any_shop.accounts.balance == shop_balance - 1_500
+    await any_shop.check_ledger()
 
 
 async def test_stock_running_out_before_the_purchase_refunds_and_buys_nothing(

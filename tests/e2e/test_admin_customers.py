@@ -6,9 +6,11 @@ from tests.e2e.flows import USDT, new_customer, wallet_of
 from tests.e2e.harness import Shop
 
 
-async def test_a_credit_reaches_the_wallet_and_the_customer_in_their_language(shop: Shop) -> None:
-    boss = shop.admin()
-    lan = shop.customer("Lan", language_code="vi", username="lan_vn")
+async def test_a_credit_reaches_the_wallet_and_the_customer_in_their_language(
+    any_shop: Shop,
+) -> None:
+    boss = any_shop.admin()
+    lan = any_shop.customer("Lan", language_code="vi", username="lan_vn")
     await lan.send("/start")
     await lan.wait_for_bot()
 
@@ -18,12 +20,12 @@ async def test_a_credit_reaches_the_wallet_and_the_customer_in_their_language(sh
     assert "Available now 10.50 USDT" in done.text
     told = await lan.wait_for_bot()
     assert "Cửa hàng đã cộng 10.50 USDT vào số dư của bạn: paid in cash at the counter" in told.text
-    assert await wallet_of(shop, lan) == (10_500_000, 0)
+    assert await wallet_of(any_shop, lan) == (10_500_000, 0)
 
     await boss.send(f"/debit {lan.user_id} 0.50 fee")
     assert "Debited 0.50 USDT from Lan" in (await boss.wait_for_bot()).text
     assert "Cửa hàng đã trừ 0.50 USDT" in (await lan.wait_for_bot()).text
-    assert await wallet_of(shop, lan) == (10 * USDT, 0)
+    assert await wallet_of(any_shop, lan) == (10 * USDT, 0)
 
     await boss.send(f"/user {lan.user_id}")
     card = await boss.wait_for_bot()
@@ -32,7 +34,7 @@ async def test_a_credit_reaches_the_wallet_and_the_customer_in_their_language(sh
         card.text
     )
     assert "admin 900001 debit: 10.50 USDT → -0.50 USDT (fee)" in card.text
-    await shop.check_ledger()
+    await any_shop.check_ledger()
 
 
 async def test_a_debit_never_takes_a_wallet_below_zero(shop: Shop) -> None:

@@ -39,10 +39,10 @@ async def _card_of(operator: ChatDriver, order_id: str) -> int:
     return cards[-1].message_id
 
 
-async def test_a_refund_pressed_by_two_operators_at_once_refunds_once(shop: Shop) -> None:
-    customer, order_id = await _order_in_review(shop)
-    assert await wallet_of(shop, customer) == (100 * USDT - ENERGY_CHARGE, ENERGY_CHARGE)
-    boss, second = shop.admin(), shop.admin(SECOND_ADMIN_ID, "second")
+async def test_a_refund_pressed_by_two_operators_at_once_refunds_once(any_shop: Shop) -> None:
+    customer, order_id = await _order_in_review(any_shop)
+    assert await wallet_of(any_shop, customer) == (100 * USDT - ENERGY_CHARGE, ENERGY_CHARGE)
+    boss, second = any_shop.admin(), any_shop.admin(SECOND_ADMIN_ID, "second")
     card = await _card_of(boss, order_id)
     message = boss.chat.messages[card]
     assert message.labels == ["💸 Refund", "✅ Mark delivered", "🔁 Retry"]
@@ -59,13 +59,13 @@ async def test_a_refund_pressed_by_two_operators_at_once_refunds_once(shop: Shop
         "Already decided: the order is failed.",
         "💸 Refunded: the order is failed.",
     ]
-    assert await wallet_of(shop, customer) == (100 * USDT, 0)
-    assert await orders_of(shop, customer.user_id) == [(order_id, OrderStatus.FAILED)]
+    assert await wallet_of(any_shop, customer) == (100 * USDT, 0)
+    assert await orders_of(any_shop, customer.user_id) == [(order_id, OrderStatus.FAILED)]
     told = await customer.wait_until(lambda m: "could not be completed" in m.text)
     assert "0.65 USDT went back to your balance" in told.text
     edited = boss.chat.messages[card]
     assert "💸 Refunded by @" in edited.text and edited.labels == []
-    await shop.check_ledger()
+    await any_shop.check_ledger()
 
 
 async def test_mark_delivered_takes_the_held_money_and_tells_the_customer(shop: Shop) -> None:

@@ -20,9 +20,9 @@ from tests.e2e.flows import (
 from tests.e2e.harness import Shop
 
 
-async def test_a_tencent_recharge(shop: Shop) -> None:
-    cleo = await new_customer(shop, 100 * USDT)
-    agent_before = shop.cloud.agent_balance
+async def test_a_tencent_recharge(any_shop: Shop) -> None:
+    cleo = await new_customer(any_shop, 100 * USDT)
+    agent_before = any_shop.cloud.agent_balance
     account = await cloud_account(cleo, "Tencent Cloud", "200000000000")
     assert "Tencent Cloud account 200000000000" in account.text
     assert "rate 1.00" in account.text
@@ -37,9 +37,9 @@ async def test_a_tencent_recharge(shop: Shop) -> None:
     await cleo.press(CONFIRM)
     done = await cleo.wait_until(lambda m: "Done!" in m.text)
     assert "10.00 USD added to Tencent Cloud account 200000000000" in done.text
-    assert await wallet_of(shop, cleo) == (89_500_000, 0)
-    assert shop.cloud.agent_balance == agent_before - Decimal("10.00")
-    [(_, status)] = await orders_of(shop, cleo.user_id)
+    assert await wallet_of(any_shop, cleo) == (89_500_000, 0)
+    assert any_shop.cloud.agent_balance == agent_before - Decimal("10.00")
+    [(_, status)] = await orders_of(any_shop, cleo.user_id)
     assert status == OrderStatus.SUCCEEDED
 
 
@@ -310,16 +310,16 @@ async def test_a_changed_rate_is_shown_before_charging(shop: Shop) -> None:
     assert await wallet_of(shop, cleo) == (100 * USDT, 0)
 
 
-async def test_a_double_tapped_confirm_buys_once(shop: Shop) -> None:
-    cleo, confirm = await cloud_confirmation(shop, 100 * USDT)
-    orders_before = len(shop.cloud.orders)
+async def test_a_double_tapped_confirm_buys_once(any_shop: Shop) -> None:
+    cleo, confirm = await cloud_confirmation(any_shop, 100 * USDT)
+    orders_before = len(any_shop.cloud.orders)
     await cleo.press(CONFIRM, message_id=confirm.message_id)
     await cleo.press(CONFIRM, message_id=confirm.message_id)
     await cleo.wait_until(lambda m: "Done!" in m.text)
     await cleo.settle()
-    assert await wallet_of(shop, cleo) == (89_500_000, 0)
-    assert len(shop.cloud.orders) == orders_before + 1
-    assert [status for _, status in await orders_of(shop, cleo.user_id)] == ["succeeded"]
+    assert await wallet_of(any_shop, cleo) == (89_500_000, 0)
+    assert len(any_shop.cloud.orders) == orders_before + 1
+    assert [status for _, status in await orders_of(any_shop, cleo.user_id)] == ["succeeded"]
 
 
 async def test_a_stale_confirm_after_the_order_finished_changes_nothing(shop: Shop) -> None:

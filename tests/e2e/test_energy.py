@@ -22,9 +22,9 @@ from tests.e2e.flows import (
 from tests.e2e.harness import Shop
 
 
-async def test_renting_energy(shop: Shop) -> None:
-    cleo = await new_customer(shop, 100 * USDT)
-    upstream_before = len(shop.energy.orders)
+async def test_renting_energy(any_shop: Shop) -> None:
+    cleo = await new_customer(any_shop, 100 * USDT)
+    upstream_before = len(any_shop.energy.orders)
     amounts = await energy_address(cleo, DOCUMENT_ADDRESS)
     assert f"Energy for {DOCUMENT_ADDRESS}" in amounts.text
     assert "type a whole number from 65,000 to 5,000,000" in amounts.text
@@ -51,13 +51,13 @@ async def test_renting_energy(shop: Shop) -> None:
     await cleo.press(CONFIRM)
     done = await cleo.wait_until(lambda m: "Done!" in m.text)
     assert f"65,000 energy delegated to {DOCUMENT_ADDRESS} for 1 hour" in done.text
-    assert await wallet_of(shop, cleo) == (100 * USDT - CHARGE, 0)
-    [(order_id, status)] = await orders_of(shop, cleo.user_id)
+    assert await wallet_of(any_shop, cleo) == (100 * USDT - CHARGE, 0)
+    [(order_id, status)] = await orders_of(any_shop, cleo.user_id)
     assert status == OrderStatus.SUCCEEDED
-    assert len(shop.energy.orders) == upstream_before + 1
-    [placed] = [o for o in shop.energy.orders.values() if o.out_trade_no == order_id]
+    assert len(any_shop.energy.orders) == upstream_before + 1
+    [placed] = [o for o in any_shop.energy.orders.values() if o.out_trade_no == order_id]
     assert (placed.energy, placed.period, placed.address) == (65_000, "1H", DOCUMENT_ADDRESS)
-    await shop.check_ledger()
+    await any_shop.check_ledger()
 
 
 async def test_a_typed_amount_and_the_way_back(shop: Shop) -> None:

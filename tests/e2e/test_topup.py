@@ -78,8 +78,8 @@ async def callback_sent(shop: Shop, order_id: str, count: int = 1) -> dict[str, 
     return {name: value for name, value in sent.items() if name not in ("attempt", "answer")}
 
 
-async def test_a_successful_airtime_top_up(shop: Shop) -> None:
-    cleo = await new_customer(shop, 10 * USDT)
+async def test_a_successful_airtime_top_up(any_shop: Shop) -> None:
+    cleo = await new_customer(any_shop, 10 * USDT)
     target = await number_screen(cleo, "+254771114118")
     assert "Number +254771114118" in target.text
     assert "Country: Kenya · carrier: Safaricom" in target.text
@@ -98,15 +98,15 @@ async def test_a_successful_airtime_top_up(shop: Shop) -> None:
     await cleo.press(CONFIRM)
     done = await cleo.wait_until(lambda m: "Done!" in m.text)
     assert "📶 Airtime 100 KES sent to +254771114118" in done.text
-    assert await wallet_of(shop, cleo) == (9_210_000, 0)
-    [(order_id, status)] = await orders_of(shop, cleo.user_id)
+    assert await wallet_of(any_shop, cleo) == (9_210_000, 0)
+    [(order_id, status)] = await orders_of(any_shop, cleo.user_id)
     assert status == OrderStatus.SUCCEEDED
 
-    upstream = shop.topup.orders[order_id]  # request_no is our order id
+    upstream = any_shop.topup.orders[order_id]  # request_no is our order id
     assert upstream.account == "254771114118"
-    assert upstream.callback_url == f"http://127.0.0.1:{shop.web_port}/callbacks/kumquat"
-    assert [c["answer"] for c in await callbacks_answered(shop, order_id)] == ["SUCCESS"]
-    await shop.check_ledger()
+    assert upstream.callback_url == f"http://127.0.0.1:{any_shop.web_port}/callbacks/kumquat"
+    assert [c["answer"] for c in await callbacks_answered(any_shop, order_id)] == ["SUCCESS"]
+    await any_shop.check_ledger()
 
 
 async def test_a_failure_by_callback_refunds(shop: Shop) -> None:
