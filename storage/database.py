@@ -75,6 +75,30 @@ class Dialect(StrEnum):
             return f"json_extract({column}, '$.{key}')"
         return f"(CAST({column} AS jsonb) ->> '{key}')"
 
+    @property
+    def clock(self) -> str:
+        """SQL for the database's own clock, in seconds since the epoch: leases and claims are
+        timed by it, so the clocks of the processes sharing the database never have to agree."""
+        if self is Dialect.SQLITE:
+            return "((julianday('now') - 2440587.5) * 86400.0)"
+        return "EXTRACT(EPOCH FROM clock_timestamp())::double precision"
+
+    @property
+    def skip_locked(self) -> str:
+        """The suffix of a `SELECT` that claims queue items: rows another transaction holds are
+        passed over, not waited for. SQLite's single writer holds everything already: none."""
+        if self is Dialect.SQLITE:
+            return ""
+        return " FOR UPDATE SKIP LOCKED"
+
+    @property
+    def for_update(self) -> str:
+        """The suffix of a `SELECT` that locks the rows it reads until the transaction ends
+        (SQLite's single writer holds everything already: none)."""
+        if self is Dialect.SQLITE:
+            return ""
+        return " FOR UPDATE"
+
     def position(self, needle: str, haystack: str) -> str:
         """SQL for where `needle` first occurs in `haystack`, from 1 (0: nowhere)."""
         if self is Dialect.SQLITE:

@@ -22,7 +22,7 @@ from typing import Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.config import Settings
-from bot.services.jobs import run_every
+from bot.services.jobs import Runs, run_every
 from bot.services.metrics import FailedRun
 from storage.backups import (
     BackupFailed,
@@ -112,7 +112,14 @@ class ScheduledBackups:
         """The first backup one interval after start-up (a restart loop must not fill the folder),
         then every interval (none without BACKUP_EVERY_HOURS)."""
         if self._every is not None:
-            run_every(scheduler, self._scheduled_run, self._every, JOB_ID, at_start=False)
+            run_every(
+                scheduler,
+                self._scheduled_run,
+                self._every,
+                JOB_ID,
+                runs=Runs.ON_LEADER,
+                at_start=False,
+            )
 
     async def _scheduled_run(self) -> BackupFile | FailedRun:
         """`run`, with a failed backup told to the job's metrics as a failed run."""

@@ -148,6 +148,9 @@ class Settings(_FromEnvironment):
     # postgresql://user:password@host:port/db for several shop processes on one database;
     # unset (or sqlite:///path): SQLite at DATABASE_PATH.
     database_url: SecretStr | None = None
+    # On PostgreSQL, the leader's lease (see bot/services/leadership.py): the singleton jobs move
+    # to another process within this plus a third of it when the leader dies.
+    leader_lease_seconds: float = Field(default=15, ge=3, le=600)
 
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8088, ge=1, le=65535)

@@ -1,6 +1,11 @@
 """The shop's background jobs: each declared with `run_every`, and stopped without cutting a run
 short.
 
+Each job says where it runs when several shop processes share one database (`Runs`): a singleton
+(the USDT watch, the daily report, ...) only on the leader (`bot.services.leadership`), a shared
+queue (the outbox, following up orders) on every process, each claiming the items it works on. On
+a scheduler that knows no leadership (SQLite's one process, tests) every job runs.
+
 APScheduler's asyncio executor cancels the job runs under way when the scheduler shuts down: a
 USDT check or a reconciliation would stop in the middle of a write and log a traceback. The shop
 pauses the scheduler instead, lets the runs under way finish (for a bounded time), then shuts it.
@@ -12,6 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from apscheduler.events import (
@@ -24,7 +30,45 @@ from apscheduler.events import (
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.services.leadership import Leadership
 from bot.services.log_context import on_its_own
+
+
+class Runs(Enum):
+    """Where a job runs when several shop processes share the database."""
+
+    ON_LEADER = "on the leader"  # a singleton: one process at a time
+    EVERYWHERE = "on every process"  # a shared queue: each process claims its items
+
+
+class ShopScheduler(AsyncIOScheduler):  # type: ignore[misc]  # APScheduler has no types
+    """The shop's scheduler: it knows this process's leadership, and skips the runs of
+    singleton jobs while this process is not the leader."""
+
+    def __init__(self, leadership: Leadership, **options: Any) -> None:
+        super().__init__(**options)
+        self.leadership = leadership
+
+
+def leadership_of(scheduler: AsyncIOScheduler) -> Leadership | None:
+    return scheduler.leadership if isinstance(scheduler, ShopScheduler) else None
+
+
+def on_leader(
+    scheduler: AsyncIOScheduler, job: Callable[[], Awaitable[Any]]
+) -> Callable[[], Awaitable[Any]]:
+    """`job` as a singleton of `scheduler`'s: a run on a process that is not the leader does
+    nothing."""
+    leadership = leadership_of(scheduler)
+    if leadership is None:
+        return job
+
+    async def if_leading() -> Any:
+        if not leadership.is_leader:
+            return None
+        return await job()
+
+    return if_leading
 
 
 def run_every(
@@ -33,17 +77,19 @@ def run_every(
     every: timedelta,
     job_id: str,
     *,
+    runs: Runs,
     at_start: bool = True,
 ) -> None:
     """Run `job` every `every`, at start-up too unless `at_start` is False; one run at a time,
-    and runs missed while one was under way (or the loop was busy) folded into one. Each run's
-    log lines are about no update or order but those it works on itself (see
-    `bot.services.log_context`), whichever task scheduled it."""
+    and runs missed while one was under way (or the loop was busy) folded into one; `runs`: on
+    the leader only, or on every process. Each run's log lines are about no update or order but
+    those it works on itself (see `bot.services.log_context`), whichever task scheduled it."""
     first: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if at_start else {}
+    work = on_leader(scheduler, job) if runs is Runs.ON_LEADER else job
 
     async def run() -> Any:
         with on_its_own():
-            return await job()
+            return await work()
 
     scheduler.add_job(
         run,

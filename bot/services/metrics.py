@@ -102,6 +102,13 @@ JOB_FAILURES = Counter(
     registry=None,
 )
 
+LEADER = Gauge(
+    f"{PREFIX}_leader",
+    "Whether this process is the leader (1), the one that runs the singleton jobs (the USDT "
+    "watch, the upstream watch, the daily report, ...), or not (0). On SQLite always 1.",
+    registry=None,
+)
+
 PROCESS_WIDE: tuple[MetricWrapperBase, ...] = (
     UPDATES,
     HANDLER_SECONDS,
@@ -111,6 +118,7 @@ PROCESS_WIDE: tuple[MetricWrapperBase, ...] = (
     UPSTREAM_UP,
     JOB_LAST_SUCCESS,
     JOB_FAILURES,
+    LEADER,
 )
 
 C = TypeVar("C")

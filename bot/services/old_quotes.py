@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.services.jobs import run_every
+from bot.services.jobs import Runs, run_every
 from storage.database import as_stored
 from storage.orders import OrderStore
 
@@ -35,7 +35,7 @@ class OldQuotes:
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         # At start-up too: a shop restarted often still sweeps.
-        run_every(scheduler, self.remove, EVERY, "remove-old-quotes")
+        run_every(scheduler, self.remove, EVERY, "remove-old-quotes", runs=Runs.ON_LEADER)
 
     async def remove(self, *, now: datetime | None = None) -> int:
         """Remove every quote nobody confirmed that expired more than `kept` ago; how many."""

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.services.jobs import run_every
+from bot.services.jobs import Runs, run_every
 from bot.services.log_context import working_on_order
 from bot.services.orders import OrderService
 from storage.orders import Order, OrderStatus
@@ -47,7 +47,7 @@ class Reconciler:
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         # At start-up too: resume every unfinished order.
-        run_every(scheduler, self.run_once, self._every, "reconcile-orders")
+        run_every(scheduler, self.run_once, self._every, "reconcile-orders", runs=Runs.EVERYWHERE)
 
     async def run_once(self, *, now: datetime | None = None) -> list[Order]:
         """Follow up every order that is due; returns them as they stand afterwards."""

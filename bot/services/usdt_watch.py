@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.deposits import Deposits
-from bot.services.jobs import run_every
+from bot.services.jobs import Runs, run_every
 from providers.trongrid import TRUNCATED, USDT_CONTRACT, Trc20Transfer, TronGridClient
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class UsdtWatch:
         return max(timedelta(0), self._clock() - self._read_through)
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
-        run_every(scheduler, self.check, self._every, "watch-usdt-deposits")
+        run_every(scheduler, self.check, self._every, "watch-usdt-deposits", runs=Runs.ON_LEADER)
 
     async def check(self) -> None:
         reading_from = self._clock()

@@ -42,7 +42,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.services.jobs import run_every
+from bot.services.jobs import Runs, run_every
 from bot.services.news import PRIORITIES, Topic
 from bot.telegram.link import BotLink
 from storage.database import Database, Transaction, as_stored
@@ -253,7 +253,7 @@ class Outbox:
 
     def schedule(self, scheduler: AsyncIOScheduler, every: timedelta) -> None:
         # At start-up too: what a stop or a crash left.
-        run_every(scheduler, self._send_due, every, "send-outbox")
+        run_every(scheduler, self._send_due, every, "send-outbox", runs=Runs.EVERYWHERE)
 
     async def _send_due(self) -> None:
         try:

@@ -19,11 +19,11 @@ from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeChatMember
 from aiogram_i18n import I18nMiddleware
 from aiohttp import web as aiohttp_web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.backups import ScheduledBackups
 from bot.services.config import Settings, bot_token_refused
-from bot.services.jobs import JobRuns, run_every
+from bot.services.jobs import JobRuns, Runs, ShopScheduler, run_every
+from bot.services.leadership import Leadership
 from bot.services.old_quotes import OldQuotes
 from bot.shop import Shop
 from bot.telegram.answer_models import KeepAnswerModels
@@ -106,7 +106,8 @@ def build_dispatcher(
     I18nMiddleware(core=core, manager=language).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     renderers.update(news.renderers(shop, core, language))
-    scheduler = AsyncIOScheduler(timezone=UTC)
+    leadership = Leadership.of(shop.db, lease_seconds=shop.config.leader_lease_seconds)
+    scheduler = ShopScheduler(leadership, timezone=UTC)
     runs = JobRuns(scheduler)
     monitoring = Monitoring(shop, scheduler)
     webhook = web_routes(dispatcher) if web_routes is not None else ()
@@ -119,14 +120,15 @@ def build_dispatcher(
     dispatcher.startup.register(partial(chats.start, store=shop.conversations))
     dispatcher.startup.register(partial(_start, shop, scheduler, web, watch))
     dispatcher.shutdown.register(monitoring.stop)
-    dispatcher.shutdown.register(partial(_stop, shop, runs, web))
+    dispatcher.shutdown.register(partial(_stop, shop, runs, web, leadership))
     return dispatcher
 
 
 async def _start(
-    shop: Shop, scheduler: AsyncIOScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
+    shop: Shop, scheduler: ShopScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
 ) -> None:
     shop.link.attach(bot)
+    await scheduler.leadership.start()  # before the jobs: the singletons' first runs need it
     # What a stop or a crash left unsent: at once, then whatever Telegram does not take at first.
     shop.outbox.schedule(scheduler, timedelta(seconds=shop.config.outbox_retry_seconds))
     await web.start()
@@ -140,6 +142,7 @@ async def _start(
         partial(_refresh_catalogues, shop),
         CATALOGUE_REFRESH,
         "refresh-catalogues",
+        runs=Runs.EVERYWHERE,  # each process's own copy
         at_start=False,
     )
     # Stars refunds a crash or a lost answer left unsettled: at once, then every so often.
@@ -148,6 +151,7 @@ async def _start(
         partial(finish_star_refunds, shop),
         timedelta(seconds=shop.config.stars_refund_retry_seconds),
         "finish-stars-refunds",
+        runs=Runs.ON_LEADER,
     )
     # Telegram's record of the bot's Stars: payments whose message was lost, at once, then
     # every so often.
@@ -156,12 +160,14 @@ async def _start(
         partial(check_stars_transactions, shop),
         timedelta(seconds=shop.config.stars_check_every_seconds),
         "check-stars-transactions",
+        runs=Runs.ON_LEADER,
     )
     if shop.config.backup_every is not None:  # the database, copied every BACKUP_EVERY_HOURS
         delivery = GroupBackupDelivery(shop.messenger, shop.link, shop.config.admin_chat_id)
         ScheduledBackups(shop.config, delivery).schedule(scheduler)
     scheduler.start()
-    await shop.broadcaster.resume()
+    if scheduler.leadership.is_leader:  # a broadcast another process runs is not resumed here
+        await shop.broadcaster.resume()
     await _offer_commands(shop, bot)
 
 
@@ -194,11 +200,12 @@ async def _refresh_catalogues(shop: Shop) -> None:
             log.exception("refreshing the %s catalogue failed", line.product)
 
 
-async def _stop(shop: Shop, runs: JobRuns, web: WebServer) -> None:
+async def _stop(shop: Shop, runs: JobRuns, web: WebServer, leadership: Leadership) -> None:
     await shop.broadcaster.stop()
     # A job run under way (a USDT check, a reconciliation) finishes: its upstream calls are
     # bounded by UPSTREAM_TIMEOUT_SECONDS.
     await runs.stop(within=shop.config.upstream_timeout_seconds + 1)
+    await leadership.stop()  # after the singletons' last runs: another process leads at once
     await web.stop()
     await shop.outbox.close()  # what it holds is sent after the next start
     await shop.link.close()

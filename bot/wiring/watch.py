@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.services.jobs import run_every
+from bot.services.jobs import Runs, on_leader, run_every
 from bot.services.metrics import UPSTREAM_UP
 from bot.services.reports import daily_report
 from bot.services.upstreams import UpstreamState, amount_text, check_upstreams, health_words
@@ -55,11 +55,18 @@ class UpstreamWatch:
         self._trouble: dict[str, _Trouble] = {}  # products whose last check found trouble
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
-        run_every(scheduler, self.check, self._every, "watch-upstreams", at_start=False)
+        run_every(
+            scheduler,
+            self.check,
+            self._every,
+            "watch-upstreams",
+            runs=Runs.ON_LEADER,
+            at_start=False,
+        )
         at = self._shop.config.daily_report_at
         if at is not None:
             scheduler.add_job(
-                self.send_daily_report,
+                on_leader(scheduler, self.send_daily_report),
                 CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=UTC),
                 id="daily-report",
                 max_instances=1,

@@ -15,7 +15,7 @@ from aiogram.types import Chat, ErrorEvent, Message, Update, User
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import log_context
-from bot.services.jobs import run_every
+from bot.services.jobs import Runs, run_every
 from bot.services.log_context import about_the_order, handling_update, on_its_own
 from bot.telegram.update_log_ids import TagLogWithUpdate
 
@@ -110,7 +110,7 @@ async def test_a_job_run_names_no_update_whoever_scheduled_it(heard: Heard) -> N
 
     handling_update(5, 100005)  # the scheduler is started from an update's task
     scheduler = AsyncIOScheduler(timezone=UTC)
-    run_every(scheduler, job, timedelta(hours=1), "reconcile-orders")
+    run_every(scheduler, job, timedelta(hours=1), "reconcile-orders", runs=Runs.EVERYWHERE)
     scheduler.start()
     try:
         await asyncio.wait_for(ran.wait(), 5)
