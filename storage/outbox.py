@@ -108,6 +108,63 @@ class OutboxStore:
         )
         return [Entry.from_row(row) for row in rows]
 
+    async def claim_due(
+        self,
+        now: str,
+        holder: str,
+        seconds: float,
+        *,
+        limit: int,
+        skip_chats: Collection[int] = (),
+    ) -> list[Entry]:
+        """`due`, claimed for `holder` for `seconds` (by the database's clock): messages another
+        sender holds are passed over, so senders on several processes share the outbox and never
+        send one message twice. What is not sent must be `release`d (or runs out)."""
+        skipped = list(skip_chats)
+        marks = ", ".join("?" for _ in skipped)
+        not_held_back = f" AND chat_id NOT IN ({marks})" if skipped else ""
+        clock = self._db.dialect.clock
+        async with self._db.write() as tx:
+            rows = await tx.fetch_all(
+                f"UPDATE outbox SET claimed_by = ?, claimed_until = {clock} + ?"
+                " WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL"
+                " AND given_up_at IS NULL AND not_before <= ?"
+                f"{not_held_back}"
+                f" AND (claimed_until IS NULL OR claimed_until <= {clock} OR claimed_by = ?)"
+                f" ORDER BY priority, id LIMIT ?{self._db.dialect.skip_locked})"
+                " RETURNING *",
+                (holder, seconds, now, *skipped, holder, limit),
+            )
+        entries = [Entry.from_row(row) for row in rows]
+        return sorted(entries, key=lambda entry: (entry.priority, entry.id))
+
+    async def claim(self, entry_id: int, holder: str, seconds: float) -> Entry | None:
+        """One message claimed for `holder` for `seconds`; None if it was sent or given up, or
+        another sender holds it."""
+        clock = self._db.dialect.clock
+        async with self._db.write() as tx:
+            row = await tx.fetch_one(
+                f"UPDATE outbox SET claimed_by = ?, claimed_until = {clock} + ?"
+                " WHERE id = ? AND sent_at IS NULL AND given_up_at IS NULL"
+                f" AND (claimed_until IS NULL OR claimed_until <= {clock} OR claimed_by = ?)"
+                " RETURNING *",
+                (holder, seconds, entry_id, holder),
+            )
+        return None if row is None else Entry.from_row(row)
+
+    async def release(self, entry_ids: Collection[int], holder: str) -> None:
+        """`holder`'s claims on these messages given up: any sender may take them now."""
+        ids = list(entry_ids)
+        if not ids:
+            return
+        marks = ", ".join("?" for _ in ids)
+        async with self._db.write() as tx:
+            await tx.execute(
+                "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+                f" WHERE claimed_by = ? AND id IN ({marks})",
+                (holder, *ids),
+            )
+
     async def in_order(self, entry_ids: Collection[int]) -> list[int]:
         """`entry_ids` in the order `due` sends them."""
         ids = list(entry_ids)
@@ -144,15 +201,17 @@ class OutboxStore:
     async def sent(self, entry_id: int, now: str) -> None:
         async with self._db.write() as tx:
             await tx.execute(
-                "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL", (now, entry_id)
+                "UPDATE outbox SET sent_at = ?, claimed_by = NULL, claimed_until = NULL"
+                " WHERE id = ? AND sent_at IS NULL",
+                (now, entry_id),
             )
 
     async def later(self, entry_id: int, not_before: str, error: str) -> None:
         """Not taken this time: tried again from `not_before`."""
         async with self._db.write() as tx:
             await tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?"
-                " WHERE id = ?",
+                "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?,"
+                " claimed_by = NULL, claimed_until = NULL WHERE id = ?",
                 (not_before, error[:500], entry_id),
             )
 
@@ -160,7 +219,7 @@ class OutboxStore:
         """Telegram will never take it: kept with why, never tried again."""
         async with self._db.write() as tx:
             await tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, given_up_at = ?, last_error = ?"
-                " WHERE id = ?",
+                "UPDATE outbox SET attempts = attempts + 1, given_up_at = ?, last_error = ?,"
+                " claimed_by = NULL, claimed_until = NULL WHERE id = ?",
                 (now, error[:500], entry_id),
             )

@@ -7,6 +7,11 @@ nothing. What Telegram did not take then stays in the outbox, and a job sends it
 important and oldest first, at start-up and every OUTBOX_RETRY_SECONDS, until Telegram takes it.
 It is marked sent then and never sent again.
 
+Several shop processes may share the outbox (PostgreSQL): a sender claims each message before it
+sends it (for CLAIM_SECONDS, by the database's clock; the job claims its batch at once, passing
+over what another holds), so two processes never send one message; a process that dies
+mid-send leaves its claim to run out, and the message goes out from another.
+
 - A 429 (Telegram's limit: about 20 messages a minute in a group) holds back that chat for the
   `retry_after` Telegram names; its messages then go in order of importance, so an operators'
   alert overtakes the customers' questions waiting for the same group.
@@ -46,6 +51,7 @@ from bot.services.jobs import Runs, run_every
 from bot.services.news import PRIORITIES, Topic
 from bot.telegram.link import BotLink
 from storage.database import Database, Transaction, as_stored
+from storage.leases import new_holder
 from storage.outbox import Entry, OutboxStore
 
 log = logging.getLogger(__name__)
@@ -58,6 +64,8 @@ OPERATORS_GONE_PAUSE = timedelta(minutes=10)  # the operators' group refuses the
 # by itself: a message Telegram is slow to take (the operators' alert about an order, say) must
 # not hold up the customer's chat, whose next update waits for this handler to finish.
 SEND_NOW_PATIENCE = 5.0
+# How long a sender holds a message it is sending: longer than any send with its retries takes.
+CLAIM_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -107,8 +115,10 @@ class Outbox:
         renderers: Renderers | None = None,
         *,
         clock: Callable[[], datetime] = _now,
+        holder: str | None = None,
     ) -> None:
         self.store = OutboxStore(db)
+        self.holder = holder or new_holder()  # this sender, in its claims
         self._db = db
         self.operators_chat = operators_chat
         self._clock = clock
@@ -238,17 +248,25 @@ class Outbox:
         self._held_back = {chat: until for chat, until in self._held_back.items() if until > now}
         waiting = set(self._held_back)
         sent = troubles = 0
-        for entry in await self.store.due(as_stored(now), limit=BATCH, skip_chats=waiting):
-            if entry.chat_id in waiting:  # an earlier message of the chat waits: this one too
-                continue
-            outcome = await self._deliver(entry.id)
-            troubles = troubles + 1 if outcome == Delivery.TROUBLE else 0
-            if outcome == Delivery.SENT:
-                sent += 1
-            elif troubles >= TROUBLE_IN_A_ROW:
-                break
-            elif outcome != Delivery.GIVEN_UP:
-                waiting.add(entry.chat_id)
+        claimed = await self.store.claim_due(
+            as_stored(now), self.holder, CLAIM_SECONDS, limit=BATCH, skip_chats=waiting
+        )
+        untouched = {entry.id for entry in claimed}
+        try:
+            for entry in claimed:
+                if entry.chat_id in waiting:  # an earlier message of the chat waits: this one too
+                    continue
+                untouched.discard(entry.id)
+                outcome = await self._deliver(entry.id)
+                troubles = troubles + 1 if outcome == Delivery.TROUBLE else 0
+                if outcome == Delivery.SENT:
+                    sent += 1
+                elif troubles >= TROUBLE_IN_A_ROW:
+                    break
+                elif outcome != Delivery.GIVEN_UP:
+                    waiting.add(entry.chat_id)
+        finally:  # what this run did not try is any sender's again
+            await self.store.release(untouched, self.holder)
         return sent
 
     def schedule(self, scheduler: AsyncIOScheduler, every: timedelta) -> None:
@@ -264,13 +282,17 @@ class Outbox:
     async def _deliver(self, entry_id: int) -> Delivery:
         if entry_id in self._sending:
             return Delivery.SKIPPED
+        if not self._link.attached:
+            return Delivery.SKIPPED
         self._sending.add(entry_id)
         try:
-            entry = await self.store.get(entry_id)
-            if entry is None or entry.finished or not self._link.attached:
+            # Sent, given up, or another process is sending it: nothing to do here.
+            entry = await self.store.claim(entry_id, self.holder, CLAIM_SECONDS)
+            if entry is None:
                 return Delivery.SKIPPED
             held_until = self._held_back.get(entry.chat_id)
             if held_until is not None and held_until > self._clock():
+                await self.store.release([entry_id], self.holder)
                 return Delivery.HELD_BACK
             # Its session lets 429s through: they are handled here.
             return await self._try(self._link.direct, entry)
