@@ -1,0 +1,107 @@
+"""Two shop processes ("replicas") on one PostgreSQL database, each with its own services, seeing
+the same news at the same moment: the database decides, and it happens once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.services.orders import OrderService, Submission
+from bot.telegram.outbox import Outbox
+from providers.outcomes import Outcome
+from storage.audit import audit_ledger
+from storage.database import Database
+from storage.ledger import Ledger
+from storage.orders import OrderStatus, OrderStore
+from storage.users import CustomerStore
+from tests.databases import fresh_database
+from tests.heard import OPERATORS_CHAT, Heard
+
+CUSTOMER = 8_001
+CHARGE = 5_000_000
+
+
+@dataclass
+class Replica:
+    service: OrderService
+    orders: OrderStore
+    ledger: Ledger
+
+
+@asynccontextmanager
+async def two_replicas(folder: Path) -> AsyncIterator[tuple[Database, Replica, Replica, Heard]]:
+    """Two order services on one PostgreSQL database (their lines are not needed: the news comes
+    from upstream by itself); a customer with 20.00 in the wallet. The ledger must pass its audit
+    afterwards."""
+    async with fresh_database("postgresql", folder) as db:
+        replicas = []
+        for _ in range(2):
+            ledger, orders = Ledger(db), OrderStore(db)
+            service = OrderService(db, ledger, orders, {}, Outbox(db, OPERATORS_CHAT))
+            replicas.append(Replica(service, orders, ledger))
+        await CustomerStore(db).register(CUSTOMER, username=None, first_name="C", language="en")
+        await replicas[0].ledger.credit(CUSTOMER, 20_000_000, key="deposit-test")
+        yield db, replicas[0], replicas[1], Heard(Outbox(db, OPERATORS_CHAT))
+        report = await audit_ledger(db)
+        assert report.ok, report.problems
+
+
+async def submitted_order(replica: Replica) -> str:
+    """An order confirmed (its hold placed) and sent upstream, as a purchase leaves it."""
+    order = await replica.orders.create(
+        "900000000000000001", user_id=CUSTOMER, product="topup", charge=CHARGE
+    )
+    confirmed = await replica.service.confirm(order.id, CUSTOMER)
+    assert confirmed.order is not None and confirmed.order.status == OrderStatus.CONFIRMED
+    await replica.orders.move(
+        order.id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED, reason="sent to upstream"
+    )
+    return order.id
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "wallet", "held"),
+    [
+        (Outcome.SUCCEEDED, OrderStatus.SUCCEEDED, 15_000_000, 0),
+        (Outcome.REJECTED, OrderStatus.FAILED, 20_000_000, 0),
+    ],
+)
+async def test_one_callback_delivered_to_two_replicas_at_once_settles_once(
+    tmp_path: Path, outcome: Outcome, status: OrderStatus, wallet: int, held: int
+) -> None:
+    async with two_replicas(tmp_path) as (_, one, two, heard):
+        order_id = await submitted_order(one)
+        news = Submission(outcome, reason="callback")
+        for _ in range(5):  # the same callback, redelivered to both, again and again
+            settled = await asyncio.gather(
+                one.service.report(order_id, news), two.service.report(order_id, news)
+            )
+            assert [order.status for order in settled] == [status, status]
+        balance = await one.ledger.balance(CUSTOMER)
+        assert (balance.available, balance.held) == (wallet, held)
+        events = await one.orders.events(order_id)
+        assert [event.to_status for event in events].count(status) == 1
+        assert await heard.orders_told() == [status]
+
+
+async def test_two_replicas_hearing_opposite_news_at_once_settle_by_the_first(
+    tmp_path: Path,
+) -> None:
+    async with two_replicas(tmp_path) as (_, one, two, heard):
+        order_id = await submitted_order(one)
+        settled = await asyncio.gather(
+            one.service.report(order_id, Submission(Outcome.SUCCEEDED, reason="delivered")),
+            two.service.report(order_id, Submission(Outcome.REJECTED, reason="refused")),
+        )
+        final = settled[0].status
+        assert final in (OrderStatus.SUCCEEDED, OrderStatus.FAILED)
+        assert [order.status for order in settled] == [final, final]
+        balance = await one.ledger.balance(CUSTOMER)
+        spent = CHARGE if final == OrderStatus.SUCCEEDED else 0
+        assert (balance.available, balance.held) == (20_000_000 - spent, 0)
+        assert await heard.orders_told() == [final]
