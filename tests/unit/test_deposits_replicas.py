@@ -75,3 +75,22 @@ async def test_a_claim_and_the_watch_at_the_same_moment_credit_the_transfer_once
     assert taken.payment.status == PaymentStatus.CREDITED
     assert await books.count("payments") == 1
     assert await available(books, alice) == request.pay_amount
+
+
+async def test_a_stars_payment_booked_by_its_message_and_the_record_at_once_is_credited_once(
+    books: Books,
+) -> None:
+    clock = Clock()
+    handler, history = deposits_of(books, clock), deposits_of(books, clock)  # two replicas
+    alice = await books.customer(1)
+    for n in range(5):
+        charge = f"stx{n}"
+        taken = await asyncio.gather(
+            handler.stars.take(charge, alice, 100, "no-such-request"),
+            history.stars.take(charge, alice, 100, "no-such-request", from_record=True),
+        )
+        assert sorted(t.credited_now for t in taken) == [False, True]
+        assert taken[0].payment.id == taken[1].payment.id
+    assert await books.count("payments") == 5
+    one = (await handler.stars.take("stx0", alice, 100, "no-such-request")).payment.credited
+    assert await available(books, alice) == 5 * one
