@@ -42,6 +42,7 @@ from bot.services.ownership import own, owned_by
 from bot.services.pricing import Price, is_expired, quote_expiry
 from providers.outcomes import Outcome
 from storage.database import Database, Transaction
+from storage.leases import Leases
 from storage.ledger import InsufficientFunds, Kind, Ledger
 from storage.orders import DuplicateOrderId, Order, OrderStatus, OrderStore, StatusConflict
 
@@ -202,6 +203,10 @@ Find = Callable[[str], Awaitable[Order | None]]
 
 
 NEW_ID_ATTEMPTS = 5  # a clash is rare (see open_quote); five in a row means something else
+# How long a process talking to upstream about an order keeps others off it (a submission's calls
+# are bounded by UPSTREAM_TIMEOUT_SECONDS, far less): a process that dies meanwhile leaves the
+# order to the others' follow-ups once this has run out.
+ORDER_CLAIM_SECONDS = 300.0
 
 
 def new_order_id() -> str:
@@ -254,6 +259,10 @@ class OrderService:
         # alone: asking upstream in the middle of a submission (before the upstream order even
         # exists) would settle an order that is about to be delivered.
         self._in_flight: set[str] = set()
+        # On a database shared by several processes, the same holds across them: each claims an
+        # order (a lease `order:<id>`) before it talks to upstream about it, and leaves alone
+        # one another process has claimed. (SQLite: one process, `_in_flight` is all.)
+        self._claims = Leases(db) if db.is_server else None
 
     # -- the customer's side --
 
@@ -390,19 +399,42 @@ class OrderService:
         if order_id in self._in_flight:
             return await self._current(order_id)
         self._in_flight.add(order_id)  # before the status says submitted: no follow-up in between
+        claimed = False
         try:
-            await self._orders.move(
-                order_id, OrderStatus.CONFIRMED, OrderStatus.SUBMITTED, reason="sent to upstream"
-            )
-        except StatusConflict:
-            self._in_flight.discard(order_id)
-            return await self._current(order_id)  # someone else submitted it
-        try:
+            claimed = await self._claim(order_id)
+            if not claimed:  # another process is talking to upstream about it
+                return await self._current(order_id)
+            try:
+                await self._orders.move(
+                    order_id,
+                    OrderStatus.CONFIRMED,
+                    OrderStatus.SUBMITTED,
+                    reason="sent to upstream",
+                )
+            except StatusConflict:
+                return await self._current(order_id)  # someone else submitted it
             order = await self._current(order_id)
             submission = await self._line(order).submit(order, self._rememberer(order_id))
             return await self._settle(order_id, submission, watched=watched)
         finally:
             self._in_flight.discard(order_id)
+            if claimed:
+                await self._unclaim(order_id)
+
+    async def _claim(self, order_id: str) -> bool:
+        """Claim the order for this process's talk with upstream; False if another process
+        has."""
+        if self._claims is None:
+            return True
+        return await self._claims.take(f"order:{order_id}", ORDER_CLAIM_SECONDS) is not None
+
+    async def _unclaim(self, order_id: str) -> None:
+        if self._claims is None:
+            return
+        try:
+            await self._claims.release(f"order:{order_id}")
+        except Exception:  # it runs out by itself
+            log.exception("order %s: its claim could not be given up", order_id)
 
     async def find(self, order_id: str) -> Order | None:
         return await self._orders.get(order_id)
@@ -455,6 +487,15 @@ class OrderService:
         order_id = order.id
         if order_id in self._in_flight:
             return order
+        if not await self._claim(order_id):  # followed up or sent by another process now
+            return order
+        try:
+            return await self._follow_up_claimed(await self._current(order_id))
+        finally:
+            await self._unclaim(order_id)
+
+    async def _follow_up_claimed(self, order: Order) -> Order:
+        order_id = order.id
         if order.status == OrderStatus.CONFIRMED:
             return await self.submit(order_id)  # never sent: send it now
         if order.status not in FOLLOWED:

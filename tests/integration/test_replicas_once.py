@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.orders import OrderService, Submission
+from bot.services.details import NoDetails
+from bot.services.orders import OrderService, Quote, Remember, Submission
 from bot.telegram.outbox import Outbox
 from providers.outcomes import Outcome
 from storage.audit import audit_ledger
 from storage.database import Database
 from storage.ledger import Ledger
-from storage.orders import OrderStatus, OrderStore
+from storage.orders import Order, OrderStatus, OrderStore
 from storage.users import CustomerStore
 from tests.databases import fresh_database
 from tests.heard import OPERATORS_CHAT, Heard
@@ -105,3 +106,65 @@ async def test_two_replicas_hearing_opposite_news_at_once_settle_by_the_first(
         spent = CHARGE if final == OrderStatus.SUCCEEDED else 0
         assert (balance.available, balance.held) == (20_000_000 - spent, 0)
         assert await heard.orders_told() == [final]
+
+
+class HeldLine:
+    """An upstream whose answers the test holds: `submit` waits until `answer` is set, and
+    every call is counted."""
+
+    product = "topup"
+    details_model = NoDetails
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self.answer = asyncio.Event()
+        self.submitted = 0
+        self.queried = 0
+
+    async def requote(self, order: Order) -> Quote | None:
+        return None
+
+    async def submit(self, order: Order, remember: Remember) -> Submission:
+        self.submitted += 1
+        self.reached.set()
+        await self.answer.wait()
+        return Submission(Outcome.SUCCEEDED, reason="delivered")
+
+    async def query(self, order: Order, remember: Remember) -> Submission:
+        self.queried += 1
+        return Submission(Outcome.REJECTED, reason="no such order")  # not there yet
+
+
+async def test_an_order_one_replica_is_sending_is_left_alone_by_the_others_follow_up(
+    tmp_path: Path,
+) -> None:
+    """Asked about while it is being sent, upstream knows no such order yet: a follow-up on
+    another process would fail an order about to be delivered. It is left alone."""
+    line = HeldLine()
+    async with fresh_database("postgresql", tmp_path) as db:
+        services = [
+            OrderService(db, Ledger(db), OrderStore(db), {line.product: line}, Outbox(db, None))
+            for _ in range(2)
+        ]
+        one, two = services
+        await CustomerStore(db).register(CUSTOMER, username=None, first_name="C", language="en")
+        await Ledger(db).credit(CUSTOMER, 20_000_000, key="deposit-test")
+        order = await OrderStore(db).create(
+            "900000000000000002", user_id=CUSTOMER, product="topup", charge=CHARGE
+        )
+        await one.confirm(order.id, CUSTOMER)
+
+        sending = asyncio.create_task(one.submit(order.id, watched=True))
+        await asyncio.wait_for(line.reached.wait(), 5)
+        followed = await two.reconcile(order.id)  # the other replica's job, now
+        assert followed.status == OrderStatus.SUBMITTED
+        assert await two.submit(order.id) == followed  # nor sent again from there
+        assert (line.submitted, line.queried) == (1, 0)
+
+        line.answer.set()
+        assert (await sending).status == OrderStatus.SUCCEEDED
+        # Once the first is done with it, the other may follow it up (nothing is left to do).
+        assert (await two.reconcile(order.id)).status == OrderStatus.SUCCEEDED
+        balance = await Ledger(db).balance(CUSTOMER)
+        assert (balance.available, balance.held) == (20_000_000 - CHARGE, 0)
+        assert (await audit_ledger(db)).ok
