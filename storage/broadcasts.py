@@ -83,6 +83,10 @@ class BroadcastStore:
         self._db = db
         self._admin_log = admin_log
 
+    @property
+    def db(self) -> Database:
+        return self._db
+
     async def recipients(self) -> int:
         """How many customers a broadcast would reach now: not banned, not known to block us."""
         count: int = await self._db.fetch_value(

@@ -12,6 +12,14 @@ is recorded before and after it goes out (see `storage.broadcasts`).
 - An answer that never came (a timeout, a dropped connection, a server error) may hide a delivered
   copy: that customer is counted as unsure and never sent to again, and the next send waits a
   growing pause.
+
+Several shop processes on one database (PostgreSQL): a broadcast is claimed as a whole by the
+process that sends it (a lease `broadcast:<id>`, renewed before every copy), because Telegram's
+pace is the bot's, not a process's: two processes sharing one broadcast would send twice as
+fast. Each delivery is still marked `sending` by a compare-and-set before its copy goes out, so
+no customer gets one twice whatever happens. The leader picks up every running broadcast nobody
+holds (its process stopped or died: `resume`, a job); a process that finds its claim taken stops
+sending it at once, and a broadcast cancelled on another process stops within a batch.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from aiohttp import ClientConnectorError
 from bot.telegram.link import BotLink
 from bot.telegram.notify import Messenger
 from storage.broadcasts import Broadcast, BroadcastStatus, BroadcastStore, Delivery, Tally
+from storage.leases import Leases
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,9 @@ PROGRESS_EVERY = 5.0  # seconds between updates of the operators' progress messa
 STOP_WAIT = 10.0  # seconds a shutdown waits for the send under way
 BATCH = 100  # pending deliveries read at a time
 LONGEST_PAUSE = 30.0  # seconds, after trouble reaching Telegram
+# How long a process's claim on a broadcast lasts unrenewed: longer than any one copy takes with
+# its waits (a 429's retry_after, LONGEST_PAUSE), so a live sender never loses it.
+CLAIM_SECONDS = 120.0
 
 
 def _pause_after(troubles: int) -> float:
@@ -114,9 +126,15 @@ class Broadcaster:
         *,
         per_second: float = MESSAGES_PER_SECOND,
         progress_every: float = PROGRESS_EVERY,
+        claims: Leases | None = None,
     ) -> None:
-        """Copies go out through the `link`'s bot whose session lets 429s through to us."""
+        """Copies go out through the `link`'s bot whose session lets 429s through to us.
+        `claims`: where this process claims the broadcasts it sends (by default the database's
+        leases when it is shared by several processes; none on SQLite)."""
         self._store = store
+        if claims is None and store.db.is_server:
+            claims = Leases(store.db)
+        self._claims = claims
         self._link = link
         self._progress = progress
         self._pace = Pace(per_second)
@@ -133,21 +151,42 @@ class Broadcaster:
         """Start sending message `source` (chat id, message id) to every customer, showing the
         progress in message `progress`; None if that message was broadcast already."""
         broadcast = await self._store.create(admin_id, source, progress)
-        if broadcast is not None:
+        if broadcast is not None and await self._claim(broadcast.id):
             self._launch(broadcast, resumed=False)
         return broadcast
 
     async def resume(self) -> list[Broadcast]:
-        """At start-up: every broadcast a stop interrupted goes on where it was."""
-        running = await self._store.running()
-        for broadcast in running:
+        """At start-up, and on the leader every so often: every running broadcast no process
+        sends (a stop or a crash interrupted it) goes on where it was, from here. Returns
+        those."""
+        resumed = []
+        for broadcast in await self._store.running():
+            if broadcast.id in self._tasks or self._stopping:
+                continue
+            if not await self._claim(broadcast.id):  # another process sends it
+                continue
             unsure = await self._store.give_up_interrupted(broadcast.id)
             if unsure:
                 log.warning(
                     "broadcast %s: %s deliveries unsure after a crash", broadcast.id, unsure
                 )
             self._launch(broadcast, resumed=True)
-        return running
+            resumed.append(broadcast)
+        return resumed
+
+    async def _claim(self, broadcast_id: int) -> bool:
+        """Claim (or keep) the broadcast for this process; False if another process has it."""
+        if self._claims is None:
+            return True
+        return await self._claims.take(f"broadcast:{broadcast_id}", CLAIM_SECONDS) is not None
+
+    async def _unclaim(self, broadcast_id: int) -> None:
+        if self._claims is None:
+            return
+        try:
+            await self._claims.release(f"broadcast:{broadcast_id}")
+        except Exception as trouble:  # it runs out by itself
+            log.warning("broadcast %s: its claim could not be given up: %r", broadcast_id, trouble)
 
     async def cancel(self, broadcast_id: int, admin_id: int) -> bool:
         """Stop a running broadcast after the send under way; False if it had already ended."""
@@ -194,16 +233,34 @@ class Broadcaster:
             await asyncio.wait_for(self._halt_of(broadcast_id).wait(), seconds)
 
     async def _run(self, broadcast: Broadcast, resumed: bool) -> None:
+        try:
+            await self._send_all(broadcast, resumed)
+        finally:
+            await self._unclaim(broadcast.id)
+
+    async def _still_ours(self, broadcast_id: int) -> bool:
+        """Whether this process still sends the broadcast (its claim renewed); if not, it halts
+        here, and another process goes on with it."""
+        if await self._claim(broadcast_id):
+            return True
+        log.warning("broadcast %s: another process sends it now", broadcast_id)
+        self._halt_of(broadcast_id).set()
+        return False
+
+    async def _send_all(self, broadcast: Broadcast, resumed: bool) -> None:
         await self._show(broadcast.id, resumed=resumed)
         shown = time.monotonic()
         while not self._halted(broadcast.id):
             try:
+                current = await self._store.get(broadcast.id)
+                if current is None or current.status != BroadcastStatus.RUNNING:
+                    break  # cancelled, here or on another process
                 batch = await self._store.pending(broadcast.id, limit=BATCH)
                 if not batch:
                     await self._store.end(broadcast.id, BroadcastStatus.FINISHED)
                     break
                 for user_id in batch:
-                    if self._halted(broadcast.id):
+                    if self._halted(broadcast.id) or not await self._still_ours(broadcast.id):
                         break
                     stop_because = await self._deliver(broadcast, user_id)
                     if stop_because is not None:

@@ -54,6 +54,7 @@ from storage.webhook_updates import HandledUpdates
 log = logging.getLogger(__name__)
 
 CATALOGUE_REFRESH = timedelta(minutes=5)  # how often slow-changing catalogues are reloaded
+BROADCASTS_RESUMED = timedelta(seconds=30)  # how often the leader looks for orphaned broadcasts
 
 CUSTOMER_COMMANDS = (
     BotCommand(command="start", description="Main menu"),
@@ -165,8 +166,17 @@ async def _start(
     if shop.config.backup_every is not None:  # the database, copied every BACKUP_EVERY_HOURS
         delivery = GroupBackupDelivery(shop.messenger, shop.link, shop.config.admin_chat_id)
         ScheduledBackups(shop.config, delivery).schedule(scheduler)
+    # Broadcasts no process sends (one stopped or died mid-way) go on from the leader.
+    run_every(
+        scheduler,
+        shop.broadcaster.resume,
+        BROADCASTS_RESUMED,
+        "resume-broadcasts",
+        runs=Runs.ON_LEADER,
+        at_start=False,
+    )
     scheduler.start()
-    if scheduler.leadership.is_leader:  # a broadcast another process runs is not resumed here
+    if scheduler.leadership.is_leader:  # what a stop interrupted: at once
         await shop.broadcaster.resume()
     await _offer_commands(shop, bot)
 
