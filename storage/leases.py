@@ -110,13 +110,3 @@ class Leases:
         was released)."""
         row = await self._db.fetch_one("SELECT * FROM leases WHERE name = ?", (name,))
         return None if row is None else Lease.from_row(row)
-
-    async def forget_expired(self, prefix: str, *, older_than: float) -> int:
-        """Remove leases on names starting with `prefix` expired over `older_than` seconds ago
-        (per-item claims, which nobody renews once the item is done)."""
-        now = self._now()
-        async with self._db.write() as tx:
-            return await tx.execute_changes(
-                f"DELETE FROM leases WHERE name LIKE ? AND expires_at < {now} - {_NUMBER}",
-                (f"{prefix}%", *self._now_params(1), older_than),
-            )
