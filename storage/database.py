@@ -91,14 +91,6 @@ class Dialect(StrEnum):
             return ""
         return " FOR UPDATE SKIP LOCKED"
 
-    @property
-    def for_update(self) -> str:
-        """The suffix of a `SELECT` that locks the rows it reads until the transaction ends
-        (SQLite's single writer holds everything already: none)."""
-        if self is Dialect.SQLITE:
-            return ""
-        return " FOR UPDATE"
-
     def position(self, needle: str, haystack: str) -> str:
         """SQL for where `needle` first occurs in `haystack`, from 1 (0: nowhere)."""
         if self is Dialect.SQLITE:

@@ -150,15 +150,6 @@ class OrderStore:
             )
         return None if row is None else Order.from_row(row)
 
-    async def lock(self, tx: Transaction, order_id: str) -> Order | None:
-        """The order, its row locked until `tx` ends: a writer on another process deciding the
-        same order waits, then reads what this one decided (`FOR UPDATE`; SQLite's one writer
-        holds everything already)."""
-        row = await tx.fetch_one(
-            f"SELECT * FROM orders WHERE id = ?{self._db.dialect.for_update}", (order_id,)
-        )
-        return None if row is None else Order.from_row(row)
-
     async def with_status(
         self, statuses: Iterable[OrderStatus], *, user_id: int | None = None
     ) -> list[Order]:

@@ -324,7 +324,7 @@ class OrderService:
         customer's message that shows the order from now on, to be edited into its result."""
         try:
             async with self._db.write() as tx:
-                order = await self._orders.lock(tx, order_id)  # a second press waits, then sees
+                order = await self._orders.get(order_id, tx=tx)
                 if order is None:
                     return Confirmation(ConfirmStatus.NOT_FOUND)
                 if not owned_by(user_id, order):
@@ -507,7 +507,7 @@ class OrderService:
         if settled.status in UNSETTLED and settled.charge > 0 and self._too_old(settled):
             says = submission.reason or submission.outcome
             async with self._db.write() as tx:
-                current = await self._deciding(tx, order_id)
+                current = await self._in(tx, order_id)
                 if current.status != settled.status:  # settled meanwhile, by another process
                     return current
                 await self._orders.move(
@@ -541,7 +541,7 @@ class OrderService:
             return True, after
         actor = f"admin:{operator}"
         async with self._db.write() as tx:
-            order = await self._deciding(tx, order_id)
+            order = await self._in(tx, order_id)
             if order.status != OrderStatus.NEEDS_REVIEW:
                 return False, order
             hold = await self._ledger.pending_hold(order_id, tx=tx)
@@ -584,7 +584,9 @@ class OrderService:
         refunds nothing. Returns (amount refunded now, the order)."""
         actor = f"admin:{operator}"
         async with self._db.write() as tx:
-            order = await self._deciding(tx, order_id)
+            order = await self._orders.get(order_id, tx=tx)
+            if order is None:
+                raise KeyError(order_id)
             settlement = Settlement.of(order)
             already = settlement.refunded or 0
             if order.status == OrderStatus.SUCCEEDED:
@@ -637,7 +639,7 @@ class OrderService:
         """Apply what upstream said, with the news of it, in one transaction; returns the order
         as that transaction left it (`watched`: see `submit`)."""
         async with self._db.write() as tx:
-            order = await self._deciding(tx, order_id)
+            order = await self._in(tx, order_id)
             if not order.is_terminal or submission.reversal:  # a finished record stays as it was
                 await self._orders.note(
                     order_id,
@@ -786,16 +788,6 @@ class OrderService:
     async def _in(self, tx: Transaction, order_id: str) -> Order:
         """The order as `tx` sees it."""
         order = await self._orders.get(order_id, tx=tx)
-        if order is None:
-            raise KeyError(order_id)
-        return order
-
-    async def _deciding(self, tx: Transaction, order_id: str) -> Order:
-        """The order as `tx` sees it, locked until `tx` ends: on PostgreSQL, where another
-        process may decide the same order at the same moment (the same callback delivered to two
-        replicas), the second waits for the first and then reads what it decided, so a check of
-        the status and the write that depends on it never interleave."""
-        order = await self._orders.lock(tx, order_id)
         if order is None:
             raise KeyError(order_id)
         return order

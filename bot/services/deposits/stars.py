@@ -18,7 +18,7 @@ from bot.services.deposits.books import DepositBooks, DepositRefused, Taken
 from bot.services.money import MICRO, STORE_CURRENCY
 from bot.services.ownership import own
 from bot.services.stars_alerts import booked_alert, refunded_elsewhere_alert
-from storage.database import IntegrityError, as_stored
+from storage.database import as_stored
 from storage.deposits import DepositRequest, Method, Payment, PaymentStatus, RequestStatus
 
 STARS = "XTR"  # Telegram's currency code for Stars
@@ -107,25 +107,7 @@ class StarsPayments:
 
         The operators' alert of such a payment, and of every one booked from the record, is
         recorded with the credit, under one key for the charge: whichever path books it, it is
-        raised once, and a crash right after the commit cannot lose it.
-
-        Both paths may book one payment at the same moment on two processes: the payment's
-        reference is unique, so the second is refused by the database, and takes it again,
-        finding it booked."""
-        try:
-            return await self._take(charge_id, user_id, stars, payload, paid_at, from_record)
-        except IntegrityError:
-            return await self._take(charge_id, user_id, stars, payload, paid_at, from_record)
-
-    async def _take(
-        self,
-        charge_id: str,
-        user_id: int,
-        stars: int,
-        payload: str,
-        paid_at: datetime | None,
-        from_record: bool,
-    ) -> Taken:
+        raised once, and a crash right after the commit cannot lose it."""
         books, store = self._books, self._books.store
         reference = f"stars:{charge_id}"
         now = as_stored(books.clock())

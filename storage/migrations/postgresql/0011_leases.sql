@@ -1,5 +1,5 @@
--- Work done once across shop processes on one database (see the SQLite migration of the same
--- number for what each column means).
+-- Work done once across shop processes on one database: see ../0011_leases.sql for what each
+-- column means.
 CREATE TABLE leases (
     name TEXT COLLATE "C" PRIMARY KEY,
     holder TEXT COLLATE "C" NOT NULL,
