@@ -4,12 +4,13 @@ holder stops renewing it."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.services.jobs import Runs, ShopScheduler, run_every
+from bot.services.jobs import Runs, ShopScheduler, on_leader, run_every
 from bot.services.leadership import Leadership
 from storage.leases import LEADER, Leases
 from tests.databases import both_backends, fresh_database
@@ -157,3 +158,37 @@ async def test_singleton_jobs_run_only_on_the_leader_and_shared_ones_everywhere(
         for job_id in ("one", "all"):
             await scheduler.get_job(job_id).func()
         assert ran == (["singleton", "shared"] if leading else ["shared"])
+
+
+async def test_a_leader_that_stops_cleanly_hands_over_at_once(tmp_path: Path) -> None:
+    clock = Clock()
+    async with fresh_database("postgresql", tmp_path) as db:
+        one = Leadership(Leases(db, "one", clock=clock), lease_seconds=15)
+        two = Leadership(Leases(db, "two", clock=clock), lease_seconds=15)
+        await one.start()
+        assert one.is_leader and not await two.ask()
+        await one.stop()  # the lease is given up: nobody waits for it to run out
+        assert not one.is_leader
+        assert await two.ask()
+
+
+async def test_a_singleton_on_a_schedule_of_its_own_runs_only_on_the_leader(
+    tmp_path: Path,
+) -> None:
+    """The daily report is a cron job, not `run_every`: `on_leader` gates it the same way."""
+    clock = Clock()
+    async with fresh_database("postgresql", tmp_path) as db:
+        one = Leadership(Leases(db, "one", clock=clock), lease_seconds=15)
+        two = Leadership(Leases(db, "two", clock=clock), lease_seconds=15)
+        assert await one.ask() and not await two.ask()
+        sent: list[str] = []
+
+        def report(replica: str) -> Callable[[], Awaitable[None]]:
+            async def send() -> None:
+                sent.append(replica)
+
+            return send
+
+        for replica, leadership in (("one", one), ("two", two)):
+            await on_leader(ShopScheduler(leadership), report(replica))()
+        assert sent == ["one"]
