@@ -10,7 +10,9 @@ It is marked sent then and never sent again.
 Several shop processes may share the outbox (PostgreSQL): a sender claims each message before it
 sends it (for CLAIM_SECONDS, by the database's clock; the job claims its batch at once, passing
 over what another holds), so two processes never send one message; a process that dies
-mid-send leaves its claim to run out, and the message goes out from another.
+mid-send leaves its claim to run out, and the message goes out from another (or from itself,
+restarted). On SQLite one process sends, and claims nothing: after a crash, what it was sending
+goes out at once.
 
 - A 429 (Telegram's limit: about 20 messages a minute in a group) holds back that chat for the
   `retry_after` Telegram names; its messages then go in order of importance, so an operators'
@@ -119,6 +121,7 @@ class Outbox:
     ) -> None:
         self.store = OutboxStore(db)
         self.holder = holder or new_holder()  # this sender, in its claims
+        self._claims = db.is_server  # several processes may send: claim before sending
         self._db = db
         self.operators_chat = operators_chat
         self._clock = clock
@@ -248,10 +251,13 @@ class Outbox:
         self._held_back = {chat: until for chat, until in self._held_back.items() if until > now}
         waiting = set(self._held_back)
         sent = troubles = 0
-        claimed = await self.store.claim_due(
-            as_stored(now), self.holder, CLAIM_SECONDS, limit=BATCH, skip_chats=waiting
-        )
-        untouched = {entry.id for entry in claimed}
+        if self._claims:
+            claimed = await self.store.claim_due(
+                as_stored(now), self.holder, CLAIM_SECONDS, limit=BATCH, skip_chats=waiting
+            )
+        else:
+            claimed = await self.store.due(as_stored(now), limit=BATCH, skip_chats=waiting)
+        untouched = {entry.id for entry in claimed} if self._claims else set()
         try:
             for entry in claimed:
                 if entry.chat_id in waiting:  # an earlier message of the chat waits: this one too
@@ -287,17 +293,25 @@ class Outbox:
         self._sending.add(entry_id)
         try:
             # Sent, given up, or another process is sending it: nothing to do here.
-            entry = await self.store.claim(entry_id, self.holder, CLAIM_SECONDS)
+            entry = await self._claim(entry_id)
             if entry is None:
                 return Delivery.SKIPPED
             held_until = self._held_back.get(entry.chat_id)
             if held_until is not None and held_until > self._clock():
-                await self.store.release([entry_id], self.holder)
+                if self._claims:
+                    await self.store.release([entry_id], self.holder)
                 return Delivery.HELD_BACK
             # Its session lets 429s through: they are handled here.
             return await self._try(self._link.direct, entry)
         finally:
             self._sending.discard(entry_id)
+
+    async def _claim(self, entry_id: int) -> Entry | None:
+        """The message, claimed for this sender; None if there is nothing to send here."""
+        if self._claims:
+            return await self.store.claim(entry_id, self.holder, CLAIM_SECONDS)
+        entry = await self.store.get(entry_id)
+        return None if entry is None or entry.finished else entry
 
     async def _try(self, bot: Bot, entry: Entry) -> Delivery:
         try:
