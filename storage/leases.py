@@ -110,3 +110,14 @@ class Leases:
         was released)."""
         row = await self._db.fetch_one("SELECT * FROM leases WHERE name = ?", (name,))
         return None if row is None else Lease.from_row(row)
+
+    async def forget_expired(self, *, keep: str = LEADER) -> int:
+        """Remove every lease but `keep` that has run out: the claims of a process that died
+        holding them (an order, a broadcast), which nobody may take again once their work is
+        done. Returns how many."""
+        now = self._now()
+        async with self._db.write() as tx:
+            return await tx.execute_changes(
+                f"DELETE FROM leases WHERE name != ? AND expires_at <= {now}",
+                (keep, *self._now_params(1)),
+            )

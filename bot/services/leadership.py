@@ -90,6 +90,7 @@ class Leadership:
                 return True
         if lease is not None:
             self._until = asked_at + self.lease_seconds
+            await self._forget_dead_claims()
         else:
             self._until = 0.0
         now = self.is_leader
@@ -101,6 +102,15 @@ class Leadership:
                 "leadership: this process (%s) is no longer the leader", self._leases.holder
             )
         return now
+
+    async def _forget_dead_claims(self) -> None:
+        """The leader's chore: claims that ran out (their process died holding them) are
+        removed, so the table names only live holders."""
+        assert self._leases is not None
+        try:
+            await self._leases.forget_expired()
+        except Exception as trouble:  # the next renewal tries again
+            log.warning("leadership: expired claims could not be removed: %r", trouble)
 
     async def keep(self) -> None:
         """Ask every `renew_every` until cancelled."""

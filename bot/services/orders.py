@@ -20,6 +20,7 @@ message of its own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -203,10 +204,10 @@ Find = Callable[[str], Awaitable[Order | None]]
 
 
 NEW_ID_ATTEMPTS = 5  # a clash is rare (see open_quote); five in a row means something else
-# How long a process talking to upstream about an order keeps others off it (a submission's calls
-# are bounded by UPSTREAM_TIMEOUT_SECONDS, far less): a process that dies meanwhile leaves the
-# order to the others' follow-ups once this has run out.
-ORDER_CLAIM_SECONDS = 300.0
+# How long a process's claim on an order it talks to upstream about lasts unrenewed; it is renewed
+# every third of that while the talk goes on. A process that dies meanwhile leaves the order to the
+# others' follow-ups within this.
+ORDER_CLAIM_SECONDS = 30.0
 
 
 def new_order_id() -> str:
@@ -263,6 +264,9 @@ class OrderService:
         # order (a lease `order:<id>`) before it talks to upstream about it, and leaves alone
         # one another process has claimed. (SQLite: one process, `_in_flight` is all.)
         self._claims = Leases(db) if db.is_server else None
+        # The orders this process holds a claim on: how many of its calls hold it, and the task
+        # that renews it.
+        self._claimed: dict[str, tuple[int, asyncio.Task[None]]] = {}
 
     # -- the customer's side --
 
@@ -422,15 +426,40 @@ class OrderService:
                 await self._unclaim(order_id)
 
     async def _claim(self, order_id: str) -> bool:
-        """Claim the order for this process's talk with upstream; False if another process
-        has."""
+        """Claim the order for this process's talk with upstream, renewed until `_unclaim`;
+        False if another process has."""
         if self._claims is None:
             return True
-        return await self._claims.take(f"order:{order_id}", ORDER_CLAIM_SECONDS) is not None
+        held = self._claimed.get(order_id)
+        if held is not None:  # a follow-up sending it: the claim is this process's already
+            self._claimed[order_id] = (held[0] + 1, held[1])
+            return True
+        if await self._claims.take(f"order:{order_id}", ORDER_CLAIM_SECONDS) is None:
+            return False
+        renewing = asyncio.create_task(self._keep_claimed(order_id))
+        self._claimed[order_id] = (1, renewing)
+        return True
+
+    async def _keep_claimed(self, order_id: str) -> None:
+        assert self._claims is not None
+        while True:
+            await asyncio.sleep(ORDER_CLAIM_SECONDS / 3)
+            try:
+                await self._claims.take(f"order:{order_id}", ORDER_CLAIM_SECONDS)
+            except Exception as trouble:  # tried again; at worst it runs out
+                log.warning("order %s: its claim could not be renewed: %r", order_id, trouble)
 
     async def _unclaim(self, order_id: str) -> None:
         if self._claims is None:
             return
+        holders, renewing = self._claimed.pop(order_id, (1, None))
+        if holders > 1 and renewing is not None:
+            self._claimed[order_id] = (holders - 1, renewing)
+            return
+        if renewing is not None:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         try:
             await self._claims.release(f"order:{order_id}")
         except Exception:  # it runs out by itself

@@ -192,3 +192,18 @@ async def test_a_singleton_on_a_schedule_of_its_own_runs_only_on_the_leader(
         for replica, leadership in (("one", one), ("two", two)):
             await on_leader(ShopScheduler(leadership), report(replica))()
         assert sent == ["one"]
+
+
+async def test_the_leader_removes_claims_that_ran_out_and_only_those(tmp_path: Path) -> None:
+    clock = Clock()
+    async with fresh_database("postgresql", tmp_path) as db:
+        dead, alive = Leases(db, "dead", clock=clock), Leases(db, "alive", clock=clock)
+        assert await dead.take("order:1", 30) is not None  # its process dies holding it
+        clock.now += 31
+        assert await alive.take("order:2", 30) is not None
+        leadership = Leadership(Leases(db, "leader", clock=clock), lease_seconds=15)
+        assert await leadership.ask()
+        assert await alive.held("order:1") is None
+        kept = await alive.held("order:2")
+        assert kept is not None and kept.holder == "alive"
+        assert (await alive.held(LEADER)) is not None
