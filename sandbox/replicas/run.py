@@ -41,9 +41,10 @@ POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 LINES = ("cloud", "energy", "topup", "accounts", "acedata")
 DELIVERED_WITHIN = 60.0
-# The leader lease's table, once the shop has one (`storage/leases.py`); until then the check of
-# where the singleton jobs run reports that it had nothing to read, and finds no violation.
+# The shop's leases (`storage/leases.py`): the leader's runs the singleton jobs; others claim an
+# order or a broadcast while a replica works on it.
 LEASES_TABLE = "leases"
+LEADER_LEASE = "leader"
 
 
 @dataclass(frozen=True)
@@ -120,16 +121,19 @@ async def settle(where: str, log: ActionLog, seconds: float) -> list[str]:
 def singleton_jobs_on_a_survivor(
     db: Reader, killed_pid: int, survivors: Collection[int]
 ) -> tuple[list[Violation], str]:
-    """Where the work that must run once runs: every lease (`holder` is `host:pid:random`) held
-    by a replica alive, none left with the killed one. Switched on by the leases table: a shop
-    without one runs every job on every replica, which this says instead of judging."""
+    """Where the work that must run once runs: the leader's lease (`LEADER_LEASE`) held by a
+    replica alive, and every other lease (`holder` is `host:pid:random`) too, none left with the
+    killed one."""
     if not killed_pid:
         return [], "singleton jobs: nobody was killed"
     exists = db.execute("SELECT to_regclass(?) IS NOT NULL", (LEASES_TABLE,)).fetchone()[0]
     if not exists:
-        return [], f"singleton jobs: no {LEASES_TABLE} table, check off (every replica runs them)"
+        missing = Violation("singleton jobs on a survivor", f"no {LEASES_TABLE} table")
+        return [missing], f"singleton jobs: no {LEASES_TABLE} table"
     rows = db.execute(f"SELECT name, holder FROM {LEASES_TABLE} ORDER BY name").fetchall()
     found = []
+    if LEADER_LEASE not in {name for name, _ in rows}:
+        found.append(Violation("singleton jobs on a survivor", f"nobody holds {LEADER_LEASE}"))
     for name, holder in rows:
         parts = str(holder).split(":")
         pid = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
