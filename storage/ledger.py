@@ -76,6 +76,11 @@ _COUNTERPART = {
 _DEBIT_COUNTERPART = {Kind.ADJUSTMENT: ADJUSTMENTS, Kind.DEPOSIT_REFUND: DEPOSITS}
 
 
+def _owner(code: str) -> int | None:
+    """The customer whose account `code` is (`customer:<id>:...`); None for the shop's."""
+    return int(code.split(":")[1]) if code.startswith("customer:") else None
+
+
 def wallet_account(user_id: int) -> str:
     return f"customer:{user_id}:wallet"
 
@@ -404,15 +409,20 @@ class Ledger:
         # The floor is checked on the customer's accounts' rows, locked against every other
         # writer until this transaction ends (on PostgreSQL two processes may hold one wallet at
         # once); the database refuses a negative customer account too, should a check here ever
-        # be missed. All of them are locked first, in id order, and the shop's account (one at
-        # most) after them: two writers never wait on each other in a circle.
-        customers = {
-            account_ids[code]: amount
-            for code, amount in entries.items()
-            if code not in _SHOP_ACCOUNTS
+        # be missed. Both of a customer's accounts (wallet and held) are locked first, whichever
+        # of them moves, in id order, and the shop's account (one at most) after them: so two
+        # writers never wait on each other in a circle, also when one transaction moves money
+        # more than once (a settlement that posts a hold, then refunds part of it).
+        locked = {account_id: code for code, account_id in account_ids.items()}
+        for owner in {_owner(code) for code in entries} - {None}:
+            for code in (wallet_account(owner or 0), held_account(owner or 0)):
+                if code not in entries and (found := await self._opened(tx, code)) is not None:
+                    locked[found] = code
+        locked = {
+            account_id: code for account_id, code in locked.items() if code not in _SHOP_ACCOUNTS
         }
-        for account_id, row in (await tx.lock_rows("ledger_accounts", customers)).items():
-            amount = customers[account_id]
+        for account_id, row in (await tx.lock_rows("ledger_accounts", locked)).items():
+            amount = entries.get(locked[account_id], 0)
             if amount < 0 and not row["may_go_negative"] and row["balance"] + amount < 0:
                 raise InsufficientFunds(user_id or 0, int(row["balance"]), -amount)
         await tx.execute(  # one statement, one trip to the database
@@ -440,6 +450,14 @@ class Ledger:
             txn_id, key, kind, user_id, order_id, hold_id, memo, actor, now, replayed=False
         )
 
+    async def _opened(self, tx: Transaction, code: str) -> int | None:
+        """The account's id if it was opened (none is opened here)."""
+        cached = self._account_ids.get(code)
+        if cached is not None:
+            return cached
+        found = await tx.fetch_value("SELECT id FROM ledger_accounts WHERE code = ?", (code,))
+        return None if found is None else int(found)
+
     async def _account_id(self, tx: Transaction, new_ids: dict[str, int], code: str) -> int:
         """The account's id, opening it on first use; cached once its transaction commits."""
         cached = self._account_ids.get(code) or new_ids.get(code)
@@ -447,7 +465,7 @@ class Ledger:
             return cached
         # Opened by the insert itself: of two writers opening one account at once (PostgreSQL),
         # the second waits for the first and then finds the account it opened.
-        owner = int(code.split(":")[1]) if code.startswith("customer:") else None
+        owner = _owner(code)
         opened = await tx.fetch_one(
             "INSERT INTO ledger_accounts (code, user_id, may_go_negative, balance, created_at)"
             " VALUES (?, ?, ?, 0, ?) ON CONFLICT (code) DO NOTHING RETURNING id",

@@ -27,6 +27,7 @@ class Tellings:
 
     def __init__(self) -> None:
         self.orders: defaultdict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
+        self.texts: dict[tuple[int, int], str] = {}  # the first words of each telling message
         self.credits: defaultdict[tuple[int, str], set[int]] = defaultdict(set)
         self._read: dict[int, int] = {}
 
@@ -44,6 +45,7 @@ class Tellings:
             for outcome, pattern in TELLINGS.items():
                 for order_id in pattern.findall(message.text):
                     self.orders[(order_id, outcome)].add((chat.id, message_id))
+                    self.texts[(chat.id, message_id)] = " ".join(message.text.split())[:70]
             if CREDITED.search(message.text):
                 self.credits[(chat.id, message.text)].add(message_id)
 
@@ -55,8 +57,11 @@ class Tellings:
             if len(messages) > 1:
                 yield Violation(
                     "told exactly once",
-                    f"order {order_id}: {outcome} told in {len(messages)} messages"
-                    f" {sorted(message for _, message in messages)}",
+                    f"order {order_id}: {outcome} told in {len(messages)} messages: "
+                    + "; ".join(
+                        f"#{message} {self.texts.get((chat, message), '')!r}"
+                        for chat, message in sorted(messages)
+                    ),
                     (order_id,),
                 )
         for (chat_id, text), copies in sorted(self.credits.items()):

@@ -66,3 +66,46 @@ async def test_a_hold_posted_on_one_process_and_voided_on_another_settles_once(
     assert balance.held == 0
     assert balance.available in (7 * USDT, 10 * USDT)
     assert balance.available == (7 * USDT if settled[0].status == "posted" else 10 * USDT)
+
+
+async def test_a_settlement_that_posts_and_refunds_beside_a_new_hold_never_deadlocks(
+    books: Books,
+) -> None:
+    """A settlement posts one order's hold and refunds part of it in one transaction (held, then
+    wallet) while the same customer confirms another order on another process (wallet, then
+    held): each locks both of the customer's accounts first, in one order, so neither is ever
+    aborted as a deadlock."""
+    alice = await books.customer(1)
+    await books.ledger.credit(alice, 100 * USDT, key="dep")
+    rounds = 10
+    for number in range(rounds):
+        await books.order(f"SOLD{number}", alice, 2 * USDT)
+        await books.order(f"NEXT{number}", alice, USDT)
+    holds = [
+        await books.ledger.hold(alice, 2 * USDT, order_id=f"SOLD{number}")
+        for number in range(rounds)
+    ]
+    async with another_process(books.db) as twin:
+        other = Ledger(twin)
+
+        posted = [asyncio.Event() for _ in range(rounds)]
+
+        async def settle(number: int) -> None:
+            async with books.db.write() as tx:
+                await books.ledger.post(holds[number].id, tx=tx)
+                posted[number].set()
+                await asyncio.sleep(0.2)  # the other process comes in between
+                await books.ledger.credit(
+                    alice,
+                    USDT // 2,
+                    key=f"order:SOLD{number}:refund",
+                    kind=Kind.REFUND,
+                    order_id=f"SOLD{number}",
+                    tx=tx,
+                )
+
+        for number in range(rounds):
+            await asyncio.gather(settle(number), other.hold(alice, USDT, order_id=f"NEXT{number}"))
+    balance = await books.ledger.balance(alice)
+    # 100 in; 10 orders sold at 2 less half of each refunded; 10 more held at 1.
+    assert (balance.available, balance.held) == (100 * USDT - 15 * USDT - 10 * USDT, 10 * USDT)
