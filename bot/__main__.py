@@ -207,7 +207,7 @@ async def _copy_db(config: Settings, target_url: str) -> int:
     """Exit 0 copied and verified, 1 copied but the verification failed (it says what), 2
     refused (nothing copied)."""
     from storage.copy import CopyRefused, copy_database, plural
-    from storage.engines import POSTGRES_SCHEMES
+    from storage.engines import POSTGRES_SCHEMES, UnknownDatabase, database_for
     from storage.sqlite import SqliteDatabase
 
     source = config.database()
@@ -220,6 +220,11 @@ async def _copy_db(config: Settings, target_url: str) -> int:
         return 2
     if not target_url.startswith(POSTGRES_SCHEMES):
         print("not copied: --to takes a postgresql:// URL", file=sys.stderr)
+        return 2
+    try:
+        database_for(target_url)
+    except UnknownDatabase as unreadable:  # said without the URL: it may hold a password
+        print(f"not copied: --to is {unreadable}", file=sys.stderr)
         return 2
     try:
         report = await copy_database(source.path, target_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -38,6 +39,13 @@ def database_for(url: str | None, path: Path | None = None) -> Database:
             raise UnknownDatabase("neither a database URL nor a path")
         return SqliteDatabase(path)
     if url.startswith(POSTGRES_SCHEMES):
+        try:
+            _ = urlsplit(url).port
+        except ValueError:  # said without any part of the URL: it may hold a password
+            raise UnknownDatabase(
+                "a PostgreSQL URL whose address cannot be read (percent-encode / # ? in the"
+                " password)"
+            ) from None
         return PostgresDatabase(url)
     if url.startswith(SQLITE_SCHEME) and len(url) > len(SQLITE_SCHEME):
         return SqliteDatabase(Path(url[len(SQLITE_SCHEME) :]))

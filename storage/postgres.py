@@ -196,8 +196,11 @@ def _asyncpg_dsn(url: str) -> str:
 def describe_url(url: str) -> str:
     """`postgresql://user@host:port/db`, never the password."""
     parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a password with an unescaped / # ?: nothing of it may be shown
+        return "postgresql://(a URL that cannot be read: percent-encode / # ? in the password)"
     user = f"{unquote(parts.username)}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
     return f"postgresql://{user}{parts.hostname or ''}{port}{parts.path}"
 
 

@@ -48,3 +48,12 @@ def need_redis() -> str:
     if not _listening(REDIS_URL):
         _missing("redis", REDIS_URL)
     return REDIS_URL
+
+
+def need_program(name: str, found: bool, installed_by: str) -> None:
+    """Skip (fail under STOREFRONT_REQUIRE_SERVERS=1) when a program a test drives is missing."""
+    if not found:
+        reason = f"{name} is not installed here ({installed_by})"
+        if os.environ.get(REQUIRE_SERVERS) == "1":
+            pytest.fail(f"{reason}; {REQUIRE_SERVERS}=1 requires it", pytrace=False)
+        pytest.skip(reason)

@@ -271,8 +271,10 @@ class Outbox:
                     break
                 elif outcome != Delivery.GIVEN_UP:
                     waiting.add(entry.chat_id)
-        finally:  # what this run did not try is any sender's again
-            await self.store.release(untouched, self.holder)
+        finally:  # what this run did not try is any sender's again, unless this process is
+            # sending it another way right now (the send right after its commit): it holds the
+            # same claim, and letting go of it would let another process send it too
+            await self.store.release(untouched - self._sending, self.holder)
         return sent
 
     def schedule(self, scheduler: AsyncIOScheduler, every: timedelta) -> None:

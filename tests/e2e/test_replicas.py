@@ -23,13 +23,12 @@ from sandbox.replicas.run import (
 from sandbox.replicas.servers import fresh_schema
 from sandbox.soak.reader import read_only
 from sandbox.soak.shop import BOT_TOKEN, WEBHOOK_SECRET
-from tests.servers import need_postgres, need_redis
+from tests.servers import need_postgres, need_program, need_redis
 
 
 @pytest.fixture(scope="module")
 def run() -> tuple[ReplicaSettings, Outcome]:
-    if nginx_path() is None:
-        pytest.skip("nginx is not installed here (make browser installs nginx-light)")
+    need_program("nginx", nginx_path() is not None, "make browser installs nginx-light")
     settings = ReplicaSettings(
         seed=7,
         customers=30,

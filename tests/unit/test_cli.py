@@ -251,3 +251,23 @@ def test_a_postgresql_it_cannot_reach_is_one_line_without_the_password(
     assert "s3cret-pw" not in result.stdout + result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("cannot use the database postgresql://shop@127.0.0.1:9/shop: ")
+
+
+@pytest.mark.parametrize("command", [["check"], ["migrate"], ["copy-db", "--to", "URL"]])
+def test_a_database_url_that_cannot_be_read_shows_nothing_of_its_password(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A password with an unescaped / makes the URL's port unreadable: one line, no traceback,
+    and no piece of the password."""
+    url = "postgresql://shop:se/cretpart@127.0.0.1:5432/shop"
+    env = {"DATABASE_PATH": str(tmp_path / "shop.sqlite3")}
+    if command[0] == "copy-db":
+        command = ["copy-db", "--to", url]
+    else:
+        env["DATABASE_URL"] = url
+    done = run_bot(*command, cwd=tmp_path, **env)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    shown = done.stdout + done.stderr
+    assert "cretpart" not in shown and "se/" not in shown and "'se'" not in shown
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
