@@ -12,7 +12,14 @@ import time
 
 from bench.common import RUNS, machine
 
-BENCHMARKS = ("throughput", "purchases", "ledger", "ledger_postgres", "footprint")
+BENCHMARKS = (
+    "throughput",
+    "purchases",
+    "purchases_replicas",
+    "ledger",
+    "ledger_postgres",
+    "footprint",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
+import socket
 import statistics
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))  # at least 3; more for steadier figures
 
@@ -64,6 +66,19 @@ def machine() -> str:
         f"{platform.processor() or platform.machine()}, {cores} cores, "
         f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
     )
+
+
+def listening(url: str, default_port: int) -> bool:
+    """Whether a server accepts connections where `url` points (a benchmark that needs one
+    says so and measures nothing without it)."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
+        ):
+            return True
+    except OSError:
+        return False
 
 
 def header(title: str) -> None:

@@ -14,14 +14,13 @@ there, the benchmark says so and measures nothing.
 from __future__ import annotations
 
 import os
-import socket
 import time
 import uuid
 from urllib.parse import urlsplit
 
 import asyncpg
 
-from bench.common import RUNS, check, figure, header, machine, ratio, run_main, show
+from bench.common import RUNS, check, figure, header, listening, machine, ratio, run_main, show
 from bench.ledger import COMMITS, PAIRS, SLICES, WARM_UP, Purchases
 from storage.postgres import PostgresDatabase
 
@@ -81,21 +80,12 @@ async def one_run() -> tuple[float, float]:
     return SLICES * PAIRS / pair_seconds, SLICES * COMMITS / raw_seconds
 
 
-def _listening() -> bool:
-    parts = urlsplit(URL)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 1):
-            return True
-    except OSError:
-        return False
-
-
 async def main() -> None:
     header(
         f"Ledger on PostgreSQL: {SLICES * PAIRS} hold+post pairs vs {SLICES * COMMITS} raw"
         f" single-row commits per run, in {SLICES} alternating slices — {machine()}"
     )
-    if not _listening():
+    if not listening(URL, 5432):
         print(f"  no PostgreSQL at {urlsplit(URL).netloc}: nothing measured", flush=True)
         return
     pairs: list[float] = []

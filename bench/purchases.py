@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from bench.common import RUNS, check, figure, header, machine, ratio, run_main, show
+from bench.common import RUNS, Figure, check, figure, header, machine, ratio, run_main, show
 from sandbox.telegram import ChatDriver
 from sandbox.telegram.state import Chat
 from storage.orders import OrderStatus
@@ -134,7 +134,17 @@ def recharged_upstream(shop: Shop) -> int:
     return sum(1 for order in shop.cloud.orders.values() if order.status == "paid")
 
 
-async def one_run(shop: Shop, number: int) -> Run:
+def prepare(shop: Shop, runs: int) -> None:
+    """Every upstream `LATENCY` away, and the cloud agent funded for every purchase of `runs`."""
+    for upstream in shop.upstreams.all:
+        upstream.plan.latency = LATENCY
+    shop.cloud.agent_balance = Decimal(runs * CUSTOMERS * 10 * 2)  # never the limit
+
+
+async def one_run(shop: Shop, number: int, label: str = "") -> Run:
+    """`CUSTOMERS` new customers to their confirmation (not timed), then all press Confirm at
+    once; checked (`verify`, `python -m bot check`) before its figures are returned. `label` names
+    the shop in the printed line."""
     ready = await bounded(
         [cloud_confirmation(shop, BALANCE) for _ in range(CUSTOMERS)], SETUP_AT_ONCE
     )
@@ -169,7 +179,7 @@ async def one_run(shop: Shop, number: int) -> Run:
     summary = "; ".join(line.strip() for line in report.strip().splitlines())
     times = [purchase.seconds for purchase in purchases]
     print(
-        f"  run {number}: {CUSTOMERS} purchases in {wall:.2f} s, {calls} upstream calls; "
+        f"  run {number}{label}: {CUSTOMERS} purchases in {wall:.2f} s, {calls} upstream calls; "
         f"python -m bot check: exit {code} ({summary})",
         flush=True,
     )
@@ -207,14 +217,17 @@ async def main() -> None:
         shop = Shop(Path(workdir), extra_env=PRODUCTION_TIMINGS)
         await shop.start()
         try:
-            for upstream in shop.upstreams.all:
-                upstream.plan.latency = LATENCY
-            shop.cloud.agent_balance = Decimal(RUNS * CUSTOMERS * 10 * 2)  # never the limit
+            prepare(shop, RUNS)
             runs = [await one_run(shop, number) for number in range(1, RUNS + 1)]
         finally:
             await shop.stop()
+    show(*figures(runs))
+
+
+def figures(runs: list[Run]) -> list[Figure]:
+    """What a benchmark of purchases prints for one shop."""
     walls, bounds = [run.wall for run in runs], [run.serial_bound for run in runs]
-    show(
+    return [
         figure(f"wall time of {CUSTOMERS} purchases", "s", walls),
         figure(f"serial lower bound (calls × {LATENCY * 1000:.0f} ms)", "s", bounds),
         ratio("wall time / serial bound", walls, bounds),
@@ -222,7 +235,7 @@ async def main() -> None:
         figure("throughput", "purchases/s", [run.throughput for run in runs]),
         figure("Confirm → result, p50", "ms", [run.p50 * 1000 for run in runs]),
         figure("Confirm → result, p99", "ms", [run.p99 * 1000 for run in runs]),
-    )
+    ]
 
 
 if __name__ == "__main__":

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox.bot_process import QUICK_FOLLOW_UPS, BotProcess, run_bot_command
+from sandbox.bot_process import QUICK_FOLLOW_UPS, run_bot_command
+from sandbox.replicas.fleet import Fleet, Replica
 from sandbox.replicas.proxy import Nginx
-from sandbox.server import free_port
 from sandbox.soak.handled_once import BotRun
 from sandbox.soak.shop import (
     ACCOUNTS_RESTOCKED,
@@ -36,24 +34,7 @@ from sandbox.soak.shop import (
 from sandbox.telegram import ChatDriver, TelegramEmulator
 from sandbox.upstreams import Upstreams
 
-# A replica starts as one shop does, and migrates the schema first (the first one) or waits for
-# the one migrating: on a shared, busy machine that can take longer than a lone shop's start.
-START_TIMEOUT = 90.0
-
-
-@dataclass
-class Replica:
-    """One shop process's slot: its name, port, the process while it runs, and its log."""
-
-    name: str
-    port: int
-    bot: BotProcess | None = None
-    ended_by: int | None = None  # the signal that ended it, once it ended
-    log: list[str] = field(default_factory=list)
-
-    @property
-    def alive(self) -> bool:
-        return self.bot is not None and self.bot.running
+__all__ = ["Replica", "ReplicaShop"]
 
 
 class ReplicaShop:
@@ -84,11 +65,16 @@ class ReplicaShop:
             self.upstreams.accounts.services[service_id].available = 1_000_000
         for upstream in self.upstreams.all:
             upstream.plan.latency = latency  # every call to every upstream takes this long
-        self.replicas = [
-            Replica(f"replica-{number}", free_port()) for number in range(1, replicas + 1)
-        ]
-        self.proxy = Nginx(workdir / "nginx", free_port(), [r.port for r in self.replicas])
+        self.fleet = Fleet(workdir, replicas, self.environment)
         self._user_ids = itertools.count(300_001)
+
+    @property
+    def replicas(self) -> list[Replica]:
+        return self.fleet.replicas
+
+    @property
+    def proxy(self) -> Nginx:
+        return self.fleet.proxy
 
     @property
     def where(self) -> str:
@@ -126,51 +112,24 @@ class ReplicaShop:
     async def start(self) -> None:
         await self.emulator.start(host="127.0.0.1", port=0)
         await self.upstreams.start()
-        await self.proxy.start()
-        for replica in self.replicas:
-            await self.start_replica(replica)
+        await self.fleet.start()
 
     async def start_replica(self, replica: Replica) -> None:
-        replica.bot = BotProcess(
-            self.environment(replica), self.workdir, start_timeout=START_TIMEOUT
-        )
-        replica.ended_by = None
-        try:
-            await replica.bot.start()
-        except AssertionError:
-            self._ended(replica, None)
-            raise
+        await self.fleet.start_replica(replica)
 
     async def kill(self, replica: Replica) -> None:
         """SIGKILL: the replica dies wherever it is, as its host does in a power cut."""
-        await self._stop(replica, signal.SIGKILL)
-
-    async def _stop(self, replica: Replica, sig: int) -> None:
-        if replica.bot is None:
-            return
-        await replica.bot.stop(sig)
-        self._ended(replica, sig)
-
-    def _ended(self, replica: Replica, sig: int | None) -> None:
-        bot, replica.bot = replica.bot, None
-        if bot is not None:
-            replica.log.extend(bot.log_lines)
-        replica.ended_by = sig
+        await self.fleet.kill(replica)
 
     @property
     def survivors(self) -> list[Replica]:
-        return [replica for replica in self.replicas if replica.alive]
+        return self.fleet.survivors
 
     def runs(self) -> list[BotRun]:
-        """Each replica's log and how it ended, for the soak's "handled once" reading; a
-        replica still running counts as one not stopped by a signal."""
-        return [
-            BotRun(replica.bot.log_lines if replica.bot else replica.log, replica.ended_by)
-            for replica in self.replicas
-        ]
+        return self.fleet.runs()
 
     def logs(self) -> list[str]:
-        return [line for run in self.runs() for line in run.lines]
+        return self.fleet.logs()
 
     async def check(self) -> tuple[int, str]:
         """`python -m bot check` against the shared database, beside the replicas."""
@@ -188,8 +147,6 @@ class ReplicaShop:
 
     async def stop(self) -> None:
         """SIGTERM to every replica still running (each finishes what it holds), then the rest."""
-        for replica in self.replicas:
-            await self._stop(replica, signal.SIGTERM)
-        await self.proxy.stop()
+        await self.fleet.stop()
         await self.upstreams.stop()
         await self.emulator.stop()
