@@ -267,6 +267,7 @@ class OrderService:
         # The orders this process holds a claim on: how many of its calls hold it, and the task
         # that renews it.
         self._claimed: dict[str, tuple[int, asyncio.Task[None]]] = {}
+        self._claiming: dict[str, asyncio.Lock] = {}
 
     # -- the customer's side --
 
@@ -430,15 +431,21 @@ class OrderService:
         False if another process has."""
         if self._claims is None:
             return True
-        held = self._claimed.get(order_id)
-        if held is not None:  # a follow-up sending it: the claim is this process's already
-            self._claimed[order_id] = (held[0] + 1, held[1])
-            return True
-        if await self._claims.take(f"order:{order_id}", ORDER_CLAIM_SECONDS) is None:
-            return False
-        renewing = asyncio.create_task(self._keep_claimed(order_id))
-        self._claimed[order_id] = (1, renewing)
-        return True
+        # One claim at a time per order in this process: two callers at once (the follow-up
+        # job and an operator's retry) must not both take it and start two renewals.
+        claiming = self._claiming.setdefault(order_id, asyncio.Lock())
+        async with claiming:
+            held = self._claimed.get(order_id)
+            if held is not None:  # a follow-up sending it: the claim is this process's already
+                self._claimed[order_id] = (held[0] + 1, held[1])
+                return True
+            taken = await self._claims.take(f"order:{order_id}", ORDER_CLAIM_SECONDS) is not None
+            if taken:
+                renewing = asyncio.create_task(self._keep_claimed(order_id))
+                self._claimed[order_id] = (1, renewing)
+        if not taken and not claiming.locked():
+            self._claiming.pop(order_id, None)
+        return taken
 
     async def _keep_claimed(self, order_id: str) -> None:
         assert self._claims is not None
@@ -460,6 +467,9 @@ class OrderService:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
+        claiming = self._claiming.get(order_id)
+        if claiming is not None and not claiming.locked():
+            del self._claiming[order_id]
         try:
             await self._claims.release(f"order:{order_id}")
         except Exception:  # it runs out by itself

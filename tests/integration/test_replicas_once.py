@@ -168,3 +168,27 @@ async def test_an_order_one_replica_is_sending_is_left_alone_by_the_others_follo
         balance = await Ledger(db).balance(CUSTOMER)
         assert (balance.available, balance.held) == (20_000_000 - CHARGE, 0)
         assert (await audit_ledger(db)).ok
+
+
+async def test_one_process_claiming_an_order_twice_at_once_lets_it_go_once_done(
+    tmp_path: Path,
+) -> None:
+    """The follow-up job and an operator's retry claim one order at the same moment in one
+    process: one claim, one renewal, and once both are done the order is free for another
+    process (no renewal left behind holding it for good)."""
+    async with fresh_database("postgresql", tmp_path) as db:
+        one = OrderService(db, Ledger(db), OrderStore(db), {}, Outbox(db, None))
+        two = OrderService(db, Ledger(db), OrderStore(db), {}, Outbox(db, None))
+        order_id = "900000000000000003"
+        assert list(await asyncio.gather(one._claim(order_id), one._claim(order_id))) == [
+            True,
+            True,
+        ]
+        assert not await two._claim(order_id)
+        await one._unclaim(order_id)
+        assert not await two._claim(order_id)  # the other caller still has it
+        await one._unclaim(order_id)
+        assert await db.fetch_value("SELECT COUNT(*) FROM leases") == 0
+        assert await two._claim(order_id)
+        await two._unclaim(order_id)
+        assert [task for task in asyncio.all_tasks() if "keep_claimed" in repr(task)] == []
