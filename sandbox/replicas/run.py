@@ -233,7 +233,8 @@ async def _play(
     )
     with read_only(shop.where) as db:
         outcome.violations.extend(audit_books(db, outside, chats))
-        outcome.violations.extend(tellings.violations(db))
+        presses = shop.emulator.bot().callback_queries.values()
+        outcome.violations.extend(tellings.violations(db, presses))
         survivors = {replica.bot.pid for replica in shop.survivors if replica.bot}
         lease_violations, note = singleton_jobs_on_a_survivor(db, killed_pid, survivors)
     outcome.violations.extend(lease_violations)

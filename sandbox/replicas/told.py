@@ -3,18 +3,21 @@
 A result is told by one message (the purchase's screen edited to say it, or the news the outbox
 sends); edits of that message are the same telling. Two messages telling one order's outcome, or
 two copies of one deposit's credit, mean the news went out twice: with several replicas, two of
-them sending what the outbox held. An order that ended (succeeded or failed) and was told nothing
-is the other half of "exactly once"."""
+them sending what the outbox held. A message that shows the result again because the customer
+pressed one of its buttons after it was told (a stale Confirm, "back to the order") is an answer
+to that press, not news told twice. An order that ended (succeeded or failed) and was told
+nothing is the other half of "exactly once"."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 
 from sandbox.soak.invariants import TOLD_FAILURE, TOLD_REVERSED, TOLD_SUCCESS, Violation
 from sandbox.soak.reader import Reader
-from sandbox.telegram.state import Chat
+from sandbox.telegram.state import CallbackRecord, Chat
 
 TELLINGS = {"success": TOLD_SUCCESS, "failure": TOLD_FAILURE, "reversed": TOLD_REVERSED}
 CREDITED = re.compile(r"added to your balance \(USDT transfer")
@@ -28,6 +31,7 @@ class Tellings:
     def __init__(self) -> None:
         self.orders: defaultdict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
         self.texts: dict[tuple[int, int], str] = {}  # the first words of each telling message
+        self.seen: dict[tuple[int, int], float] = {}  # when each telling message first told it
         self.credits: defaultdict[tuple[int, str], set[int]] = defaultdict(set)
         self._read: dict[int, int] = {}
 
@@ -46,14 +50,22 @@ class Tellings:
                 for order_id in pattern.findall(message.text):
                     self.orders[(order_id, outcome)].add((chat.id, message_id))
                     self.texts[(chat.id, message_id)] = " ".join(message.text.split())[:70]
+                    self.seen.setdefault((chat.id, message_id), time.monotonic())
             if CREDITED.search(message.text):
                 self.credits[(chat.id, message.text)].add(message_id)
 
-    def violations(self, db: Reader) -> list[Violation]:
-        return [*self._twice(), *self._never(db)]
+    def violations(self, db: Reader, presses: Iterable[CallbackRecord] = ()) -> list[Violation]:
+        return [*self._twice(presses), *self._never(db)]
 
-    def _twice(self) -> Iterable[Violation]:
-        for (order_id, outcome), messages in sorted(self.orders.items()):
+    def _twice(self, presses: Iterable[CallbackRecord]) -> Iterable[Violation]:
+        pressed: defaultdict[tuple[int, int], list[float]] = defaultdict(list)
+        for press in presses:
+            pressed[(press.chat_id, press.message_id)].append(press.created)
+        for (order_id, outcome), told in sorted(self.orders.items()):
+            first, *again = sorted(told, key=lambda message: self.seen.get(message, 0.0))
+            since = self.seen.get(first, 0.0)
+            asked = {m for m in again if any(at >= since for at in pressed.get(m, ()))}
+            messages = told - asked
             if len(messages) > 1:
                 yield Violation(
                     "told exactly once",

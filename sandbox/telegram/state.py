@@ -297,6 +297,7 @@ class CallbackRecord:
     owner: Any = None  # the driver that pressed the button, to hand it the answer
     answered_now: asyncio.Event = field(default_factory=asyncio.Event)  # set with `answered`
     refused_too_old: bool = False  # an answer came after CALLBACK_QUERY_TTL and was refused
+    message_id: int = 0  # the message whose button was pressed
 
 
 class BotAccount:
@@ -494,7 +495,11 @@ class BotAccount:
     ) -> tuple[CallbackRecord, int]:
         """A press of an inline button (or any callback data, for forged-button tests)."""
         record = CallbackRecord(
-            id=secrets.token_hex(8), chat_id=chat.id, created=time.monotonic(), owner=owner
+            id=secrets.token_hex(8),
+            chat_id=chat.id,
+            created=time.monotonic(),
+            owner=owner,
+            message_id=message.message_id,
         )
         self.callback_queries[record.id] = record
         update_id = await self.push_update(

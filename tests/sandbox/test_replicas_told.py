@@ -1,0 +1,52 @@
+"""The replicas run's "told exactly once": two messages telling one order's result are news sent
+twice, unless the second shows it again because the customer pressed one of its buttons after."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sandbox.replicas.told import Tellings
+from sandbox.telegram.state import CallbackRecord, Chat, ChatMessage, UserInfo
+
+BOT = UserInfo(1, "Shop", "shop_bot", is_bot=True)
+DONE = "✅ Done! Order 2612020001: 65,000 energy delegated."
+
+
+class NoOrders:
+    """A database reader with no ended orders (the 'never told' half is not under test)."""
+
+    def execute(self, sql: str, params: Any = ()) -> list[Any]:
+        return []
+
+
+def _told_in_two(chat: Chat, tellings: Tellings) -> float:
+    """The result told in message 5, then shown in message 7; returns when 5 told it."""
+    for message_id in (5, 7):
+        chat.messages[message_id] = ChatMessage(message_id, chat.id, BOT, 0, DONE)
+        chat.events.append(message_id)
+        for watcher in chat.watchers:
+            watcher(chat)
+        if message_id == 5:
+            told_at = time.monotonic()
+    return told_at
+
+
+def test_a_result_in_two_messages_is_told_twice() -> None:
+    chat, tellings = Chat(42, "private"), Tellings()
+    tellings.watch(chat)
+    _told_in_two(chat, tellings)
+    found = tellings.violations(NoOrders())  # type: ignore[arg-type]
+    assert [v.invariant for v in found] == ["told exactly once"]
+    assert "2612020001: success told in 2 messages" in found[0].detail
+
+
+def test_a_result_shown_again_in_answer_to_a_press_is_no_second_telling() -> None:
+    chat, tellings = Chat(42, "private"), Tellings()
+    tellings.watch(chat)
+    chat.messages[7] = ChatMessage(7, chat.id, BOT, 0, "Your order: confirm?")
+    told_at = _told_in_two(chat, tellings)
+    pressed_after = CallbackRecord("q1", chat.id, told_at + 0.001, message_id=7)
+    assert tellings.violations(NoOrders(), [pressed_after]) == []  # type: ignore[arg-type]
+    pressed_before = CallbackRecord("q2", chat.id, told_at - 60, message_id=7)
+    assert len(tellings.violations(NoOrders(), [pressed_before])) == 1  # type: ignore[arg-type]
