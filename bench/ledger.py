@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.common import RUNS, check, figure, header, machine, ratio, run_main, show
@@ -124,31 +125,41 @@ async def one_run(folder: Path) -> tuple[float, float]:
     return SLICES * PAIRS / pair_seconds, SLICES * COMMITS / raw_seconds
 
 
+async def compare(raw_name: str, one_run: Callable[[int], Awaitable[tuple[float, float]]]) -> None:
+    """RUNS runs of `one_run(number)` (pairs per second, raw commits per second), each printed,
+    then the figures and their ratio: one home for both databases' ledger benchmarks."""
+    pairs: list[float] = []
+    commits: list[float] = []
+    for run in range(RUNS):
+        pair_rate, commit_rate = await one_run(run + 1)
+        pairs.append(pair_rate)
+        commits.append(commit_rate)
+        print(
+            f"  run {run + 1}: {pair_rate:,.0f} pairs/s, {commit_rate:,.0f} commits/s,"
+            f" ratio {pair_rate / commit_rate:.2f}; books exact, audit clean",
+            flush=True,
+        )
+    show(
+        figure(f"raw {raw_name} single-row commits", "commits/s", commits),
+        figure("ledger hold+post pairs", "pairs/s", pairs),
+        ratio("pairs / commits (target ≥ 0.5)", pairs, commits),
+    )
+
+
 async def main() -> None:
     header(
         f"Ledger: {SLICES * PAIRS} hold+post pairs vs {SLICES * COMMITS} raw sqlite3 commits"
         f" per run, in {SLICES} alternating slices — {machine()}"
     )
     DATA.mkdir(exist_ok=True)
-    pairs: list[float] = []
-    commits: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-ledger-", dir=DATA) as scratch:
-        for run in range(RUNS):
-            folder = Path(scratch) / f"run-{run + 1}"
+
+        async def in_a_folder(number: int) -> tuple[float, float]:
+            folder = Path(scratch) / f"run-{number}"
             folder.mkdir()
-            pair_rate, commit_rate = await one_run(folder)
-            pairs.append(pair_rate)
-            commits.append(commit_rate)
-            print(
-                f"  run {run + 1}: {pair_rate:,.0f} pairs/s, {commit_rate:,.0f} commits/s,"
-                f" ratio {pair_rate / commit_rate:.2f}; books exact, audit clean",
-                flush=True,
-            )
-    show(
-        figure("raw sqlite3 single-row commits", "commits/s", commits),
-        figure("ledger hold+post pairs", "pairs/s", pairs),
-        ratio("pairs / commits (target ≥ 0.5)", pairs, commits),
-    )
+            return await one_run(folder)
+
+        await compare("sqlite3", in_a_folder)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from bench.common import RUNS, check, figure, header, listening, machine, ratio, run_main, show
-from bench.ledger import COMMITS, PAIRS, SLICES, WARM_UP, Purchases
+from bench.common import check, header, listening, machine, run_main
+from bench.ledger import COMMITS, PAIRS, SLICES, WARM_UP, Purchases, compare
 from storage.postgres import PostgresDatabase
 
 URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -88,22 +88,7 @@ async def main() -> None:
     if not listening(URL, 5432):
         print(f"  no PostgreSQL at {urlsplit(URL).netloc}: nothing measured", flush=True)
         return
-    pairs: list[float] = []
-    commits: list[float] = []
-    for run in range(RUNS):
-        pair_rate, commit_rate = await one_run()
-        pairs.append(pair_rate)
-        commits.append(commit_rate)
-        print(
-            f"  run {run + 1}: {pair_rate:,.0f} pairs/s, {commit_rate:,.0f} commits/s,"
-            f" ratio {pair_rate / commit_rate:.2f}; books exact, audit clean",
-            flush=True,
-        )
-    show(
-        figure("raw PostgreSQL single-row commits", "commits/s", commits),
-        figure("ledger hold+post pairs", "pairs/s", pairs),
-        ratio("pairs / commits (target ≥ 0.5)", pairs, commits),
-    )
+    await compare("PostgreSQL", lambda _: one_run())
 
 
 if __name__ == "__main__":
