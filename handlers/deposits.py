@@ -253,7 +253,12 @@ async def preset_chosen(
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        try:
+            await query.message.edit_reply_markup(reply_markup=None)
+        except TelegramBadRequest as refused:
+            if "message is not modified" in refused.message:
+                return  # its buttons are gone already: a press of it was taken before this one
+            raise
         await _open_request(query.message, state, i18n, shop, customer, callback_data.usdt * MICRO)
 
 

@@ -22,6 +22,10 @@ from sandbox.telegram.state import CallbackRecord, Chat
 TELLINGS = {"success": TOLD_SUCCESS, "failure": TOLD_FAILURE, "reversed": TOLD_REVERSED}
 CREDITED = re.compile(r"added to your balance \(USDT transfer")
 TOLD_AT_THE_END = ("succeeded", "failed", "reversed")
+# An order's result in two messages, neither in answer to a press: named apart from the rest of
+# "told exactly once" because it is also seen with one shop process (about one order in a hundred
+# in `make replicas`, with every replica or just one), not yet traced to its cause.
+ORDER_TOLD_TWICE = "order result told in one message"
 
 
 class Tellings:
@@ -68,7 +72,7 @@ class Tellings:
             messages = told - asked
             if len(messages) > 1:
                 yield Violation(
-                    "told exactly once",
+                    ORDER_TOLD_TWICE,
                     f"order {order_id}: {outcome} told in {len(messages)} messages: "
                     + "; ".join(
                         f"#{message} {self.texts.get((chat, message), '')!r}"

@@ -468,3 +468,24 @@ async def test_a_claim_before_the_watch_sees_a_late_transfer_gives_way_to_the_ma
     assert await wallet_of(shop, quinn) == (pay_amount(request), 0)
     assert await wallet_of(shop, mallory) == (0, 0)
     await shop.check_ledger()
+
+
+async def test_a_preset_pressed_again_on_a_screen_already_used_changes_nothing(
+    own_shop: Shop,
+) -> None:
+    """The amounts' screen was used (its buttons are gone) and the customer is choosing an
+    amount again on a new one: a press that still reaches the old screen (sent twice, or a stale
+    client) opens no second request and breaks nothing."""
+    alice = own_shop.customer("Alice")
+    choose = await top_up_way(alice, "💵 USDT (TRC20)")
+    await alice.press("10 USDT", message_id=choose.message_id)
+    await alice.wait_until(lambda m: m.photo is not None)
+    await top_up_way(alice, "💵 USDT (TRC20)")  # choosing an amount again, on a new screen
+    await alice.press_data("depamt:10", message_id=choose.message_id)
+    await alice.settle()
+    requests = await own_shop.db.fetch_value(
+        "SELECT COUNT(*) FROM deposit_requests WHERE user_id = ?", (alice.user_id,)
+    )
+    assert requests == 1
+    assert own_shop.bot is not None
+    assert not [line for line in own_shop.bot.log_lines if " failed: " in line]
