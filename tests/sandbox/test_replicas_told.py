@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sandbox.replicas.told import ORDER_TOLD_TWICE, Tellings
+from sandbox.replicas.told import ALREADY_DECIDED, ORDER_TOLD_TWICE, Tellings
 from sandbox.telegram.state import CallbackRecord, Chat, ChatMessage, UserInfo
 
 BOT = UserInfo(1, "Shop", "shop_bot", is_bot=True)
@@ -50,3 +50,14 @@ def test_a_result_shown_again_in_answer_to_a_press_is_no_second_telling() -> Non
     assert tellings.violations(NoOrders(), [pressed_after]) == []  # type: ignore[arg-type]
     pressed_before = CallbackRecord("q2", chat.id, told_at - 60, message_id=7)
     assert len(tellings.violations(NoOrders(), [pressed_before])) == 1  # type: ignore[arg-type]
+
+
+def test_a_result_shown_where_it_stands_in_answer_to_a_queued_tap_is_no_second_telling() -> None:
+    """A second tap of Confirm, queued behind the first, is answered "already decided; here is
+    where it stands" on its message, and the news comes as a message of its own."""
+    chat, tellings = Chat(42, "private"), Tellings()
+    tellings.watch(chat)
+    told_at = _told_in_two(chat, tellings)
+    tapped_before = CallbackRecord("q3", chat.id, told_at - 5, message_id=5)
+    tapped_before.answer = {"text": f"ℹ️ {ALREADY_DECIDED}; nothing new was charged."}
+    assert tellings.violations(NoOrders(), [tapped_before]) == []  # type: ignore[arg-type]
