@@ -26,6 +26,21 @@ LEADER = "leader"
 _NUMBER = "CAST(? AS DOUBLE PRECISION)"  # a parameter PostgreSQL can add to without guessing
 
 
+def _gone_from_here(holder: str) -> bool:
+    """Whether `holder` (`host:pid:random`) was a process of this machine that has ended."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # no signal: only whether the process is there
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # there, another user's
+        return False
+    return False
+
+
 def new_holder() -> str:
     """This process's name as a holder: `host:pid:random`."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -71,7 +86,18 @@ class Leases:
 
     async def take(self, name: str, seconds: float) -> Lease | None:
         """Take `name` for `seconds` from now, or renew it if it is this holder's already; None
-        if another holder has it and it has not expired."""
+        if another holder has it and it has not expired, unless that holder was a process of
+        this machine that is gone (a shop restarted after a crash takes its orders back at once,
+        not when their claims run out)."""
+        lease = await self._take(name, seconds)
+        if lease is not None:
+            return lease
+        current = await self.held(name)
+        if current is None or not _gone_from_here(current.holder):
+            return None
+        return await self._take(name, seconds, instead_of=current.holder)
+
+    async def _take(self, name: str, seconds: float, *, instead_of: str = "") -> Lease | None:
         now = self._now()
         async with self._db.write() as tx:
             row = await tx.fetch_one(
@@ -85,6 +111,7 @@ class Leases:
                 " THEN leases.term ELSE leases.term + 1 END,"
                 " holder = excluded.holder"
                 f" WHERE leases.holder = excluded.holder OR leases.expires_at <= {now}"
+                " OR leases.holder = ?"
                 " RETURNING *",
                 (
                     name,
@@ -92,6 +119,7 @@ class Leases:
                     *self._now_params(1),
                     seconds,
                     *self._now_params(3),
+                    instead_of,
                 ),
             )
         return None if row is None else Lease.from_row(row)

@@ -4,6 +4,9 @@ holder stops renewing it."""
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -207,3 +210,25 @@ async def test_the_leader_removes_claims_that_ran_out_and_only_those(tmp_path: P
         kept = await alive.held("order:2")
         assert kept is not None and kept.holder == "alive"
         assert (await alive.held(LEADER)) is not None
+
+
+@both_backends
+async def test_a_claim_of_a_process_of_this_machine_that_is_gone_is_taken_at_once(
+    backend: str, tmp_path: Path
+) -> None:
+    """A shop killed while it followed up an order, restarted on the same machine: it takes the
+    order back at once, not when the dead process's claim runs out. A live process's claim, or
+    another machine's, still waits for its end."""
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()  # ended and reaped: its pid names no process now
+    dead_pid = gone.pid
+    here = socket.gethostname()
+    async with fresh_database(backend, tmp_path) as db:
+        assert await Leases(db, f"{here}:{dead_pid}:0a0a").take("order:1", 30) is not None
+        assert await Leases(db, f"{here}:{os.getppid()}:0b0b").take("order:2", 30) is not None
+        assert await Leases(db, f"elsewhere:{dead_pid}:0c0c").take("order:3", 30) is not None
+        restarted = Leases(db)
+        taken = await restarted.take("order:1", 30)
+        assert taken is not None and taken.holder == restarted.holder
+        assert await restarted.take("order:2", 30) is None  # its holder lives
+        assert await restarted.take("order:3", 30) is None  # another machine's: its end waits
