@@ -26,7 +26,7 @@ LEADER = "leader"
 _NUMBER = "CAST(? AS DOUBLE PRECISION)"  # a parameter PostgreSQL can add to without guessing
 
 
-def _gone_from_here(holder: str) -> bool:
+def gone_from_here(holder: str) -> bool:
     """Whether `holder` (`host:pid:random`) was a process of this machine that has ended."""
     host, _, rest = holder.partition(":")
     pid = rest.partition(":")[0]
@@ -93,7 +93,7 @@ class Leases:
         if lease is not None:
             return lease
         current = await self.held(name)
-        if current is None or not _gone_from_here(current.holder):
+        if current is None or not gone_from_here(current.holder):
             return None
         return await self._take(name, seconds, instead_of=current.holder)
 

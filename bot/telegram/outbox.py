@@ -9,10 +9,11 @@ It is marked sent then and never sent again.
 
 Several shop processes may share the outbox (PostgreSQL): a sender claims each message before it
 sends it (for CLAIM_SECONDS, by the database's clock; the job claims its batch at once, passing
-over what another holds), so two processes never send one message; a process that dies
-mid-send leaves its claim to run out, and the message goes out from another (or from itself,
-restarted). On SQLite one process sends, and claims nothing: after a crash, what it was sending
-goes out at once.
+over what another holds), so two processes never send one message. A process that dies
+mid-send leaves its claim behind: another process on the same machine (or the shop restarted
+there) sees that process is gone and takes its messages at once; a process on another machine
+waits for the claim to run out. On SQLite one process sends, and claims nothing: after a crash,
+what it was sending goes out at once.
 
 - A 429 (Telegram's limit: about 20 messages a minute in a group) holds back that chat for the
   `retry_after` Telegram names; its messages then go in order of importance, so an operators'
@@ -252,6 +253,7 @@ class Outbox:
         waiting = set(self._held_back)
         sent = troubles = 0
         if self._claims:
+            await self.store.free_claims_of_the_gone(self.holder)
             claimed = await self.store.claim_due(
                 as_stored(now), self.holder, CLAIM_SECONDS, limit=BATCH, skip_chats=waiting
             )

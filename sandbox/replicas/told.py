@@ -25,10 +25,7 @@ TOLD_AT_THE_END = ("succeeded", "failed", "reversed")
 # How the shop answers a press of a decided order's button (a second tap of Confirm queued behind
 # the first, a stale button) before it shows the order where it stands on that message.
 ALREADY_DECIDED = "That order was already decided"
-# An order's result in two messages, neither in answer to a press: named apart from the rest of
-# "told exactly once" because it is also seen with one shop process (about one order in a hundred
-# in `make replicas`, with every replica or just one), not yet traced to its cause.
-ORDER_TOLD_TWICE = "order result told in one message"
+TOLD_ONCE = "told exactly once"
 
 
 class Tellings:
@@ -79,7 +76,7 @@ class Tellings:
             messages = told - asked
             if len(messages) > 1:
                 yield Violation(
-                    ORDER_TOLD_TWICE,
+                    TOLD_ONCE,
                     f"order {order_id}: {outcome} told in {len(messages)} messages: "
                     + "; ".join(
                         f"#{message} {self.texts.get((chat, message), '')!r}"
@@ -91,7 +88,7 @@ class Tellings:
             if len(copies) > 1:
                 first_line = text.splitlines()[0][:80]
                 yield Violation(
-                    "told exactly once",
+                    TOLD_ONCE,
                     f"chat {chat_id}: {first_line!r} sent {len(copies)} times"
                     f" (messages {sorted(copies)})",
                 )
@@ -105,7 +102,7 @@ class Tellings:
         for row in rows:
             if row["id"] not in told:
                 yield Violation(
-                    "told exactly once",
+                    TOLD_ONCE,
                     f"{row['product']} order {row['id']} is {row['status']};"
                     " its customer was never told",
                     (row["id"],),

@@ -2,7 +2,7 @@
 with SIGKILL while customers buy on all five lines: the short run of `make replicas`
 (sandbox/replicas/). Every check of the run must hold (orders settled, every customer told,
 nobody charged twice or for nothing, no update handled twice, `bot check` passing, the singleton
-jobs' lease on a survivor) but one, still being traced: see `ORDER_TOLD_TWICE`.
+jobs' lease on a survivor).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from sandbox.replicas.run import (
     singleton_jobs_on_a_survivor,
 )
 from sandbox.replicas.servers import fresh_schema
-from sandbox.replicas.told import ORDER_TOLD_TWICE
 from sandbox.soak.reader import read_only
 from sandbox.soak.shop import BOT_TOKEN, WEBHOOK_SECRET
 from tests.servers import need_postgres, need_program, need_redis
@@ -49,9 +48,7 @@ def test_a_replica_killed_mid_purchase_breaks_no_invariant(
     summary = report(settings, outcome)
     assert outcome.killed.startswith("replica-1"), summary
     assert sum(outcome.tally.purchases.values()) > 0, summary
-    # Every invariant but one: an order's result now and then shown in two messages, which one
-    # shop process does too (`ORDER_TOLD_TWICE`), is still being traced; `make replicas` reports it.
-    assert [v for v in outcome.violations if v.invariant != ORDER_TOLD_TWICE] == [], summary
+    assert outcome.violations == [], summary
     logged = "\n".join(outcome.logs)
     assert BOT_TOKEN not in logged and BOT_TOKEN.split(":")[1] not in logged
     assert WEBHOOK_SECRET not in logged

@@ -4,6 +4,9 @@ own bot against the Telegram emulator: every message reaches its chat once."""
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,3 +108,20 @@ async def test_a_message_one_replica_is_sending_is_left_alone_by_the_other(
     assert replicas.texts(CUSTOMERS[0]) == ["payment 2001 credited"]
     sent = await one.store.get(news[0])
     assert sent is not None and sent.sent_at is not None
+
+
+async def test_a_killed_replicas_messages_go_out_from_another_at_once(replicas: Replicas) -> None:
+    """A replica killed mid-send leaves its claims behind; a replica on the same machine sees
+    that process is gone and sends its messages now, not when the claims run out. A live
+    process's claim is still left alone."""
+    ended = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await ended.wait()  # its pid names no process now
+    here = socket.gethostname()
+    killed = await replicas.record(CUSTOMERS[0], 3001)
+    living = await replicas.record(CUSTOMERS[1], 3002)
+    one, two = replicas.senders
+    assert await one.store.claim(killed[0], f"{here}:{ended.pid}:dead", 120) is not None
+    assert await one.store.claim(living[0], f"{here}:{os.getppid()}:busy", 120) is not None
+    assert await two.send_due() == 1
+    assert replicas.texts(CUSTOMERS[0]) == ["payment 3001 credited"]
+    assert replicas.texts(CUSTOMERS[1]) == []  # its sender lives: it is still that sender's

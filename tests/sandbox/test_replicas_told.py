@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sandbox.replicas.told import ALREADY_DECIDED, ORDER_TOLD_TWICE, Tellings
+from sandbox.replicas.told import ALREADY_DECIDED, TOLD_ONCE, Tellings
 from sandbox.telegram.state import CallbackRecord, Chat, ChatMessage, UserInfo
 
 BOT = UserInfo(1, "Shop", "shop_bot", is_bot=True)
@@ -37,7 +37,7 @@ def test_a_result_in_two_messages_is_told_twice() -> None:
     tellings.watch(chat)
     _told_in_two(chat, tellings)
     found = tellings.violations(NoOrders())  # type: ignore[arg-type]
-    assert [v.invariant for v in found] == [ORDER_TOLD_TWICE]
+    assert [v.invariant for v in found] == [TOLD_ONCE]
     assert "2612020001: success told in 2 messages" in found[0].detail
 
 
