@@ -389,10 +389,13 @@ class DepositStore:
         return None if value is None else int(value)
 
     async def set_mark(self, name: str, value: int) -> None:
+        """Move mark `name` on to `value`; never back: a leader that lost its lease mid-check
+        may write after the new leader wrote a later mark."""
         async with self._db.write() as tx:
             await tx.execute(
                 "INSERT INTO watch_marks (name, value) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+                " WHERE watch_marks.value < excluded.value",
                 (name, value),
             )
 

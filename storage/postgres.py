@@ -17,6 +17,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ class PostgresDatabase(Database):
             max_size=self._pool_size,
             timeout=CONNECT_TIMEOUT_SECONDS,
             reset=_as_left,
+            init=_whole_sums,
         )
         try:
             async with self._pool.acquire() as conn:
@@ -179,6 +181,20 @@ class PostgresDatabase(Database):
         _, errors = await process.communicate()
         if process.returncode != 0:
             raise RuntimeError(f"pg_dump failed: {errors.decode(errors='replace').strip()}")
+
+
+def _numeric(text: str) -> int | Decimal:
+    """A NUMERIC as the shop means it: no column is one, so a NUMERIC is a sum of whole amounts
+    (`SUM` over BIGINT gives NUMERIC), an int as SQLite gives it; a true fraction stays exact."""
+    if "." in text or not text.lstrip("-").isdigit():
+        return Decimal(text)
+    return int(text)
+
+
+async def _whole_sums(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "numeric", schema="pg_catalog", encoder=str, decoder=_numeric, format="text"
+    )
 
 
 async def _as_left(conn: asyncpg.Connection) -> None:

@@ -47,25 +47,30 @@ class HandledUpdates:
             )
             await tx.execute("DELETE FROM webhook_updates WHERE handled_at < ?", (now - KEPT_FOR,))
 
-    async def claim(self, update_id: int, holder: str, now: int, lasting: int) -> bool:
+    async def claim(self, update_id: int, holder: str, lasting: int) -> bool:
         """Take update `update_id` for `holder` to handle, unless another holder's claim on it
-        is still running at `now`; the claim runs until `now + lasting`."""
+        is still running; the claim runs `lasting` seconds from now. Now is the database's
+        clock (whole seconds), so replicas whose own clocks differ still agree on when a claim
+        ran out."""
+        now = f"CAST({self._db.dialect.clock} AS BIGINT)"
         async with self._db.write() as tx:
             taken = await tx.fetch_value(
-                "INSERT INTO webhook_claims (update_id, holder, until) VALUES (?, ?, ?)"
+                f"INSERT INTO webhook_claims (update_id, holder, until) VALUES (?, ?, {now} + ?)"
                 " ON CONFLICT (update_id) DO UPDATE SET holder = excluded.holder,"
                 " until = excluded.until"
-                " WHERE webhook_claims.until < ? OR webhook_claims.holder = excluded.holder"
+                f" WHERE webhook_claims.until < {now} OR webhook_claims.holder = excluded.holder"
                 " RETURNING holder",
-                (update_id, holder, now + lasting, now),
+                (update_id, holder, lasting),
             )
         return taken is not None
 
-    async def let_go(self, update_id: int, holder: str, now: int) -> None:
+    async def let_go(self, update_id: int, holder: str) -> None:
         """Give up a claim (handled and recorded, or cut short), and forget those that ran out
         a day ago (their update was never delivered again)."""
+        now = f"CAST({self._db.dialect.clock} AS BIGINT)"
         async with self._db.write() as tx:
             await tx.execute(
-                "DELETE FROM webhook_claims WHERE update_id = ? AND holder = ? OR until < ?",
-                (update_id, holder, now - KEPT_FOR),
+                "DELETE FROM webhook_claims"
+                f" WHERE update_id = ? AND holder = ? OR until < {now} - ?",
+                (update_id, holder, KEPT_FOR),
             )

@@ -448,13 +448,26 @@ class OrderService:
         return taken
 
     async def _keep_claimed(self, order_id: str) -> None:
+        """Renew the claim until `_unclaim`. One that ran out and was taken (this process stalled
+        past it) is left to its new holder: what this process goes on doing with the order stays
+        safe (every status move is compare-and-set; an order is sent upstream only on its move
+        from `confirmed`), so it is said, and the renewals end."""
         assert self._claims is not None
         while True:
             await asyncio.sleep(ORDER_CLAIM_SECONDS / 3)
             try:
-                await self._claims.take(f"order:{order_id}", ORDER_CLAIM_SECONDS)
+                renewed = await self._claims.take(f"order:{order_id}", ORDER_CLAIM_SECONDS)
             except Exception as trouble:  # tried again; at worst it runs out
                 log.warning("order %s: its claim could not be renewed: %r", order_id, trouble)
+                continue
+            if renewed is None:
+                log.warning(
+                    "order %s: another process took its claim (this one was held up past %s s);"
+                    " that process follows the order up now",
+                    order_id,
+                    ORDER_CLAIM_SECONDS,
+                )
+                return
 
     async def _unclaim(self, order_id: str) -> None:
         if self._claims is None:

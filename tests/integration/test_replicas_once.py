@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services import orders as orders_module
 from bot.services.details import NoDetails
 from bot.services.orders import OrderService, Quote, Remember, Submission
 from bot.telegram.outbox import Outbox
@@ -192,3 +193,35 @@ async def test_one_process_claiming_an_order_twice_at_once_lets_it_go_once_done(
         assert await two._claim(order_id)
         await two._unclaim(order_id)
         assert [task for task in asyncio.all_tasks() if "keep_claimed" in repr(task)] == []
+
+
+async def test_a_process_that_lost_an_orders_claim_stops_renewing_it_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A process stalled past its claim (a long pause, a lost connection): another took the
+    order over. It stops renewing and says so; it does not take the order back. (What it was
+    doing stays safe: every status move is compare-and-set, and an order is sent upstream only
+    from `confirmed`, once.)"""
+    monkeypatch.setattr(orders_module, "ORDER_CLAIM_SECONDS", 0.6)
+    async with fresh_database("postgresql", tmp_path) as db:
+        one = OrderService(db, Ledger(db), OrderStore(db), {}, Outbox(db, None))
+        order_id = "900000000000000004"
+        assert await one._claim(order_id)
+        async with db.write() as tx:  # its claim ran out and another process took it
+            await tx.execute(
+                "UPDATE leases SET holder = 'elsewhere:1:0f0f', expires_at = expires_at + 3600"
+                " WHERE name = ?",
+                (f"order:{order_id}",),
+            )
+        await asyncio.sleep(0.8)
+        held = await db.fetch_value(
+            "SELECT holder FROM leases WHERE name = ?", (f"order:{order_id}",)
+        )
+        assert held == "elsewhere:1:0f0f"
+        assert [task for task in asyncio.all_tasks() if "keep_claimed" in repr(task)] == []
+        assert f"order {order_id}: another process took its claim" in caplog.text
+        await one._unclaim(order_id)
+        held = await db.fetch_value(
+            "SELECT holder FROM leases WHERE name = ?", (f"order:{order_id}",)
+        )
+        assert held == "elsewhere:1:0f0f"  # not this process's to give up

@@ -7,6 +7,7 @@ import contextlib
 from pathlib import Path
 
 from storage.sqlite import SqliteDatabase
+from tests.databases import both_backends, fresh_database
 
 
 async def test_a_read_after_a_commit_sees_it_while_other_reads_keep_the_reader_busy(
@@ -38,3 +39,18 @@ async def test_a_read_after_a_commit_sees_it_while_other_reads_keep_the_reader_b
             for reader in readers:
                 with contextlib.suppress(asyncio.CancelledError):
                     await reader
+
+
+@both_backends
+async def test_a_sum_of_amounts_reads_as_a_whole_number_on_both_databases(
+    backend: str, tmp_path: Path
+) -> None:
+    """Amounts are whole smallest units: their sum is an int, as SQLite gives it, not the
+    Decimal PostgreSQL's NUMERIC would be (shown "12.0" once divided, refused by JSON)."""
+    async with fresh_database(backend, tmp_path) as db:
+        total = await db.fetch_value(
+            "SELECT SUM(amount) FROM (SELECT 9000000000000 AS amount UNION ALL SELECT 3) AS amounts"
+        )
+        assert total == 9_000_000_000_003 and type(total) is int
+        half = await db.fetch_value("SELECT SUM(amount) / 2.0 FROM (SELECT 3 AS amount) AS a")
+        assert float(half) == 1.5  # a true fraction still reads as one

@@ -157,6 +157,15 @@ async def test_close_amounts_are_told_apart_and_a_transfer_seen_again_credits_no
     assert (await deposits.usdt.open(alice, 10 * USDT)).pay_amount == 10 * USDT + 1
 
 
+async def test_a_watch_mark_never_moves_back(books: Books) -> None:
+    """A leader that lost its lease mid-check writes its mark after the new leader wrote a
+    later one: the watch does not go back to read (and alert on) what it had passed."""
+    store = deposits_of(books, Clock()).store
+    await store.set_mark("usdt-transfers", 1_700_000_500_000)
+    await store.set_mark("usdt-transfers", 1_700_000_400_000)  # the old leader, late
+    assert await store.mark("usdt-transfers") == 1_700_000_500_000
+
+
 async def test_a_late_transfer_waits_for_an_operator_who_assigns_it_once(books: Books) -> None:
     clock = Clock()
     deposits = deposits_of(books, clock)

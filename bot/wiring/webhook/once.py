@@ -117,8 +117,7 @@ class HandledOnce:
         for attempt in itertools.count():
             if attempt:
                 await asyncio.sleep(CLAIM_POLL_SECONDS)
-            now = int(self._clock())
-            if await self._store.claim(update_id, self._holder, now, self._claim_seconds):
+            if await self._store.claim(update_id, self._holder, self._claim_seconds):
                 break
         # Its holder records an update before it lets go of it: one handled while this replica
         # waited is in the table now.
@@ -133,15 +132,14 @@ class HandledOnce:
         it runs out only CLAIM_SECONDS after this replica stopped renewing it, killed."""
         while True:
             await asyncio.sleep(self._claim_seconds / 3)
-            now = int(self._clock())
             try:
-                await self._store.claim(update_id, self._holder, now, self._claim_seconds)
+                await self._store.claim(update_id, self._holder, self._claim_seconds)
             except Exception:  # tried again at the next turn; the claim outlives one miss
                 log.warning("webhook: could not renew update %s's claim", update_id, exc_info=True)
 
     async def _let_go(self, update_id: int) -> None:
         try:
-            await self._store.let_go(update_id, self._holder, int(self._clock()))
+            await self._store.let_go(update_id, self._holder)
         except Exception:  # the claim runs out by itself
             log.warning("webhook: could not let go of update %s's claim", update_id, exc_info=True)
 
