@@ -2,7 +2,7 @@
 short.
 
 Each job says where it runs when several shop processes share one database (`Runs`): a singleton
-(the USDT watch, the daily report, ...) only on the leader (`bot.services.leadership`), a shared
+(the USDT watch, backups, ...) only on the leader (`bot.services.leadership`), a shared
 queue (the outbox, following up orders) on every process, each claiming the items it works on. On
 a scheduler that knows no leadership (SQLite's one process, tests) every job runs.
 

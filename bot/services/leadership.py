@@ -2,8 +2,8 @@
 
 Several shop processes (replicas) may share one PostgreSQL database. Work that is a queue (the
 outbox, orders to follow up, broadcast deliveries) is shared, each item claimed by one of them;
-work that must run once (the USDT watch, the upstream watch and its alerts, the daily report, the
-Stars history check, backups) runs only on the leader: the process holding the `leader` lease
+work that must run once (the USDT watch, the upstream watch and its alerts, the Stars history
+check, backups) runs only on the leader: the process holding the `leader` lease
 (`storage/leases.py`).
 
 Every process asks for the lease every `renew_every` (a third of LEADER_LEASE_SECONDS): the

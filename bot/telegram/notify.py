@@ -27,10 +27,13 @@ class Messenger:
         log.warning("operator alert: %s", text)
         await self._outbox.tell_operators(Topic.ALERT, alert_text(text), markup)
 
-    async def tell_operators(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    async def tell_operators(
+        self, text: str, markup: InlineKeyboardMarkup | None = None, *, key: str | None = None
+    ) -> None:
         """News for the operators that is no alert (a report, a recovery): `text` is HTML made
-        here, every stored or upstream string in it escaped. Recorded, then sent."""
-        await self._outbox.tell_operators(Topic.NEWS, text, markup)
+        here, every stored or upstream string in it escaped. Recorded, then sent; with a `key`,
+        only by the first of the shop's processes to tell it."""
+        await self._outbox.tell_operators(Topic.NEWS, text, markup, key=key)
 
     async def edit(
         self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None

@@ -195,14 +195,20 @@ class Outbox:
         return _recorded(entry)
 
     async def tell_operators(
-        self, topic: Topic, text: str, markup: InlineKeyboardMarkup | None = None
+        self,
+        topic: Topic,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        key: str | None = None,
     ) -> None:
-        """HTML `text` for the operators, recorded on its own and sent at once. Should even the
-        recording fail (the database is in trouble: just what an alert may be about), it is
-        sent once as it is, without the outbox."""
+        """HTML `text` for the operators, recorded on its own and sent at once; with a `key`,
+        only the first time that key is told. Should even the recording fail (the database is
+        in trouble: just what an alert may be about), it is sent once as it is, without the
+        outbox."""
         try:
             async with self._db.write() as tx:
-                recorded = await self.to_operators(tx, topic, text, markup=markup)
+                recorded = await self.to_operators(tx, topic, text, markup=markup, key=key)
         except Exception:
             log.exception("outbox: a message for the operators could not be recorded")
             await self._send_unrecorded(text, markup)

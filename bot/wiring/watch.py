@@ -11,7 +11,9 @@ and the admin group hears, one message per event:
 
 What was said lives in memory: after a restart, a balance still low is reported once more.
 At DAILY_REPORT_AT (UTC) the daily report goes to the group: the last 24 hours' figures per product
-line, the review queue and every upstream.
+line, the review queue and every upstream. With several shop processes every one of them makes it
+at that time, and the first to record it in the outbox (keyed by the day) sends it: a singleton
+job on the leader alone would drop the day's report when the leader fails over in that second.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.services.jobs import Runs, on_leader, run_every
+from bot.services.jobs import Runs, run_every
 from bot.services.metrics import UPSTREAM_UP
 from bot.services.reports import daily_report
 from bot.services.upstreams import UpstreamState, amount_text, check_upstreams, health_words
@@ -66,7 +68,7 @@ class UpstreamWatch:
         at = self._shop.config.daily_report_at
         if at is not None:
             scheduler.add_job(
-                on_leader(scheduler, self.send_daily_report),
+                self.send_daily_report,  # on every process: the outbox keeps one per day
                 CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=UTC),
                 id="daily-report",
                 max_instances=1,
@@ -135,8 +137,9 @@ class UpstreamWatch:
         shop = self._shop
         upstreams = await check_upstreams(shop.lines, shop.config)
         in_review = len(await shop.sales.in_review())
-        text = await daily_report(shop.figures, shop.currency, self._clock(), in_review, upstreams)
-        await shop.messenger.tell_operators(text)
+        moment = self._clock()
+        text = await daily_report(shop.figures, shop.currency, moment, in_review, upstreams)
+        await shop.messenger.tell_operators(text, key=f"daily-report:{moment:%Y-%m-%d}")
 
 
 def _minutes(length: timedelta) -> str:

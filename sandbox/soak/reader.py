@@ -13,6 +13,7 @@ import asyncio
 import re
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Coroutine, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -101,9 +102,9 @@ class Opened(Reader, Protocol):
     ) -> None: ...
 
 
-class _Closing:
-    def close(self) -> None:
-        raise NotImplementedError
+class _Closing(ABC):
+    @abstractmethod
+    def close(self) -> None: ...
 
     def __enter__(self) -> Opened:
         return self  # type: ignore[return-value]  # each subclass is an Opened reader
