@@ -10,7 +10,6 @@ died stays dead for the rest of the run), so what it was doing must be finished 
 
 from __future__ import annotations
 
-import itertools
 import os
 from pathlib import Path
 
@@ -19,8 +18,6 @@ from sandbox.replicas.fleet import Fleet, Replica
 from sandbox.replicas.proxy import Nginx
 from sandbox.soak.handled_once import BotRun
 from sandbox.soak.shop import (
-    ACCOUNTS_RESTOCKED,
-    ACEDATA_LINK_SECONDS,
     ADMIN_CHAT_ID,
     ADMIN_ID,
     BOT_TOKEN,
@@ -28,16 +25,13 @@ from sandbox.soak.shop import (
     ROOT,
     STARS_RATE,
     WEBHOOK_SECRET,
-    WELL_FUNDED,
-    WELL_FUNDED_SUN,
+    Surroundings,
 )
-from sandbox.telegram import ChatDriver, TelegramEmulator
-from sandbox.upstreams import Upstreams
 
 __all__ = ["Replica", "ReplicaShop"]
 
 
-class ReplicaShop:
+class ReplicaShop(Surroundings):
     def __init__(
         self,
         workdir: Path,
@@ -48,25 +42,14 @@ class ReplicaShop:
         redis_url: str | None = None,
         redis_prefix: str | None = None,
     ) -> None:
+        super().__init__("replica")
         self.workdir = workdir
         self.database_url = database_url
         self.redis_url = redis_url
         self.redis_prefix = redis_prefix
-        self.emulator = TelegramEmulator()
-        self.emulator.add_bot(token=BOT_TOKEN, username="storefront_soak_bot", first_name="Shop")
-        self.upstreams = Upstreams()
-        self.upstreams.energy.balance = WELL_FUNDED_SUN
-        self.upstreams.cloud.agent_balance = WELL_FUNDED
-        self.upstreams.topup.balance = WELL_FUNDED
-        self.upstreams.accounts.balance = int(WELL_FUNDED)
-        self.upstreams.topup.callback_delay = 1.0
-        self.upstreams.acedata.expire_seconds = ACEDATA_LINK_SECONDS
-        for service_id in ACCOUNTS_RESTOCKED:
-            self.upstreams.accounts.services[service_id].available = 1_000_000
         for upstream in self.upstreams.all:
             upstream.plan.latency = latency  # every call to every upstream takes this long
         self.fleet = Fleet(workdir, replicas, self.environment)
-        self._user_ids = itertools.count(300_001)
 
     @property
     def replicas(self) -> list[Replica]:
@@ -134,16 +117,6 @@ class ReplicaShop:
     async def check(self) -> tuple[int, str]:
         """`python -m bot check` against the shared database, beside the replicas."""
         return await run_bot_command(self.environment(), self.workdir, "check")
-
-    def customer(self, name: str) -> ChatDriver:
-        user_id = next(self._user_ids)
-        return self.emulator.private_chat(
-            user_id=user_id, first_name=name, username=f"replica{user_id}", language_code="en"
-        )
-
-    def operator(self) -> ChatDriver:
-        group = self.emulator.group(ADMIN_CHAT_ID, "Shop operators")
-        return group.as_user(user_id=ADMIN_ID, first_name="Operator", username="replicaboss")
 
     async def stop(self) -> None:
         """SIGTERM to every replica still running (each finishes what it holds), then the rest."""

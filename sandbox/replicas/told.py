@@ -15,9 +15,15 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sandbox.soak.invariants import TOLD_FAILURE, TOLD_REVERSED, TOLD_SUCCESS, Violation
+from sandbox.soak.invariants import (
+    TOLD_FAILURE,
+    TOLD_REVERSED,
+    TOLD_SUCCESS,
+    ChatReader,
+    Violation,
+)
 from sandbox.soak.reader import Reader
-from sandbox.telegram.state import CallbackRecord, Chat
+from sandbox.telegram.state import CallbackRecord, Chat, ChatMessage
 
 TELLINGS = {"success": TOLD_SUCCESS, "failure": TOLD_FAILURE, "reversed": TOLD_REVERSED}
 CREDITED = re.compile(r"added to your balance \(USDT transfer")
@@ -28,35 +34,27 @@ ALREADY_DECIDED = "That order was already decided"
 TOLD_ONCE = "told exactly once"
 
 
-class Tellings:
+class Tellings(ChatReader):
     """Which messages told what: (order id, outcome) -> the ids of the messages that told it, and
     a deposit's credit notice (its text, per chat) -> the messages that carried it."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.orders: defaultdict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
         self.texts: dict[tuple[int, int], str] = {}  # the first words of each telling message
         self.seen: dict[tuple[int, int], float] = {}  # when each telling message first told it
         self.credits: defaultdict[tuple[int, str], set[int]] = defaultdict(set)
-        self._read: dict[int, int] = {}
 
-    def watch(self, chat: Chat) -> None:
-        self._read[chat.id] = len(chat.events)
-        chat.watchers.append(self._changed)
-
-    def _changed(self, chat: Chat) -> None:
-        start = self._read.get(chat.id, 0)
-        self._read[chat.id] = len(chat.events)
-        for message_id in chat.events[start:]:
-            message = chat.messages.get(message_id)
-            if message is None or message.deleted or not message.from_bot:
-                continue
-            for outcome, pattern in TELLINGS.items():
-                for order_id in pattern.findall(message.text):
-                    self.orders[(order_id, outcome)].add((chat.id, message_id))
-                    self.texts[(chat.id, message_id)] = " ".join(message.text.split())[:70]
-                    self.seen.setdefault((chat.id, message_id), time.monotonic())
-            if CREDITED.search(message.text):
-                self.credits[(chat.id, message.text)].add(message_id)
+    def saw(self, chat: Chat, message_id: int, message: ChatMessage) -> None:
+        if not message.from_bot:
+            return
+        for outcome, pattern in TELLINGS.items():
+            for order_id in pattern.findall(message.text):
+                self.orders[(order_id, outcome)].add((chat.id, message_id))
+                self.texts[(chat.id, message_id)] = " ".join(message.text.split())[:70]
+                self.seen.setdefault((chat.id, message_id), time.monotonic())
+        if CREDITED.search(message.text):
+            self.credits[(chat.id, message.text)].add(message_id)
 
     def violations(self, db: Reader, presses: Iterable[CallbackRecord] = ()) -> list[Violation]:
         return [*self._twice(presses), *self._never(db)]

@@ -4,6 +4,7 @@ auditor reads it: `reader.py`), what the simulators hold, and what each customer
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from sandbox.cloud import CloudSimulator
 from sandbox.energy import EnergySimulator
 from sandbox.soak.customers import Transfers
 from sandbox.soak.reader import Reader, Row, Where, read_only
-from sandbox.telegram.state import Chat
+from sandbox.telegram.state import Chat, ChatMessage
 
 TERMINAL = ("succeeded", "failed", "reversed", "cancelled")
 IN_REVIEW = "needs_review"
@@ -33,12 +34,11 @@ class Violation:
         return f"{self.invariant}: {self.detail}"
 
 
-class WhatCustomersWereTold:
-    """Watches the customers' chats: every version of every bot message, as it was shown, so an
-    edit cannot hide that a customer once read "Done!" for an order that then failed."""
+class ChatReader(ABC):
+    """Reads the chats it watches as they change: each version of each message, as it was shown
+    (an edit is a new version), goes to `saw` once."""
 
     def __init__(self) -> None:
-        self.told: defaultdict[str, set[str]] = defaultdict(set)  # order id -> success, failure
         self._read: dict[int, int] = {}  # chat id -> events already read
 
     def watch(self, chat: Chat) -> None:
@@ -50,14 +50,28 @@ class WhatCustomersWereTold:
         self._read[chat.id] = len(chat.events)
         for message_id in chat.events[start:]:
             message = chat.messages.get(message_id)
-            if message is None or message.deleted:
-                continue
-            for order_id in TOLD_SUCCESS.findall(message.text):
-                self.told[order_id].add("success")
-            for order_id in TOLD_FAILURE.findall(message.text):
-                self.told[order_id].add("failure")
-            for order_id in TOLD_REVERSED.findall(message.text):
-                self.told[order_id].add("reversed")
+            if message is not None and not message.deleted:
+                self.saw(chat, message_id, message)
+
+    @abstractmethod
+    def saw(self, chat: Chat, message_id: int, message: ChatMessage) -> None: ...
+
+
+class WhatCustomersWereTold(ChatReader):
+    """Watches the customers' chats: every version of every bot message, as it was shown, so an
+    edit cannot hide that a customer once read "Done!" for an order that then failed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.told: defaultdict[str, set[str]] = defaultdict(set)  # order id -> success, failure
+
+    def saw(self, chat: Chat, message_id: int, message: ChatMessage) -> None:
+        for order_id in TOLD_SUCCESS.findall(message.text):
+            self.told[order_id].add("success")
+        for order_id in TOLD_FAILURE.findall(message.text):
+            self.told[order_id].add("failure")
+        for order_id in TOLD_REVERSED.findall(message.text):
+            self.told[order_id].add("reversed")
 
     def outcomes_told(self) -> list[str]:
         """The orders a customer was told the outcome of: those they may ask an operator to

@@ -30,14 +30,13 @@ ACCOUNTS_RESTOCKED = (1, 4)  # Clone US, Outlook fresh
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
-class SoakShop:
-    """With `webhook`, the bot runs in webhook mode (`BOT_MODE=webhook`): the emulator posts each
-    update to PUBLIC_BASE_URL + the default path, as Telegram does, and keeps it until answered."""
+class Surroundings:
+    """What a run's shop talks to, set up for a long run (the Telegram emulator with the shop's
+    bot, the upstream simulators well funded), and the people in it: customers and the operator.
+    `nickname` starts their usernames (`soak300001`, `soakboss`)."""
 
-    def __init__(self, workdir: Path, *, webhook: bool = False) -> None:
-        self.workdir = workdir
-        self.webhook = webhook
-        self.db_path = workdir / "shop.sqlite3"
+    def __init__(self, nickname: str) -> None:
+        self._nickname = nickname
         self.emulator = TelegramEmulator()
         self.emulator.add_bot(token=BOT_TOKEN, username="storefront_soak_bot", first_name="Shop")
         self.upstreams = Upstreams()
@@ -49,15 +48,42 @@ class SoakShop:
         self.upstreams.accounts.balance = int(WELL_FUNDED)
         # KUMQUAT retries a callback with factorial delays (1, 2, 6, 24 s): a restart is outlived.
         self.upstreams.topup.callback_delay = 1.0
-        # An unpaid AceData pay link expires while the soak still watches it.
+        # An unpaid AceData pay link expires while the run still watches it.
         self.upstreams.acedata.expire_seconds = ACEDATA_LINK_SECONDS
         for service_id in ACCOUNTS_RESTOCKED:  # the others are sold out, or soon will be
             self.upstreams.accounts.services[service_id].available = 1_000_000
+        self._user_ids = itertools.count(300_001)
+
+    def customer(self, name: str) -> ChatDriver:
+        user_id = next(self._user_ids)
+        return self.emulator.private_chat(
+            user_id=user_id,
+            first_name=name,
+            username=f"{self._nickname}{user_id}",
+            language_code="en",
+        )
+
+    def operator(self) -> ChatDriver:
+        """ADMIN_ID in the operators' group."""
+        group = self.emulator.group(ADMIN_CHAT_ID, "Shop operators")
+        return group.as_user(
+            user_id=ADMIN_ID, first_name="Operator", username=f"{self._nickname}boss"
+        )
+
+
+class SoakShop(Surroundings):
+    """With `webhook`, the bot runs in webhook mode (`BOT_MODE=webhook`): the emulator posts each
+    update to PUBLIC_BASE_URL + the default path, as Telegram does, and keeps it until answered."""
+
+    def __init__(self, workdir: Path, *, webhook: bool = False) -> None:
+        super().__init__("soak")
+        self.workdir = workdir
+        self.webhook = webhook
+        self.db_path = workdir / "shop.sqlite3"
         self.web_port = free_port()
         self.bot: BotProcess | None = None
         self.logs: list[str] = []  # every bot process's log, the killed ones' too
         self.runs: list[BotRun] = []  # each bot process's log and how it ended, in order
-        self._user_ids = itertools.count(300_001)
 
     def environment(self) -> dict[str, str]:
         env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
@@ -117,17 +143,6 @@ class SoakShop:
     async def check(self) -> tuple[int, str]:
         """`python -m bot check` beside the running bot: its exit code and report."""
         return await run_bot_command(self.environment(), self.workdir, "check")
-
-    def customer(self, name: str) -> ChatDriver:
-        user_id = next(self._user_ids)
-        return self.emulator.private_chat(
-            user_id=user_id, first_name=name, username=f"soak{user_id}", language_code="en"
-        )
-
-    def operator(self) -> ChatDriver:
-        """ADMIN_ID in the operators' group."""
-        group = self.emulator.group(ADMIN_CHAT_ID, "Shop operators")
-        return group.as_user(user_id=ADMIN_ID, first_name="Operator", username="soakboss")
 
     async def stop(self) -> None:
         await self._stop_bot(signal.SIGTERM)
