@@ -38,8 +38,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two workers, each test file on one of them (its module fixtures with it): an end-to-end test
+# waits on its bot most of the time, so two overlap well even on 2 cores. More workers load
+# PostgreSQL and the machine with more bots starting at once; PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 browser:
 	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { \
@@ -83,7 +87,7 @@ soak-ci: $(STAMP)
 	if [ -n "$$failed" ]; then echo "soak: violations with seed(s)$$failed"; exit 1; fi
 
 # Three webhook replicas on PostgreSQL and Redis behind nginx: 300 customers buy on all five lines
-# with upstream latency, one replica is killed with SIGKILL in the middle (sandbox/replicas/, six
+# with upstream latency, one replica is killed with SIGKILL in the middle (sandbox/replicas/, two
 # minutes or so). Needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379; installs nginx
 # when missing, as `make browser` does. 1 on any violation, 2 when a server is missing.
 REPLICAS_SEED ?= 1

@@ -139,7 +139,10 @@ class UpstreamWatch:
         in_review = len(await shop.sales.in_review())
         moment = self._clock()
         text = await daily_report(shop.figures, shop.currency, moment, in_review, upstreams)
-        await shop.messenger.tell_operators(text, key=f"daily-report:{moment:%Y-%m-%d}")
+        # One a day at each time: an operator who moves DAILY_REPORT_AT to later today gets
+        # that one too.
+        at = shop.config.daily_report_at
+        await shop.messenger.tell_operators(text, key=f"daily-report:{moment:%Y-%m-%d}:{at}")
 
 
 def _minutes(length: timedelta) -> str:
