@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class Outcome:
     tally: Tally = field(default_factory=Tally)
     violations: list[Violation] = field(default_factory=list)
     killed: str = ""
+    killed_at: float | None = None  # time.monotonic() just after the SIGKILL took effect
     notes: list[str] = field(default_factory=list)  # what the auditor could not check, and why
     logs: list[str] = field(default_factory=list)  # every replica's log, the killed one's too
 
@@ -101,6 +103,7 @@ async def kill_one(shop: ReplicaShop, outcome: Outcome, after: float) -> Replica
     victim = shop.replicas[0]
     pid = victim.bot.pid if victim.bot else 0
     await shop.kill(victim)
+    outcome.killed_at = time.monotonic()
     outcome.killed = f"{victim.name} (pid {pid})"
     outcome.log.add("killer", f"SIGKILL {victim.name}", f"pid {pid}, not started again")
     victim.log.append(f"killed pid {pid}")
@@ -234,11 +237,14 @@ async def _play(
     with read_only(shop.where) as db:
         outcome.violations.extend(audit_books(db, outside, chats))
         presses = shop.emulator.bot().callback_queries.values()
-        outcome.violations.extend(tellings.violations(db, presses))
+        outcome.violations.extend(tellings.violations(db, presses, killed_at=outcome.killed_at))
         survivors = {replica.bot.pid for replica in shop.survivors if replica.bot}
         lease_violations, note = singleton_jobs_on_a_survivor(db, killed_pid, survivors)
     outcome.violations.extend(lease_violations)
     outcome.notes.append(note)
+    outcome.notes.extend(
+        f"sent again after the SIGKILL took the sender: {again}" for again in tellings.sent_again
+    )
     outcome.violations.extend(
         audit_lines(shop.where, shop.upstreams, told, chats, tally.expired_quotes)
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sandbox.soak.invariants import (
     TOLD_FAILURE,
@@ -32,6 +32,13 @@ TOLD_AT_THE_END = ("succeeded", "failed", "reversed")
 # the first, a stale button) before it shows the order where it stands on that message.
 ALREADY_DECIDED = "That order was already decided"
 TOLD_ONCE = "told exactly once"
+# A replica SIGKILLed after Telegram took a message and before it recorded the message as sent:
+# the survivor that takes the message over sends it again. Telegram cannot be asked whether a
+# message went out, and the shop tells a result twice rather than risk never
+# (bot/telegram/outbox.py). So a second copy is the kill's, not news told twice, when the first
+# was seen in the seconds before the kill (or just after: the emulator may read the killed
+# replica's last request a moment late) and the second after it.
+KILLED_SENDING = (3.0, 1.0)  # seconds before and after the SIGKILL
 
 
 class Tellings(ChatReader):
@@ -44,6 +51,8 @@ class Tellings(ChatReader):
         self.texts: dict[tuple[int, int], str] = {}  # the first words of each telling message
         self.seen: dict[tuple[int, int], float] = {}  # when each telling message first told it
         self.credits: defaultdict[tuple[int, str], set[int]] = defaultdict(set)
+        self.sent_again: list[str] = []  # copies sent again across a SIGKILL, described
+        self._killed_at: float | None = None
 
     def saw(self, chat: Chat, message_id: int, message: ChatMessage) -> None:
         if not message.from_bot:
@@ -55,9 +64,45 @@ class Tellings(ChatReader):
                 self.seen.setdefault((chat.id, message_id), time.monotonic())
         if CREDITED.search(message.text):
             self.credits[(chat.id, message.text)].add(message_id)
+            self.texts[(chat.id, message_id)] = " ".join(message.text.split())[:70]
+            self.seen.setdefault((chat.id, message_id), time.monotonic())
 
-    def violations(self, db: Reader, presses: Iterable[CallbackRecord] = ()) -> list[Violation]:
+    def violations(
+        self,
+        db: Reader,
+        presses: Iterable[CallbackRecord] = (),
+        *,
+        killed_at: float | None = None,
+    ) -> list[Violation]:
+        """What was told twice or never. `killed_at`: when a replica was SIGKILLed
+        (`time.monotonic()`), if one was; a copy sent again across it is listed in
+        `sent_again`."""
+        self.sent_again = []
+        self._killed_at = killed_at
         return [*self._twice(presses), *self._never(db)]
+
+    def _when(self, message: tuple[int, int]) -> str:
+        seen = self.seen.get(message)
+        if seen is None or self._killed_at is None:
+            return ""
+        return f" ({seen - self._killed_at:+.1f} s from the SIGKILL)"
+
+    def _across_the_kill(self, messages: Collection[tuple[int, int]]) -> bool:
+        """Whether two copies are one send of the killed replica's taken over by a survivor."""
+        if self._killed_at is None or len(messages) != 2:
+            return False
+        first, second = sorted(self.seen.get(message, 0.0) for message in messages)
+        before, after = KILLED_SENDING
+        return (
+            self._killed_at - before <= first <= self._killed_at + after
+            and second >= self._killed_at
+        )
+
+    def _described(self, messages: Collection[tuple[int, int]]) -> str:
+        return "; ".join(
+            f"#{message} {self.texts.get((chat, message), '')!r}{self._when((chat, message))}"
+            for chat, message in sorted(messages)
+        )
 
     def _twice(self, presses: Iterable[CallbackRecord]) -> Iterable[Violation]:
         pressed: defaultdict[tuple[int, int], list[float]] = defaultdict(list)
@@ -72,24 +117,25 @@ class Tellings(ChatReader):
             asked = {m for m in told if m in where_it_stands}
             asked |= {m for m in again if any(at >= since for at in pressed.get(m, ()))}
             messages = told - asked
-            if len(messages) > 1:
-                yield Violation(
-                    TOLD_ONCE,
-                    f"order {order_id}: {outcome} told in {len(messages)} messages: "
-                    + "; ".join(
-                        f"#{message} {self.texts.get((chat, message), '')!r}"
-                        for chat, message in sorted(messages)
-                    ),
-                    (order_id,),
-                )
+            if len(messages) < 2:
+                continue
+            described = f"order {order_id}: {outcome} told in {len(messages)} messages: "
+            described += self._described(messages)
+            if self._across_the_kill(messages):
+                self.sent_again.append(described)
+            else:
+                yield Violation(TOLD_ONCE, described, (order_id,))
         for (chat_id, text), copies in sorted(self.credits.items()):
-            if len(copies) > 1:
-                first_line = text.splitlines()[0][:80]
-                yield Violation(
-                    TOLD_ONCE,
-                    f"chat {chat_id}: {first_line!r} sent {len(copies)} times"
-                    f" (messages {sorted(copies)})",
-                )
+            if len(copies) < 2:
+                continue
+            first_line = text.splitlines()[0][:80]
+            carried = {(chat_id, message) for message in copies}
+            described = f"chat {chat_id}: {first_line!r} sent {len(copies)} times: "
+            described += self._described(carried)
+            if self._across_the_kill(carried):
+                self.sent_again.append(described)
+            else:
+                yield Violation(TOLD_ONCE, described)
 
     def _never(self, db: Reader) -> Iterable[Violation]:
         told = {order_id for order_id, _ in self.orders}

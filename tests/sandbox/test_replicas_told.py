@@ -61,3 +61,43 @@ def test_a_result_shown_where_it_stands_in_answer_to_a_queued_tap_is_no_second_t
     tapped_before = CallbackRecord("q3", chat.id, told_at - 5, message_id=5)
     tapped_before.answer = {"text": f"ℹ️ {ALREADY_DECIDED}; nothing new was charged."}
     assert tellings.violations(NoOrders(), [tapped_before]) == []  # type: ignore[arg-type]
+
+
+def _copies(chat: Chat, message_ids: tuple[int, ...]) -> None:
+    for message_id in message_ids:
+        chat.messages[message_id] = ChatMessage(message_id, chat.id, BOT, 0, DONE)
+        chat.events.append(message_id)
+        for watcher in chat.watchers:
+            watcher(chat)
+
+
+def test_a_copy_sent_again_after_its_sender_was_killed_sending_it_is_noted_not_counted() -> None:
+    """Telegram took the result from the replica that was then killed, before it could record
+    it as sent; a survivor sends it again. Two copies then, and said so in the run's notes."""
+    chat, tellings = Chat(42, "private"), Tellings()
+    tellings.watch(chat)
+    _copies(chat, (5,))
+    killed_at = time.monotonic()
+    time.sleep(0.01)
+    _copies(chat, (6,))
+    assert tellings.violations(NoOrders(), killed_at=killed_at) == []  # type: ignore[arg-type]
+    assert len(tellings.sent_again) == 1
+    assert "success told in 2 messages" in tellings.sent_again[0]
+    assert "s from the SIGKILL" in tellings.sent_again[0]
+
+
+def test_copies_far_from_the_kill_or_more_than_two_are_told_twice() -> None:
+    long_before, tellings = Chat(42, "private"), Tellings()
+    tellings.watch(long_before)
+    _copies(long_before, (5, 6))  # both well after the kill: nobody was killed sending them
+    found = tellings.violations(NoOrders(), killed_at=time.monotonic() - 60)  # type: ignore[arg-type]
+    assert [v.invariant for v in found] == [TOLD_ONCE] and tellings.sent_again == []
+    assert "+60." in found[0].detail  # when each copy came, from the kill
+
+    three, tellings = Chat(43, "private"), Tellings()
+    tellings.watch(three)
+    _copies(three, (5,))
+    killed_at = time.monotonic()
+    _copies(three, (6, 7))  # the kill explains one copy more, not two
+    found = tellings.violations(NoOrders(), killed_at=killed_at)  # type: ignore[arg-type]
+    assert [v.invariant for v in found] == [TOLD_ONCE]
