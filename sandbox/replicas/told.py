@@ -57,13 +57,15 @@ class Tellings(ChatReader):
     def saw(self, chat: Chat, message_id: int, message: ChatMessage) -> None:
         if not message.from_bot:
             return
+        told = False
         for outcome, pattern in TELLINGS.items():
             for order_id in pattern.findall(message.text):
                 self.orders[(order_id, outcome)].add((chat.id, message_id))
-                self.texts[(chat.id, message_id)] = " ".join(message.text.split())[:70]
-                self.seen.setdefault((chat.id, message_id), time.monotonic())
+                told = True
         if CREDITED.search(message.text):
             self.credits[(chat.id, message.text)].add(message_id)
+            told = True
+        if told:
             self.texts[(chat.id, message_id)] = " ".join(message.text.split())[:70]
             self.seen.setdefault((chat.id, message_id), time.monotonic())
 
