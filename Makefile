@@ -38,11 +38,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# One process by default. PYTEST_WORKERS=2 runs two workers, each test file on one of them (its
-# module fixtures with it), about 14 minutes instead of 23 on 2 cores; but a test's ports are ones
-# the system called free a moment before, and a bot of the other worker can take one first (seen
-# once in CI: "address already in use"), so it stays opt-in until ports are kept apart per worker.
-PYTEST_WORKERS ?= 0
+# Two workers by default (pytest-xdist), each test file on one of them with its module fixtures:
+# about 14 minutes instead of 23 on 2 cores. Each worker takes its ports from its own range
+# (sandbox/server.py free_port), so one worker's bot never binds a port the other was told is
+# free. PYTEST_WORKERS=0 runs everything in this one process.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
 	$(BIN)/pytest -q $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import socket
 
 from aiohttp import web
@@ -9,13 +11,39 @@ from aiohttp import web
 from sandbox.faults import FaultPlan, fault_middleware
 from sandbox.same_origin import same_origin_only
 
+# Ports below the system's ephemeral range (32768 and up on Linux), so that no connection a test
+# makes and no server bound to port 0 can take one between our probe and the server's bind.
+_RANGE_START = 20000
+_RANGE_SIZE = 1500
+_WORKER_RANGES = 8
+# Each process walks its worker's range from its own place, so a bot started by a test (it inherits
+# the worker's name) does not hand out the ports its parent just did.
+_walk = itertools.count((os.getpid() * 7919) % _RANGE_SIZE)
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now, for a server started later by another process."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-    return port
+    """A port nothing listens on now, for a server started later by another process.
+
+    Under pytest-xdist each worker takes its ports from its own range (`gw0` from 20000, `gw1`
+    from 21500, ... up to eight), so a port one worker was told is free is never the one the
+    other worker's bot binds first. Outside xdist the system picks, as before.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port: int = probe.getsockname()[1]
+        return port
+    low = _RANGE_START + (int(worker[2:] or 0) % _WORKER_RANGES) * _RANGE_SIZE
+    for _ in range(_RANGE_SIZE):
+        candidate = low + next(_walk) % _RANGE_SIZE
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+        return candidate
+    raise OSError(f"no free port between {low} and {low + _RANGE_SIZE - 1}")
 
 
 def simulator_app(plan: FaultPlan) -> web.Application:

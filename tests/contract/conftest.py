@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from providers.http import RetryPolicy, Timeouts
-from sandbox.server import SimulatorServer
+from sandbox.server import SimulatorServer, free_port
 
 FAST = Timeouts(connect=1.0, total=1.0)
 NO_WAIT = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
@@ -14,10 +13,7 @@ NO_WAIT = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
 
 def closed_port_url() -> str:
     """A loopback URL where nothing listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @asynccontextmanager

@@ -4,7 +4,6 @@ dies, another goes on with it, and no customer gets a copy twice."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.telegram.broadcast import CLAIM_SECONDS, Broadcaster, Progress
 from bot.telegram.link import BotLink
+from sandbox.server import free_port
 from sandbox.telegram import TelegramEmulator
 from storage.admin_log import AdminLog
 from storage.broadcasts import BroadcastStatus, BroadcastStore, Delivery
@@ -38,13 +38,6 @@ class Clock:
 class Shown:
     async def show(self, progress: Progress) -> None:
         return None
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -74,7 +67,7 @@ async def test_a_broadcast_goes_on_from_another_process_when_its_sender_dies(
     clock = Clock()
     # The first process's Telegram is out of reach: its first copy never leaves, and it keeps
     # trying, as a process stuck or dying mid-broadcast would.
-    stuck_bot, stuck_link = _bot(f"http://127.0.0.1:{_closed_port()}")
+    stuck_bot, stuck_link = _bot(f"http://127.0.0.1:{free_port()}")
     bot, link = _bot(emulator.base_url)
     try:
         async with fresh_database("postgresql", tmp_path) as db:

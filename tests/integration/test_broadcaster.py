@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 from aiogram import Bot
@@ -12,17 +11,11 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.telegram.broadcast import Broadcaster, Progress
 from bot.telegram.link import BotLink
+from sandbox.server import free_port
 from storage.admin_log import AdminLog
 from storage.broadcasts import BroadcastStatus, BroadcastStore, Delivery
 from storage.users import CustomerStore
 from tests.databases import fresh_database
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port  # nothing listens there any more
 
 
 class Shown:
@@ -44,7 +37,7 @@ async def test_an_outage_skips_nobody_and_cancel_leaves_them_unsent(
             await customers.register(user, username=None, first_name="C", language="en")
         store = BroadcastStore(db, AdminLog(db))
         link = BotLink()
-        api = TelegramAPIServer.from_base(f"http://127.0.0.1:{_closed_port()}")
+        api = TelegramAPIServer.from_base(f"http://127.0.0.1:{free_port()}")
         bot = Bot("123456:TEST", session=AiohttpSession(api=api))
         link.attach(bot)
         shown = Shown()
