@@ -18,6 +18,7 @@ from bot.services.money import STORE_CURRENCY
 from bot.services.operators import Operators
 from bot.services.orders import OrderService
 from bot.services.pricing import Pricing
+from bot.services.promos import PromoService
 from bot.services.reconciliation import Reconciler
 from bot.services.stars_history import StarsHistory
 from bot.services.support import SupportDesk
@@ -66,6 +67,7 @@ class Shop:
     support_desk: SupportDesk
     link: BotLink  # the bot, once the dispatcher starts
     figures: OperatorFigures  # the books as operators read them: /stats, /export
+    promos: PromoService
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -110,6 +112,8 @@ class Shop:
         timeouts = Timeouts(connect=min(wait, Timeouts.connect), total=wait)
         lines = build_lines(LineSetup(config, pricing, timeouts))
         ledger, orders = Ledger(db), OrderStore(db)
+        admin_log = AdminLog(db)
+        promos = PromoService(db, ledger, orders, admin_log)
         sales = OrderService(
             db,
             ledger,
@@ -117,12 +121,12 @@ class Shop:
             lines,
             outbox,
             review_after=timedelta(minutes=config.review_after_minutes),
+            followers=[promos],
         )
         for line in lines.values():
             line.bind(sales.report, sales.find)
         every = timedelta(seconds=config.reconcile_every_seconds)
         customers = CustomerStore(db)
-        admin_log = AdminLog(db)
         broadcasts = BroadcastStore(db, admin_log)
         telegram_stars = BotStars(link, config.upstream_timeout_seconds)
         deposits = Deposits(
@@ -182,6 +186,7 @@ class Shop:
             support_desk=SupportDesk(db, outbox),
             link=link,
             figures=OperatorFigures(db),
+            promos=promos,
             lines=lines,
         )
 

@@ -15,6 +15,7 @@ from handlers import (
     fallback,
     language,
     orders,
+    promo,
     purchase,
     stars,
     start,
@@ -55,6 +56,7 @@ def customer_router() -> Router:
         orders.router,
         language.router,
         support.router,
+        promo.router,  # before purchase: its button on the confirmation
         purchase.router,
         *(conversation.router for conversation in conversations()),
         fallback.router,

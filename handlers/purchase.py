@@ -27,9 +27,11 @@ from bot.services.orders import (
     Settlement,
 )
 from bot.services.pricing import QUOTE_LIFETIME
+from bot.services.promos import PromoProblem
 from bot.shop import Shop
 from bot.telegram.i18n import Markup
 from handlers.callbacks import BackToOrder, TopUpFor
+from handlers.promo_words import discount_line, problem_text
 from handlers.screens import cancel_only, main_menu, menu_only, redraw, show
 from storage.orders import Order, OrderStatus
 from storage.users import Customer
@@ -40,6 +42,7 @@ router = Router(name="purchase")
 
 class OrderAction(StrEnum):
     CONFIRM = "confirm"
+    PROMO = "promo"  # enter a promo code (handlers/promo.py)
     BACK = "back"
     CANCEL = "cancel"
 
@@ -175,6 +178,8 @@ async def confirmation(
         await presenter.summary(i18n, shop, order),
     ]
     if order.charge > 0:  # zero: paid to upstream directly, as the summary says
+        if (discounted := discount_line(i18n, order, shop.currency)) is not None:
+            parts.append(discounted)
         charge = format_money(order.charge, shop.currency)
         available = format_money(balance.available, shop.currency)
         parts.append(i18n.get("confirm-charge", charge=charge, balance=available))
@@ -185,6 +190,8 @@ async def confirmation(
         return InlineKeyboardButton(text=text, callback_data=data)
 
     rows = [[button(i18n.get("button-confirm"), OrderAction.CONFIRM)]]
+    if order.charge > 0:
+        rows.append([button(i18n.get("button-promo"), OrderAction.PROMO)])
     if offer_top_up:
         top_up = TopUpFor(order_id=order.id).pack()
         rows.append([InlineKeyboardButton(text=i18n.get("button-top-up"), callback_data=top_up)])
@@ -336,6 +343,15 @@ async def _confirm(
                 i18n, shop, order, presenter, preface=short, offer_top_up=True
             )
             await redraw(query, text, markup)
+        case ConfirmStatus.REFUSED if isinstance(confirmed.refusal, PromoProblem):
+            # The code went (used up, ended, expired) since it was applied: the same purchase
+            # at its list price, to confirm again.
+            listed = await shop.sales.discounted(order, None)
+            if listed is None:
+                await _still_valid(query, i18n, shop, order, presenter)
+                return
+            why = i18n.get("promo-dropped", why=problem_text(i18n, confirmed.refusal))
+            await redraw(query, *await confirmation(i18n, shop, listed, presenter, why))
         case ConfirmStatus.HELD:
             await state.clear()
             # The money is held: whatever the chat does now, the order goes upstream.

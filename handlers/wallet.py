@@ -90,6 +90,10 @@ def _describe(i18n: I18nContext, line: WalletLine) -> str:
             return i18n.get("history-deposit-refund")
         case Kind.DEPOSIT_REFUND_CANCELLED:
             return i18n.get("history-deposit-refund-cancelled")
+        case Kind.GIFT:
+            return i18n.get("history-gift")
+        case Kind.DISCOUNT | Kind.DISCOUNT_RETURNED:  # the shop's own accounts, never a wallet
+            return i18n.get("history-discount", order=order)
 
 
 def _short_date(iso: str) -> str:

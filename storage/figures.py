@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from storage.database import Database
-from storage.ledger import DEPOSITS, SALES
+from storage.ledger import DEPOSITS, MARKETING, SALES, Kind
 
 
 @dataclass
@@ -25,6 +25,16 @@ class Figures:
     deposit_count: int = 0
     deposit_refunds: int = 0  # micro-units of deposits paid back to their payers (Stars refunds)
     deposit_refund_count: int = 0
+    # What marketing cost (micro-units, out of `shop:marketing`): promo discounts on delivered
+    # orders less those given back with a refund, and promo gifts to balances.
+    discounts: int = 0
+    discount_count: int = 0  # delivered orders with a discount
+    gifts: int = 0
+    gift_count: int = 0
+
+    @property
+    def marketing(self) -> int:
+        return self.discounts + self.gifts
 
 
 class FigureStore:
@@ -88,6 +98,22 @@ class FigureStore:
             figures.deposit_count, figures.deposits = deposits["count"], deposits["total"]
             figures.deposit_refund_count = deposits["refund_count"]
             figures.deposit_refunds = deposits["refunds"]
+        for row in await self._db.fetch_all(
+            "SELECT t.kind, COUNT(*) AS count, COALESCE(-SUM(e.amount), 0) AS spent"
+            " FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id"
+            " JOIN ledger_transactions t ON t.id = e.transaction_id"
+            " WHERE a.code = ? AND t.created_at >= ? GROUP BY t.kind",
+            (MARKETING, moment),
+        ):
+            match row["kind"]:
+                case Kind.DISCOUNT:
+                    figures.discounts += row["spent"]
+                    figures.discount_count += row["count"]
+                case Kind.DISCOUNT_RETURNED:
+                    figures.discounts += row["spent"]
+                case Kind.GIFT:
+                    figures.gifts += row["spent"]
+                    figures.gift_count += row["count"]
         return figures
 
 

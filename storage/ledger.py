@@ -8,6 +8,9 @@ transaction, the same key with different entries is refused. Accounts:
 - `customer:{id}:held`, money set aside for orders in flight (one hold per order); never negative.
 - `shop:deposits`, `shop:sales`, `shop:adjustments`: the shop's side of money coming in, sales and
   refunds, and operators' corrections. These mirror the wallets and may go negative.
+- `shop:marketing`: what the shop spends to grow: a promo code's discount (paid to `shop:sales`
+  when the order is delivered, so a line's sales stay at its list price), a gift to a balance.
+  It only ever pays out, and so goes negative by what marketing cost.
 
 A purchase places a hold (wallet → held), then posts it (held → sales) or voids it (held → wallet),
 exactly once. Each check that protects money happens inside the write transaction that moves it.
@@ -59,12 +62,16 @@ class Kind(StrEnum):
     REFUND = "refund"
     DEPOSIT_REFUND = "deposit_refund"  # a deposit paid back to its payer (a Telegram Stars refund)
     DEPOSIT_REFUND_CANCELLED = "deposit_refund_cancelled"  # that refund was refused: money back
+    DISCOUNT = "discount"  # a delivered order's promo discount: marketing pays it to sales
+    DISCOUNT_RETURNED = "discount_returned"  # that order refunded: sales gives it back
+    GIFT = "gift"  # a promo code's gift to a wallet, from marketing
 
 
 DEPOSITS = "shop:deposits"
 SALES = "shop:sales"
 ADJUSTMENTS = "shop:adjustments"
-_SHOP_ACCOUNTS = (DEPOSITS, SALES, ADJUSTMENTS)
+MARKETING = "shop:marketing"
+_SHOP_ACCOUNTS = (DEPOSITS, SALES, ADJUSTMENTS, MARKETING)
 
 # Where the money of a credit to a wallet comes from, and of a debit goes to.
 _COUNTERPART = {
@@ -72,7 +79,10 @@ _COUNTERPART = {
     Kind.ADJUSTMENT: ADJUSTMENTS,
     Kind.REFUND: SALES,
     Kind.DEPOSIT_REFUND_CANCELLED: DEPOSITS,
+    Kind.GIFT: MARKETING,
 }
+# Movements between two of the shop's own accounts: (from, to).
+_SHOP_TRANSFERS = {Kind.DISCOUNT: (MARKETING, SALES), Kind.DISCOUNT_RETURNED: (SALES, MARKETING)}
 _DEBIT_COUNTERPART = {Kind.ADJUSTMENT: ADJUSTMENTS, Kind.DEPOSIT_REFUND: DEPOSITS}
 
 
@@ -220,6 +230,29 @@ class Ledger:
             raise LedgerError(f"a wallet cannot be debited as {kind}")
         entries = {wallet_account(user_id): -amount, counterpart: amount}
         return await self._write(key, kind, entries, user_id=user_id, memo=memo, actor=actor, tx=tx)
+
+    async def transfer(
+        self,
+        amount: int,
+        *,
+        kind: Kind,
+        key: str,
+        user_id: int | None = None,
+        order_id: str | None = None,
+        memo: str = "",
+        actor: str = "system",
+        tx: Transaction | None = None,
+    ) -> LedgerTransaction:
+        """Money between two of the shop's accounts, as `kind` says (a delivered order's discount
+        from marketing to sales, or back); `user_id` and `order_id` say whose it was."""
+        _require_positive(amount)
+        if kind not in _SHOP_TRANSFERS:
+            raise LedgerError(f"{kind} is not a movement between the shop's accounts")
+        source, target = _SHOP_TRANSFERS[kind]
+        entries = {source: -amount, target: amount}
+        return await self._write(
+            key, kind, entries, user_id=user_id, order_id=order_id, memo=memo, actor=actor, tx=tx
+        )
 
     async def hold(
         self,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from storage.database import Database, Row, Transaction, utc_now
+from storage.database import Database, Reads, Row, Transaction, utc_now
 
 
 class OrderStatus(StrEnum):
@@ -173,6 +173,18 @@ class OrderStore:
             (user_id, limit, offset),
         )
         return [Order.from_row(row) for row in rows]
+
+    async def bought_before(
+        self, user_id: int, *, besides: str | None = None, reads: Reads | None = None
+    ) -> bool:
+        """Whether the customer has an order delivered or on its way (one that failed, or was
+        only quoted, is no purchase), other than `besides`."""
+        found = await (reads or self._db).fetch_value(
+            "SELECT COUNT(*) FROM orders WHERE user_id = ? AND id != ?"
+            " AND status NOT IN ('quoted', 'cancelled', 'failed')",
+            (user_id, besides or ""),
+        )
+        return bool(found)
 
     async def count_placed_by(self, user_id: int) -> int:
         value = await self._db.fetch_value(

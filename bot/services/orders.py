@@ -25,7 +25,7 @@ import contextlib
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -76,6 +76,10 @@ class Settlement(Details):
     refunded_by_operator: bool = False
     upstream_owes_refund: bool = False  # upstream kept money for a failed order
     delivered_after_refund: bool = False  # upstream delivered after the customer was refunded
+    # A promo code's discount: the charge is the list price less it (see `Discount`).
+    list_charge: int | None = None
+    promo_code: str | None = None
+    discount: int | None = None
 
     @field_validator("failure", mode="before")
     @classmethod
@@ -119,6 +123,34 @@ class Submission:
     # Unknown, and no asking will tell (e.g. the upstream order exists but cannot be looked up):
     # the order goes to the operators' review at once, its money still held.
     review: bool = False
+
+
+@dataclass(frozen=True)
+class Discount:
+    """A promo code's saving on one quote: the customer pays the list price less `amount`."""
+
+    code: str
+    amount: int
+
+
+class OrderFollower(Protocol):
+    """Something else an order's money carries besides its hold (a promo code's use, a
+    referral's reward): told of each step in the transaction that takes it, so it moves with the
+    order or not at all."""
+
+    async def confirming(self, order: Order, tx: Transaction) -> StrEnum | None:
+        """The order is being confirmed: a reason to refuse it (nothing is written), or None."""
+        ...
+
+    async def delivered(self, order: Order, tx: Transaction) -> None: ...
+
+    async def failed(self, order: Order, tx: Transaction) -> None:
+        """Settled without delivering: nothing of it was used."""
+        ...
+
+    async def refunded(self, order: Order, share: Fraction, tx: Transaction) -> None:
+        """A delivered order's charge was given back, this share of it (1: all)."""
+        ...
 
 
 class ProductLine(Protocol):
@@ -175,6 +207,7 @@ class ConfirmStatus(StrEnum):
     INSUFFICIENT = "insufficient"  # not enough balance: nothing happened
     NOT_YOURS = "not_yours"
     NOT_FOUND = "not_found"
+    REFUSED = "refused"  # a follower refused it (`Confirmation.refusal` says why): nothing held
 
 
 class RequoteStatus(StrEnum):
@@ -195,6 +228,13 @@ class Confirmation:
     status: ConfirmStatus
     order: Order | None = None
     available: int = 0  # the wallet's balance, when it was short
+    refusal: StrEnum | None = None  # REFUSED: the follower's reason
+
+
+class _Refused(Exception):
+    def __init__(self, refusal: StrEnum) -> None:
+        super().__init__(refusal.value)
+        self.refusal = refusal
 
 
 Report = Callable[[str, "Submission"], Awaitable[Order]]
@@ -249,8 +289,10 @@ class OrderService:
         outbox: News,
         *,
         review_after: timedelta = timedelta(minutes=30),
+        followers: Sequence[OrderFollower] = (),
     ) -> None:
         self._db = db
+        self._followers = tuple(followers)
         self._ledger = ledger
         self._orders = orders
         self._lines = lines
@@ -274,27 +316,70 @@ class OrderService:
     async def open_quote(self, user_id: int, product: str, quote: Quote) -> Order:
         """An order in `quoted` with the exact charge, valid for a few minutes. It replaces the
         customer's earlier open quotes: only the confirmation shown last can be confirmed."""
-        await self.cancel_open_quotes(user_id, reason="replaced by a newer quote")
-        # Ids made in the same second share their first 12 digits, and a busy second can draw
-        # the same random 6 twice: then nothing was written, and a new id is drawn.
-        for _ in range(NEW_ID_ATTEMPTS - 1):
-            with contextlib.suppress(DuplicateOrderId):
-                return await self._new_quote(user_id, product, quote)
-        return await self._new_quote(user_id, product, quote)
-
-    async def _new_quote(self, user_id: int, product: str, quote: Quote) -> Order:
         price = quote.price
         rates = Settlement(store_rate=price.rate, markup_percent=price.markup_percent)
-        return await self._orders.create(
-            new_order_id(),
-            user_id=user_id,
-            product=product,
-            charge=price.charge,
-            details={**quote.details.dump(), **rates.dump()},
-            upstream_cost=price.upstream_cost,
-            upstream_currency=price.upstream_currency,
-            quote_expires_at=quote_expiry(),
+        return await self._replace_quotes(
+            user_id,
+            product,
+            price.charge,
+            {**quote.details.dump(), **rates.dump()},
+            (price.upstream_cost, price.upstream_currency),
+            quote_expiry(),
         )
+
+    async def discounted(self, order: Order, discount: Discount | None) -> Order | None:
+        """The same quote with a promo code's discount taken off (None: the list price again),
+        valid as long as it was; it replaces the customer's open quotes. None when the quote can
+        no longer be confirmed (gone past its confirmation, or expired)."""
+        if order.status != OrderStatus.QUOTED or is_expired(order.quote_expires_at):
+            return None
+        settlement = Settlement.of(order)
+        listed = settlement.list_charge or order.charge
+        details = {
+            key: value
+            for key, value in order.details.items()
+            if key not in {"list_charge", "promo_code", "discount", "screen_message_id"}
+        }
+        charge = listed
+        if discount is not None:
+            charge = listed - discount.amount
+            details |= Settlement(
+                list_charge=listed, promo_code=discount.code, discount=discount.amount
+            ).dump()
+        upstream = (order.upstream_cost, order.upstream_currency)
+        return await self._replace_quotes(
+            order.user_id, order.product, charge, details, upstream, order.quote_expires_at
+        )
+
+    async def _replace_quotes(
+        self,
+        user_id: int,
+        product: str,
+        charge: int,
+        details: dict[str, Any],
+        upstream: tuple[int | None, str | None],
+        expires_at: str | None,
+    ) -> Order:
+        await self.cancel_open_quotes(user_id, reason="replaced by a newer quote")
+
+        # Ids made in the same second share their first 12 digits, and a busy second can draw
+        # the same random 6 twice: then nothing was written, and a new id is drawn.
+        async def create() -> Order:
+            return await self._orders.create(
+                new_order_id(),
+                user_id=user_id,
+                product=product,
+                charge=charge,
+                details=details,
+                upstream_cost=upstream[0],
+                upstream_currency=upstream[1],
+                quote_expires_at=expires_at,
+            )
+
+        for _ in range(NEW_ID_ATTEMPTS - 1):
+            with contextlib.suppress(DuplicateOrderId):
+                return await create()
+        return await create()
 
     async def requote(self, order: Order) -> Requote:
         """Whether the customer's quote can still be confirmed as it stands, asking its product
@@ -302,7 +387,8 @@ class OrderService:
         that price; one too old (or given up) is cancelled and quoted again at today's price,
         when one can be had. A quote still valid stands when no price can be had right now."""
         fresh = await self._line(order).requote(order)
-        if fresh is not None and fresh.price.charge != order.charge:
+        listed = Settlement.of(order).list_charge or order.charge
+        if fresh is not None and fresh.price.charge != listed:
             new = await self.open_quote(order.user_id, order.product, fresh)
             return Requote(RequoteStatus.PRICE_CHANGED, new)
         if order.status == OrderStatus.QUOTED:
@@ -346,6 +432,10 @@ class OrderService:
                         tx=tx,
                     )
                     return Confirmation(ConfirmStatus.EXPIRED, order)
+                for follower in self._followers:
+                    refusal = await follower.confirming(order, tx)
+                    if refusal is not None:  # undo what the others wrote
+                        raise _Refused(refusal)
                 if order.charge > 0:  # zero: paid to upstream directly, not from the balance
                     await self._ledger.hold(user_id, order.charge, order_id=order_id, tx=tx)
                 if screen is not None:
@@ -362,6 +452,8 @@ class OrderService:
                 )
         except InsufficientFunds as short:
             return Confirmation(ConfirmStatus.INSUFFICIENT, order, available=short.available)
+        except _Refused as refused:
+            return Confirmation(ConfirmStatus.REFUSED, order, refusal=refused.refusal)
         confirmed = await self._orders.get(order_id)
         if confirmed is not None:
             _log_change(order, confirmed, "hold placed")
@@ -601,6 +693,7 @@ class OrderService:
             if decision == Decision.DELIVERED:
                 if hold is not None:
                     await self._ledger.post(hold.id, memo=memo, actor=actor, tx=tx)
+                await self._delivered(order, tx)
                 await self._orders.move(
                     order_id,
                     order.status,
@@ -612,6 +705,7 @@ class OrderService:
             else:
                 if hold is not None:
                     await self._ledger.void(hold.id, memo=memo, actor=actor, tx=tx)
+                await self._failed(order, tx)
                 refunded = hold.amount if hold is not None else 0
                 failed = Settlement(failure=Failure.NOT_DELIVERED, refunded=refunded)
                 await self._orders.note(order_id, tx=tx, details=failed.dump())
@@ -660,6 +754,8 @@ class OrderService:
                 actor=actor,
                 tx=tx,
             )
+            if order.status == OrderStatus.SUCCEEDED:
+                await self._refunded(order, Fraction(1), tx)
             refund = Settlement(refunded=already + amount, refunded_by_operator=True)
             await self._orders.note(order_id, tx=tx, details=refund.dump())
             await self._orders.move(
@@ -766,6 +862,7 @@ class OrderService:
         if submission.outcome == Outcome.SUCCEEDED:
             if hold is not None:
                 await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
+            await self._delivered(order, tx)
             await self._orders.move(
                 order_id, order.status, OrderStatus.SUCCEEDED, reason=reason, tx=tx
             )
@@ -774,13 +871,17 @@ class OrderService:
             refunded = 0
             if hold is not None and submission.refund_share is not None:
                 await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
+                await self._delivered(order, tx)
                 share = min(submission.refund_share, Fraction(1))
                 refunded = math.floor(hold.amount * share / CENT) * CENT  # whole cents, as shown
                 if refunded > 0:
                     await self._refund(order, refunded, tx)
-            elif hold is not None:
-                await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
-                refunded = hold.amount
+                    await self._refunded(order, share, tx)
+            else:
+                if hold is not None:
+                    await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
+                    refunded = hold.amount
+                await self._failed(order, tx)
             owes = {"upstream_owes_refund": True} if submission.upstream_owes_refund else {}
             failed = Settlement(failure=submission.failure, refunded=refunded, **owes)
             await self._orders.note(order_id, details=failed.dump(), tx=tx)
@@ -798,6 +899,7 @@ class OrderService:
         """A delivered order upstream took back: the whole charge goes back to the customer."""
         if order.charge > 0:
             await self._refund(order, order.charge, tx)
+        await self._refunded(order, Fraction(1), tx)
         await self._orders.note(order.id, details=Settlement(refunded=order.charge).dump(), tx=tx)
         await self._orders.move(
             order.id,
@@ -817,6 +919,20 @@ class OrderService:
             memo=f"order {order.id}",
             tx=tx,
         )
+
+    # -- what follows an order's money --
+
+    async def _delivered(self, order: Order, tx: Transaction) -> None:
+        for follower in self._followers:
+            await follower.delivered(order, tx)
+
+    async def _failed(self, order: Order, tx: Transaction) -> None:
+        for follower in self._followers:
+            await follower.failed(order, tx)
+
+    async def _refunded(self, order: Order, share: Fraction, tx: Transaction) -> None:
+        for follower in self._followers:
+            await follower.refunded(order, share, tx)
 
     # -- helpers --
 

@@ -48,6 +48,13 @@ def figures_lines(figures: Figures, currency: str) -> list[str]:
             f" · refunded {money(figures.deposit_refunds)} in {figures.deposit_refund_count}"
         )
     lines.append(deposits)
+    if figures.marketing:
+        lines.append(
+            f"Marketing (apart from the margins above): discounts {money(figures.discounts)} on "
+            f"{figures.discount_count} orders · gifts {money(figures.gifts)} in "
+            f"{figures.gift_count} · margin after marketing "
+            f"{money(total.revenue - total.cost - figures.marketing)}"
+        )
     return lines
 
 

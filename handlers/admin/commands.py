@@ -25,6 +25,8 @@ OPERATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("prices", "", "markups per product line and exchange rates"),
     ("setmarkup", "LINE PERCENT", "the markup for new quotes of a product line"),
     ("setrate", "CURRENCY RATE", "an exchange rate for new quotes"),
+    ("promo", "new CODE 10%|2.50|gift 5 [terms] | off CODE", "create or end a promo code"),
+    ("promos", "", "every promo code with its uses and what it cost"),
     ("providers", "", "each upstream: configured, answering, balance and its threshold"),
     ("export", "orders|ledger [DAYS]", "a CSV document of orders or ledger entries"),
     ("payments", "", "USDT transfers and claims waiting for an operator, with their buttons"),

@@ -32,7 +32,7 @@ async def test_a_tencent_recharge(any_shop: Shop) -> None:
     confirm = await cleo.wait_for_bot()
     assert "receives 10.00 USD (rate 1.00)" in confirm.text
     assert "You pay 10.50 USDT from your balance (100.00 USDT available)" in confirm.text
-    assert confirm.labels == [CONFIRM, "⬅️ Back", "✖️ Cancel"]
+    assert confirm.labels == [CONFIRM, "🏷 Promo code", "⬅️ Back", "✖️ Cancel"]
 
     await cleo.press(CONFIRM)
     done = await cleo.wait_until(lambda m: "Done!" in m.text)
@@ -65,7 +65,7 @@ async def test_a_short_balance_offers_a_top_up_and_charges_nothing(shop: Shop) -
         "⚠️ Your balance is 5.00 USDT; this order costs 10.50 USDT. "
         "Top up at least 5.50 USDT, then confirm again." in short.text
     )
-    assert short.labels == [CONFIRM, "💰 Top up", "⬅️ Back", "✖️ Cancel"]
+    assert short.labels == [CONFIRM, "🏷 Promo code", "💰 Top up", "⬅️ Back", "✖️ Cancel"]
     assert await wallet_of(shop, cleo) == (5 * USDT, 0)
     assert len(shop.cloud.orders) == orders_upstream
     [(_, status)] = await orders_of(shop, cleo.user_id)

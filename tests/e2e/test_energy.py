@@ -46,7 +46,7 @@ async def test_renting_energy(any_shop: Shop) -> None:
     confirm = await cleo.wait_for_bot()
     assert f"65,000 energy for 1 hour, delegated to {DOCUMENT_ADDRESS}" in confirm.text
     assert "You pay 0.65 USDT from your balance (100.00 USDT available)" in confirm.text
-    assert confirm.labels == [CONFIRM, "⬅️ Back", "✖️ Cancel"]
+    assert confirm.labels == [CONFIRM, "🏷 Promo code", "⬅️ Back", "✖️ Cancel"]
 
     await cleo.press(CONFIRM)
     done = await cleo.wait_until(lambda m: "Done!" in m.text)

@@ -13,7 +13,9 @@ from bot.services.lines.base import Line
 from bot.services.lines.registry import default_markups
 from bot.services.orders import OrderService
 from bot.services.pricing import Pricing
+from bot.services.promos import PromoService
 from bot.telegram.outbox import Outbox
+from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.database import Database
 from storage.ledger import Ledger
@@ -33,6 +35,7 @@ class World:
     orders: OrderStore
     service: OrderService
     heard: Heard  # what the customers and operators are to be told
+    promos: PromoService
 
 
 @asynccontextmanager
@@ -49,9 +52,10 @@ async def running(
         line = make_line(Pricing(SettingsStore(db), default_markups()))
         ledger, orders = Ledger(db), OrderStore(db)
         outbox = Outbox(db, OPERATORS_CHAT)
-        service = OrderService(db, ledger, orders, {line.product: line}, outbox)
+        promos = PromoService(db, ledger, orders, AdminLog(db))
+        service = OrderService(db, ledger, orders, {line.product: line}, outbox, followers=[promos])
         line.bind(service.report, service.find)
-        world = World(db, ledger, orders, service, Heard(outbox))
+        world = World(db, ledger, orders, service, Heard(outbox), promos)
         customers = CustomerStore(db)
         for user, amount in balances.items():
             await customers.register(user, username=None, first_name="C", language="en")
