@@ -17,13 +17,16 @@ from bot.services.metrics import metered
 from bot.services.money import STORE_CURRENCY
 from bot.services.operators import Operators
 from bot.services.orders import OrderService
+from bot.services.price_groups import PriceGroups
 from bot.services.pricing import Pricing
 from bot.services.promos import PromoService
 from bot.services.reconciliation import Reconciler
+from bot.services.referrals import ReferralService
 from bot.services.stars_history import StarsHistory
 from bot.services.support import SupportDesk
 from bot.services.usdt_watch import UsdtWatch
 from bot.telegram.broadcast import Broadcaster, DescribeProgress, ProgressMessage
+from bot.telegram.channel import ChannelMembership
 from bot.telegram.link import BotLink
 from bot.telegram.notify import Messenger
 from bot.telegram.outbox import Outbox, Renderers
@@ -36,6 +39,7 @@ from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.ledger import Ledger
 from storage.orders import OrderStore
+from storage.price_groups import PriceGroupStore
 from storage.process_lock import ShopLock
 from storage.settings import SettingsStore
 from storage.users import CustomerStore
@@ -68,6 +72,9 @@ class Shop:
     link: BotLink  # the bot, once the dispatcher starts
     figures: OperatorFigures  # the books as operators read them: /stats, /export
     promos: PromoService
+    referrals: ReferralService
+    channel: ChannelMembership | None  # REQUIRED_CHANNEL: who is in it
+    price_groups: PriceGroups
     lines: dict[str, Line] = field(default_factory=dict)  # by product, the configured ones
     currency: str = STORE_CURRENCY
 
@@ -105,15 +112,17 @@ class Shop:
     ) -> Shop:
         await db.open()
         settings = SettingsStore(db)
-        pricing = Pricing(settings, default_markups())
+        admin_log = AdminLog(db)
+        price_groups = PriceGroups(PriceGroupStore(db), settings, admin_log)
+        pricing = Pricing(settings, default_markups(), price_groups.group_of)
         outbox = Outbox(db, config.admin_chat_id, link, renderers)
         messenger = Messenger(outbox, link)
         wait = config.upstream_timeout_seconds
         timeouts = Timeouts(connect=min(wait, Timeouts.connect), total=wait)
         lines = build_lines(LineSetup(config, pricing, timeouts))
         ledger, orders = Ledger(db), OrderStore(db)
-        admin_log = AdminLog(db)
         promos = PromoService(db, ledger, orders, admin_log)
+        referrals = ReferralService(db, ledger, settings, outbox, admin_log, pricing.lines)
         sales = OrderService(
             db,
             ledger,
@@ -121,7 +130,7 @@ class Shop:
             lines,
             outbox,
             review_after=timedelta(minutes=config.review_after_minutes),
-            followers=[promos],
+            followers=[promos, referrals],
         )
         for line in lines.values():
             line.bind(sales.report, sales.find)
@@ -187,6 +196,13 @@ class Shop:
             link=link,
             figures=OperatorFigures(db),
             promos=promos,
+            referrals=referrals,
+            price_groups=price_groups,
+            channel=(
+                None
+                if config.required_channel is None
+                else ChannelMembership(link, config.required_channel)
+            ),
             lines=lines,
         )
 

@@ -17,6 +17,7 @@ from handlers import (
     orders,
     promo,
     purchase,
+    referrals,
     stars,
     start,
     support,
@@ -24,7 +25,7 @@ from handlers import (
 )
 from handlers.admin import operators_router
 from handlers.lines import conversations
-from handlers.middlewares import BannedCustomerGate
+from handlers.middlewares import BannedCustomerGate, ChannelGate
 from handlers.purchase import Presenter
 
 
@@ -44,13 +45,14 @@ def customer_router() -> Router:
     customers = Router(name="customers")
     customers.message.filter(InPrivateChat())
     customers.callback_query.filter(InPrivateChat())
-    gate = BannedCustomerGate()
-    customers.message.outer_middleware(gate)
-    customers.callback_query.outer_middleware(gate)
+    for gate in (BannedCustomerGate(), ChannelGate()):  # a banned customer hears only that
+        customers.message.outer_middleware(gate)
+        customers.callback_query.outer_middleware(gate)
     customers.include_routers(
         cancel.router,
         start.router,
         wallet.router,
+        referrals.router,
         deposits.router,
         stars.router,
         orders.router,

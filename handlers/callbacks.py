@@ -19,6 +19,7 @@ class Screen(StrEnum):
     HELP = "help"
     SUPPORT = "support"
     ORDERS = "orders"
+    REFERRALS = "referrals"
 
 
 class Open(CallbackData, prefix="open"):
@@ -31,6 +32,14 @@ class WalletPageButton(CallbackData, prefix="wallet"):
 
 class LanguageButton(CallbackData, prefix="lang"):
     code: str
+
+
+class JoinedChannel(CallbackData, prefix="joined"):
+    """ "✅ I've joined" under the request to join the shop's channel: check again now."""
+
+    @classmethod
+    def is_it(cls, data: str | None) -> bool:
+        return data == cls().pack()
 
 
 class CancelFlow(CallbackData, prefix="cancel"):

@@ -7,11 +7,24 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
-from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+    User,
+)
 from aiogram_i18n import I18nContext
 
+from bot.services.pricing import priced_for
 from bot.shop import Shop
 from bot.telegram.i18n import language_from_telegram
+from handlers.callbacks import JoinedChannel
+from handlers.screens import show
+from storage.orders import OrderStatus
 from storage.users import Customer
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -43,7 +56,57 @@ class CustomerMiddleware(BaseMiddleware):
                 language=language_from_telegram(user.language_code),
             )
         data["customer"] = customer
-        return await handler(event, data)
+        with priced_for(None if customer is None else customer.id):  # their group's prices
+            return await handler(event, data)
+
+
+class ChannelGate(BaseMiddleware):
+    """With `REQUIRED_CHANNEL`, a customer who is not in the channel is asked to join it first
+    and nothing else happens; a customer who bought before, or is in the middle of a purchase
+    (a conversation under way, a quote open), is never stopped. "✅ I've joined" asks Telegram
+    again at once."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        shop: Shop = data["shop"]
+        customer: Customer | None = data.get("customer")
+        channel = shop.channel
+        if channel is None or customer is None:
+            return await handler(event, data)
+        joined = isinstance(event, CallbackQuery) and JoinedChannel.is_it(event.data)
+        if await channel.is_member(customer.id, fresh=joined) or await _let_in(
+            shop, customer, data
+        ):
+            return await handler(event, data)
+        i18n: I18nContext = data["i18n"]
+        if joined:
+            assert isinstance(event, CallbackQuery)
+            await event.answer(i18n.get("channel-not-yet"), show_alert=True)
+            return None
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=i18n.get("button-open-channel"), url=channel.url)],
+                [
+                    InlineKeyboardButton(
+                        text=i18n.get("button-joined-channel"),
+                        callback_data=JoinedChannel().pack(),
+                    )
+                ],
+            ]
+        )
+        text = i18n.get("channel-required", channel=channel.channel)
+        if isinstance(event, Message | CallbackQuery):
+            await show(event, text, markup)
+        return None
+
+
+async def _let_in(shop: Shop, customer: Customer, data: dict[str, Any]) -> bool:
+    """A customer who bought before, or is mid-purchase, whatever the channel says."""
+    if await shop.orders.bought_before(customer.id):
+        return True
+    state: FSMContext | None = data.get("state")
+    if state is not None and await state.get_state() is not None:
+        return True
+    return bool(await shop.orders.with_status([OrderStatus.QUOTED], user_id=customer.id))
 
 
 class BannedCustomerGate(BaseMiddleware):

@@ -10,6 +10,7 @@ from functools import partial
 
 from aiogram_i18n import I18nContext
 
+from bot.services.money import format_money
 from bot.services.news import Topic
 from bot.shop import Shop
 from bot.telegram.i18n import CustomerLanguage, HtmlFluentCore
@@ -18,6 +19,7 @@ from handlers import deposits, presenters, stars
 from handlers.admin import customers, with_decisions, with_its_card
 from handlers.admin.payments import waiting_payment_news
 from handlers.purchase import result_screen
+from handlers.screens import menu_only
 from storage.deposits import Method, Payment
 from storage.orders import OrderStatus
 from storage.outbox import Entry
@@ -37,6 +39,7 @@ def renderers(shop: Shop, core: HtmlFluentCore, language: CustomerLanguage) -> R
         Topic.STARS_REFUND: partial(payment_news, shop, speak, stars.refunded_letter),
         Topic.CLAIM_UNCONFIRMED: partial(claimant_news, shop, speak),
         Topic.ADJUSTMENT: partial(adjustment_news, shop, speak),
+        Topic.REFERRAL_REWARD: partial(referral_news, shop, speak),
         Topic.ORDER_REVIEW: with_decisions,
         Topic.ORDER_ALERT: with_its_card,
         Topic.PAYMENT_WAITING: partial(waiting_payment_news, shop),
@@ -82,6 +85,21 @@ async def claimant_news(shop: Shop, speak: Speak, entry: Entry) -> list[Letter]:
     if payment is None or customer is None:
         return []
     return [await deposits.unconfirmed_claim_letter(speak(customer), shop, payment)]
+
+
+async def referral_news(shop: Shop, speak: Speak, entry: Entry) -> list[Letter]:
+    """A referral reward paid: told to the referrer, the entry's chat."""
+    customer = await shop.customers.get(entry.chat_id)
+    if customer is None:
+        return []
+    i18n = speak(customer)
+    balance = await shop.ledger.balance(customer.id)
+    text = i18n.get(
+        "referral-reward-paid",
+        amount=format_money(entry.body["amount"], shop.currency),
+        balance=format_money(balance.available, shop.currency),
+    )
+    return [Letter(text, menu_only(i18n))]
 
 
 async def adjustment_news(shop: Shop, speak: Speak, entry: Entry) -> list[Letter]:

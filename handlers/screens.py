@@ -146,6 +146,8 @@ async def main_menu(
     """The main menu: the balance, then an entry per product line and the shop's own screens."""
     balance = await shop.ledger.balance(customer.id)
     text = i18n.get("menu-title", balance=format_money(balance.available, shop.currency))
+    if (group := await shop.pricing.customer_group()) is not None:
+        text += "\n" + i18n.get("menu-price-group", group=group)
     if preface:
         text = f"{preface}\n\n{text}"
     entries: list[tuple[str, CallbackData]] = []
@@ -157,6 +159,7 @@ async def main_menu(
     ]
     entries.append((i18n.get("menu-orders"), Open(screen=Screen.ORDERS)))
     entries.append((i18n.get("menu-wallet"), Open(screen=Screen.WALLET)))
+    entries.append((i18n.get("menu-referrals"), Open(screen=Screen.REFERRALS)))
     entries.append((i18n.get("menu-language"), Open(screen=Screen.LANGUAGE)))
     entries.append((i18n.get("menu-help"), Open(screen=Screen.HELP)))
     if shop.support_enabled:

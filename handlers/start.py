@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
 from bot.shop import Shop
-from handlers.callbacks import Open, Screen
+from handlers.callbacks import JoinedChannel, Open, Screen
 from handlers.screens import back_button, main_menu, show
 from storage.users import Customer
 
@@ -18,9 +18,18 @@ router = Router(name="start")
 
 @router.message(CommandStart())
 async def start(
-    message: Message, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    i18n: I18nContext,
+    shop: Shop,
+    customer: Customer,
 ) -> None:
-    """Works from anywhere: whatever was half done is dropped, and the menu comes fresh."""
+    """Works from anywhere: whatever was half done is dropped, and the menu comes fresh. A new
+    customer's first start through a friend's link (`/start r_<code>`) makes them that friend's
+    referral."""
+    if customer.is_new and command.args:
+        await shop.referrals.join(customer.id, command.args)
     await state.clear()
     await shop.sales.cancel_open_quotes(customer.id)
     greeting = i18n.get(
@@ -30,6 +39,7 @@ async def start(
     await show(message, text, markup)
 
 
+@router.callback_query(JoinedChannel.filter())
 @router.callback_query(Open.filter(F.screen == Screen.HOME))
 async def home(
     query: CallbackQuery, state: FSMContext, i18n: I18nContext, shop: Shop, customer: Customer

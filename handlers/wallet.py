@@ -92,6 +92,8 @@ def _describe(i18n: I18nContext, line: WalletLine) -> str:
             return i18n.get("history-deposit-refund-cancelled")
         case Kind.GIFT:
             return i18n.get("history-gift")
+        case Kind.REFERRAL_REWARD:
+            return i18n.get("history-referral-reward")
         case Kind.DISCOUNT | Kind.DISCOUNT_RETURNED:  # the shop's own accounts, never a wallet
             return i18n.get("history-discount", order=order)
 

@@ -107,6 +107,49 @@ _CHECKS: tuple[tuple[str, str], ...] = (
         " WHERE t.kind IN ('deposit_refund', 'deposit_refund_cancelled') AND p.id IS NULL",
         "deposit refund transaction {id} ({idempotency_key}) names no payment of its customer",
     ),
+    (
+        # A promo use on an order: reserved, nothing paid yet; used, marketing paid its discount
+        # to sales (`order:<id>:discount`); released, nothing paid, or all of it given back.
+        "SELECT * FROM (SELECT u.id, u.code, u.order_id, u.status, u.amount,"
+        + "".join(
+            f" COALESCE((SELECT SUM(e.amount) FROM ledger_transactions t"
+            f"  JOIN ledger_entries e ON e.transaction_id = t.id"
+            f"  JOIN ledger_accounts a ON a.id = e.account_id"
+            f"  WHERE t.idempotency_key = 'order:' || u.order_id || ':{key}'"
+            f"  AND a.code = 'shop:marketing'), 0) AS {name}{comma}"
+            for key, name, comma in (("discount", "paid", ","), ("discount-returned", "back", ""))
+        )
+        + " FROM promo_uses u WHERE u.order_id IS NOT NULL) x"
+        " WHERE NOT ((x.status = 'reserved' AND x.paid = 0 AND x.back = 0)"
+        "         OR (x.status = 'used' AND x.paid = -x.amount)"
+        "         OR (x.status = 'released' AND x.paid + x.back = 0))",
+        "promo use {id} of {code} on order {order_id} is {status} ({amount}) but marketing"
+        " paid {paid} and got back {back}",
+    ),
+    (
+        # A promo gift is one credit of its amount from marketing to its customer's wallet.
+        "SELECT u.id, u.code, u.amount, COALESCE(SUM(e.amount), 0) AS booked FROM promo_uses u"
+        " LEFT JOIN ledger_transactions t"
+        "   ON t.idempotency_key = 'promo:' || u.code || ':gift:' || u.id AND t.kind = 'gift'"
+        " LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id ="
+        "   (SELECT id FROM ledger_accounts WHERE code = 'customer:' || u.user_id || ':wallet')"
+        " WHERE u.order_id IS NULL GROUP BY u.id HAVING COALESCE(SUM(e.amount), 0) != u.amount",
+        "promo gift {id} of {code} is {amount} but the wallet got {booked}",
+    ),
+    (
+        # A referral reward released is one credit of its amount to the referrer's wallet; one
+        # pending or voided has none.
+        "SELECT r.id, r.order_id, r.status, r.amount, COALESCE(SUM(e.amount), 0) AS booked"
+        " FROM referral_rewards r"
+        " LEFT JOIN ledger_transactions t"
+        "   ON t.idempotency_key = 'referral:' || r.order_id AND t.kind = 'referral_reward'"
+        " LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id ="
+        "   (SELECT id FROM ledger_accounts WHERE code = 'customer:' || r.referrer_id || ':wallet')"
+        " GROUP BY r.id HAVING COALESCE(SUM(e.amount), 0) !="
+        " CASE WHEN r.status = 'released' THEN r.amount ELSE 0 END",
+        "referral reward {id} for order {order_id} is {status} ({amount}) but the wallet got"
+        " {booked}",
+    ),
 )
 
 

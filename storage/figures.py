@@ -26,15 +26,17 @@ class Figures:
     deposit_refunds: int = 0  # micro-units of deposits paid back to their payers (Stars refunds)
     deposit_refund_count: int = 0
     # What marketing cost (micro-units, out of `shop:marketing`): promo discounts on delivered
-    # orders less those given back with a refund, and promo gifts to balances.
+    # orders less those given back with a refund, promo gifts to balances, referral rewards.
     discounts: int = 0
     discount_count: int = 0  # delivered orders with a discount
     gifts: int = 0
     gift_count: int = 0
+    referral_rewards: int = 0  # paid to referrers
+    referral_reward_count: int = 0
 
     @property
     def marketing(self) -> int:
-        return self.discounts + self.gifts
+        return self.discounts + self.gifts + self.referral_rewards
 
 
 class FigureStore:
@@ -114,6 +116,9 @@ class FigureStore:
                 case Kind.GIFT:
                     figures.gifts += row["spent"]
                     figures.gift_count += row["count"]
+                case Kind.REFERRAL_REWARD:
+                    figures.referral_rewards += row["spent"]
+                    figures.referral_reward_count += row["count"]
         return figures
 
 

@@ -9,7 +9,8 @@ transaction, the same key with different entries is refused. Accounts:
 - `shop:deposits`, `shop:sales`, `shop:adjustments`: the shop's side of money coming in, sales and
   refunds, and operators' corrections. These mirror the wallets and may go negative.
 - `shop:marketing`: what the shop spends to grow: a promo code's discount (paid to `shop:sales`
-  when the order is delivered, so a line's sales stay at its list price), a gift to a balance.
+  when the order is delivered, so a line's sales stay at its list price), a gift to a balance, a
+  referral reward.
   It only ever pays out, and so goes negative by what marketing cost.
 
 A purchase places a hold (wallet → held), then posts it (held → sales) or voids it (held → wallet),
@@ -65,6 +66,7 @@ class Kind(StrEnum):
     DISCOUNT = "discount"  # a delivered order's promo discount: marketing pays it to sales
     DISCOUNT_RETURNED = "discount_returned"  # that order refunded: sales gives it back
     GIFT = "gift"  # a promo code's gift to a wallet, from marketing
+    REFERRAL_REWARD = "referral_reward"  # a referrer's reward, from marketing
 
 
 DEPOSITS = "shop:deposits"
@@ -80,6 +82,7 @@ _COUNTERPART = {
     Kind.REFUND: SALES,
     Kind.DEPOSIT_REFUND_CANCELLED: DEPOSITS,
     Kind.GIFT: MARKETING,
+    Kind.REFERRAL_REWARD: MARKETING,
 }
 # Movements between two of the shop's own accounts: (from, to).
 _SHOP_TRANSFERS = {Kind.DISCOUNT: (MARKETING, SALES), Kind.DISCOUNT_RETURNED: (SALES, MARKETING)}

@@ -21,3 +21,8 @@ class SettingsStore:
                 " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
                 (key, value, utc_now(), actor),
             )
+
+    async def delete(self, key: str) -> None:
+        """Back to the default, whatever code reads the key says it is."""
+        async with self._db.write() as tx:
+            await tx.execute("DELETE FROM settings WHERE key = ?", (key,))

@@ -142,6 +142,9 @@ class Settings(_FromEnvironment):
     telegram_api_base: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     admin_chat_id: int | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # A public channel (`@name`) customers must join before using the shop; the bot must be one of
+    # its administrators. Customers who bought before, and anyone mid-purchase, are let in.
+    required_channel: str | None = Field(default=None, pattern=r"^@[A-Za-z][A-Za-z0-9_]{4,31}$")
     # How often what Telegram has not taken yet (its flood limit, an error, a stop) is sent again.
     outbox_retry_seconds: float = Field(default=3, gt=0, le=600)
     database_path: Path = Path("data/storefront.sqlite3")
@@ -169,6 +172,8 @@ class Settings(_FromEnvironment):
     stars_refund_retry_seconds: float = Field(default=60, gt=0, le=3600)
     # How often the bot's Stars transactions are read for payments the shop has not booked.
     stars_check_every_seconds: float = Field(default=60, gt=0, le=3600)
+    # How often referral rewards whose settling period is over are paid.
+    referral_release_every_seconds: float = Field(default=300, gt=0, le=86400)
     deposit_request_minutes: float = Field(default=30, ge=5, le=24 * 60)
     deposit_check_every_seconds: float = Field(default=30, gt=0, le=3600)
 
@@ -242,6 +247,7 @@ class Settings(_FromEnvironment):
         "metrics_port",
         "webhook_secret",
         "redis_url",
+        "required_channel",
         mode="before",
     )
     @classmethod

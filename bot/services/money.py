@@ -87,6 +87,17 @@ def parse_amount(
     return micro
 
 
+_PERCENT = re.compile(r"[0-9]{1,4}(\.[0-9]{1,2})?")
+
+
+def parse_percent(text: str, *, maximum: Decimal) -> Decimal | None:
+    """An operator's percent (ASCII digits, at most 2 decimals) from 0 to `maximum`; None if the
+    text is anything else."""
+    if not _PERCENT.fullmatch(text) or Decimal(text) > maximum:
+        return None
+    return Decimal(text)
+
+
 def round_up_to_cent(micro: int) -> int:
     """Charges are rounded up to whole cents: the shop never undercharges by a fraction."""
     return -(-micro // CENT) * CENT

@@ -43,6 +43,7 @@ class Topic(StrEnum):
     PAYMENT_WAITING = "payment-waiting"
     NEWS = "news"  # for the operators; body: {"text", "markup"}
     SUPPORT = "support"  # about a customer id: their question; body: {"text"}
+    REFERRAL_REWARD = "referral-reward"  # about a reward id: it was paid; body: {"amount"}
 
 
 PRIORITIES = {
@@ -51,6 +52,7 @@ PRIORITIES = {
     Topic.STARS_REFUND: Priority.RESULT,
     Topic.CLAIM_UNCONFIRMED: Priority.RESULT,
     Topic.ADJUSTMENT: Priority.RESULT,
+    Topic.REFERRAL_REWARD: Priority.RESULT,
     Topic.ORDER_ALERT: Priority.ALERT,
     Topic.ORDER_REVIEW: Priority.ALERT,
     Topic.ALERT: Priority.ALERT,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from bot.services.money import format_money
+from bot.services.money import format_money, parse_percent
 from bot.services.news import News, Topic
 from bot.services.pricing import Pricing, PricingError, markup_key, rate_key
 from storage.admin_log import AdminLog
@@ -20,7 +20,6 @@ _USER_ID = re.compile(r"[0-9]{1,20}")
 # The Bot API: a user id has at most 52 significant bits (so it fits SQLite's integers too).
 TELEGRAM_USER_IDS = range(1, 2**52)
 _USERNAME = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
-_PERCENT = re.compile(r"[0-9]{1,4}(\.[0-9]{1,2})?")
 _RATE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,12})?")
 _CURRENCY = re.compile(r"[A-Z]{3,5}")
 MAX_MARKUP = Decimal(1000)
@@ -185,9 +184,9 @@ class Operators:
         if line not in self.pricing.lines:
             known = ", ".join(self.pricing.lines)
             raise SettingRefused(f"no product line {line!r}; one of {known}")
-        if not _PERCENT.fullmatch(percent) or Decimal(percent) > MAX_MARKUP:
+        if parse_percent(percent, maximum=MAX_MARKUP) is None:
             raise SettingRefused(f"a markup is a percent from 0 to {MAX_MARKUP}, like 7.5")
-        before = await self.pricing.markup(line)
+        before = await self.pricing.retail_markup(line)
         await self._set(admin_id, markup_key(line), str(before), percent)
         return before, Decimal(percent)
 

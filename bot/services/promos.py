@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from bot.services.money import CENT, MICRO, AmountError, parse_amount
+from bot.services.money import CENT, MICRO, AmountError, parse_amount, parse_percent
 from bot.services.orders import Discount, Settlement
 from storage.admin_log import AdminLog
 from storage.database import Database, Reads, Transaction, as_stored, utc_now
@@ -31,7 +31,6 @@ from storage.orders import Order, OrderStore
 from storage.promos import PromoCode, PromoKind, PromoStore, PromoTally, PromoUse, UseStatus
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
-_PERCENT = re.compile(r"\d{1,3}(\.\d{1,2})?")
 MAX_AMOUNT = 10_000 * MICRO  # no code gives or takes off more than this
 
 
@@ -98,10 +97,10 @@ def parse_terms(
             raise PromoTermsError("say how much the gift is: gift 5")
         kind, amount, rest = PromoKind.GIFT, _amount(rest[0], "the gift"), rest[1:]
     elif words[1].endswith("%"):
-        kind, raw = PromoKind.PERCENT, words[1][:-1]
-        if not (raw.isascii() and _PERCENT.fullmatch(raw)):
+        kind = PromoKind.PERCENT
+        percent = parse_percent(words[1][:-1], maximum=Decimal(1000))
+        if percent is None:
             raise PromoTermsError(f"not a percent: {words[1]!r}")
-        percent = Decimal(raw)
         if not 0 < percent < 100:
             raise PromoTermsError("a percent off is more than 0 and less than 100")
     else:

@@ -52,7 +52,8 @@ def figures_lines(figures: Figures, currency: str) -> list[str]:
         lines.append(
             f"Marketing (apart from the margins above): discounts {money(figures.discounts)} on "
             f"{figures.discount_count} orders · gifts {money(figures.gifts)} in "
-            f"{figures.gift_count} · margin after marketing "
+            f"{figures.gift_count} · referral rewards {money(figures.referral_rewards)} in "
+            f"{figures.referral_reward_count} · margin after marketing "
             f"{money(total.revenue - total.cost - figures.marketing)}"
         )
     return lines

@@ -60,6 +60,7 @@ CUSTOMER_COMMANDS = (
     BotCommand(command="start", description="Main menu"),
     BotCommand(command="help", description="How the shop works"),
     BotCommand(command="cancel", description="Stop what you are doing"),
+    BotCommand(command="promo", description="Claim a gift code: /promo CODE"),
 )
 
 
@@ -129,6 +130,8 @@ async def _start(
     shop: Shop, scheduler: ShopScheduler, web: WebServer, watch: UpstreamWatch, bot: Bot
 ) -> None:
     shop.link.attach(bot)
+    if shop.channel is not None:  # the bot must see who joined: refused, nothing has started
+        await shop.channel.require_admin()
     await scheduler.leadership.start()  # before the jobs: the singletons' first runs need it
     # What a stop or a crash left unsent: at once, then whatever Telegram does not take at first.
     shop.outbox.schedule(scheduler, timedelta(seconds=shop.config.outbox_retry_seconds))
@@ -152,6 +155,14 @@ async def _start(
         partial(finish_star_refunds, shop),
         timedelta(seconds=shop.config.stars_refund_retry_seconds),
         "finish-stars-refunds",
+        runs=Runs.ON_LEADER,
+    )
+    # Referral rewards whose settling period is over: paid, each once.
+    run_every(
+        scheduler,
+        shop.referrals.release_due,
+        timedelta(seconds=shop.config.referral_release_every_seconds),
+        "release-referral-rewards",
         runs=Runs.ON_LEADER,
     )
     # Telegram's record of the bot's Stars: payments whose message was lost, at once, then

@@ -20,7 +20,9 @@ import sys
 from pathlib import Path
 
 from bot.services.config import without_settings
+from bot.services.lines.registry import default_markups
 from bot.services.money import MICRO
+from bot.wiring.demo_offers import seed_offers
 from bot.wiring.playground_view import StoredShopView
 from sandbox.playground.server import Playground, Seat
 from sandbox.server import free_port
@@ -84,6 +86,7 @@ async def _seed(database: Path) -> None:
         await Ledger(db).credit(
             BOB, BOB_WELCOME * MICRO, key="demo:welcome", kind=Kind.DEPOSIT, memo="demo"
         )
+        await seed_offers(db, BOB, list(default_markups()))
 
 
 def _die_with_the_demo() -> None:
@@ -106,6 +109,7 @@ def _bot_environment(
         PUBLIC_BASE_URL=f"http://127.0.0.1:{web_port}",
         UPSTREAM_TIMEOUT_SECONDS=str(UPSTREAM_TIMEOUT),
         RECONCILE_EVERY_SECONDS="3",
+        REFERRAL_RELEASE_EVERY_SECONDS="5",
         CLOUDRUBY_REPAY_AFTER_SECONDS="10",
         DEPOSIT_CHECK_EVERY_SECONDS=str(DEPOSIT_CHECK_SECONDS),
         STARS_REFUND_RETRY_SECONDS="10",

@@ -3,9 +3,12 @@ writes, handed over as the playground's plain data (the sandbox imports nothing 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from bot.wiring.demo_offers import OFFER_SAMPLES
 from sandbox.playground.shop_view import WaitingDeposit
+from sandbox.upstreams import Sample
 from storage.database import utc_now
 from storage.deposits import DepositStore, Method
 from storage.sqlite import SqliteDatabase
@@ -26,6 +29,9 @@ class StoredShopView:
 
     async def close(self) -> None:
         await self._db.close()
+
+    def try_these(self) -> Sequence[Sample]:
+        return OFFER_SAMPLES
 
     async def waiting_deposits(self, limit: int) -> list[WaitingDeposit]:
         waiting = []

@@ -27,7 +27,7 @@ async def show_prices(message: Message, shop: Shop) -> None:
     lines = ["💱 <b>Prices for new quotes</b>", "<b>Markups</b> (percent added to the cost):"]
     for line in pricing.lines:
         sold = "" if line in shop.lines else " (not configured)"
-        lines.append(f"{line}: {_number(await pricing.markup(line))} %{sold}")
+        lines.append(f"{line}: {_number(await pricing.retail_markup(line))} %{sold}")
     lines.append(f"<b>Rates</b> ({shop.currency} per unit):")
     for currency in sorted({*DEFAULT_RATES, shop.config.line(AccountsSettings).shop_currency}):
         try:

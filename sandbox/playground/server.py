@@ -252,7 +252,9 @@ class Playground:
                     {"name": upstream.name, "title": upstream.title}
                     for upstream in self.upstreams.all
                 ],
-                "samples": [{"what": s.what, "value": s.value} for s in SAMPLES],
+                "samples": [
+                    {"what": s.what, "value": s.value} for s in (*SAMPLES, *self.shop.try_these())
+                ],
                 "deposit_address": DEMO_DEPOSIT_ADDRESS,
                 "deposit_check_seconds": self.deposit_check_seconds,
             }

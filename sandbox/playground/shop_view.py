@@ -6,8 +6,11 @@ demo) hands it a `ShopView` that reads the shop's own records.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from sandbox.upstreams import Sample
 
 
 @dataclass(frozen=True)
@@ -23,4 +26,8 @@ class WaitingDeposit:
 class ShopView(Protocol):
     async def waiting_deposits(self, limit: int) -> list[WaitingDeposit]:
         """At most `limit` USDT deposit requests that can still be paid as asked, newest first."""
+        ...
+
+    def try_these(self) -> Sequence[Sample]:
+        """The shop's own things for a visitor to try (a promo code, an invitation link)."""
         ...

@@ -210,6 +210,13 @@ class TelegramEmulator:
         user = UserInfo(user_id, first_name, username, language_code)
         return ChatDriver(account, account.private_chat(user), user)
 
+    def channel(
+        self, chat_id: int, username: str, title: str = "Channel", bot: str | None = None
+    ) -> Chat:
+        """A public channel (`@username`): set its members' statuses in `chat.statuses` (the
+        bot's own too: "administrator" for a bot the owner made an admin)."""
+        return self.bot(bot).channel(chat_id, username, title)
+
     def group(self, chat_id: int, title: str = "Group", bot: str | None = None) -> GroupDriver:
         account = self.bot(bot)
         return GroupDriver(account, account.group(chat_id, title))

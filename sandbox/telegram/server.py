@@ -310,6 +310,21 @@ def _upload(bot: BotAccount, params: Params, field: str, default_mime: str) -> S
 
 # -- the methods ---------------------------------------------------------------------------------
 
+# What an administrator's ChatMember carries (all granted, here).
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_send_welcome_messages",
+)
+
 
 class BotApi:
     def __init__(self, emulator: TelegramEmulator) -> None:
@@ -333,6 +348,7 @@ class BotApi:
             "sendphoto": self.send_photo,
             "sendchataction": self.send_chat_action,
             "getchat": self.get_chat,
+            "getchatmember": self.get_chat_member,
             "getfile": self.get_file,
             "copymessage": self.copy_message,
             "forwardmessage": self.forward_message,
@@ -818,6 +834,34 @@ class BotApi:
             "premium_subscription": False,
         }
         return full
+
+    async def get_chat_member(self, bot: BotAccount, params: Params) -> Any:
+        """A member's status in a channel. As Telegram: a bot that is no administrator of a
+        channel may ask only about itself."""
+        chat = bot.chat_named(str(params.get("chat_id") or ""))
+        user_id = _int(params, "user_id")
+        if chat.type != "channel":
+            raise bad_request("the emulator answers getChatMember for channels only")
+        is_admin = chat.statuses.get(bot.user.id) in ("creator", "administrator")
+        if user_id != bot.user.id and not is_admin:
+            raise bad_request("member list is inaccessible")
+        status = chat.statuses.get(user_id, "left")
+        known = bot.chats.get(user_id)
+        if user_id == bot.user.id:
+            user = bot.user.to_api()
+        elif known is not None and known.user is not None:
+            user = known.user.to_api()
+        else:
+            user = {"id": user_id, "is_bot": False, "first_name": "User"}
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "administrator":
+            member |= {"can_be_edited": False, "is_anonymous": False}
+            member |= dict.fromkeys(_ADMIN_RIGHTS, True)
+        elif status == "creator":
+            member["is_anonymous"] = False
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
 
     async def get_file(self, bot: BotAccount, params: Params) -> Any:
         stored = bot.files.get(str(params.get("file_id") or ""))

@@ -194,6 +194,10 @@ class Chat:
     messages: dict[int, ChatMessage] = field(default_factory=dict)
     events: list[int] = field(default_factory=list)  # message ids the bot sent, edited or deleted
     blocked_bot: bool = False
+    username: str | None = None  # a public channel's, without the @
+    # A channel's members by user id, with their status ("creator", "administrator", "member",
+    # "left", "kicked"); anyone else has "left".
+    statuses: dict[int, str] = field(default_factory=dict)
     last_bot_activity: float = 0.0
     sent_times: list[float] = field(default_factory=list)  # the bot's sends, for its chat limit
     flood_refusals: int = 0  # sends answered 429 by the chat's limit
@@ -253,7 +257,10 @@ class Chat:
             if self.user.username:
                 chat["username"] = self.user.username
             return chat
-        return {"id": self.id, "type": self.type, "title": self.title or "Group"}
+        shown = {"id": self.id, "type": self.type, "title": self.title or "Group"}
+        if self.username:
+            shown["username"] = self.username
+        return shown
 
     async def record_bot_change(self, message_id: int | None) -> None:
         """Note a change the bot made (or a call that touched this chat) and wake the waiters."""
@@ -354,11 +361,32 @@ class BotAccount:
             self.chats[chat_id] = chat
         return chat
 
+    def channel(self, chat_id: int, username: str, title: str) -> Chat:
+        if chat_id >= 0:
+            raise ValueError("channel chat ids are negative")
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            chat = Chat(id=chat_id, type="channel", title=title, username=username)
+            self.chats[chat_id] = chat
+        return chat
+
     def chat(self, chat_id: int) -> Chat:
         chat = self.chats.get(chat_id)
         if chat is None:
             raise bad_request("chat not found")
         return chat
+
+    def chat_named(self, reference: str) -> Chat:
+        """A chat by its id, or a public channel by `@username`, as the Bot API takes them."""
+        if reference.startswith("@"):
+            for chat in self.chats.values():
+                if chat.username and chat.username.lower() == reference[1:].lower():
+                    return chat
+            raise bad_request("chat not found")
+        try:
+            return self.chat(int(reference))
+        except ValueError:
+            raise bad_request("chat not found") from None
 
     # -- updates -----------------------------------------------------------------------------
 

@@ -95,3 +95,12 @@ async def top_up_way(customer: ChatDriver, way: str) -> ChatMessage:
     assert way in ways.labels, ways.labels
     await customer.press(way)
     return await customer.wait_for_bot()
+
+
+async def operator_says(shop: Shop, command: str, expected: str) -> str:
+    """An operator's command in the admin group; its answer, which must contain `expected`."""
+    boss = shop.admin()
+    await boss.send(command)
+    answer = await boss.wait_for_bot()
+    assert expected in answer.text, answer.text
+    return answer.text

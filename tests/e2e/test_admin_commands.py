@@ -6,7 +6,8 @@ from tests.e2e.harness import ADMIN_CHAT_ID, ADMIN_ID, Shop
 
 COMMANDS = (
     *("stats", "review", "order", "refund", "user", "credit", "debit", "ban", "unban"),
-    *("prices", "setmarkup", "setrate", "providers", "export", "payments"),
+    *("prices", "setmarkup", "setrate", "groups", "setgroup", "group"),
+    *("promo", "promos", "setreferral", "providers", "export", "payments"),
     *("assign", "approve"),
     *("refundstars", "broadcast", "help"),
 )
@@ -29,7 +30,7 @@ async def test_the_command_menu_is_offered_to_operators_only(shop: Shop) -> None
     assert [c["command"] for c in menus[f"chat_member:{ADMIN_CHAT_ID}:{ADMIN_ID}"]] == list(
         COMMANDS
     )
-    assert [c["command"] for c in menus["default"]] == ["start", "help", "cancel"]
+    assert [c["command"] for c in menus["default"]] == ["start", "help", "cancel", "promo"]
     assert f"chat:{ADMIN_CHAT_ID}" not in menus  # not the whole group: members see nothing
 
     visitor = shop.group_visitor()

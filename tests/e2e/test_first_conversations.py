@@ -20,7 +20,13 @@ async def test_a_new_customer_is_welcomed_and_registered(shop: Shop) -> None:
     assert "Welcome to the shop, Alice!" in menu.text
     assert "Balance: 0.00 USDT" in menu.text
     assert menu.labels[0] == "☁️ Cloud recharge"  # then every other configured product line
-    assert menu.labels[-4:] == ["💰 Wallet", "🌐 Language", "❓ Help", "💬 Contact support"]
+    assert menu.labels[-5:] == [
+        "💰 Wallet",
+        "👥 Invite friends",
+        "🌐 Language",
+        "❓ Help",
+        "💬 Contact support",
+    ]
     customer = await shop.customers.get(alice.user_id)
     assert customer is not None
     assert (customer.first_name, customer.language, customer.banned) == ("Alice", "en", False)

@@ -6,39 +6,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest_asyncio
 
-from bot.services.lines.cloud import CloudChannel, CloudLine, CloudTarget
 from bot.services.orders import ConfirmStatus, Discount
-from bot.services.pricing import Pricing
 from bot.services.promos import PromoProblem, parse_terms
-from providers.cloud import CloudRechargeClient
-from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
 from storage.ledger import MARKETING, SALES
 from storage.orders import Order, OrderStatus
-from tests.contract.conftest import FAST, NO_WAIT, serving
-from tests.integration.world import World, running
+from tests.integration.world import CloudShop, cloud_shop
 
 USD = 1_000_000
 ANN, BEN = 601, 602
 OPERATOR = 7
 
 
-@dataclass
-class Shop:
-    world: World
-    line: CloudLine
-
-    async def quote(self, user: int, uid: str = "200000000000") -> Order:
-        target = await self.line.find(CloudChannel.TENCENT, uid)
-        assert isinstance(target, CloudTarget)
-        quote = await self.line.quote(target, 10 * USD)  # 10.50 at the 5 % markup
-        return await self.world.service.open_quote(user, "cloud", quote.for_order)
-
+class Shop(CloudShop):
     async def with_code(self, user: int, code: str, uid: str = "200000000000") -> Order:
         order = await self.quote(user, uid)
         discount = await self.world.promos.discount_for(code, order)
@@ -58,17 +42,9 @@ class Shop:
 
 @pytest_asyncio.fixture
 async def shop(tmp_path: Path, backend: str) -> AsyncIterator[Shop]:
-    async with serving(CloudSimulator()) as base:
-        client = CloudRechargeClient(
-            base, DEMO_APP_ID, DEMO_APP_SECRET, timeouts=FAST, retry=NO_WAIT
-        )
-
-        def make(pricing: Pricing) -> CloudLine:
-            return CloudLine(client, pricing, repay_after=timedelta(0))
-
-        balances = {ANN: 100 * USD, BEN: 100 * USD}
-        async with running(tmp_path, backend, make, balances=balances) as (world, line):
-            yield Shop(world, line)
+    balances = {ANN: 100 * USD, BEN: 100 * USD}
+    async with cloud_shop(tmp_path, backend, balances=balances) as cloud:
+        yield Shop(cloud.world, cloud.line)
 
 
 async def test_the_last_use_goes_to_exactly_one_of_two_confirming_at_once(shop: Shop) -> None:

@@ -6,22 +6,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from bot.services.lines.base import Line
+from bot.services.lines.cloud import CloudChannel, CloudLine, CloudTarget
 from bot.services.lines.registry import default_markups
 from bot.services.orders import OrderService
 from bot.services.pricing import Pricing
 from bot.services.promos import PromoService
+from bot.services.referrals import ReferralService
 from bot.telegram.outbox import Outbox
+from providers.cloud import CloudRechargeClient
+from sandbox.cloud import DEMO_APP_ID, DEMO_APP_SECRET, CloudSimulator
 from storage.admin_log import AdminLog
 from storage.audit import audit_ledger
 from storage.database import Database
 from storage.ledger import Ledger
-from storage.orders import OrderStore
+from storage.orders import Order, OrderStore
 from storage.settings import SettingsStore
 from storage.users import CustomerStore
+from tests.contract.conftest import FAST, NO_WAIT, serving
 from tests.databases import fresh_database
 from tests.heard import OPERATORS_CHAT, Heard
 
@@ -36,6 +42,7 @@ class World:
     service: OrderService
     heard: Heard  # what the customers and operators are to be told
     promos: PromoService
+    referrals: ReferralService
 
 
 @asynccontextmanager
@@ -53,9 +60,14 @@ async def running(
         ledger, orders = Ledger(db), OrderStore(db)
         outbox = Outbox(db, OPERATORS_CHAT)
         promos = PromoService(db, ledger, orders, AdminLog(db))
-        service = OrderService(db, ledger, orders, {line.product: line}, outbox, followers=[promos])
+        referrals = ReferralService(
+            db, ledger, SettingsStore(db), outbox, AdminLog(db), [line.product]
+        )
+        service = OrderService(
+            db, ledger, orders, {line.product: line}, outbox, followers=[promos, referrals]
+        )
         line.bind(service.report, service.find)
-        world = World(db, ledger, orders, service, Heard(outbox), promos)
+        world = World(db, ledger, orders, service, Heard(outbox), promos, referrals)
         customers = CustomerStore(db)
         for user, amount in balances.items():
             await customers.register(user, username=None, first_name="C", language="en")
@@ -66,3 +78,41 @@ async def running(
             await line.close()
             report = await audit_ledger(db)
             assert report.ok, report.problems
+
+
+CLOUD_USD = 1_000_000
+
+
+@dataclass
+class CloudShop:
+    """The order engine with the cloud line against its simulator: for tests of what follows an
+    order's money (promo codes, referral rewards)."""
+
+    world: World
+    line: CloudLine
+
+    async def quote(self, user: int, uid: str = "200000000000") -> Order:
+        """10 USD to a Tencent account: 10.50 at the 5 % markup."""
+        target = await self.line.find(CloudChannel.TENCENT, uid)
+        assert isinstance(target, CloudTarget)
+        quote = await self.line.quote(target, 10 * CLOUD_USD)
+        return await self.world.service.open_quote(user, "cloud", quote.for_order)
+
+    async def wallet(self, user: int) -> int:
+        return (await self.world.ledger.balance(user)).available
+
+
+@asynccontextmanager
+async def cloud_shop(
+    folder: Path, backend: str, *, balances: Mapping[int, int]
+) -> AsyncIterator[CloudShop]:
+    async with serving(CloudSimulator()) as base:
+        client = CloudRechargeClient(
+            base, DEMO_APP_ID, DEMO_APP_SECRET, timeouts=FAST, retry=NO_WAIT
+        )
+
+        def make(pricing: Pricing) -> CloudLine:
+            return CloudLine(client, pricing, repay_after=timedelta(0))
+
+        async with running(folder, backend, make, balances=balances) as (world, line):
+            yield CloudShop(world, line)

@@ -41,6 +41,20 @@ _GUARDS = {
 }
 
 
+_PROMO = (
+    "INSERT INTO promo_codes (code, kind, amount, created_by, created_at)"
+    " VALUES ('TEN', 'fixed', 1000000, 'admin:1', 'x')"
+)
+
+
+def _use(order: str, status: str) -> str:
+    """A use of TEN of 1.00 by customer 1, on an order (quoted id) or a gift (NULL)."""
+    return (
+        "INSERT INTO promo_uses (code, user_id, order_id, amount, status, created_at, updated_at)"
+        f" VALUES ('TEN', 1, {order}, 1000000, '{status}', 'x', 'x')"
+    )
+
+
 async def _tamper(books: Books, *statements: str) -> None:
     async with books.db.write() as tx:
         for guard in _GUARDS[books.db.dialect]:
@@ -93,6 +107,19 @@ async def test_a_healthy_ledger_passes(books: Books) -> None:
         (
             ["UPDATE ledger_holds SET status = 'voided' WHERE order_id = 'SOLD'"],
             "is voided but its settling transaction does not match",
+        ),
+        (
+            [_PROMO, _use("'SOLD'", "used")],
+            "promo use 1 of TEN on order SOLD is used (1000000) but marketing paid 0 and got"
+            " back 0",
+        ),
+        ([_PROMO, _use("NULL", "used")], "promo gift 1 of TEN is 1000000 but the wallet got 0"),
+        (
+            [
+                "INSERT INTO referral_rewards (order_id, referrer_id, referred_id, amount, status,"
+                " due_at, created_at) VALUES ('SOLD', 1, 1, 500000, 'released', 'x', 'x')"
+            ],
+            "referral reward 1 for order SOLD is released (500000) but the wallet got 0",
         ),
     ],
 )

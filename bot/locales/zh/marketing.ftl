@@ -21,3 +21,30 @@ promo-gift-only = 🏷 该代码是赠送余额，不是折扣：请发送 /prom
 promo-purchase-only = 🏷 该代码是折扣码：请在购买确认页通过“🏷 优惠码”使用。
 history-gift = 优惠码赠送
 history-discount = 优惠折扣，订单 { $order }
+
+## 邀请好友：客户的邀请链接，以及好友购买为其带来的奖励。
+
+menu-referrals = 👥 邀请好友
+referral-title = 👥 <b>邀请好友</b>
+referral-how = 分享您的链接。好友通过该链接进入商店后，他们的购买将为您带来：
+referral-share-margin = • { $line }：商店利润的 { $percent }%
+referral-share-amount = • { $line }：其支付金额的 { $percent }%
+referral-when = 奖励将在购买 { $hours } 小时后存入您的余额，如期间发生退款则取消。
+referral-no-rewards = 与好友分享您的链接。商店目前不提供邀请奖励。
+referral-link = 您的链接：{ $link }
+referral-standing = 已加入的好友：{ $joined } · 已获得：{ $earned } · 待发放：{ $pending }
+button-referral-qr = 📷 二维码
+referral-qr-caption = 👥 您的邀请链接：{ $link }
+referral-reward-paid = 🎁 您邀请的好友完成了一笔购买：{ $amount } 已存入您的余额。余额：{ $balance }。
+history-referral-reward = 邀请奖励
+
+## 价格组。
+
+menu-price-group = 🏷 您的价格等级：<b>{ $group }</b>
+
+## 客户需先加入的频道（REQUIRED_CHANNEL）。
+
+channel-required = 📢 使用商店前，请先加入我们的频道 { $channel }，然后点击“我已加入”。
+button-open-channel = 📢 打开频道
+button-joined-channel = ✅ 我已加入
+channel-not-yet = 您还未加入频道：请先加入，然后再次点击“我已加入”。

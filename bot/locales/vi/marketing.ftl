@@ -21,3 +21,30 @@ promo-gift-only = 🏷 Mã này là quà vào số dư, không phải giảm gi�
 promo-purchase-only = 🏷 Mã này là mã giảm giá: hãy nhập ở bước xác nhận mua, bằng nút “🏷 Mã khuyến mãi”.
 history-gift = Quà từ mã khuyến mãi
 history-discount = Giảm giá khuyến mãi, đơn { $order }
+
+## Giới thiệu bạn bè: liên kết của khách hàng, và phần thưởng từ giao dịch của bạn bè.
+
+menu-referrals = 👥 Mời bạn bè
+referral-title = 👥 <b>Mời bạn bè</b>
+referral-how = Chia sẻ liên kết của bạn. Khi bạn bè vào cửa hàng qua liên kết đó, giao dịch của họ mang lại cho bạn:
+referral-share-margin = • { $line }: { $percent }% lợi nhuận của cửa hàng
+referral-share-amount = • { $line }: { $percent }% số tiền họ trả
+referral-when = Phần thưởng được cộng vào số dư { $hours } giờ sau giao dịch, trừ khi giao dịch được hoàn tiền trước đó.
+referral-no-rewards = Hãy chia sẻ liên kết với bạn bè. Hiện cửa hàng không trả thưởng giới thiệu.
+referral-link = Liên kết của bạn: { $link }
+referral-standing = Bạn bè đã tham gia: { $joined } · đã nhận: { $earned } · đang chờ: { $pending }
+button-referral-qr = 📷 Mã QR
+referral-qr-caption = 👥 Liên kết mời của bạn: { $link }
+referral-reward-paid = 🎁 Một người bạn bạn mời đã mua hàng: đã cộng { $amount } vào số dư. Số dư: { $balance }.
+history-referral-reward = Thưởng giới thiệu
+
+## Nhóm giá.
+
+menu-price-group = 🏷 Bảng giá của bạn: <b>{ $group }</b>
+
+## Kênh khách hàng cần tham gia (REQUIRED_CHANNEL).
+
+channel-required = 📢 Để dùng cửa hàng, hãy tham gia kênh { $channel } của chúng tôi trước, rồi nhấn “Tôi đã tham gia”.
+button-open-channel = 📢 Mở kênh
+button-joined-channel = ✅ Tôi đã tham gia
+channel-not-yet = Bạn chưa ở trong kênh: hãy tham gia, rồi nhấn “Tôi đã tham gia” lần nữa.
