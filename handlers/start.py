@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
@@ -19,17 +19,14 @@ router = Router(name="start")
 @router.message(CommandStart())
 async def start(
     message: Message,
-    command: CommandObject,
     state: FSMContext,
     i18n: I18nContext,
     shop: Shop,
     customer: Customer,
 ) -> None:
-    """Works from anywhere: whatever was half done is dropped, and the menu comes fresh. A new
-    customer's first start through a friend's link (`/start r_<code>`) makes them that friend's
-    referral."""
-    if customer.is_new and command.args:
-        await shop.referrals.join(customer.id, command.args)
+    """Works from anywhere: whatever was half done is dropped, and the menu comes fresh. (A new
+    customer's `/start r_<code>` was taken as a referral as they were registered: see
+    `handlers.middlewares.CustomerMiddleware`.)"""
     await state.clear()
     await shop.sales.cancel_open_quotes(customer.id)
     greeting = i18n.get(

@@ -1,4 +1,5 @@
-"""Broadcasts: a message copied to every customer, with one delivery row per customer.
+"""Broadcasts: a message copied to every customer of an audience (everyone, or a segment), with
+one delivery row per customer it matched when it was confirmed.
 
 A delivery is marked `sending` (committed) before the message goes out and `sent` after, so a
 restart knows who got it: `pending` rows are still to go, and a row a crash left at `sending`
@@ -42,6 +43,9 @@ class Broadcast:
     note: str
     created_at: str
     ended_by: int | None
+    audience: str = ""  # whom it is for, as the operators read it ("": every customer)
+    buttons: str = ""  # the inline keyboard under each copy, as JSON ("": none)
+    send_at: str | None = None  # held back until then (None: at once)
 
     @classmethod
     def from_row(cls, row: Row) -> Broadcast:
@@ -56,7 +60,77 @@ class Broadcast:
             note=row["note"],
             created_at=row["created_at"],
             ended_by=row["ended_by"],
+            audience=row["audience"],
+            buttons=row["buttons"],
+            send_at=row["send_at"],
         )
+
+
+@dataclass(frozen=True)
+class GroupBand:
+    """A price group's customers: those operators put in `name`, and those in no group by an
+    operator's hand whose delivered orders since `since` reach `low` (and stay under `high`, the
+    next group's threshold). `low` None: the group takes nobody by spend."""
+
+    name: str
+    low: int | None
+    high: int | None
+    since: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whom a broadcast goes to: every customer who is not banned and has not blocked the bot,
+    narrowed by each part that is given (all of them must hold)."""
+
+    language: str | None = None
+    bought: str | None = None  # a product line they had an order of delivered
+    deposited: bool | None = None  # whether any deposit reached their wallet
+    inactive_since: str | None = None  # no order priced or placed since, a customer since before
+    group: GroupBand | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        """The SQL condition on `users u`, with its parameters."""
+        parts = ["u.banned = 0", "u.blocked_bot_at IS NULL"]
+        args: list[object] = []
+        if self.language is not None:
+            parts.append("u.language = ?")
+            args.append(self.language)
+        if self.bought is not None:
+            parts.append(
+                "EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.product = ?"
+                " AND o.status IN ('succeeded', 'reversed'))"
+            )
+            args.append(self.bought)
+        if self.deposited is not None:
+            exists = (
+                "EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.user_id = u.id"
+                " AND t.kind = 'deposit')"
+            )
+            parts.append(exists if self.deposited else f"NOT {exists}")
+        if self.inactive_since is not None:
+            parts.append(
+                "NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.created_at >= ?)"
+                " AND u.created_at < ?"
+            )
+            args += [self.inactive_since, self.inactive_since]
+        if (band := self.group) is not None:
+            by_hand = "u.id IN (SELECT user_id FROM customer_groups WHERE name = ?)"
+            args.append(band.name)
+            if band.low is None:
+                parts.append(by_hand)
+            else:
+                spent = (
+                    "(SELECT COALESCE(SUM(o.charge), 0) FROM orders o WHERE o.user_id = u.id"
+                    " AND o.status = 'succeeded' AND o.created_at >= ?)"
+                )
+                by_spend = f"u.id NOT IN (SELECT user_id FROM customer_groups) AND {spent} >= ?"
+                args += [band.since, band.low]
+                if band.high is not None:
+                    by_spend += f" AND {spent} < ?"
+                    args += [band.since, band.high]
+                parts.append(f"({by_hand} OR ({by_spend}))")
+        return " AND ".join(parts), args
 
 
 @dataclass(frozen=True)
@@ -87,11 +161,11 @@ class BroadcastStore:
     def db(self) -> Database:
         return self._db
 
-    async def recipients(self) -> int:
-        """How many customers a broadcast would reach now: not banned, not known to block us."""
-        count: int = await self._db.fetch_value(
-            "SELECT COUNT(*) FROM users WHERE banned = 0 AND blocked_bot_at IS NULL"
-        )
+    async def recipients(self, audience: Audience | None = None) -> int:
+        """How many customers a broadcast to `audience` would reach now (not banned, not known
+        to block us)."""
+        where, args = (audience or Audience()).where()
+        count: int = await self._db.fetch_value(f"SELECT COUNT(*) FROM users u WHERE {where}", args)
         return count
 
     async def create(
@@ -99,26 +173,34 @@ class BroadcastStore:
         admin_id: int,
         source: tuple[int, int],
         progress: tuple[int, int],
+        *,
+        audience: Audience | None = None,
+        described: str = "",
+        buttons: str = "",
+        send_at: str | None = None,
     ) -> Broadcast | None:
-        """A running broadcast of message `source` (chat id, message id) to every recipient, with
-        its progress shown in message `progress`; None if that message was broadcast already."""
+        """A running broadcast of message `source` (chat id, message id) to the customers of
+        `audience` (`described` for the operators), with `buttons` under each copy, from
+        `send_at` on; its progress shown in message `progress`. None if that message was
+        broadcast already."""
         now = utc_now()
+        where, args = (audience or Audience()).where()
         async with self._db.write() as tx:
             # Claimed by the insert: of two operators' processes broadcasting one message at
             # once, the second finds it taken.
             broadcast_id = await tx.fetch_value(
                 "INSERT INTO broadcasts (admin_id, source_chat_id, source_message_id,"
-                " progress_chat_id, progress_message_id, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?, 'running', ?)"
+                " progress_chat_id, progress_message_id, status, created_at, audience, buttons,"
+                " send_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)"
                 " ON CONFLICT (source_chat_id, source_message_id) DO NOTHING RETURNING id",
-                (admin_id, *source, *progress, now),
+                (admin_id, *source, *progress, now, described, buttons, send_at),
             )
             if broadcast_id is None:
                 return None
             await tx.execute(
                 "INSERT INTO broadcast_deliveries (broadcast_id, user_id, status)"
-                " SELECT ?, id, 'pending' FROM users WHERE banned = 0 AND blocked_bot_at IS NULL",
-                (broadcast_id,),
+                f" SELECT ?, u.id, 'pending' FROM users u WHERE {where}",
+                (broadcast_id, *args),
             )
             recipients = await tx.fetch_value(
                 "SELECT COUNT(*) FROM broadcast_deliveries WHERE broadcast_id = ?", (broadcast_id,)
@@ -146,6 +228,25 @@ class BroadcastStore:
             (chat_id, message_id),
         )
         return None if row is None else Broadcast.from_row(row)
+
+    async def save_draft(self, source: tuple[int, int], terms: str, admin_id: int) -> None:
+        """An operator's /broadcast of message `source`, waiting for "Send" (the latest one)."""
+        async with self._db.write() as tx:
+            await tx.execute(
+                "INSERT INTO broadcast_drafts (source_chat_id, source_message_id, terms,"
+                " admin_id, created_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (source_chat_id, source_message_id) DO UPDATE SET"
+                " terms = excluded.terms, admin_id = excluded.admin_id,"
+                " created_at = excluded.created_at",
+                (*source, terms, admin_id, utc_now()),
+            )
+
+    async def draft(self, source: tuple[int, int]) -> str | None:
+        value = await self._db.fetch_value(
+            "SELECT terms FROM broadcast_drafts WHERE source_chat_id = ? AND source_message_id = ?",
+            source,
+        )
+        return None if value is None else str(value)
 
     async def running(self) -> list[Broadcast]:
         rows = await self._db.fetch_all(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from storage.database import Database, utc_now
+from storage.database import Database, Reads, utc_now
 
 
 class SettingsStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get(self, key: str) -> str | None:
-        value = await self._db.fetch_value("SELECT value FROM settings WHERE key = ?", (key,))
+    async def get(self, key: str, *, reads: Reads | None = None) -> str | None:
+        """With `reads` (a transaction), read through it rather than a connection of its own."""
+        value = await (reads or self._db).fetch_value(
+            "SELECT value FROM settings WHERE key = ?", (key,)
+        )
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str, *, actor: str = "system") -> None:

@@ -148,8 +148,9 @@ class OrderFollower(Protocol):
         """Settled without delivering: nothing of it was used."""
         ...
 
-    async def refunded(self, order: Order, share: Fraction, tx: Transaction) -> None:
-        """A delivered order's charge was given back, this share of it (1: all)."""
+    async def refunded(self, order: Order, tx: Transaction) -> None:
+        """A delivered order's charge was given back, all of it, once: by upstream's reversal or
+        an operator's refund."""
         ...
 
 
@@ -755,7 +756,7 @@ class OrderService:
                 tx=tx,
             )
             if order.status == OrderStatus.SUCCEEDED:
-                await self._refunded(order, Fraction(1), tx)
+                await self._refunded(order, tx)
             refund = Settlement(refunded=already + amount, refunded_by_operator=True)
             await self._orders.note(order_id, tx=tx, details=refund.dump())
             await self._orders.move(
@@ -871,17 +872,16 @@ class OrderService:
             refunded = 0
             if hold is not None and submission.refund_share is not None:
                 await self._ledger.post(hold.id, memo=f"order {order_id}", tx=tx)
-                await self._delivered(order, tx)
                 share = min(submission.refund_share, Fraction(1))
                 refunded = math.floor(hold.amount * share / CENT) * CENT  # whole cents, as shown
                 if refunded > 0:
                     await self._refund(order, refunded, tx)
-                    await self._refunded(order, share, tx)
-            else:
-                if hold is not None:
-                    await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
-                    refunded = hold.amount
-                await self._failed(order, tx)
+            elif hold is not None:
+                await self._ledger.void(hold.id, memo=f"order {order_id}", tx=tx)
+                refunded = hold.amount
+            # Failed, even where upstream used part of it: no discount is spent on it and no
+            # referral reward earned, whatever is refunded of it later.
+            await self._failed(order, tx)
             owes = {"upstream_owes_refund": True} if submission.upstream_owes_refund else {}
             failed = Settlement(failure=submission.failure, refunded=refunded, **owes)
             await self._orders.note(order_id, details=failed.dump(), tx=tx)
@@ -899,7 +899,7 @@ class OrderService:
         """A delivered order upstream took back: the whole charge goes back to the customer."""
         if order.charge > 0:
             await self._refund(order, order.charge, tx)
-        await self._refunded(order, Fraction(1), tx)
+        await self._refunded(order, tx)
         await self._orders.note(order.id, details=Settlement(refunded=order.charge).dump(), tx=tx)
         await self._orders.move(
             order.id,
@@ -930,9 +930,9 @@ class OrderService:
         for follower in self._followers:
             await follower.failed(order, tx)
 
-    async def _refunded(self, order: Order, share: Fraction, tx: Transaction) -> None:
+    async def _refunded(self, order: Order, tx: Transaction) -> None:
         for follower in self._followers:
-            await follower.refunded(order, share, tx)
+            await follower.refunded(order, tx)
 
     # -- helpers --
 

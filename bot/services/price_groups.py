@@ -17,6 +17,7 @@ from bot.services.money import MICRO, AmountError, parse_amount, parse_percent
 from bot.services.operators import MAX_MARKUP
 from bot.services.pricing import Pricing, markup_key
 from storage.admin_log import AdminLog
+from storage.broadcasts import GroupBand
 from storage.database import as_stored
 from storage.price_groups import PriceGroup, PriceGroupStore
 from storage.settings import SettingsStore
@@ -63,6 +64,23 @@ class PriceGroups:
         spent = await self._store.spent_since(user_id, as_stored(since))
         reached = [g for g in automatic if g.min_spend is not None and spent >= g.min_spend]
         return max(reached, key=lambda g: g.min_spend or 0).name if reached else None
+
+    async def names(self) -> list[str]:
+        """Every group's name, and "retail"."""
+        return [RETAIL, *(group.name for group in await self._store.groups())]
+
+    async def band(self, name: str) -> GroupBand:
+        """Who is in group `name` (or on retail prices) now, as a broadcast's audience reads it:
+        the same rule as `group_of`, for every customer at once."""
+        since = as_stored(datetime.now(UTC) - timedelta(days=await self.window_days()))
+        thresholds = sorted(g.min_spend for g in await self._store.groups() if g.min_spend)
+        if name == RETAIL:
+            return GroupBand(RETAIL, 0, thresholds[0] if thresholds else None, since)
+        group = await self._existing(name)
+        if not group.min_spend:
+            return GroupBand(group.name, None, None, since)
+        higher = [t for t in thresholds if t > group.min_spend]
+        return GroupBand(group.name, group.min_spend, higher[0] if higher else None, since)
 
     async def window_days(self) -> int:
         stored = await self._settings.get(WINDOW_KEY)

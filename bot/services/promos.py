@@ -317,18 +317,13 @@ class PromoService:
         if use is not None:
             await self._codes.move_use(use.id, UseStatus.RESERVED, UseStatus.RELEASED, tx=tx)
 
-    async def refunded(self, order: Order, share: Fraction, tx: Transaction) -> None:
-        """The discount goes back to marketing in the share the customer's money did; refunded
-        in full, the use no longer counts."""
+    async def refunded(self, order: Order, tx: Transaction) -> None:
+        """The discount goes back to marketing, and the use no longer counts."""
         use = await self._codes.use_of(order.id, tx=tx)
-        if use is None or use.status != UseStatus.USED:
-            return
-        back = math.floor(use.amount * min(share, Fraction(1)) / CENT) * CENT
-        if share >= 1:
-            await self._codes.move_use(use.id, UseStatus.USED, UseStatus.RELEASED, tx=tx)
-            back = use.amount
-        if back > 0:
-            await self._book(Kind.DISCOUNT_RETURNED, use, back, tx)
+        if use is not None and await self._codes.move_use(
+            use.id, UseStatus.USED, UseStatus.RELEASED, tx=tx
+        ):
+            await self._book(Kind.DISCOUNT_RETURNED, use, use.amount, tx)
 
     async def _book(self, kind: Kind, use: PromoUse, amount: int, tx: Transaction) -> None:
         """A discount paid by marketing to sales, or given back: once per order and kind."""

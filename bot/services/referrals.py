@@ -20,13 +20,13 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
 
-from bot.services.money import CENT, parse_percent
-from bot.services.news import News, Topic
+from bot.services.money import CENT, STORE_CURRENCY, format_money, parse_percent
+from bot.services.news import News, Topic, alert_text
 from bot.services.orders import Settlement
 from storage.admin_log import AdminLog
-from storage.database import Database, Transaction, as_stored, utc_now
+from storage.database import Database, Reads, Transaction, as_stored, utc_now
 from storage.ledger import Kind, Ledger
-from storage.orders import Order
+from storage.orders import Order, OrderStatus, OrderStore
 from storage.referrals import ReferralStanding, ReferralStore, Reward, RewardStatus
 from storage.settings import SettingsStore
 
@@ -85,6 +85,7 @@ class ReferralService:
         admin_log: AdminLog,
         lines: list[str],
     ) -> None:
+        self._orders = OrderStore(db)
         self._db = db
         self._ledger = ledger
         self._settings = settings
@@ -95,9 +96,9 @@ class ReferralService:
 
     # -- the operators' terms --
 
-    async def terms(self, line: str) -> ReferralTerms | None:
+    async def terms(self, line: str, *, reads: Reads | None = None) -> ReferralTerms | None:
         """The line's share (None: its orders earn nothing)."""
-        stored = await self._settings.get(terms_key(line))
+        stored = await self._settings.get(terms_key(line), reads=reads)
         if not stored:
             return None
         percent, _, base = stored.partition(" ")
@@ -108,11 +109,14 @@ class ReferralService:
             return None
         return terms if terms.percent > 0 else None
 
-    async def settling(self) -> timedelta:
-        stored = await self._settings.get(SETTLING_KEY)
-        if stored is None:
+    async def settling(self, *, reads: Reads | None = None) -> timedelta:
+        stored = await self._settings.get(SETTLING_KEY, reads=reads)
+        hours = None if stored is None else parse_percent(stored, maximum=MAX_SETTLING_HOURS)
+        if hours is None:
+            if stored is not None:
+                log.error("the referral settling period cannot be read: %r", stored)
             return DEFAULT_SETTLING
-        return timedelta(hours=float(Decimal(stored)))
+        return timedelta(hours=float(hours))
 
     async def set_terms(self, operator: int, line: str, percent: str, base: str) -> None:
         if line not in self._lines:
@@ -172,21 +176,36 @@ class ReferralService:
         referrer = await self._store.referrer_of(order.user_id, tx=tx)
         if referrer is None:
             return
-        terms = await self.terms(order.product)
+        terms = await self.terms(order.product, reads=tx)
         amount = 0 if terms is None else reward_for(order, terms)
         if amount <= 0:
             return
-        due = as_stored(datetime.now(UTC) + await self.settling())
+        due = as_stored(datetime.now(UTC) + await self.settling(reads=tx))
         await self._store.add_reward(order.id, referrer, order.user_id, amount, due, tx=tx)
 
     async def failed(self, order: Order, tx: Transaction) -> None:
         return None  # nothing is earned before delivery
 
-    async def refunded(self, order: Order, share: Fraction, tx: Transaction) -> None:
-        """Any refund before the reward is paid voids it; one paid already stays paid."""
+    async def refunded(self, order: Order, tx: Transaction) -> None:
+        """A refund before the reward is paid voids it. One paid already stays paid, and the
+        operators are told, to take it back if they want to."""
         reward = await self._store.reward_of(order.id, tx=tx)
-        if reward is not None and reward.status == RewardStatus.PENDING:
+        if reward is None:
+            return
+        if reward.status == RewardStatus.PENDING:
             await self._store.settle(reward.id, RewardStatus.VOIDED, tx=tx)
+        elif reward.status == RewardStatus.RELEASED:
+            await self._news.to_operators(
+                tx,
+                Topic.ORDER_ALERT,
+                alert_text(
+                    f"Order {order.id} was refunded after its referral reward of "
+                    f"{format_money(reward.amount, STORE_CURRENCY)} was paid to customer "
+                    f"{reward.referrer_id}: /debit them to take it back, if you want to"
+                ),
+                about=order.id,
+                key=f"referral-refunded:{order.id}",
+            )
 
     # -- the background job --
 
@@ -200,6 +219,10 @@ class ReferralService:
 
     async def _release(self, reward: Reward) -> bool:
         async with self._db.write() as tx:
+            order = await self._orders.get(reward.order_id, tx=tx)  # locked with its refunds
+            if order is None or order.status != OrderStatus.SUCCEEDED:
+                await self._store.settle(reward.id, RewardStatus.VOIDED, tx=tx)
+                return False
             if not await self._store.settle(reward.id, RewardStatus.RELEASED, tx=tx):
                 return False  # voided or paid meanwhile
             await self._ledger.credit(

@@ -1,5 +1,6 @@
-"""Sending one message to every customer: within Telegram's limits, cancellable, and resumed after a
-restart without sending to anyone twice.
+"""Sending one message to every customer of an audience, with buttons under each copy, at once or
+from a chosen time: within Telegram's limits, cancellable, and resumed after a restart without
+sending to anyone twice (a broadcast held back waits, across restarts, until its time).
 
 Deliveries go one at a time, evenly paced under `MESSAGES_PER_SECOND` across all broadcasts. Each
 is recorded before and after it goes out (see `storage.broadcasts`).
@@ -30,6 +31,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from aiogram.exceptions import (
@@ -44,7 +46,15 @@ from aiohttp import ClientConnectorError
 
 from bot.telegram.link import BotLink
 from bot.telegram.notify import Messenger
-from storage.broadcasts import Broadcast, BroadcastStatus, BroadcastStore, Delivery, Tally
+from storage.broadcasts import (
+    Audience,
+    Broadcast,
+    BroadcastStatus,
+    BroadcastStore,
+    Delivery,
+    Tally,
+)
+from storage.database import as_stored
 from storage.leases import Leases
 
 log = logging.getLogger(__name__)
@@ -57,6 +67,14 @@ LONGEST_PAUSE = 30.0  # seconds, after trouble reaching Telegram
 # How long a process's claim on a broadcast lasts unrenewed: longer than any one copy takes with
 # its waits (a 429's retry_after, LONGEST_PAUSE), so a live sender never loses it.
 CLAIM_SECONDS = 120.0
+
+
+def _buttons(broadcast: Broadcast) -> InlineKeyboardMarkup | None:
+    return (
+        None
+        if not broadcast.buttons
+        else InlineKeyboardMarkup.model_validate_json(broadcast.buttons)
+    )
 
 
 def _pause_after(troubles: int) -> float:
@@ -146,11 +164,29 @@ class Broadcaster:
         self._stopping = False
 
     async def begin(
-        self, admin_id: int, source: tuple[int, int], progress: tuple[int, int]
+        self,
+        admin_id: int,
+        source: tuple[int, int],
+        progress: tuple[int, int],
+        *,
+        audience: Audience | None = None,
+        described: str = "",
+        buttons: InlineKeyboardMarkup | None = None,
+        send_at: datetime | None = None,
     ) -> Broadcast | None:
-        """Start sending message `source` (chat id, message id) to every customer, showing the
-        progress in message `progress`; None if that message was broadcast already."""
-        broadcast = await self._store.create(admin_id, source, progress)
+        """Start sending message `source` (chat id, message id) to the customers of `audience`
+        (every one: None), with `buttons` under each copy, from `send_at` (at once: None),
+        showing the progress in message `progress`; None if that message was broadcast
+        already."""
+        broadcast = await self._store.create(
+            admin_id,
+            source,
+            progress,
+            audience=audience,
+            described=described,
+            buttons="" if buttons is None else buttons.model_dump_json(exclude_none=True),
+            send_at=None if send_at is None else as_stored(send_at),
+        )
         if broadcast is not None and await self._claim(broadcast.id):
             self._launch(broadcast, resumed=False)
         return broadcast
@@ -247,8 +283,20 @@ class Broadcaster:
         self._halt_of(broadcast_id).set()
         return False
 
+    async def _held_back(self, broadcast: Broadcast) -> None:
+        """Until the broadcast's time (its claim kept meanwhile), or until it is halted."""
+        if broadcast.send_at is None:
+            return
+        due = datetime.fromisoformat(broadcast.send_at.replace("Z", "+00:00"))
+        while not self._halted(broadcast.id):
+            left = (due - datetime.now(UTC)).total_seconds()
+            if left <= 0 or not await self._still_ours(broadcast.id):
+                return
+            await self._pause(broadcast.id, min(left, CLAIM_SECONDS / 4))
+
     async def _send_all(self, broadcast: Broadcast, resumed: bool) -> None:
         await self._show(broadcast.id, resumed=resumed)
+        await self._held_back(broadcast)
         shown = time.monotonic()
         while not self._halted(broadcast.id):
             try:
@@ -295,6 +343,7 @@ class Broadcaster:
                     chat_id=user_id,
                     from_chat_id=broadcast.source_chat_id,
                     message_id=broadcast.source_message_id,
+                    reply_markup=_buttons(broadcast),
                 )
             except TelegramRetryAfter as flood:  # refused, nothing sent
                 await self._pause(broadcast.id, flood.retry_after)

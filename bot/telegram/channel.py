@@ -6,7 +6,12 @@ from __future__ import annotations
 import logging
 import time
 
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+)
 
 from bot.services.config import ConfigError
 from bot.telegram.link import BotLink
@@ -14,6 +19,7 @@ from bot.telegram.link import BotLink
 log = logging.getLogger(__name__)
 
 REMEMBERED_SECONDS = 60.0  # a member's answer; a newcomer's "I've joined" asks again at once
+OUTSIDER_SECONDS = 5.0
 REMEMBERED_AT_MOST = 10_000
 MEMBERS = frozenset({"creator", "administrator", "member"})
 ADMINISTRATORS = frozenset({"creator", "administrator"})
@@ -24,6 +30,7 @@ class ChannelMembership:
         self.channel = channel  # @name
         self._link = link
         self._members: dict[int, float] = {}  # user id -> when they were last seen a member
+        self._outsiders: dict[int, float] = {}  # user id -> when they were last seen outside
 
     @property
     def url(self) -> str:
@@ -36,10 +43,14 @@ class ChannelMembership:
         try:
             me = await bot.me()
             member = await bot.get_chat_member(self.channel, me.id)
-        except TelegramAPIError as refused:
+        except (TelegramBadRequest, TelegramForbiddenError) as refused:
             raise ConfigError(
                 f"REQUIRED_CHANNEL is invalid: Telegram says of {self.channel}: {refused.message}"
             ) from None
+        # Telegram's own trouble (a gateway's page among it): checked again on each use
+        except (TelegramAPIError, ClientDecodeError) as trouble:
+            log.warning("cannot check the bot's place in %s now: %s", self.channel, trouble)
+            return
         if member.status not in ADMINISTRATORS:
             raise ConfigError(
                 f"REQUIRED_CHANNEL is invalid: the bot is not an administrator of "
@@ -48,25 +59,35 @@ class ChannelMembership:
 
     async def is_member(self, user_id: int, *, fresh: bool = False) -> bool:
         """Whether the customer is in the channel. When Telegram cannot say (it is down, or the
-        bot lost its rights), they are let in: the shop's trouble never locks a customer out."""
+        bot lost its rights), they are let in: the shop's trouble never locks a customer out.
+        A "no" is remembered for a few seconds, so that taps meanwhile ask Telegram nothing."""
+        now = time.monotonic()
         seen = self._members.get(user_id)
-        if not fresh and seen is not None and time.monotonic() - seen < REMEMBERED_SECONDS:
+        if not fresh and seen is not None and now - seen < REMEMBERED_SECONDS:
             return True
+        outside = self._outsiders.get(user_id)
+        if not fresh and outside is not None and now - outside < OUTSIDER_SECONDS:
+            return False
         try:
             member = await self._link.bot.get_chat_member(self.channel, user_id)
-        except TelegramAPIError as trouble:
+        except (TelegramAPIError, ClientDecodeError) as trouble:  # a gateway's page too
             log.warning("cannot tell whether %s is in %s: %s", user_id, self.channel, trouble)
             return True
+        if len(self._members) + len(self._outsiders) >= REMEMBERED_AT_MOST:
+            self._forget_the_stale(now)
         if member.status in MEMBERS or getattr(member, "is_member", False):
-            if len(self._members) >= REMEMBERED_AT_MOST:
-                self._forget_the_stale()
-            self._members[user_id] = time.monotonic()
+            self._members[user_id] = now
+            self._outsiders.pop(user_id, None)
             return True
         self._members.pop(user_id, None)
+        self._outsiders[user_id] = now
         return False
 
-    def _forget_the_stale(self) -> None:
-        now = time.monotonic()
-        for user_id, seen in list(self._members.items()):
-            if now - seen >= REMEMBERED_SECONDS:
-                del self._members[user_id]
+    def _forget_the_stale(self, now: float) -> None:
+        for remembered, lasts in (
+            (self._members, REMEMBERED_SECONDS),
+            (self._outsiders, OUTSIDER_SECONDS),
+        ):
+            for user_id, seen in list(remembered.items()):
+                if now - seen >= lasts:
+                    del remembered[user_id]

@@ -35,8 +35,16 @@ async def test_a_customer_joins_the_channel_before_using_the_shop(
     gated: tuple[Shop, Chat],
 ) -> None:
     shop, channel = gated
+    jo = shop.customer("Jo")
+    channel.statuses[jo.user_id] = "member"
+    await jo.send("/start")
+    await jo.wait_for_bot()
+    await jo.press("👥 Invite friends")
+    link = (await jo.wait_for_bot()).text
+    invitation = link[link.index("?start=") + len("?start=") :].split()[0]
+
     kim = shop.customer("Kim")
-    await kim.send("/start")
+    await kim.send(f"/start {invitation}")  # a friend's link: taken though the gate stops her
     asked = await kim.wait_for_bot()
     assert JOIN in asked.text
     assert asked.labels == ["📢 Open the channel", "✅ I've joined"]
@@ -52,6 +60,10 @@ async def test_a_customer_joins_the_channel_before_using_the_shop(
     await kim.press("✅ I've joined")
     menu = await kim.wait_until(lambda m: "Main menu" in m.text)
     assert "☁️ Cloud recharge" in menu.labels
+    referrer = await shop.db.fetch_value(
+        "SELECT referrer_id FROM referrals WHERE user_id = ?", (kim.user_id,)
+    )
+    assert referrer == jo.user_id
     await shop.check_ledger()
 
 
@@ -74,7 +86,31 @@ async def test_a_paying_customer_is_never_locked_out(gated: tuple[Shop, Chat]) -
     assert "Main menu" in (await lee.wait_for_bot()).text
     await lee.press("📦 My orders")
     assert "page 1 of 1" in (await lee.wait_for_bot()).text
+
+    # Money with the shop and nothing bought yet (a deposit, a gift): let in too.
+    max_ = shop.customer("Max")
+    await max_.send("/start")
+    assert JOIN in (await max_.wait_for_bot()).text
+    await shop.deposit(max_, 5 * USDT, key=f"e2e-deposit-{max_.user_id}")
+    await max_.send("/start")
+    assert "Balance: 5.00 USDT" in (await max_.wait_for_bot()).text
     await shop.check_ledger()
+
+
+async def test_telegram_in_trouble_at_start_up_does_not_stop_the_shop(tmp_path: Path) -> None:
+    shop = Shop(tmp_path, {"REQUIRED_CHANNEL": "@shop_news"})
+    channel = _channel(shop)
+    channel.statuses[shop.emulator.bot().user.id] = "administrator"
+    shop.emulator.fail_through_gateway("getChatMember")  # the start-up check's call
+    await shop.start()
+    try:
+        assert shop.bot is not None
+        assert "cannot check the bot's place in @shop_news now" in shop.bot.log
+        ned = shop.customer("Ned")
+        await ned.send("/start")
+        assert JOIN in (await ned.wait_for_bot()).text  # the gate works all the same
+    finally:
+        await shop.stop()
 
 
 async def test_a_bot_that_is_no_admin_of_the_channel_does_not_start(tmp_path: Path) -> None:

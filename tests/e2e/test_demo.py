@@ -126,6 +126,29 @@ async def test_the_offline_demo_serves_the_page_and_its_chats(tmp_path: Path) ->
             assert pressed.status == 200, await pressed.text()
         await chat_until(http, base, "bob", lambda ms: "Available: 100.00 USDT" in ms[-1]["text"])
 
+        # "Try these": the demo's promo codes and Bob's invitation, which work as they say.
+        samples = {sample["value"] for sample in setup["samples"]}
+        assert {"WELCOME10", "/promo DEMOGIFT5", "/start r_bbshare2"} <= samples
+        for text in ("/start r_bbshare2", "/promo DEMOGIFT5"):
+            async with http.post(f"{base}api/chats/alice/send", json={"text": text}) as sent:
+                assert sent.status == 200, await sent.text()
+            await chat_until(http, base, "alice", lambda ms: ms[-1]["from_bot"])
+        await chat_until(
+            http, base, "alice", lambda ms: "DEMOGIFT5: 5.00 USDT added" in ms[-1]["text"]
+        )
+        async with http.post(f"{base}api/chats/bob/send", json={"text": "/start"}) as sent:
+            assert sent.status == 200, await sent.text()
+        again = (await chat_until(http, base, "bob", lambda ms: "Main menu" in ms[-1]["text"]))[-1]
+        invite = next(
+            b for row in again["buttons"] for b in row if b["text"] == "👥 Invite friends"
+        )
+        async with http.post(
+            f"{base}api/chats/bob/press",
+            json={"message_id": again["message_id"], "data": invite["callback_data"]},
+        ) as pressed:
+            assert pressed.status == 200, await pressed.text()
+        await chat_until(http, base, "bob", lambda ms: "Friends who joined: 1" in ms[-1]["text"])
+
         async with http.get(f"{base}api/chats/operators") as response:
             commands = [c["command"] for c in (await response.json())["commands"]]
         assert {"stats", "refund", "broadcast"} <= set(commands)  # the operator's own menu

@@ -14,19 +14,21 @@ from pathlib import Path
 import pytest_asyncio
 
 from bot.services.lines.energy import EnergyLine
-from bot.services.orders import ConfirmStatus, OrderService
+from bot.services.orders import ConfirmStatus, Discount, OrderService
+from bot.services.promos import parse_terms
 from providers.energy import EnergyClient
 from providers.http import Timeouts
 from sandbox.energy import DEMO_API_KEY, DEMO_API_SECRET, DOCUMENT_ADDRESS, EnergySimulator
 from storage.database import Database
-from storage.ledger import Ledger
+from storage.ledger import MARKETING, Ledger
 from storage.orders import Order, OrderStatus, OrderStore
+from storage.users import CustomerStore
 from tests.contract.conftest import NO_WAIT, serving
 from tests.heard import Heard
-from tests.integration.world import running
+from tests.integration.world import World, running
 
 USDT = 1_000_000
-ALICE = 601
+ALICE, BOB = 601, 602
 CHARGE = 650_000  # 65,000 energy for 1H: 2.34 TRX at 0.25, plus 10 %
 
 
@@ -39,6 +41,7 @@ class Engine:
     line: EnergyLine
     upstream: EnergySimulator
     heard: Heard
+    world: World
 
     async def bought(self, energy: int = 65_000, period: str = "1H") -> Order:
         quote = await self.line.quote(DOCUMENT_ADDRESS, energy, period)
@@ -75,7 +78,14 @@ async def engine(tmp_path: Path, backend: str) -> AsyncIterator[Engine]:
         make = partial(EnergyLine, client)
         async with running(tmp_path, backend, make, balances={ALICE: 100 * USDT}) as (world, line):
             yield Engine(
-                world.db, world.ledger, world.orders, world.service, line, upstream, world.heard
+                world.db,
+                world.ledger,
+                world.orders,
+                world.service,
+                line,
+                upstream,
+                world.heard,
+                world,
             )
 
 
@@ -169,6 +179,46 @@ async def test_an_abort_with_part_refunded_gives_back_that_share_and_alerts(
     assert await engine.wallet() == (100 * USDT - CHARGE + 160_000, 0)
     [alert] = await engine.heard.alerts()
     assert order.id in alert and "refunded only 585000 of 2340000 sun" in alert
+
+
+async def test_an_order_upstream_gave_up_on_earns_no_reward_and_spends_no_discount(
+    engine: Engine,
+) -> None:
+    """Upstream used part of it and refunded part: the order failed. Its referrer earns nothing,
+    its promo code's use is given back and marketing pays nothing, even once an operator refunds
+    the rest."""
+    world = engine.world
+    await CustomerStore(engine.db).register(BOB, username=None, first_name="B", language="en")
+    code = await world.referrals.code_for(BOB)
+    assert await world.referrals.join(ALICE, f"r_{code}")
+    await world.referrals.set_terms(7, "energy", "50", "amount")
+    await world.referrals.set_settling(7, "0")
+    promo = parse_terms("TENCENTS 0.10 uses=1", lines=["energy"], by="admin:7")
+    assert await world.promos.create(promo, 7)
+    quote = await engine.line.quote(DOCUMENT_ADDRESS, 65_000, "1H")
+    assert quote is not None
+    order = await engine.service.open_quote(ALICE, "energy", quote.for_order)
+    discount = await world.promos.discount_for("TENCENTS", order)
+    assert isinstance(discount, Discount)
+    discounted = await engine.service.discounted(order, discount)
+    assert discounted is not None and discounted.charge == CHARGE - 100_000
+    assert (await engine.service.confirm(discounted.id, ALICE)).status == ConfirmStatus.HELD
+    submitted = await engine.service.submit(discounted.id)
+
+    engine.upstream.plan.add(
+        "answer", path="/v1/order/info", body=_info(submitted, "ABORT", 1_170_000)
+    )
+    failed = await engine.service.reconcile(discounted.id)
+    assert failed.status == OrderStatus.FAILED and failed.details["refunded"] == 270_000
+    assert (await world.referrals.standing(BOB)).pending == 0
+    assert [tally.uses for tally in await world.promos.tallies()] == [0]
+    assert await engine.ledger.account_balance(MARKETING) == 0
+
+    refunded, _ = await engine.service.refund_by_operator(discounted.id, 7, "upstream kept it")
+    assert refunded == CHARGE - 100_000 - 270_000
+    assert await world.referrals.release_due() == 0
+    assert await engine.wallet() == (100 * USDT, 0)
+    assert await engine.ledger.account_balance(MARKETING) == 0
 
 
 async def test_a_break_off_with_nothing_refunded_keeps_the_charge(engine: Engine) -> None:
