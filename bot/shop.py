@@ -121,7 +121,7 @@ class Shop:
         timeouts = Timeouts(connect=min(wait, Timeouts.connect), total=wait)
         lines = build_lines(LineSetup(config, pricing, timeouts))
         ledger, orders = Ledger(db), OrderStore(db)
-        promos = PromoService(db, ledger, orders, admin_log)
+        promos = PromoService(db, ledger, orders, admin_log, outbox)
         referrals = ReferralService(db, ledger, settings, outbox, admin_log, pricing.lines)
         sales = OrderService(
             db,

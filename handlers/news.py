@@ -40,6 +40,7 @@ def renderers(shop: Shop, core: HtmlFluentCore, language: CustomerLanguage) -> R
         Topic.CLAIM_UNCONFIRMED: partial(claimant_news, shop, speak),
         Topic.ADJUSTMENT: partial(adjustment_news, shop, speak),
         Topic.REFERRAL_REWARD: partial(referral_news, shop, speak),
+        Topic.PROMO_GIFT: partial(gift_news, shop, speak),
         Topic.ORDER_REVIEW: with_decisions,
         Topic.ORDER_ALERT: with_its_card,
         Topic.PAYMENT_WAITING: partial(waiting_payment_news, shop),
@@ -89,16 +90,27 @@ async def claimant_news(shop: Shop, speak: Speak, entry: Entry) -> list[Letter]:
 
 async def referral_news(shop: Shop, speak: Speak, entry: Entry) -> list[Letter]:
     """A referral reward paid: told to the referrer, the entry's chat."""
+    return await _marketing_credit(shop, speak, entry, gift=False)
+
+
+async def gift_news(shop: Shop, speak: Speak, entry: Entry) -> list[Letter]:
+    """A promo code's gift credited: told to the customer who claimed it."""
+    return await _marketing_credit(shop, speak, entry, gift=True)
+
+
+async def _marketing_credit(shop: Shop, speak: Speak, entry: Entry, *, gift: bool) -> list[Letter]:
     customer = await shop.customers.get(entry.chat_id)
     if customer is None:
         return []
     i18n = speak(customer)
-    balance = await shop.ledger.balance(customer.id)
-    text = i18n.get(
-        "referral-reward-paid",
-        amount=format_money(entry.body["amount"], shop.currency),
-        balance=format_money(balance.available, shop.currency),
-    )
+    balance = format_money((await shop.ledger.balance(customer.id)).available, shop.currency)
+    amount = format_money(entry.body["amount"], shop.currency)
+    if gift:
+        text = i18n.get(
+            "promo-gift-received", code=entry.body["code"], amount=amount, balance=balance
+        )
+    else:
+        text = i18n.get("referral-reward-paid", amount=amount, balance=balance)
     return [Letter(text, menu_only(i18n))]
 
 

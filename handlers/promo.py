@@ -12,12 +12,19 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram_i18n import I18nContext
 
 from bot.services.money import format_money
-from bot.services.orders import RequoteStatus
 from bot.services.promos import Gift, PromoProblem
 from bot.shop import Shop
 from handlers.callbacks import BackToOrder
 from handlers.promo_words import problem_text
-from handlers.purchase import OrderAction, OrderButton, Presenter, back_to_order, confirmation
+from handlers.purchase import (
+    OrderAction,
+    OrderButton,
+    Presenter,
+    back_to_order,
+    confirmation,
+    order_of,
+    still_valid,
+)
 from handlers.screens import menu_only, show
 from storage.orders import OrderStatus
 from storage.users import Customer
@@ -47,10 +54,13 @@ async def ask_for_code(
     i18n: I18nContext,
     shop: Shop,
     customer: Customer,
+    presenters: dict[str, Presenter],
 ) -> None:
-    order = await shop.sales.find_owned(callback_data.order_id, customer.id)
-    if order is None or order.status != OrderStatus.QUOTED:
-        await query.answer(i18n.get("stale-button"), show_alert=True)
+    order = await order_of(query, i18n, shop, customer, presenters, callback_data.order_id)
+    if order is None:
+        return
+    if order.status != OrderStatus.QUOTED:
+        await query.answer(i18n.get("order-already-decided"), show_alert=True)
         return
     before = await state.get_state()
     if before != PromoEntry.code.state:
@@ -89,17 +99,8 @@ async def redeem_gift(
         await message.answer(i18n.get("promo-how"), reply_markup=menu_only(i18n))
         return
     gift = await shop.promos.redeem_gift(command.args, customer.id)
-    if not isinstance(gift, Gift):
+    if not isinstance(gift, Gift):  # credited: the outbox tells them (handlers.news)
         await message.answer(problem_text(i18n, gift), reply_markup=menu_only(i18n))
-        return
-    balance = await shop.ledger.balance(customer.id)
-    text = i18n.get(
-        "promo-gift-received",
-        code=gift.code,
-        amount=format_money(gift.amount, shop.currency),
-        balance=format_money(balance.available, shop.currency),
-    )
-    await message.answer(text, reply_markup=menu_only(i18n))
 
 
 @router.message(StateFilter(PromoEntry.code), F.text)
@@ -129,14 +130,7 @@ async def apply_code(
     discounted = await shop.sales.discounted(order, found)
     await _leave_entry(state)
     if discounted is None:  # expired while the code was typed: today's price, without it
-        requoted = await shop.sales.requote(order)
-        if requoted.status == RequoteStatus.UNAVAILABLE:
-            await message.answer(i18n.get("upstream-unavailable"), reply_markup=menu_only(i18n))
-            return
-        text, markup = await confirmation(
-            i18n, shop, requoted.order, presenters[order.product], i18n.get("quote-expired")
-        )
-        await message.answer(text, reply_markup=markup)
+        await still_valid(message, i18n, shop, order, presenters[order.product])
         return
     applied = i18n.get(
         "promo-applied", code=found.code, discount=format_money(found.amount, shop.currency)

@@ -264,7 +264,7 @@ def failure_text(i18n: I18nContext, failure: object) -> str:
             return i18n.get("failure-not-delivered")
 
 
-async def _order_of(
+async def order_of(
     query: CallbackQuery,
     i18n: I18nContext,
     shop: Shop,
@@ -292,7 +292,7 @@ async def on_order_button(
     customer: Customer,
     presenters: dict[str, Presenter],
 ) -> None:
-    order = await _order_of(query, i18n, shop, customer, presenters, callback_data.order_id)
+    order = await order_of(query, i18n, shop, customer, presenters, callback_data.order_id)
     if order is None:
         return
     presenter = presenters[order.product]
@@ -322,7 +322,7 @@ async def _confirm(
     presenter: Presenter,
 ) -> None:
     """The press is answered already: every screen here is a `redraw`."""
-    if not await _still_valid(query, i18n, shop, order, presenter):
+    if not await still_valid(query, i18n, shop, order, presenter):
         return
     # The message pressed shows the order from now on: its result is edited into it (by the
     # outbox, even after a restart).
@@ -330,7 +330,7 @@ async def _confirm(
     confirmed = await shop.sales.confirm(order.id, customer.id, screen=screen)
     match confirmed.status:
         case ConfirmStatus.EXPIRED:  # it expired since it was found valid: quoted again
-            await _still_valid(query, i18n, shop, confirmed.order or order, presenter)
+            await still_valid(query, i18n, shop, confirmed.order or order, presenter)
         case ConfirmStatus.INSUFFICIENT:
             # The quote stays open: after a top-up the customer can confirm it as it is.
             short = i18n.get(
@@ -348,7 +348,7 @@ async def _confirm(
             # at its list price, to confirm again.
             listed = await shop.sales.discounted(order, None)
             if listed is None:
-                await _still_valid(query, i18n, shop, order, presenter)
+                await still_valid(query, i18n, shop, order, presenter)
                 return
             why = i18n.get("promo-dropped", why=problem_text(i18n, confirmed.refusal))
             await redraw(query, *await confirmation(i18n, shop, listed, presenter, why))
@@ -376,7 +376,7 @@ async def back_to_order(
 ) -> None:
     """After a top-up for it: the order's confirmation again, at today's price if its quote was
     given up meanwhile."""
-    order = await _order_of(query, i18n, shop, customer, presenters, callback_data.order_id)
+    order = await order_of(query, i18n, shop, customer, presenters, callback_data.order_id)
     if order is None:
         return
     presenter = presenters[order.product]
@@ -403,8 +403,12 @@ async def _already_decided(
     await query.answer(i18n.get("order-already-decided"), show_alert=True)
 
 
-async def _still_valid(
-    query: CallbackQuery, i18n: I18nContext, shop: Shop, order: Order, presenter: Presenter
+async def still_valid(
+    event: Message | CallbackQuery,
+    i18n: I18nContext,
+    shop: Shop,
+    order: Order,
+    presenter: Presenter,
 ) -> bool:
     """Whether the quote can be confirmed as it stands; if not, the customer sees why: the new
     quote at today's price to confirm again, or that no price can be had right now."""
@@ -413,11 +417,11 @@ async def _still_valid(
         case RequoteStatus.VALID:
             return True
         case RequoteStatus.UNAVAILABLE:
-            await redraw(query, i18n.get("upstream-unavailable"), menu_only(i18n))
+            await redraw(event, i18n.get("upstream-unavailable"), menu_only(i18n))
         case RequoteStatus.PRICE_CHANGED:
             why = i18n.get("price-changed")
-            await redraw(query, *await confirmation(i18n, shop, requoted.order, presenter, why))
+            await redraw(event, *await confirmation(i18n, shop, requoted.order, presenter, why))
         case RequoteStatus.EXPIRED:
             why = i18n.get("quote-expired")
-            await redraw(query, *await confirmation(i18n, shop, requoted.order, presenter, why))
+            await redraw(event, *await confirmation(i18n, shop, requoted.order, presenter, why))
     return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.admin_log import AdminLog
 from storage.database import Database, Reads, utc_now
 
 
@@ -25,7 +26,35 @@ class SettingsStore:
                 (key, value, utc_now(), actor),
             )
 
-    async def delete(self, key: str) -> None:
-        """Back to the default, whatever code reads the key says it is."""
+    async def change(
+        self,
+        key: str,
+        value: str | None,
+        *,
+        operator: int,
+        log: AdminLog,
+        shown_before: str | None = None,
+    ) -> None:
+        """An operator's change of a setting (`value` None: back to its default), recorded in
+        the admin log in the same transaction, with the value before (`shown_before` when the
+        stored one is not what the operator saw, e.g. a default)."""
         async with self._db.write() as tx:
-            await tx.execute("DELETE FROM settings WHERE key = ?", (key,))
+            before = await tx.fetch_value("SELECT value FROM settings WHERE key = ?", (key,))
+            if value is None:
+                await tx.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                await tx.execute(
+                    "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                    " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                    (key, value, utc_now(), f"admin:{operator}"),
+                )
+            await log.record(
+                operator,
+                "set",
+                "setting",
+                key,
+                before=shown_before if shown_before is not None else before,
+                after=value,
+                tx=tx,
+            )

@@ -44,6 +44,7 @@ class Topic(StrEnum):
     NEWS = "news"  # for the operators; body: {"text", "markup"}
     SUPPORT = "support"  # about a customer id: their question; body: {"text"}
     REFERRAL_REWARD = "referral-reward"  # about a reward id: it was paid; body: {"amount"}
+    PROMO_GIFT = "promo-gift"  # about a promo use id: its gift was credited; {"amount", "code"}
 
 
 PRIORITIES = {
@@ -53,6 +54,7 @@ PRIORITIES = {
     Topic.CLAIM_UNCONFIRMED: Priority.RESULT,
     Topic.ADJUSTMENT: Priority.RESULT,
     Topic.REFERRAL_REWARD: Priority.RESULT,
+    Topic.PROMO_GIFT: Priority.RESULT,
     Topic.ORDER_ALERT: Priority.ALERT,
     Topic.ORDER_REVIEW: Priority.ALERT,
     Topic.ALERT: Priority.ALERT,

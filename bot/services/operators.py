@@ -208,5 +208,6 @@ class Operators:
         return known, Decimal(rate)
 
     async def _set(self, admin_id: int, key: str, before: str, after: str) -> None:
-        await self._settings.set(key, after, actor=f"admin:{admin_id}")
-        await self.log.record(admin_id, "set", "setting", key, before=before, after=after)
+        await self._settings.change(
+            key, after, operator=admin_id, log=self.log, shown_before=before
+        )

@@ -109,8 +109,6 @@ class PriceGroups:
         group = _name(name)
         if line not in lines:
             raise GroupRefused(f"no product line {line!r}; one of {', '.join(lines)}")
-        key = markup_key(line, group)
-        before = await self._settings.get(key)
         if percent == "-":
             after = None
         else:
@@ -119,11 +117,9 @@ class PriceGroups:
                 raise GroupRefused(f"a markup is a percent from 0 to {MAX_MARKUP}, like 7.5")
             after = f"{value.normalize():f}"
         await self._store.ensure(group, f"admin:{operator}")
-        if after is None:
-            await self._settings.delete(key)
-        else:
-            await self._settings.set(key, after, actor=f"admin:{operator}")
-        await self._admin_log.record(operator, "set", "setting", key, before=before, after=after)
+        await self._settings.change(
+            markup_key(line, group), after, operator=operator, log=self._admin_log
+        )
 
     async def set_min_spend(self, operator: int, name: str, amount: str) -> None:
         """Customers spending this much over the window join the group by themselves; `off`:
@@ -151,10 +147,8 @@ class PriceGroups:
     async def set_window(self, operator: int, days: str) -> None:
         if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= 365:
             raise GroupRefused("the window is 1 to 365 days")
-        before = await self._settings.get(WINDOW_KEY)
-        await self._settings.set(WINDOW_KEY, str(int(days)), actor=f"admin:{operator}")
-        await self._admin_log.record(
-            operator, "set", "setting", WINDOW_KEY, before=before, after=str(int(days))
+        await self._settings.change(
+            WINDOW_KEY, str(int(days)), operator=operator, log=self._admin_log
         )
 
     async def assign(self, operator: int, user_id: int, name: str) -> str | None:

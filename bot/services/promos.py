@@ -23,6 +23,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from bot.services.money import CENT, MICRO, AmountError, parse_amount, parse_percent
+from bot.services.news import News, Topic
 from bot.services.orders import Discount, Settlement
 from storage.admin_log import AdminLog
 from storage.database import Database, Reads, Transaction, as_stored, utc_now
@@ -178,8 +179,9 @@ class Gift:
 
 class PromoService:
     def __init__(
-        self, db: Database, ledger: Ledger, orders: OrderStore, admin_log: AdminLog
+        self, db: Database, ledger: Ledger, orders: OrderStore, admin_log: AdminLog, news: News
     ) -> None:
+        self._news = news
         self._db = db
         self._ledger = ledger
         self._orders = orders
@@ -225,7 +227,8 @@ class PromoService:
 
     async def redeem_gift(self, typed: str, user_id: int) -> Gift | PromoProblem:
         """A gift code sent as `/promo CODE`: its sum into the wallet, from marketing, once per
-        use the code allows the customer."""
+        use the code allows the customer; the customer is told through the outbox, so a crash
+        after the credit still tells them."""
         code = normal_code(typed)
         if code is None:
             return PromoProblem.UNKNOWN
@@ -250,6 +253,15 @@ class PromoService:
                 memo=f"promo code {code}",
                 tx=tx,
             )
+            told = await self._news.to_customer(
+                tx,
+                user_id,
+                Topic.PROMO_GIFT,
+                str(use),
+                key=f"promo-gift:{use}",
+                body={"amount": amount, "code": code},
+            )
+        await self._news.send_now(told)
         return Gift(code, amount)
 
     async def _problem(

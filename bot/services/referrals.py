@@ -90,7 +90,7 @@ class ReferralService:
         self._ledger = ledger
         self._settings = settings
         self._news = news
-        self._admin_log = admin_log
+        self._log = admin_log
         self._lines = lines
         self._store = ReferralStore(db)
 
@@ -126,18 +126,17 @@ class ReferralService:
             raise ReferralTermsRefused(f"a share is a percent from 0 to {MAX_SHARE}")
         if base not in {b.value for b in RewardBase}:
             raise ReferralTermsRefused("say whether it is a share of the margin or the amount")
-        await self._set(operator, terms_key(line), f"{value.normalize():f} {base}")
+        await self._settings.change(
+            terms_key(line), f"{value.normalize():f} {base}", operator=operator, log=self._log
+        )
 
     async def set_settling(self, operator: int, hours: str) -> None:
         value = parse_percent(hours, maximum=MAX_SETTLING_HOURS)  # a number in the same form
         if value is None:
             raise ReferralTermsRefused(f"the settling period is 0 to {MAX_SETTLING_HOURS} hours")
-        await self._set(operator, SETTLING_KEY, f"{value.normalize():f}")
-
-    async def _set(self, operator: int, key: str, value: str) -> None:
-        before = await self._settings.get(key)
-        await self._settings.set(key, value, actor=f"admin:{operator}")
-        await self._admin_log.record(operator, "set", "setting", key, before=before, after=value)
+        await self._settings.change(
+            SETTLING_KEY, f"{value.normalize():f}", operator=operator, log=self._log
+        )
 
     # -- customers --
 

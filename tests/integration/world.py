@@ -59,7 +59,7 @@ async def running(
         line = make_line(Pricing(SettingsStore(db), default_markups()))
         ledger, orders = Ledger(db), OrderStore(db)
         outbox = Outbox(db, OPERATORS_CHAT)
-        promos = PromoService(db, ledger, orders, AdminLog(db))
+        promos = PromoService(db, ledger, orders, AdminLog(db), outbox)
         referrals = ReferralService(
             db, ledger, SettingsStore(db), outbox, AdminLog(db), [line.product]
         )
